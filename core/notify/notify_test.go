@@ -44,7 +44,9 @@ type gate struct {
 	panics  map[string]bool
 }
 
-func newGate() *gate { return &gate{release: make(chan struct{}), fail: map[string]error{}, panics: map[string]bool{}} }
+func newGate() *gate {
+	return &gate{release: make(chan struct{}), fail: map[string]error{}, panics: map[string]bool{}}
+}
 
 func (g *gate) Send(ctx context.Context, m notify.Message) error {
 	<-g.release
@@ -66,7 +68,9 @@ func (g *gate) sent() []string {
 	return append([]string(nil), g.got...)
 }
 
-func msg(summary string) notify.Message { return notify.Message{Kind: notify.KindNotice, To: "x", Summary: summary} }
+func msg(summary string) notify.Message {
+	return notify.Message{Kind: notify.KindNotice, To: "x", Summary: summary}
+}
 
 func TestQueueFullShedsLoad(t *testing.T) {
 	g := newGate()
