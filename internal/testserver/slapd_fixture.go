@@ -42,9 +42,9 @@ const (
 // SlapdUser is a fixture account of the throwaway slapd.
 type SlapdUser struct {
 	Login, Given, Surname, Email, Mobile, EmployeeNumber, Password string
-	Locked    bool // pwdAccountLockedTime 000001010000Z (until unlocked)
-	Disabled  bool // SlapdDisabledAttr: SlapdDisabledValue
-	Protected bool // member of SlapdTier0DN
+	Locked                                                         bool // pwdAccountLockedTime 000001010000Z (until unlocked)
+	Disabled                                                       bool // SlapdDisabledAttr: SlapdDisabledValue
+	Protected                                                      bool // member of SlapdTier0DN
 	// MinAge puts the account under the SlapdMinAgeDN policy with a password
 	// changed at start-up, so it cannot change yet.
 	MinAge bool
