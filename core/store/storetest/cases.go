@@ -107,7 +107,7 @@ func testIncrExpires(t *testing.T, s store.Store) {
 			t.Fatalf("Incr: %v", err)
 		}
 	}
-	waitGone(t, s, "c")
+	waitCounterGone(t, s, "c")
 	if n, err := s.Incr(ctx(t), "c", 1, longTTL); err != nil || n != 1 {
 		t.Fatalf("Incr after window = %d, %v; want 1 (new window)", n, err)
 	}

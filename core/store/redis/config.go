@@ -1,0 +1,168 @@
+package redis
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/store"
+)
+
+// Defaults applied by Open when a Config field is zero.
+const (
+	DefaultDialTimeout = 2 * time.Second
+	DefaultReadTimeout = 2 * time.Second
+)
+
+// Config selects and authenticates a Redis deployment. The topology follows
+// go-redis UniversalClient: MasterName set means Sentinel (Addrs are the
+// sentinels); two or more Addrs or Cluster means Redis Cluster; otherwise a
+// single server.
+type Config struct {
+	// Addrs are host:port pairs: the server, the sentinels or cluster seeds.
+	Addrs []string
+	// MasterName is the Sentinel master set name; empty without Sentinel.
+	MasterName string
+	// Cluster forces cluster mode with a single seed address.
+	Cluster bool
+	// Username and Password authenticate to Redis (ACL user; prefer a
+	// least-privilege user over "default").
+	Username string
+	Password secret.String
+	// SentinelUsername and SentinelPassword authenticate to the sentinels when
+	// they require it.
+	SentinelUsername string
+	SentinelPassword secret.String
+	// DB is the database number; it must be 0 for Redis Cluster.
+	DB int
+	// TLS enables TLS 1.2+ with certificate verification (system roots, or
+	// CAFile). ServerName overrides the name checked in the certificate.
+	TLS        bool
+	CAFile     string
+	ServerName string
+	// KeyPrefix is prepended to every key, e.g. "resetbot:".
+	KeyPrefix string
+	// DialTimeout and ReadTimeout bound connects and replies (defaults
+	// DefaultDialTimeout, DefaultReadTimeout; writes use ReadTimeout too).
+	DialTimeout, ReadTimeout time.Duration
+	// PoolSize is the connection pool size per node (0: go-redis default,
+	// 10 per CPU).
+	PoolSize int
+}
+
+// Validate reports every problem with c at once.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Addrs) == 0 {
+		errs = append(errs, errors.New("redis: addrs: at least one host:port is required"))
+	}
+	for _, a := range c.Addrs {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("redis: addrs: %q is not host:port", a))
+		}
+	}
+	if c.DB < 0 {
+		errs = append(errs, errors.New("redis: db must not be negative"))
+	}
+	if c.DB != 0 && c.isCluster() {
+		errs = append(errs, errors.New("redis: db must be 0 with Redis Cluster"))
+	}
+	if c.MasterName != "" && c.Cluster {
+		errs = append(errs, errors.New("redis: master_name (Sentinel) and cluster are exclusive"))
+	}
+	if !c.TLS && (c.CAFile != "" || c.ServerName != "") {
+		errs = append(errs, errors.New("redis: ca_file and server_name need tls enabled"))
+	}
+	if c.DialTimeout < 0 || c.ReadTimeout < 0 {
+		errs = append(errs, errors.New("redis: timeouts must not be negative"))
+	}
+	if c.PoolSize < 0 {
+		errs = append(errs, errors.New("redis: pool_size must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) isCluster() bool {
+	return c.MasterName == "" && (c.Cluster || len(c.Addrs) > 1)
+}
+
+// Open validates cfg, connects and PINGs the server, so a misconfiguration
+// fails at startup. Close the store when done.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	opts, err := cfg.options()
+	if err != nil {
+		return nil, err
+	}
+	s := New(goredis.NewUniversalClient(opts), cfg.KeyPrefix)
+	if err := s.Check(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (c Config) options() (*goredis.UniversalOptions, error) {
+	dial, read := c.DialTimeout, c.ReadTimeout
+	if dial == 0 {
+		dial = DefaultDialTimeout
+	}
+	if read == 0 {
+		read = DefaultReadTimeout
+	}
+	o := &goredis.UniversalOptions{
+		Addrs:            c.Addrs,
+		MasterName:       c.MasterName,
+		IsClusterMode:    c.Cluster,
+		Username:         c.Username,
+		Password:         c.Password.Reveal(),
+		SentinelUsername: c.SentinelUsername,
+		SentinelPassword: c.SentinelPassword.Reveal(),
+		DB:               c.DB,
+		DialTimeout:      dial,
+		ReadTimeout:      read,
+		WriteTimeout:     read,
+		PoolSize:         c.PoolSize,
+		// Let ctx deadlines bound socket reads and writes too.
+		ContextTimeoutEnabled: true,
+		// No CLIENT SETINFO on connect: ACL users limited to the store's
+		// commands would be refused it.
+		DisableIdentity: true,
+		// CAS, Take and Incr are not idempotent: a blind retry after a timeout
+		// could apply them twice, so a failed command is reported, not retried.
+		MaxRetries: -1,
+		// Maintenance notifications are a Redis Cloud feature.
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+	}
+	if c.TLS {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.ServerName}
+		if c.CAFile != "" {
+			pem, err := os.ReadFile(c.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("redis: ca_file: %w", err)
+			}
+			tc.RootCAs = x509.NewCertPool()
+			if !tc.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("redis: ca_file %s: no PEM certificates", c.CAFile)
+			}
+		}
+		o.TLSConfig = tc
+	}
+	return o, nil
+}
+
+// errUnavailable wraps a backend failure so callers can test for store.ErrUnavailable.
+func errUnavailable(err error) error {
+	return fmt.Errorf("%w: redis: %w", store.ErrUnavailable, err)
+}
