@@ -1,0 +1,153 @@
+package engine
+
+import "github.com/resetbot/resetbot/core/secret"
+
+// InputKind says what a user did.
+type InputKind uint8
+
+// Input kinds. Adapters translate platform events into exactly one of these.
+const (
+	// InputText is free text typed in a chat.
+	InputText InputKind = iota + 1
+	// InputDigits is keypad input (DTMF) or digits typed in chat.
+	InputDigits
+	// InputChoice is a button or menu choice; Choice holds the choice ID.
+	InputChoice
+	// InputSecret is text entered in a masked field (a modal, a password card).
+	InputSecret
+	// InputStart asks to start a flow; Flow names it.
+	InputStart
+	// InputTimeout means the user said nothing in time (voice silence).
+	InputTimeout
+	// InputCancel means the user or the platform ended the conversation (hang-up, "cancel").
+	InputCancel
+)
+
+var inputKindNames = [...]string{"", "text", "digits", "choice", "secret", "start", "timeout", "cancel"}
+
+// String names the kind for logs and audit.
+func (k InputKind) String() string {
+	if int(k) < len(inputKindNames) {
+		return inputKindNames[k]
+	}
+	return "unknown"
+}
+
+// Input is one neutral user action.
+//
+// Everything a person typed is carried as a secret.String: people paste
+// passwords and codes into the wrong place, so typed text is never logged or
+// echoed by the engine. Only choice IDs and flow names, which come from our own
+// buttons, are plain strings.
+type Input struct {
+	Kind InputKind
+	// Value is typed text, digits or masked input.
+	Value secret.String
+	// Confirm is the second entry of a masked field that asks for it twice.
+	Confirm secret.String
+	// Choice is the ID of the chosen option for InputChoice.
+	Choice string
+	// Flow names the flow to start for InputStart.
+	Flow string
+}
+
+// Hints are identity signals from the platform: the chat profile's email, the
+// caller ID. They may pre-select the account, never verify it.
+type Hints struct {
+	Email string
+	Login string
+	Phone string
+}
+
+// Turn is one inbound event for the engine.
+type Turn struct {
+	// Channel names the adapter ("slack", "teams", "voice", "console").
+	Channel string
+	// ChannelUser identifies the conversation's user on the channel (Slack user
+	// ID, AAD object ID, CallSid). Sessions are bound to (Channel, ChannelUser).
+	ChannelUser string
+	// DeliveryID makes the turn idempotent: the same ID twice gives the same
+	// outputs and acts once. Empty disables deduplication.
+	DeliveryID string
+	// Locale is the user's language ("en", "es-MX"); empty keeps the session's.
+	Locale string
+	Hints  Hints
+	Input  Input
+}
+
+// ExpectKind says what input the next turn should carry.
+type ExpectKind uint8
+
+// Expected input kinds; renderers choose widgets from them.
+const (
+	ExpectNone ExpectKind = iota
+	ExpectText
+	ExpectChoice
+	ExpectDigits
+	ExpectSecret
+)
+
+// Choice is one option the user may pick.
+type Choice struct {
+	ID        string `json:"id"`
+	MessageID string `json:"m"`
+}
+
+// Expect describes the input the flow waits for.
+type Expect struct {
+	Kind    ExpectKind `json:"k,omitempty"`
+	Choices []Choice   `json:"c,omitempty"`
+	// MinDigits and MaxDigits bound keypad input.
+	MinDigits int `json:"mi,omitempty"`
+	MaxDigits int `json:"ma,omitempty"`
+	// Confirm asks for masked input twice (a new password).
+	Confirm bool `json:"cf,omitempty"`
+	// FieldID is the message ID labelling the input field.
+	FieldID string `json:"f,omitempty"`
+}
+
+// Output is one neutral message to the user: a catalogued message ID with
+// arguments (never a secret), and what input comes next.
+type Output struct {
+	MessageID string            `json:"id"`
+	Args      map[string]string `json:"a,omitempty"`
+	Expect    Expect            `json:"e,omitempty"`
+	// Sensitive outputs must be shown only privately (DM, ephemeral, modal).
+	Sensitive bool `json:"s,omitempty"`
+	// Error marks a refusal of the last input (shown inside the modal or card
+	// that collected it, when there is one).
+	Error bool `json:"er,omitempty"`
+	// Attachment carries an image such as an enrollment QR code. It is
+	// secret-bearing, so it is never stored with a reply and never logged.
+	Attachment *Attachment `json:"-"`
+}
+
+// Attachment is binary content to show once, privately.
+type Attachment struct {
+	Kind string // "qr"
+	PNG  []byte
+	// Text is the same content for channels that cannot show images.
+	Text secret.String
+}
+
+// Reply is everything the engine answers to one turn.
+type Reply struct {
+	Outputs []Output `json:"o"`
+	// Ref is the turn's reference ID, shown with errors and logged with causes.
+	Ref string `json:"r"`
+	// Flow and State are where the session stands after the turn.
+	Flow  string `json:"f,omitempty"`
+	State string `json:"st,omitempty"`
+	// Ended means the conversation is over and the session is gone.
+	Ended bool `json:"end,omitempty"`
+	// Duplicate is set when the reply was replayed for a repeated delivery.
+	Duplicate bool `json:"-"`
+}
+
+// Last returns the last output, which carries what to expect next.
+func (r Reply) Last() Output {
+	if len(r.Outputs) == 0 {
+		return Output{}
+	}
+	return r.Outputs[len(r.Outputs)-1]
+}

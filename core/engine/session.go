@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"strconv"
+
+	"github.com/resetbot/resetbot/core/audit"
+)
+
+// Session is the persisted state of one conversation. It holds state names and
+// identifiers only — never a password, code or answer — and stays small (the
+// Redis budget is 1 KB per session).
+type Session struct {
+	// ID is 128 random bits, unique per conversation; challenges are bound to it.
+	ID          string `json:"id"`
+	Flow        string `json:"f"`
+	State       string `json:"s"`
+	Channel     string `json:"c"`
+	ChannelUser string `json:"cu"`
+	Locale      string `json:"l,omitempty"`
+	Created     int64  `json:"t0"`
+	Updated     int64  `json:"t"`
+	// Steps counts turns, bounding a conversation's length.
+	Steps int `json:"n,omitempty"`
+	// Vars is flow data (user key, factors passed, attempts).
+	Vars map[string]string `json:"v,omitempty"`
+
+	version uint64
+}
+
+// Get returns a flow variable.
+func (s *Session) Get(k string) string { return s.Vars[k] }
+
+// Set sets a flow variable; an empty value deletes it.
+func (s *Session) Set(k, v string) {
+	if v == "" {
+		delete(s.Vars, k)
+		return
+	}
+	if s.Vars == nil {
+		s.Vars = map[string]string{}
+	}
+	s.Vars[k] = v
+}
+
+// Int returns a numeric flow variable (0 when unset).
+func (s *Session) Int(k string) int {
+	n, _ := strconv.Atoi(s.Vars[k])
+	return n
+}
+
+// SetInt sets a numeric flow variable.
+func (s *Session) SetInt(k string, n int) {
+	if n == 0 {
+		s.Set(k, "")
+		return
+	}
+	s.Set(k, strconv.Itoa(n))
+}
+
+// Hash is the session ID hashed for audit records and logs, so that a log
+// reader cannot replay a session identifier.
+func (s *Session) Hash() string { return audit.HashSession(s.ID) }
+
+func (s *Session) encode() ([]byte, error) { return json.Marshal(s) }
+
+func decodeSession(b []byte, version uint64) (*Session, error) {
+	s := &Session{}
+	if err := json.Unmarshal(b, s); err != nil {
+		return nil, err
+	}
+	s.version = version
+	return s, nil
+}
+
+// NewID returns 128 random bits, base64url.
+func NewID(r io.Reader) (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// newRef returns a short reference ID people can read out to the help desk:
+// 8 characters from an alphabet without look-alikes.
+func newRef(r io.Reader) string {
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	var b [8]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		_, _ = io.ReadFull(rand.Reader, b[:])
+	}
+	out := make([]byte, len(b))
+	for i, v := range b {
+		out[i] = alphabet[int(v)%len(alphabet)]
+	}
+	return string(out)
+}

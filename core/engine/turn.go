@@ -1,0 +1,325 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/looplab/fsm"
+
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/store"
+)
+
+const (
+	deliveryPending = "pending"
+	deliveryTTL     = time.Hour
+	maxChain        = 16
+	expiryGrace     = 10 * time.Minute
+)
+
+// claimDelivery marks a delivery ID as being handled. A repeated delivery gets
+// the stored reply of the first (or MsgBusy while the first is still running)
+// and acts no more.
+func (e *Engine) claimDelivery(ctx context.Context, t *Turn, ref string) (Reply, bool) {
+	key := deliveryKey(t)
+	_, err := e.opt.Store.CompareAndSwap(ctx, key, 0, []byte(deliveryPending), deliveryTTL)
+	if err == nil {
+		return Reply{}, false
+	}
+	if !errors.Is(err, store.ErrConflict) {
+		return e.fail(ctx, t, ref, nil, fmt.Errorf("claim delivery: %w", err)), true
+	}
+	e.audit(ctx, t, nil, ref, audit.Event{Name: "flow.duplicate"})
+	rec, err := e.opt.Store.Get(ctx, key)
+	if err != nil || string(rec.Value) == deliveryPending {
+		return Reply{Ref: ref, Duplicate: true, Outputs: []Output{{MessageID: MsgBusy}}}, true
+	}
+	var r Reply
+	if err := json.Unmarshal(rec.Value, &r); err != nil {
+		return e.fail(ctx, t, ref, nil, fmt.Errorf("decode stored reply: %w", err)), true
+	}
+	r.Duplicate = true
+	return r, true
+}
+
+// rememberDelivery stores the reply for repeated deliveries. Attachments are
+// not stored (json:"-"): a replay never shows a QR code twice.
+func (e *Engine) rememberDelivery(ctx context.Context, t *Turn, r Reply) {
+	b, err := json.Marshal(r)
+	if err == nil {
+		_, err = e.opt.Store.Set(ctx, deliveryKey(t), b, deliveryTTL)
+	}
+	if err != nil {
+		e.opt.Log.Warn("delivery reply not stored", "ref", r.Ref, "err", err)
+	}
+}
+
+// turn loads the session and dispatches the input.
+func (e *Engine) turn(ctx context.Context, t *Turn, ref string) (time.Duration, Reply) {
+	if t.Input.Value.Len() > e.opt.MaxInputBytes || t.Input.Confirm.Len() > e.opt.MaxInputBytes {
+		e.audit(ctx, t, nil, ref, audit.Event{Name: "input.rejected", Reason: "too_long"})
+		return 0, Reply{Ref: ref, Outputs: []Output{{MessageID: MsgTooLong}}}
+	}
+	now := e.opt.Clock()
+	s, err := e.load(ctx, t)
+	if err != nil {
+		return 0, e.fail(ctx, t, ref, nil, err)
+	}
+	if s != nil && e.expired(s, now) {
+		if err := e.opt.Store.Delete(ctx, sessionKey(t)); err != nil {
+			return 0, e.fail(ctx, t, ref, s, fmt.Errorf("delete expired session: %w", err))
+		}
+		e.audit(ctx, t, s, ref, audit.Event{Name: "flow.end", Outcome: "expired", From: s.State})
+		if t.Input.Kind != InputStart {
+			return 0, Reply{Ref: ref, Ended: true, Outputs: []Output{{MessageID: MsgExpired}}}
+		}
+		s = nil
+	}
+	c := &Ctx{Turn: t, Ref: ref, Now: now, Voice: e.voice[t.Channel], eng: e}
+	if s == nil {
+		f := e.route(t)
+		if f == nil {
+			return 0, e.menu(ctx, c)
+		}
+		if s, err = e.newSession(t, f, now); err != nil {
+			return 0, e.fail(ctx, t, ref, nil, err)
+		}
+		c.Session = s
+		e.audit(ctx, t, s, ref, audit.Event{Name: "flow.start"})
+		err = e.enter(ctx, c, f, 0)
+	} else {
+		c.Session = s
+		err = e.dispatch(ctx, c)
+	}
+	if err != nil {
+		return c.floor, e.fail(ctx, t, ref, s, err)
+	}
+	return c.floor, e.save(ctx, c)
+}
+
+func (e *Engine) load(ctx context.Context, t *Turn) (*Session, error) {
+	rec, err := e.opt.Store.Get(ctx, sessionKey(t))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	s, err := decodeSession(rec.Value, rec.Version)
+	if err != nil || e.flows[s.Flow] == nil || s.Channel != t.Channel || s.ChannelUser != t.ChannelUser {
+		// A record we cannot use (older format, removed flow) ends politely.
+		e.opt.Log.Warn("unusable session record dropped", "channel", t.Channel)
+		return nil, e.opt.Store.Delete(ctx, sessionKey(t))
+	}
+	return s, nil
+}
+
+func (e *Engine) expired(s *Session, now time.Time) bool {
+	return now.Sub(time.Unix(s.Updated, 0)) > e.opt.IdleTimeout ||
+		now.Sub(time.Unix(s.Created, 0)) > e.opt.AbsoluteTimeout
+}
+
+func (e *Engine) newSession(t *Turn, f *Flow, now time.Time) (*Session, error) {
+	id, err := NewID(e.opt.Rand)
+	if err != nil {
+		return nil, fmt.Errorf("session id: %w", err)
+	}
+	return &Session{ID: id, Flow: f.Name, State: f.Initial, Channel: t.Channel,
+		ChannelUser: t.ChannelUser, Locale: t.Locale, Created: now.Unix(), Updated: now.Unix()}, nil
+}
+
+// route picks the flow a session-less turn starts: an explicit start, a
+// menu choice, a keyword or a keypad digit; nil shows the menu.
+func (e *Engine) route(t *Turn) *Flow {
+	in := t.Input
+	switch in.Kind {
+	case InputStart:
+		return e.flows[in.Flow]
+	case InputChoice:
+		return e.flows[strings.TrimPrefix(in.Choice, "flow:")]
+	case InputDigits:
+		n, err := strconv.Atoi(in.Value.Reveal())
+		if err == nil && n >= 1 && n <= len(e.order) {
+			return e.order[n-1]
+		}
+	case InputText:
+		words := strings.Fields(strings.ToLower(in.Value.Reveal()))
+		for _, f := range e.order {
+			for _, k := range f.Keywords {
+				for _, w := range words {
+					if w == k || w == "/"+k {
+						return f
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// menu offers the flows. It creates no session.
+func (e *Engine) menu(ctx context.Context, c *Ctx) Reply {
+	choices := make([]Choice, 0, len(e.order))
+	for _, f := range e.order {
+		choices = append(choices, Choice{ID: "flow:" + f.Name, MessageID: f.MessageID})
+	}
+	if c.Turn.Input.Kind == InputCancel {
+		return Reply{Ref: c.Ref, Ended: true, Outputs: []Output{{MessageID: MsgGoodbye}}}
+	}
+	return Reply{Ref: c.Ref, Outputs: []Output{{MessageID: MsgMenu, Expect: Expect{Kind: ExpectChoice, Choices: choices}}}}
+}
+
+// dispatch applies the input to the session's current step.
+func (e *Engine) dispatch(ctx context.Context, c *Ctx) error {
+	s, in := c.Session, c.Turn.Input
+	f := e.flows[s.Flow]
+	s.Steps++
+	if s.Steps > e.opt.MaxTurns {
+		c.Say(MsgTooMany, "ref", c.Ref)
+		return e.fire(ctx, c, f, EventExpire, 0)
+	}
+	if t := c.Turn; t.Locale != "" {
+		s.Locale = t.Locale
+	}
+	switch ev := globalEvent(in, c.Voice); {
+	case in.Kind == InputStart && in.Flow != s.Flow && e.flows[in.Flow] != nil:
+		// A new request replaces the old conversation.
+		if err := e.fire(ctx, c, f, EventCancel, 0); err != nil {
+			return err
+		}
+		c.outputs = nil
+		nf := e.flows[in.Flow]
+		ns, err := e.newSession(c.Turn, nf, c.Now)
+		if err != nil {
+			return err
+		}
+		ns.version = s.version
+		c.Session = ns
+		return e.enter(ctx, c, nf, 0)
+	case ev != "":
+		return e.fire(ctx, c, f, ev, 0)
+	case isRepeat(in):
+		return e.prompt(ctx, c, f)
+	case in.Kind == InputTimeout:
+		s.SetInt(varTimeouts, s.Int(varTimeouts)+1)
+		if s.Int(varTimeouts) >= 2 {
+			return e.fire(ctx, c, f, EventExpire, 0)
+		}
+		c.Say(MsgNoInput)
+		return e.prompt(ctx, c, f)
+	}
+	s.SetInt(varTimeouts, 0)
+	step := f.Steps[s.State]
+	in = e.choiceFromDigits(ctx, c, f, in)
+	ev, err := step.Handle(ctx, c, in)
+	if err != nil {
+		return err
+	}
+	if ev == "" {
+		return e.prompt(ctx, c, f)
+	}
+	return e.fire(ctx, c, f, ev, 0)
+}
+
+const varTimeouts = "_to"
+
+// choiceFromDigits maps keypad digit N to the N-th choice of the current
+// prompt, so voice menus need nothing from the flows.
+func (e *Engine) choiceFromDigits(ctx context.Context, c *Ctx, f *Flow, in Input) Input {
+	if in.Kind != InputDigits && in.Kind != InputText {
+		return in
+	}
+	probe := &Ctx{Session: c.Session, Turn: c.Turn, Ref: c.Ref, Now: c.Now, Voice: c.Voice}
+	if p := f.Steps[c.Session.State].Prompt; p != nil {
+		p(ctx, probe)
+	}
+	last := Output{}
+	if n := len(probe.outputs); n > 0 {
+		last = probe.outputs[n-1]
+	}
+	if last.Expect.Kind != ExpectChoice {
+		return in
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(in.Value.Reveal()))
+	if err != nil || n < 1 || n > len(last.Expect.Choices) {
+		return in
+	}
+	return Input{Kind: InputChoice, Choice: last.Expect.Choices[n-1].ID}
+}
+
+// fire moves the session with event ev, as the flow's FSM table decides, then
+// runs automatic steps and prompts for the next input.
+func (e *Engine) fire(ctx context.Context, c *Ctx, f *Flow, ev string, depth int) error {
+	if depth > maxChain {
+		return fmt.Errorf("flow %s: more than %d automatic steps", f.Name, maxChain)
+	}
+	s := c.Session
+	m := fsm.NewFSM(s.State, f.Events, nil)
+	if err := m.Event(ctx, ev); err != nil {
+		var nt fsm.NoTransitionError
+		if !errors.As(err, &nt) {
+			return fmt.Errorf("flow %s: event %q in state %q: %w", f.Name, ev, s.State, err)
+		}
+	}
+	from := s.State
+	s.State = m.Current()
+	e.audit(ctx, c.Turn, s, c.Ref, audit.Event{Name: "flow.transition", From: from, To: s.State, Event: ev})
+	return e.enter(ctx, c, f, depth)
+}
+
+// enter runs what happens on entering the session's state.
+func (e *Engine) enter(ctx context.Context, c *Ctx, f *Flow, depth int) error {
+	step := f.Steps[c.Session.State]
+	if step.Auto && step.Handle != nil {
+		ev, err := step.Handle(ctx, c, Input{})
+		if err != nil {
+			return err
+		}
+		if ev != "" && !step.Final {
+			return e.fire(ctx, c, f, ev, depth+1)
+		}
+	}
+	return e.prompt(ctx, c, f)
+}
+
+func (e *Engine) prompt(ctx context.Context, c *Ctx, f *Flow) error {
+	if p := f.Steps[c.Session.State].Prompt; p != nil {
+		p(ctx, c)
+	}
+	return nil
+}
+
+// save persists the session, or deletes it when the flow ended.
+func (e *Engine) save(ctx context.Context, c *Ctx) Reply {
+	s, t := c.Session, c.Turn
+	f := e.flows[s.Flow]
+	r := Reply{Ref: c.Ref, Outputs: c.outputs, Flow: s.Flow, State: s.State}
+	if f.Steps[s.State].Final {
+		r.Ended = true
+		if err := e.opt.Store.Delete(ctx, sessionKey(t)); err != nil {
+			return e.fail(ctx, t, c.Ref, s, fmt.Errorf("delete session: %w", err))
+		}
+		e.audit(ctx, t, s, c.Ref, audit.Event{Name: "flow.end", Outcome: s.State})
+		return r
+	}
+	s.Updated = c.Now.Unix()
+	b, err := s.encode()
+	if err != nil {
+		return e.fail(ctx, t, c.Ref, s, fmt.Errorf("encode session: %w", err))
+	}
+	// The record outlives the idle timeout by a grace period so that a late
+	// reply is told "your session expired" instead of meeting a blank menu.
+	if _, err := e.opt.Store.CompareAndSwap(ctx, sessionKey(t), s.version, b, e.opt.IdleTimeout+expiryGrace); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			e.audit(ctx, t, s, c.Ref, audit.Event{Name: "flow.busy", Reason: "version_conflict"})
+			return Reply{Ref: c.Ref, Outputs: []Output{{MessageID: MsgBusy}}}
+		}
+		return e.fail(ctx, t, c.Ref, s, fmt.Errorf("save session: %w", err))
+	}
+	return r
+}
