@@ -1,0 +1,202 @@
+// Package config loads resetbot's configuration: one YAML file, overridden by
+// RESETBOT_* environment variables and *_FILE secrets (see EnvPrefix).
+//
+// Loading never stops at the first mistake. Unknown keys at any depth, values
+// of the wrong type and every validation failure are collected into Problems,
+// each with the setting path (directories[0].ldap.url) and the file line, so
+// an operator fixes everything in one pass (the authelia validator model).
+// Secret settings are secret.String and print REDACTED everywhere, including
+// in problems and in Summary.
+//
+// Two modes exist. production (the default for a file) refuses every demo
+// component: the memory directory and store and the notify outbox, so a demo
+// backend can never be selected by accident. demo (Default, or Load with no
+// file) allows them and generates missing keys at startup.
+package config
+
+import (
+	"bytes"
+	"crypto/rand"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Mode is demo or production.
+type Mode string
+
+// Modes.
+const (
+	ModeDemo       Mode = "demo"
+	ModeProduction Mode = "production"
+)
+
+// Config is the whole resetbot configuration.
+type Config struct {
+	// Mode defaults to production when a file is loaded.
+	Mode        Mode              `yaml:"mode"`
+	Server      ServerConfig      `yaml:"server"`
+	Store       StoreConfig       `yaml:"store"`
+	Keys        KeysConfig        `yaml:"keys"`
+	Directories []DirectoryConfig `yaml:"directories"`
+	Sessions    SessionsConfig    `yaml:"sessions"`
+	Factors     FactorsConfig     `yaml:"factors"`
+	Password    PasswordConfig    `yaml:"password"`
+	Regulation  RegulationConfig  `yaml:"regulation"`
+	Notify      NotifyConfig      `yaml:"notify"`
+	Audit       AuditConfig       `yaml:"audit"`
+	Log         LogConfig         `yaml:"log"`
+	Channels    ChannelsConfig    `yaml:"channels"`
+
+	// KeysGenerated is true when demo mode generated the keys at startup.
+	KeysGenerated bool `yaml:"-"`
+}
+
+//go:embed demo.yaml
+var demoYAML []byte
+
+// defaults returns the values used for every setting the file leaves out.
+func defaults() *Config {
+	return &Config{
+		Mode:       ModeProduction,
+		Server:     defaultServer(),
+		Store:      defaultStore(),
+		Sessions:   defaultSessions(),
+		Factors:    defaultFactors(),
+		Password:   defaultPassword(),
+		Regulation: defaultRegulation(),
+		Notify:     defaultNotify(),
+		Audit:      AuditConfig{File: "-"},
+		Log:        LogConfig{Level: "info", Format: "json"},
+	}
+}
+
+// Default returns the built-in demo configuration (memory directory and store,
+// outbox notifier, generated keys): what `make run` uses with no file.
+func Default() *Config {
+	cfg, probs := newLoader().parse(demoYAML, nil)
+	if probs.HasErrors() {
+		panic("config: built-in demo configuration is invalid:\n" + probs.Error())
+	}
+	return cfg
+}
+
+// DemoYAML returns the text of the built-in demo configuration, a starting
+// point for a real file.
+func DemoYAML() []byte { return bytes.Clone(demoYAML) }
+
+// Load reads the YAML file at path, applies the environment overrides in env
+// (os.Environ() form, "KEY=value") and validates the result. An empty path
+// loads the built-in demo configuration, still with env applied.
+//
+// The returned Config is nil only when the file cannot be read or parsed as
+// YAML; otherwise it holds the decoded values even when Problems has errors,
+// which callers must check with HasErrors before using it.
+func Load(path string, env []string) (*Config, Problems) {
+	l := newLoader()
+	if path == "" {
+		return l.parse(demoYAML, env)
+	}
+	data, err := l.readFile(path)
+	if err != nil {
+		return nil, Problems{{Message: fmt.Sprintf("cannot read the configuration file: %v", err)}}
+	}
+	return l.parse(data, env)
+}
+
+// Parse is Load for YAML already in memory.
+func Parse(data []byte, env []string) (*Config, Problems) {
+	return newLoader().parse(data, env)
+}
+
+// loader carries the file system and randomness, replaceable in tests.
+type loader struct {
+	readFile func(string) ([]byte, error)
+	stat     func(string) (fs.FileInfo, error)
+	rand     io.Reader
+}
+
+func newLoader() *loader {
+	return &loader{readFile: os.ReadFile, stat: os.Stat, rand: rand.Reader}
+}
+
+func (l *loader) parse(data []byte, env []string) (*Config, Problems) {
+	r := newReport()
+	root, ok := parseYAML(data, r)
+	if !ok {
+		return nil, r.probs
+	}
+	l.applyEnv(root, env, r)
+	cfg := defaults()
+	(&decoder{r: r}).decode(root, reflect.ValueOf(cfg).Elem(), "")
+	for i := range cfg.Directories {
+		fillDirectoryDefaults(&cfg.Directories[i])
+	}
+	v := &validator{r: r, mode: cfg.Mode, stat: l.stat}
+	if cfg.Mode != ModeDemo && cfg.Mode != ModeProduction {
+		v.errorf("mode", "must be demo or production")
+	}
+	if cfg.Mode == ModeDemo {
+		gen, err := generateKeys(&cfg.Keys, l.rand)
+		if err != nil {
+			v.errorf("keys", "%v", err)
+		}
+		cfg.KeysGenerated = gen
+	}
+	v.config(cfg)
+	return cfg, r.probs
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// parseYAML returns the top-level mapping of a single-document file.
+func parseYAML(data []byte, r *report) (*yaml.Node, bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		msg, line := err.Error(), 0
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = msg[len(m[0]):]
+		}
+		r.add("", line, false, "not valid YAML: "+msg)
+		return nil, false
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		r.add("", extra.Line, false, "only one YAML document is allowed (remove the second ---)")
+	}
+	root := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 && !isNull(doc.Content[0]) {
+		root = doc.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		r.add("", root.Line, false, "the file must be a block of settings (key: value)")
+		return nil, false
+	}
+	return root, true
+}
+
+// config validates every section; sections report independently.
+func (v *validator) config(c *Config) {
+	v.server(&c.Server)
+	v.store(&c.Store)
+	v.keys(&c.Keys)
+	v.directories(c.Directories)
+	v.sessions(&c.Sessions)
+	v.factors(&c.Factors)
+	v.password(&c.Password)
+	v.regulation(&c.Regulation)
+	v.notify(&c.Notify, c)
+	v.audit(&c.Audit)
+	v.log(&c.Log)
+	v.channels(&c.Channels, c.Server.PublicURL)
+}

@@ -1,0 +1,219 @@
+package config
+
+import (
+	"maps"
+	"slices"
+	"time"
+)
+
+// Factor names as used in factors.enabled.
+const (
+	FactorTOTP      = "totp"
+	FactorSMS       = "sms"
+	FactorVoice     = "voice"
+	FactorEmail     = "email"
+	FactorQuestions = "questions"
+)
+
+// Factors lists every known factor name.
+var Factors = []string{FactorTOTP, FactorSMS, FactorVoice, FactorEmail, FactorQuestions}
+
+// RequireChannels are the keys allowed in a factors.require block besides
+// "default": the channel a flow runs on.
+var RequireChannels = []string{"slack", "teams", "voice", "console"}
+
+// FactorsConfig configures verification factors and how many each action needs.
+type FactorsConfig struct {
+	// Enabled lists the factors users may verify with, strongest first.
+	Enabled []string `yaml:"enabled"`
+	// Require sets how many independent factors each action needs, per channel.
+	Require   RequireConfig   `yaml:"require"`
+	TOTP      TOTPConfig      `yaml:"totp"`
+	Codes     CodesConfig     `yaml:"codes"`
+	Questions QuestionsConfig `yaml:"questions"`
+}
+
+// RequireConfig maps channel → required factor count for each action. The key
+// "default" applies to channels without their own entry.
+type RequireConfig struct {
+	Reset  map[string]int `yaml:"reset"`
+	Unlock map[string]int `yaml:"unlock"`
+	Enroll map[string]int `yaml:"enroll"`
+}
+
+// For returns the required count for action ("reset", "unlock", "enroll") on
+// channel, falling back to the action's "default" entry; 0 for an unknown action.
+func (r RequireConfig) For(action, channel string) int {
+	var m map[string]int
+	switch action {
+	case "reset":
+		m = r.Reset
+	case "unlock":
+		m = r.Unlock
+	case "enroll":
+		m = r.Enroll
+	}
+	if n, ok := m[channel]; ok {
+		return n
+	}
+	return m["default"]
+}
+
+// TOTPConfig configures authenticator-app codes.
+type TOTPConfig struct {
+	// Issuer is shown in the authenticator app.
+	Issuer string `yaml:"issuer"`
+}
+
+// CodesConfig configures one-time codes sent by SMS, voice or email.
+type CodesConfig struct {
+	Digits         int           `yaml:"digits"`
+	TTL            time.Duration `yaml:"ttl"`
+	MaxAttempts    int           `yaml:"max_attempts"`
+	ResendCooldown time.Duration `yaml:"resend_cooldown"`
+}
+
+// QuestionsConfig configures security questions (off by default; never a
+// counted factor, only an extra step after a possession factor).
+type QuestionsConfig struct {
+	// Ask is how many questions a verification asks.
+	Ask int `yaml:"ask"`
+	// MinEnrolled is how many answers a user must enrol.
+	MinEnrolled int              `yaml:"min_enrolled"`
+	Catalog     []QuestionConfig `yaml:"catalog"`
+}
+
+// QuestionConfig is one question users may choose.
+type QuestionConfig struct {
+	// ID is the stable key stored with the answer.
+	ID string `yaml:"id"`
+	// MessageID is the message catalog entry holding the question text.
+	MessageID string `yaml:"message_id"`
+	// Numeric questions can also be asked on the phone (answered by keypad).
+	Numeric bool `yaml:"numeric"`
+}
+
+func defaultFactors() FactorsConfig {
+	return FactorsConfig{
+		Enabled: []string{FactorTOTP, FactorSMS, FactorVoice, FactorEmail},
+		Require: RequireConfig{
+			Reset:  map[string]int{"default": 2, "voice": 2},
+			Unlock: map[string]int{"default": 1},
+			Enroll: map[string]int{"default": 1},
+		},
+		TOTP:  TOTPConfig{Issuer: "resetbot"},
+		Codes: CodesConfig{Digits: 6, TTL: 10 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second},
+		Questions: QuestionsConfig{Ask: 2, MinEnrolled: 3, Catalog: []QuestionConfig{
+			{ID: "first_pet", MessageID: "question.first_pet"},
+			{ID: "first_street", MessageID: "question.first_street"},
+			{ID: "first_school", MessageID: "question.first_school"},
+			{ID: "birth_city", MessageID: "question.birth_city"},
+			{ID: "first_phone_last4", MessageID: "question.first_phone_last4", Numeric: true},
+		}},
+	}
+}
+
+// Has reports whether factor is enabled.
+func (f FactorsConfig) Has(factor string) bool { return slices.Contains(f.Enabled, factor) }
+
+func (v *validator) factors(f *FactorsConfig) {
+	const p = "factors"
+	seen := map[string]bool{}
+	counted := 0 // factors that can count towards a requirement (questions never do)
+	for i, name := range f.Enabled {
+		ip := index(p+".enabled", i)
+		switch {
+		case !slices.Contains(Factors, name):
+			v.errorf(ip, "unknown factor %q (known: totp, sms, voice, email, questions)", name)
+		case seen[name]:
+			v.errorf(ip, "factor %q is listed twice", name)
+		case name != FactorQuestions:
+			counted++
+		}
+		seen[name] = true
+	}
+	if len(f.Enabled) == 0 {
+		v.errorf(p+".enabled", "needs at least one factor")
+	}
+	if seen[FactorQuestions] {
+		if counted == 0 {
+			v.errorf(p+".enabled", "questions can never be the only factor; enable totp, sms, voice or email too")
+		} else {
+			v.warnf(p+".enabled", "security questions are enabled; they are weak (guessable, researchable) and only ever an extra step, never a counted factor")
+		}
+		v.questions(&f.Questions)
+	}
+	for _, a := range []struct {
+		name string
+		m    map[string]int
+	}{{"reset", f.Require.Reset}, {"unlock", f.Require.Unlock}, {"enroll", f.Require.Enroll}} {
+		v.require(p+".require."+a.name, a.m, counted)
+	}
+	if f.Require.For("reset", "default") < 2 {
+		v.warnf(p+".require.reset.default", "resetting a password with a single factor is weaker than the recommended two")
+	}
+	if f.TOTP.Issuer == "" && seen[FactorTOTP] {
+		v.errorf(p+".totp.issuer", "is required when totp is enabled")
+	}
+	v.codes(p+".codes", &f.Codes)
+}
+
+func (v *validator) require(p string, m map[string]int, counted int) {
+	if _, ok := m["default"]; !ok {
+		v.errorf(p+".default", "is required")
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		n := m[k]
+		kp := p + "." + k
+		if k != "default" && !slices.Contains(RequireChannels, k) {
+			v.errorf(kp, "unknown channel %q (known: default, slack, teams, voice, console)", k)
+			continue
+		}
+		if n < 1 || n > 3 {
+			v.errorf(kp, "must be between 1 and 3")
+		} else if counted > 0 && n > counted {
+			v.errorf(kp, "requires %d factors but only %d countable factors are enabled", n, counted)
+		}
+	}
+}
+
+func (v *validator) codes(p string, c *CodesConfig) {
+	if c.Digits < 6 || c.Digits > 8 {
+		v.errorf(p+".digits", "must be between 6 and 8")
+	}
+	if c.TTL <= 0 || c.TTL > 10*time.Minute {
+		v.errorf(p+".ttl", "must be more than 0 and at most 10m")
+	}
+	if c.MaxAttempts < 1 || c.MaxAttempts > 10 {
+		v.errorf(p+".max_attempts", "must be between 1 and 10")
+	}
+	if c.ResendCooldown < 0 {
+		v.errorf(p+".resend_cooldown", "must not be negative")
+	}
+}
+
+func (v *validator) questions(q *QuestionsConfig) {
+	const p = "factors.questions"
+	if q.Ask < 1 {
+		v.errorf(p+".ask", "must be at least 1")
+	}
+	if q.MinEnrolled < q.Ask {
+		v.errorf(p+".min_enrolled", "must be at least ask (%d)", q.Ask)
+	}
+	if len(q.Catalog) < q.MinEnrolled {
+		v.errorf(p+".catalog", "has %d questions but users must enrol %d", len(q.Catalog), q.MinEnrolled)
+	}
+	ids := map[string]bool{}
+	for i, c := range q.Catalog {
+		cp := index(p+".catalog", i)
+		if c.ID == "" {
+			v.errorf(cp+".id", "is required")
+		} else if ids[c.ID] {
+			v.errorf(cp+".id", "%q is listed twice", c.ID)
+		}
+		ids[c.ID] = true
+		if c.MessageID == "" {
+			v.errorf(cp+".message_id", "is required")
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package config
+
+import "time"
+
+// SessionsConfig bounds how long a conversation may last.
+type SessionsConfig struct {
+	// IdleTimeout ends a session after this long without input.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// AbsoluteTimeout ends a session this long after it started.
+	AbsoluteTimeout time.Duration `yaml:"absolute_timeout"`
+}
+
+// PasswordConfig is the new-password policy checked before the directory's own.
+type PasswordConfig struct {
+	MinLength int `yaml:"min_length"`
+	MaxLength int `yaml:"max_length"`
+	// BannedWords are refused as (case-insensitive) substrings, e.g. the company name.
+	BannedWords []string `yaml:"banned_words"`
+	// BannedFile holds more banned words, one per line.
+	BannedFile string `yaml:"banned_file"`
+	// BreachedFile holds known-breached passwords or their SHA-1 hashes, one per line.
+	BreachedFile string `yaml:"breached_file"`
+	// PassphraseWords is the word count of suggested passphrases.
+	PassphraseWords int `yaml:"passphrase_words"`
+}
+
+// RegulationConfig throttles failures and message sends.
+type RegulationConfig struct {
+	// MaxFailures within Window bans the user for BanTime.
+	MaxFailures int           `yaml:"max_failures"`
+	Window      time.Duration `yaml:"window"`
+	BanTime     time.Duration `yaml:"ban_time"`
+	// MaxConsecutive failures across windows without a success lock the bot
+	// out for the user until a help-desk agent lifts it.
+	MaxConsecutive int        `yaml:"max_consecutive"`
+	Send           SendConfig `yaml:"send"`
+}
+
+// SendConfig limits outbound SMS, calls and emails (toll fraud, harassment).
+type SendConfig struct {
+	PerDestinationPerHour int `yaml:"per_destination_per_hour"`
+	PerUserPerHour        int `yaml:"per_user_per_hour"`
+	GlobalPerHour         int `yaml:"global_per_hour"`
+}
+
+func defaultSessions() SessionsConfig {
+	return SessionsConfig{IdleTimeout: 15 * time.Minute, AbsoluteTimeout: 30 * time.Minute}
+}
+
+func defaultPassword() PasswordConfig {
+	return PasswordConfig{MinLength: 12, MaxLength: 256, PassphraseWords: 4}
+}
+
+func defaultRegulation() RegulationConfig {
+	return RegulationConfig{
+		MaxFailures: 5, Window: 15 * time.Minute, BanTime: 15 * time.Minute, MaxConsecutive: 100,
+		Send: SendConfig{PerDestinationPerHour: 3, PerUserPerHour: 5, GlobalPerHour: 500},
+	}
+}
+
+func (v *validator) sessions(s *SessionsConfig) {
+	const p = "sessions"
+	v.positive(p+".idle_timeout", s.IdleTimeout)
+	v.positive(p+".absolute_timeout", s.AbsoluteTimeout)
+	if s.IdleTimeout > 0 && s.AbsoluteTimeout > 0 && s.IdleTimeout > s.AbsoluteTimeout {
+		v.errorf(p+".idle_timeout", "must not exceed absolute_timeout")
+	}
+	if s.AbsoluteTimeout > 2*time.Hour {
+		v.warnf(p+".absolute_timeout", "is over 2h; a verified session stays usable that long")
+	}
+}
+
+func (v *validator) password(pw *PasswordConfig) {
+	const p = "password"
+	switch {
+	case pw.MinLength < 8:
+		v.errorf(p+".min_length", "must be at least 8")
+	case pw.MinLength < 12:
+		v.warnf(p+".min_length", "is below the recommended 12")
+	}
+	if pw.MaxLength < 64 || pw.MaxLength < pw.MinLength {
+		v.errorf(p+".max_length", "must be at least 64 and at least min_length (long passphrases must fit)")
+	}
+	for i, w := range pw.BannedWords {
+		if w == "" {
+			v.errorf(index(p+".banned_words", i), "must not be empty")
+		}
+	}
+	v.fileExists(p+".banned_file", pw.BannedFile)
+	v.fileExists(p+".breached_file", pw.BreachedFile)
+	if pw.PassphraseWords < 3 || pw.PassphraseWords > 12 {
+		v.errorf(p+".passphrase_words", "must be between 3 and 12")
+	}
+}
+
+func (v *validator) regulation(r *RegulationConfig) {
+	const p = "regulation"
+	v.atLeast(p+".max_failures", r.MaxFailures, 1)
+	v.positive(p+".window", r.Window)
+	v.positive(p+".ban_time", r.BanTime)
+	v.atLeast(p+".max_consecutive", r.MaxConsecutive, r.MaxFailures)
+	v.atLeast(p+".send.per_destination_per_hour", r.Send.PerDestinationPerHour, 1)
+	v.atLeast(p+".send.per_user_per_hour", r.Send.PerUserPerHour, 1)
+	v.atLeast(p+".send.global_per_hour", r.Send.GlobalPerHour, 1)
+}

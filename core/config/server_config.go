@@ -1,0 +1,98 @@
+package config
+
+import (
+	"net"
+	"net/url"
+	"time"
+)
+
+// ServerConfig configures the HTTP listeners of `resetbot serve`.
+type ServerConfig struct {
+	// Listen is the public address for channel webhooks (Slack, Teams, Twilio).
+	Listen string `yaml:"listen"`
+	// AdminListen serves /metrics (and /debug/pprof when Pprof is set). Keep it
+	// on loopback or a private network. Empty disables the admin listener.
+	AdminListen string `yaml:"admin_listen"`
+	// Pprof exposes /debug/pprof on the admin listener. Off by default.
+	Pprof bool `yaml:"pprof"`
+	// PublicURL is the externally visible base URL (https://bot.example.com).
+	// Twilio signatures are computed over it, never over the Host header.
+	PublicURL string `yaml:"public_url"`
+	// ReadHeaderTimeout bounds reading request headers (slowloris).
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout bounds reading a whole request.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds writing a response.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout bounds keep-alive connections.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// ShutdownTimeout bounds the graceful shutdown.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// ReadyTimeout bounds the readiness checks run by /readyz.
+	ReadyTimeout time.Duration `yaml:"ready_timeout"`
+	// MaxBodyBytes limits request bodies; larger bodies get 413.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// TLSCertFile and TLSKeyFile enable TLS (minimum 1.2) on the public listener.
+	// Without them, terminate TLS at a proxy and set PublicURL to https.
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+}
+
+func defaultServer() ServerConfig {
+	return ServerConfig{
+		Listen:            ":8080",
+		AdminListen:       "127.0.0.1:9090",
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ShutdownTimeout:   10 * time.Second,
+		ReadyTimeout:      3 * time.Second,
+		MaxBodyBytes:      1 << 20,
+	}
+}
+
+func (v *validator) server(s *ServerConfig) {
+	const p = "server"
+	if s.Listen == "" {
+		v.errorf(p+".listen", "is required")
+	} else if !validHostPort(s.Listen) {
+		v.errorf(p+".listen", "must be host:port or :port")
+	}
+	if s.AdminListen != "" && !validHostPort(s.AdminListen) {
+		v.errorf(p+".admin_listen", "must be host:port or :port")
+	}
+	if s.AdminListen != "" && s.AdminListen == s.Listen {
+		v.errorf(p+".admin_listen", "must differ from server.listen: metrics and pprof must never be public")
+	}
+	if s.PublicURL != "" {
+		u, err := url.Parse(s.PublicURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+			v.errorf(p+".public_url", "must be an absolute http(s) URL such as https://bot.example.com")
+		case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+			v.errorf(p+".public_url", "must not contain credentials, a query or a fragment")
+		case u.Scheme == "http" && v.production():
+			v.errorf(p+".public_url", "must use https in production (webhooks carry codes and passwords)")
+		}
+	}
+	v.positive(p+".read_header_timeout", s.ReadHeaderTimeout)
+	v.positive(p+".read_timeout", s.ReadTimeout)
+	v.positive(p+".write_timeout", s.WriteTimeout)
+	v.positive(p+".idle_timeout", s.IdleTimeout)
+	v.positive(p+".shutdown_timeout", s.ShutdownTimeout)
+	v.positive(p+".ready_timeout", s.ReadyTimeout)
+	if s.MaxBodyBytes < 1024 || s.MaxBodyBytes > 64<<20 {
+		v.errorf(p+".max_body_bytes", "must be between 1024 and 67108864")
+	}
+	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
+		v.errorf(p+".tls_cert_file", "tls_cert_file and tls_key_file must be set together")
+	}
+	v.fileExists(p+".tls_cert_file", s.TLSCertFile)
+	v.fileExists(p+".tls_key_file", s.TLSKeyFile)
+}
+
+func validHostPort(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	return err == nil && port != ""
+}
