@@ -13,7 +13,9 @@
 // are masked with MaskPhone or MaskEmail and session ids are hashed with
 // HashSession before they reach an event. Because a secret cannot be recognised
 // generically once it is a plain string, tests prove the rule instead:
-// audittest.AssertNoSecrets greps recorded events for the raw values.
+// audittest.AssertNoSecrets greps recorded events for the raw values. As a
+// last resort the JSON form writes a Fields entry whose key names a secret
+// ("code", "password", ..., see logging.Sensitive) as REDACTED.
 package audit
 
 import (

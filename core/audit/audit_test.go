@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"reflect"
 	"strings"
 	"sync"
@@ -222,5 +223,33 @@ func TestMask(t *testing.T) {
 	}
 	if got := audit.MaskPhone("+15550100101"); got != "•••0101" {
 		t.Errorf("MaskPhone = %q", got)
+	}
+}
+
+func TestSensitiveFieldKeysRedacted(t *testing.T) {
+	var buf bytes.Buffer
+	w := audit.NewJSONWriter(&buf, audit.WithClock(fixedClock))
+	e := audit.Event{Name: audit.NameVerifyAttempt, Fields: map[string]string{"code": "493817", "New_Password": "pw-123", "try": "2"}}
+	if err := w.Write(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.Contains(out, "493817") || strings.Contains(out, "pw-123") || !strings.Contains(out, `"try":"2"`) {
+		t.Errorf("output %s", out)
+	}
+	if e.Fields["code"] != "493817" {
+		t.Error("MarshalJSON modified the caller's Fields")
+	}
+}
+
+func BenchmarkJSONWriter(b *testing.B) {
+	w := audit.NewJSONWriter(io.Discard)
+	e := audit.Event{Name: audit.NameVerifyAttempt, Ref: "R7K2-9QXM", Session: audit.HashSession("s"), Channel: "slack",
+		Actor: "uid=alice,ou=people,dc=corp,dc=example", Factor: "totp", Outcome: audit.OutcomeFailure,
+		Fields: map[string]string{"try": "2"}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = w.Write(ctx, e)
 	}
 }

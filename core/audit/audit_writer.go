@@ -8,6 +8,9 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/resetbot/resetbot/core/logging"
+	"github.com/resetbot/resetbot/core/secret"
 )
 
 // JSONWriter is a Sink that appends one JSON object per line to an io.Writer
@@ -46,6 +49,19 @@ func NewJSONWriter(w io.Writer, opts ...Option) *JSONWriter {
 // UTC, RFC 3339 with a "Z" suffix, whatever the zone of the input.
 func (e Event) MarshalJSON() ([]byte, error) {
 	type plain Event // drops the method set, so no recursion
+	// Defence in depth: a Fields entry whose key names a secret ("code",
+	// "password", ...) is written as REDACTED. Values under other keys cannot
+	// be recognised; see the package documentation.
+	if len(e.Fields) > 0 {
+		f := make(map[string]string, len(e.Fields))
+		for k, v := range e.Fields {
+			if logging.Sensitive(k) {
+				v = secret.Redacted
+			}
+			f[k] = v
+		}
+		e.Fields = f
+	}
 	return json.Marshal(struct {
 		Time string `json:"time"`
 		plain

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -169,5 +170,23 @@ func TestLogInjection(t *testing.T) {
 	l.Info("login", "user", "x\n{\"msg\":\"reset.ok\"}")
 	if n := len(buf.Lines()); n != 1 {
 		t.Fatalf("want 1 line, got %d: %q", n, buf.String())
+	}
+}
+
+func BenchmarkRedactingHandler(b *testing.B) {
+	l := logging.New(io.Discard, slog.LevelInfo, logging.FormatJSON)
+	b.ReportAllocs()
+	for b.Loop() {
+		l.Info("verify", "user", "alice", "factor", "totp", "code", "123456",
+			slog.Group("req", slog.String("channel", "slack"), slog.Int("try", 2)))
+	}
+}
+
+func BenchmarkPlainJSONHandler(b *testing.B) {
+	l := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	b.ReportAllocs()
+	for b.Loop() {
+		l.Info("verify", "user", "alice", "factor", "totp", "code", "123456",
+			slog.Group("req", slog.String("channel", "slack"), slog.Int("try", 2)))
 	}
 }

@@ -223,3 +223,15 @@ func TestPlaceholders(t *testing.T) {
 		t.Errorf("Placeholders = %v", got)
 	}
 }
+
+func BenchmarkRender(b *testing.B) {
+	c, err := messages.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	args := map[string]string{"ref": "R7K2-9QXM"}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = c.Render("es-MX", "common.error", messages.Voice, args)
+	}
+}
