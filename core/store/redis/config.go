@@ -29,34 +29,35 @@ const (
 // single server.
 type Config struct {
 	// Addrs are host:port pairs: the server, the sentinels or cluster seeds.
-	Addrs []string
+	Addrs []string `yaml:"addrs"`
 	// MasterName is the Sentinel master set name; empty without Sentinel.
-	MasterName string
+	MasterName string `yaml:"master_name"`
 	// Cluster forces cluster mode with a single seed address.
-	Cluster bool
+	Cluster bool `yaml:"cluster"`
 	// Username and Password authenticate to Redis (ACL user; prefer a
 	// least-privilege user over "default").
-	Username string
-	Password secret.String
+	Username string        `yaml:"username"`
+	Password secret.String `yaml:"password"`
 	// SentinelUsername and SentinelPassword authenticate to the sentinels when
 	// they require it.
-	SentinelUsername string
-	SentinelPassword secret.String
+	SentinelUsername string        `yaml:"sentinel_username"`
+	SentinelPassword secret.String `yaml:"sentinel_password"`
 	// DB is the database number; it must be 0 for Redis Cluster.
-	DB int
+	DB int `yaml:"db"`
 	// TLS enables TLS 1.2+ with certificate verification (system roots, or
 	// CAFile). ServerName overrides the name checked in the certificate.
-	TLS        bool
-	CAFile     string
-	ServerName string
+	TLS        bool   `yaml:"tls"`
+	CAFile     string `yaml:"ca_file"`
+	ServerName string `yaml:"server_name"`
 	// KeyPrefix is prepended to every key, e.g. "resetbot:".
-	KeyPrefix string
+	KeyPrefix string `yaml:"key_prefix"`
 	// DialTimeout and ReadTimeout bound connects and replies (defaults
 	// DefaultDialTimeout, DefaultReadTimeout; writes use ReadTimeout too).
-	DialTimeout, ReadTimeout time.Duration
+	DialTimeout time.Duration `yaml:"dial_timeout"`
+	ReadTimeout time.Duration `yaml:"read_timeout"`
 	// PoolSize is the connection pool size per node (0: go-redis default,
 	// 10 per CPU).
-	PoolSize int
+	PoolSize int `yaml:"pool_size"`
 }
 
 // Validate reports every problem with c at once.

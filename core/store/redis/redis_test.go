@@ -152,7 +152,10 @@ func TestServerDies(t *testing.T) {
 	}{
 		{"Check", func(c context.Context) error { return s.Check(c) }},
 		{"Get", func(c context.Context) error { _, err := s.Get(c, "sess:1"); return err }},
-		{"CAS", func(c context.Context) error { _, err := s.CompareAndSwap(c, "sess:1", 1, []byte("x"), time.Minute); return err }},
+		{"CAS", func(c context.Context) error {
+			_, err := s.CompareAndSwap(c, "sess:1", 1, []byte("x"), time.Minute)
+			return err
+		}},
 		{"Set", func(c context.Context) error { _, err := s.Set(c, "sess:1", []byte("x"), time.Minute); return err }},
 		{"Take", func(c context.Context) error { _, err := s.Take(c, "sess:1"); return err }},
 		{"Delete", func(c context.Context) error { return s.Delete(c, "sess:1") }},
@@ -194,5 +197,23 @@ func TestLayout(t *testing.T) {
 		if d := c.PTTL(ctx, k).Val(); d <= 0 {
 			t.Fatalf("%s has no TTL (%v)", k, d)
 		}
+	}
+}
+
+// TestErrorsDoNotEchoValues misuses a counter key as a record: the backend
+// error must not contain the value that was being written.
+func TestErrorsDoNotEchoValues(t *testing.T) {
+	s := openShared(t)
+	ctx := t.Context()
+	if _, err := s.Incr(ctx, "c", 1, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	const val = "hmac-of-one-time-code-4c9f"
+	_, err := s.Set(ctx, "c", []byte(val), time.Minute)
+	if err == nil {
+		t.Fatal("Set on a counter key succeeded")
+	}
+	if strings.Contains(err.Error(), val) {
+		t.Fatalf("error echoes the value: %v", err)
 	}
 }
