@@ -300,7 +300,8 @@ func TestInvalid(t *testing.T) {
 	}
 }
 
-func BenchmarkCheck(b *testing.B) {
+// BenchmarkIssueCheck measures one Issue followed by one successful Check.
+func BenchmarkIssueCheck(b *testing.B) {
 	ctx := context.Background()
 	f := newFixture(b, code.Options{})
 	for b.Loop() {
@@ -310,6 +311,25 @@ func BenchmarkCheck(b *testing.B) {
 			b.Fatal(err)
 		}
 		if res, err := f.c.Check(ctx, chA, is.Code); res != identity.Verified || err != nil {
+			b.Fatalf("Check = %v, %v", res, err)
+		}
+	}
+}
+
+// BenchmarkCheckWrong measures a wrong Check (HMAC, attempt count, CAS). A fresh
+// challenge is issued every MaxAttempts-1 checks so none is exhausted.
+func BenchmarkCheckWrong(b *testing.B) {
+	ctx := context.Background()
+	f := newFixture(b, code.Options{MaxAttempts: 10})
+	var bad secret.String
+	i := 0
+	for b.Loop() {
+		if i%9 == 0 {
+			f.clock.Add(code.DefaultResendCooldown)
+			bad = wrongOf(f.issue(b, chA))
+		}
+		i++
+		if res, err := f.c.Check(ctx, chA, bad); res != identity.Wrong || err != nil {
 			b.Fatalf("Check = %v, %v", res, err)
 		}
 	}

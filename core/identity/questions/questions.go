@@ -58,6 +58,11 @@ type Options struct {
 	MinAnswerLen int
 	// Argon2 holds the hashing costs; zero fields take DefaultArgon2's.
 	Argon2 Argon2Params
+	// MaxConcurrentHashes bounds how many Argon2id hashes run at once in this
+	// process (default 2). Each takes MemoryKiB of memory, so without a bound a
+	// burst of verifications could exhaust memory; extra calls wait their turn
+	// or give up when their context ends.
+	MaxConcurrentHashes int
 	// Rand is the source of salts and of question picks (default crypto/rand.Reader).
 	Rand io.Reader
 }
@@ -68,6 +73,7 @@ type Questions struct {
 	kr      *crypt.Keyring
 	opts    Options
 	catalog map[string]Question
+	hashing chan struct{} // semaphore, one token per running hash
 	err     error
 }
 
@@ -107,10 +113,14 @@ func New(st store.Store, kr *crypt.Keyring, opts Options) *Questions {
 		opts.MinAnswerLen = DefaultMinAnswerLen
 	}
 	opts.Argon2 = opts.Argon2.withDefaults()
+	if opts.MaxConcurrentHashes <= 0 {
+		opts.MaxConcurrentHashes = 2
+	}
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
 	}
-	q := &Questions{st: st, kr: kr, opts: opts, catalog: make(map[string]Question, len(opts.Catalog))}
+	q := &Questions{st: st, kr: kr, opts: opts, catalog: make(map[string]Question, len(opts.Catalog)),
+		hashing: make(chan struct{}, opts.MaxConcurrentHashes)}
 	q.err = q.validate()
 	return q
 }
@@ -193,13 +203,18 @@ func (q *Questions) Enroll(ctx context.Context, userKey string, answers map[stri
 		return err
 	}
 	rec := enrollment{Version: 1, Answers: make(map[string]string, len(normed))}
+	if err := q.acquire(ctx); err != nil {
+		return err
+	}
 	for id, a := range normed {
 		phc, err := hash([]byte(a), q.opts.Argon2, q.opts.Rand)
 		if err != nil {
+			q.release()
 			return err
 		}
 		rec.Answers[id] = phc
 	}
+	q.release()
 	pt, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("questions: encoding record: %w", err)
@@ -315,3 +330,18 @@ func (q *Questions) Revoke(ctx context.Context, userKey string) error {
 	}
 	return nil
 }
+
+// acquire takes a hashing slot, or fails when ctx ends first.
+func (q *Questions) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("questions: waiting to hash: %w", err)
+	}
+	select {
+	case q.hashing <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("questions: waiting to hash: %w", ctx.Err())
+	}
+}
+
+func (q *Questions) release() { <-q.hashing }

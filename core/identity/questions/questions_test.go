@@ -314,3 +314,30 @@ func BenchmarkVerify(b *testing.B) { benchmarkVerify(b, questions.DefaultArgon2)
 // BenchmarkVerifySmall is the same at the test costs, to show the overhead
 // around the hashing.
 func BenchmarkVerifySmall(b *testing.B) { benchmarkVerify(b, small) }
+
+func TestConcurrentVerify(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, questions.Options{Ask: 2, MaxConcurrentHashes: 1})
+	f.enroll(t, "ldap:alice")
+	if _, err := f.q.Pick(ctx, "ldap:alice"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := f.q.Verify(ctx, "ldap:alice", answers("pet", "x", "city", "y", "year", "0"))
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := f.q.Verify(cancelled, "ldap:alice", aliceAnswers); !errors.Is(err, context.Canceled) {
+		t.Errorf("Verify with a cancelled context: %v", err)
+	}
+}

@@ -316,6 +316,9 @@ func TestSwappedCiphertextFails(t *testing.T) {
 	if res == identity.Verified || !errors.Is(err, crypt.ErrDecrypt) {
 		t.Fatalf("Verify with alice's seed on bob = %v, %v; want ErrDecrypt", res, err)
 	}
+	if strings.Contains(strings.ToLower(err.Error()), strings.ToLower(aliceB32)) {
+		t.Error("error leaks the seed")
+	}
 }
 
 func TestKeyRotation(t *testing.T) {
