@@ -1,6 +1,3 @@
-// Package testserver starts throwaway servers (redis-server, slapd, Samba AD
-// DC) for tests. Each helper skips the test when the server binary is missing,
-// except under CI=true, where it fails it.
 package testserver
 
 import (
@@ -281,6 +278,22 @@ func (s *SambaServer) stop() {
 	case <-s.done:
 	case <-time.After(10 * time.Second):
 	}
+}
+
+// Pause freezes the DC (SIGSTOP): connections stay open but nothing is
+// answered, as with a hung server. The returned function resumes it; it also
+// runs at cleanup.
+func (s *SambaServer) Pause(t testing.TB) (resume func()) {
+	t.Helper()
+	if err := syscall.Kill(-s.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
+		t.Fatalf("samba: pause: %v", err)
+	}
+	var once sync.Once
+	resume = func() {
+		once.Do(func() { syscall.Kill(-s.cmd.Process.Pid, syscall.SIGCONT) }) //nolint:errcheck
+	}
+	t.Cleanup(resume)
+	return resume
 }
 
 // TLSConfig returns a client TLS configuration that trusts the DC's CA.

@@ -35,6 +35,8 @@ const (
 	SambaContactMail = "carl.contact@example.org"
 	// SambaSharedMobile is held by two users (SambaShared1 and SambaShared2).
 	SambaSharedMobile = "+15550199"
+	// SambaSharedEmployeeID is held by SambaShared1 and SambaShared2.
+	SambaSharedEmployeeID = "2000"
 )
 
 // SambaUser is a fixture account of the golden DC.
@@ -88,10 +90,10 @@ var (
 	SambaAdminCount = sambaUser("Pat Admin", "padmin", SambaPeopleOU, "Pat", "Admin", "pat.admin@example.org", "+15550106", "1007")
 	// SambaNested is a member of SambaNestedGroupDN, itself in SambaProtectedGroupDN.
 	SambaNested = sambaUser("Nina Nested", "nnested", SambaPeopleOU, "Nina", "Nested", "nina.nested@example.org", "+15550107", "1008")
-	// SambaShared1 and SambaShared2 share SambaSharedMobile.
-	SambaShared1 = sambaUser("Sam Shared", "sshared", SambaPeopleOU, "Sam", "Shared", "sam.shared@example.org", SambaSharedMobile, "1009")
+	// SambaShared1 and SambaShared2 share SambaSharedMobile and SambaSharedEmployeeID.
+	SambaShared1 = sambaUser("Sam Shared", "sshared", SambaPeopleOU, "Sam", "Shared", "sam.shared@example.org", SambaSharedMobile, SambaSharedEmployeeID)
 	// SambaShared2 shares SambaSharedMobile with SambaShared1.
-	SambaShared2 = sambaUser("Sid Shared", "sshared2", SambaPeopleOU, "Sid", "Shared", "sid.shared@example.org", SambaSharedMobile, "1010")
+	SambaShared2 = sambaUser("Sid Shared", "sshared2", SambaPeopleOU, "Sid", "Shared", "sid.shared@example.org", SambaSharedMobile, SambaSharedEmployeeID)
 	// SambaOutsider lives in CN=Users, where the bot has no rights.
 	SambaOutsider = sambaUser("Otto Outside", "oout", "CN=Users,"+SambaBaseDN, "Otto", "Outside", "otto.outside@example.org", "+15550111", "1011")
 	// SambaAdministrator is the built-in Administrator (adminCount=1, Domain Admins).
