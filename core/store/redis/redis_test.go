@@ -173,12 +173,14 @@ func TestServerDies(t *testing.T) {
 	}
 }
 
-// TestCounterIsPlainInteger checks the Redis layout other tools may rely on.
+// TestLayout checks the Redis layout other tools (and the memory benchmark)
+// rely on: a record is a hash {v, n}, a counter a plain integer, both expire.
 func TestLayout(t *testing.T) {
 	addr := testserver.SharedRedis(t)
 	c := goredis.NewClient(&goredis.Options{Addr: addr, DisableIdentity: true})
 	defer c.Close()
-	s := redis.New(goredis.NewClient(&goredis.Options{Addr: addr, DisableIdentity: true}), "layout:")
+	p := "layout" + strconv.FormatInt(prefixes.Add(1), 10) + ":"
+	s := redis.New(goredis.NewClient(&goredis.Options{Addr: addr, DisableIdentity: true}), p)
 	defer s.Close()
 	ctx := t.Context()
 	if _, err := s.Set(ctx, "rec", []byte("val"), time.Minute); err != nil {
@@ -187,13 +189,13 @@ func TestLayout(t *testing.T) {
 	if _, err := s.Incr(ctx, "cnt", 7, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if got := c.HGetAll(ctx, "layout:rec").Val(); got["v"] != "val" || got["n"] != "1" || len(got) != 2 {
+	if got := c.HGetAll(ctx, p+"rec").Val(); got["v"] != "val" || got["n"] != "1" || len(got) != 2 {
 		t.Fatalf("record hash = %v", got)
 	}
-	if got := c.Get(ctx, "layout:cnt").Val(); got != "7" {
+	if got := c.Get(ctx, p+"cnt").Val(); got != "7" {
 		t.Fatalf("counter = %q", got)
 	}
-	for _, k := range []string{"layout:rec", "layout:cnt"} {
+	for _, k := range []string{p + "rec", p + "cnt"} {
 		if d := c.PTTL(ctx, k).Val(); d <= 0 {
 			t.Fatalf("%s has no TTL (%v)", k, d)
 		}
