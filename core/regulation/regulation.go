@@ -52,11 +52,17 @@ type Key struct {
 	ID    string
 }
 
-// User, ChannelUser, Caller and Destination build keys of each scope.
-func User(id string) Key        { return Key{ScopeUser, id} }
-func ChannelUser(id string) Key { return Key{ScopeChannelUser, id} } //nolint:revive // documented with User.
-func Caller(id string) Key      { return Key{ScopeCaller, id} }      //nolint:revive // documented with User.
-func Destination(id string) Key { return Key{ScopeDestination, id} } //nolint:revive // documented with User.
+// User returns the key of a directory user (its stable ID, the DN).
+func User(id string) Key { return Key{ScopeUser, id} }
+
+// ChannelUser returns the key of a chat identity ("slack:T123:U456").
+func ChannelUser(id string) Key { return Key{ScopeChannelUser, id} }
+
+// Caller returns the key of a phone caller number (E.164).
+func Caller(id string) Key { return Key{ScopeCaller, id} }
+
+// Destination returns the key of a code destination (phone number or address).
+func Destination(id string) Key { return Key{ScopeDestination, id} }
 
 func (k Key) valid() error {
 	switch k.Scope {
@@ -91,11 +97,14 @@ const (
 	// ReasonHardCap: MaxConsecutive consecutive failures; locked until a
 	// Succeed or a help-desk Reset (RetryAfter is 0).
 	ReasonHardCap = "hard_cap"
-	// ReasonDestinationBudget, ReasonUserBudget and ReasonGlobalBudget: a send
-	// budget of AllowSend is spent until the end of the hour.
+	// ReasonDestinationBudget: AllowSend refused, the destination's hourly
+	// budget is spent.
 	ReasonDestinationBudget = "destination_budget"
-	ReasonUserBudget        = "user_budget"   //nolint:revive // documented above.
-	ReasonGlobalBudget      = "global_budget" //nolint:revive // documented above.
+	// ReasonUserBudget: AllowSend refused, the user's hourly budget is spent.
+	ReasonUserBudget = "user_budget"
+	// ReasonGlobalBudget: AllowSend refused, the deployment's hourly budget is
+	// spent (raise an alert: possible toll fraud).
+	ReasonGlobalBudget = "global_budget"
 )
 
 // Decision is the regulator's answer.
