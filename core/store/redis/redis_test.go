@@ -19,7 +19,14 @@ import (
 	"github.com/resetbot/resetbot/internal/testserver"
 )
 
+// quietLogger drops go-redis's own log lines ("failed to dial" while the
+// fault tests have killed the server).
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
 func TestMain(m *testing.M) {
+	goredis.SetLogger(quietLogger{})
 	code := m.Run()
 	testserver.StopShared()
 	os.Exit(code)
