@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -164,7 +165,14 @@ func isNetwork(err error) bool {
 		return le.ResultCode == ldap.ErrorNetwork
 	}
 	var ne net.Error
-	return errors.As(err, &ne)
+	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
+	// go-ldap flattens reader failures into text (fmt %s), so the chain is
+	// gone; its own wording is the only mark left.
+	msg := err.Error()
+	return strings.Contains(msg, "unable to read LDAP response packet") ||
+		strings.Contains(msg, "ldap: connection closed")
 }
 
 // translate turns a transport or server error into a directory error.

@@ -66,14 +66,7 @@ func (d *Directory) refuseProtected(c *ldap.Conn, dn string) error {
 // passwordModify sends the RFC 3062 request with the ppolicy control.
 // go-ldap's PasswordModify sends no controls, hence the hand-built request.
 func passwordModify(c *ldap.Conn, dn string, password secret.String) error {
-	value := ber.Encode(ber.ClassContext, ber.TypePrimitive, 1, nil, "Password Modify Request")
-	seq := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Password Modify Request")
-	seq.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 0, dn, "User Identity"))
-	seq.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 2, password.Reveal(), "New Password"))
-	value.AppendChild(seq)
-	req := ldap.NewExtendedRequest(passwordModifyOID, value)
-	req.Controls = []ldap.Control{ldap.NewControlBeheraPasswordPolicy()}
-	_, err := c.Extended(req)
+	_, err := c.Extended(passwordModifyRequest(dn, password))
 	if err == nil {
 		return nil
 	}
@@ -85,6 +78,19 @@ func passwordModify(c *ldap.Conn, dn string, password secret.String) error {
 		return re
 	}
 	return err
+}
+
+// passwordModifyRequest builds the request: user identity, no old
+// password, the new password, and the ppolicy request control.
+func passwordModifyRequest(dn string, password secret.String) *ldap.ExtendedRequest {
+	value := ber.Encode(ber.ClassContext, ber.TypePrimitive, 1, nil, "Password Modify Request")
+	seq := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "Password Modify Request")
+	seq.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 0, dn, "User Identity"))
+	seq.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 2, password.Reveal(), "New Password"))
+	value.AppendChild(seq)
+	req := ldap.NewExtendedRequest(passwordModifyOID, value)
+	req.Controls = []ldap.Control{ldap.NewControlBeheraPasswordPolicy()}
+	return req
 }
 
 // ppolicy error codes (draft-behera-ldap-password-policy, PasswordPolicyResponseValue).
