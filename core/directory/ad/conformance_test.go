@@ -1,0 +1,58 @@
+package ad_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/directory/directorytest"
+	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/internal/testserver"
+)
+
+func account(u testserver.SambaUser) directorytest.Account {
+	return directorytest.Account{Login: u.Login, Email: u.Email, Phone: u.Mobile,
+		EmployeeNumber: u.EmployeeID, Password: secret.New(u.Password)}
+}
+
+// TestConformance runs the shared directory suite against a real Samba AD DC,
+// a fresh clone for every instance the suite asks for. Samba 4.17 does not
+// check history on an administrator's reset (nor does Windows without the
+// policy-hints control), so only too_short is listed.
+func TestConformance(t *testing.T) {
+	directorytest.Run(t, directorytest.Harness{
+		Reasons: []directory.Reason{directory.ReasonTooShort},
+		New: func(t *testing.T) *directorytest.Instance {
+			s := testserver.SambaDC(t)
+			d := open(t, config(s))
+			return &directorytest.Instance{
+				Dir: d,
+				Fixtures: directorytest.Fixtures{
+					Normal:               account(testserver.SambaJDoe),
+					Other:                account(testserver.SambaASmith),
+					Locked:               account(testserver.SambaLocked),
+					Disabled:             account(testserver.SambaDisabled),
+					Protected:            account(testserver.SambaAdminCount),
+					SharedEmployeeNumber: testserver.SambaSharedEmployeeID,
+					MissingID:            "CN=Nobody," + testserver.SambaPeopleOU,
+				},
+				Bind: func(_ context.Context, login string, pw secret.String) (bool, error) {
+					err := s.Bind(login+"@"+s.Domain, pw.Reveal())
+					if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
+						return false, nil
+					}
+					return err == nil, err
+				},
+				SetLocked: func(_ context.Context, u directory.User) error {
+					s.Lock(t, testserver.SambaUser{Login: u.Login, UPN: u.Login + "@" + s.Domain})
+					return nil
+				},
+				MustChange: func(_ context.Context, u directory.User) (bool, error) {
+					return pwdLastSet(t, s, u.ID) == "0", nil
+				},
+			}
+		},
+	})
+}
