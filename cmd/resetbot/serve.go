@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/logging"
+	"github.com/resetbot/resetbot/core/server"
+)
+
+// runServe starts the HTTP service: channel webhooks on the public listener,
+// /healthz and /readyz, and /metrics on the admin listener. It refuses to
+// start when the configuration or a startup check fails.
+func runServe(ctx context.Context, args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	path := fs.String("config", "", "configuration file (YAML); empty runs the built-in demo configuration")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg := config.Default()
+	if *path != "" {
+		c, probs := config.Load(*path, os.Environ())
+		if probs.HasErrors() {
+			fmt.Fprintln(os.Stderr, probs.Error())
+			return 1
+		}
+		cfg = c
+	}
+	log := logging.New(os.Stderr, logging.ParseLevel(cfg.Log.Level), cfg.Log.Format)
+	a, err := app.Build(ctx, cfg, app.Options{Log: log})
+	if err != nil {
+		log.Error("startup failed", "err", err)
+		return 1
+	}
+	defer a.Close()
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = a.Check(cctx)
+	cancel()
+	if err != nil {
+		log.Error("startup check failed", "err", err)
+		return 1
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv := server.New(cfg.Server, log, reg)
+	for name, fn := range a.Checkers() {
+		srv.AddCheck(name, server.CheckFunc(fn))
+	}
+	log.Info("resetbot serving", "listen", cfg.Server.Listen, "admin", cfg.Server.AdminListen, "mode", cfg.Mode)
+	if err := srv.Run(ctx); err != nil {
+		log.Error("server stopped", "err", err)
+		return 1
+	}
+	return 0
+}

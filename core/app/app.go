@@ -1,0 +1,258 @@
+// Package app builds a running resetbot from a configuration: the state
+// store, the directories, the verifiers, the password policy, the regulator,
+// the notifiers, the flows and the engine. `resetbot serve` and
+// `resetbot demo` both start from Build, so the demo runs the same code as
+// production, only with in-memory parts.
+//
+// Backends are chosen from explicit registries keyed by the configuration's
+// `type:` (see registry.go): adding a backend is a package plus one line.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/crypt"
+	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/identity/code"
+	"github.com/resetbot/resetbot/core/identity/totp"
+	"github.com/resetbot/resetbot/core/messages"
+	"github.com/resetbot/resetbot/core/notify/outbox"
+	"github.com/resetbot/resetbot/core/policy"
+	"github.com/resetbot/resetbot/core/regulation"
+	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/store"
+	"github.com/resetbot/resetbot/flows"
+)
+
+// DefaultFloor is how long identification and verification turns last at
+// least, so that timing does not tell known from unknown users.
+const DefaultFloor = 300 * time.Millisecond
+
+// Options are the parts of a build that do not come from the configuration.
+type Options struct {
+	// Log receives operational logs; nil discards them.
+	Log *slog.Logger
+	// Audit receives audit events in addition to the configured sink.
+	Audit audit.Sink
+	// Outbox receives what SMS, calls and emails would carry when the
+	// configuration selects the outbox (demo mode only); nil only records.
+	Outbox io.Writer
+	// Clock and Rand default to time.Now and crypto/rand.
+	Clock func() time.Time
+	Rand  io.Reader
+	// Floor overrides DefaultFloor; negative disables it (tests).
+	Floor time.Duration
+}
+
+// App is a built resetbot.
+type App struct {
+	Config    *config.Config
+	Engine    *engine.Engine
+	Messages  *messages.Catalog
+	Store     store.Store
+	Directory directory.Directory
+	// Outbox is set when notifications go to the demo outbox.
+	Outbox *outbox.Outbox
+	Log    *slog.Logger
+
+	checks  []namedCheck
+	closers []func() error
+}
+
+type namedCheck struct {
+	name string
+	fn   func(context.Context) error
+}
+
+// Build wires a resetbot from cfg. On error everything opened so far is closed.
+func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err error) {
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Clock == nil {
+		opt.Clock = time.Now
+	}
+	if opt.Rand == nil {
+		opt.Rand = rand.Reader
+	}
+	switch {
+	case opt.Floor == 0:
+		opt.Floor = DefaultFloor
+	case opt.Floor < 0:
+		opt.Floor = 0
+	}
+	a = &App{Config: cfg, Log: opt.Log}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+			a = nil
+		}
+	}()
+	if a.Messages, err = messages.Load(); err != nil {
+		return nil, fmt.Errorf("messages: %w", err)
+	}
+	if err = a.openBackends(ctx, cfg, opt); err != nil {
+		return nil, err
+	}
+	deps, err := a.flowDeps(cfg, opt)
+	if err != nil {
+		return nil, err
+	}
+	fl, err := flows.New(deps)
+	if err != nil {
+		return nil, err
+	}
+	sink, err := a.auditSink(cfg, opt)
+	if err != nil {
+		return nil, err
+	}
+	a.Engine, err = engine.New(engine.Options{Store: a.Store, Flows: fl, Audit: sink, Log: opt.Log,
+		Clock: opt.Clock, Rand: opt.Rand, IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// openBackends opens the store and the directories.
+func (a *App) openBackends(ctx context.Context, cfg *config.Config, opt Options) error {
+	open, ok := storeTypes[cfg.Store.Type]
+	if !ok {
+		return fmt.Errorf("store: unknown type %q", cfg.Store.Type)
+	}
+	st, err := open(ctx, cfg, opt)
+	if err != nil {
+		return fmt.Errorf("store %s: %w", cfg.Store.Type, err)
+	}
+	a.Store = st
+	a.track("store", st)
+	dir, err := openDirectories(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	a.Directory = dir
+	a.track("directory", dir)
+	return nil
+}
+
+// track registers a part's startup check and close.
+func (a *App) track(name string, v any) {
+	if c, ok := v.(interface{ Check(context.Context) error }); ok {
+		a.checks = append(a.checks, namedCheck{name, c.Check})
+	}
+	if c, ok := v.(interface{ Close() error }); ok {
+		a.closers = append(a.closers, c.Close)
+	}
+}
+
+// flowDeps builds the verifiers, policy, regulator and notifiers.
+func (a *App) flowDeps(cfg *config.Config, opt Options) (flows.Deps, error) {
+	kr, hmacKey, err := keys(cfg, opt)
+	if err != nil {
+		return flows.Deps{}, err
+	}
+	fc := cfg.Factors
+	tv := totp.New(a.Store, kr, totp.Options{Issuer: fc.TOTP.Issuer, Clock: opt.Clock, Rand: opt.Rand})
+	cv := code.New(a.Store, hmacKey, code.Options{Digits: fc.Codes.Digits, TTL: fc.Codes.TTL,
+		MaxAttempts: fc.Codes.MaxAttempts, ResendCooldown: fc.Codes.ResendCooldown, Clock: opt.Clock, Rand: opt.Rand})
+	for _, v := range []interface{ Validate() error }{tv, cv} {
+		if err := v.Validate(); err != nil {
+			return flows.Deps{}, err
+		}
+	}
+	pc, err := policy.New(policy.Options{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength,
+		BannedWords: cfg.Password.BannedWords, BannedFile: cfg.Password.BannedFile,
+		BreachedFile: cfg.Password.BreachedFile, CheckRepetition: true})
+	if err != nil {
+		return flows.Deps{}, fmt.Errorf("password policy: %w", err)
+	}
+	rc := cfg.Regulation
+	reg := regulation.New(a.Store, regulation.Limits{MaxFailures: rc.MaxFailures, Window: rc.Window,
+		BanTime: rc.BanTime, MaxConsecutive: rc.MaxConsecutive},
+		regulation.SendLimits{PerDestinationPerHour: rc.Send.PerDestinationPerHour,
+			PerUserPerHour: rc.Send.PerUserPerHour, GlobalPerHour: rc.Send.GlobalPerHour}, opt.Clock)
+	senders, err := a.senders(cfg, opt)
+	if err != nil {
+		return flows.Deps{}, err
+	}
+	pol, err := factorPolicy(cfg, senders)
+	if err != nil {
+		return flows.Deps{}, err
+	}
+	words := cfg.Password.PassphraseWords
+	return flows.Deps{Directory: a.Directory, TOTP: tv, Codes: cv, Passwords: pc, Regulator: reg,
+		Senders: senders, Renderer: a.Messages, Policy: pol, Rand: opt.Rand, Log: opt.Log, Floor: opt.Floor,
+		Generate: func(r io.Reader) (secret.String, error) { return policy.Generate(r, words) }}, nil
+}
+
+// keys returns the keyring for enrollment data and the HMAC key for codes.
+// Demo mode without configured keys generates both; enrollments then do not
+// survive a restart, which the demo says.
+func keys(cfg *config.Config, opt Options) (*crypt.Keyring, []byte, error) {
+	k := cfg.Keys
+	if k.Encryption.Empty() && cfg.Mode == config.ModeDemo {
+		key, mac := make([]byte, crypt.KeySize), make([]byte, 32)
+		if _, err := io.ReadFull(opt.Rand, key); err != nil {
+			return nil, nil, err
+		}
+		if _, err := io.ReadFull(opt.Rand, mac); err != nil {
+			return nil, nil, err
+		}
+		kr, err := crypt.NewKeyring("demo", map[string][]byte{"demo": key})
+		return kr, mac, err
+	}
+	primary, m, err := k.ParseEncryption()
+	if err != nil {
+		return nil, nil, fmt.Errorf("keys.encryption: %w", err)
+	}
+	kr, err := crypt.NewKeyring(primary, m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("keys.encryption: %w", err)
+	}
+	if len(k.HMAC.Reveal()) < config.MinHMACKeyBytes {
+		return nil, nil, errors.New("keys.hmac: too short")
+	}
+	return kr, []byte(k.HMAC.Reveal()), nil
+}
+
+// Check runs every startup check (store, directories, SMTP) and returns all
+// failures joined, each prefixed with the part's name.
+func (a *App) Check(ctx context.Context) error {
+	var errs []error
+	for _, c := range a.checks {
+		if err := c.fn(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Checkers returns the startup checks by name, for /readyz.
+func (a *App) Checkers() map[string]func(context.Context) error {
+	m := make(map[string]func(context.Context) error, len(a.checks))
+	for _, c := range a.checks {
+		m[c.name] = c.fn
+	}
+	return m
+}
+
+// Close releases everything Build opened, in reverse order.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}

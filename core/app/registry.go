@@ -1,0 +1,231 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/directory/ad"
+	"github.com/resetbot/resetbot/core/directory/ldap"
+	"github.com/resetbot/resetbot/core/directory/memory"
+	"github.com/resetbot/resetbot/core/identity"
+	"github.com/resetbot/resetbot/core/notify"
+	"github.com/resetbot/resetbot/core/notify/email"
+	"github.com/resetbot/resetbot/core/notify/outbox"
+	"github.com/resetbot/resetbot/core/store"
+	"github.com/resetbot/resetbot/core/store/bolt"
+	storemem "github.com/resetbot/resetbot/core/store/memory"
+	"github.com/resetbot/resetbot/core/store/redis"
+	"github.com/resetbot/resetbot/flows"
+)
+
+// storeTypes is the registry of state stores, keyed by store.type.
+var storeTypes = map[string]func(context.Context, *config.Config, Options) (store.Store, error){
+	"memory": func(_ context.Context, _ *config.Config, o Options) (store.Store, error) {
+		return storemem.New(storemem.WithClock(o.Clock)), nil
+	},
+	"bolt": func(_ context.Context, c *config.Config, _ Options) (store.Store, error) {
+		return bolt.Open(c.Store.Bolt.Path)
+	},
+	"redis": func(ctx context.Context, c *config.Config, _ Options) (store.Store, error) {
+		r := c.Store.Redis
+		return redis.Open(ctx, redis.Config{Addrs: r.Addrs, MasterName: r.MasterName, Username: r.Username,
+			Password: r.Password, DB: r.DB, TLS: r.TLS, CAFile: r.CAFile, ServerName: r.ServerName, KeyPrefix: r.KeyPrefix})
+	},
+}
+
+// directoryTypes is the registry of directory backends, keyed by
+// directories[].type. The memory directory opens only in demo mode: a
+// production configuration can never select it, even if validation were
+// bypassed.
+var directoryTypes = map[string]func(context.Context, config.DirectoryConfig, config.Mode) (directory.Directory, error){
+	"memory": func(_ context.Context, _ config.DirectoryConfig, mode config.Mode) (directory.Directory, error) {
+		if mode != config.ModeDemo {
+			return nil, errors.New("the memory directory exists only in demo mode")
+		}
+		return memory.NewDemo(memory.AckDemoOnly)
+	},
+	"ldap": func(ctx context.Context, dc config.DirectoryConfig, _ config.Mode) (directory.Directory, error) {
+		if dc.LDAP == nil {
+			return nil, errors.New("missing ldap block")
+		}
+		return ldap.Open(ctx, ldapConfig(dc.LDAP))
+	},
+	"ad": func(ctx context.Context, dc config.DirectoryConfig, _ config.Mode) (directory.Directory, error) {
+		if dc.AD == nil {
+			return nil, errors.New("missing ad block")
+		}
+		return ad.Open(ctx, adConfig(dc.Name, dc.AD))
+	},
+}
+
+func ldapConfig(c *config.LDAPConfig) ldap.Config {
+	a := c.Attributes
+	return ldap.Config{URL: c.URL, StartTLS: c.StartTLS, AllowPlain: c.AllowPlain, CAFile: c.CAFile,
+		ServerName: c.ServerName, BindDN: c.BindDN, BindPassword: c.BindPassword, BaseDN: c.BaseDN,
+		UserFilter: c.UserFilter, ProtectedGroups: c.ProtectedGroups, DialTimeout: c.DialTimeout,
+		RequestTimeout: c.RequestTimeout, PoolSize: c.PoolSize,
+		Attributes: ldap.AttrMap{Login: a.Login, Email: a.Email, Mobile: a.Mobile, EmployeeNumber: a.EmployeeNumber,
+			DisplayName: a.DisplayName, GivenName: a.GivenName, Surname: a.Surname,
+			Disabled: ldap.DisabledAttr{Attr: c.DisabledAttribute, Value: c.DisabledValue}}}
+}
+
+func adConfig(name string, c *config.ADConfig) ad.Config {
+	a := c.Attributes
+	return ad.Config{Name: name, URL: c.URL, StartTLS: c.StartTLS, CAFile: c.CAFile, ServerName: c.ServerName,
+		BindDN: c.BindDN, BindPassword: c.BindPassword, BaseDN: c.BaseDN, Domain: c.Domain,
+		Attributes:      ad.AttrMap{Email: a.Email, Mobile: a.Mobile, EmployeeNumber: a.EmployeeNumber},
+		ProtectedGroups: c.ProtectedGroups, AllowProtected: c.AllowProtected, DialTimeout: c.DialTimeout,
+		RequestTimeout: c.RequestTimeout, PoolSize: c.PoolSize}
+}
+
+// openDirectories opens every configured directory behind one router.
+func openDirectories(ctx context.Context, cfg *config.Config) (directory.Directory, error) {
+	var routes []directory.Route
+	closeAll := func() {
+		for _, r := range routes {
+			if c, ok := r.Dir.(directory.Closer); ok {
+				_ = c.Close()
+			}
+		}
+	}
+	for i, dc := range cfg.Directories {
+		open, ok := directoryTypes[dc.Type]
+		if !ok {
+			closeAll()
+			return nil, fmt.Errorf("directories[%d] (%s): unknown type %q", i, dc.Name, dc.Type)
+		}
+		d, err := open(ctx, dc, cfg.Mode)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("directories[%d] (%s): %w", i, dc.Name, err)
+		}
+		domains := dc.Domains
+		if dc.Type == "memory" {
+			domains = append(domains, memory.DemoDomain)
+		}
+		routes = append(routes, directory.Route{Name: dc.Name, Dir: d, Domains: dedupe(domains)})
+	}
+	r, err := directory.NewRouter(routes...)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	return r, nil
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// senders builds the notifiers. Sends go through a bounded queue, so a slow
+// provider never holds a conversation and overload is refused, not queued
+// without limit.
+func (a *App) senders(cfg *config.Config, opt Options) (map[notify.Channel]notify.Sender, error) {
+	out := map[notify.Channel]notify.Sender{}
+	if cfg.Notify.Outbox {
+		if cfg.Mode != config.ModeDemo {
+			return nil, errors.New("notify.outbox exists only in demo mode")
+		}
+		a.Outbox = outbox.New(opt.Outbox)
+		for _, ch := range []notify.Channel{notify.ChannelSMS, notify.ChannelVoice, notify.ChannelEmail} {
+			out[ch] = a.Outbox.Sender(ch)
+		}
+		return out, nil
+	}
+	if e := cfg.Notify.Email; e.Host != "" {
+		s, err := email.New(email.Config{Host: e.Host, Port: e.Port, Username: e.Username, Password: e.Password,
+			From: e.From, TLS: email.TLSMode(e.TLS), Timeout: 15 * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("notify.email: %w", err)
+		}
+		a.track("smtp", s)
+		q := notify.NewQueue(s, 256, 4, notify.WithErrorHandler(func(m notify.Message, err error) {
+			opt.Log.Error("email not delivered", "message", m, "err", err)
+		}))
+		a.closers = append(a.closers, func() error { q.Close(); return nil })
+		out[notify.ChannelEmail] = q
+	}
+	return out, nil
+}
+
+// factorPolicy turns the configured factors into the flows' policy, leaving
+// out factors that have no sender (an SMS factor without an SMS provider).
+func factorPolicy(cfg *config.Config, senders map[notify.Channel]notify.Sender) (flows.Policy, error) {
+	p := flows.DefaultPolicy()
+	p.Enabled = nil
+	for _, name := range cfg.Factors.Enabled {
+		f := identity.Factor(name)
+		var ch notify.Channel
+		switch f {
+		case identity.FactorSMS:
+			ch = notify.ChannelSMS
+		case identity.FactorVoice:
+			ch = notify.ChannelVoice
+		case identity.FactorEmail:
+			ch = notify.ChannelEmail
+		}
+		if ch != "" && senders[ch] == nil {
+			continue
+		}
+		if f == identity.FactorQuestions {
+			continue // an extra step only; see flows documentation
+		}
+		p.Enabled = append(p.Enabled, f)
+	}
+	if len(p.Enabled) == 0 {
+		return p, errors.New("factors: no usable factor (enabled factors need a configured sender)")
+	}
+	req := cfg.Factors.Require
+	for name, m := range map[string]map[string]int{flows.FlowReset: req.Reset, flows.FlowUnlock: req.Unlock, flows.FlowEnroll: req.Enroll} {
+		r := p.Require[name]
+		if v, ok := m["default"]; ok {
+			r.Default = v
+		}
+		for ch, v := range m {
+			if ch != "default" {
+				if r.Channels == nil {
+					r.Channels = map[string]int{}
+				}
+				r.Channels[ch] = v
+			}
+		}
+		p.Require[name] = r
+	}
+	return p, nil
+}
+
+// auditSink opens the configured audit sink ("-" is standard output) and
+// adds the caller's.
+func (a *App) auditSink(cfg *config.Config, opt Options) (audit.Sink, error) {
+	var sinks []audit.Sink
+	switch f := cfg.Audit.File; f {
+	case "":
+	case "-":
+		sinks = append(sinks, audit.NewJSONWriter(os.Stdout))
+	default:
+		fh, err := os.OpenFile(f, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("audit.file: %w", err)
+		}
+		a.closers = append(a.closers, fh.Close)
+		sinks = append(sinks, audit.NewJSONWriter(fh))
+	}
+	if opt.Audit != nil {
+		sinks = append(sinks, opt.Audit)
+	}
+	return audit.Multi(sinks...), nil
+}

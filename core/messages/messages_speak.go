@@ -1,0 +1,24 @@
+package messages
+
+// spelled are the arguments read out character by character in voice
+// variants: reference IDs and codes are heard, not read, so "4821" must be
+// "4, 8, 2, 1" rather than "four thousand eight hundred twenty-one".
+var spelled = []string{"ref", "code"}
+
+// Text renders id for chat (voice false) or for the ear (voice true). In voice
+// variants the ref and code arguments are spelled out with SpellDigits.
+func (c *Catalog) Text(locale, id string, voice bool, args map[string]string) string {
+	if !voice {
+		return c.Render(locale, id, Chat, args)
+	}
+	spoken := make(map[string]string, len(args))
+	for k, v := range args {
+		spoken[k] = v
+	}
+	for _, k := range spelled {
+		if v, ok := spoken[k]; ok {
+			spoken[k] = SpellDigits(v)
+		}
+	}
+	return c.Render(locale, id, Voice, spoken)
+}

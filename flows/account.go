@@ -1,0 +1,120 @@
+package flows
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/regulation"
+)
+
+// Session variables used by the flows. Values are identifiers and counters,
+// never secrets.
+const (
+	varUser      = engine.VarUser // directory user key "<directory>:<id>"
+	varLogin     = "ul"
+	varPhantom   = "x"  // "1": identification matched nobody; the flow goes on as if it had
+	varRegKey    = "rk" // regulation key for phantoms (hash of what was typed)
+	varFactor    = "cf" // factor being verified
+	varPassed    = "fp" // independence groups passed, comma separated
+	varTrail     = "ft" // factor:outcome, comma separated, for escalation packets
+	varVerified  = "va" // unix time verification completed
+	varCandidate = "cd" // candidate logins when identification was ambiguous
+)
+
+// userKey names a user across directories.
+func userKey(u directory.User) string { return u.Directory + ":" + u.ID }
+
+// setUser records an identified user in the session.
+func setUser(s *engine.Session, u directory.User) {
+	s.Set(varUser, userKey(u))
+	s.Set(varLogin, u.Login)
+	s.Set(varPhantom, "")
+	s.Set(varCandidate, "")
+}
+
+// setPhantom records that identification matched nobody. The flow continues
+// exactly as for a real user; every verification simply fails.
+func setPhantom(s *engine.Session, typed string) {
+	h := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(typed))))
+	s.Set(varUser, "")
+	s.Set(varLogin, "")
+	s.Set(varPhantom, "1")
+	s.Set(varRegKey, "unknown:"+hex.EncodeToString(h[:8]))
+	s.Set(varCandidate, "")
+}
+
+func phantom(s *engine.Session) bool { return s.Get(varPhantom) == "1" }
+
+// currentUser looks the identified user up again. The session keeps only the
+// key and login, so no contact data sits in the state store.
+func (d *Deps) currentUser(ctx context.Context, s *engine.Session) (directory.User, bool, error) {
+	key, login := s.Get(varUser), s.Get(varLogin)
+	if key == "" || login == "" {
+		return directory.User{}, false, nil
+	}
+	users, err := d.Directory.Find(ctx, directory.ByLogin, login)
+	if err != nil {
+		return directory.User{}, false, fmt.Errorf("look up %s again: %w", "user", err)
+	}
+	for _, u := range users {
+		if userKey(u) == key {
+			return u, true, nil
+		}
+	}
+	return directory.User{}, false, nil
+}
+
+// regKeys are the regulation keys of a verification attempt: the account (or
+// the phantom standing for what was typed) and the channel identity.
+func regKeys(s *engine.Session) []regulation.Key {
+	id := s.Get(varUser)
+	if id == "" {
+		id = s.Get(varRegKey)
+	}
+	keys := []regulation.Key{{Scope: regulation.ScopeChannelUser, ID: s.Channel + ":" + s.ChannelUser}}
+	if id != "" {
+		keys = append(keys, regulation.Key{Scope: regulation.ScopeUser, ID: id})
+	}
+	return keys
+}
+
+// addTrail appends factor:outcome to the session's attempt trail (bounded).
+func addTrail(s *engine.Session, factor, outcome string) {
+	t := s.Get(varTrail)
+	item := factor + ":" + outcome
+	if t != "" {
+		item = t + "," + item
+	}
+	parts := strings.Split(item, ",")
+	if len(parts) > 12 {
+		parts = parts[len(parts)-12:]
+	}
+	s.Set(varTrail, strings.Join(parts, ","))
+}
+
+func passedGroups(s *engine.Session) map[string]bool {
+	m := map[string]bool{}
+	for _, g := range strings.Split(s.Get(varPassed), ",") {
+		if g != "" {
+			m[g] = true
+		}
+	}
+	return m
+}
+
+func addPassed(s *engine.Session, g string) {
+	m := passedGroups(s)
+	if g == "" || m[g] {
+		return
+	}
+	if p := s.Get(varPassed); p != "" {
+		s.Set(varPassed, p+","+g)
+		return
+	}
+	s.Set(varPassed, g)
+}

@@ -1,0 +1,113 @@
+// Package flows defines resetbot's conversations — reset a password, unlock an
+// account, enroll a factor — once, for every channel.
+//
+// Each flow is a looplab/fsm event table plus one Step per state. Steps talk to
+// the directory, the verifiers, the password policy, the regulator and the
+// notifiers through the narrow interfaces below, and speak only catalogued
+// message IDs. The engine (core/engine) decides the next state from the table;
+// adapters render the outputs for Slack, Teams, the phone or the terminal.
+//
+// Anti-enumeration: an unknown login, an account with nothing enrolled and a
+// wrong code get the same messages in the same order, and identification and
+// verification turns are padded to the same duration (Deps.Floor). Account
+// diagnostics (disabled, protected, password too young) are told only after
+// verification.
+package flows
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/identity"
+	"github.com/resetbot/resetbot/core/identity/code"
+	"github.com/resetbot/resetbot/core/identity/totp"
+	"github.com/resetbot/resetbot/core/notify"
+	"github.com/resetbot/resetbot/core/policy"
+	"github.com/resetbot/resetbot/core/regulation"
+	"github.com/resetbot/resetbot/core/secret"
+)
+
+// TOTP is what the flows need of the authenticator-app verifier.
+type TOTP interface {
+	Enrolled(ctx context.Context, userKey string) (bool, error)
+	Verify(ctx context.Context, userKey string, code secret.String) (identity.Result, error)
+	Begin(ctx context.Context, userKey, accountName string) (totp.Enrollment, error)
+	Confirm(ctx context.Context, userKey string, code secret.String) (identity.Result, error)
+}
+
+// Codes issues and checks one-time codes sent by SMS, voice call or email.
+type Codes interface {
+	Issue(ctx context.Context, challengeKey string, factor identity.Factor, destination string) (code.Issued, error)
+	Check(ctx context.Context, challengeKey string, c secret.String) (identity.Result, error)
+	Cancel(ctx context.Context, challengeKey string) error
+}
+
+// Passwords checks a new password against the local policy.
+type Passwords interface {
+	Check(ctx context.Context, pw secret.String, u directory.User) (*policy.Refusal, error)
+}
+
+// Regulator limits attempts and sends.
+type Regulator interface {
+	Check(ctx context.Context, keys ...regulation.Key) (regulation.Decision, error)
+	Fail(ctx context.Context, keys ...regulation.Key) (regulation.Decision, error)
+	Succeed(ctx context.Context, keys ...regulation.Key) error
+	AllowSend(ctx context.Context, dest string, userKey string) (regulation.Decision, error)
+}
+
+// Renderer renders catalogued messages for notifications (SMS, email, calls).
+type Renderer interface {
+	Text(locale, id string, voice bool, args map[string]string) string
+}
+
+// Escalator hands a case to people (help-desk channel, ticket webhook).
+type Escalator interface {
+	Escalate(ctx context.Context, e Escalation) error
+}
+
+// Escalation is the context packet for the help desk. It never holds a secret.
+type Escalation struct {
+	Ref     string
+	Reason  string
+	Channel string
+	// User is the directory user key, empty when the person was never identified.
+	User    string
+	Flow    string
+	State   string
+	Factors []FactorAttempt
+	// Messages is the conversation as message IDs.
+	Messages []string
+	Time     time.Time
+}
+
+// FactorAttempt is one verification attempt in an escalation packet.
+type FactorAttempt struct {
+	Factor  string
+	Outcome string
+}
+
+// Deps is everything the flows use. Directory, Codes, Passwords, Regulator,
+// Senders and Renderer are required; TOTP may be nil when no user can enroll.
+type Deps struct {
+	Directory directory.Directory
+	TOTP      TOTP
+	Codes     Codes
+	Passwords Passwords
+	Regulator Regulator
+	// Senders deliver codes, passphrases and notices, per channel.
+	Senders  map[notify.Channel]notify.Sender
+	Renderer Renderer
+	// Escalator may be nil: escalations are then only audited.
+	Escalator Escalator
+	Policy    Policy
+	// Generate makes a passphrase for resets without a typed password.
+	Generate func(r io.Reader) (secret.String, error)
+	Rand     io.Reader
+	Log      *slog.Logger
+	// Floor is the minimum duration of identification and verification turns,
+	// so that unknown users and wrong codes cannot be told apart by timing.
+	Floor time.Duration
+}

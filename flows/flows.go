@@ -1,0 +1,148 @@
+package flows
+
+import (
+	"crypto/rand"
+	"errors"
+	"log/slog"
+
+	"github.com/looplab/fsm"
+
+	"github.com/resetbot/resetbot/core/engine"
+)
+
+// Flow names.
+const (
+	FlowReset  = "reset"
+	FlowUnlock = "unlock"
+	FlowEnroll = "enroll"
+)
+
+// States shared by the flows.
+const (
+	stIdentify     = "identify"
+	stDisambiguate = "disambiguate"
+	stChoose       = "choose_factor"
+	stTOTP         = "verify_totp"
+	stCode         = "verify_code"
+	stPreflight    = "preflight"
+	stNewPassword  = "new_password"
+	stPassphrase   = "passphrase"
+	stUnlock       = "unlock"
+	stEnrollTOTP   = "enroll_totp"
+	stDone         = "done"
+	stBlocked      = "blocked"
+	stCancelled    = "cancelled"
+	stEscalated    = "escalated"
+	stLockedOut    = "locked_out"
+	stExpired      = "expired"
+)
+
+// evKeypad leads a phone reset to the generated passphrase.
+const evKeypad = "keypad"
+
+// New returns the reset, unlock and enroll flows bound to d, in menu order.
+func New(d Deps) ([]*engine.Flow, error) {
+	if d.Directory == nil || d.Codes == nil || d.Passwords == nil || d.Regulator == nil || d.Renderer == nil || len(d.Senders) == 0 {
+		return nil, errors.New("flows: directory, codes, passwords, regulator, renderer and senders are required")
+	}
+	if d.Rand == nil {
+		d.Rand = rand.Reader
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if len(d.Policy.Enabled) == 0 {
+		d.Policy = DefaultPolicy()
+	}
+	dp := &d
+	return []*engine.Flow{dp.resetFlow(), dp.unlockFlow(), dp.enrollFlow()}, nil
+}
+
+// verifyEvents is the identify-and-verify part every flow shares; next is the
+// state a completed verification leads to.
+func verifyEvents(next string) fsm.Events {
+	return fsm.Events{
+		{Name: evIdentified, Src: []string{stIdentify, stDisambiguate}, Dst: stChoose},
+		{Name: evAmbiguous, Src: []string{stIdentify}, Dst: stDisambiguate},
+		{Name: evTOTP, Src: []string{stChoose}, Dst: stTOTP},
+		{Name: evCode, Src: []string{stChoose}, Dst: stCode},
+		{Name: evMore, Src: []string{stTOTP, stCode}, Dst: stChoose},
+		{Name: evRetry, Src: []string{stTOTP, stCode}, Dst: stChoose},
+		{Name: evVerified, Src: []string{stTOTP, stCode}, Dst: next},
+		{Name: evLockedOut, Src: []string{stIdentify, stTOTP, stCode}, Dst: stLockedOut},
+	}
+}
+
+// exits lets every listed state cancel, escalate and expire.
+func exits(states ...string) fsm.Events {
+	return fsm.Events{
+		{Name: engine.EventCancel, Src: states, Dst: stCancelled},
+		{Name: engine.EventEscalate, Src: states, Dst: stEscalated},
+		{Name: engine.EventExpire, Src: states, Dst: stExpired},
+	}
+}
+
+func (d *Deps) verifySteps() map[string]engine.Step {
+	return map[string]engine.Step{
+		stIdentify:     d.identify(),
+		stDisambiguate: d.disambiguate(),
+		stChoose:       d.chooseFactor(),
+		stTOTP:         d.verifyTOTP(),
+		stCode:         d.verifyCode(),
+		stCancelled:    d.ended("common.cancelled"),
+		stExpired:      d.ended("common.expired"),
+		stEscalated:    d.escalated("user_request"),
+		stLockedOut:    d.escalated("lockout"),
+	}
+}
+
+var verifyStates = []string{stIdentify, stDisambiguate, stChoose, stTOTP, stCode}
+
+func (d *Deps) resetFlow() *engine.Flow {
+	ev := verifyEvents(stPreflight)
+	ev = append(ev,
+		fsm.EventDesc{Name: evOK, Src: []string{stPreflight}, Dst: stNewPassword},
+		fsm.EventDesc{Name: evKeypad, Src: []string{stPreflight}, Dst: stPassphrase},
+		fsm.EventDesc{Name: evBlocked, Src: []string{stPreflight}, Dst: stBlocked},
+		fsm.EventDesc{Name: evRetry, Src: []string{stNewPassword}, Dst: stChoose},
+		fsm.EventDesc{Name: evDone, Src: []string{stNewPassword, stPassphrase}, Dst: stDone},
+	)
+	ev = append(ev, exits(append(verifyStates, stPreflight, stNewPassword, stPassphrase)...)...)
+	steps := d.verifySteps()
+	steps[stPreflight] = d.preflight()
+	steps[stNewPassword] = d.newPassword()
+	steps[stPassphrase] = d.passphrase()
+	steps[stBlocked] = final("preflight.next_steps", true)
+	steps[stDone] = final("reset.done", true)
+	return &engine.Flow{Name: FlowReset, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.reset",
+		Keywords: []string{"reset", "password", "forgot", "contraseña", "restablecer"}}
+}
+
+func (d *Deps) unlockFlow() *engine.Flow {
+	ev := verifyEvents(stPreflight)
+	ev = append(ev,
+		fsm.EventDesc{Name: evOK, Src: []string{stPreflight}, Dst: stUnlock},
+		fsm.EventDesc{Name: evBlocked, Src: []string{stPreflight}, Dst: stBlocked},
+		fsm.EventDesc{Name: evRetry, Src: []string{stUnlock}, Dst: stChoose},
+		fsm.EventDesc{Name: evDone, Src: []string{stUnlock}, Dst: stDone},
+	)
+	ev = append(ev, exits(append(verifyStates, stPreflight, stUnlock)...)...)
+	steps := d.verifySteps()
+	steps[stPreflight] = d.preflight()
+	steps[stUnlock] = d.unlock()
+	steps[stBlocked] = final("preflight.next_steps", true)
+	steps[stDone] = final("unlock.done", true)
+	return &engine.Flow{Name: FlowUnlock, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.unlock",
+		Keywords: []string{"unlock", "locked", "desbloquear", "bloqueada", "bloqueado"}}
+}
+
+func (d *Deps) enrollFlow() *engine.Flow {
+	ev := verifyEvents(stEnrollTOTP)
+	ev = append(ev, fsm.EventDesc{Name: evDone, Src: []string{stEnrollTOTP}, Dst: stDone})
+	ev = append(ev, exits(append(verifyStates, stEnrollTOTP)...)...)
+	steps := d.verifySteps()
+	steps[stEnrollTOTP] = d.enrollTOTP()
+	steps[stDone] = final("enroll.done", true)
+	return &engine.Flow{Name: FlowEnroll, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.enroll",
+		Keywords: []string{"enroll", "enrol", "setup", "authenticator", "registrar"}}
+}

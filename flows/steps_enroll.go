@@ -1,0 +1,73 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/identity"
+)
+
+// enrollTOTP adds an authenticator app after the person proved possession of
+// a factor of record: binding a new factor never rests on chat identity alone.
+// The QR code is shown once, privately; the app counts only once a code from
+// it is confirmed.
+func (d *Deps) enrollTOTP() engine.Step {
+	return engine.Step{
+		Auto: true,
+		Prompt: func(_ context.Context, c *engine.Ctx) {
+			o := c.Say("enroll.totp.confirm")
+			o.Sensitive = true
+			o.Expect = engine.Expect{Kind: engine.ExpectDigits, MinDigits: 6, MaxDigits: 6}
+		},
+		Handle: func(ctx context.Context, c *engine.Ctx, in engine.Input) (string, error) {
+			if d.TOTP == nil || c.Voice {
+				c.Say("enroll.unavailable")
+				return engine.EventCancel, nil
+			}
+			if !fresh(c) {
+				c.Say("verify.stale")
+				return engine.EventExpire, nil
+			}
+			u, ok, err := d.currentUser(ctx, c.Session)
+			if err != nil {
+				return "", err
+			}
+			if !ok {
+				c.Session.Set(varEscReason, "user_gone")
+				return engine.EventEscalate, nil
+			}
+			if in.Kind == 0 {
+				en, err := d.TOTP.Begin(ctx, userKey(u), u.Login)
+				if err != nil {
+					return "", fmt.Errorf("begin totp enrollment: %w", err)
+				}
+				c.Emit(engine.Output{MessageID: "enroll.totp.scan", Sensitive: true,
+					Attachment: &engine.Attachment{Kind: "qr", PNG: en.QRPNG, Text: en.Secret}})
+				return "", nil
+			}
+			if ev, stop, err := d.gate(ctx, c); stop {
+				return ev, err
+			}
+			res, err := d.TOTP.Confirm(ctx, userKey(u), in.Value)
+			if err != nil {
+				return "", fmt.Errorf("confirm totp: %w", err)
+			}
+			if res != identity.Verified {
+				dec, err := d.Regulator.Fail(ctx, regKeys(c.Session)...)
+				if err != nil {
+					return "", fmt.Errorf("regulation failure: %w", err)
+				}
+				if !dec.Allowed {
+					return d.denied(c, dec)
+				}
+				c.Say("verify.wrong").Error = true
+				return "", nil
+			}
+			c.Audit(ctx, audit.Event{Name: "enroll.done", Factor: string(identity.FactorTOTP), Outcome: audit.OutcomeSuccess})
+			d.notice(ctx, c, u, "notice.enroll")
+			return evDone, nil
+		},
+	}
+}

@@ -1,0 +1,329 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/identity"
+	"github.com/resetbot/resetbot/core/notify"
+	"github.com/resetbot/resetbot/core/secret"
+)
+
+const (
+	varLocked    = "lk" // "1": the account was locked at pre-flight
+	varEscReason = "er" // why the flow escalates
+	// Freshness is how long a completed verification may be used for the
+	// change that follows it.
+	Freshness = 10 * time.Minute
+)
+
+// preflight reads the account's status after verification and tells the
+// person, in plain words, what stands in the way and what to do instead.
+func (d *Deps) preflight() engine.Step {
+	return engine.Step{
+		Auto: true,
+		Handle: func(ctx context.Context, c *engine.Ctx, _ engine.Input) (string, error) {
+			u, ok, err := d.currentUser(ctx, c.Session)
+			if err != nil {
+				return "", err
+			}
+			if !ok {
+				c.Session.Set(varEscReason, "user_gone")
+				return engine.EventEscalate, nil
+			}
+			st, err := d.Directory.Status(ctx, u)
+			if err != nil {
+				return "", fmt.Errorf("pre-flight status: %w", err)
+			}
+			return d.judge(c, st), nil
+		},
+	}
+}
+
+func (d *Deps) judge(c *engine.Ctx, st directory.Status) string {
+	s := c.Session
+	switch {
+	case st.Protected:
+		c.Say("preflight.protected")
+		s.Set(varEscReason, "protected")
+		return engine.EventEscalate
+	case st.Disabled:
+		c.Say("preflight.disabled")
+		return evBlocked
+	case st.Expired:
+		c.Say("preflight.expired")
+		return evBlocked
+	}
+	if st.Locked {
+		s.Set(varLocked, "1")
+	}
+	switch s.Flow {
+	case FlowReset:
+		if st.PasswordChangeableAt.After(c.Now) {
+			c.Say("preflight.too_young", "when", st.PasswordChangeableAt.UTC().Format("Mon 2 Jan 15:04 MST"))
+			return evBlocked
+		}
+		if c.Voice {
+			if d.Policy.VoiceReset == VoiceUnlockOnly {
+				c.Say("reset.voice_unavailable")
+				return evBlocked
+			}
+			return evKeypad
+		}
+	case FlowUnlock:
+		if !st.Locked {
+			c.Say("unlock.not_locked")
+			return evBlocked
+		}
+	}
+	return evOK
+}
+
+// fresh reports whether verification happened recently enough to act on.
+func fresh(c *engine.Ctx) bool {
+	at, err := strconv.ParseInt(c.Session.Get(varVerified), 10, 64)
+	return err == nil && c.Now.Sub(time.Unix(at, 0)) <= Freshness
+}
+
+// newPassword collects the new password in a masked field, typed twice.
+func (d *Deps) newPassword() engine.Step {
+	return engine.Step{
+		Prompt: func(_ context.Context, c *engine.Ctx) {
+			o := c.Say("password.prompt")
+			o.Sensitive = true
+			o.Expect = engine.Expect{Kind: engine.ExpectSecret, Confirm: true, FieldID: "password.field"}
+		},
+		Handle: func(ctx context.Context, c *engine.Ctx, in engine.Input) (string, error) {
+			if in.Kind != engine.InputSecret {
+				// A password typed into the chat is in the history now: never use it.
+				c.Say("password.use_form").Error = true
+				c.Audit(ctx, audit.Event{Name: "password.plaintext_refused", Outcome: audit.OutcomeDenied})
+				return "", nil
+			}
+			if !fresh(c) {
+				c.Say("verify.stale")
+				c.Session.Set(varPassed, "")
+				return evRetry, nil
+			}
+			if !in.Value.Equal(in.Confirm) {
+				c.Say("password.mismatch").Error = true
+				return "", nil
+			}
+			u, ok, err := d.currentUser(ctx, c.Session)
+			if err != nil {
+				return "", err
+			}
+			if !ok {
+				c.Session.Set(varEscReason, "user_gone")
+				return engine.EventEscalate, nil
+			}
+			ref, err := d.Passwords.Check(ctx, in.Value, u)
+			if err != nil {
+				return "", fmt.Errorf("password policy: %w", err)
+			}
+			if ref != nil {
+				c.Emit(engine.Output{MessageID: ref.MessageID(), Args: ref.Args, Error: true})
+				c.Audit(ctx, audit.Event{Name: "password.refused", Reason: ref.Reason})
+				return "", nil
+			}
+			return d.reset(ctx, c, u, in.Value, false)
+		},
+	}
+}
+
+// reset writes the password and, when the account was locked, unlocks it.
+func (d *Deps) reset(ctx context.Context, c *engine.Ctx, u directory.User, pw secret.String, mustChange bool) (string, error) {
+	err := d.Directory.ResetPassword(ctx, u, pw, directory.ResetOptions{MustChange: mustChange})
+	var refused *directory.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		c.Audit(ctx, audit.Event{Name: audit.NameResetDone, Outcome: audit.OutcomeDenied, Reason: string(refused.Reason)})
+		c.Emit(engine.Output{MessageID: "password.rejected." + string(refused.Reason), Error: true})
+		return "", nil
+	case errors.Is(err, directory.ErrProtected):
+		c.Audit(ctx, audit.Event{Name: audit.NameResetDone, Outcome: audit.OutcomeDenied, Reason: "protected"})
+		c.Say("preflight.protected")
+		c.Session.Set(varEscReason, "protected")
+		return engine.EventEscalate, nil
+	case errors.Is(err, directory.ErrAmbiguous):
+		c.Audit(ctx, audit.Event{Name: audit.NameResetDone, Outcome: audit.OutcomeError, Reason: "ambiguous"})
+		c.Say("reset.ambiguous")
+		c.Session.Set(varEscReason, "ambiguous")
+		return engine.EventEscalate, nil
+	case err != nil:
+		return "", fmt.Errorf("reset password: %w", err)
+	}
+	c.Audit(ctx, audit.Event{Name: audit.NameResetDone, Outcome: audit.OutcomeSuccess})
+	if c.Session.Get(varLocked) == "1" {
+		if err := d.Directory.Unlock(ctx, u); err != nil {
+			d.Log.Warn("unlock after reset failed", "ref", c.Ref, "err", err)
+		} else {
+			c.Audit(ctx, audit.Event{Name: audit.NameUnlockDone, Outcome: audit.OutcomeSuccess})
+		}
+	}
+	d.notice(ctx, c, u, "notice.reset")
+	return evDone, nil
+}
+
+// passphrase resets without a typed password (the phone): a generated
+// passphrase, must-change, goes by SMS to the verified number of record.
+func (d *Deps) passphrase() engine.Step {
+	return engine.Step{
+		Auto: true,
+		Handle: func(ctx context.Context, c *engine.Ctx, _ engine.Input) (string, error) {
+			u, ok, err := d.currentUser(ctx, c.Session)
+			if err != nil {
+				return "", err
+			}
+			if !ok || u.Mobile == "" || d.Generate == nil {
+				c.Say("reset.no_mobile")
+				c.Session.Set(varEscReason, "no_mobile")
+				return engine.EventEscalate, nil
+			}
+			pw, err := d.Generate(d.Rand)
+			if err != nil {
+				return "", fmt.Errorf("generate passphrase: %w", err)
+			}
+			ev, err := d.reset(ctx, c, u, pw, true)
+			if err != nil || ev != evDone {
+				if err == nil && ev == "" {
+					c.Session.Set(varEscReason, "passphrase_refused")
+					ev = engine.EventEscalate
+				}
+				return ev, err
+			}
+			m := d.message(c, identity.FactorSMS, u.Mobile, "sms.passphrase", map[string]string{"passphrase": pw.Reveal()})
+			m.Kind = notify.KindPassphrase
+			if err := d.send(ctx, identity.FactorSMS, m); err != nil {
+				d.Log.Error("passphrase not sent after reset", "ref", c.Ref, "err", err)
+				c.Session.Set(varEscReason, "send_failed")
+				return engine.EventEscalate, nil
+			}
+			c.Audit(ctx, audit.Event{Name: audit.NameCodeSent, Factor: "passphrase", Destination: audit.MaskPhone(u.Mobile)})
+			c.Say("reset.passphrase_sent")
+			return evDone, nil
+		},
+	}
+}
+
+// unlock clears the lockout.
+func (d *Deps) unlock() engine.Step {
+	return engine.Step{
+		Auto: true,
+		Handle: func(ctx context.Context, c *engine.Ctx, _ engine.Input) (string, error) {
+			if !fresh(c) {
+				c.Say("verify.stale")
+				c.Session.Set(varPassed, "")
+				return evRetry, nil
+			}
+			u, ok, err := d.currentUser(ctx, c.Session)
+			if err != nil {
+				return "", err
+			}
+			if !ok {
+				c.Session.Set(varEscReason, "user_gone")
+				return engine.EventEscalate, nil
+			}
+			err = d.Directory.Unlock(ctx, u)
+			switch {
+			case errors.Is(err, directory.ErrProtected):
+				c.Say("preflight.protected")
+				c.Session.Set(varEscReason, "protected")
+				return engine.EventEscalate, nil
+			case err != nil:
+				return "", fmt.Errorf("unlock: %w", err)
+			}
+			c.Audit(ctx, audit.Event{Name: audit.NameUnlockDone, Outcome: audit.OutcomeSuccess})
+			d.notice(ctx, c, u, "notice.unlock")
+			return evDone, nil
+		},
+	}
+}
+
+// notice tells the account owner what happened on a channel other than the
+// conversation (email first, else SMS), with no secret in it. A failed notice
+// is logged; the change itself stands.
+func (d *Deps) notice(ctx context.Context, c *engine.Ctx, u directory.User, id string) {
+	args := map[string]string{"ref": c.Ref, "channel": c.Session.Channel, "time": c.Now.UTC().Format("2006-01-02 15:04 MST")}
+	f, to := identity.FactorEmail, u.Email
+	if to == "" {
+		f, to = identity.FactorSMS, u.Mobile
+	}
+	if to == "" {
+		return
+	}
+	m := d.message(c, f, to, id, args)
+	m.Kind = notify.KindNotice
+	if err := d.send(ctx, f, m); err != nil {
+		d.Log.Warn("notice not sent", "ref", c.Ref, "notice", id, "err", err)
+	}
+}
+
+// final is a state that ends the conversation with a goodbye message.
+func final(id string, withRef bool) engine.Step {
+	return engine.Step{Final: true, Prompt: func(_ context.Context, c *engine.Ctx) {
+		if withRef {
+			c.Say(id, "ref", c.Ref)
+			return
+		}
+		c.Say(id)
+	}}
+}
+
+// ended cancels any live code when a conversation ends without success.
+func (d *Deps) ended(id string) engine.Step {
+	st := final(id, true)
+	st.Auto = true
+	st.Handle = func(ctx context.Context, c *engine.Ctx, _ engine.Input) (string, error) {
+		if c.Session.Get(varUser) != "" {
+			if err := d.Codes.Cancel(ctx, challengeKey(c.Session)); err != nil {
+				d.Log.Warn("code not cancelled", "ref", c.Ref, "err", err)
+			}
+		}
+		return "", nil
+	}
+	return st
+}
+
+// escalated hands the case to people with a context packet (no secrets).
+func (d *Deps) escalated(reason string) engine.Step {
+	st := final("escalate.done", true)
+	st.Auto = true
+	st.Handle = func(ctx context.Context, c *engine.Ctx, _ engine.Input) (string, error) {
+		s := c.Session
+		r := s.Get(varEscReason)
+		if r == "" {
+			r = reason
+		}
+		if dr := s.Get(varDenyReason); dr != "" && reason == "lockout" {
+			r = "lockout:" + dr
+		}
+		p := Escalation{Ref: c.Ref, Reason: r, Channel: s.Channel, User: s.Get(varUser), Flow: s.Flow,
+			State: s.State, Time: c.Now.UTC()}
+		for _, t := range strings.Split(s.Get(varTrail), ",") {
+			if f, o, ok := strings.Cut(t, ":"); ok {
+				p.Factors = append(p.Factors, FactorAttempt{Factor: f, Outcome: o})
+			}
+		}
+		c.Audit(ctx, audit.Event{Name: audit.NameEscalation, Reason: r})
+		if d.Escalator != nil {
+			if err := d.Escalator.Escalate(ctx, p); err != nil {
+				d.Log.Error("escalation not delivered", "ref", c.Ref, "err", err)
+			}
+		}
+		if s.Get(varUser) != "" {
+			if err := d.Codes.Cancel(ctx, challengeKey(s)); err != nil {
+				d.Log.Warn("code not cancelled", "ref", c.Ref, "err", err)
+			}
+		}
+		return "", nil
+	}
+	return st
+}
