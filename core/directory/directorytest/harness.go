@@ -21,7 +21,7 @@ type Harness struct {
 	New func(t *testing.T) *Instance
 	// Reasons lists the refusal reasons the backend's test policy enforces and
 	// reports; the suite tests only those. Recognised: ReasonTooShort,
-	// ReasonHistory.
+	// ReasonHistory, ReasonTooYoung (needs Fixtures.TooYoung).
 	Reasons []directory.Reason
 }
 
@@ -67,6 +67,9 @@ type Fixtures struct {
 	Disabled Account
 	// Protected is a protected user (admin, protected group) with a known password.
 	Protected Account
+	// TooYoung, when set, is a user whose password changed too recently to
+	// change again (minimum password age), with a known password.
+	TooYoung Account
 	// SharedEmployeeNumber, when set, is an employee number (or numeric
 	// alias) held by two or more users.
 	SharedEmployeeNumber string

@@ -3,6 +3,7 @@ package directorytest
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ func Run(t *testing.T, h Harness) {
 		t.Run("FindShared", func(t *testing.T) { testFindShared(t, in) })
 		t.Run("Status", func(t *testing.T) { testStatus(t, in) })
 		t.Run("NotFound", func(t *testing.T) { testNotFound(t, in) })
+		t.Run("TooYoung", func(t *testing.T) { testTooYoung(t, h, in) })
 		t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, in) })
 		t.Run("Cancelled", func(t *testing.T) { testCancelled(t, in) })
 	})
@@ -277,4 +279,28 @@ func testCancelled(t *testing.T, in *Instance) {
 	}
 	// Nothing may have changed.
 	mustBind(t, in, n.Login, n.Password, true)
+}
+
+func testTooYoung(t *testing.T, h Harness, in *Instance) {
+	y := in.Fixtures.TooYoung
+	if y.Login == "" {
+		t.Skip("no TooYoung fixture")
+	}
+	u := findOne(t, in, directory.ByLogin, y.Login)
+	st, err := in.Dir.Status(ctxT(t), u)
+	if err != nil {
+		t.Fatalf("Status: %v", err)
+	}
+	if !st.PasswordChangeableAt.After(time.Now()) {
+		t.Errorf("PasswordChangeableAt = %v, want in the future", st.PasswordChangeableAt)
+	}
+	if !slices.Contains(h.Reasons, directory.ReasonTooYoung) {
+		return
+	}
+	p := pw("TooYoung-Passw0rd-5")
+	wantRefused(t, reset(t, in, u, p, directory.ResetOptions{}), directory.ReasonTooYoung)
+	if !y.Password.Empty() {
+		mustBind(t, in, y.Login, y.Password, true)
+	}
+	mustBind(t, in, y.Login, p, false)
 }

@@ -73,6 +73,7 @@ func instance(t *testing.T) (*directorytest.Instance, *testserver.SlapdServer) {
 		Fixtures: directorytest.Fixtures{
 			Normal: fixture(us[0]), Other: fixture(us[1]), Locked: fixture(us[2]),
 			Disabled: fixture(us[3]), Protected: fixture(us[4]),
+			TooYoung:             fixture(us[7]),
 			SharedEmployeeNumber: testserver.SlapdSharedEmpNo,
 			MissingID:            "uid=ghost," + testserver.SlapdPeopleDN,
 		},
@@ -116,7 +117,7 @@ func instance(t *testing.T) (*directorytest.Instance, *testserver.SlapdServer) {
 
 func TestConformance(t *testing.T) {
 	directorytest.Run(t, directorytest.Harness{
-		Reasons: []directory.Reason{directory.ReasonTooShort, directory.ReasonHistory},
+		Reasons: []directory.Reason{directory.ReasonTooShort, directory.ReasonHistory, directory.ReasonTooYoung},
 		New: func(t *testing.T) *directorytest.Instance {
 			in, _ := instance(t)
 			return in

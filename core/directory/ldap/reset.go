@@ -26,7 +26,7 @@ func (d *Directory) ResetPassword(ctx context.Context, u directory.User, passwor
 		return &directory.RefusedError{Reason: directory.ReasonTooShort, Detail: "the password is empty"}
 	}
 	return d.op(ctx, "reset", func(c *ldap.Conn, sent *bool) error {
-		e, err := d.entry(c, u)
+		e, err := d.entry(c, u, attrReset)
 		if err != nil {
 			return err
 		}
@@ -38,10 +38,13 @@ func (d *Directory) ResetPassword(ctx context.Context, u directory.User, passwor
 			return err
 		}
 		m := ldap.NewModifyRequest(e.DN, nil)
-		if opts.MustChange {
+		switch {
+		case opts.MustChange:
 			m.Replace(attrReset, []string{"TRUE"})
-		} else {
-			m.Delete(attrReset, nil)
+		case e.GetAttributeValue(attrReset) != "":
+			m.Delete(attrReset, nil) // an old flag; the user chose this password
+		default:
+			return nil
 		}
 		err = c.Modify(m)
 		if err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchAttribute) {

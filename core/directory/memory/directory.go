@@ -35,9 +35,12 @@ type Account struct {
 	PasswordExpired bool
 	// Protected accounts are never reset or unlocked.
 	Protected bool
-	// PasswordChangedAt is when the password last changed; with Policy.MinAge
-	// it sets the earliest next change. Zero means long ago.
+	// PasswordChangedAt is when the password last changed; with the minimum
+	// age it sets the earliest next change. Zero means long ago.
 	PasswordChangedAt time.Time
+	// MinAge, when positive, replaces Policy.MinAge for this account (like
+	// an OpenLDAP pwdPolicySubentry).
+	MinAge time.Duration
 	// MustChange is the "change at next logon" flag.
 	MustChange bool
 }
@@ -161,8 +164,12 @@ func (d *Directory) statusOf(a *account) directory.Status {
 	if st.Locked {
 		st.LockedUntil = a.LockedUntil
 	}
-	if d.policy.MinAge > 0 && !a.PasswordChangedAt.IsZero() {
-		if at := a.PasswordChangedAt.Add(d.policy.MinAge); at.After(now) {
+	minAge := d.policy.MinAge
+	if a.MinAge > 0 {
+		minAge = a.MinAge
+	}
+	if minAge > 0 && !a.PasswordChangedAt.IsZero() {
+		if at := a.PasswordChangedAt.Add(minAge); at.After(now) {
 			st.PasswordChangeableAt = at
 		}
 	}

@@ -21,6 +21,13 @@ func fixtures() ([]memory.Account, directorytest.Fixtures) {
 			Password: secret.New("Shared-Passw0rd-" + l),
 		})
 	}
+	young := memory.Account{
+		User:              directory.User{Login: "iyoung", Email: "iyoung@demo.example"},
+		Password:          secret.New("Young-Passw0rd-1"),
+		PasswordChangedAt: time.Now(),
+		MinAge:            time.Hour,
+	}
+	accts = append(accts, young)
 	acc := func(a memory.Account) directorytest.Account {
 		return directorytest.Account{Login: a.Login, Email: a.Email, Phone: a.Mobile,
 			EmployeeNumber: a.EmployeeNumber, Password: a.Password}
@@ -31,6 +38,7 @@ func fixtures() ([]memory.Account, directorytest.Fixtures) {
 		Locked:               acc(accts[2]),
 		Disabled:             acc(accts[3]),
 		Protected:            acc(accts[4]),
+		TooYoung:             acc(young),
 		SharedEmployeeNumber: "20000",
 		MissingID:            "uid=ghost,ou=people,dc=demo,dc=example",
 	}
@@ -38,7 +46,7 @@ func fixtures() ([]memory.Account, directorytest.Fixtures) {
 
 func TestConformance(t *testing.T) {
 	directorytest.Run(t, directorytest.Harness{
-		Reasons: []directory.Reason{directory.ReasonTooShort, directory.ReasonHistory},
+		Reasons: []directory.Reason{directory.ReasonTooShort, directory.ReasonHistory, directory.ReasonTooYoung},
 		New: func(t *testing.T) *directorytest.Instance {
 			accts, fx := fixtures()
 			d := memory.New(accts...)
