@@ -134,6 +134,9 @@ func testFindNotFound(t *testing.T, in *Instance) {
 			if len(users) != 0 {
 				t.Fatalf("Find = %+v, want none", users)
 			}
+			if users == nil {
+				t.Error("Find returned a nil slice; want an empty one (it encodes as [] in JSON)")
+			}
 		})
 	}
 }
