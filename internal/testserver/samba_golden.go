@@ -57,7 +57,25 @@ func sambaGolden(sambaVersion string) (string, error) {
 		os.RemoveAll(dir)
 		return "", err
 	}
-	return dir, os.WriteFile(ready, []byte(sambaVersion), 0o600)
+	if err := os.WriteFile(ready, []byte(sambaVersion), 0o600); err != nil {
+		return "", err
+	}
+	sambaPruneGoldens(root, dir)
+	return dir, nil
+}
+
+// sambaPruneGoldens removes golden DCs of other versions (33 MB each) once a
+// new one exists. A checkout still using an old version would provision it
+// again; that costs time, never correctness.
+func sambaPruneGoldens(root, keep string) {
+	olds, _ := filepath.Glob(filepath.Join(root, "resetbot-samba-golden-*"))
+	for _, o := range olds {
+		if o == keep || strings.HasSuffix(o, ".lock") {
+			continue
+		}
+		os.RemoveAll(o)
+		os.Remove(o + ".lock")
+	}
 }
 
 // sambaProvision provisions a DC in dir (about 3.5 s of CPU) and loads the

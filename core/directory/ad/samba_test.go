@@ -461,11 +461,25 @@ func TestSambaAmbiguous(t *testing.T) {
 	}
 	resume := s.Pause(t)
 	defer resume()
-	err := d.ResetPassword(ctxT(t), directory.User{ID: testserver.SambaJDoe.DN}, secret.New("Hung-Pass-123"), directory.ResetOptions{})
+	u := directory.User{ID: testserver.SambaJDoe.DN}
+	err := d.ResetPassword(ctxT(t), u, secret.New("Hung-Pass-123"), directory.ResetOptions{})
 	if !errors.Is(err, directory.ErrAmbiguous) {
-		t.Fatalf("ResetPassword to a hung server = %v, want ErrAmbiguous", err)
+		t.Fatalf("ResetPassword to a hung server (request timeout) = %v, want ErrAmbiguous", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	cfg.RequestTimeout = time.Minute
+	d2 := open(t, cfg)
+	resume()
+	if err := d2.Check(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	s.Pause(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	err = d2.Unlock(ctx, u)
+	if !errors.Is(err, directory.ErrAmbiguous) {
+		t.Fatalf("Unlock cancelled while the server hangs = %v, want ErrAmbiguous", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	if _, err := d.Find(ctx, directory.ByLogin, "jdoe"); err == nil || errors.Is(err, directory.ErrAmbiguous) {
 		t.Fatalf("Find on a hung server = %v, want a plain failure", err)
