@@ -89,6 +89,13 @@ func Default() *Config {
 	return cfg
 }
 
+//go:embed example.yaml
+var exampleYAML []byte
+
+// ExampleYAML returns a commented production configuration showing every
+// setting (secrets left empty, to be set from the environment).
+func ExampleYAML() []byte { return bytes.Clone(exampleYAML) }
+
 // DemoYAML returns the text of the built-in demo configuration, a starting
 // point for a real file.
 func DemoYAML() []byte { return bytes.Clone(demoYAML) }

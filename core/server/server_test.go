@@ -38,7 +38,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newServer(t *testing.T, mutate func(*config.ServerConfig)) (*server.Server, *prometheus.Registry, *syncBuffer) {
+func newServer(t testing.TB, mutate func(*config.ServerConfig)) (*server.Server, *prometheus.Registry, *syncBuffer) {
 	t.Helper()
 	cfg := config.Default().Server
 	cfg.ReadyTimeout = 200 * time.Millisecond

@@ -1,0 +1,15 @@
+package config_test
+
+import (
+	"testing"
+
+	"github.com/resetbot/resetbot/core/config"
+)
+
+func BenchmarkParseExample(b *testing.B) {
+	data := config.ExampleYAML()
+	env := []string{"RESETBOT_CHANNELS__SLACK__BOT_TOKEN=x", "RESETBOT_SERVER__LISTEN=:9000"}
+	for b.Loop() {
+		_, _ = config.Parse(data, env)
+	}
+}

@@ -1,0 +1,99 @@
+package config_test
+
+import (
+	"encoding/base64"
+	"reflect"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/resetbot/resetbot/core/config"
+)
+
+// TestExampleIsValid loads the example with its secrets from the environment,
+// as an operator would.
+func TestExampleIsValid(t *testing.T) {
+	env := []string{
+		"RESETBOT_STORE__REDIS__PASSWORD=x",
+		"RESETBOT_KEYS__ENCRYPTION=k1:" + base64.StdEncoding.EncodeToString(make([]byte, 32)),
+		"RESETBOT_KEYS__HMAC=" + strings.Repeat("h", 32),
+		"RESETBOT_DIRECTORIES__0__LDAP__BIND_PASSWORD=x",
+		"RESETBOT_DIRECTORIES__1__AD__BIND_PASSWORD=x",
+		"RESETBOT_NOTIFY__EMAIL__PASSWORD=x",
+		"RESETBOT_CHANNELS__SLACK__SIGNING_SECRET=x",
+		"RESETBOT_CHANNELS__SLACK__BOT_TOKEN=x",
+		"RESETBOT_CHANNELS__TWILIO__AUTH_TOKEN=x",
+		"RESETBOT_STORE__BOLT__PATH=" + t.TempDir() + "/db", // the example path need not exist here
+	}
+	_, probs := config.Parse(config.ExampleYAML(), env)
+	if len(probs) != 0 {
+		t.Fatalf("example has problems:\n%s", probs.Error())
+	}
+}
+
+// TestExampleIsComplete fails when a setting is added to Config but not
+// documented in example.yaml.
+func TestExampleIsComplete(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(config.ExampleYAML(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := strings.TrimPrefix(path+"."+n.Content[i].Value, ".")
+				have[p] = true
+				walk(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for _, c := range n.Content {
+				walk(c, path+"[]")
+			}
+		}
+	}
+	walk(doc.Content[0], "")
+	for _, p := range settingPaths(reflect.TypeFor[config.Config](), "") {
+		if !have[p] && !strings.HasPrefix(p, "factors.require.") {
+			t.Errorf("example.yaml does not show %s", p)
+		}
+	}
+}
+
+// settingPaths lists every setting of t; list elements are written "[]" and
+// a directory's ldap/ad blocks are reached through their own element.
+func settingPaths(t reflect.Type, prefix string) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			out = append(out, settingPaths(f.Type, prefix)...)
+			continue
+		}
+		p := strings.TrimPrefix(prefix+"."+name, ".")
+		out = append(out, p)
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch {
+		case ft.Kind() == reflect.Struct && ft != reflect.TypeFor[config.Config]() && ft.NumField() > 0 && !isSecret(ft):
+			out = append(out, settingPaths(ft, p)...)
+		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+			out = append(out, settingPaths(ft.Elem(), p+"[]")...)
+		}
+	}
+	return out
+}
+
+func isSecret(t reflect.Type) bool { return t.PkgPath() == "github.com/resetbot/resetbot/core/secret" }
