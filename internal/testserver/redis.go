@@ -165,9 +165,20 @@ func redisBinary(t testing.TB) string {
 // startRedis starts redis-server in dir on a free port, retrying with another
 // port when the chosen one was taken in the meantime.
 func startRedis(bin, dir string, extra []string) (*RedisServer, error) {
+	return startRedisArgs(bin, func(port int) []string {
+		return append([]string{
+			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--dir", dir,
+		}, extra...)
+	})
+}
+
+// startRedisArgs starts bin with the arguments args returns for a free port,
+// retrying with another port when the chosen one was taken in the meantime.
+func startRedisArgs(bin string, args func(port int) []string) (*RedisServer, error) {
 	var errs []error
 	for range 3 {
-		srv, err := startRedisOnce(bin, dir, extra)
+		srv, err := startRedisOnce(bin, args)
 		if err == nil {
 			return srv, nil
 		}
@@ -176,18 +187,14 @@ func startRedis(bin, dir string, extra []string) (*RedisServer, error) {
 	return nil, errors.Join(errs...)
 }
 
-func startRedisOnce(bin, dir string, extra []string) (*RedisServer, error) {
+func startRedisOnce(bin string, args func(port int) []string) (*RedisServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{
-		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir,
-	}, extra...)
 	srv := &RedisServer{
 		Addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		cmd:    exec.Command(bin, args...),
+		cmd:    exec.Command(bin, args(port)...),
 		exited: make(chan struct{}),
 		out:    &redisLog{},
 	}

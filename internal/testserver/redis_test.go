@@ -38,3 +38,21 @@ func TestFreePort(t *testing.T) {
 		t.Fatalf("FreePort = %d", p)
 	}
 }
+
+func TestRedisCluster(t *testing.T) {
+	addrs := RedisCluster(t, 3)
+	for _, a := range addrs {
+		info, err := redisCmd(a, "CLUSTER", "INFO")
+		if err != nil || !containsAll(info, []string{"cluster_state:ok"}) {
+			t.Fatalf("%s: %q, %v", a, info, err)
+		}
+	}
+}
+
+func TestRedisSentinel(t *testing.T) {
+	s := RedisSentinel(t)
+	info, err := redisCmd(s.Sentinel, "INFO", "sentinel")
+	if err != nil || !containsAll(info, []string{"address=" + s.Primary.Addr}) {
+		t.Fatalf("sentinel does not watch %s: %q, %v", s.Primary.Addr, info, err)
+	}
+}
