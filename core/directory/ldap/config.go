@@ -8,7 +8,31 @@
 // pwdAccountLockedTime and decodes the ppolicy response control into a
 // directory.Reason. The service account needs write (not manage) access to
 // userPassword, pwdReset, pwdAccountLockedTime and pwdFailureTime: manage
-// access, like the rootdn, bypasses ppolicy.
+// access, like the rootdn, bypasses ppolicy. An slapd.conf sketch:
+//
+//	access to attrs=userPassword
+//	  by dn.exact="cn=resetbot,ou=services,dc=example,dc=org" write
+//	  by self write
+//	  by anonymous auth
+//	access to attrs=pwdAccountLockedTime,pwdFailureTime,pwdReset
+//	  by dn.exact="cn=resetbot,ou=services,dc=example,dc=org" write
+//	  by * read
+//
+// A Config in YAML:
+//
+//	url: ldaps://ldap.example.org:636
+//	ca_file: /etc/resetbot/ldap-ca.pem
+//	bind_dn: cn=resetbot,ou=services,dc=example,dc=org
+//	bind_password: "..."            # better from the environment or a file
+//	base_dn: ou=people,dc=example,dc=org
+//	policy_dn: cn=default,ou=policies,dc=example,dc=org
+//	protected_groups:                # quote or list one a line: DNs hold commas
+//	  - cn=admins,ou=groups,dc=example,dc=org
+//	attributes: {mobile: mobile, disabled: {attr: employeeType, value: disabled}}
+//	request_timeout: 10s
+//
+// OpenLDAP's ppolicy also clears a lockout when the password is reset by
+// another identity, so a reset unlocks the account as well.
 package ldap
 
 import (
@@ -163,8 +187,13 @@ func (cfg Config) Validate() error {
 		}
 	}
 	for _, g := range cfg.ProtectedGroups {
-		if _, err := ldap.ParseDN(g); err != nil || g == "" {
+		dn, err := ldap.ParseDN(g)
+		switch {
+		case err != nil || g == "":
 			bad("protected group %q is not a DN", g)
+		case len(dn.RDNs) < 2:
+			// A YAML flow list [cn=a,dc=b] splits at the commas.
+			bad("protected group %q looks cut short (quote DNs in YAML lists)", g)
 		}
 	}
 	if cfg.CAFile != "" {

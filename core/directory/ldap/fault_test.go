@@ -37,6 +37,7 @@ func TestValidate(t *testing.T) {
 		{"bad base", func(c *ldap.Config) { c.BaseDN = "not a dn" }, "base_dn"},
 		{"bad filter", func(c *ldap.Config) { c.UserFilter = "(uid=" }, "user_filter"},
 		{"bad protected group", func(c *ldap.Config) { c.ProtectedGroups = []string{"nope"} }, "protected group"},
+		{"cut protected group", func(c *ldap.Config) { c.ProtectedGroups = []string{"cn=admins", "dc=org"} }, "cut short"},
 		{"missing ca", func(c *ldap.Config) { c.CAFile = "/nonexistent/ca.pem" }, "ca_file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
