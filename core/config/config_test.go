@@ -421,3 +421,18 @@ func TestLoadFile(t *testing.T) {
 		t.Errorf("mode = %q, want production", cfg.Mode)
 	}
 }
+
+func TestAliasBomb(t *testing.T) {
+	// Merge keys of merge keys: 10^7 expansions if nothing bounds them.
+	doc := "a: &a {log: {level: info}}\n"
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h"} {
+		doc += n + ": &" + n + " {<<: [" + strings.Repeat("*"+prev+", ", 9) + "*" + prev + "]}\n"
+		prev = n
+	}
+	doc += "<<: *h\n"
+	_, probs := config.Parse([]byte(doc), nil)
+	if !strings.Contains(probs.Error(), "too many values") {
+		t.Errorf("alias expansion not bounded:\n%.500s", probs.Error())
+	}
+}

@@ -18,7 +18,13 @@ var (
 // decoder walks a YAML node tree alongside the Config type. Unlike
 // yaml.Decoder.KnownFields, which stops at the first unknown key, it reports
 // every unknown key, duplicate and ill-typed value with its path and line.
-type decoder struct{ r *report }
+type decoder struct {
+	r      *report
+	visits int // nodes visited, aliases included: bounds "billion laughs" expansion
+}
+
+// maxVisits is far above any real configuration.
+const maxVisits = 100000
 
 func (d *decoder) problem(path string, line int, format string, args ...any) {
 	d.r.failed[path] = true
@@ -31,6 +37,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		n = n.Alias
 	}
 	if isNull(n) {
+		return
+	}
+	if d.visits++; d.visits > maxVisits {
+		if d.visits == maxVisits+1 {
+			d.problem(path, n.Line, "the document expands to too many values (aliases nested too deeply?)")
+		}
 		return
 	}
 	t := v.Type()
@@ -96,6 +108,12 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 func (d *decoder) merge(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
+	}
+	if d.visits++; d.visits > maxVisits {
+		if d.visits == maxVisits+1 {
+			d.problem(path, n.Line, "the document expands to too many values (aliases nested too deeply?)")
+		}
+		return
 	}
 	if n.Kind == yaml.SequenceNode {
 		for _, m := range n.Content {

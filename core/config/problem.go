@@ -9,7 +9,8 @@ import (
 // never contain secret values: a problem about a secret names the setting only.
 type Problem struct {
 	// Path names the setting, e.g. "directories[0].ldap.url". Environment
-	// overrides use the same path; the message then names the variable.
+	// overrides use the same path; the message then names the variable. For
+	// an unknown RESETBOT_ variable, Path is the variable's name.
 	Path string
 	// Line is the line in the YAML file, or 0 when the value came from the
 	// environment, a default, or the setting is missing altogether (then the
