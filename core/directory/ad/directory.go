@@ -4,7 +4,16 @@
 //
 // The service account needs no more than the "Reset Password" extended right
 // and write access to pwdLastSet and lockoutTime on the OUs it serves (never
-// Domain Admin). Protected accounts (adminCount=1, built-in and critical
+// Domain Admin); as SDDL on the OU, inherited by user objects:
+//
+//	(OA;CIIO;CR;00299570-246d-11d0-a768-00aa006e0529;bf967aba-0de6-11d0-a285-00aa003049e2;<bot SID>)
+//	(OA;CIIO;WP;bf967a0a-0de6-11d0-a285-00aa003049e2;bf967aba-0de6-11d0-a285-00aa003049e2;<bot SID>)
+//	(OA;CIIO;WP;28630ebf-41d5-11d1-a9c1-0000f80367c1;bf967aba-0de6-11d0-a285-00aa003049e2;<bot SID>)
+//
+// An account outside those OUs comes back as directory.ErrProtected. It
+// must also be able to read tokenGroups (Authenticated Users can by default).
+//
+// Protected accounts (adminCount=1, built-in and critical
 // system accounts, members of privileged groups or of configured protected
 // groups, nested groups included) are refused before anything is written.
 package ad
