@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -73,7 +74,11 @@ func SambaDCWith(t testing.TB, opts SambaOptions) *SambaServer {
 	if err != nil {
 		t.Fatalf("samba: %v", err)
 	}
-	dir, err := os.MkdirTemp("", "resetbot-samba-")
+	sambaSweep()
+	dir, err := os.MkdirTemp("", "resetbot-samba-dc-")
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o600)
+	}
 	if err != nil {
 		release()
 		t.Fatal(err)
@@ -92,6 +97,23 @@ func SambaDCWith(t testing.TB, opts SambaOptions) *SambaServer {
 		t.Fatalf("samba: %v", err)
 	}
 	return s
+}
+
+// sambaSweep removes DC directories left by test processes that died
+// without running their cleanups (a test timeout panics past t.Cleanup; the
+// DC itself dies with its parent through Pdeathsig).
+func sambaSweep() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "resetbot-samba-dc-*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "owner.pid"))
+		if err != nil {
+			continue // being created, or not ours
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err == nil && pid > 0 && syscall.Kill(pid, 0) == syscall.ESRCH {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 var (
