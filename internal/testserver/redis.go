@@ -170,15 +170,16 @@ func startRedis(bin, dir string, extra []string) (*RedisServer, error) {
 			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no", "--dir", dir,
 		}, extra...)
-	})
+	}, redisPing)
 }
 
 // startRedisArgs starts bin with the arguments args returns for a free port,
 // retrying with another port when the chosen one was taken in the meantime.
-func startRedisArgs(bin string, args func(port int) []string) (*RedisServer, error) {
+// ready reports whether the server at addr answers.
+func startRedisArgs(bin string, args func(port int) []string, ready func(addr string) bool) (*RedisServer, error) {
 	var errs []error
 	for range 3 {
-		srv, err := startRedisOnce(bin, args)
+		srv, err := startRedisOnce(bin, args, ready)
 		if err == nil {
 			return srv, nil
 		}
@@ -187,7 +188,7 @@ func startRedisArgs(bin string, args func(port int) []string) (*RedisServer, err
 	return nil, errors.Join(errs...)
 }
 
-func startRedisOnce(bin string, args func(port int) []string) (*RedisServer, error) {
+func startRedisOnce(bin string, args func(port int) []string, ready func(addr string) bool) (*RedisServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -208,7 +209,7 @@ func startRedisOnce(bin string, args func(port int) []string) (*RedisServer, err
 	}()
 	deadline := time.Now().Add(redisReadyTimeout)
 	for {
-		if redisPing(srv.Addr) {
+		if ready(srv.Addr) {
 			return srv, nil
 		}
 		select {
@@ -231,6 +232,11 @@ func redisPing(addr string) bool {
 	if err != nil {
 		return false
 	}
+	return redisPingConn(c)
+}
+
+// redisPingConn sends PING on c, closes it and reports whether the server answered.
+func redisPingConn(c net.Conn) bool {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(time.Second))
 	if _, err := c.Write([]byte("PING\r\n")); err != nil {

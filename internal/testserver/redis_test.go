@@ -56,3 +56,10 @@ func TestRedisSentinel(t *testing.T) {
 		t.Fatalf("sentinel does not watch %s: %q, %v", s.Primary.Addr, info, err)
 	}
 }
+
+func TestRedisTLS(t *testing.T) {
+	srv := RedisTLS(t)
+	if redisPing(srv.Addr) {
+		t.Fatal("TLS-only server answered a plaintext PING")
+	}
+}

@@ -84,7 +84,7 @@ func RedisSentinel(t testing.TB) *RedisSentinelSetup {
 			"--sentinel", "monitor", name, "127.0.0.1", pport, "1",
 			"--sentinel", "down-after-milliseconds", name, "500",
 			"--sentinel", "failover-timeout", name, "5000"}
-	})
+	}, redisPing)
 	if err != nil {
 		t.Fatalf("testserver: sentinel: %v", err)
 	}
