@@ -24,6 +24,16 @@ import (
 	"github.com/resetbot/resetbot/core/store"
 )
 
+// ACLCommands lists every command the store sends or calls from its scripts,
+// in Redis ACL syntax, for a least-privilege user such as
+//
+//	ACL SETUSER resetbot on >PASSWORD ~resetbot:* resetchannels -@all +ping ...
+//
+// Redis Cluster clients also need +cluster|slots (or +cluster|shards) and
+// +readonly; Sentinel needs nothing extra on the data nodes.
+const ACLCommands = "+ping +hmget +evalsha +eval +unlink +pttl " +
+	"+hget +hincrby +hset +persist +pexpire +exists +incrby"
+
 // casScript writes ARGV[2] when the version field equals ARGV[1] ("0": the key
 // must not exist) and returns the new version, or 0 on conflict. ARGV[3] is the
 // ttl in milliseconds, "0" for none.
