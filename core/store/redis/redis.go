@@ -4,8 +4,13 @@
 // A record is one small hash per key, {v: value, n: version}, with PEXPIRE
 // for its TTL. Get is one HMGET; CompareAndSwap, Set, Take and Incr are Lua
 // scripts, so each is one round trip and atomic on the server. Counters are
-// plain integer strings (INCRBY). No command touches more than one key, so
-// Cluster needs no hash tags.
+// plain integer strings (INCRBY), so Get on a counter key fails (the contract
+// says not to mix the two). No command touches more than one key, so Cluster
+// needs no hash tags.
+//
+// Footprint (BenchmarkMemoryPerSession, Redis 7.0): a 300-byte session under a
+// 36-byte key takes 568 bytes by MEMORY USAGE, about 670 bytes of used_memory
+// with the keyspace and expiry entries; an attempt counter about 130 bytes.
 //
 // Failures of Redis or the network are returned wrapped in
 // store.ErrUnavailable; commands are not retried, because a retried CAS or
