@@ -103,8 +103,9 @@ type Deps struct {
 	// Escalator may be nil: escalations are then only audited.
 	Escalator Escalator
 	Policy    Policy
-	// Generate makes a passphrase for resets without a typed password.
-	Generate func(r io.Reader) (secret.String, error)
+	// Generate makes a passphrase for user u for resets without a typed
+	// password; it must pass the password policy for u.
+	Generate func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error)
 	Rand     io.Reader
 	Log      *slog.Logger
 	// Floor is the minimum duration of identification and verification turns,

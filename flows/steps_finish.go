@@ -133,7 +133,11 @@ func (d *Deps) newPassword() engine.Step {
 				c.Audit(ctx, audit.Event{Name: "password.refused", Reason: ref.Reason})
 				return "", nil
 			}
-			return d.reset(ctx, c, u, in.Value, false)
+			ev, err := d.reset(ctx, c, u, in.Value, false)
+			if ev == evDone {
+				d.notice(ctx, c, u, "notice.reset")
+			}
+			return ev, err
 		},
 	}
 }
@@ -168,7 +172,6 @@ func (d *Deps) reset(ctx context.Context, c *engine.Ctx, u directory.User, pw se
 			c.Audit(ctx, audit.Event{Name: audit.NameUnlockDone, Outcome: audit.OutcomeSuccess})
 		}
 	}
-	d.notice(ctx, c, u, "notice.reset")
 	return evDone, nil
 }
 
@@ -187,7 +190,7 @@ func (d *Deps) passphrase() engine.Step {
 				c.Session.Set(varEscReason, "no_mobile")
 				return engine.EventEscalate, nil
 			}
-			pw, err := d.Generate(d.Rand)
+			pw, err := d.Generate(ctx, d.Rand, u)
 			if err != nil {
 				return "", fmt.Errorf("generate passphrase: %w", err)
 			}
@@ -207,6 +210,7 @@ func (d *Deps) passphrase() engine.Step {
 				return engine.EventEscalate, nil
 			}
 			c.Audit(ctx, audit.Event{Name: audit.NameCodeSent, Factor: "passphrase", Destination: audit.MaskPhone(u.Mobile)})
+			d.notice(ctx, c, u, "notice.reset")
 			c.Say("reset.passphrase_sent")
 			return evDone, nil
 		},
@@ -282,14 +286,23 @@ func (d *Deps) ended(id string) engine.Step {
 	st := final(id, true)
 	st.Auto = true
 	st.Handle = func(ctx context.Context, c *engine.Ctx, _ engine.Input) (string, error) {
-		if c.Session.Get(varUser) != "" {
-			if err := d.Codes.Cancel(ctx, challengeKey(c.Session)); err != nil {
-				d.Log.Warn("code not cancelled", "ref", c.Ref, "err", err)
-			}
-		}
+		d.cancelCodes(ctx, c)
 		return "", nil
 	}
 	return st
+}
+
+// cancelCodes voids the session's live codes when a conversation ends
+// without success.
+func (d *Deps) cancelCodes(ctx context.Context, c *engine.Ctx) {
+	if c.Session.Get(varUser) == "" {
+		return
+	}
+	for _, f := range codeFactors {
+		if err := d.Codes.Cancel(ctx, challengeKey(c.Session, f)); err != nil {
+			d.Log.Warn("code not cancelled", "ref", c.Ref, "err", err)
+		}
+	}
 }
 
 // escalated hands the case to people with a context packet (no secrets).
@@ -318,11 +331,7 @@ func (d *Deps) escalated(reason string) engine.Step {
 				d.Log.Error("escalation not delivered", "ref", c.Ref, "err", err)
 			}
 		}
-		if s.Get(varUser) != "" {
-			if err := d.Codes.Cancel(ctx, challengeKey(s)); err != nil {
-				d.Log.Warn("code not cancelled", "ref", c.Ref, "err", err)
-			}
-		}
+		d.cancelCodes(ctx, c)
 		return "", nil
 	}
 	return st

@@ -83,9 +83,15 @@ func (d *Deps) pick(c *engine.Ctx, in engine.Input) (identity.Factor, bool) {
 	return "", false
 }
 
-// challengeKey binds a one-time code to this session and this user, so a code
-// from another conversation never matches.
-func challengeKey(s *engine.Session) string { return s.ID + "|" + s.Get(varUser) }
+// challengeKey binds a one-time code to this session, this user and this
+// factor: a code from another conversation never matches, and a code sent by
+// SMS cannot pass the email factor.
+func challengeKey(s *engine.Session, f identity.Factor) string {
+	return s.ID + "|" + s.Get(varUser) + "|" + string(f)
+}
+
+// codeFactors are the factors verified with a sent code.
+var codeFactors = []identity.Factor{identity.FactorSMS, identity.FactorVoice, identity.FactorEmail}
 
 // sendCode issues and sends a one-time code to the destination of record —
 // never to one typed in the conversation. When there is no such destination,
@@ -121,7 +127,7 @@ func (d *Deps) sendCode(ctx context.Context, c *engine.Ctx, f identity.Factor) (
 		c.Say("code.limit").Error = true
 		return "", nil
 	}
-	iss, err := d.Codes.Issue(ctx, challengeKey(s), f, dest)
+	iss, err := d.Codes.Issue(ctx, challengeKey(s, f), f, dest)
 	if err != nil {
 		return "", fmt.Errorf("issue code: %w", err)
 	}
@@ -196,7 +202,7 @@ func (d *Deps) verifyCode() engine.Step {
 				}
 				return d.verdict(ctx, c, f, identity.Wrong)
 			}
-			res, err := d.Codes.Check(ctx, challengeKey(s), in.Value)
+			res, err := d.Codes.Check(ctx, challengeKey(s, f), in.Value)
 			if err != nil {
 				return "", fmt.Errorf("check code: %w", err)
 			}

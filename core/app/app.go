@@ -191,7 +191,9 @@ func (a *App) flowDeps(cfg *config.Config, opt Options) (flows.Deps, error) {
 	words := cfg.Password.PassphraseWords
 	return flows.Deps{Directory: a.Directory, TOTP: tv, Codes: cv, Passwords: pc, Regulator: reg,
 		Senders: senders, Renderer: a.Messages, Policy: pol, Rand: opt.Rand, Log: opt.Log, Floor: opt.Floor,
-		Generate: func(r io.Reader) (secret.String, error) { return policy.Generate(r, words) }}, nil
+		Generate: func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error) {
+			return pc.GenerateFor(ctx, r, words, u)
+		}}, nil
 }
 
 // keys returns the keyring for enrollment data and the HMAC key for codes.

@@ -1,0 +1,254 @@
+package flows_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/flows"
+)
+
+const alice = "uid=amartin,ou=people,dc=demo,dc=example"
+
+func TestChatResetWithTwoFactors(t *testing.T) {
+	h := newHarness(t)
+	h.send("slack", "U1", text("I forgot my password"))
+	h.send("slack", "U1", text("amartin"))
+	h.send("slack", "U1", choice("sms"))
+	h.send("slack", "U1", text(h.code()))
+	h.send("slack", "U1", choice("email"))
+	h.send("slack", "U1", text(h.code()))
+	h.send("slack", "U1", text("Correct-Horse-Battery-9"))       // typed in the chat: refused
+	h.send("slack", "U1", masked("short", "short"))              // policy
+	h.send("slack", "U1", masked("Lantern-Violet-Ocean-7", "x")) // mismatch
+	r := h.send("slack", "U1", masked("Lantern-Violet-Ocean-7", "Lantern-Violet-Ocean-7"))
+	if r.State != "done" || !r.Ended {
+		t.Fatalf("ended in %s", r.State)
+	}
+	ctx := context.Background()
+	if !h.dir.Bind(ctx, "amartin", secret.New("Lantern-Violet-Ocean-7")) || h.dir.Bind(ctx, "amartin", secret.New("Winter-Garden-42")) {
+		t.Fatal("new password does not bind, or the old one still does")
+	}
+	if got := h.box.Messages(); len(got) != 3 || got[2].Message.Summary != "notice.reset" {
+		t.Fatalf("want 2 codes and a notice, outbox has %d", len(got))
+	}
+	h.secrets = append(h.secrets, "Lantern-Violet-Ocean-7", "Correct-Horse-Battery-9")
+	h.assertNoLeaks()
+	h.golden("chat_reset")
+}
+
+func TestChatUnlock(t *testing.T) {
+	h := newHarness(t)
+	h.send("teams", "A1", start(flows.FlowUnlock))
+	h.send("teams", "A1", text("chiara.rossi@demo.example"))
+	h.send("teams", "A1", choice("voice"))
+	r := h.send("teams", "A1", digits(h.code()))
+	if r.State != "done" {
+		t.Fatalf("ended in %s", r.State)
+	}
+	st, err := h.dir.Status(context.Background(), mustFind(t, h, "crossi"))
+	if err != nil || st.Locked {
+		t.Fatalf("still locked (%v)", err)
+	}
+	h.assertNoLeaks()
+	h.golden("chat_unlock")
+}
+
+func TestPhoneResetSendsPassphrase(t *testing.T) {
+	h := newHarness(t)
+	h.send("voice", "CA1", digits("1")) // menu: reset
+	h.send("voice", "CA1", digits("10041"))
+	h.send("voice", "CA1", digits("2")) // sms
+	h.send("voice", "CA1", digits(h.code()))
+	h.send("voice", "CA1", digits("2")) // email (phone group used)
+	r := h.send("voice", "CA1", digits(h.code()))
+	if r.State != "done" {
+		t.Fatalf("ended in %s", r.State)
+	}
+	last, _ := h.box.Last()
+	msgs := h.box.Messages()
+	pass := msgs[len(msgs)-2]
+	if pass.Message.Summary != "sms.passphrase" || last.Message.Summary != "notice.reset" {
+		t.Fatalf("outbox order: %s, %s", pass.Message.Summary, last.Message.Summary)
+	}
+	pw := strings.Fields(strings.TrimPrefix(pass.Message.Body.Reveal(), "Your temporary password is "))[0]
+	h.secrets = append(h.secrets, pw)
+	if !h.dir.Bind(context.Background(), "amartin", secret.New(pw)) || !h.dir.MustChange(alice) {
+		t.Fatal("passphrase not set as a must-change password")
+	}
+	h.assertNoLeaks()
+	h.golden("phone_reset")
+}
+
+// TestUnknownUserLooksLikeWrongCode proves the no-enumeration rule: an
+// unknown login and a real user with a wrong code see the same messages.
+func TestUnknownUserLooksLikeWrongCode(t *testing.T) {
+	run := func(login string) string {
+		h := newHarness(t)
+		h.send("slack", "U9", start(flows.FlowReset))
+		h.send("slack", "U9", text(login))
+		h.send("slack", "U9", choice("sms"))
+		h.send("slack", "U9", text("000000"))
+		h.send("slack", "U9", choice(engine.ChoiceEscalate))
+		var out []string
+		for _, l := range h.lines {
+			if !strings.HasPrefix(l, "> ") {
+				out = append(out, l)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	known, unknown, noPhone := run("amartin"), run("nobody-here"), run("no.such@demo.example")
+	if known != unknown || known != noPhone {
+		t.Fatalf("replies differ:\nknown:\n%s\nunknown:\n%s", known, unknown)
+	}
+}
+
+func TestPreflightTellsWhatToDo(t *testing.T) {
+	cases := []struct {
+		login, flow, want, state string
+	}{
+		{"dokafor", flows.FlowReset, "preflight.disabled", "blocked"},
+		{"eadmin", flows.FlowReset, "preflight.protected", "escalated"},
+		{"amartin", flows.FlowUnlock, "unlock.not_locked", "blocked"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.login+"/"+tc.flow, func(t *testing.T) {
+			h := newHarness(t, func(d *flows.Deps) { d.Policy.Require[flows.FlowReset] = flows.Requirement{Default: 1} })
+			h.send("slack", "U2", start(tc.flow))
+			h.send("slack", "U2", text(tc.login))
+			h.send("slack", "U2", choice("sms"))
+			r := h.send("slack", "U2", text(h.code()))
+			if r.State != tc.state || !strings.Contains(strings.Join(h.lines, "\n"), tc.want) {
+				t.Fatalf("state %s; transcript:\n%s", r.State, strings.Join(h.lines, "\n"))
+			}
+		})
+	}
+}
+
+func TestWrongCodesLockOut(t *testing.T) {
+	h := newHarness(t)
+	h.send("slack", "U3", start(flows.FlowReset))
+	h.send("slack", "U3", text("bnguyen"))
+	h.send("slack", "U3", choice("totp"))
+	var r engine.Reply
+	for i := 0; i < 5; i++ {
+		r = h.send("slack", "U3", text("123456"))
+	}
+	if r.State != "locked_out" || len(h.rec.Find("escalation")) != 1 {
+		t.Fatalf("state %s after 5 wrong codes; audit %v", r.State, h.rec.Names())
+	}
+	// A new conversation for the same account is refused while banned.
+	h.send("slack", "U4", start(flows.FlowReset))
+	h.send("slack", "U4", text("bnguyen"))
+	h.send("slack", "U4", choice("totp"))
+	if r := h.send("slack", "U4", text("123456")); r.State != "locked_out" {
+		t.Fatalf("ban not shared across conversations: %s", r.State)
+	}
+	h.golden("lockout")
+}
+
+func TestEnrollThenResetWithApp(t *testing.T) {
+	h := newHarness(t)
+	h.send("slack", "U5", start(flows.FlowEnroll))
+	h.send("slack", "U5", text("fhaddad"))
+	h.send("slack", "U5", choice("sms"))
+	r := h.send("slack", "U5", text(h.code()))
+	var seed string
+	for _, o := range r.Outputs {
+		if o.Attachment != nil {
+			seed = o.Attachment.Text.Reveal()
+			if len(o.Attachment.PNG) == 0 || !o.Sensitive {
+				t.Fatal("QR missing or not marked sensitive")
+			}
+		}
+	}
+	if seed == "" {
+		t.Fatal("no enrollment attachment")
+	}
+	h.send("slack", "U5", text("000000")) // wrong confirmation
+	if r := h.send("slack", "U5", text(h.totpCode(seed))); r.State != "done" {
+		t.Fatalf("enroll ended in %s", r.State)
+	}
+	h.advance(time.Minute)
+	h.send("slack", "U5", start(flows.FlowReset))
+	h.send("slack", "U5", text("fhaddad"))
+	h.send("slack", "U5", choice("totp"))
+	h.send("slack", "U5", text(h.totpCode(seed)))
+	h.send("slack", "U5", choice("sms"))
+	h.send("slack", "U5", text(h.code()))
+	if r := h.send("slack", "U5", masked("Pebble-Quartz-Anchor-5", "Pebble-Quartz-Anchor-5")); r.State != "done" {
+		t.Fatalf("reset ended in %s", r.State)
+	}
+	h.secrets = append(h.secrets, "Pebble-Quartz-Anchor-5")
+	h.assertNoLeaks()
+	h.golden("enroll_then_reset")
+}
+
+func TestTOTPCodeAcceptedOnce(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	en, err := h.totp.Begin(ctx, "demo:"+alice, "amartin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.totp.Confirm(ctx, "demo:"+alice, secret.New(h.totpCode(en.Secret.Reveal()))); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(30 * time.Second)
+	c := h.totpCode(en.Secret.Reveal())
+	for _, ch := range []string{"slack", "voice"} {
+		h.send(ch, "X", start(flows.FlowUnlock))
+	}
+	h.send("slack", "X", text("amartin"))
+	h.send("voice", "X", digits("10041"))
+	h.send("slack", "X", choice("totp"))
+	h.send("voice", "X", digits("1"))
+	first := h.send("slack", "X", text(c))
+	second := h.send("voice", "X", digits(c))
+	if first.State != "blocked" || second.State != "verify_totp" {
+		// alice is not locked, so a verified unlock ends "not locked" (blocked).
+		t.Fatalf("first %s, second %s", first.State, second.State)
+	}
+	if len(h.rec.Find("totp.replay")) != 1 {
+		t.Fatalf("replay not audited: %v", h.rec.Names())
+	}
+}
+
+func TestStaleVerificationIsRedone(t *testing.T) {
+	h := newHarness(t, func(d *flows.Deps) { d.Policy.Require[flows.FlowReset] = flows.Requirement{Default: 1} })
+	h.send("slack", "U6", start(flows.FlowReset))
+	h.send("slack", "U6", text("amartin"))
+	h.send("slack", "U6", choice("sms"))
+	h.send("slack", "U6", text(h.code()))
+	h.advance(11 * time.Minute)
+	r := h.send("slack", "U6", masked("Lantern-Violet-Ocean-7", "Lantern-Violet-Ocean-7"))
+	if r.State != "choose_factor" {
+		t.Fatalf("state %s, want choose_factor", r.State)
+	}
+	if h.dir.Bind(context.Background(), "amartin", secret.New("Lantern-Violet-Ocean-7")) {
+		t.Fatal("password changed after verification went stale")
+	}
+}
+
+func TestFlowTablesAreValid(t *testing.T) {
+	h := newHarness(t)
+	for _, f := range h.eng.Flows() {
+		if err := f.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func mustFind(t *testing.T, h *harness, login string) (u directoryUser) {
+	t.Helper()
+	users, err := h.dir.Find(context.Background(), "login", login)
+	if err != nil || len(users) != 1 {
+		t.Fatalf("find %s: %v %d", login, err, len(users))
+	}
+	users[0].Directory = "demo"
+	return users[0]
+}

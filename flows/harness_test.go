@@ -1,0 +1,277 @@
+package flows_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	potp "github.com/pquerna/otp/totp"
+
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/crypt"
+	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/directory/memory"
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/identity/code"
+	"github.com/resetbot/resetbot/core/identity/totp"
+	"github.com/resetbot/resetbot/core/logging/loggingtest"
+	"github.com/resetbot/resetbot/core/messages"
+	"github.com/resetbot/resetbot/core/notify"
+	"github.com/resetbot/resetbot/core/notify/outbox"
+	"github.com/resetbot/resetbot/core/policy"
+	"github.com/resetbot/resetbot/core/regulation"
+	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/store"
+	storemem "github.com/resetbot/resetbot/core/store/memory"
+	"github.com/resetbot/resetbot/flows"
+)
+
+var update = flag.Bool("update", false, "rewrite golden transcripts and diagrams")
+
+// harness runs the real flows on in-memory parts with a fake clock.
+type harness struct {
+	t       *testing.T
+	eng     *engine.Engine
+	dir     *memory.Directory
+	box     *outbox.Outbox
+	rec     *audit.Recorder
+	logs    *loggingtest.Buffer
+	st      store.Store
+	totp    *totp.Verifier
+	cat     *messages.Catalog
+	mu      sync.Mutex
+	now     time.Time
+	secrets []string
+	slept   time.Duration
+	// transcript lines for golden files
+	lines []string
+}
+
+func newHarness(t *testing.T, mutate ...func(*flows.Deps)) *harness {
+	t.Helper()
+	h := &harness{t: t, now: time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC), rec: &audit.Recorder{}}
+	clock := func() time.Time { h.mu.Lock(); defer h.mu.Unlock(); return h.now }
+	h.st = storemem.New(storemem.WithClock(clock))
+	h.dir = memory.New(memory.DemoAccounts()...)
+	h.dir.SetClock(clock)
+	router, err := directory.NewRouter(directory.Route{Name: "demo", Dir: h.dir, Domains: []string{memory.DemoDomain}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, buf := loggingtest.Capture(t)
+	h.logs = buf
+	h.box = outbox.New(nil)
+	kr, err := crypt.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.totp = totp.New(h.st, kr, totp.Options{Issuer: "resetbot test", Clock: clock})
+	pc, err := policy.New(policy.Options{CheckRepetition: true, BannedWords: []string{"demo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.cat, err = messages.Load(); err != nil {
+		t.Fatal(err)
+	}
+	d := flows.Deps{
+		Directory: router, TOTP: h.totp,
+		Codes:     code.New(h.st, bytes.Repeat([]byte{9}, 32), code.Options{Clock: clock}),
+		Passwords: pc,
+		Regulator: regulation.New(h.st, regulation.Limits{}, regulation.SendLimits{}, clock),
+		Senders: map[notify.Channel]notify.Sender{notify.ChannelSMS: h.box.Sender(notify.ChannelSMS),
+			notify.ChannelVoice: h.box.Sender(notify.ChannelVoice), notify.ChannelEmail: h.box.Sender(notify.ChannelEmail)},
+		Renderer: h.cat, Policy: flows.DefaultPolicy(), Log: log,
+		Generate: func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error) {
+			return pc.GenerateFor(ctx, r, 4, u)
+		},
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("transcript:\n%s", strings.Join(h.lines, "\n"))
+		}
+	})
+	for _, m := range mutate {
+		m(&d)
+	}
+	fl, err := flows.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.eng, err = engine.New(engine.Options{Store: h.st, Flows: fl, Audit: h.rec, Log: log, Clock: clock,
+		Sleep: func(_ context.Context, d time.Duration) { h.slept += d }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func (h *harness) advance(d time.Duration) { h.mu.Lock(); h.now = h.now.Add(d); h.mu.Unlock() }
+
+// send runs one turn for user on channel and records it in the transcript.
+func (h *harness) send(channel, user string, in engine.Input) engine.Reply {
+	h.t.Helper()
+	if in.Kind == engine.InputSecret {
+		h.secrets = append(h.secrets, in.Value.Reveal())
+	}
+	r := h.eng.Handle(context.Background(), engine.Turn{Channel: channel, ChannelUser: user, Input: in})
+	h.lines = append(h.lines, "> "+describe(in))
+	for _, o := range r.Outputs {
+		h.lines = append(h.lines, "< "+render(o))
+		if txt := h.cat.Text("en", o.MessageID, channel == "voice", o.Args); strings.Contains(txt, "Sorry, something went wrong") {
+			h.t.Errorf("message %q is not in the catalog", o.MessageID)
+		}
+	}
+	h.lines = append(h.lines, fmt.Sprintf("= %s/%s ended=%v", r.Flow, r.State, r.Ended))
+	return r
+}
+
+func describe(in engine.Input) string {
+	switch in.Kind {
+	case engine.InputChoice:
+		return "choice " + in.Choice
+	case engine.InputStart:
+		return "start " + in.Flow
+	case engine.InputSecret:
+		return "secret (masked)"
+	case engine.InputText, engine.InputDigits:
+		v := in.Value.Reveal()
+		if codeLike.MatchString(v) {
+			v = "<code>"
+		}
+		return in.Kind.String() + " " + v
+	}
+	return in.Kind.String()
+}
+
+var codeLike = regexp.MustCompile(`^\d{6}$`)
+
+// render prints an output without its volatile reference ID.
+func render(o engine.Output) string {
+	var b strings.Builder
+	b.WriteString(o.MessageID)
+	keys := make([]string, 0, len(o.Args))
+	for k := range o.Args {
+		if k != "ref" && k != "when" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%s", k, o.Args[k])
+	}
+	if o.Expect.Kind == engine.ExpectChoice {
+		ids := make([]string, len(o.Expect.Choices))
+		for i, c := range o.Expect.Choices {
+			ids[i] = c.ID
+		}
+		fmt.Fprintf(&b, " [%s]", strings.Join(ids, "|"))
+	}
+	if o.Expect.Kind == engine.ExpectDigits {
+		fmt.Fprintf(&b, " <digits %d-%d>", o.Expect.MinDigits, o.Expect.MaxDigits)
+	}
+	if o.Expect.Kind == engine.ExpectSecret {
+		b.WriteString(" <masked>")
+	}
+	if o.Sensitive {
+		b.WriteString(" (sensitive)")
+	}
+	if o.Error {
+		b.WriteString(" (error)")
+	}
+	if o.Attachment != nil {
+		b.WriteString(" +" + o.Attachment.Kind)
+	}
+	return b.String()
+}
+
+// code returns the code in the last outbox message and remembers it as a secret.
+func (h *harness) code() string {
+	h.t.Helper()
+	d, ok := h.box.Last()
+	if !ok {
+		h.t.Fatal("outbox is empty")
+	}
+	body := strings.ReplaceAll(d.Message.Body.Reveal(), ", ", "") // voice calls spell digits out
+	m := regexp.MustCompile(`\b(\d{6,8})\b`).FindStringSubmatch(body)
+	if m == nil {
+		h.t.Fatalf("no code in outbox message %s", d.Message.Summary)
+	}
+	h.secrets = append(h.secrets, m[1])
+	return m[1]
+}
+
+// totpCode computes the current authenticator code for a base32 seed.
+func (h *harness) totpCode(seed string) string {
+	h.t.Helper()
+	c, err := potp.GenerateCodeCustom(seed, h.now, potp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.secrets = append(h.secrets, c, seed)
+	return c
+}
+
+// golden compares the transcript with testdata/NAME.golden.
+func (h *harness) golden(name string) {
+	h.t.Helper()
+	got := strings.Join(h.lines, "\n") + "\n"
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			h.t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		h.t.Fatalf("%v (run go test ./flows -update)", err)
+	}
+	if string(want) != got {
+		h.t.Errorf("transcript %s differs (go test ./flows -update rewrites it)\n--- got\n%s--- want\n%s", name, got, want)
+	}
+}
+
+// assertNoLeaks greps logs, audit events and every rendered chat output for
+// each secret the test used.
+func (h *harness) assertNoLeaks() {
+	h.t.Helper()
+	h.logs.AssertNoSecrets(h.t, h.secrets...)
+	var all []string
+	for _, e := range h.rec.Events() {
+		all = append(all, fmt.Sprintf("%+v", e))
+	}
+	for _, l := range h.lines {
+		if !strings.HasPrefix(l, "> ") { // what the user typed is not the bot's output
+			all = append(all, l)
+		}
+	}
+	joined := strings.Join(all, "\n")
+	for _, s := range h.secrets {
+		if len(s) >= 6 && strings.Contains(joined, s) {
+			h.t.Errorf("secret %q leaked into audit or chat outputs", s[:2]+"…")
+		}
+	}
+}
+
+func text(s string) engine.Input { return engine.Input{Kind: engine.InputText, Value: secret.New(s)} }
+func digits(s string) engine.Input {
+	return engine.Input{Kind: engine.InputDigits, Value: secret.New(s)}
+}
+func choice(id string) engine.Input { return engine.Input{Kind: engine.InputChoice, Choice: id} }
+func start(f string) engine.Input   { return engine.Input{Kind: engine.InputStart, Flow: f} }
+func masked(pw, again string) engine.Input {
+	return engine.Input{Kind: engine.InputSecret, Value: secret.New(pw), Confirm: secret.New(again)}
+}
+
+type directoryUser = directory.User
