@@ -28,7 +28,7 @@ type Handler interface {
 
 // Renderer renders catalogued messages.
 type Renderer interface {
-	Render(locale, id string, voice bool, args map[string]string) string
+	Text(locale, id string, voice bool, args map[string]string) string
 }
 
 // SecretReader reads a line without echo; nil reads it like any other line.
@@ -100,7 +100,7 @@ func (c *Console) turn(in engine.Input) engine.Turn {
 // show prints the reply's outputs.
 func (c *Console) show(r engine.Reply) {
 	for _, o := range r.Outputs {
-		text := c.Messages.Render(c.Locale, o.MessageID, c.Phone, o.Args)
+		text := c.Messages.Text(c.Locale, o.MessageID, c.Phone, o.Args)
 		prefix := "bot> "
 		if c.Phone {
 			prefix = "📞 says> "
@@ -118,9 +118,9 @@ func (c *Console) show(r engine.Reply) {
 		}
 		if o.Expect.Kind == engine.ExpectChoice {
 			for i, ch := range o.Expect.Choices {
-				label := c.Messages.Render(c.Locale, ch.MessageID, c.Phone, nil)
+				label := c.Messages.Text(c.Locale, ch.MessageID, c.Phone, nil)
 				if c.Phone {
-					fmt.Fprintf(c.Out, "%s%s\n", prefix, c.Messages.Render(c.Locale, "voice.press", true,
+					fmt.Fprintf(c.Out, "%s%s\n", prefix, c.Messages.Text(c.Locale, "voice.press", true,
 						map[string]string{"option": label, "digit": strconv.Itoa(i + 1)}))
 					continue
 				}
