@@ -38,14 +38,14 @@ func runDemo(ctx context.Context, args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg := config.Default()
-	if *cfgPath != "" {
-		c, probs := config.Load(*cfgPath, os.Environ())
-		if probs.HasErrors() {
-			fmt.Fprintln(os.Stderr, probs.Error())
-			return 1
-		}
-		cfg = c
+	cfg, probs := config.Load(*cfgPath, os.Environ())
+	if probs.HasErrors() {
+		fmt.Fprintln(os.Stderr, probs.Error())
+		return 1
+	}
+	if cfg.Mode != config.ModeDemo {
+		fmt.Fprintln(os.Stderr, "resetbot demo: the configuration is not in demo mode; use resetbot serve")
+		return 1
 	}
 	auditPath := filepath.Join(os.TempDir(), "resetbot-demo-audit.jsonl")
 	cfg.Audit.File = auditPath

@@ -25,14 +25,12 @@ func runServe(ctx context.Context, args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg := config.Default()
-	if *path != "" {
-		c, probs := config.Load(*path, os.Environ())
-		if probs.HasErrors() {
-			fmt.Fprintln(os.Stderr, probs.Error())
-			return 1
-		}
-		cfg = c
+	cfg, probs := config.Load(*path, os.Environ())
+	if len(probs) > 0 {
+		fmt.Fprintln(os.Stderr, probs.Error())
+	}
+	if probs.HasErrors() {
+		return 1
 	}
 	log := logging.New(os.Stderr, logging.ParseLevel(cfg.Log.Level), cfg.Log.Format)
 	a, err := app.Build(ctx, cfg, app.Options{Log: log})
@@ -54,6 +52,12 @@ func runServe(ctx context.Context, args []string) int {
 	for name, fn := range a.Checkers() {
 		srv.AddCheck(name, server.CheckFunc(fn))
 	}
+	stop, err := mountChannels(ctx, a, srv, log)
+	if err != nil {
+		log.Error("channel setup failed", "err", err)
+		return 1
+	}
+	defer stop()
 	log.Info("resetbot serving", "listen", cfg.Server.Listen, "admin", cfg.Server.AdminListen, "mode", cfg.Mode)
 	if err := srv.Run(ctx); err != nil {
 		log.Error("server stopped", "err", err)

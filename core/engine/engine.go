@@ -34,6 +34,7 @@ const (
 	MsgGoodbye   = "common.goodbye"
 	MsgTooMany   = "common.too_many_turns"
 	MsgBadChoice = "common.invalid_input"
+	MsgStale     = "common.stale"
 )
 
 // Options configure an Engine. Store and Flows are required.

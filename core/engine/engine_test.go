@@ -295,3 +295,34 @@ func TestMermaid(t *testing.T) {
 		t.Fatalf("diagram:\n%s", m)
 	}
 }
+
+func TestStaleButtonRefused(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t)
+	fx.eng.Handle(ctx, turn(text("test")))
+	fx.eng.Handle(ctx, turn(engine.Input{Kind: engine.InputChoice, Choice: "a", State: "ask"}))
+	// The same button clicked again after the flow moved on.
+	r := fx.eng.Handle(ctx, turn(engine.Input{Kind: engine.InputChoice, Choice: "b", State: "ask"}))
+	if ids(r) != engine.MsgStale+",digits.prompt" || r.State != "digits" {
+		t.Fatalf("got %q in %s", ids(r), r.State)
+	}
+	if len(fx.rec.Find(audit.NameOutOfOrder)) != 1 {
+		t.Fatalf("not audited: %v", fx.rec.Names())
+	}
+}
+
+func TestBinaryAndEmptyInput(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t)
+	for _, in := range []engine.Input{text(""), text("\x00\xff\xfe"), digits(""), {Kind: engine.InputChoice, Choice: "\x00"}, {Kind: 99}} {
+		r := fx.eng.Handle(ctx, turn(in))
+		if len(r.Outputs) == 0 {
+			t.Fatalf("no reply for %v", in.Kind)
+		}
+	}
+	fx.eng.Handle(ctx, turn(text("test")))
+	r := fx.eng.Handle(ctx, turn(text("\x00\xff")))
+	if ids(r) != "ask.bad,ask.prompt" {
+		t.Fatalf("got %q", ids(r))
+	}
+}

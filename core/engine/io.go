@@ -49,6 +49,11 @@ type Input struct {
 	Choice string
 	// Flow names the flow to start for InputStart.
 	Flow string
+	// State is the flow state a button or form was rendered for (carried in a
+	// signed token, see core/token). When set and the session has moved on,
+	// the input is refused as out of order: a stale or replayed click never
+	// acts on a later step.
+	State string
 }
 
 // Hints are identity signals from the platform: the chat profile's email, the

@@ -214,6 +214,11 @@ func (e *Engine) dispatch(ctx context.Context, c *Ctx) error {
 		return e.prompt(ctx, c, f)
 	}
 	s.SetInt(varTimeouts, 0)
+	if in.State != "" && in.State != s.State {
+		e.audit(ctx, c.Turn, s, c.Ref, audit.Event{Name: audit.NameOutOfOrder, From: in.State, To: s.State})
+		c.Say(MsgStale)
+		return e.prompt(ctx, c, f)
+	}
 	step := f.Steps[s.State]
 	in = e.choiceFromDigits(ctx, c, f, in)
 	ev, err := step.Handle(ctx, c, in)
