@@ -10,6 +10,8 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -30,6 +32,7 @@ import (
 	"github.com/resetbot/resetbot/core/regulation"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/store"
+	"github.com/resetbot/resetbot/core/token"
 	"github.com/resetbot/resetbot/flows"
 )
 
@@ -62,6 +65,9 @@ type App struct {
 	Directory directory.Directory
 	// Outbox is set when notifications go to the demo outbox.
 	Outbox *outbox.Outbox
+	// Tokens signs the values chat clients send back (buttons, modal
+	// metadata, card data) with a key derived from keys.hmac.
+	Tokens *token.Signer
 	Log    *slog.Logger
 
 	checks  []namedCheck
@@ -160,6 +166,10 @@ func (a *App) flowDeps(cfg *config.Config, opt Options) (flows.Deps, error) {
 	if err != nil {
 		return flows.Deps{}, err
 	}
+	if a.Tokens, err = token.New(derive(hmacKey, "resetbot button tokens"), opt.Clock); err != nil {
+		return flows.Deps{}, err
+	}
+	hmacKey = derive(hmacKey, "resetbot one-time codes")
 	fc := cfg.Factors
 	tv := totp.New(a.Store, kr, totp.Options{Issuer: fc.TOTP.Issuer, Clock: opt.Clock, Rand: opt.Rand})
 	cv := code.New(a.Store, hmacKey, code.Options{Digits: fc.Codes.Digits, TTL: fc.Codes.TTL,
@@ -224,6 +234,14 @@ func keys(cfg *config.Config, opt Options) (*crypt.Keyring, []byte, error) {
 		return nil, nil, errors.New("keys.hmac: too short")
 	}
 	return kr, []byte(k.HMAC.Reveal()), nil
+}
+
+// derive returns a key for one purpose, so the configured HMAC key is never
+// used for two things.
+func derive(key []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // Check runs every startup check (store, directories, SMTP) and returns all
