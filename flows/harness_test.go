@@ -41,7 +41,7 @@ var update = flag.Bool("update", false, "rewrite golden transcripts and diagrams
 
 // harness runs the real flows on in-memory parts with a fake clock.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	eng     *engine.Engine
 	dir     *memory.Directory
 	box     *outbox.Outbox
@@ -58,11 +58,19 @@ type harness struct {
 	lines []string
 }
 
-func newHarness(t *testing.T, mutate ...func(*flows.Deps)) *harness {
+func newHarness(t testing.TB, mutate ...func(*flows.Deps)) *harness {
+	return newHarnessOn(t, nil, mutate...)
+}
+
+// newHarnessOn runs the flows on st (nil: a memory store on the fake clock).
+func newHarnessOn(t testing.TB, st store.Store, mutate ...func(*flows.Deps)) *harness {
 	t.Helper()
 	h := &harness{t: t, now: time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC), rec: &audit.Recorder{}}
 	clock := func() time.Time { h.mu.Lock(); defer h.mu.Unlock(); return h.now }
-	h.st = storemem.New(storemem.WithClock(clock))
+	h.st = st
+	if st == nil {
+		h.st = storemem.New(storemem.WithClock(clock))
+	}
 	h.dir = memory.New(memory.DemoAccounts()...)
 	h.dir.SetClock(clock)
 	router, err := directory.NewRouter(directory.Route{Name: "demo", Dir: h.dir, Domains: []string{memory.DemoDomain}})

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/resetbot/resetbot/core/audit"
@@ -153,42 +154,65 @@ func (e *Engine) Handle(ctx context.Context, t Turn) Reply {
 	if t.Channel == "" || t.ChannelUser == "" {
 		return e.fail(ctx, &t, ref, nil, errors.New("engine: turn without channel identity"))
 	}
+	// Claiming the delivery and taking the session lock are independent
+	// round trips; on a networked store they run side by side.
+	var (
+		wg       sync.WaitGroup
+		dupReply Reply
+		dup      bool
+	)
 	if t.DeliveryID != "" {
-		if r, dup := e.claimDelivery(ctx, &t, ref); dup {
-			return r
+		wg.Go(func() { dupReply, dup = e.claimDelivery(ctx, &t, ref) })
+	}
+	locked, reply := e.lock(ctx, &t, ref)
+	wg.Wait()
+	if dup {
+		if locked {
+			e.unlock(ctx, &t, ref)
 		}
+		return dupReply
 	}
-	floor, reply := e.locked(ctx, &t, ref)
+	var floor time.Duration
+	if locked {
+		floor, reply = e.turn(ctx, &t, ref)
+	}
+	// Storing the reply for repeated deliveries and releasing the lock are
+	// independent too.
 	if t.DeliveryID != "" {
-		e.rememberDelivery(ctx, &t, reply)
+		wg.Go(func() { e.rememberDelivery(ctx, &t, reply) })
 	}
+	if locked {
+		e.unlock(ctx, &t, ref)
+	}
+	wg.Wait()
 	if wait := floor - time.Since(started); wait > 0 {
 		e.opt.Sleep(ctx, wait)
 	}
 	return reply
 }
 
-// locked runs the turn under the session's lock. Two turns at once for one
-// session (a double click, a retry racing the original) get MsgBusy instead of
-// acting twice.
-func (e *Engine) locked(ctx context.Context, t *Turn, ref string) (time.Duration, Reply) {
-	lk := lockKey(t)
-	if _, err := e.opt.Store.CompareAndSwap(ctx, lk, 0, []byte(ref), 30*time.Second); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			e.audit(ctx, t, nil, ref, audit.Event{Name: "flow.busy"})
-			return 0, Reply{Ref: ref, Outputs: []Output{{MessageID: MsgBusy}}}
-		}
-		return 0, e.fail(ctx, t, ref, nil, fmt.Errorf("lock session: %w", err))
+// lock takes the session's lock. Two turns at once for one session (a double
+// click, a retry racing the original) get MsgBusy instead of acting twice.
+func (e *Engine) lock(ctx context.Context, t *Turn, ref string) (bool, Reply) {
+	_, err := e.opt.Store.CompareAndSwap(ctx, lockKey(t), 0, []byte(ref), 30*time.Second)
+	switch {
+	case err == nil:
+		return true, Reply{}
+	case errors.Is(err, store.ErrConflict):
+		e.audit(ctx, t, nil, ref, audit.Event{Name: "flow.busy"})
+		return false, Reply{Ref: ref, Outputs: []Output{{MessageID: MsgBusy}}}
 	}
-	defer func() {
-		// A fresh context: the lock must go even when the turn's ctx is done.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		if err := e.opt.Store.Delete(dctx, lk); err != nil {
-			e.opt.Log.Warn("session lock not released; it expires by itself", "ref", ref, "err", err)
-		}
-	}()
-	return e.turn(ctx, t, ref)
+	return false, e.fail(ctx, t, ref, nil, fmt.Errorf("lock session: %w", err))
+}
+
+// unlock releases the session's lock with a fresh context: the lock must go
+// even when the turn's context is done. A lock that cannot be deleted expires.
+func (e *Engine) unlock(ctx context.Context, t *Turn, ref string) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := e.opt.Store.Delete(dctx, lockKey(t)); err != nil {
+		e.opt.Log.Warn("session lock not released; it expires by itself", "ref", ref, "err", err)
+	}
 }
 
 // fail answers with the catalogued error and logs the cause under ref.
