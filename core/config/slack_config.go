@@ -1,6 +1,16 @@
 package config
 
-import "github.com/resetbot/resetbot/core/secret"
+import (
+	"strings"
+
+	"github.com/resetbot/resetbot/core/secret"
+)
+
+// Default Slack slash commands, used when the configuration leaves them empty.
+const (
+	DefaultSlackResetCommand  = "/resetpassword"
+	DefaultSlackUnlockCommand = "/unlock"
+)
 
 // SlackConfig configures the Slack app.
 type SlackConfig struct {
@@ -12,22 +22,78 @@ type SlackConfig struct {
 	// AppToken (xapp-) opens Socket Mode connections.
 	AppToken   secret.String `yaml:"app_token"`
 	SocketMode bool          `yaml:"socket_mode"`
+	// AppName is the app's display name in the generated manifest.
+	AppName string `yaml:"app_name"`
+	// ResetCommand and UnlockCommand are the slash commands ("/resetpassword",
+	// "/unlock" when empty).
+	ResetCommand  string `yaml:"reset_command"`
+	UnlockCommand string `yaml:"unlock_command"`
+	// TeamIDs, when set, is the allowlist of workspaces (team_id) whose
+	// requests are served; others are ignored and logged.
+	TeamIDs []string `yaml:"team_ids"`
+	// AllowGuests lets Slack guest accounts (restricted users) use the bot.
+	AllowGuests bool `yaml:"allow_guests"`
+	// Workers and Queue size the pool that runs turns after Slack has been
+	// acknowledged (defaults 8 and 256).
+	Workers int `yaml:"workers"`
+	Queue   int `yaml:"queue"`
+}
+
+// Commands returns the reset and unlock slash commands with defaults applied.
+func (s SlackConfig) Commands() (reset, unlock string) {
+	reset, unlock = s.ResetCommand, s.UnlockCommand
+	if reset == "" {
+		reset = DefaultSlackResetCommand
+	}
+	if unlock == "" {
+		unlock = DefaultSlackUnlockCommand
+	}
+	return reset, unlock
 }
 
 func (v *validator) slack(s SlackConfig, publicURL string) {
 	const p = "channels"
-	if s.Enabled {
-		if s.BotToken.Empty() {
-			v.errorf(p+".slack.bot_token", "is required when slack is enabled")
-		}
-		if s.SocketMode && s.AppToken.Empty() {
-			v.errorf(p+".slack.app_token", "is required with socket_mode")
-		}
-		if !s.SocketMode && s.SigningSecret.Empty() {
-			v.errorf(p+".slack.signing_secret", "is required when slack uses HTTP events")
-		}
-		if !s.SocketMode && publicURL == "" {
-			v.errorf("server.public_url", "is required when slack uses HTTP events")
+	if !s.Enabled {
+		return
+	}
+	if s.BotToken.Empty() {
+		v.errorf(p+".slack.bot_token", "is required when slack is enabled")
+	}
+	if s.SocketMode && s.AppToken.Empty() {
+		v.errorf(p+".slack.app_token", "is required with socket_mode")
+	}
+	if !s.SocketMode && s.SigningSecret.Empty() {
+		v.errorf(p+".slack.signing_secret", "is required when slack uses HTTP events")
+	}
+	if !s.SocketMode && publicURL == "" {
+		v.errorf("server.public_url", "is required when slack uses HTTP events")
+	}
+	reset, unlock := s.Commands()
+	for name, c := range map[string]string{"reset_command": reset, "unlock_command": unlock} {
+		if !validSlashCommand(c) {
+			v.errorf(p+".slack."+name, "must be a slash command such as /resetpassword (lower case, at most 32 characters)")
 		}
 	}
+	if reset == unlock {
+		v.errorf(p+".slack.unlock_command", "must differ from reset_command")
+	}
+	if s.Workers < 0 || s.Workers > 256 {
+		v.errorf(p+".slack.workers", "must be between 1 and 256 (0 = default 8)")
+	}
+	if s.Queue < 0 || s.Queue > 100000 {
+		v.errorf(p+".slack.queue", "must be between 1 and 100000 (0 = default 256)")
+	}
+	if len(s.AppName) > 35 {
+		v.errorf(p+".slack.app_name", "must be at most 35 characters")
+	}
+}
+
+// validSlashCommand accepts what Slack accepts for command names.
+func validSlashCommand(c string) bool {
+	if len(c) < 2 || len(c) > 32 || c[0] != '/' {
+		return false
+	}
+	return strings.IndexFunc(c[1:], func(r rune) bool {
+		return (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '_'
+	}) < 0
 }
