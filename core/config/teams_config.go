@@ -1,26 +1,138 @@
 package config
 
-import "github.com/resetbot/resetbot/core/secret"
+import (
+	"net/url"
+	"strings"
+	"time"
 
-// TeamsConfig configures the Microsoft Teams bot.
+	"github.com/resetbot/resetbot/core/secret"
+)
+
+// Bot Framework endpoints used when the Teams settings leave them empty.
+const (
+	DefaultTeamsOpenIDMetadataURL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+	DefaultTeamsIssuer            = "https://api.botframework.com"
+	DefaultTeamsLoginURL          = "https://login.microsoftonline.com"
+	DefaultTeamsScope             = "https://api.botframework.com/.default"
+)
+
+// DefaultTeamsServiceURLHosts are the host suffixes the Teams connector uses
+// in the public cloud.
+var DefaultTeamsServiceURLHosts = []string{"smba.trafficmanager.net"}
+
+// Teams card action styles.
+const (
+	TeamsActionsSubmit  = "submit"
+	TeamsActionsExecute = "execute"
+)
+
+// TeamsConfig configures the Microsoft Teams bot (a single-tenant Azure Bot).
+// Empty optional fields take the defaults of the public cloud.
 type TeamsConfig struct {
-	Enabled     bool          `yaml:"enabled"`
-	AppID       string        `yaml:"app_id"`
+	Enabled bool `yaml:"enabled"`
+	// AppID is the bot's Microsoft App ID; inbound tokens must carry it as
+	// audience. It is required: an empty app ID would accept any token.
+	AppID string `yaml:"app_id"`
+	// AppPassword is the client secret used to get tokens for replies.
 	AppPassword secret.String `yaml:"app_password"`
-	TenantID    string        `yaml:"tenant_id"`
+	// TenantID is your Entra ID tenant: only its users may talk to the bot,
+	// and reply tokens come from its token endpoint.
+	TenantID string `yaml:"tenant_id"`
+	// OpenIDMetadataURL is where the Bot Framework signing keys are found.
+	OpenIDMetadataURL string `yaml:"openid_metadata_url"`
+	// Issuer is the expected "iss" of inbound tokens.
+	Issuer string `yaml:"issuer"`
+	// LoginURL is the Entra ID base; tokens come from {login_url}/{tenant_id}/oauth2/v2.0/token.
+	LoginURL string `yaml:"login_url"`
+	// Scope is requested with client credentials.
+	Scope string `yaml:"scope"`
+	// ServiceURLHosts are the host suffixes an activity's serviceUrl may have;
+	// the bot never sends its token anywhere else.
+	ServiceURLHosts []string `yaml:"service_url_hosts"`
+	// Actions is how card buttons answer: "submit" (Action.Submit, the card is
+	// updated in place) or "execute" (Action.Execute, Universal Actions).
+	Actions string `yaml:"actions"`
+	// Timeout bounds each call to the token endpoint and the connector.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// MetadataURL returns the OpenID metadata URL, defaulted.
+func (t TeamsConfig) MetadataURL() string { return teamsOr(t.OpenIDMetadataURL, DefaultTeamsOpenIDMetadataURL) }
+
+// TokenIssuer returns the expected token issuer, defaulted.
+func (t TeamsConfig) TokenIssuer() string { return teamsOr(t.Issuer, DefaultTeamsIssuer) }
+
+// TokenURL returns the tenant-specific client-credentials endpoint.
+func (t TeamsConfig) TokenURL() string {
+	return strings.TrimRight(teamsOr(t.LoginURL, DefaultTeamsLoginURL), "/") + "/" + url.PathEscape(t.TenantID) + "/oauth2/v2.0/token"
+}
+
+// TokenScope returns the client-credentials scope, defaulted.
+func (t TeamsConfig) TokenScope() string { return teamsOr(t.Scope, DefaultTeamsScope) }
+
+// AllowedServiceHosts returns the serviceUrl host suffixes, defaulted.
+func (t TeamsConfig) AllowedServiceHosts() []string {
+	if len(t.ServiceURLHosts) == 0 {
+		return DefaultTeamsServiceURLHosts
+	}
+	return t.ServiceURLHosts
+}
+
+// ActionStyle returns "submit" or "execute", defaulted to submit.
+func (t TeamsConfig) ActionStyle() string { return teamsOr(t.Actions, TeamsActionsSubmit) }
+
+// CallTimeout returns the outbound call timeout, defaulted to 10s.
+func (t TeamsConfig) CallTimeout() time.Duration {
+	if t.Timeout <= 0 {
+		return 10 * time.Second
+	}
+	return t.Timeout
+}
+
+func teamsOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func (v *validator) teams(t TeamsConfig) {
-	const p = "channels"
-	if t.Enabled {
-		if t.AppID == "" {
-			v.errorf(p+".teams.app_id", "is required when teams is enabled")
+	const p = "channels.teams"
+	if !t.Enabled {
+		return
+	}
+	if t.AppID == "" {
+		v.errorf(p+".app_id", "is required when teams is enabled")
+	}
+	if t.AppPassword.Empty() {
+		v.errorf(p+".app_password", "is required when teams is enabled")
+	}
+	if t.TenantID == "" {
+		v.errorf(p+".tenant_id", "is required when teams is enabled (only your tenant may talk to the bot)")
+	} else if strings.ContainsAny(t.TenantID, "/?#@ ") {
+		v.errorf(p+".tenant_id", "must be a tenant ID (a GUID), not a URL")
+	}
+	for _, f := range []struct{ name, val string }{
+		{"openid_metadata_url", t.OpenIDMetadataURL}, {"issuer", t.Issuer}, {"login_url", t.LoginURL},
+	} {
+		if f.val == "" {
+			continue
 		}
-		if t.AppPassword.Empty() {
-			v.errorf(p+".teams.app_password", "is required when teams is enabled")
+		if u, err := url.Parse(f.val); err != nil || u.Scheme != "https" || u.Host == "" {
+			v.errorf(p+"."+f.name, "must be an absolute https URL")
 		}
-		if t.TenantID == "" {
-			v.errorf(p+".teams.tenant_id", "is required when teams is enabled (only your tenant may talk to the bot)")
+	}
+	for i, h := range t.ServiceURLHosts {
+		if h == "" || strings.ContainsAny(h, "/:@ ") {
+			v.errorf(index(p+".service_url_hosts", i), "must be a host name suffix such as smba.trafficmanager.net")
 		}
+	}
+	switch t.Actions {
+	case "", TeamsActionsSubmit, TeamsActionsExecute:
+	default:
+		v.errorf(p+".actions", "must be submit or execute")
+	}
+	if t.Timeout < 0 || t.Timeout > time.Minute {
+		v.errorf(p+".timeout", "must be between 0 (default 10s) and 1m")
 	}
 }
