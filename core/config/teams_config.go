@@ -57,7 +57,9 @@ type TeamsConfig struct {
 }
 
 // MetadataURL returns the OpenID metadata URL, defaulted.
-func (t TeamsConfig) MetadataURL() string { return teamsOr(t.OpenIDMetadataURL, DefaultTeamsOpenIDMetadataURL) }
+func (t TeamsConfig) MetadataURL() string {
+	return teamsOr(t.OpenIDMetadataURL, DefaultTeamsOpenIDMetadataURL)
+}
 
 // TokenIssuer returns the expected token issuer, defaulted.
 func (t TeamsConfig) TokenIssuer() string { return teamsOr(t.Issuer, DefaultTeamsIssuer) }
