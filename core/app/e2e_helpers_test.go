@@ -72,11 +72,8 @@ func newRig(t testing.TB, cfg *config.Config) *rig {
 // send runs one turn and records a transcript line per output.
 func (r *rig) send(channel, user string, in engine.Input) engine.Reply {
 	r.t.Helper()
-	switch in.Kind {
-	case engine.InputSecret, engine.InputText, engine.InputDigits:
-		if v := in.Value.Reveal(); len(v) >= 6 {
-			r.secrets = append(r.secrets, v)
-		}
+	if in.Kind == engine.InputSecret {
+		r.secrets = append(r.secrets, in.Value.Reveal(), in.Confirm.Reveal())
 	}
 	rep := r.a.Engine.Handle(context.Background(), engine.Turn{Channel: channel, ChannelUser: user, Input: in})
 	r.lines = append(r.lines, "> "+in.Kind.String()+" "+in.Choice+in.Flow)
