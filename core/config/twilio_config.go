@@ -1,9 +1,27 @@
 package config
 
 import (
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/resetbot/resetbot/core/secret"
+)
+
+// Twilio SMS APIs (channels.twilio.sms_api).
+const (
+	// TwilioSMSMessages sends codes with the Programmable Messaging API.
+	TwilioSMSMessages = "messages"
+	// TwilioSMSVerify sends codes with the Verify API (our code, as a custom
+	// code); passphrases and notices still use the Messaging API.
+	TwilioSMSVerify = "verify"
+)
+
+// Voice reset modes (channels.twilio.voice_reset); the same strings as the
+// flows' policy.
+const (
+	TwilioVoicePassphraseSMS = "passphrase_sms"
+	TwilioVoiceUnlockOnly    = "unlock_only"
 )
 
 // TwilioConfig configures the Twilio account for the phone channel and SMS.
@@ -17,6 +35,31 @@ type TwilioConfig struct {
 	FromNumber string `yaml:"from_number"`
 	// HelpDeskNumber is where callers are transferred (E.164).
 	HelpDeskNumber string `yaml:"help_desk_number"`
+	// SMSAPI is "messages" (default) or "verify".
+	SMSAPI string `yaml:"sms_api"`
+	// VerifyServiceSID is the Verify service (VA...) used when SMSAPI is verify.
+	VerifyServiceSID string `yaml:"verify_service_sid"`
+	// VoiceReset is what a reset on the phone does: passphrase_sms (default)
+	// or unlock_only.
+	VoiceReset string `yaml:"voice_reset"`
+	// Languages offered at the start of a call, first is the default
+	// (default [en, es]).
+	Languages []string `yaml:"languages"`
+	// GatherTimeout is how long the IVR waits for a key press (default 6s).
+	GatherTimeout time.Duration `yaml:"gather_timeout"`
+	// RequestTimeout bounds every Twilio REST call (default 10s).
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// AllowedPrefixes are the E.164 prefixes SMS and calls may go to
+	// ("+1", "+44"). Anything else is refused before Twilio is called. Empty
+	// allows only the country of FromNumber.
+	AllowedPrefixes []string `yaml:"allowed_prefixes"`
+	// BlockedCallers are E.164 numbers or prefixes whose calls get a polite
+	// goodbye and nothing else.
+	BlockedCallers []string `yaml:"blocked_callers"`
+	// MaxSendsPerHour caps every SMS and call this process sends through
+	// Twilio per clock hour, across replicas (default 500). It backs up the
+	// regulation send budgets and also covers passphrases and notices.
+	MaxSendsPerHour int `yaml:"max_sends_per_hour"`
 }
 
 func (t TwilioConfig) configured() bool {
@@ -44,4 +87,65 @@ func (v *validator) twilio(t TwilioConfig, publicURL string) {
 	}
 	v.e164(p+".twilio.from_number", t.FromNumber)
 	v.e164(p+".twilio.help_desk_number", t.HelpDeskNumber)
+	v.twilioSending(t)
+	v.twilioVoice(t)
+}
+
+func (v *validator) twilioSending(t TwilioConfig) {
+	const p = "channels.twilio"
+	switch t.SMSAPI {
+	case "", TwilioSMSMessages:
+	case TwilioSMSVerify:
+		if !strings.HasPrefix(t.VerifyServiceSID, "VA") {
+			v.errorf(p+".verify_service_sid", "must be a Verify service SID (VA...) when sms_api is verify")
+		}
+	default:
+		v.errorf(p+".sms_api", "must be messages or verify")
+	}
+	for _, pre := range t.AllowedPrefixes {
+		if !prefixOK(pre) {
+			v.errorf(p+".allowed_prefixes", "%q is not an E.164 prefix such as +1 or +44", pre)
+		}
+	}
+	for _, pre := range t.BlockedCallers {
+		if !prefixOK(pre) {
+			v.errorf(p+".blocked_callers", "%q is not an E.164 number or prefix", pre)
+		}
+	}
+	if t.MaxSendsPerHour < 0 {
+		v.errorf(p+".max_sends_per_hour", "must not be negative (0 uses the default)")
+	}
+	if t.RequestTimeout < 0 || t.RequestTimeout > time.Minute {
+		v.errorf(p+".request_timeout", "must be between 0 (default) and 1m")
+	}
+}
+
+func (v *validator) twilioVoice(t TwilioConfig) {
+	const p = "channels.twilio"
+	switch t.VoiceReset {
+	case "", TwilioVoicePassphraseSMS, TwilioVoiceUnlockOnly:
+	default:
+		v.errorf(p+".voice_reset", "must be passphrase_sms or unlock_only")
+	}
+	for _, l := range t.Languages {
+		if !slices.Contains([]string{"en", "es"}, l) {
+			v.errorf(p+".languages", "%q has no voice; use en or es", l)
+		}
+	}
+	if t.GatherTimeout < 0 || t.GatherTimeout > 30*time.Second {
+		v.errorf(p+".gather_timeout", "must be between 0 (default) and 30s")
+	}
+}
+
+// prefixOK reports whether s is "+" followed by 1 to 15 digits.
+func prefixOK(s string) bool {
+	if len(s) < 2 || len(s) > 16 || s[0] != '+' {
+		return false
+	}
+	for _, r := range s[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
