@@ -140,6 +140,7 @@ func (v *validator) factors(f *FactorsConfig) {
 			v.errorf(p+".enabled", "questions can never be the only factor; enable totp, sms, voice or email too")
 		} else {
 			v.warnf(p+".enabled", "security questions are enabled; they are weak (guessable, researchable) and only ever an extra step, never a counted factor")
+			v.warnf(p+".enabled", "this version does not ask security questions in its conversations yet: enabling them has no effect")
 		}
 		v.questions(&f.Questions)
 	}
