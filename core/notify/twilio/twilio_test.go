@@ -135,8 +135,8 @@ func TestProviderErrorHidesDetails(t *testing.T) {
 // twimlDoc is enough of TwiML to check the code call.
 type twimlDoc struct {
 	Gather []struct {
-		NumDigits string `xml:"numDigits,attr"`
-		Action    string `xml:"action,attr"`
+		NumDigits string   `xml:"numDigits,attr"`
+		Action    string   `xml:"action,attr"`
 		Say       []string `xml:"Say"`
 	} `xml:"Gather"`
 	Say    []string  `xml:"Say"`

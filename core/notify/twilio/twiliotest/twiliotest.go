@@ -59,7 +59,11 @@ func New(t testing.TB) *Server {
 func (s *Server) Fail(status int) { s.mu.Lock(); s.fail = status; s.mu.Unlock() }
 
 // Messages returns the SMS accepted so far.
-func (s *Server) Messages() []Message { s.mu.Lock(); defer s.mu.Unlock(); return slices.Clone(s.messages) }
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.messages)
+}
 
 // Calls returns the calls accepted so far.
 func (s *Server) Calls() []Call { s.mu.Lock(); defer s.mu.Unlock(); return slices.Clone(s.calls) }
