@@ -1,0 +1,380 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/logging/loggingtest"
+	"github.com/resetbot/resetbot/core/secret"
+)
+
+const (
+	testSecret = "8f742231b10e8888abcd99yyyzzz85a5"
+	testTeam   = "T1"
+)
+
+// spyEngine counts turns, so tests can assert that nothing acted.
+type spyEngine struct {
+	e     Engine
+	turns atomic.Int64
+}
+
+func (s *spyEngine) Handle(ctx context.Context, t engine.Turn) engine.Reply {
+	s.turns.Add(1)
+	return s.e.Handle(ctx, t)
+}
+
+// transport delivers what Slack would send, over HTTP (signed) or the
+// Socket Mode WebSocket, and returns the ack body.
+type transport interface {
+	event(t *testing.T, body []byte) (status int)
+	interact(t *testing.T, payload []byte) []byte
+	command(t *testing.T, form url.Values) []byte
+}
+
+type env struct {
+	t       *testing.T
+	a       *app.App
+	f       *fakeSlack
+	b       *Bot
+	spy     *spyEngine
+	logs    *loggingtest.Buffer
+	tr      transport
+	seq     int
+	secrets []string
+}
+
+// newEnv builds the demo app and a Bot against the fake Slack, over HTTP or
+// Socket Mode.
+func newEnv(t *testing.T, socket bool, mutate ...func(*config.Config, *Options)) *env {
+	t.Helper()
+	log, buf := loggingtest.Capture(t)
+	cfg := config.Default()
+	cfg.Server.PublicURL = "https://resetbot.test"
+	cfg.Channels.Slack = config.SlackConfig{Enabled: true, SigningSecret: secret.New(testSecret),
+		BotToken: secret.New("xoxb-test"), AppToken: secret.New("xapp-test"), SocketMode: socket}
+	e := &env{t: t, f: newFakeSlack(t), logs: buf}
+	o := Options{Log: log, APIURL: e.f.URL()}
+	for _, m := range mutate {
+		m(cfg, &o)
+	}
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	e.a = a
+	e.spy = &spyEngine{e: a.Engine}
+	o.Config, o.PublicURL, o.Engine, o.Messages, o.Tokens = cfg.Channels.Slack, cfg.Server.PublicURL, e.spy, a.Messages, a.Tokens
+	if o.Store == nil {
+		o.Store = a.Store
+	}
+	if e.b, err = New(o); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.b.Close)
+	e.f.setUser("U1", fakeUser{Email: "alice.martin@demo.example", Locale: "en-US"})
+	e.f.setUser("U2", fakeUser{Email: "chiara.rossi@demo.example", Locale: "en-US"})
+	e.f.setUser("U3", fakeUser{Email: "farid.haddad@demo.example", Locale: "es-ES"})
+	e.f.setUser("U9", fakeUser{Email: "guest@other.example", Locale: "en-US", Guest: true})
+	if socket {
+		e.tr = e.startSocket()
+	} else {
+		e.tr = &httpTransport{h: e.b.Handler(), secret: []byte(testSecret)}
+	}
+	return e
+}
+
+func (e *env) startSocket() transport {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = e.b.RunSocketMode(ctx) }()
+	e.t.Cleanup(func() { cancel(); <-done })
+	select {
+	case c := <-e.f.wsConns:
+		return &socketTransport{c: c, f: e.f}
+	case <-time.After(10 * time.Second):
+		e.t.Fatal("socket mode client never connected")
+		return nil
+	}
+}
+
+// httpTransport signs requests with the signing secret and calls the handler.
+type httpTransport struct {
+	h      http.Handler
+	secret []byte
+}
+
+func (h *httpTransport) do(path, ctype string, body []byte) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(string(body)))
+	r.Header.Set("Content-Type", ctype)
+	ts := time.Now().Unix()
+	r.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
+	r.Header.Set("X-Slack-Signature", Sign(h.secret, ts, body))
+	w := httptest.NewRecorder()
+	h.h.ServeHTTP(w, r)
+	return w
+}
+
+func (h *httpTransport) event(t *testing.T, body []byte) int {
+	return h.do(PathEvents, "application/json", body).Code
+}
+
+func (h *httpTransport) interact(t *testing.T, payload []byte) []byte {
+	w := h.do(PathInteractivity, "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(payload)}}.Encode()))
+	if w.Code != http.StatusOK {
+		t.Fatalf("interactivity: status %d", w.Code)
+	}
+	return w.Body.Bytes()
+}
+
+func (h *httpTransport) command(t *testing.T, form url.Values) []byte {
+	w := h.do(PathCommands, "application/x-www-form-urlencoded", []byte(form.Encode()))
+	if w.Code != http.StatusOK {
+		t.Fatalf("command: status %d", w.Code)
+	}
+	return w.Body.Bytes()
+}
+
+// socketTransport sends envelopes over the fake's WebSocket and waits for
+// the client's ack.
+type socketTransport struct {
+	c *websocket.Conn
+	f *fakeSlack
+	n int
+}
+
+func (s *socketTransport) send(t *testing.T, typ string, payload any) []byte {
+	t.Helper()
+	s.n++
+	id := "env-" + strconv.Itoa(s.n)
+	if err := s.c.WriteJSON(map[string]any{"envelope_id": id, "type": typ, "payload": payload,
+		"accepts_response_payload": typ != "events_api"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case m := <-s.f.acks:
+			var got string
+			_ = json.Unmarshal(m["envelope_id"], &got)
+			if got == id {
+				return m["payload"]
+			}
+		case <-deadline:
+			t.Fatalf("no ack for %s", id)
+		}
+	}
+}
+
+func (s *socketTransport) event(t *testing.T, body []byte) int {
+	s.send(t, "events_api", json.RawMessage(body))
+	return http.StatusOK
+}
+
+func (s *socketTransport) interact(t *testing.T, payload []byte) []byte {
+	return s.send(t, "interactive", json.RawMessage(payload))
+}
+
+func (s *socketTransport) command(t *testing.T, form url.Values) []byte {
+	m := map[string]string{}
+	for k := range form {
+		m[k] = form.Get(k)
+	}
+	return s.send(t, "slash_commands", m)
+}
+
+// --- payload builders -----------------------------------------------------
+
+func (e *env) next(prefix string) string {
+	e.seq++
+	return fmt.Sprintf("%s%d", prefix, e.seq)
+}
+
+func messageEvent(eventID, user, channel, text string) []byte {
+	b, _ := json.Marshal(map[string]any{"token": "legacy", "team_id": testTeam, "api_app_id": "A1",
+		"type": "event_callback", "event_id": eventID, "event_time": time.Now().Unix(),
+		"event": map[string]any{"type": "message", "channel_type": "im", "channel": channel, "user": user,
+			"text": text, "ts": "1.1"}})
+	return b
+}
+
+func mentionEvent(eventID, user, channel, text string) []byte {
+	b, _ := json.Marshal(map[string]any{"team_id": testTeam, "api_app_id": "A1", "type": "event_callback",
+		"event_id": eventID, "event_time": time.Now().Unix(),
+		"event": map[string]any{"type": "app_mention", "channel": channel, "user": user, "text": text, "ts": "1.1"}})
+	return b
+}
+
+// button is one button found in a posted message.
+type button struct{ ActionID, BlockID, Value, Label string }
+
+func buttons(posts []posted) []button {
+	var out []button
+	for _, p := range posts {
+		for _, bl := range p.Blocks {
+			if bl["type"] != "actions" {
+				continue
+			}
+			els, _ := bl["elements"].([]any)
+			for _, el := range els {
+				m, _ := el.(map[string]any)
+				txt, _ := m["text"].(map[string]any)
+				out = append(out, button{ActionID: fmt.Sprint(m["action_id"]), BlockID: fmt.Sprint(bl["block_id"]),
+					Value: fmt.Sprint(m["value"]), Label: fmt.Sprint(txt["text"])})
+			}
+		}
+	}
+	return out
+}
+
+func texts(posts []posted) string {
+	var s []string
+	for _, p := range posts {
+		s = append(s, p.Text)
+	}
+	return strings.Join(s, "\n")
+}
+
+func actionPayload(user, trigger string, b button) []byte {
+	out, _ := json.Marshal(map[string]any{"type": "block_actions", "team": map[string]any{"id": testTeam},
+		"user": map[string]any{"id": user}, "channel": map[string]any{"id": "D" + user}, "trigger_id": trigger,
+		"actions": []map[string]any{{"type": "button", "action_id": b.ActionID, "block_id": b.BlockID,
+			"value": b.Value, "action_ts": "1.3"}}})
+	return out
+}
+
+func submitPayload(user, trigger, meta string, values ...string) []byte {
+	state := map[string]any{}
+	for i, v := range values {
+		state["in"+strconv.Itoa(i+1)] = map[string]any{"v": map[string]any{"type": "plain_text_input", "value": v}}
+	}
+	out, _ := json.Marshal(map[string]any{"type": "view_submission", "team": map[string]any{"id": testTeam},
+		"user": map[string]any{"id": user}, "trigger_id": trigger,
+		"view": map[string]any{"id": "V1", "callback_id": callbackModal, "private_metadata": meta,
+			"state": map[string]any{"values": state}}})
+	return out
+}
+
+// --- conversation steps -----------------------------------------------------
+
+// step runs act and waits until the turn it queued has finished, returning
+// what the bot posted meanwhile.
+func (e *env) step(act func()) []posted {
+	e.t.Helper()
+	n, done := e.f.postCount(), e.b.pool.Stats().Done
+	act()
+	waitFor(e.t, "turn", func() bool { return e.b.pool.Stats().Done > done })
+	return e.f.postsSince(n)
+}
+
+func (e *env) dm(user, text string) []posted {
+	e.t.Helper()
+	return e.step(func() {
+		if code := e.tr.event(e.t, messageEvent(e.next("Ev"), user, "D"+user, text)); code != http.StatusOK {
+			e.t.Fatalf("event: status %d", code)
+		}
+	})
+}
+
+func (e *env) click(user string, b button) []posted {
+	e.t.Helper()
+	return e.step(func() { e.tr.interact(e.t, actionPayload(user, e.next("trg-"), b)) })
+}
+
+func (e *env) find(posts []posted, label string) button {
+	e.t.Helper()
+	for _, b := range buttons(posts) {
+		if b.Label == label {
+			return b
+		}
+	}
+	e.t.Fatalf("no button %q in %+v", label, buttons(posts))
+	return button{}
+}
+
+// openModal clicks an "Enter …" button and returns the modal's metadata
+// and number of inputs.
+func (e *env) openModal(user string, b button) (meta string, inputs int) {
+	e.t.Helper()
+	n := e.f.viewCount()
+	e.tr.interact(e.t, actionPayload(user, e.next("trg-"), b))
+	waitFor(e.t, "views.open", func() bool { return e.f.viewCount() > n })
+	var v struct {
+		PrivateMetadata string           `json:"private_metadata"`
+		Blocks          []map[string]any `json:"blocks"`
+	}
+	if err := json.Unmarshal(e.f.view(n), &v); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, bl := range v.Blocks {
+		if bl["type"] == "input" {
+			inputs++
+		}
+	}
+	return v.PrivateMetadata, inputs
+}
+
+// submit sends a modal and returns the ack and what was posted.
+func (e *env) submit(user, meta string, values ...string) (map[string]any, []posted) {
+	e.t.Helper()
+	var ack []byte
+	posts := e.step(func() { ack = e.tr.interact(e.t, submitPayload(user, e.next("trg-"), meta, values...)) })
+	resp := map[string]any{}
+	if len(ack) > 0 && string(ack) != "null" {
+		if err := json.Unmarshal(ack, &resp); err != nil {
+			e.t.Fatalf("ack %q: %v", ack, err)
+		}
+	}
+	return resp, posts
+}
+
+var codeRE = regexp.MustCompile(`\b(\d{6,8})\b`)
+
+// lastCode reads the code from the demo outbox.
+func (e *env) lastCode() string {
+	e.t.Helper()
+	d, ok := e.a.Outbox.Last()
+	if !ok {
+		e.t.Fatal("no message in the outbox")
+	}
+	// Voice calls spell the code ("9, 6, 8, ..."): join the digits.
+	body := strings.NewReplacer(", ", "").Replace(d.Message.Body.Reveal())
+	m := codeRE.FindStringSubmatch(body)
+	if m == nil {
+		e.t.Fatal("no code in the outbox message")
+	}
+	e.secrets = append(e.secrets, m[1])
+	return m[1]
+}
+
+func (e *env) msg(id string) string { return e.a.Messages.Text("en", id, false, nil) }
+
+// assertNoLeak greps logs and everything sent to the fake Slack for every
+// secret the test used.
+func (e *env) assertNoLeak(extra ...string) {
+	e.t.Helper()
+	all := append(append([]string(nil), e.secrets...), extra...)
+	e.logs.AssertNoSecrets(e.t, all...)
+	bodies := e.f.allBodies()
+	for _, s := range all {
+		if s != "" && strings.Contains(bodies, s) {
+			e.t.Errorf("secret %q was sent to Slack", s)
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package slack
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/token"
+)
+
+// Interaction identifiers of our own buttons and modal.
+const (
+	actionChoice  = "rb_choice"
+	actionOpen    = "rb_open"
+	callbackModal = "rb_modal"
+	blockInput    = "in1"
+	blockConfirm  = "in2"
+	elementValue  = "v"
+)
+
+// onInteraction handles block_actions and view_submission. resp is the ack
+// body; after runs once the ack is sent (views.open must use the trigger
+// within 3 s, but after the ack).
+func (b *Bot) onInteraction(ctx context.Context, ic slack.InteractionCallback) (resp any, after func(), err error) {
+	if !b.allowedTeam(ic.Team.ID) {
+		b.log.Info("authn.rejected", "reason", "foreign team", "team", ic.Team.ID)
+		return nil, nil, nil
+	}
+	switch ic.Type {
+	case slack.InteractionTypeBlockActions:
+		return b.onAction(ctx, ic)
+	case slack.InteractionTypeViewSubmission:
+		resp, err := b.onSubmit(ctx, ic)
+		return resp, nil, err
+	}
+	return nil, nil, nil
+}
+
+// deliveryOf names an interaction for deduplication: Slack gives every
+// click and submission its own trigger_id, and a replay carries the same.
+func deliveryOf(prefix string, ic slack.InteractionCallback) string {
+	if ic.TriggerID != "" {
+		return prefix + ic.TriggerID
+	}
+	return prefix + ic.User.ID + ":" + ic.ActionTs
+}
+
+func (b *Bot) onAction(ctx context.Context, ic slack.InteractionCallback) (any, func(), error) {
+	if len(ic.ActionCallback.BlockActions) == 0 || ic.ActionCallback.BlockActions[0] == nil {
+		return nil, nil, nil
+	}
+	a := ic.ActionCallback.BlockActions[0]
+	key := userKey(ic.Team.ID, ic.User.ID)
+	switch {
+	case strings.HasPrefix(a.ActionID, actionChoice):
+		c, err := b.o.Tokens.Verify(a.Value, purposeChoice, key)
+		if err != nil {
+			return nil, b.refuse(ctx, ic, err), nil
+		}
+		j := job{team: ic.Team.ID, user: ic.User.ID, channel: ic.Channel.ID, delivery: deliveryOf("a:", ic),
+			input: engine.Input{Kind: engine.InputChoice, Choice: c.Value, State: c.State}}
+		if !b.claim(ctx, j.delivery) {
+			return nil, nil, nil
+		}
+		return nil, nil, b.submit(ctx, j.delivery, func(ctx context.Context) { b.run(ctx, j) })
+	case a.ActionID == actionOpen:
+		c, err := b.o.Tokens.Verify(a.Value, purposeOpen, key)
+		if err != nil {
+			return nil, b.refuse(ctx, ic, err), nil
+		}
+		if !b.claim(ctx, deliveryOf("o:", ic)) {
+			return nil, nil, nil
+		}
+		view := b.modal(b.locale(ic.User.ID), key, c)
+		return nil, func() {
+			ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			if _, err := b.api.OpenViewContext(ctx, ic.TriggerID, view); err != nil {
+				b.log.Warn("slack views.open failed", "err", err)
+			}
+		}, nil
+	}
+	return nil, nil, nil
+}
+
+// refuse logs a refused token and tells the clicker, privately, after the ack.
+func (b *Bot) refuse(ctx context.Context, ic slack.InteractionCallback, err error) func() {
+	b.log.Info("slack token refused", "reason", err.Error(), "user", ic.User.ID)
+	if ic.Channel.ID == "" {
+		return nil
+	}
+	return func() {
+		msg := b.text(b.locale(ic.User.ID), "slack.refused")
+		if _, err := b.api.PostEphemeralContext(ctx, ic.Channel.ID, ic.User.ID, slack.MsgOptionText(msg, false)); err != nil {
+			b.log.Warn("slack ephemeral refusal failed", "err", err)
+		}
+	}
+}
+
+// modal builds the secure entry form. Block Kit has no masked input: the
+// modal keeps the value out of the chat history, and its hint says that
+// Slack shows what is typed.
+func (b *Bot) modal(loc, key string, c token.Claims) slack.ModalViewRequest {
+	pt := func(id string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, id), 150), false, false)
+	}
+	input := func(block, label string, max int, hint bool) slack.Block {
+		el := slack.NewPlainTextInputBlockElement(nil, elementValue)
+		el.MaxLength = max
+		ib := slack.NewInputBlock(block, pt(label), nil, el)
+		if hint {
+			ib.Hint = pt("slack.modal.hint")
+		}
+		return ib
+	}
+	title, blocks := "slack.modal.code_title", []slack.Block{input(blockInput, "slack.modal.code_label", 16, false)}
+	if c.Value != kindCode {
+		title = "slack.modal.password_title"
+		blocks = []slack.Block{input(blockInput, "password.field", 1024, c.Value != kindSecretConfirm)}
+		if c.Value == kindSecretConfirm {
+			blocks = append(blocks, input(blockConfirm, "slack.modal.confirm_label", 1024, true))
+		}
+	}
+	meta := b.o.Tokens.Sign(token.Claims{Purpose: purposeModal, User: key, State: c.State, Value: c.Value,
+		Expires: b.now().Add(b.o.TokenTTL)})
+	return slack.ModalViewRequest{Type: slack.VTModal, CallbackID: callbackModal, PrivateMetadata: meta,
+		Title: slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, title), 24), false, false),
+		Submit: pt("slack.modal.submit"), Close: pt("slack.modal.cancel"), ClearOnClose: true,
+		Blocks: slack.Blocks{BlockSet: blocks}}
+}
+
+// modalInput turns a submitted modal into the engine input it stands for.
+func modalInput(v slack.View, c token.Claims) engine.Input {
+	get := func(block string) string {
+		if v.State == nil {
+			return ""
+		}
+		return v.State.Values[block][elementValue].Value
+	}
+	if c.Value == kindCode {
+		code := strings.ReplaceAll(strings.TrimSpace(get(blockInput)), " ", "")
+		kind := engine.InputText
+		if code != "" && strings.Trim(code, "0123456789") == "" {
+			kind = engine.InputDigits
+		}
+		return engine.Input{Kind: kind, Value: secret.New(code), State: c.State}
+	}
+	// Passwords are passed exactly as typed: no trimming.
+	in := engine.Input{Kind: engine.InputSecret, Value: secret.New(get(blockInput)), State: c.State}
+	if c.Value == kindSecretConfirm {
+		in.Confirm = secret.New(get(blockConfirm))
+	}
+	return in
+}
+
+// waiter hands a submission's reply back to the ack path when it comes in
+// time; otherwise the job posts it to the DM.
+type waiter struct {
+	mu     sync.Mutex
+	gaveUp bool
+	reply  *engine.Reply
+	loc    string
+	done   chan struct{}
+}
+
+// inModal says whether the reply refuses the modal's input while the session
+// is still on the modal's step: then it is shown inside the modal.
+func inModal(r engine.Reply, state string) bool {
+	if r.Ended || r.Duplicate || r.State != state {
+		return false
+	}
+	for _, o := range r.Outputs {
+		if o.Error {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Bot) onSubmit(ctx context.Context, ic slack.InteractionCallback) (any, error) {
+	if ic.View.CallbackID != callbackModal {
+		return nil, nil
+	}
+	key := userKey(ic.Team.ID, ic.User.ID)
+	c, err := b.o.Tokens.Verify(ic.View.PrivateMetadata, purposeModal, key)
+	if err != nil {
+		// A form of another user or session, altered or expired: nothing acts.
+		b.log.Info("slack modal refused", "reason", err.Error(), "user", ic.User.ID)
+		return slack.NewErrorsViewSubmissionResponse(map[string]string{
+			blockInput: b.text(b.locale(ic.User.ID), "slack.refused")}), nil
+	}
+	j := job{team: ic.Team.ID, user: ic.User.ID, delivery: deliveryOf("v:", ic), input: modalInput(ic.View, c)}
+	if !b.claim(ctx, j.delivery) {
+		return nil, nil
+	}
+	w := &waiter{done: make(chan struct{})}
+	if err := b.submit(ctx, j.delivery, func(ctx context.Context) { b.runSubmit(ctx, j, c.State, w) }); err != nil {
+		return nil, err
+	}
+	t := time.NewTimer(b.o.SubmitWait)
+	defer t.Stop()
+	select {
+	case <-w.done:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.reply == nil || !inModal(*w.reply, c.State) {
+		w.gaveUp = true
+		return slack.NewClearViewSubmissionResponse(), nil
+	}
+	var msgs []string
+	for _, o := range w.reply.Outputs {
+		if o.Error {
+			msgs = append(msgs, b.o.Messages.Text(w.loc, o.MessageID, false, o.Args))
+		}
+	}
+	return slack.NewErrorsViewSubmissionResponse(map[string]string{blockInput: strings.Join(msgs, " ")}), nil
+}
+
+// runSubmit is the queued turn of a modal submission.
+func (b *Bot) runSubmit(ctx context.Context, j job, state string, w *waiter) {
+	r, loc, ok := b.turn(ctx, j)
+	w.mu.Lock()
+	keep := false
+	if !w.gaveUp {
+		if ok {
+			w.reply, w.loc = &r, loc
+			keep = inModal(r, state)
+		}
+		close(w.done)
+	}
+	w.mu.Unlock()
+	if ok && !r.Duplicate && !keep {
+		b.deliver(ctx, j, r, loc)
+	}
+}

@@ -1,0 +1,123 @@
+package slack
+
+import (
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/resetbot/resetbot/core/config"
+)
+
+// BotScopes are the OAuth bot scopes the adapter uses, each for one call:
+// app_mentions:read (app_mention), chat:write (replies, ephemeral notes),
+// commands (slash commands), im:history (message.im), im:write
+// (conversations.open), users:read and users:read.email (users.info email
+// and locale), files:write (the enrollment QR image, deleted afterwards).
+var BotScopes = []string{"app_mentions:read", "chat:write", "commands", "files:write", "im:history",
+	"im:write", "users:read", "users:read.email"}
+
+// Manifest is a Slack app manifest
+// (https://docs.slack.dev/reference/app-manifest).
+type Manifest struct {
+	DisplayInformation ManifestDisplay  `yaml:"display_information" json:"display_information"`
+	Features           ManifestFeatures `yaml:"features" json:"features"`
+	OAuthConfig        ManifestOAuth    `yaml:"oauth_config" json:"oauth_config"`
+	Settings           ManifestSettings `yaml:"settings" json:"settings"`
+}
+
+// ManifestDisplay is the app's name and description.
+type ManifestDisplay struct {
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description" json:"description"`
+}
+
+// ManifestFeatures are the bot user, App Home and slash commands.
+type ManifestFeatures struct {
+	AppHome       ManifestAppHome        `yaml:"app_home" json:"app_home"`
+	BotUser       ManifestBotUser        `yaml:"bot_user" json:"bot_user"`
+	SlashCommands []ManifestSlashCommand `yaml:"slash_commands" json:"slash_commands"`
+}
+
+// ManifestAppHome enables the Messages tab (the DM with the bot).
+type ManifestAppHome struct {
+	HomeTabEnabled             bool `yaml:"home_tab_enabled" json:"home_tab_enabled"`
+	MessagesTabEnabled         bool `yaml:"messages_tab_enabled" json:"messages_tab_enabled"`
+	MessagesTabReadOnlyEnabled bool `yaml:"messages_tab_read_only_enabled" json:"messages_tab_read_only_enabled"`
+}
+
+// ManifestBotUser is the bot's display name.
+type ManifestBotUser struct {
+	DisplayName  string `yaml:"display_name" json:"display_name"`
+	AlwaysOnline bool   `yaml:"always_online" json:"always_online"`
+}
+
+// ManifestSlashCommand is one slash command; URL is empty in Socket Mode.
+type ManifestSlashCommand struct {
+	Command      string `yaml:"command" json:"command"`
+	URL          string `yaml:"url,omitempty" json:"url,omitempty"`
+	Description  string `yaml:"description" json:"description"`
+	ShouldEscape bool   `yaml:"should_escape" json:"should_escape"`
+}
+
+// ManifestOAuth lists the bot scopes.
+type ManifestOAuth struct {
+	Scopes struct {
+		Bot []string `yaml:"bot" json:"bot"`
+	} `yaml:"scopes" json:"scopes"`
+}
+
+// ManifestSettings are events, interactivity and Socket Mode.
+type ManifestSettings struct {
+	EventSubscriptions   ManifestEvents        `yaml:"event_subscriptions" json:"event_subscriptions"`
+	Interactivity        ManifestInteractivity `yaml:"interactivity" json:"interactivity"`
+	OrgDeployEnabled     bool                  `yaml:"org_deploy_enabled" json:"org_deploy_enabled"`
+	SocketModeEnabled    bool                  `yaml:"socket_mode_enabled" json:"socket_mode_enabled"`
+	TokenRotationEnabled bool                  `yaml:"token_rotation_enabled" json:"token_rotation_enabled"`
+}
+
+// ManifestEvents is the Events API subscription.
+type ManifestEvents struct {
+	RequestURL string   `yaml:"request_url,omitempty" json:"request_url,omitempty"`
+	BotEvents  []string `yaml:"bot_events" json:"bot_events"`
+}
+
+// ManifestInteractivity is where buttons and modals are sent.
+type ManifestInteractivity struct {
+	IsEnabled  bool   `yaml:"is_enabled" json:"is_enabled"`
+	RequestURL string `yaml:"request_url,omitempty" json:"request_url,omitempty"`
+}
+
+// BuildManifest describes the Slack app the configuration serves: the same
+// commands, events and paths the handlers route. In Socket Mode no URL is
+// given (Slack delivers over the WebSocket).
+func BuildManifest(cfg config.SlackConfig, publicURL string) Manifest {
+	name := cfg.AppName
+	if name == "" {
+		name = "resetbot"
+	}
+	base := strings.TrimRight(publicURL, "/")
+	url := func(path string) string {
+		if cfg.SocketMode {
+			return ""
+		}
+		return base + path
+	}
+	reset, unlock := cfg.Commands()
+	var m Manifest
+	m.DisplayInformation = ManifestDisplay{Name: name,
+		Description: "Self-service password reset and account unlock."}
+	m.Features.AppHome = ManifestAppHome{MessagesTabEnabled: true}
+	m.Features.BotUser = ManifestBotUser{DisplayName: name, AlwaysOnline: true}
+	m.Features.SlashCommands = []ManifestSlashCommand{
+		{Command: reset, URL: url(PathCommands), Description: "Reset your password"},
+		{Command: unlock, URL: url(PathCommands), Description: "Unlock your account"},
+	}
+	m.OAuthConfig.Scopes.Bot = append([]string(nil), BotScopes...)
+	m.Settings = ManifestSettings{SocketModeEnabled: cfg.SocketMode,
+		EventSubscriptions: ManifestEvents{RequestURL: url(PathEvents), BotEvents: append([]string(nil), ServedEvents...)},
+		Interactivity:      ManifestInteractivity{IsEnabled: true, RequestURL: url(PathInteractivity)}}
+	return m
+}
+
+// YAML renders the manifest for pasting into "Create an app → From a manifest".
+func (m Manifest) YAML() ([]byte, error) { return yaml.Marshal(m) }

@@ -1,0 +1,41 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/core/server"
+)
+
+// Mount starts the Slack channel for `resetbot serve` when the configuration
+// enables it: HTTP routes in Events API mode, or a Socket Mode connection.
+// It returns nil, nil when Slack is disabled; stop closes the connection and
+// drains queued turns.
+func Mount(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger) (stop func(), err error) {
+	c := a.Config.Channels.Slack
+	if !c.Enabled {
+		return nil, nil
+	}
+	b, err := New(Options{Config: c, PublicURL: a.Config.Server.PublicURL, Engine: a.Engine, Messages: a.Messages,
+		Tokens: a.Tokens, Store: a.Store, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	if !c.SocketMode {
+		for pattern, h := range b.Routes() {
+			srv.Handle(pattern, h)
+		}
+		return b.Close, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := b.RunSocketMode(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("slack socket mode stopped", "err", err)
+		}
+	}()
+	return func() { cancel(); <-done; b.Close() }, nil
+}

@@ -1,0 +1,161 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/token"
+)
+
+// stateEnrollTOTP is the flow state in which the enrollment QR is shown.
+const stateEnrollTOTP = "enroll_totp"
+
+// clip shortens s to at most n runes (Block Kit field limits).
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// section is a plain-text section: catalog texts carry no markup, and plain
+// text cannot be turned into mentions or links by its arguments.
+func section(text string) slack.Block {
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.PlainTextType, clip(text, 3000), true, false), nil, nil)
+}
+
+// render turns outputs into blocks and a notification fallback text. Widgets
+// follow the output's Expect; every button value is a signed token bound to
+// the user and the state the reply leaves the session in.
+func (b *Bot) render(loc, key, state string, outs []engine.Output) ([]slack.Block, string) {
+	var blocks []slack.Block
+	var texts []string
+	for i, o := range outs {
+		text := b.o.Messages.Text(loc, o.MessageID, false, o.Args)
+		if o.Error {
+			text = "⚠️ " + text
+		}
+		texts = append(texts, text)
+		blocks = append(blocks, section(text))
+		if w := b.widgets(loc, key, state, i, o.Expect); w != nil {
+			blocks = append(blocks, w...)
+		}
+	}
+	return blocks, strings.Join(texts, "\n")
+}
+
+func (b *Bot) sign(purpose, key, state, value string) string {
+	return b.o.Tokens.Sign(token.Claims{Purpose: purpose, User: key, State: state, Value: value,
+		Expires: b.now().Add(b.o.TokenTTL)})
+}
+
+func (b *Bot) button(loc, actionID, label, value string) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(actionID, value,
+		slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, label), 75), true, false))
+}
+
+// widgets renders what an output expects: buttons for choices, a button
+// opening the password or code modal.
+func (b *Bot) widgets(loc, key, state string, i int, ex engine.Expect) []slack.Block {
+	blockID := "act" + strconv.Itoa(i)
+	switch ex.Kind {
+	case engine.ExpectChoice:
+		var els []slack.BlockElement
+		for n, c := range ex.Choices {
+			if n == 25 { // Block Kit's limit per actions block
+				break
+			}
+			els = append(els, b.button(loc, actionChoice+"_"+strconv.Itoa(n), c.MessageID,
+				b.sign(purposeChoice, key, state, c.ID)))
+		}
+		return []slack.Block{slack.NewActionBlock(blockID, els...)}
+	case engine.ExpectSecret:
+		kind := kindSecret
+		if ex.Confirm {
+			kind = kindSecretConfirm
+		}
+		btn := b.button(loc, actionOpen, "slack.button.password", b.sign(purposeOpen, key, state, kind))
+		btn.Style = slack.StylePrimary
+		return []slack.Block{slack.NewActionBlock(blockID, btn)}
+	case engine.ExpectDigits:
+		btn := b.button(loc, actionOpen, "slack.button.code", b.sign(purposeOpen, key, state, kindCode))
+		btn.Style = slack.StylePrimary
+		hint := slack.NewContextBlock("", slack.NewTextBlockObject(slack.PlainTextType, b.text(loc, "slack.code_hint"), false, false))
+		return []slack.Block{slack.NewActionBlock(blockID, btn), hint}
+	}
+	return nil
+}
+
+// deliver posts a reply in the DM. A QR attachment splits the reply: the
+// text before it, the image, then the rest.
+func (b *Bot) deliver(ctx context.Context, j job, r engine.Reply, loc string) {
+	key := userKey(j.team, j.user)
+	start := 0
+	for i, o := range r.Outputs {
+		if o.Attachment == nil || len(o.Attachment.PNG) == 0 {
+			continue
+		}
+		blocks, text := b.render(loc, key, r.State, r.Outputs[start:i+1])
+		b.post(ctx, j, loc, blocks, text)
+		b.uploadQR(ctx, j, loc, o.Attachment.PNG)
+		start = i + 1
+	}
+	if start < len(r.Outputs) {
+		blocks, text := b.render(loc, key, r.State, r.Outputs[start:])
+		b.post(ctx, j, loc, blocks, text)
+	}
+	if r.State != stateEnrollTOTP {
+		b.deleteQR(ctx, key)
+	}
+}
+
+// post sends one message to the user's DM.
+func (b *Bot) post(ctx context.Context, j job, _ string, blocks []slack.Block, text string) {
+	ch, err := b.channel(ctx, j)
+	if err != nil {
+		b.log.Warn("slack DM unavailable", "err", err)
+		return
+	}
+	if _, _, err := b.api.PostMessageContext(ctx, ch, slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false)); err != nil {
+		b.log.Warn("slack chat.postMessage failed", "err", err)
+	}
+}
+
+func (b *Bot) channel(ctx context.Context, j job) (string, error) {
+	if j.channel != "" {
+		return j.channel, nil
+	}
+	return b.dm(ctx, j.user)
+}
+
+// uploadQR posts the enrollment QR code as an image in the DM (files upload
+// v2). It is deleted when the user leaves the enrollment step.
+func (b *Bot) uploadQR(ctx context.Context, j job, loc string, png []byte) {
+	ch, err := b.channel(ctx, j)
+	if err != nil {
+		b.log.Warn("slack DM unavailable", "err", err)
+		return
+	}
+	f, err := b.api.UploadFileContext(ctx, slack.UploadFileParameters{Reader: bytes.NewReader(png), FileSize: len(png),
+		Filename: "authenticator-qr.png", Title: b.text(loc, "slack.qr_alt"), AltTxt: b.text(loc, "slack.qr_alt"), Channel: ch})
+	if err != nil {
+		b.log.Warn("slack QR upload failed", "err", err)
+		return
+	}
+	b.qr.add(userKey(j.team, j.user), f.ID)
+}
+
+func (b *Bot) deleteQR(ctx context.Context, key string) {
+	for _, id := range b.qr.take(key) {
+		if err := b.api.DeleteFileContext(ctx, id); err != nil {
+			b.log.Warn("slack QR delete failed", "err", err)
+		}
+	}
+}

@@ -1,0 +1,262 @@
+// Package slack is the Slack channel: it turns Events API deliveries, Socket
+// Mode envelopes, button clicks, modal submissions and slash commands into
+// neutral engine turns, and renders the engine's outputs as Block Kit.
+//
+// Security shape, in the order a request meets it:
+//
+//   - HTTP requests are size-limited, then authenticated with the signing
+//     secret (HMAC over "v0:ts:body", 5-minute window) before anything parses
+//     them. Socket Mode needs no signature: the WebSocket is opened by us with
+//     the app-level token.
+//   - Every delivery is claimed once in the state store (event_id, or the
+//     interaction's trigger_id) and passed to the engine with a DeliveryID,
+//     so a retry or a replay never acts twice.
+//   - Slack is acknowledged at once; the turn runs on a bounded dispatch pool.
+//     A full pool answers 503 (HTTP) or withholds the ack (Socket Mode) so
+//     that Slack retries later instead of the bot growing without bound.
+//   - Buttons and modals carry signed tokens (core/token) bound to the Slack
+//     user, the flow state and an expiry; a click or submission from another
+//     user, an altered value or a stale step is refused before the engine.
+//   - Passwords and codes are typed in modals, never posted; the conversation
+//     itself happens in the DM with the bot, and a command used in a channel
+//     gets only an ephemeral "continue in DM" note there.
+//   - The Slack profile (email, locale) is an identity signal for the engine,
+//     never a verification factor.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/dispatch"
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/token"
+)
+
+// Channel is the engine channel name of this adapter.
+const Channel = "slack"
+
+// Paths served on the public listener in Events API (HTTP) mode.
+const (
+	PathEvents        = "/slack/events"
+	PathInteractivity = "/slack/interactivity"
+	PathCommands      = "/slack/commands"
+)
+
+// Engine runs one turn (core/engine.Engine).
+type Engine interface {
+	Handle(ctx context.Context, t engine.Turn) engine.Reply
+}
+
+// Renderer renders catalogued messages (core/messages.Catalog).
+type Renderer interface {
+	Text(locale, id string, voice bool, args map[string]string) string
+}
+
+// Signer signs and verifies button and modal tokens (core/token.Signer).
+type Signer interface {
+	Sign(c token.Claims) string
+	Verify(tok, purpose, user string) (token.Claims, error)
+}
+
+// Claimer is the part of the state store used to claim deliveries once.
+type Claimer interface {
+	CompareAndSwap(ctx context.Context, key string, expect uint64, value []byte, ttl time.Duration) (uint64, error)
+	Delete(ctx context.Context, key string) error
+}
+
+// Options configure a Bot. Config, Engine, Messages, Tokens and Store are
+// required.
+type Options struct {
+	Config config.SlackConfig
+	// PublicURL is the server's public base URL (for the manifest).
+	PublicURL string
+	Engine    Engine
+	Messages  Renderer
+	Tokens    Signer
+	Store     Claimer
+	// Log receives operational logs; nil discards them.
+	Log *slog.Logger
+	// Clock defaults to time.Now.
+	Clock func() time.Time
+	// APIURL overrides the Web API base URL; it must end with "/". Tests
+	// point it at a fake; production leaves it empty (https://slack.com/api/).
+	APIURL string
+	// HTTPClient calls the Web API; nil uses a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// Pool runs turns after the ack; nil creates one sized from Config,
+	// which Close stops.
+	Pool *dispatch.Pool
+	// SubmitWait bounds how long a modal submission waits for its turn so a
+	// refusal can be shown inside the modal (default 2.5 s, under Slack's 3 s).
+	SubmitWait time.Duration
+	// TokenTTL is how long buttons and modals stay usable (default 30 min).
+	TokenTTL time.Duration
+}
+
+// Bot is the Slack adapter. It is safe for concurrent use.
+type Bot struct {
+	o             Options
+	api           *slack.Client
+	pool          *dispatch.Pool
+	ownPool       bool
+	users         *userCache
+	log           *slog.Logger
+	now           func() time.Time
+	reset, unlock string
+	teams         map[string]bool
+	qr            *qrTracker
+}
+
+// Token purposes; a token for one purpose is refused for any other.
+const (
+	purposeChoice = "slack.choice"
+	purposeOpen   = "slack.open"
+	purposeModal  = "slack.modal"
+)
+
+// Modal kinds carried in open-button and modal tokens.
+const (
+	kindSecret        = "secret"
+	kindSecretConfirm = "secret2"
+	kindCode          = "code"
+)
+
+// New builds a Bot. It does not contact Slack.
+func New(o Options) (*Bot, error) {
+	if o.Engine == nil || o.Messages == nil || o.Tokens == nil || o.Store == nil {
+		return nil, errors.New("slack: Engine, Messages, Tokens and Store are required")
+	}
+	if !o.Config.SocketMode && o.Config.SigningSecret.Empty() {
+		return nil, errors.New("slack: a signing secret is required for HTTP events")
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.HTTPClient == nil {
+		// The library's default client has no timeout.
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if o.SubmitWait <= 0 {
+		o.SubmitWait = 2500 * time.Millisecond
+	}
+	if o.TokenTTL <= 0 {
+		o.TokenTTL = 30 * time.Minute
+	}
+	b := &Bot{o: o, log: o.Log.With("channel", Channel), now: o.Clock, users: newUserCache(o.Clock), qr: newQRTracker()}
+	b.reset, b.unlock = o.Config.Commands()
+	if len(o.Config.TeamIDs) > 0 {
+		b.teams = map[string]bool{}
+		for _, t := range o.Config.TeamIDs {
+			b.teams[t] = true
+		}
+	}
+	b.api = slack.New(o.Config.BotToken.Reveal(), b.apiOptions()...)
+	b.pool = o.Pool
+	if b.pool == nil {
+		w, q := o.Config.Workers, o.Config.Queue
+		if w <= 0 {
+			w = 8
+		}
+		if q <= 0 {
+			q = 256
+		}
+		b.pool, b.ownPool = dispatch.New(w, q, time.Minute, b.log), true
+	}
+	return b, nil
+}
+
+func (b *Bot) apiOptions() []slack.Option {
+	opts := []slack.Option{slack.OptionHTTPClient(b.o.HTTPClient)}
+	if b.o.APIURL != "" {
+		opts = append(opts, slack.OptionAPIURL(b.o.APIURL))
+	}
+	if !b.o.Config.AppToken.Empty() {
+		opts = append(opts, slack.OptionAppLevelToken(b.o.Config.AppToken.Reveal()))
+	}
+	return opts
+}
+
+// Close stops the worker pool the Bot created, after queued turns finish.
+func (b *Bot) Close() {
+	if b.ownPool {
+		b.pool.Close()
+	}
+}
+
+// Routes returns the HTTP handlers by ServeMux pattern (Events API mode).
+func (b *Bot) Routes() map[string]http.Handler {
+	return map[string]http.Handler{
+		"POST " + PathEvents:        http.HandlerFunc(b.serveEvents),
+		"POST " + PathInteractivity: http.HandlerFunc(b.serveInteractivity),
+		"POST " + PathCommands:      http.HandlerFunc(b.serveCommands),
+	}
+}
+
+// Handler returns one handler serving all Routes (for tests and embedding).
+func (b *Bot) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for p, h := range b.Routes() {
+		mux.Handle(p, h)
+	}
+	return mux
+}
+
+// userKey is the engine's ChannelUser and the tokens' user: Slack user IDs
+// are namespaced by workspace, so a session is bound to both.
+func userKey(team, user string) string {
+	if team == "" {
+		return user
+	}
+	return team + ":" + user
+}
+
+// allowedTeam applies the optional workspace allowlist.
+func (b *Bot) allowedTeam(team string) bool {
+	return b.teams == nil || b.teams[team]
+}
+
+// claim marks a delivery as taken; false means it was seen before. A store
+// failure fails open to the engine's own DeliveryID deduplication.
+func (b *Bot) claim(ctx context.Context, id string) bool {
+	_, err := b.o.Store.CompareAndSwap(ctx, "slack:dlv:"+id, 0, []byte{1}, time.Hour)
+	if err == nil {
+		return true
+	}
+	if !errorsIsConflict(err) {
+		b.log.Warn("slack delivery claim failed; relying on engine dedupe", "err", err)
+		return true
+	}
+	return false
+}
+
+// release forgets a claim so that Slack's retry of a delivery we could not
+// queue is processed.
+func (b *Bot) release(ctx context.Context, id string) {
+	if err := b.o.Store.Delete(ctx, "slack:dlv:"+id); err != nil {
+		b.log.Warn("slack delivery release failed", "err", err)
+	}
+}
+
+// errBusy means the pool is full; the transport tells Slack to retry.
+var errBusy = errors.New("slack: busy")
+
+// submit queues a job, releasing the delivery claim when the pool is full.
+func (b *Bot) submit(ctx context.Context, delivery string, j func(ctx context.Context)) error {
+	if err := b.pool.Submit(j); err != nil {
+		b.release(ctx, delivery)
+		b.log.Warn("slack turn not queued", "err", err)
+		return fmt.Errorf("%w: %w", errBusy, err)
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package slack
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/secret"
+)
+
+// job is one turn to run after Slack has been acknowledged.
+type job struct {
+	team, user string
+	// channel is where replies go (the DM); "" opens the DM.
+	channel string
+	// notice is a channel where the user invoked the bot in public: it gets
+	// only an ephemeral "continue in DM" note.
+	notice   string
+	delivery string
+	input    engine.Input
+}
+
+// ServedEvents are the Events API event types the bot acts on; the manifest
+// subscribes to exactly these.
+var ServedEvents = []string{"message.im", "app_mention"}
+
+var mention = regexp.MustCompile(`<@[A-Z0-9]+(\|[^>]*)?>`)
+
+func typed(s string) engine.Input {
+	return engine.Input{Kind: engine.InputText, Value: secret.New(strings.TrimSpace(s))}
+}
+
+// onEvent handles an authenticated Events API callback. It never blocks on
+// Slack or the directory: it claims the event_id and queues the turn.
+func (b *Bot) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) error {
+	if ev.Type != slackevents.CallbackEvent {
+		return nil
+	}
+	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	if !ok || cb == nil || cb.EventID == "" {
+		return nil
+	}
+	if !b.allowedTeam(ev.TeamID) {
+		b.log.Info("authn.rejected", "reason", "foreign team", "team", ev.TeamID)
+		return nil
+	}
+	var j job
+	switch e := ev.InnerEvent.Data.(type) {
+	case *slackevents.MessageEvent:
+		// Only what a person typed in the DM with us; never our own messages,
+		// edits, joins or file shares (sub-types), nor other bots.
+		if e == nil || e.ChannelType != "im" || e.BotID != "" || e.SubType != "" || e.User == "" {
+			return nil
+		}
+		j = job{team: ev.TeamID, user: e.User, channel: e.Channel, input: typed(e.Text)}
+	case *slackevents.AppMentionEvent:
+		if e == nil || e.BotID != "" || e.User == "" {
+			return nil
+		}
+		j = job{team: ev.TeamID, user: e.User, notice: e.Channel, input: typed(mention.ReplaceAllString(e.Text, ""))}
+	default:
+		return nil
+	}
+	j.delivery = "e:" + cb.EventID
+	if !b.claim(ctx, j.delivery) {
+		b.log.Info("slack duplicate delivery ignored", "event_id", cb.EventID)
+		return nil
+	}
+	return b.submit(ctx, j.delivery, func(ctx context.Context) { b.run(ctx, j) })
+}
+
+// onCommand handles a slash command; the response is the ack body.
+func (b *Bot) onCommand(ctx context.Context, c slack.SlashCommand) (any, error) {
+	if !b.allowedTeam(c.TeamID) {
+		b.log.Info("authn.rejected", "reason", "foreign team", "team", c.TeamID)
+		return nil, nil
+	}
+	loc := b.locale(c.UserID)
+	var flow string
+	switch c.Command {
+	case b.reset:
+		flow = "reset"
+	case b.unlock:
+		flow = "unlock"
+	default:
+		return ephemeral(b.text(loc, "common.unknown_command")), nil
+	}
+	if c.TriggerID == "" {
+		return nil, nil
+	}
+	// The command's text is ignored: people type passwords anywhere.
+	j := job{team: c.TeamID, user: c.UserID, delivery: "c:" + c.TriggerID,
+		input: engine.Input{Kind: engine.InputStart, Flow: flow}}
+	if !b.claim(ctx, j.delivery) {
+		return nil, nil
+	}
+	inDM := false
+	if p, ok := b.users.get(c.UserID); ok && p.DM != "" && p.DM == c.ChannelID {
+		inDM, j.channel = true, c.ChannelID
+	}
+	if err := b.submit(ctx, j.delivery, func(ctx context.Context) { b.run(ctx, j) }); err != nil {
+		return nil, err
+	}
+	if inDM {
+		return nil, nil
+	}
+	return ephemeral(b.text(loc, "slack.moved_to_dm")), nil
+}
+
+func ephemeral(text string) map[string]string {
+	return map[string]string{"response_type": "ephemeral", "text": text}
+}
+
+func (b *Bot) text(loc, id string) string { return b.o.Messages.Text(loc, id, false, nil) }
+
+// turn runs one engine turn with the user's profile as identity signal.
+// ok is false when nothing should be shown (bots, deleted users).
+func (b *Bot) turn(ctx context.Context, j job) (r engine.Reply, loc string, ok bool) {
+	p, err := b.profile(ctx, j.user)
+	if err != nil {
+		// Without the profile we cannot tell a guest from an employee:
+		// fail closed with a generic message.
+		b.log.Warn("slack profile lookup failed", "err", err)
+		b.post(ctx, j, "", []slack.Block{section(b.text("", "common.fallback"))}, b.text("", "common.fallback"))
+		return r, "", false
+	}
+	if p.Bot || p.Deleted {
+		return r, "", false
+	}
+	if p.Guest && !b.o.Config.AllowGuests {
+		b.log.Info("authn.rejected", "reason", "guest account", "user", j.user)
+		msg := b.text(p.Locale, "slack.not_allowed")
+		b.post(ctx, j, p.Locale, []slack.Block{section(msg)}, msg)
+		return r, "", false
+	}
+	t := engine.Turn{Channel: Channel, ChannelUser: userKey(j.team, j.user), DeliveryID: j.delivery,
+		Locale: p.Locale, Hints: engine.Hints{Email: p.Email}, Input: j.input}
+	return b.o.Engine.Handle(ctx, t), p.Locale, true
+}
+
+// run is a queued turn: engine, then the reply in the DM.
+func (b *Bot) run(ctx context.Context, j job) {
+	r, loc, ok := b.turn(ctx, j)
+	if !ok || r.Duplicate {
+		return
+	}
+	if j.notice != "" {
+		if _, err := b.api.PostEphemeralContext(ctx, j.notice, j.user,
+			slack.MsgOptionText(b.text(loc, "slack.moved_to_dm"), false)); err != nil {
+			b.log.Warn("slack ephemeral notice failed", "err", err)
+		}
+	}
+	b.deliver(ctx, j, r, loc)
+}
