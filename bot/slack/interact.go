@@ -129,7 +129,7 @@ func (b *Bot) modal(loc, key string, c token.Claims) slack.ModalViewRequest {
 	meta := b.o.Tokens.Sign(token.Claims{Purpose: purposeModal, User: key, State: c.State, Value: c.Value,
 		Expires: b.now().Add(b.o.TokenTTL)})
 	return slack.ModalViewRequest{Type: slack.VTModal, CallbackID: callbackModal, PrivateMetadata: meta,
-		Title: slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, title), 24), false, false),
+		Title:  slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, title), 24), false, false),
 		Submit: pt("slack.modal.submit"), Close: pt("slack.modal.cancel"), ClearOnClose: true,
 		Blocks: slack.Blocks{BlockSet: blocks}}
 }
