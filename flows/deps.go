@@ -102,7 +102,9 @@ type Deps struct {
 	Renderer Renderer
 	// Escalator may be nil: escalations are then only audited.
 	Escalator Escalator
-	Policy    Policy
+	// Handoffs may be nil: conversations then start only from the person.
+	Handoffs Handoffs
+	Policy   Policy
 	// Generate makes a passphrase for user u for resets without a typed
 	// password; it must pass the password policy for u.
 	Generate func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error)

@@ -15,6 +15,9 @@ const (
 	FlowReset  = "reset"
 	FlowUnlock = "unlock"
 	FlowEnroll = "enroll"
+	// FlowVerify is agent-assisted verification: the help desk asks the bot
+	// to check that the person it is talking to holds the account's factors.
+	FlowVerify = "verify"
 )
 
 // States shared by the flows.
@@ -55,7 +58,7 @@ func New(d Deps) ([]*engine.Flow, error) {
 		d.Policy = DefaultPolicy()
 	}
 	dp := &d
-	return []*engine.Flow{dp.resetFlow(), dp.unlockFlow(), dp.enrollFlow()}, nil
+	return []*engine.Flow{dp.resetFlow(), dp.unlockFlow(), dp.enrollFlow(), dp.verifyFlow()}, nil
 }
 
 // verifyEvents is the identify-and-verify part every flow shares; next is the
@@ -89,8 +92,8 @@ func (d *Deps) verifySteps() map[string]engine.Step {
 		stChoose:       d.chooseFactor(),
 		stTOTP:         d.verifyTOTP(),
 		stCode:         d.verifyCode(),
-		stCancelled:    d.ended("common.cancelled"),
-		stExpired:      d.ended("common.expired"),
+		stCancelled:    d.ended("common.cancelled", "cancelled"),
+		stExpired:      d.ended("common.expired", "expired"),
 		stEscalated:    d.escalated("user_request"),
 		stLockedOut:    d.escalated("lockout"),
 	}
@@ -112,7 +115,7 @@ func (d *Deps) resetFlow() *engine.Flow {
 	steps[stPreflight] = d.preflight()
 	steps[stNewPassword] = d.newPassword()
 	steps[stPassphrase] = d.passphrase()
-	steps[stBlocked] = final("preflight.next_steps", true)
+	steps[stBlocked] = d.ended("preflight.next_steps", "blocked")
 	steps[stDone] = final("reset.done", true)
 	return &engine.Flow{Name: FlowReset, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.reset",
 		Keywords: []string{"reset", "password", "forgot", "contraseña", "restablecer"}}
@@ -130,7 +133,7 @@ func (d *Deps) unlockFlow() *engine.Flow {
 	steps := d.verifySteps()
 	steps[stPreflight] = d.preflight()
 	steps[stUnlock] = d.unlock()
-	steps[stBlocked] = final("preflight.next_steps", true)
+	steps[stBlocked] = d.ended("preflight.next_steps", "blocked")
 	steps[stDone] = final("unlock.done", true)
 	return &engine.Flow{Name: FlowUnlock, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.unlock",
 		Keywords: []string{"unlock", "locked", "desbloquear", "bloqueada", "bloqueado"}}
@@ -145,4 +148,14 @@ func (d *Deps) enrollFlow() *engine.Flow {
 	steps[stDone] = final("enroll.done", true)
 	return &engine.Flow{Name: FlowEnroll, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.enroll",
 		Keywords: []string{"enroll", "enrol", "setup", "authenticator", "registrar"}}
+}
+
+// verifyFlow only verifies and reports the result to the handoff. It is
+// hidden: it starts from a help-desk handoff, never from the menu.
+func (d *Deps) verifyFlow() *engine.Flow {
+	ev := verifyEvents(stDone)
+	ev = append(ev, exits(verifyStates...)...)
+	steps := d.verifySteps()
+	steps[stDone] = final("assist.done", true)
+	return &engine.Flow{Name: FlowVerify, Initial: stIdentify, Events: ev, Steps: steps, Hidden: true}
 }

@@ -41,6 +41,7 @@ func DefaultPolicy() Policy {
 			FlowReset:  {Default: 2},
 			FlowUnlock: {Default: 1},
 			FlowEnroll: {Default: 1},
+			FlowVerify: {Default: 1},
 		},
 		VoiceReset: VoicePassphraseSMS,
 	}

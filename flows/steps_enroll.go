@@ -67,6 +67,7 @@ func (d *Deps) enrollTOTP() engine.Step {
 			}
 			c.Audit(ctx, audit.Event{Name: "enroll.done", Factor: string(identity.FactorTOTP), Outcome: audit.OutcomeSuccess})
 			d.notice(ctx, c, u, "notice.enroll")
+			d.report(ctx, c, HandoffDone, "", "")
 			return evDone, nil
 		},
 	}

@@ -136,6 +136,7 @@ func (d *Deps) newPassword() engine.Step {
 			ev, err := d.reset(ctx, c, u, in.Value, false)
 			if ev == evDone {
 				d.notice(ctx, c, u, "notice.reset")
+				d.report(ctx, c, HandoffDone, "", "")
 			}
 			return ev, err
 		},
@@ -211,6 +212,7 @@ func (d *Deps) passphrase() engine.Step {
 			}
 			c.Audit(ctx, audit.Event{Name: audit.NameCodeSent, Factor: "passphrase", Destination: audit.MaskPhone(u.Mobile)})
 			d.notice(ctx, c, u, "notice.reset")
+			d.report(ctx, c, HandoffDone, "", "")
 			c.Say("reset.passphrase_sent")
 			return evDone, nil
 		},
@@ -246,6 +248,7 @@ func (d *Deps) unlock() engine.Step {
 			}
 			c.Audit(ctx, audit.Event{Name: audit.NameUnlockDone, Outcome: audit.OutcomeSuccess})
 			d.notice(ctx, c, u, "notice.unlock")
+			d.report(ctx, c, HandoffDone, "", "")
 			return evDone, nil
 		},
 	}
@@ -282,11 +285,12 @@ func final(id string, withRef bool) engine.Step {
 }
 
 // ended cancels any live code when a conversation ends without success.
-func (d *Deps) ended(id string) engine.Step {
+func (d *Deps) ended(id, reason string) engine.Step {
 	st := final(id, true)
 	st.Auto = true
 	st.Handle = func(ctx context.Context, c *engine.Ctx, _ engine.Input) (string, error) {
 		d.cancelCodes(ctx, c)
+		d.report(ctx, c, HandoffFailed, "", reason)
 		return "", nil
 	}
 	return st
@@ -326,6 +330,7 @@ func (d *Deps) escalated(reason string) engine.Step {
 			}
 		}
 		c.Audit(ctx, audit.Event{Name: audit.NameEscalation, Reason: r})
+		d.report(ctx, c, HandoffEscalated, "", r)
 		if d.Escalator != nil {
 			if err := d.Escalator.Escalate(ctx, p); err != nil {
 				d.Log.Error("escalation not delivered", "ref", c.Ref, "err", err)

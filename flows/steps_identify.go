@@ -39,6 +39,9 @@ func (d *Deps) identify() engine.Step {
 		},
 		Handle: func(ctx context.Context, c *engine.Ctx, in engine.Input) (string, error) {
 			if in.Kind == 0 {
+				if start := c.Turn.Input; start.Kind == engine.InputStart && start.Handoff != "" {
+					return d.fromHandoff(ctx, c, start.Handoff)
+				}
 				return d.fromHints(ctx, c)
 			}
 			if in.Kind != engine.InputText && in.Kind != engine.InputDigits {
@@ -85,6 +88,11 @@ func (d *Deps) lookup(ctx context.Context, c *engine.Ctx, typed string) (string,
 	}
 	if !dec.Allowed {
 		return d.denied(c, dec)
+	}
+	if c.Voice {
+		if ev, ok, err := d.redeemCode(ctx, c, typed); ok || err != nil {
+			return ev, err
+		}
 	}
 	var keys []directory.Key
 	switch {

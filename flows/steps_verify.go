@@ -273,6 +273,7 @@ func (d *Deps) afterVerified(ctx context.Context, c *engine.Ctx) (string, error)
 	}
 	if len(passedGroups(s)) >= need {
 		s.Set(varVerified, strconv.FormatInt(c.Now.Unix(), 10))
+		d.report(ctx, c, HandoffVerified, s.Get(varFactor), "")
 		return evVerified, nil
 	}
 	c.Say("verify.ok_more")

@@ -65,7 +65,8 @@ type Options struct {
 type Engine struct {
 	opt   Options
 	flows map[string]*Flow
-	order []*Flow
+	all   []*Flow
+	order []*Flow // the menu: flows that are not hidden
 	voice map[string]bool
 }
 
@@ -113,7 +114,10 @@ func New(opt Options) (*Engine, error) {
 			return nil, fmt.Errorf("engine: flow %q registered twice", f.Name)
 		}
 		e.flows[f.Name] = f
-		e.order = append(e.order, f)
+		e.all = append(e.all, f)
+		if !f.Hidden {
+			e.order = append(e.order, f)
+		}
 	}
 	for _, c := range opt.VoiceChannels {
 		e.voice[c] = true
@@ -121,8 +125,9 @@ func New(opt Options) (*Engine, error) {
 	return e, nil
 }
 
-// Flows returns the registered flows in menu order.
-func (e *Engine) Flows() []*Flow { return e.order }
+// Flows returns every registered flow, hidden ones included, in
+// registration order.
+func (e *Engine) Flows() []*Flow { return e.all }
 
 // IsVoice reports whether a channel is rendered for the ear.
 func (e *Engine) IsVoice(channel string) bool { return e.voice[channel] }

@@ -49,6 +49,9 @@ type Flow struct {
 	Keywords []string
 	// MessageID names the flow in menus.
 	MessageID string
+	// Hidden flows are started only explicitly (a help-desk handoff), never
+	// from the menu, a keyword or a keypad digit.
+	Hidden bool
 }
 
 // States lists every state named in the flow's event table, sorted.

@@ -49,6 +49,9 @@ type Input struct {
 	Choice string
 	// Flow names the flow to start for InputStart.
 	Flow string
+	// Handoff is the ID of a help-desk handoff that starts the flow
+	// (InputStart only): the account comes from it, verification still follows.
+	Handoff string
 	// State is the flow state a button or form was rendered for (carried in a
 	// signed token, see core/token). When set and the session has moved on,
 	// the input is refused as out of order: a stale or replayed click never

@@ -139,9 +139,14 @@ func (e *Engine) route(t *Turn) *Flow {
 	in := t.Input
 	switch in.Kind {
 	case InputStart:
-		return e.flows[in.Flow]
+		// Hidden flows start only from a help-desk handoff.
+		if f := e.flows[in.Flow]; f != nil && (!f.Hidden || in.Handoff != "") {
+			return f
+		}
 	case InputChoice:
-		return e.flows[strings.TrimPrefix(in.Choice, "flow:")]
+		if f := e.flows[strings.TrimPrefix(in.Choice, "flow:")]; f != nil && !f.Hidden {
+			return f
+		}
 	case InputDigits:
 		n, err := strconv.Atoi(in.Value.Reveal())
 		if err == nil && n >= 1 && n <= len(e.order) {
@@ -187,7 +192,7 @@ func (e *Engine) dispatch(ctx context.Context, c *Ctx) error {
 		s.Locale = t.Locale
 	}
 	switch ev := globalEvent(in, c.Voice); {
-	case in.Kind == InputStart && in.Flow != s.Flow && e.flows[in.Flow] != nil:
+	case in.Kind == InputStart && (in.Flow != s.Flow || in.Handoff != "") && e.route(c.Turn) != nil:
 		// A new request replaces the old conversation.
 		if err := e.fire(ctx, c, f, EventCancel, 0); err != nil {
 			return err

@@ -1,0 +1,136 @@
+package flows_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/flows"
+)
+
+// fakeHandoffs records reports and knows one handoff and one phone code.
+type fakeHandoffs struct {
+	mu      sync.Mutex
+	live    map[string]flows.HandoffInfo
+	codes   map[string]string // code -> handoff id
+	reports []string
+}
+
+func newFakeHandoffs() *fakeHandoffs {
+	return &fakeHandoffs{
+		live:  map[string]flows.HandoffInfo{"H1": {ID: "H1", Action: "reset", User: "bao.nguyen@demo.example"}, "H2": {ID: "H2", Action: "verify", User: "amartin"}},
+		codes: map[string]string{"48213377": "H1"},
+	}
+}
+
+func (f *fakeHandoffs) Lookup(_ context.Context, id string) (flows.HandoffInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h, ok := f.live[id]
+	if !ok {
+		return h, flows.ErrNoHandoff
+	}
+	return h, nil
+}
+
+func (f *fakeHandoffs) Redeem(_ context.Context, code secret.String) (flows.HandoffInfo, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id, ok := f.codes[code.Reveal()]
+	delete(f.codes, code.Reveal())
+	return f.live[id], ok, nil
+}
+
+func (f *fakeHandoffs) Report(_ context.Context, id, status, factor, _, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reports = append(f.reports, id+":"+status+":"+factor)
+	return nil
+}
+
+func TestHandoffSkipsIdentificationNotVerification(t *testing.T) {
+	fh := newFakeHandoffs()
+	h := newHarness(t, func(d *flows.Deps) { d.Handoffs = fh })
+	r := h.send("slack", "U7", engine.Input{Kind: engine.InputStart, Flow: flows.FlowReset, Handoff: "H1"})
+	if r.State != "choose_factor" {
+		t.Fatalf("handoff start ended in %s", r.State)
+	}
+	h.send("slack", "U7", choice("sms"))
+	h.send("slack", "U7", text(h.code()))
+	h.send("slack", "U7", choice("email"))
+	h.send("slack", "U7", text(h.code()))
+	if r := h.send("slack", "U7", masked("Orchid-Falcon-Meadow-3", "Orchid-Falcon-Meadow-3")); r.State != "done" {
+		t.Fatalf("ended in %s", r.State)
+	}
+	want := []string{"H1:started:", "H1:verified:email", "H1:done:"}
+	if len(fh.reports) != len(want) {
+		t.Fatalf("reports %v", fh.reports)
+	}
+	for i := range want {
+		if fh.reports[i] != want[i] {
+			t.Fatalf("reports %v, want %v", fh.reports, want)
+		}
+	}
+	h.secrets = append(h.secrets, "Orchid-Falcon-Meadow-3")
+	h.assertNoLeaks()
+	h.golden("handoff_reset")
+}
+
+func TestPhoneHandoffCodeIsSingleUse(t *testing.T) {
+	fh := newFakeHandoffs()
+	h := newHarness(t, func(d *flows.Deps) { d.Handoffs = fh })
+	h.send("voice", "CA7", digits("1"))
+	if r := h.send("voice", "CA7", digits("48213377")); r.State != "choose_factor" || fh.reports[0] != "H1:started:" {
+		t.Fatalf("code not redeemed: %s %v", r.State, fh.reports)
+	}
+	// A second call with the same code is an unknown employee number: it
+	// continues as an unknown user would, with no handoff.
+	h.send("voice", "CA8", digits("1"))
+	h.send("voice", "CA8", digits("48213377"))
+	if len(fh.reports) != 1 {
+		t.Fatalf("reused code acted: %v", fh.reports)
+	}
+}
+
+func TestAgentAssistedVerification(t *testing.T) {
+	fh := newFakeHandoffs()
+	h := newHarness(t, func(d *flows.Deps) { d.Handoffs = fh })
+	h.send("teams", "A7", engine.Input{Kind: engine.InputStart, Flow: flows.FlowVerify, Handoff: "H2"})
+	h.send("teams", "A7", choice("sms"))
+	if r := h.send("teams", "A7", text(h.code())); r.State != "done" || r.Outputs[len(r.Outputs)-1].MessageID != "assist.done" {
+		t.Fatalf("ended in %s", r.State)
+	}
+	if got := fh.reports[len(fh.reports)-1]; got != "H2:verified:sms" {
+		t.Fatalf("reports %v", fh.reports)
+	}
+	// A failed check is reported too.
+	h.send("teams", "A8", engine.Input{Kind: engine.InputStart, Flow: flows.FlowVerify, Handoff: "H2"})
+	h.send("teams", "A8", choice("sms"))
+	h.send("teams", "A8", text("000000"))
+	h.send("teams", "A8", text("agent"))
+	if got := fh.reports[len(fh.reports)-1]; got != "H2:escalated:" {
+		t.Fatalf("reports %v", fh.reports)
+	}
+}
+
+func TestHiddenFlowNeedsAHandoff(t *testing.T) {
+	h := newHarness(t, func(d *flows.Deps) { d.Handoffs = newFakeHandoffs() })
+	for _, in := range []engine.Input{start(flows.FlowVerify), choice("flow:verify"), text("verify")} {
+		if r := h.send("slack", "U8", in); r.Flow == flows.FlowVerify {
+			t.Fatalf("%v started the hidden flow", in.Kind)
+		}
+	}
+	for _, o := range h.send("slack", "U8", text("hello")).Outputs {
+		for _, c := range o.Expect.Choices {
+			if c.ID == "flow:verify" {
+				t.Fatal("hidden flow offered in the menu")
+			}
+		}
+	}
+	// An unknown handoff identifies nobody: the person is asked who they are.
+	if r := h.send("slack", "U9", engine.Input{Kind: engine.InputStart, Flow: flows.FlowReset, Handoff: "nope"}); r.State != "identify" {
+		t.Fatalf("unknown handoff ended in %s", r.State)
+	}
+}
