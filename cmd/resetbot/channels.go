@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	slackbot "github.com/resetbot/resetbot/bot/slack"
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/server"
 )
@@ -18,7 +19,7 @@ type channel struct {
 
 // channels is the explicit registry of channel adapters, in mount order.
 var channels = []channel{
-	// slack: bot/slack
+	{name: "slack", mount: slackbot.Mount},
 	// teams: bot/teams
 	// twilio: ivr/twilio
 }

@@ -18,10 +18,11 @@ import (
 var version = "dev"
 
 var commands = map[string]func(ctx context.Context, args []string) int{
-	"demo":         runDemo,
-	"serve":        runServe,
-	"check-config": runCheckConfig,
-	"version":      func(context.Context, []string) int { fmt.Println("resetbot", version); return 0 },
+	"demo":           runDemo,
+	"serve":          runServe,
+	"check-config":   runCheckConfig,
+	"slack-manifest": runSlackManifest,
+	"version":        func(context.Context, []string) int { fmt.Println("resetbot", version); return 0 },
 }
 
 func main() {

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	slackbot "github.com/resetbot/resetbot/bot/slack"
+	"github.com/resetbot/resetbot/core/config"
+)
+
+// runSlackManifest prints the Slack app manifest for the configuration:
+// paste it into api.slack.com/apps → Create New App → From a manifest.
+func runSlackManifest(_ context.Context, args []string) int {
+	fs := flag.NewFlagSet("slack-manifest", flag.ContinueOnError)
+	path := fs.String("config", "", "configuration file (YAML); empty uses the built-in demo configuration")
+	publicURL := fs.String("public-url", "", "override server.public_url (without a config: empty means Socket Mode)")
+	asJSON := fs.Bool("json", false, "print JSON instead of YAML")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	return writeSlackManifest(os.Stdout, os.Stderr, *path, *publicURL, *asJSON)
+}
+
+func writeSlackManifest(out, errOut io.Writer, path, publicURL string, asJSON bool) int {
+	cfg := config.Default()
+	if path == "" {
+		cfg.Channels.Slack.SocketMode = publicURL == ""
+	} else {
+		var probs config.Problems
+		cfg, probs = config.Load(path, os.Environ())
+		if probs.HasErrors() {
+			fmt.Fprintln(errOut, probs.Error())
+			return 1
+		}
+	}
+	if publicURL != "" {
+		cfg.Server.PublicURL = publicURL
+	}
+	s := cfg.Channels.Slack
+	if !s.SocketMode && cfg.Server.PublicURL == "" {
+		fmt.Fprintln(errOut, "slack-manifest: server.public_url is required unless channels.slack.socket_mode is true")
+		return 1
+	}
+	m := slackbot.BuildManifest(s, cfg.Server.PublicURL)
+	var b []byte
+	var err error
+	if asJSON {
+		b, err = json.MarshalIndent(m, "", "  ")
+		b = append(b, '\n')
+	} else {
+		b, err = m.YAML()
+	}
+	if err != nil {
+		fmt.Fprintln(errOut, "slack-manifest:", err)
+		return 1
+	}
+	_, _ = out.Write(b)
+	return 0
+}
