@@ -2,16 +2,15 @@ package config
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 
+	"github.com/resetbot/resetbot/core/crypt"
 	"github.com/resetbot/resetbot/core/secret"
 )
 
 // KeySize is the length of every encryption key in bytes (AES-256).
-const KeySize = 32
+const KeySize = crypt.KeySize
 
 // MinHMACKeyBytes is the shortest accepted HMAC key.
 const MinHMACKeyBytes = 32
@@ -31,41 +30,13 @@ type KeysConfig struct {
 	HMAC secret.String `yaml:"hmac"`
 }
 
-// errNoKeys is returned by ParseEncryption for an empty key list.
-var errNoKeys = errors.New("no keys")
-
-// ParseEncryption parses Encryption and resolves Primary. The map is id → key.
-// Errors name key ids or positions, never key material.
+// ParseEncryption parses Encryption (see crypt.ParseKeys) and resolves
+// Primary. The map is id → key. Errors name key ids or positions, never key
+// material.
 func (k KeysConfig) ParseEncryption() (primary string, keys map[string][]byte, err error) {
-	keys = make(map[string][]byte)
-	first := ""
-	for i, entry := range strings.Split(k.Encryption.Reveal(), ",") {
-		entry = strings.TrimSpace(entry)
-		if entry == "" {
-			continue
-		}
-		id, enc, ok := strings.Cut(entry, ":")
-		id, enc = strings.TrimSpace(id), strings.TrimSpace(enc)
-		if !ok || id == "" {
-			return "", nil, fmt.Errorf("entry %d: want id:base64key", i+1)
-		}
-		if _, dup := keys[id]; dup {
-			return "", nil, fmt.Errorf("key id %q appears twice", id)
-		}
-		key, err := decodeBase64(enc)
-		if err != nil {
-			return "", nil, fmt.Errorf("key %q is not valid base64", id)
-		}
-		if len(key) != KeySize {
-			return "", nil, fmt.Errorf("key %q has %d bytes, want %d", id, len(key), KeySize)
-		}
-		if first == "" {
-			first = id
-		}
-		keys[id] = key
-	}
-	if first == "" {
-		return "", nil, errNoKeys
+	first, keys, err := crypt.ParseKeys(k.Encryption.Reveal())
+	if err != nil {
+		return "", nil, err
 	}
 	primary = k.Primary
 	if primary == "" {
@@ -75,20 +46,6 @@ func (k KeysConfig) ParseEncryption() (primary string, keys map[string][]byte, e
 		return "", nil, fmt.Errorf("primary key %q is not in the encryption list", primary)
 	}
 	return primary, keys, nil
-}
-
-func decodeBase64(s string) ([]byte, error) {
-	var firstErr error
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		b, err := enc.DecodeString(s)
-		if err == nil {
-			return b, nil
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
-	}
-	return nil, firstErr
 }
 
 // generateKeys fills empty keys with fresh random ones (demo mode only).
