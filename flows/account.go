@@ -118,3 +118,17 @@ func addPassed(s *engine.Session, g string) {
 	}
 	s.Set(varPassed, g)
 }
+
+// account returns the identified account, or the escalate event when it has
+// left the directory since it was identified.
+func (d *Deps) account(ctx context.Context, c *engine.Ctx) (directory.User, string, error) {
+	u, ok, err := d.currentUser(ctx, c.Session)
+	if err != nil {
+		return u, "", err
+	}
+	if !ok {
+		c.Session.Set(varEscReason, "user_gone")
+		return u, engine.EventEscalate, nil
+	}
+	return u, "", nil
+}

@@ -30,13 +30,9 @@ func (d *Deps) enrollTOTP() engine.Step {
 				c.Say("verify.stale")
 				return engine.EventExpire, nil
 			}
-			u, ok, err := d.currentUser(ctx, c.Session)
-			if err != nil {
-				return "", err
-			}
-			if !ok {
-				c.Session.Set(varEscReason, "user_gone")
-				return engine.EventEscalate, nil
+			u, ev, err := d.account(ctx, c)
+			if ev != "" || err != nil {
+				return ev, err
 			}
 			if in.Kind == 0 {
 				en, err := d.TOTP.Begin(ctx, userKey(u), u.Login)

@@ -30,13 +30,9 @@ func (d *Deps) preflight() engine.Step {
 	return engine.Step{
 		Auto: true,
 		Handle: func(ctx context.Context, c *engine.Ctx, _ engine.Input) (string, error) {
-			u, ok, err := d.currentUser(ctx, c.Session)
-			if err != nil {
-				return "", err
-			}
-			if !ok {
-				c.Session.Set(varEscReason, "user_gone")
-				return engine.EventEscalate, nil
+			u, ev, err := d.account(ctx, c)
+			if ev != "" || err != nil {
+				return ev, err
 			}
 			st, err := d.Directory.Status(ctx, u)
 			if err != nil {
@@ -116,13 +112,9 @@ func (d *Deps) newPassword() engine.Step {
 				c.Say("password.mismatch").Error = true
 				return "", nil
 			}
-			u, ok, err := d.currentUser(ctx, c.Session)
-			if err != nil {
-				return "", err
-			}
-			if !ok {
-				c.Session.Set(varEscReason, "user_gone")
-				return engine.EventEscalate, nil
+			u, ev, err := d.account(ctx, c)
+			if ev != "" || err != nil {
+				return ev, err
 			}
 			ref, err := d.Passwords.Check(ctx, in.Value, u)
 			if err != nil {
@@ -133,7 +125,7 @@ func (d *Deps) newPassword() engine.Step {
 				c.Audit(ctx, audit.Event{Name: "password.refused", Reason: ref.Reason})
 				return "", nil
 			}
-			ev, err := d.reset(ctx, c, u, in.Value, false)
+			ev, err = d.reset(ctx, c, u, in.Value, false)
 			if ev == evDone {
 				d.notice(ctx, c, u, "notice.reset")
 				d.report(ctx, c, HandoffDone, "", "")
@@ -229,13 +221,9 @@ func (d *Deps) unlock() engine.Step {
 				c.Session.Set(varPassed, "")
 				return evRetry, nil
 			}
-			u, ok, err := d.currentUser(ctx, c.Session)
-			if err != nil {
-				return "", err
-			}
-			if !ok {
-				c.Session.Set(varEscReason, "user_gone")
-				return engine.EventEscalate, nil
+			u, ev, err := d.account(ctx, c)
+			if ev != "" || err != nil {
+				return ev, err
 			}
 			err = d.Directory.Unlock(ctx, u)
 			switch {
