@@ -111,7 +111,8 @@ func TestSlapdChatUnlock(t *testing.T) {
 				// Known bug in core/directory/ldap Unlock (see the report
 				// for issue 3): deleting pwdFailureTime is refused by
 				// slapd, after pwdAccountLockedTime was already deleted.
-				t.Skip("ldap.Unlock fails on an account with pwdFailureTime (constraint violation 19)")
+				t.Skipf("ldap.Unlock fails on an account with pwdFailureTime (constraint violation 19); "+
+					"the user saw common.error, yet a bind now gives %v", slapdBind(t, s, u.DN(), u.Password))
 			}
 			r.expect(rep, "done", "unlock.done")
 			if err := slapdBind(t, s, u.DN(), u.Password); err != nil {
@@ -205,4 +206,23 @@ func TestSlapdPolicyRefusal(t *testing.T) {
 		t.Errorf("audit has %d reset.done events (2 refused, 2 done), want 4: %v", got, r.rec.Names())
 	}
 	r.assertNoLeaks(pw, pw2, "Quartz-Lily-82")
+}
+
+// TestSlapdResetOfLockedAccount: a reset of an account locked by failed
+// binds also unlocks it: the new password binds at once.
+func TestSlapdResetOfLockedAccount(t *testing.T) {
+	r, s := slapdRig(t)
+	slapdLock(t, s, slapdBob)
+	const pw = "Harbor-Tulip-Granite-93"
+	r.expect(r.chatReset("U5", slapdBob.Login, pw), "done", "reset.done")
+	if err := slapdBind(t, s, slapdBob.DN(), pw); err != nil {
+		t.Fatalf("new password does not bind: %v", err)
+	}
+	if got := slapdAttr(t, s, slapdBob.DN(), "pwdAccountLockedTime"); got != "" {
+		t.Fatalf("still locked: pwdAccountLockedTime %q", got)
+	}
+	if r.logs.Contains("unlock after reset failed") {
+		t.Logf("known ldap.Unlock bug shows after the reset: %s", r.logs.String())
+	}
+	r.assertNoLeaks(pw)
 }
