@@ -18,7 +18,7 @@ import (
 // WebSocket, speaking the real wire format. It records every body it is
 // sent, so tests can grep them for secrets.
 type fakeSlack struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	mu       sync.Mutex
@@ -28,6 +28,8 @@ type fakeSlack struct {
 	uploads  int
 	deleted  []string
 	profiles map[string]fakeUser
+	// anyUser answers users.info for unknown users (load tests).
+	anyUser *fakeUser
 	wsConns  chan *websocket.Conn
 	acks     chan map[string]json.RawMessage
 	calls    map[string]int
@@ -44,7 +46,7 @@ type posted struct {
 	Blocks                      []map[string]any
 }
 
-func newFakeSlack(t *testing.T) *fakeSlack {
+func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{t: t, profiles: map[string]fakeUser{}, wsConns: make(chan *websocket.Conn, 4),
 		acks: make(chan map[string]json.RawMessage, 64), calls: map[string]int{}}
 	mux := http.NewServeMux()
@@ -92,6 +94,9 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 	case "users.info":
 		f.mu.Lock()
 		u, ok := f.profiles[form.Get("user")]
+		if !ok && f.anyUser != nil {
+			u, ok = *f.anyUser, true
+		}
 		f.mu.Unlock()
 		if !ok {
 			f.reply(w, map[string]any{"ok": false, "error": "user_not_found"})
@@ -201,7 +206,7 @@ func (f *fakeSlack) callCount(method string) int {
 }
 
 // waitFor polls cond until it holds or fails the test after 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

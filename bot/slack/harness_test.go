@@ -42,13 +42,13 @@ func (s *spyEngine) Handle(ctx context.Context, t engine.Turn) engine.Reply {
 // transport delivers what Slack would send, over HTTP (signed) or the
 // Socket Mode WebSocket, and returns the ack body.
 type transport interface {
-	event(t *testing.T, body []byte) (status int)
-	interact(t *testing.T, payload []byte) []byte
-	command(t *testing.T, form url.Values) []byte
+	event(t testing.TB, body []byte) (status int)
+	interact(t testing.TB, payload []byte) []byte
+	command(t testing.TB, form url.Values) []byte
 }
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	a       *app.App
 	f       *fakeSlack
 	b       *Bot
@@ -61,7 +61,7 @@ type env struct {
 
 // newEnv builds the demo app and a Bot against the fake Slack, over HTTP or
 // Socket Mode.
-func newEnv(t *testing.T, socket bool, mutate ...func(*config.Config, *Options)) *env {
+func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options)) *env {
 	t.Helper()
 	log, buf := loggingtest.Capture(t)
 	cfg := config.Default()
@@ -131,11 +131,11 @@ func (h *httpTransport) do(path, ctype string, body []byte) *httptest.ResponseRe
 	return w
 }
 
-func (h *httpTransport) event(t *testing.T, body []byte) int {
+func (h *httpTransport) event(t testing.TB, body []byte) int {
 	return h.do(PathEvents, "application/json", body).Code
 }
 
-func (h *httpTransport) interact(t *testing.T, payload []byte) []byte {
+func (h *httpTransport) interact(t testing.TB, payload []byte) []byte {
 	w := h.do(PathInteractivity, "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(payload)}}.Encode()))
 	if w.Code != http.StatusOK {
 		t.Fatalf("interactivity: status %d", w.Code)
@@ -143,7 +143,7 @@ func (h *httpTransport) interact(t *testing.T, payload []byte) []byte {
 	return w.Body.Bytes()
 }
 
-func (h *httpTransport) command(t *testing.T, form url.Values) []byte {
+func (h *httpTransport) command(t testing.TB, form url.Values) []byte {
 	w := h.do(PathCommands, "application/x-www-form-urlencoded", []byte(form.Encode()))
 	if w.Code != http.StatusOK {
 		t.Fatalf("command: status %d", w.Code)
@@ -159,7 +159,7 @@ type socketTransport struct {
 	n int
 }
 
-func (s *socketTransport) send(t *testing.T, typ string, payload any) []byte {
+func (s *socketTransport) send(t testing.TB, typ string, payload any) []byte {
 	t.Helper()
 	s.n++
 	id := "env-" + strconv.Itoa(s.n)
@@ -182,16 +182,16 @@ func (s *socketTransport) send(t *testing.T, typ string, payload any) []byte {
 	}
 }
 
-func (s *socketTransport) event(t *testing.T, body []byte) int {
+func (s *socketTransport) event(t testing.TB, body []byte) int {
 	s.send(t, "events_api", json.RawMessage(body))
 	return http.StatusOK
 }
 
-func (s *socketTransport) interact(t *testing.T, payload []byte) []byte {
+func (s *socketTransport) interact(t testing.TB, payload []byte) []byte {
 	return s.send(t, "interactive", json.RawMessage(payload))
 }
 
-func (s *socketTransport) command(t *testing.T, form url.Values) []byte {
+func (s *socketTransport) command(t testing.TB, form url.Values) []byte {
 	m := map[string]string{}
 	for k := range form {
 		m[k] = form.Get(k)

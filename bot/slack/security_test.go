@@ -1,0 +1,220 @@
+package slack
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/dispatch"
+)
+
+// request builds a Slack-like request; sign=false leaves the headers out.
+func request(method, path, ctype string, body []byte, secret string, ts int64, sign bool) *http.Request {
+	r := httptest.NewRequest(method, path, strings.NewReader(string(body)))
+	r.Header.Set("Content-Type", ctype)
+	if sign {
+		r.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
+		r.Header.Set("X-Slack-Signature", Sign([]byte(secret), ts, body))
+	}
+	return r
+}
+
+// TestRejections sends requests that must be refused before anything is
+// parsed or acted on.
+func TestRejections(t *testing.T) {
+	e := newEnv(t, false)
+	h := e.b.Handler()
+	now := time.Now().Unix()
+	ev := messageEvent("EvX", "U1", "DU1", "reset")
+	form := []byte(url.Values{"payload": {`{"type":"block_actions"}`}}.Encode())
+	tampered := func() *http.Request {
+		r := request("POST", PathEvents, "application/json", ev, testSecret, now, true)
+		r.Body = httptest.NewRequest("POST", "/", strings.NewReader(strings.Replace(string(ev), "reset", "unlock", 1))).Body
+		return r
+	}
+	tests := []struct {
+		name string
+		req  *http.Request
+		want int
+	}{
+		{"wrong secret", request("POST", PathEvents, "application/json", ev, "not-the-secret", now, true), 401},
+		{"stale timestamp", request("POST", PathEvents, "application/json", ev, testSecret, now-301, true), 401},
+		{"future timestamp", request("POST", PathEvents, "application/json", ev, testSecret, now+301, true), 401},
+		{"missing headers", request("POST", PathEvents, "application/json", ev, testSecret, now, false), 401},
+		{"tampered body", tampered(), 401},
+		{"unsigned challenge", request("POST", PathEvents, "application/json",
+			[]byte(`{"type":"url_verification","challenge":"c"}`), testSecret, now, false), 401},
+		{"oversized body", request("POST", PathEvents, "application/json",
+			[]byte(`{"x":"`+strings.Repeat("a", MaxBody)+`"}`), testSecret, now, true), 413},
+		{"wrong content type", request("POST", PathEvents, "text/plain", ev, testSecret, now, true), 415},
+		{"GET", request("GET", PathEvents, "application/json", nil, testSecret, now, true), 405},
+		{"malformed event", request("POST", PathEvents, "application/json", []byte(`{"type":`), testSecret, now, true), 400},
+		{"malformed interaction", request("POST", PathInteractivity, "application/x-www-form-urlencoded",
+			[]byte("payload=%7Bnope"), testSecret, now, true), 400},
+		{"interaction without user", request("POST", PathInteractivity, "application/x-www-form-urlencoded",
+			form, testSecret, now, true), 400},
+		{"interaction signed with other secret", request("POST", PathInteractivity, "application/x-www-form-urlencoded",
+			form, "x", now, true), 401},
+		{"command without user", request("POST", PathCommands, "application/x-www-form-urlencoded",
+			[]byte("command=%2Funlock"), testSecret, now, true), 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, tc.req)
+			if w.Code != tc.want {
+				t.Fatalf("status %d, want %d", w.Code, tc.want)
+			}
+			if strings.Contains(w.Body.String(), "signature") || strings.Contains(w.Body.String(), "stale") {
+				t.Errorf("refusal gives detail: %q", w.Body.String())
+			}
+		})
+	}
+	if n := e.spy.turns.Load(); n != 0 || e.b.pool.Stats().Done != 0 || e.f.postCount() != 0 {
+		t.Fatalf("a refused request acted: %d turns, %d posts", n, e.f.postCount())
+	}
+	if !e.logs.Contains(`"reason":"bad signature"`) || !e.logs.Contains(`"reason":"stale timestamp"`) {
+		t.Error("signature failures are not logged with a reason")
+	}
+	// A signed url_verification is answered.
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, request("POST", PathEvents, "application/json",
+		[]byte(`{"type":"url_verification","token":"t","challenge":"ch4ll"}`), testSecret, now, true))
+	if w.Code != 200 || w.Body.String() != "ch4ll" {
+		t.Fatalf("url_verification: %d %q", w.Code, w.Body.String())
+	}
+}
+
+// TestReplayedDeliveries: a retried event, a replayed click and a replayed
+// Socket Mode envelope each act once.
+func TestReplayedDeliveries(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			e := newEnv(t, tr.socket)
+			body := messageEvent("EvSame", "U1", "DU1", "reset")
+			posts := e.step(func() { e.tr.event(t, body) })
+			turns := e.spy.turns.Load()
+			e.tr.event(t, body) // Slack's retry, or a captured request replayed
+			click := actionPayload("U1", "trg-same", e.find(posts, e.msg("factor.sms")))
+			e.step(func() { e.tr.interact(t, click) })
+			e.tr.interact(t, click)
+			e.b.pool.Close() // drain: anything queued has now run
+			if got := e.spy.turns.Load(); got != turns+1 {
+				t.Fatalf("%d turns for 2 deliveries of one event and 2 of one click, want 2", got-turns+1)
+			}
+			if c := e.a.Outbox.Messages(); len(c) != 1 {
+				t.Fatalf("%d codes sent, want 1", len(c))
+			}
+		})
+	}
+}
+
+// TestForeignSubmission: a modal submission or a click carrying another
+// user's token is refused and nothing acts.
+func TestForeignSubmission(t *testing.T) {
+	e := newEnv(t, false)
+	posts := e.dm("U1", "reset")
+	sms := e.find(posts, e.msg("factor.sms"))
+	posts = e.click("U1", sms)
+	meta, _ := e.openModal("U1", e.find(posts, e.msg("slack.button.code")))
+	code := e.lastCode()
+	turns, n := e.spy.turns.Load(), e.f.postCount()
+
+	for name, payload := range map[string][]byte{
+		"other user":       submitPayload("U2", "trg-x1", meta, code),
+		"altered metadata": submitPayload("U1", "trg-x2", meta[:len(meta)-2]+"AA", code),
+		"other team":       []byte(strings.Replace(string(submitPayload("U1", "trg-x3", meta, code)), `"T1"`, `"T9"`, 1)),
+	} {
+		ack := string(e.tr.interact(t, payload))
+		if !strings.Contains(ack, `"response_action":"errors"`) {
+			t.Errorf("%s: ack %s", name, ack)
+		}
+	}
+	// A button of U1 clicked by U2 gets an ephemeral refusal only.
+	e.tr.interact(t, actionPayload("U2", "trg-x4", sms))
+	if e.spy.turns.Load() != turns {
+		t.Fatal("a foreign submission reached the engine")
+	}
+	got := e.f.postsSince(n)
+	if len(got) != 1 || got[0].Method != "chat.postEphemeral" || got[0].Text != e.msg("slack.refused") {
+		t.Fatalf("refusal posts: %+v", got)
+	}
+	// The owner's submission still works.
+	resp, _ := e.submit("U1", meta, code)
+	if resp["response_action"] != "clear" {
+		t.Fatalf("owner's submission: %v", resp)
+	}
+	e.assertNoLeak()
+}
+
+// TestIgnored: our own messages, edits, other bots, guests and foreign
+// workspaces never start a turn.
+func TestIgnored(t *testing.T) {
+	e := newEnv(t, false, func(c *config.Config, _ *Options) { c.Channels.Slack.TeamIDs = []string{testTeam} })
+	bot := strings.Replace(string(messageEvent("Ev1", "U1", "DU1", "reset")), `"user":"U1"`, `"user":"U1","bot_id":"B1"`, 1)
+	edit := strings.Replace(string(messageEvent("Ev2", "U1", "DU1", "reset")), `"user":"U1"`, `"user":"U1","subtype":"message_changed"`, 1)
+	channel := strings.Replace(string(messageEvent("Ev3", "U1", "C1", "reset")), `"im"`, `"channel"`, 1)
+	foreign := strings.Replace(string(messageEvent("Ev4", "U1", "DU1", "reset")), `"T1"`, `"T9"`, 1)
+	for _, body := range []string{bot, edit, channel, foreign} {
+		if code := e.tr.event(t, []byte(body)); code != 200 {
+			t.Fatalf("status %d", code)
+		}
+	}
+	if e.b.pool.Stats().Queued != 0 || e.spy.turns.Load() != 0 {
+		t.Fatal("an ignored event was queued")
+	}
+	posts := e.step(func() { e.tr.event(t, messageEvent("Ev5", "U9", "DU9", "reset")) })
+	if e.spy.turns.Load() != 0 || len(posts) != 1 || posts[0].Text != e.msg("slack.not_allowed") {
+		t.Fatalf("guest: %d turns, posts %+v", e.spy.turns.Load(), posts)
+	}
+}
+
+// TestMentionInChannel: an @mention in a channel gets an ephemeral note
+// there, and the prompts go to the DM.
+func TestMentionInChannel(t *testing.T) {
+	e := newEnv(t, false)
+	posts := e.step(func() { e.tr.event(t, mentionEvent("EvM", "U1", "C7", "<@UBOT> reset please")) })
+	var eph, dm int
+	for _, p := range posts {
+		switch {
+		case p.Method == "chat.postEphemeral" && p.Channel == "C7" && p.User == "U1":
+			eph++
+		case p.Method == "chat.postMessage" && p.Channel == "DU1":
+			dm++
+		default:
+			t.Errorf("unexpected post %+v", p)
+		}
+	}
+	if eph != 1 || dm == 0 {
+		t.Fatalf("ephemeral %d, DM %d", eph, dm)
+	}
+}
+
+// TestBusy: when the pool is full the event gets 503 and its claim is
+// released, so Slack's retry is processed.
+func TestBusy(t *testing.T) {
+	pool := dispatch.New(1, 1, time.Minute, nil)
+	e := newEnv(t, false, func(_ *config.Config, o *Options) { o.Pool = pool })
+	block := make(chan struct{})
+	started := make(chan struct{})
+	_ = pool.Submit(func(context.Context) { close(started); <-block })
+	<-started
+	_ = pool.Submit(func(context.Context) { <-block })
+	body := messageEvent("EvBusy", "U1", "DU1", "reset")
+	if code := e.tr.event(t, body); code != http.StatusServiceUnavailable {
+		t.Fatalf("full pool: status %d", code)
+	}
+	close(block)
+	waitFor(t, "drain", func() bool { return pool.Stats().Queued == 0 })
+	e.step(func() { e.tr.event(t, body) })
+	if e.spy.turns.Load() != 1 {
+		t.Fatalf("retry after busy: %d turns", e.spy.turns.Load())
+	}
+	pool.Close()
+}
