@@ -30,9 +30,9 @@ type fakeSlack struct {
 	profiles map[string]fakeUser
 	// anyUser answers users.info for unknown users (load tests).
 	anyUser *fakeUser
-	wsConns  chan *websocket.Conn
-	acks     chan map[string]json.RawMessage
-	calls    map[string]int
+	wsConns chan *websocket.Conn
+	acks    chan map[string]json.RawMessage
+	calls   map[string]int
 }
 
 type fakeUser struct {
