@@ -55,6 +55,7 @@ type Config struct {
 	Audit       AuditConfig       `yaml:"audit"`
 	Log         LogConfig         `yaml:"log"`
 	Channels    ChannelsConfig    `yaml:"channels"`
+	Handoff     HandoffConfig     `yaml:"handoff"`
 
 	// KeysGenerated is true when demo mode generated the keys at startup.
 	KeysGenerated bool `yaml:"-"`
@@ -76,6 +77,7 @@ func defaults() *Config {
 		Notify:     defaultNotify(),
 		Audit:      AuditConfig{File: "-"},
 		Log:        LogConfig{Level: "info", Format: "json"},
+		Handoff:    defaultHandoff(),
 	}
 }
 
@@ -206,4 +208,5 @@ func (v *validator) config(c *Config) {
 	v.audit(&c.Audit)
 	v.log(&c.Log)
 	v.channels(&c.Channels, c.Server.PublicURL)
+	v.handoff(&c.Handoff)
 }
