@@ -1,0 +1,95 @@
+package slack
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/resetbot/resetbot/core/config"
+)
+
+// TestManifestMatchesHandlers checks that everything the generated manifest
+// names is served: every URL is a route, every slash command starts a flow
+// (not "unknown command"), every subscribed event type reaches the engine.
+func TestManifestMatchesHandlers(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.name, func(t *testing.T) {
+			e := newEnv(t, tr.socket, func(c *config.Config, _ *Options) {
+				c.Channels.Slack.ResetCommand, c.Channels.Slack.AppName = "/pw-reset", "Password Help"
+			})
+			raw, err := BuildManifest(e.b.o.Config, e.b.o.PublicURL).YAML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m Manifest
+			if err := yaml.Unmarshal(raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Settings.SocketModeEnabled != tr.socket || m.DisplayInformation.Name != "Password Help" {
+				t.Fatalf("manifest settings: %+v", m.Settings)
+			}
+			urls := []string{m.Settings.EventSubscriptions.RequestURL, m.Settings.Interactivity.RequestURL}
+			for _, c := range m.Features.SlashCommands {
+				urls = append(urls, c.URL)
+			}
+			routes := e.b.Routes()
+			for _, u := range urls {
+				if tr.socket {
+					if u != "" {
+						t.Errorf("socket mode manifest names URL %q", u)
+					}
+					continue
+				}
+				p, err := url.Parse(u)
+				if err != nil || !strings.HasPrefix(u, "https://resetbot.test/") || routes["POST "+p.Path] == nil {
+					t.Errorf("manifest URL %q is not routed", u)
+				}
+			}
+			if !m.Settings.Interactivity.IsEnabled {
+				t.Error("interactivity disabled")
+			}
+			if len(m.Features.SlashCommands) != 2 || m.Features.SlashCommands[0].Command != "/pw-reset" {
+				t.Fatalf("commands %+v", m.Features.SlashCommands)
+			}
+			for i, c := range m.Features.SlashCommands {
+				user := []string{"U1", "U2"}[i]
+				before := e.spy.turns.Load()
+				var ack []byte
+				e.step(func() {
+					ack = e.tr.command(t, url.Values{"command": {c.Command}, "team_id": {testTeam}, "user_id": {user},
+						"channel_id": {"C1"}, "trigger_id": {e.next("trg-")}})
+				})
+				var resp map[string]string
+				_ = json.Unmarshal(ack, &resp)
+				if resp["text"] != e.msg("slack.moved_to_dm") || e.spy.turns.Load() != before+1 {
+					t.Errorf("command %s not served: ack %q", c.Command, ack)
+				}
+			}
+			for _, ev := range m.Settings.EventSubscriptions.BotEvents {
+				var body []byte
+				switch ev {
+				case "message.im":
+					body = messageEvent(e.next("Ev"), "U1", "DU1", "hello")
+				case "app_mention":
+					body = mentionEvent(e.next("Ev"), "U1", "C1", "<@UBOT> hello")
+				default:
+					t.Fatalf("manifest subscribes to %q, which the bot does not handle", ev)
+				}
+				before := e.spy.turns.Load()
+				e.step(func() { e.tr.event(t, body) })
+				if e.spy.turns.Load() != before+1 {
+					t.Errorf("event %s not served", ev)
+				}
+			}
+			scopes := strings.Join(m.OAuthConfig.Scopes.Bot, " ")
+			for _, s := range []string{"chat:write", "commands", "im:history", "users:read.email", "files:write", "im:write"} {
+				if !strings.Contains(scopes, s) {
+					t.Errorf("scope %s missing", s)
+				}
+			}
+		})
+	}
+}
