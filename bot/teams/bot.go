@@ -1,0 +1,119 @@
+// Package teams is the Microsoft Teams channel: Bot Framework activities in,
+// Adaptive Cards out, driven by the same engine and flows as every channel.
+//
+// The project owns every security- and reliability-critical part instead of
+// relying on msbotbuilder-go, whose schema types are reused for the wire
+// format only (see docs/teams.md and go-libraries.md §3):
+//
+//   - Validator verifies the channel's JWT (RS256 only, configurable OpenID
+//     metadata, a JWKS cache refreshed on unknown key IDs, issuer, audience,
+//     lifetime, serviceurl and channel endorsement) before the body is parsed.
+//   - Connector sends replies with client-credentials tokens from the
+//     tenant's own token endpoint, cached, refreshed early, with timeouts,
+//     bounded retries and a serviceUrl allowlist.
+//   - Bot is the POST /api/messages handler: body limit, tenant check,
+//     deduplication by activity ID, in-body invoke responses, panic recovery.
+//
+// Conversations happen in personal (1:1) chat. A mention in a team channel
+// gets a short reply there and the conversation continues privately. Every
+// prompt is one live card; after a submit it is updated in place, so no
+// input (and no enrollment QR code) stays on screen.
+package teams
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/dispatch"
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/store"
+)
+
+// Channel is the engine channel name of Teams turns.
+const Channel = "teams"
+
+// Engine runs turns and lists the flows for the greeting menu.
+type Engine interface {
+	Handle(ctx context.Context, t engine.Turn) engine.Reply
+	Flows() []*engine.Flow
+}
+
+// Submitter queues background work (core/dispatch.Pool).
+type Submitter interface {
+	Submit(j dispatch.Job) error
+}
+
+// Options configure a Bot. All fields but Log, Clock, CardTTL and InvokeWait
+// are required.
+type Options struct {
+	Config    config.TeamsConfig
+	Engine    Engine
+	Messages  Renderer
+	Tokens    Signer
+	Store     store.Store
+	Pool      Submitter
+	Validator *Validator
+	Connector *Connector
+	Log       *slog.Logger
+	Clock     func() time.Time
+	// CardTTL bounds how long a card's buttons work (default 30 min).
+	CardTTL time.Duration
+	// InvokeWait is how long a card invoke may take before the HTTP answer
+	// says "working on it" and the result is sent by the connector (default 4s;
+	// Teams gives up on invokes after about 5s).
+	InvokeWait time.Duration
+}
+
+// Bot handles Teams activities. It is an http.Handler for POST /api/messages
+// and is safe for concurrent use.
+type Bot struct {
+	cfg       config.TeamsConfig
+	engine    Engine
+	msg       Renderer
+	store     store.Store
+	pool      Submitter
+	validator *Validator
+	conn      *Connector
+	cards     *cards
+	log       *slog.Logger
+	now       func() time.Time
+	wait      time.Duration
+	ttl       time.Duration
+
+	hintMu sync.Mutex
+	hints  map[string]hintEntry
+}
+
+// New returns a Bot. It refuses an empty app ID or tenant ID: the first would
+// accept any token, the second any organisation's users.
+func New(opt Options) (*Bot, error) {
+	if opt.Config.AppID == "" || opt.Config.TenantID == "" {
+		return nil, errors.New("teams: app ID and tenant ID are required")
+	}
+	if opt.Engine == nil || opt.Messages == nil || opt.Tokens == nil || opt.Store == nil ||
+		opt.Pool == nil || opt.Validator == nil || opt.Connector == nil {
+		return nil, errors.New("teams: engine, messages, tokens, store, pool, validator and connector are required")
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Clock == nil {
+		opt.Clock = time.Now
+	}
+	if opt.CardTTL <= 0 {
+		opt.CardTTL = 30 * time.Minute
+	}
+	if opt.InvokeWait <= 0 {
+		opt.InvokeWait = 4 * time.Second
+	}
+	return &Bot{
+		cfg: opt.Config, engine: opt.Engine, msg: opt.Messages, store: opt.Store, pool: opt.Pool,
+		validator: opt.Validator, conn: opt.Connector, log: opt.Log, now: opt.Clock,
+		wait: opt.InvokeWait, ttl: opt.CardTTL, hints: map[string]hintEntry{},
+		cards: &cards{msg: opt.Messages, tokens: opt.Tokens, style: opt.Config.ActionStyle(), ttl: opt.CardTTL, now: opt.Clock},
+	}, nil
+}

@@ -1,0 +1,183 @@
+package teams
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/secret"
+)
+
+// TestResetConversation runs a full password reset with Action.Submit cards:
+// greeting menu → reset → (account picked from the UPN hint) → SMS code →
+// email code → password card with a mismatch refusal → done.
+func TestResetConversation(t *testing.T) {
+	r := newRig(t)
+	const pw = "Velvet-Harbor-Lantern-31"
+	r.known = append(r.known, pw, "Mismatch-Orchid-Falcon-88")
+
+	up := r.activity("amartin", "conversationUpdate")
+	up["membersAdded"] = []map[string]string{{"id": "28:" + testAppID}}
+	r.send(up)
+	card, id := r.shown()
+	if !strings.Contains(texts(card), "I am resetbot") {
+		t.Fatalf("greeting:\n%s", texts(card))
+	}
+
+	step := func(data map[string]any, want string) {
+		t.Helper()
+		before := len(r.writes())
+		r.submit("amartin", id, data)
+		w := r.writes()
+		if len(w) != before+1 || w[len(w)-1].Method != http.MethodPut || w[len(w)-1].ID != id {
+			t.Fatalf("a submit must update its card in place; writes %+v", w[before:])
+		}
+		card, id = r.shown()
+		if !strings.Contains(texts(card), want) {
+			t.Fatalf("want %q in card:\n%s", want, texts(card))
+		}
+	}
+	step(map[string]any{tokenKey: r.button(card, "amartin", "c:flow:reset")}, "How would you like to verify?")
+	step(map[string]any{tokenKey: r.button(card, "amartin", "c:sms")}, "by text message")
+	if got := inputs(card); !slices.Equal(got, []string{fieldText}) {
+		t.Fatalf("code card inputs %q", got)
+	}
+	step(map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()}, "one more check")
+	step(map[string]any{tokenKey: r.button(card, "amartin", "c:email")}, "a code is on its way")
+	step(map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()}, "choose a new password")
+	if got := inputs(card); !slices.Equal(got, []string{fieldPass, fieldPass2}) {
+		t.Fatalf("password card inputs %q", got)
+	}
+	for _, e := range list(card["body"]) {
+		if m, _ := e.(map[string]any); strings.HasPrefix(fmt.Sprint(m["id"]), "rb_pw") && m["style"] != "password" {
+			t.Errorf("password input %v is not masked", m["id"])
+		}
+	}
+	pwTok := r.button(card, "amartin", valueSecret)
+	step(map[string]any{tokenKey: pwTok, fieldPass: pw, fieldPass2: "Mismatch-Orchid-Falcon-88"}, "do not match")
+	if !strings.Contains(string(mustJSON(t, card)), `"color":"attention"`) {
+		t.Error("the refusal is not shown as an error in the refreshed card")
+	}
+	step(map[string]any{tokenKey: r.button(card, "amartin", valueSecret), fieldPass: pw, fieldPass2: pw}, "your password has been changed")
+	if len(inputs(card)) != 0 || card["actions"] != nil {
+		t.Errorf("the final card still has inputs or buttons: %v", card)
+	}
+	if b, ok := r.a.Directory.(interface {
+		Bind(ctx context.Context, login string, pw secret.String) bool
+	}); ok && !b.Bind(context.Background(), "amartin", secret.New(pw)) {
+		t.Error("the directory does not accept the new password")
+	}
+	// The stale password card's token replayed after the end acts on nothing.
+	before := len(r.writes())
+	r.submit("amartin", id, map[string]any{tokenKey: pwTok, fieldPass: "Another-Try-Cobalt-55", fieldPass2: "Another-Try-Cobalt-55"})
+	if w := r.writes(); len(w) > before && strings.Contains(w[len(w)-1].Body, "password has been changed") {
+		t.Error("a replayed password submit changed the password again")
+	}
+	r.sweep()
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestUnlockConversationExecute unlocks a locked account with
+// Action.Execute cards: every answer comes back in the invoke's HTTP body.
+func TestUnlockConversationExecute(t *testing.T) {
+	r := newRig(t, func(c *config.Config) { c.Channels.Teams.Actions = config.TeamsActionsExecute })
+	r.say("crossi", "unlock")
+	card, id := r.shown()
+	if !strings.Contains(texts(card), "username, work email or employee number") {
+		t.Fatalf("identify card:\n%s", texts(card))
+	}
+	invoke := func(data map[string]any, want string) {
+		t.Helper()
+		act := r.activity("crossi", "invoke")
+		act["name"] = invokeCardAction
+		act["replyToId"] = id
+		act["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": executeVerb, "data": data}, "trigger": "manual"}
+		before := len(r.writes())
+		code, body := r.post(act, r.bearer())
+		r.jobs++
+		r.idle()
+		if code != http.StatusOK {
+			t.Fatalf("invoke: HTTP %d %s", code, body)
+		}
+		var res struct {
+			StatusCode int            `json:"statusCode"`
+			Type       string         `json:"type"`
+			Value      map[string]any `json:"value"`
+		}
+		if err := json.Unmarshal(body, &res); err != nil || res.StatusCode != 200 || res.Type != invokeTypeCard {
+			t.Fatalf("invoke response %s (%v)", body, err)
+		}
+		if len(r.writes()) != before {
+			t.Errorf("an answered invoke also posted through the connector")
+		}
+		card = res.Value
+		if !strings.Contains(texts(card), want) {
+			t.Fatalf("want %q in card:\n%s", want, texts(card))
+		}
+		for _, a := range list(card["actions"]) {
+			if a.(map[string]any)["type"] != "Action.Execute" {
+				t.Fatalf("action %v is not Action.Execute", a)
+			}
+		}
+	}
+	invoke(map[string]any{tokenKey: r.button(card, "crossi", valueText), fieldText: "chiara.rossi@demo.example"}, "How would you like to verify?")
+	invoke(map[string]any{tokenKey: r.button(card, "crossi", "c:voice")}, "calling it now")
+	invoke(map[string]any{tokenKey: r.button(card, "crossi", valueText), fieldText: r.code()}, "your account is unlocked")
+	st, err := r.a.Directory.Status(context.Background(), directory.User{ID: "uid=crossi,ou=people,dc=demo,dc=example", Login: "crossi"})
+	if err != nil || st.Locked {
+		t.Errorf("account still locked: %+v %v", st, err)
+	}
+	r.sweep()
+}
+
+// TestMentionInChannelMovesToPersonalChat: the channel gets one short
+// message; the conversation starts in a new personal chat.
+func TestMentionInChannelMovesToPersonalChat(t *testing.T) {
+	r := newRig(t)
+	act := r.activity("amartin", "message")
+	act["conversation"] = map[string]any{"id": "19:team-channel@thread.tacv2", "conversationType": "channel", "isGroup": true, "tenantId": testTenant}
+	act["text"] = "<at>resetbot</at> reset"
+	act["entities"] = []map[string]any{{"type": "mention", "text": "<at>resetbot</at>", "mentioned": map[string]string{"id": "28:" + testAppID, "name": "resetbot"}}}
+	r.send(act)
+	var channel, personal []captured
+	for _, c := range r.writes() {
+		switch {
+		case strings.Contains(c.Path, "team-channel"):
+			channel = append(channel, c)
+		case strings.Contains(c.Path, "a:personal-"):
+			personal = append(personal, c)
+		}
+	}
+	if len(channel) != 1 || !strings.Contains(channel[0].Body, "private chat") || strings.Contains(channel[0].Body, "attachments") {
+		t.Fatalf("channel got %+v", channel)
+	}
+	if len(personal) != 1 || !strings.Contains(texts(cardOf(t, []byte(personal[0].Body))), "How would you like to verify?") {
+		t.Fatalf("personal chat got %+v", personal)
+	}
+	// Unmentioned channel chatter is ignored.
+	n := len(r.writes())
+	quiet := r.activity("amartin", "message")
+	quiet["conversation"] = act["conversation"]
+	quiet["text"] = "lunch?"
+	if code, _ := r.post(quiet, r.bearer()); code != http.StatusOK {
+		t.Fatalf("unmentioned message: HTTP %d", code)
+	}
+	r.idle()
+	if len(r.writes()) != n {
+		t.Error("the bot answered a message that did not mention it")
+	}
+}

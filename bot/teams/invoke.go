@@ -1,0 +1,125 @@
+package teams
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/resetbot/resetbot/core/dispatch"
+	"github.com/resetbot/resetbot/core/engine"
+)
+
+// Invoke response types (AdaptiveCardInvokeResponse).
+const (
+	invokeTypeCard    = "application/vnd.microsoft.card.adaptive"
+	invokeTypeMessage = "application/vnd.microsoft.activity.message"
+)
+
+// invokeResult is what a card action produced.
+type invokeResult struct {
+	reply   engine.Reply
+	refused bool
+}
+
+// handoff passes an invoke's result from the worker to the waiting HTTP
+// handler, or, when the handler already answered "working on it", tells the
+// worker to deliver through the connector instead.
+type handoff struct {
+	mu        sync.Mutex
+	ch        chan invokeResult
+	abandoned bool
+}
+
+// give hands res to the handler; false means the handler has given up.
+func (h *handoff) give(res invokeResult) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.abandoned {
+		return false
+	}
+	h.ch <- res // buffered, written once
+	return true
+}
+
+// abandon stops waiting; false means a result is already there.
+func (h *handoff) abandon() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.ch) > 0 {
+		return false
+	}
+	h.abandoned = true
+	return true
+}
+
+// invoke answers an adaptiveCard/action (Action.Execute). Teams wants the
+// answer in the HTTP body within seconds, so the handler waits for the
+// worker (the pool still bounds concurrency) up to InvokeWait; the answer is
+// the refreshed card, which replaces the clicked one. When the turn is
+// slower, the body says "working on it" and the worker updates the card
+// through the connector when it finishes.
+func (b *Bot) invoke(w http.ResponseWriter, r *http.Request, act *inbound) {
+	h := &handoff{ch: make(chan invokeResult, 1)}
+	to := target{act.ServiceURL, act.Conversation.ID}
+	err := b.pool.Submit(dispatch.Job(func(ctx context.Context) {
+		res := b.invokeTurn(ctx, act)
+		if res.reply.Duplicate {
+			// A retried invoke: answer again with the same card, act no more.
+			h.give(res)
+			return
+		}
+		if !res.refused && act.ReplyToID != "" {
+			b.remember(ctx, to, act.ReplyToID, res.reply, act.Locale)
+		}
+		if !h.give(res) && !res.refused {
+			b.send(ctx, to, res.reply, act.Locale, act.From.AadObjectID, act.ReplyToID)
+		}
+	}))
+	if err != nil {
+		b.log.Warn("teams: worker pool refused the invoke", "err", err)
+		b.writeInvoke(w, http.StatusServiceUnavailable, invokeTypeMessage, b.msg.Text(act.Locale, engine.MsgBusy, false, nil))
+		return
+	}
+	timer := time.NewTimer(b.wait)
+	defer timer.Stop()
+	var res invokeResult
+	select {
+	case res = <-h.ch:
+	case <-timer.C:
+	case <-r.Context().Done():
+	}
+	if res.reply.Ref == "" && !res.refused {
+		if h.abandon() {
+			b.writeInvoke(w, http.StatusOK, invokeTypeMessage, b.msg.Text(act.Locale, engine.MsgBusy, false, nil))
+			return
+		}
+		res = <-h.ch
+	}
+	if res.refused {
+		b.writeInvoke(w, http.StatusOK, invokeTypeMessage, b.msg.Text(act.Locale, "teams.card_refused", false, nil))
+		return
+	}
+	b.writeInvoke(w, http.StatusOK, invokeTypeCard, b.cards.card(res.reply, act.Locale, act.From.AadObjectID, true))
+}
+
+func (b *Bot) invokeTurn(ctx context.Context, act *inbound) invokeResult {
+	in, _, err := b.input(act)
+	if err != nil {
+		b.log.Info("teams: card action refused (missing, forged, expired or another user's token)")
+		return invokeResult{refused: true}
+	}
+	reply := b.engine.Handle(ctx, b.turn(ctx, act, in))
+	b.log.Info("teams: turn", "ref", reply.Ref, "input", in.Kind.String(), "flow", reply.Flow, "state", reply.State,
+		"duplicate", reply.Duplicate, "invoke", true)
+	return invokeResult{reply: reply}
+}
+
+// writeInvoke writes an InvokeResponse body. The HTTP status is 200 for
+// everything Teams should show; statusCode inside the body says the same.
+func (b *Bot) writeInvoke(w http.ResponseWriter, status int, typ string, value any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"statusCode": status, "type": typ, "value": value})
+}

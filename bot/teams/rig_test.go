@@ -1,0 +1,281 @@
+package teams
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/dispatch"
+	"github.com/resetbot/resetbot/core/logging/loggingtest"
+	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/server"
+)
+
+// rig is the Teams bot wired to a demo app, served through core/server,
+// talking to the fake Bot Framework.
+type rig struct {
+	t     *testing.T
+	fake  *fakeBF
+	a     *app.App
+	bot   *Bot
+	pool  *dispatch.Pool
+	http  *httptest.Server
+	logs  *loggingtest.Buffer
+	audit *loggingtest.Buffer
+	seq   int
+	jobs  uint64
+	known []string // secrets used, for the leak sweep
+}
+
+func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
+	t.Helper()
+	fake := newFakeBF(t)
+	log, buf := loggingtest.Capture(t)
+	cfg := config.Default()
+	tc := &cfg.Channels.Teams
+	tc.Enabled, tc.AppID, tc.AppPassword, tc.TenantID = true, testAppID, secret.New(testPassword), testTenant
+	tc.OpenIDMetadataURL = fake.srv.URL + "/v1/.well-known/openidconfiguration"
+	tc.LoginURL = fake.srv.URL
+	tc.ServiceURLHosts = []string{"127.0.0.1"}
+	cfg.Audit.File = ""
+	for _, f := range tweak {
+		f(cfg)
+	}
+	auditLog := &loggingtest.Buffer{}
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, Audit: audit.NewJSONWriter(auditLog)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	pool := dispatch.New(2, 32, 30*time.Second, log)
+	t.Cleanup(pool.Close)
+	bot, err := build(a, log, &http.Client{Timeout: 5 * time.Second}, pool, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(cfg.Server, log, nil)
+	srv.Handle(Route, bot)
+	hs := httptest.NewServer(srv.PublicHandler())
+	t.Cleanup(hs.Close)
+	fake.members["29:amartin"] = map[string]string{"id": "29:amartin", "aadObjectId": "aad-amartin",
+		"email": "alice.martin@demo.example", "userPrincipalName": "alice.martin@demo.example", "tenantId": testTenant}
+	return &rig{t: t, fake: fake, a: a, bot: bot, pool: pool, http: hs, logs: buf, audit: auditLog, known: []string{testPassword}}
+}
+
+// activity is a personal-chat activity from user, as Teams sends it.
+func (r *rig) activity(user, typ string) map[string]any {
+	r.seq++
+	return map[string]any{
+		"type": typ, "id": fmt.Sprintf("in-%d", r.seq), "timestamp": time.Now().UTC().Format(time.RFC3339Nano),
+		"serviceUrl": r.fake.srv.URL, "channelId": "msteams", "locale": "en-US",
+		"from":         map[string]string{"id": "29:" + user, "name": user, "aadObjectId": "aad-" + user},
+		"conversation": map[string]string{"id": "a:conv-" + user, "conversationType": "personal", "tenantId": testTenant},
+		"recipient":    map[string]string{"id": "28:" + testAppID, "name": "resetbot"},
+		"channelData":  map[string]any{"tenant": map[string]string{"id": testTenant}},
+	}
+}
+
+// bearer is a valid channel token for the fake's service URL.
+func (r *rig) bearer() string {
+	return "Bearer " + sign(r.t, testKeys(r.t)[0], "kid-1", r.fake.tokenClaims(r.fake.srv.URL))
+}
+
+// post sends an activity with the given Authorization header.
+func (r *rig) post(act any, auth string) (int, []byte) {
+	r.t.Helper()
+	var body []byte
+	switch v := act.(type) {
+	case []byte:
+		body = v
+	default:
+		var err error
+		if body, err = json.Marshal(v); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, r.http.URL+"/api/messages", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// send posts a signed activity that should be queued, and waits until the
+// worker pool has finished it.
+func (r *rig) send(act map[string]any) {
+	r.t.Helper()
+	if code, body := r.post(act, r.bearer()); code != http.StatusOK {
+		r.t.Fatalf("POST activity: HTTP %d %s", code, body)
+	}
+	r.jobs++
+	r.idle()
+}
+
+// idle waits until every queued job has run.
+func (r *rig) idle() {
+	r.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s := r.pool.Stats()
+		if s.Done+s.Panics >= r.jobs && s.Queued == 0 {
+			if s.Panics > 0 {
+				r.t.Fatalf("%d jobs panicked", s.Panics)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("worker pool not idle: %+v, want %d jobs", s, r.jobs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// say is a typed message in user's personal chat.
+func (r *rig) say(user, text string) {
+	act := r.activity(user, "message")
+	act["text"] = text
+	r.send(act)
+}
+
+// writes returns the activity writes (POST/PUT) the connector received.
+func (r *rig) writes() []captured {
+	var out []captured
+	for _, c := range r.fake.requests() {
+		if strings.HasSuffix(c.Path, "/activities") || (c.Method == http.MethodPut && strings.Contains(c.Path, "/activities/")) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// shown is the newest card the bot wrote, and the activity ID it lives at.
+func (r *rig) shown() (map[string]any, string) {
+	r.t.Helper()
+	w := r.writes()
+	if len(w) == 0 {
+		r.t.Fatal("the bot sent nothing")
+	}
+	last := w[len(w)-1]
+	return cardOf(r.t, []byte(last.Body)), last.ID
+}
+
+func cardOf(t testing.TB, body []byte) map[string]any {
+	t.Helper()
+	var out struct {
+		Attachments []struct {
+			ContentType string         `json:"contentType"`
+			Content     map[string]any `json:"content"`
+		} `json:"attachments"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil || len(out.Attachments) != 1 || out.Attachments[0].ContentType != contentTypeCard {
+		t.Fatalf("not one adaptive card: %v %s", err, body)
+	}
+	return out.Attachments[0].Content
+}
+
+// texts are the card's TextBlocks.
+func texts(card map[string]any) string {
+	var b strings.Builder
+	for _, e := range list(card["body"]) {
+		if m, _ := e.(map[string]any); m["type"] == "TextBlock" {
+			b.WriteString(fmt.Sprint(m["text"]) + "\n")
+		}
+	}
+	return b.String()
+}
+
+func list(v any) []any { l, _ := v.([]any); return l }
+
+// inputs are the card's input IDs.
+func inputs(card map[string]any) []string {
+	var ids []string
+	for _, e := range list(card["body"]) {
+		if m, _ := e.(map[string]any); strings.HasPrefix(fmt.Sprint(m["type"]), "Input.") {
+			ids = append(ids, fmt.Sprint(m["id"]))
+		}
+	}
+	return ids
+}
+
+// button returns the token of the card action whose signed value is value.
+func (r *rig) button(card map[string]any, user, value string) string {
+	r.t.Helper()
+	var seen []string
+	for _, e := range list(card["actions"]) {
+		m, _ := e.(map[string]any)
+		data, _ := m["data"].(map[string]any)
+		tok, _ := data[tokenKey].(string)
+		cl, err := r.a.Tokens.Verify(tok, tokenPurpose, "aad-"+user)
+		if err != nil {
+			r.t.Fatalf("card carries a bad token: %v", err)
+		}
+		if cl.Value == value {
+			return tok
+		}
+		seen = append(seen, cl.Value)
+	}
+	r.t.Fatalf("no button %q on the card (have %q):\n%s", value, seen, texts(card))
+	return ""
+}
+
+// submit is an Action.Submit from the card at cardID.
+func (r *rig) submit(user, cardID string, data map[string]any) {
+	act := r.activity(user, "message")
+	act["value"] = data
+	act["replyToId"] = cardID
+	r.send(act)
+}
+
+var codeRE = regexp.MustCompile(`\b(\d{6,8})\b`)
+
+// code returns the newest one-time code in the outbox.
+func (r *rig) code() string {
+	r.t.Helper()
+	d, ok := r.a.Outbox.Last()
+	if !ok {
+		r.t.Fatal("outbox is empty")
+	}
+	m := codeRE.FindStringSubmatch(strings.ReplaceAll(d.Message.Body.Reveal(), ", ", ""))
+	if m == nil {
+		r.t.Fatalf("no code in %s", d.Message.Summary)
+	}
+	r.known = append(r.known, m[1])
+	return m[1]
+}
+
+// sweep fails if a known secret appears in the logs or in anything the
+// fake connector received.
+func (r *rig) sweep() {
+	r.t.Helper()
+	r.logs.AssertNoSecrets(r.t, r.known...)
+	r.audit.AssertNoSecrets(r.t, r.known...)
+	for _, c := range r.fake.requests() {
+		for _, s := range r.known {
+			if strings.Contains(c.Body, s) || strings.Contains(c.Path, s) {
+				r.t.Errorf("secret %q sent to the connector in %s %s", s, c.Method, c.Path)
+			}
+		}
+	}
+	if r.logs.Contains("bot-token-") {
+		t := r.t
+		t.Error("a bot access token was logged")
+	}
+}
