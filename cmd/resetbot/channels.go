@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	slackbot "github.com/resetbot/resetbot/bot/slack"
+	teamsbot "github.com/resetbot/resetbot/bot/teams"
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/server"
 )
@@ -20,7 +21,7 @@ type channel struct {
 // channels is the explicit registry of channel adapters, in mount order.
 var channels = []channel{
 	{name: "slack", mount: slackbot.Mount},
-	// teams: bot/teams
+	{name: "teams", mount: teamsbot.Mount},
 	// twilio: ivr/twilio
 }
 
