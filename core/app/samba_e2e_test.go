@@ -143,3 +143,31 @@ func TestSambaPolicyRefusal(t *testing.T) {
 	}
 	r.assertNoLeaks(pw, "lanternvioletoceanharbor")
 }
+
+// TestSambaVoiceUnlock unlocks by phone: employee number and a code by
+// voice call, all on the keypad.
+func TestSambaVoiceUnlock(t *testing.T) {
+	r, s := sambaRig(t)
+	u := testserver.SambaLocked
+	r.expect(r.send("voice", "CA2", digits("2")), "identify", "identify.prompt") // menu: unlock
+	r.expect(r.send("voice", "CA2", digits(u.EmployeeID)), "choose_factor", "factor.choose")
+	r.expect(r.send("voice", "CA2", digits("3")), "verify_code", "code.prompt.voice")
+	r.expect(r.send("voice", "CA2", digits(r.code())), "done", "unlock.done")
+	if err := s.Bind(u.UPN, u.Password); err != nil {
+		t.Fatalf("still locked: %v", err)
+	}
+	r.assertNoLeaks()
+}
+
+// TestSambaResetClearsMustChange: a self-chosen password given to an
+// account that had to change its password (pwdLastSet=0) logs in at once.
+func TestSambaResetClearsMustChange(t *testing.T) {
+	r, s := sambaRig(t)
+	u := testserver.SambaMustChange
+	const pw = "Harbor-Tulip-Granite-93"
+	r.expect(r.chatReset("U6", u.Login, pw), "done", "reset.done")
+	if err := s.Bind(u.UPN, pw); err != nil {
+		t.Fatalf("bind after reset: %v", err)
+	}
+	r.assertNoLeaks(pw)
+}
