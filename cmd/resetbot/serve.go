@@ -33,7 +33,9 @@ func runServe(ctx context.Context, args []string) int {
 		return 1
 	}
 	log := logging.New(os.Stderr, logging.ParseLevel(cfg.Log.Level), cfg.Log.Format)
-	a, err := app.Build(ctx, cfg, app.Options{Log: log})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a, err := app.Build(ctx, cfg, app.Options{Log: log, Metrics: reg})
 	if err != nil {
 		log.Error("startup failed", "err", err)
 		return 1
@@ -46,8 +48,6 @@ func runServe(ctx context.Context, args []string) int {
 		log.Error("startup check failed", "err", err)
 		return 1
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := server.New(cfg.Server, log, reg)
 	for name, fn := range a.Checkers() {
 		srv.AddCheck(name, server.CheckFunc(fn))

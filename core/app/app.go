@@ -19,6 +19,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/crypt"
@@ -54,6 +56,8 @@ type Options struct {
 	Rand  io.Reader
 	// Floor overrides DefaultFloor; negative disables it (tests).
 	Floor time.Duration
+	// Metrics, if set, receives the engine's turn metrics.
+	Metrics prometheus.Registerer
 }
 
 // App is a built resetbot.
@@ -121,8 +125,16 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 	if err != nil {
 		return nil, err
 	}
-	a.Engine, err = engine.New(engine.Options{Store: a.Store, Flows: fl, Audit: sink, Log: opt.Log,
-		Clock: opt.Clock, Rand: opt.Rand, IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout})
+	eo := engine.Options{Store: a.Store, Flows: fl, Audit: sink, Log: opt.Log,
+		Clock: opt.Clock, Rand: opt.Rand, IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout}
+	if opt.Metrics != nil {
+		m, err := newTurnMetrics(opt.Metrics)
+		if err != nil {
+			return nil, err
+		}
+		eo.OnTurn = m.observe
+	}
+	a.Engine, err = engine.New(eo)
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,9 @@ type Options struct {
 	MaxTurns int
 	// Sleep waits for d or until ctx ends; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration)
+	// OnTurn, if set, observes every finished turn (metrics). It must not
+	// block and sees no user input.
+	OnTurn func(channel string, r Reply, took time.Duration)
 }
 
 // Engine runs flows. It is safe for concurrent use; all state is in the Store.
@@ -192,6 +195,9 @@ func (e *Engine) Handle(ctx context.Context, t Turn) Reply {
 	wg.Wait()
 	if wait := floor - time.Since(started); wait > 0 {
 		e.opt.Sleep(ctx, wait)
+	}
+	if e.opt.OnTurn != nil {
+		e.opt.OnTurn(t.Channel, reply, time.Since(started))
 	}
 	return reply
 }

@@ -1,0 +1,54 @@
+package app
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/resetbot/resetbot/core/engine"
+)
+
+// turnMetrics counts engine turns by channel and outcome, with their
+// duration. Labels are low-cardinality: never a user, a session or a flow
+// input.
+type turnMetrics struct {
+	turns    *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newTurnMetrics(reg prometheus.Registerer) (*turnMetrics, error) {
+	m := &turnMetrics{
+		turns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "resetbot_turns_total",
+			Help: "Conversation turns handled, by channel and outcome (ok, ended, error, busy, duplicate).",
+		}, []string{"channel", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "resetbot_turn_duration_seconds",
+			Help:    "Time to handle a conversation turn, including anti-enumeration padding.",
+			Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"channel"}),
+	}
+	for _, c := range []prometheus.Collector{m.turns, m.duration} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// observe is the engine's OnTurn hook.
+func (m *turnMetrics) observe(channel string, r engine.Reply, took time.Duration) {
+	outcome := "ok"
+	switch {
+	case r.Duplicate:
+		outcome = "duplicate"
+	case len(r.Outputs) > 0 && r.Outputs[0].MessageID == engine.MsgError:
+		outcome = "error"
+	case len(r.Outputs) > 0 && r.Outputs[0].MessageID == engine.MsgBusy:
+		outcome = "busy"
+	case r.Ended:
+		outcome = "ended"
+	}
+	m.turns.WithLabelValues(channel, outcome).Inc()
+	m.duration.WithLabelValues(channel).Observe(took.Seconds())
+}
