@@ -218,3 +218,24 @@ func TestBusy(t *testing.T) {
 	}
 	pool.Close()
 }
+
+// TestStaleAndExpiredButtons: a button from an earlier step is ignored by
+// the engine (common.stale); an expired one never reaches it.
+func TestStaleAndExpiredButtons(t *testing.T) {
+	e := newEnv(t, false)
+	first := e.dm("U1", "reset")
+	sms := e.find(first, e.msg("factor.sms"))
+	e.click("U1", sms)
+	posts := e.click("U1", e.find(first, e.msg("factor.email"))) // the session is in verify_code now
+	if !strings.Contains(texts(posts), e.msg("common.stale")) || len(e.a.Outbox.Messages()) != 1 {
+		t.Fatalf("stale click: %q, %d codes sent", texts(posts), len(e.a.Outbox.Messages()))
+	}
+
+	x := newEnv(t, false, func(_ *config.Config, o *Options) { o.TokenTTL = time.Nanosecond })
+	posts = x.dm("U1", "reset")
+	turns := x.spy.turns.Load()
+	x.tr.interact(t, actionPayload("U1", "trg-exp", x.find(posts, x.msg("factor.sms"))))
+	if x.spy.turns.Load() != turns || !x.logs.Contains(`"reason":"token: expired"`) {
+		t.Fatal("an expired button reached the engine")
+	}
+}
