@@ -8,6 +8,7 @@ import (
 	teamsbot "github.com/resetbot/resetbot/bot/teams"
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/server"
+	ivrtwilio "github.com/resetbot/resetbot/ivr/twilio"
 )
 
 // channel mounts one channel adapter on the server when its configuration
@@ -22,7 +23,7 @@ type channel struct {
 var channels = []channel{
 	{name: "slack", mount: slackbot.Mount},
 	{name: "teams", mount: teamsbot.Mount},
-	// twilio: ivr/twilio
+	{name: "twilio", mount: ivrtwilio.Mount},
 }
 
 // mountChannels mounts every enabled channel; the returned function stops them.

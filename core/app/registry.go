@@ -17,6 +17,7 @@ import (
 	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/core/notify/email"
 	"github.com/resetbot/resetbot/core/notify/outbox"
+	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 	"github.com/resetbot/resetbot/core/store"
 	"github.com/resetbot/resetbot/core/store/bolt"
 	storemem "github.com/resetbot/resetbot/core/store/memory"
@@ -159,7 +160,34 @@ func (a *App) senders(cfg *config.Config, opt Options) (map[notify.Channel]notif
 		a.closers = append(a.closers, func() error { q.Close(); return nil })
 		out[notify.ChannelEmail] = q
 	}
+	if err := a.twilioSenders(cfg, opt, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// twilioSenders adds Twilio SMS and code calls when notify.sms.provider is
+// twilio and the account is configured, each behind a bounded queue.
+func (a *App) twilioSenders(cfg *config.Config, opt Options, out map[notify.Channel]notify.Sender) error {
+	tc := cfg.Channels.Twilio
+	if cfg.Notify.SMS.Provider != "twilio" || tc.AccountSID == "" || tc.AuthToken.Empty() || tc.FromNumber == "" {
+		return nil
+	}
+	c, err := notifytwilio.New(notifytwilio.Config{AccountSID: tc.AccountSID, AuthToken: tc.AuthToken,
+		From: tc.FromNumber, API: tc.SMSAPI, VerifyServiceSID: tc.VerifyServiceSID, AllowedPrefixes: tc.AllowedPrefixes,
+		MaxPerHour: tc.MaxSendsPerHour, Timeout: tc.RequestTimeout, PublicURL: cfg.Server.PublicURL,
+		Store: a.Store, Messages: a.Messages, Clock: opt.Clock, Rand: opt.Rand, Log: opt.Log})
+	if err != nil {
+		return fmt.Errorf("channels.twilio: %w", err)
+	}
+	for ch, s := range map[notify.Channel]notify.Sender{notify.ChannelSMS: c.SMS(), notify.ChannelVoice: c.Voice()} {
+		q := notify.NewQueue(s, 256, 4, notify.WithErrorHandler(func(m notify.Message, err error) {
+			opt.Log.Error("twilio message not delivered", "channel", string(ch), "message", m, "err", err)
+		}))
+		a.closers = append(a.closers, func() error { q.Close(); return nil })
+		out[ch] = q
+	}
+	return nil
 }
 
 // factorPolicy turns the configured factors into the flows' policy, leaving
@@ -167,6 +195,9 @@ func (a *App) senders(cfg *config.Config, opt Options) (map[notify.Channel]notif
 func factorPolicy(cfg *config.Config, senders map[notify.Channel]notify.Sender) (flows.Policy, error) {
 	p := flows.DefaultPolicy()
 	p.Enabled = nil
+	if vr := cfg.Channels.Twilio.VoiceReset; vr != "" {
+		p.VoiceReset = vr
+	}
 	for _, name := range cfg.Factors.Enabled {
 		f := identity.Factor(name)
 		var ch notify.Channel

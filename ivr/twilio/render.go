@@ -1,0 +1,124 @@
+package twilio
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/twilio/twilio-go/twiml"
+
+	"github.com/resetbot/resetbot/core/engine"
+	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
+)
+
+// States after which the caller is transferred to the help desk.
+var transferStates = map[string]bool{"escalated": true, "locked_out": true}
+
+// voiceIDs replaces messages heard on every call with shorter phone wording
+// (a full reset call must stay near a minute of speech), and ones whose chat
+// wording does not suit a call.
+var voiceIDs = map[string]string{
+	engine.MsgExpired:       "twilio.expired",
+	"identify.prompt":       "twilio.identify",
+	"reset.passphrase_sent": "twilio.passphrase_sent",
+}
+
+// voiceHidden are choices not offered on a call because they only answer
+// "not available by phone". They are left out only at the end of a menu, so
+// the keys of the other choices stay the engine's.
+var voiceHidden = map[string]bool{"flow:enroll": true}
+
+// view is one TwiML answer: the engine's reply plus what the adapter adds.
+type view struct {
+	locale string
+	// pre are message IDs said before the reply (no arguments).
+	pre   []string
+	reply engine.Reply
+	// seq is the sequence number of the next gather.
+	seq      int
+	silences int
+	// hint adds the star/zero hint after the first output (start of a call).
+	hint bool
+}
+
+func (h *Handler) respond(w http.ResponseWriter, v view) { h.write(w, h.render(v)) }
+
+// render turns a view into TwiML verbs.
+func (h *Handler) render(v view) []twiml.Element {
+	loc := v.locale
+	var says []twiml.Element
+	for _, id := range v.pre {
+		says = append(says, h.say(loc, h.msgs.Text(loc, id, true, nil)))
+	}
+	for i, o := range v.reply.Outputs {
+		// Attachments (an enrollment QR) are never rendered on a call.
+		id := o.MessageID
+		if alt, ok := voiceIDs[id]; ok {
+			id = alt
+		}
+		says = append(says, h.say(loc, h.msgs.Text(loc, id, true, o.Args)))
+		if v.hint && i == 0 {
+			says = append(says, h.say(loc, h.msgs.Text(loc, "twilio.hint", true, nil)))
+		}
+	}
+	last := v.reply.Last()
+	if v.reply.Ended {
+		if transferStates[v.reply.State] {
+			return h.transfer(loc, says)
+		}
+		return append(says, &twiml.VoiceHangup{})
+	}
+	if last.Expect.Kind == engine.ExpectChoice {
+		choices := last.Expect.Choices
+		for len(choices) > 1 && voiceHidden[choices[len(choices)-1].ID] {
+			choices = choices[:len(choices)-1]
+		}
+		for i, c := range choices {
+			option := h.msgs.Text(loc, c.MessageID, true, nil)
+			says = append(says, h.say(loc, h.msgs.Text(loc, "voice.press", true,
+				map[string]string{"option": option, "digit": strconv.Itoa(i + 1)})))
+		}
+	}
+	g := &twiml.VoiceGather{Input: "dtmf", Action: h.gatherURL(loc, v.seq, v.silences, 0), Method: http.MethodPost,
+		Timeout: h.timeout(), FinishOnKey: "#", ActionOnEmptyResult: "true", InnerElements: says}
+	switch e := last.Expect; {
+	case e.Kind == engine.ExpectChoice, e.Kind == engine.ExpectNone:
+		// One key: a choice, star to repeat or zero for a person.
+		g.NumDigits = "1"
+	case e.MinDigits > 0 && e.MinDigits == e.MaxDigits:
+		g.NumDigits = strconv.Itoa(e.MaxDigits)
+	}
+	return []twiml.Element{g}
+}
+
+// transfer says the reply, then dials the help desk (or says it cannot).
+func (h *Handler) transfer(loc string, says []twiml.Element) []twiml.Element {
+	if h.cfg.HelpDesk == "" {
+		return append(says, h.say(loc, h.msgs.Text(loc, "twilio.no_transfer", true, nil)), &twiml.VoiceHangup{})
+	}
+	return append(says, h.say(loc, h.msgs.Text(loc, "twilio.transfer", true, nil)),
+		&twiml.VoiceDial{Number: h.cfg.HelpDesk, Timeout: "30"}, &twiml.VoiceHangup{})
+}
+
+// goodbye is one message and hang up.
+func (h *Handler) goodbye(loc, id string) []twiml.Element {
+	return []twiml.Element{h.say(loc, h.msgs.Text(loc, id, true, nil)), &twiml.VoiceHangup{}}
+}
+
+func (h *Handler) say(loc, text string) *twiml.VoiceSay {
+	voice, language := notifytwilio.VoiceFor(loc)
+	return &twiml.VoiceSay{Message: text, Voice: voice, Language: language}
+}
+
+// write sends TwiML. If it cannot be built the caller hears Twilio's
+// generic error, and the log says why.
+func (h *Handler) write(w http.ResponseWriter, verbs []twiml.Element) {
+	doc, err := twiml.Voice(verbs)
+	if err != nil {
+		h.cfg.Log.Error("twiml not built", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	_, _ = io.WriteString(w, doc)
+}

@@ -1,0 +1,189 @@
+package twilio
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/twilio/twilio-go/twiml"
+
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/store"
+)
+
+const (
+	// maxKeyed bounds keypad input; longer input is refused before the engine.
+	maxKeyed = 20
+	// maxSeq bounds the gather sequence number (the engine ends a call long before).
+	maxSeq = 1000
+	// maxBusyWaits bounds the redirects while an earlier turn of the call runs.
+	maxBusyWaits = 3
+	endedTTL     = 2 * time.Hour
+)
+
+// incoming answers a new call: blocked callers hear goodbye, others choose a
+// language (or go straight to the menu when only one is configured).
+func (h *Handler) incoming(w http.ResponseWriter, r *http.Request, p callParams) {
+	if h.blocked(p.From) {
+		// Caller ID can be spoofed, so the blocklist only sheds known abusers;
+		// it never grants anything.
+		_ = h.cfg.Audit.Write(r.Context(), audit.Event{Name: audit.NameAuthnRejected, Channel: Channel, Reason: "blocked_caller"})
+		h.write(w, h.goodbye(h.cfg.Languages[0], "twilio.blocked"))
+		return
+	}
+	if len(h.cfg.Languages) == 1 {
+		h.start(w, r, p, h.cfg.Languages[0])
+		return
+	}
+	g := &twiml.VoiceGather{Input: "dtmf", NumDigits: "1", Timeout: h.timeout(), Action: h.auth.URL(PathLanguage),
+		Method: http.MethodPost, ActionOnEmptyResult: "true"}
+	for i, l := range h.cfg.Languages {
+		g.InnerElements = append(g.InnerElements, h.say(l, h.msgs.Text(l, "twilio.language", true,
+			map[string]string{"digit": strconv.Itoa(i + 1)})))
+	}
+	h.write(w, []twiml.Element{g})
+}
+
+// language takes the language digit (silence or anything else keeps the
+// default) and starts the conversation.
+func (h *Handler) language(w http.ResponseWriter, r *http.Request, p callParams) {
+	loc := h.cfg.Languages[0]
+	if n, err := strconv.Atoi(p.Digits); err == nil && n >= 1 && n <= len(h.cfg.Languages) {
+		loc = h.cfg.Languages[n-1]
+	}
+	h.start(w, r, p, loc)
+}
+
+// start shows the engine's menu in locale, with the keypad hint.
+func (h *Handler) start(w http.ResponseWriter, r *http.Request, p callParams, loc string) {
+	t := engine.Turn{Channel: Channel, ChannelUser: p.CallSid, DeliveryID: p.CallSid + ":0", Locale: loc,
+		Hints: engine.Hints{Phone: p.From}, Input: engine.Input{Kind: engine.InputStart}}
+	rep := h.eng.Handle(r.Context(), t)
+	h.respond(w, view{locale: loc, reply: rep, seq: 1, hint: true})
+}
+
+// gather handles a key press or a silence.
+func (h *Handler) gather(w http.ResponseWriter, r *http.Request, p callParams) {
+	q := r.URL.Query()
+	loc := h.locale(q.Get("l"))
+	n, err1 := strconv.Atoi(q.Get("n"))
+	sil, err2 := strconv.Atoi(q.Get("s"))
+	waits, err3 := strconv.Atoi(q.Get("w"))
+	if err := errors.Join(err1, err2, err3); err != nil || n < 1 || n > maxSeq || sil < 0 || waits < 0 {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	if h.ended(r, p.CallSid) {
+		h.write(w, []twiml.Element{&twiml.VoiceHangup{}})
+		return
+	}
+	t := engine.Turn{Channel: Channel, ChannelUser: p.CallSid, DeliveryID: p.CallSid + ":" + strconv.Itoa(n),
+		Locale: loc, Hints: engine.Hints{Phone: p.From}}
+	v := view{locale: loc, seq: n + 1}
+	keyed, ok := cleanDigits(p.Digits)
+	switch {
+	case keyed == "" && ok:
+		t.Input = engine.Input{Kind: engine.InputTimeout}
+	case !ok:
+		// Garbage or overlong input: say so and repeat the question. The
+		// value is neither logged nor passed on.
+		t.Input = engine.Input{Kind: engine.InputDigits, Value: secret.New(engine.DigitsRepeat)}
+		v.pre = append(v.pre, engine.MsgBadChoice)
+	default:
+		t.Input = engine.Input{Kind: engine.InputDigits, Value: secret.New(keyed)}
+	}
+	v.reply = h.eng.Handle(r.Context(), t)
+	if v.reply.Last().MessageID == engine.MsgBusy && len(v.reply.Outputs) == 1 {
+		h.busy(w, loc, n, sil, waits)
+		return
+	}
+	if v.reply.Flow == "" && !v.reply.Ended {
+		h.menuTurn(w, &v, t.Input, keyed, sil)
+		return
+	}
+	h.respond(w, v)
+}
+
+// menuTurn handles turns answered by the engine's menu (no session yet):
+// zero is a transfer, silence counts towards goodbye, a wrong key is said so.
+func (h *Handler) menuTurn(w http.ResponseWriter, v *view, in engine.Input, keyed string, sil int) {
+	switch {
+	case keyed == engine.DigitsEscalate:
+		v.reply.Outputs, v.reply.Ended, v.reply.State = nil, true, "escalated"
+	case in.Kind == engine.InputTimeout:
+		if sil+1 >= 2 {
+			h.write(w, h.goodbye(v.locale, "twilio.expired"))
+			return
+		}
+		v.pre, v.silences = append(v.pre, engine.MsgNoInput), sil+1
+	case keyed != engine.DigitsRepeat && len(v.pre) == 0:
+		v.pre = append(v.pre, "common.unknown_command")
+	}
+	h.respond(w, *v)
+}
+
+// busy answers while an earlier turn of this call is still running: a short
+// pause, then the same gather URL again without digits, which replays the
+// stored reply of that turn once it is done (same DeliveryID).
+func (h *Handler) busy(w http.ResponseWriter, loc string, n, sil, waits int) {
+	if waits >= maxBusyWaits {
+		h.write(w, h.goodbye(loc, "twilio.busy"))
+		return
+	}
+	h.write(w, []twiml.Element{&twiml.VoicePause{Length: "1"},
+		&twiml.VoiceRedirect{Method: http.MethodPost, Url: h.gatherURL(loc, n, sil, waits+1)}})
+}
+
+// status handles the call's status callback: a call that ended cancels its
+// session (the engine deletes it) and is marked so late gathers hang up.
+func (h *Handler) status(w http.ResponseWriter, r *http.Request, p callParams) {
+	switch p.CallStatus {
+	case "completed", "busy", "no-answer", "failed", "canceled":
+		if _, err := h.cfg.Store.Set(r.Context(), endedKey(p.CallSid), []byte("1"), endedTTL); err != nil {
+			h.cfg.Log.Warn("ended-call marker not stored", "err", err)
+		}
+		h.eng.Handle(r.Context(), engine.Turn{Channel: Channel, ChannelUser: p.CallSid,
+			DeliveryID: p.CallSid + ":end", Input: engine.Input{Kind: engine.InputCancel}})
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func endedKey(callSid string) string { return "ivr:ended:" + callSid }
+
+func (h *Handler) ended(r *http.Request, callSid string) bool {
+	_, err := h.cfg.Store.Get(r.Context(), endedKey(callSid))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.cfg.Log.Warn("ended-call marker unreadable", "err", err)
+	}
+	return err == nil
+}
+
+// cleanDigits returns keypad input without the finish key. ok is false for
+// anything but digits and star, or more than maxKeyed keys.
+func cleanDigits(d string) (string, bool) {
+	for len(d) > 0 && d[len(d)-1] == '#' {
+		d = d[:len(d)-1]
+	}
+	if len(d) > maxKeyed {
+		return "", false
+	}
+	for i := 0; i < len(d); i++ {
+		if (d[i] < '0' || d[i] > '9') && d[i] != '*' {
+			return "", false
+		}
+	}
+	return d, true
+}
+
+func (h *Handler) gatherURL(loc string, n, sil, waits int) string {
+	q := url.Values{"l": {loc}, "n": {strconv.Itoa(n)}, "s": {strconv.Itoa(sil)}, "w": {strconv.Itoa(waits)}}
+	return h.auth.URL(PathGather + "?" + q.Encode())
+}
+
+func (h *Handler) timeout() string {
+	return strconv.Itoa(max(1, int(h.cfg.GatherTimeout/time.Second)))
+}
