@@ -30,7 +30,7 @@ const (
 // harness is a resetbot built from the demo configuration with Twilio as the
 // SMS and call provider (pointed at a fake), and the IVR handler.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	a     *app.App
 	fake  *twiliotest.Server
 	ivr   *ivr.Handler
@@ -50,13 +50,14 @@ func useFake(t testing.TB, fake *twiliotest.Server) {
 	t.Cleanup(func() { http.DefaultTransport = old })
 }
 
-func newHarness(t *testing.T, mutate ...func(*config.Config)) *harness {
+func newHarness(t testing.TB, mutate ...func(*config.Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
 	h.fake = twiliotest.New(t)
 	useFake(t, h.fake)
 	cfg := config.Default()
 	cfg.Server.PublicURL = public
+	cfg.Audit.File = "" // quiet; audit events are not what these tests check
 	cfg.Notify.Outbox = false
 	cfg.Notify.SMS.Provider = "twilio"
 	cfg.Channels.Twilio = config.TwilioConfig{Enabled: true, AccountSID: twiliotest.AccountSID,
