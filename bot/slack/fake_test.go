@@ -36,8 +36,8 @@ type fakeSlack struct {
 }
 
 type fakeUser struct {
-	Email, Locale string
-	Guest         bool
+	Email, Locale, Team string
+	Guest               bool
 }
 
 // posted is one chat.postMessage or chat.postEphemeral.
@@ -103,7 +103,7 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.reply(w, map[string]any{"ok": true, "user": map[string]any{"id": form.Get("user"), "locale": u.Locale,
-			"is_restricted": u.Guest, "profile": map[string]any{"email": u.Email}}})
+			"is_restricted": u.Guest, "team_id": u.Team, "profile": map[string]any{"email": u.Email}}})
 	case "conversations.open":
 		f.reply(w, map[string]any{"ok": true, "channel": map[string]any{"id": "D" + form.Get("users")}})
 	case "chat.postMessage", "chat.postEphemeral":

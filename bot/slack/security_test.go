@@ -169,9 +169,12 @@ func TestIgnored(t *testing.T) {
 	if e.b.pool.Stats().Queued != 0 || e.spy.turns.Load() != 0 {
 		t.Fatal("an ignored event was queued")
 	}
-	posts := e.step(func() { e.tr.event(t, messageEvent("Ev5", "U9", "DU9", "reset")) })
-	if e.spy.turns.Load() != 0 || len(posts) != 1 || posts[0].Text != e.msg("slack.not_allowed") {
-		t.Fatalf("guest: %d turns, posts %+v", e.spy.turns.Load(), posts)
+	e.f.setUser("U8", fakeUser{Email: "alice.martin@demo.example", Team: "T9"}) // Slack Connect
+	for _, u := range []string{"U9", "U8"} {
+		posts := e.step(func() { e.tr.event(t, messageEvent("Ev5"+u, u, "D"+u, "reset")) })
+		if e.spy.turns.Load() != 0 || len(posts) != 1 || posts[0].Text != e.msg("slack.not_allowed") {
+			t.Fatalf("%s: %d turns, posts %+v", u, e.spy.turns.Load(), posts)
+		}
 	}
 }
 

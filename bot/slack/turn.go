@@ -131,8 +131,9 @@ func (b *Bot) turn(ctx context.Context, j job) (r engine.Reply, loc string, ok b
 	if p.Bot || p.Deleted {
 		return r, "", false
 	}
-	if p.Guest && !b.o.Config.AllowGuests {
-		b.log.Info("authn.rejected", "reason", "guest account", "user", j.user)
+	foreign := p.Team != "" && !b.allowedTeam(p.Team)
+	if foreign || (p.Guest && !b.o.Config.AllowGuests) {
+		b.log.Info("authn.rejected", "reason", "guest or external account", "user", j.user)
 		msg := b.text(p.Locale, "slack.not_allowed")
 		b.post(ctx, j, p.Locale, []slack.Block{section(msg)}, msg)
 		return r, "", false

@@ -17,8 +17,11 @@ func errorsIsConflict(err error) bool { return errors.Is(err, store.ErrConflict)
 // profile is what the bot knows about a Slack user: identity signals and
 // where to reach them privately.
 type profile struct {
-	Email   string
-	Locale  string
+	Email  string
+	Locale string
+	// Team is the user's home workspace; it differs from the event's team
+	// for Slack Connect (external) users.
+	Team    string
 	Guest   bool
 	Bot     bool
 	Deleted bool
@@ -93,8 +96,10 @@ func (b *Bot) profile(ctx context.Context, user string) (profile, error) {
 	if err != nil {
 		return profile{}, fmt.Errorf("users.info: %w", err)
 	}
-	p := profile{Email: u.Profile.Email, Locale: u.Locale, Guest: u.IsRestricted || u.IsUltraRestricted,
-		Bot: u.IsBot || u.IsAppUser, Deleted: u.Deleted}
+	// Guests and strangers (Slack Connect users of other organisations) are
+	// not employees of this directory.
+	p := profile{Email: u.Profile.Email, Locale: u.Locale, Team: u.TeamID,
+		Guest: u.IsRestricted || u.IsUltraRestricted || u.IsStranger, Bot: u.IsBot || u.IsAppUser, Deleted: u.Deleted}
 	b.users.put(user, p)
 	return p, nil
 }
