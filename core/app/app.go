@@ -100,13 +100,15 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 	case opt.Floor < 0:
 		opt.Floor = 0
 	}
-	a = &App{Config: cfg, Log: opt.Log}
+	built := &App{Config: cfg, Log: opt.Log}
 	defer func() {
+		// Every error return sets a to nil, so close what was opened through
+		// built, not a.
 		if err != nil {
-			_ = a.Close()
-			a = nil
+			_ = built.Close()
 		}
 	}()
+	a = built
 	if a.Messages, err = messages.Load(); err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}

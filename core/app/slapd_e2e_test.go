@@ -106,14 +106,6 @@ func TestSlapdChatUnlock(t *testing.T) {
 	for i, u := range []testserver.SlapdUser{slapdCarol, slapdBob} {
 		t.Run(u.Login, func(t *testing.T) {
 			rep := r.chatVerify("L"+strconv.Itoa(i), flows.FlowUnlock, u.Email, "sms")
-			if rep.State == "unlock" && hasOutput(rep, "common.error") &&
-				r.logs.Contains("pwdFailureTime: no user modification allowed") {
-				// Known bug in core/directory/ldap Unlock (see the report
-				// for issue 3): deleting pwdFailureTime is refused by
-				// slapd, after pwdAccountLockedTime was already deleted.
-				t.Skipf("ldap.Unlock fails on an account with pwdFailureTime (constraint violation 19); "+
-					"the user saw common.error, yet a bind now gives %v", slapdBind(t, s, u.DN(), u.Password))
-			}
 			r.expect(rep, "done", "unlock.done")
 			if err := slapdBind(t, s, u.DN(), u.Password); err != nil {
 				t.Fatalf("still locked: %v", err)

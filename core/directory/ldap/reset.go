@@ -191,7 +191,13 @@ func (d *Directory) Unlock(ctx context.Context, u directory.User) error {
 			*sent = true
 			m := ldap.NewModifyRequest(e.DN, nil)
 			m.Delete(attr, nil)
-			if err := c.Modify(m); err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchAttribute) {
+			err := c.Modify(m)
+			switch {
+			case err == nil, ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchAttribute):
+			case attr == attrFailureTime && ldap.IsErrorWithCode(err, ldap.LDAPResultConstraintViolation):
+				// slapd 2.5 marks pwdFailureTime "no user modification";
+				// clearing pwdAccountLockedTime already unlocked the account.
+			default:
 				return err
 			}
 		}
