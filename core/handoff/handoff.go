@@ -177,3 +177,17 @@ const (
 	NameCodeIssued   = "handoff.code_issued"
 	NameCodeRedeemed = "handoff.code_redeemed"
 )
+
+// Hooks returns a TerminalHook that tells each of hooks in order (nil ones
+// are skipped): the completion webhook and, say, the agent's live status.
+func Hooks(hooks ...TerminalHook) TerminalHook { return multiHook(hooks) }
+
+type multiHook []TerminalHook
+
+func (m multiHook) Terminal(ctx context.Context, h Handoff) {
+	for _, x := range m {
+		if x != nil {
+			x.Terminal(ctx, h)
+		}
+	}
+}

@@ -381,3 +381,11 @@ func TestStart(t *testing.T) {
 		}
 	})
 }
+
+func TestHooks(t *testing.T) {
+	a, b := &hook{}, &hook{}
+	handoff.Hooks(a, nil, b).Terminal(context.Background(), handoff.Handoff{ID: "x"})
+	if a.count() != 1 || b.count() != 1 {
+		t.Fatal("hooks not all called")
+	}
+}
