@@ -30,8 +30,8 @@ var storeTypes = map[string]func(context.Context, *config.Config, Options) (stor
 	"memory": func(_ context.Context, _ *config.Config, o Options) (store.Store, error) {
 		return storemem.New(storemem.WithClock(o.Clock)), nil
 	},
-	"bolt": func(_ context.Context, c *config.Config, _ Options) (store.Store, error) {
-		return bolt.Open(c.Store.Bolt.Path)
+	"bolt": func(_ context.Context, c *config.Config, o Options) (store.Store, error) {
+		return bolt.Open(c.Store.Bolt.Path, bolt.WithClock(o.Clock))
 	},
 	"redis": func(ctx context.Context, c *config.Config, _ Options) (store.Store, error) {
 		r := c.Store.Redis
@@ -73,7 +73,7 @@ func ldapConfig(c *config.LDAPConfig) ldap.Config {
 		RequestTimeout: c.RequestTimeout, PoolSize: c.PoolSize,
 		Attributes: ldap.AttrMap{Login: a.Login, Email: a.Email, Mobile: a.Mobile, EmployeeNumber: a.EmployeeNumber,
 			DisplayName: a.DisplayName, GivenName: a.GivenName, Surname: a.Surname,
-			Disabled: ldap.DisabledAttr{Attr: c.DisabledAttribute, Value: c.DisabledValue}}}
+			Disabled: ldap.DisabledAttr{Attr: c.DisabledAttribute, Value: c.DisabledValue}}, PolicyDN: c.PolicyDN}
 }
 
 func adConfig(name string, c *config.ADConfig) ad.Config {

@@ -64,6 +64,9 @@ type LDAPConfig struct {
 	// pwdAccountLockedTime = 000001010000Z. Empty: no such marker.
 	DisabledAttribute string `yaml:"disabled_attribute"`
 	DisabledValue     string `yaml:"disabled_value"`
+	// PolicyDN is the default ppolicy entry, read for the minimum password
+	// age of accounts without their own pwdPolicySubentry (pre-flight).
+	PolicyDN string `yaml:"policy_dn"`
 }
 
 // ADConfig configures Active Directory (or Samba AD).
