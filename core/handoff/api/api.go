@@ -26,6 +26,7 @@ import (
 	"github.com/resetbot/resetbot/core/handoff"
 	"github.com/resetbot/resetbot/core/handoff/apikey"
 	"github.com/resetbot/resetbot/core/server"
+	"github.com/resetbot/resetbot/core/store"
 )
 
 // Prefix is where the Handler is mounted.
@@ -60,6 +61,8 @@ type Options struct {
 	Starter handoff.Starter
 	// Guard authenticates keys, checks scopes and rate limits.
 	Guard *apikey.Guard
+	// Store remembers Idempotency-Key headers; nil turns the feature off.
+	Store store.Store
 	Audit audit.Sink
 	Log   *slog.Logger
 }
@@ -141,19 +144,44 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 		h.invalid(w, r, k, http.StatusBadRequest, "invalid_request", detail)
 		return
 	}
-	ho, err := h.o.Handoffs.Start(r.Context(), handoff.Handoff{Action: req.Action, User: req.User,
+	ctx := r.Context()
+	in, rep, err := h.reserve(ctx, r, k, body)
+	if err == nil && rep.id != "" {
+		var ho handoff.Handoff
+		if ho, err = h.o.Handoffs.Get(ctx, rep.id); err == nil {
+			w.Header().Set("Location", self(ho.ID))
+			writeJSON(w, http.StatusOK, Created{ID: ho.ID, Status: ho.Status, Links: Links{Self: self(ho.ID)}})
+			return
+		}
+	}
+	if err != nil {
+		h.unavailable(w, r, k, err)
+		return
+	}
+	if rep.code != 0 {
+		h.invalid(w, r, k, rep.code, rep.err, "Idempotency-Key must be 1 to 128 printable characters, used for one body only, once at a time")
+		return
+	}
+	ho, err := h.o.Handoffs.Start(ctx, handoff.Handoff{Action: req.Action, User: req.User,
 		Channel: req.Channel, Requester: k.Requester()}, h.o.Starter)
+	h.settle(ctx, in, ho.ID)
 	if errors.Is(err, handoff.ErrInvalid) {
 		h.invalid(w, r, k, http.StatusBadRequest, "invalid_request", "user must be printable text of at most 256 bytes")
 		return
 	}
 	if err != nil {
-		h.o.Log.Error("handoff not created", "request_id", server.RequestID(r.Context()), "key", k.ID, "err", err)
-		apikey.WriteError(w, http.StatusServiceUnavailable, "unavailable")
+		h.unavailable(w, r, k, err)
 		return
 	}
 	w.Header().Set("Location", self(ho.ID))
 	writeJSON(w, http.StatusCreated, Created{ID: ho.ID, Status: ho.Status, Links: Links{Self: self(ho.ID)}})
+}
+
+// unavailable answers 503 for an infrastructure failure; the cause goes to
+// the log with the request ID.
+func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, k apikey.Key, err error) {
+	h.o.Log.Error("handoff API failed", "request_id", server.RequestID(r.Context()), "key", k.ID, "err", err)
+	apikey.WriteError(w, http.StatusServiceUnavailable, "unavailable")
 }
 
 // decode parses a create request strictly: one JSON object, known fields
@@ -187,8 +215,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 		return
 	}
 	if err != nil {
-		h.o.Log.Error("handoff not read", "request_id", server.RequestID(r.Context()), "key", k.ID, "err", err)
-		apikey.WriteError(w, http.StatusServiceUnavailable, "unavailable")
+		h.unavailable(w, r, k, err)
 		return
 	}
 	if ho.Requester != k.Requester() {

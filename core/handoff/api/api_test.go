@@ -29,17 +29,23 @@ const hookSecret = "whsec-test-0123456789"
 // starter is the fake Starter: it records handoffs and, for sms, issues a
 // code as the real one does (so tests can check the code never leaks).
 type starter struct {
-	mu    sync.Mutex
-	s     *handoff.Store
-	seen  []handoff.Handoff
-	codes []string
-	fail  bool
+	mu     sync.Mutex
+	during func() // runs inside Start (simulates a concurrent request)
+	s      *handoff.Store
+	seen   []handoff.Handoff
+	codes  []string
+	fail   bool
 }
 
 func (f *starter) Start(ctx context.Context, h handoff.Handoff) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seen = append(f.seen, h)
+	if f.during != nil {
+		f.mu.Unlock()
+		f.during()
+		f.mu.Lock()
+	}
 	if f.fail {
 		return io.ErrUnexpectedEOF
 	}
@@ -119,7 +125,7 @@ func newEnv(t *testing.T, perMinute int) *env {
 	e.store = handoff.NewStore(mem, bytes.Repeat([]byte("h"), 32), handoff.Options{Audit: e.rec, Log: lg,
 		Terminal: webhook.NewNotifier(e.sender, set, lg)})
 	e.starter = &starter{s: e.store}
-	e.h = api.New(api.Options{Handoffs: e.store, Starter: e.starter, Audit: e.rec, Log: lg,
+	e.h = api.New(api.Options{Handoffs: e.store, Starter: e.starter, Audit: e.rec, Log: lg, Store: mem,
 		Guard: &apikey.Guard{Keys: set, Limiter: apikey.NewLimiter(mem, perMinute), Audit: e.rec, Log: lg}})
 	t.Cleanup(func() { e.assertNoSecrets(t) })
 	return e
@@ -346,5 +352,43 @@ func TestCompletionWebhook(t *testing.T) {
 	e.sender.Close()
 	if n := len(e.waitWebhooks(t, 1)); n != 1 {
 		t.Fatalf("%d webhooks", n)
+	}
+}
+
+func TestIdempotency(t *testing.T) {
+	e := newEnv(t, 60)
+	post := func(key, idem, body string) *httptest.ResponseRecorder {
+		return e.do(t, req{method: "POST", path: "/api/v1/handoffs", key: e.keys[key], ctype: "application/json", body: body,
+			header: map[string]string{api.IdempotencyHeader: idem}})
+	}
+	first := post("itsm", "INC0012345", resetBody)
+	again := post("itsm", "INC0012345", resetBody)
+	if first.Code != 201 || again.Code != 200 || first.Header().Get("Location") != again.Header().Get("Location") {
+		t.Fatalf("first %d %s, again %d %s", first.Code, first.Body, again.Code, again.Body)
+	}
+	if e.starter.calls() != 1 {
+		t.Fatalf("user reached %d times", e.starter.calls())
+	}
+	if w := post("itsm", "INC0012345", `{"user":"bnguyen","action":"reset","channel":"slack"}`); w.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("same key, other body: %d", w.Code)
+	}
+	if w := post("other", "INC0012345", resetBody); w.Code != 201 {
+		t.Fatalf("another API key's namespace: %d", w.Code)
+	}
+	if w := post("itsm", strings.Repeat("x", 200), resetBody); w.Code != 400 {
+		t.Fatalf("long key: %d", w.Code)
+	}
+	var inner *httptest.ResponseRecorder
+	e.starter.during = func() { inner = post("itsm", "INC-2", resetBody) }
+	if w := post("itsm", "INC-2", resetBody); w.Code != 201 || inner == nil || inner.Code != http.StatusConflict {
+		t.Fatalf("concurrent: outer %d inner %v", w.Code, inner)
+	}
+	e.starter.during = nil
+	e.starter.fail = true
+	if w := post("itsm", "INC-3", resetBody); w.Code != 201 {
+		t.Fatalf("failed start: %d", w.Code)
+	}
+	if w := post("itsm", "INC-3", resetBody); w.Code != 200 || !strings.Contains(w.Body.String(), `"failed"`) {
+		t.Fatalf("replay of a failed start: %d %s", w.Code, w.Body)
 	}
 }
