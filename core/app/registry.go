@@ -27,7 +27,11 @@ import (
 
 // storeTypes is the registry of state stores, keyed by store.type.
 var storeTypes = map[string]func(context.Context, *config.Config, Options) (store.Store, error){
-	"memory": func(_ context.Context, _ *config.Config, o Options) (store.Store, error) {
+	"memory": func(_ context.Context, c *config.Config, o Options) (store.Store, error) {
+		if c.Mode != config.ModeDemo {
+			// State in memory is lost on restart and not shared by replicas.
+			return nil, errors.New("the memory store exists only in demo mode")
+		}
 		return storemem.New(storemem.WithClock(o.Clock)), nil
 	},
 	"bolt": func(_ context.Context, c *config.Config, o Options) (store.Store, error) {
