@@ -169,6 +169,20 @@ type TerminalHook interface {
 	Terminal(ctx context.Context, h Handoff)
 }
 
+// ChangeHook is told of every status change (started, verified, ... and the
+// terminal one), in order per handoff, from the update that made it: the agent
+// who started a handoff in chat follows it live this way. Changed must not
+// block; it must not call Store.Update for the same handoff.
+type ChangeHook interface {
+	Changed(ctx context.Context, h Handoff)
+}
+
+// ChangeFunc adapts a function to ChangeHook.
+type ChangeFunc func(ctx context.Context, h Handoff)
+
+// Changed implements ChangeHook.
+func (f ChangeFunc) Changed(ctx context.Context, h Handoff) { f(ctx, h) }
+
 // Audit event names written by this package and its sub-packages.
 const (
 	NameCreated      = "handoff.created"

@@ -52,6 +52,8 @@ type Options struct {
 	// Terminal, when set, is told once per handoff that reached a terminal
 	// status, from the Update (or expiry) that made it terminal.
 	Terminal TerminalHook
+	// Changed, when set, is told of every status change (before Terminal).
+	Changed ChangeHook
 	// Log defaults to slog.Default().
 	Log *slog.Logger
 }
@@ -239,6 +241,9 @@ func (s *Store) changed(ctx context.Context, r record) {
 	last := h.Events[len(h.Events)-1]
 	s.audit(ctx, h, audit.Event{Name: NameStatus, To: string(h.Status), Ref: last.Ref,
 		Factor: last.Factor, Reason: last.Reason})
+	if s.opts.Changed != nil {
+		s.opts.Changed.Changed(ctx, h)
+	}
 	if h.Status.Terminal() && s.opts.Terminal != nil {
 		s.opts.Terminal.Terminal(ctx, h)
 	}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,8 +17,26 @@ import (
 	"github.com/resetbot/resetbot/core/handoff"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/store"
+	"github.com/resetbot/resetbot/core/store/bolt"
 	"github.com/resetbot/resetbot/core/store/memory"
 )
+
+// onBolt makes newFixture use an embedded bbolt store instead of memory.
+var onBolt bool
+
+// TestOnBolt runs the store scenarios again on bbolt: the Store relies only
+// on the store.Store contract, so every backend must give the same results.
+func TestOnBolt(t *testing.T) {
+	onBolt = true
+	defer func() { onBolt = false }()
+	for name, f := range map[string]func(*testing.T){
+		"CreateGet": TestCreateGet, "UpdateLifecycle": TestUpdateLifecycle, "ConcurrentTerminal": TestUpdateConcurrentTerminal,
+		"Expiry": TestExpiry, "Codes": TestCodes, "NoSecretInRecord": TestNoSecretInRecord, "Start": TestStart,
+	} {
+		t.Run(name, f)
+	}
+}
 
 // clock is a settable test clock.
 type clock struct {
@@ -47,7 +67,7 @@ func (h *hook) count() int { h.mu.Lock(); defer h.mu.Unlock(); return len(h.seen
 
 type fixture struct {
 	s     *handoff.Store
-	mem   *memory.Store
+	mem   store.Store
 	clk   *clock
 	rec   *audit.Recorder
 	hook  *hook
@@ -58,7 +78,15 @@ type fixture struct {
 func newFixture(t *testing.T, opts handoff.Options) *fixture {
 	t.Helper()
 	clk := &clock{now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
-	mem := memory.New(memory.WithClock(clk.Now))
+	var mem store.Store = memory.New(memory.WithClock(clk.Now))
+	if onBolt {
+		b, err := bolt.Open(filepath.Join(t.TempDir(), "db"), bolt.WithClock(clk.Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		mem = b
+	}
 	f := &fixture{mem: mem, clk: clk, rec: &audit.Recorder{}, hook: &hook{}}
 	lg, buf := loggingtest.Capture(t)
 	f.log = buf
@@ -380,6 +408,20 @@ func TestStart(t *testing.T) {
 			t.Fatalf("%+v %v", h, err)
 		}
 	})
+}
+
+func TestChangeHook(t *testing.T) {
+	var seen []handoff.Status
+	f := newFixture(t, handoff.Options{Changed: handoff.ChangeFunc(func(_ context.Context, h handoff.Handoff) {
+		seen = append(seen, h.Status)
+	})})
+	h := f.create(t)
+	for _, st := range []handoff.Status{handoff.StatusStarted, handoff.StatusStarted, handoff.StatusVerified, handoff.StatusStarted, handoff.StatusDone} {
+		_, _ = f.s.Update(context.Background(), h.ID, handoff.Event{Status: st})
+	}
+	if fmt.Sprint(seen) != "[started started verified done]" {
+		t.Fatalf("changes %v", seen)
+	}
 }
 
 func TestHooks(t *testing.T) {
