@@ -431,3 +431,24 @@ func TestHooks(t *testing.T) {
 		t.Fatal("hooks not all called")
 	}
 }
+
+// BenchmarkIssueRedeem measures issuing and redeeming one phone code on the
+// memory store.
+func BenchmarkIssueRedeem(b *testing.B) {
+	mem := memory.New()
+	s := handoff.NewStore(mem, bytes.Repeat([]byte("k"), 32), handoff.Options{})
+	h, err := s.Create(context.Background(), handoff.Handoff{Action: handoff.ActionReset, User: "amartin",
+		Channel: handoff.ChannelSMS, Requester: "apikey:itsm"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		c, _, err := s.IssueCode(context.Background(), h.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, ok, err := s.RedeemCode(context.Background(), c); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}
