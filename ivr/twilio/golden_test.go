@@ -1,0 +1,102 @@
+package twilio_test
+
+import (
+	"encoding/xml"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	potp "github.com/pquerna/otp/totp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden TwiML transcripts")
+
+// canonical renders a TwiML document as sorted, indented lines: element,
+// attributes in name order, text. twilio-go emits attributes in random order,
+// so documents are never compared as strings.
+func canonical(t testing.TB, doc string) string {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(doc))
+	var b strings.Builder
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("TwiML: %v", err)
+		}
+		switch el := tok.(type) {
+		case xml.StartElement:
+			attrs := make([]string, 0, len(el.Attr))
+			for _, a := range el.Attr {
+				attrs = append(attrs, a.Name.Local+"="+a.Value)
+			}
+			slices.Sort(attrs)
+			b.WriteString(strings.Repeat("  ", depth) + el.Name.Local)
+			if len(attrs) > 0 {
+				b.WriteString(" " + strings.Join(attrs, " "))
+			}
+			b.WriteString("\n")
+			depth++
+		case xml.EndElement:
+			depth--
+		case xml.CharData:
+			if s := strings.TrimSpace(string(el)); s != "" {
+				b.WriteString(strings.Repeat("  ", depth) + "\"" + s + "\"\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+// refs are spelled reference IDs, which are random.
+var refs = regexp.MustCompile(`reference is ([A-Z0-9], ){7}[A-Z0-9]`)
+
+// TestGoldenResetCall records the TwiML of a full phone reset (what the
+// caller hears and which keys each gather takes) in testdata.
+func TestGoldenResetCall(t *testing.T) {
+	h := newHarness(t)
+	seed := h.enrollTOTP("amartin")
+	before := h.fake.Sends()
+	h.twiml = nil
+	c := h.call("CA100")
+	var lines []string
+	step := func(label string, d func() TwiML) {
+		d()
+		lines = append(lines, "> "+label, canonical(t, h.twiml[len(h.twiml)-1]))
+	}
+	step("incoming", func() TwiML { return c.do("/voice/incoming", c.form()) })
+	step("press 1 (English)", func() TwiML { return c.press("1") })
+	step("press 1 (reset)", func() TwiML { return c.press("1") })
+	step("press 10041", func() TwiML { return c.press("10041") })
+	step("press 1 (authenticator)", func() TwiML { return c.press("1") })
+	code, _ := potp.GenerateCode(seed, h.clock())
+	step("press <totp>", func() TwiML { return c.press(code) })
+	step("press 1 (text message)", func() TwiML { return c.press("1") })
+	h.waitSends(before + 1)
+	step("press <sms code>", func() TwiML { return c.press(h.lastSMSCode()) })
+	got := refs.ReplaceAllString(strings.Join(lines, "\n"), "reference is <ref>")
+	path := filepath.Join("testdata", "reset_call.golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if got != string(want) {
+		t.Fatalf("TwiML transcript differs from %s (run with -update to accept):\n%s", path, got)
+	}
+}
