@@ -47,7 +47,7 @@ func deliveryOf(prefix string, ic slack.InteractionCallback) string {
 	if ic.TriggerID != "" {
 		return prefix + ic.TriggerID
 	}
-	return prefix + ic.User.ID + ":" + ic.ActionTs
+	return prefix + ic.User.ID + ":" + ic.ActionTs + ":" + ic.View.ID + ":" + ic.View.Hash
 }
 
 func (b *Bot) onAction(ctx context.Context, ic slack.InteractionCallback) (any, func(), error) {
