@@ -71,7 +71,7 @@ func lang(locale string) string {
 	return l
 }
 
-// Voice returns the Polly voice and the language attribute for a locale.
+// VoiceFor returns the Polly voice and the language attribute for a locale.
 // Languages without a voice use English.
 func VoiceFor(locale string) (voice, language string) {
 	switch lang(locale) {
