@@ -178,12 +178,13 @@ func (v *Validator) key(ctx context.Context, kid string) (signingKey, error) {
 	now := v.opt.Clock()
 	v.mu.RLock()
 	k, ok := v.keys[kid]
-	fresh := v.keys != nil && now.Sub(v.fetched) < v.opt.KeysTTL
+	loaded := v.keys != nil
+	fresh := loaded && now.Sub(v.fetched) < v.opt.KeysTTL
 	v.mu.RUnlock()
 	if ok && fresh {
 		return k, nil
 	}
-	if err := v.refresh(ctx, !ok); err != nil && !ok {
+	if err := v.refresh(ctx, loaded && !ok); err != nil && !ok {
 		return signingKey{}, err
 	}
 	v.mu.RLock()

@@ -1,0 +1,183 @@
+package teams
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/dispatch"
+	"github.com/resetbot/resetbot/core/engine"
+)
+
+var setupKeyRE = regexp.MustCompile(`Setup key: ([A-Z2-7]+)`)
+
+// TestEnrollQRCard: the QR is a data: URI image in a private card, with the
+// setup key; typing the answer instead of using the card freezes the QR card
+// (image and key removed); the confirm succeeds.
+func TestEnrollQRCard(t *testing.T) {
+	r := newRig(t)
+	r.say("amartin", "enroll")
+	card, id := r.shown()
+	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", "c:sms")})
+	card, id = r.shown()
+	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()})
+	card, qrID := r.shown()
+	raw := string(mustJSON(t, card))
+	if !strings.Contains(raw, `"url":"data:image/png;base64,iVBOR`) {
+		t.Fatalf("no QR image in the card:\n%s", raw)
+	}
+	m := setupKeyRE.FindStringSubmatch(texts(card))
+	if m == nil {
+		t.Fatalf("no setup key in the card:\n%s", texts(card))
+	}
+	key := m[1]
+
+	r.say("amartin", "000000") // typed, not through the card
+	w := r.writes()
+	frozen, fresh := w[len(w)-2], w[len(w)-1]
+	if frozen.Method != http.MethodPut || frozen.ID != qrID {
+		t.Fatalf("the QR card was not replaced: %+v", frozen)
+	}
+	if strings.Contains(frozen.Body, "data:image") || strings.Contains(frozen.Body, key) || strings.Contains(frozen.Body, "rb_tok") {
+		t.Fatalf("the frozen card still shows the QR, key or buttons: %s", frozen.Body)
+	}
+	if !strings.Contains(frozen.Body, "were removed from this card") {
+		t.Errorf("the frozen card does not say why the QR is gone: %s", frozen.Body)
+	}
+	if strings.Contains(fresh.Body, "data:image") || !strings.Contains(fresh.Body, "did not work") {
+		t.Fatalf("new card: %s", fresh.Body)
+	}
+	card, id = r.shown()
+	code, err := totp.GenerateCode(key, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.known = append(r.known, code)
+	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: code})
+	card, _ = r.shown()
+	if !strings.Contains(texts(card), "authenticator app is set up") {
+		t.Fatalf("confirm:\n%s", texts(card))
+	}
+	r.logs.AssertNoSecrets(t, key)
+	r.sweep()
+}
+
+// TestSpanishLocale renders cards in the activity's language.
+func TestSpanishLocale(t *testing.T) {
+	r := newRig(t)
+	act := r.activity("amartin", "message")
+	act["text"] = "restablecer"
+	act["locale"] = "es-MX"
+	r.send(act)
+	card, _ := r.shown()
+	if !strings.Contains(texts(card), "verificar") || !strings.Contains(string(mustJSON(t, card)), `"title":"Cancelar"`) {
+		t.Fatalf("not Spanish:\n%s", mustJSON(t, card))
+	}
+}
+
+type fullPool struct{}
+
+func (fullPool) Submit(dispatch.Job) error { return dispatch.ErrFull }
+
+// TestBusyAndPanics: a full pool answers 503 with Retry-After; a handler
+// panic answers 500 without the panic value.
+func TestBusyAndPanics(t *testing.T) {
+	r := newRig(t)
+	r.bot.pool = fullPool{}
+	act := r.activity("amartin", "message")
+	act["text"] = "reset"
+	req, _ := http.NewRequest(http.MethodPost, r.http.URL+"/api/messages", strings.NewReader(string(mustJSON(t, act))))
+	req.Header.Set("Authorization", r.bearer())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("full pool: HTTP %d", resp.StatusCode)
+	}
+	r.bot.validator = nil // forces a nil dereference inside the handler
+	if code, _ := r.post(act, r.bearer()); code != http.StatusInternalServerError {
+		t.Fatalf("panic: HTTP %d", code)
+	}
+	if !r.logs.Contains("teams: handler panic") {
+		t.Error("panic not logged")
+	}
+}
+
+// TestSlowInvoke: when a card action takes longer than InvokeWait, the
+// invoke answers "working on it" and the card is updated by the connector.
+func TestSlowInvoke(t *testing.T) {
+	r := newRig(t, func(c *config.Config) { c.Channels.Teams.Actions = config.TeamsActionsExecute })
+	r.say("amartin", "reset")
+	card, id := r.shown()
+	r.bot.wait = time.Nanosecond
+	act := r.activity("amartin", "invoke")
+	act["name"] = invokeCardAction
+	act["replyToId"] = id
+	act["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": executeVerb,
+		"data": map[string]any{tokenKey: r.button(card, "amartin", "c:email")}}}
+	code, body := r.post(act, r.bearer())
+	r.jobs++
+	r.idle()
+	var res struct {
+		Type  string `json:"type"`
+		Value any    `json:"value"`
+	}
+	if err := json.Unmarshal(body, &res); err != nil || code != http.StatusOK {
+		t.Fatalf("HTTP %d %s", code, body)
+	}
+	if res.Type == invokeTypeMessage {
+		w := r.writes()
+		if last := w[len(w)-1]; last.Method != http.MethodPut || last.ID != id || !strings.Contains(last.Body, "a code is on its way") {
+			t.Fatalf("late result not delivered to the card: %+v", last)
+		}
+	} else if res.Type != invokeTypeCard { // the worker may still win the race
+		t.Fatalf("invoke response type %q", res.Type)
+	}
+}
+
+// TestCardRendering checks the widgets chosen for each expectation.
+func TestCardRendering(t *testing.T) {
+	r := newRig(t)
+	c := r.bot.cards
+	reply := func(ex engine.Expect) engine.Reply {
+		return engine.Reply{Flow: "reset", State: "s", Outputs: []engine.Output{{MessageID: "identify.prompt", Expect: ex}}}
+	}
+	tests := []struct {
+		name    string
+		ex      engine.Expect
+		inputs  string
+		actions int
+	}{
+		{"text", engine.Expect{Kind: engine.ExpectText}, fieldText, 2},
+		{"digits", engine.Expect{Kind: engine.ExpectDigits, MinDigits: 6, MaxDigits: 8}, fieldText, 2},
+		{"secret once", engine.Expect{Kind: engine.ExpectSecret}, fieldPass, 2},
+		{"secret twice", engine.Expect{Kind: engine.ExpectSecret, Confirm: true}, fieldPass + "," + fieldPass2, 2},
+		{"choice", engine.Expect{Kind: engine.ExpectChoice, Choices: []engine.Choice{{ID: "sms", MessageID: "factor.sms"}}}, "", 2},
+		{"none", engine.Expect{}, "", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			card := c.card(reply(tt.ex), "en", "aad-x", true)
+			if got := strings.Join(inputs(card), ","); got != tt.inputs {
+				t.Errorf("inputs %q, want %q", got, tt.inputs)
+			}
+			if got := len(list(card["actions"])); got != tt.actions {
+				t.Errorf("%d actions, want %d", got, tt.actions)
+			}
+			frozen := c.card(reply(tt.ex), "en", "aad-x", false)
+			if len(inputs(frozen)) != 0 || frozen["actions"] != nil {
+				t.Errorf("frozen card keeps inputs or actions: %v", frozen)
+			}
+		})
+	}
+	_ = context.Background()
+}
