@@ -12,6 +12,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/dispatch"
+	"github.com/resetbot/resetbot/core/engine"
 )
 
 // request builds a Slack-like request; sign=false leaves the headers out.
@@ -241,4 +242,47 @@ func TestStaleAndExpiredButtons(t *testing.T) {
 	if x.spy.turns.Load() != turns || !x.logs.Contains(`"reason":"token: expired"`) {
 		t.Fatal("an expired button reached the engine")
 	}
+}
+
+// slowEngine holds every turn until gate is closed: a directory or SMS
+// provider that hangs.
+type slowEngine struct {
+	e    Engine
+	gate chan struct{}
+}
+
+func (s *slowEngine) Handle(ctx context.Context, t engine.Turn) engine.Reply {
+	<-s.gate
+	return s.e.Handle(ctx, t)
+}
+
+// TestAckWhileEngineIsSlow: Slack is answered while the turn cannot finish;
+// a modal whose turn is late is closed and the result posted to the DM.
+func TestAckWhileEngineIsSlow(t *testing.T) {
+	e := newEnv(t, false, func(_ *config.Config, o *Options) { o.SubmitWait = 20 * time.Millisecond })
+	posts := e.click("U1", e.find(e.dm("U1", "reset"), e.msg("factor.sms")))
+	meta, _ := e.openModal("U1", e.find(posts, e.msg("slack.button.code")))
+	code := e.lastCode()
+
+	gate := make(chan struct{})
+	e.spy.e = &slowEngine{e: e.a.Engine, gate: gate}
+	n, done := e.f.postCount(), e.b.pool.Stats().Done
+	ack := string(e.tr.interact(t, submitPayload("U1", "trg-slow", meta, code))) // returns with the engine stuck
+	if !strings.Contains(ack, `"response_action":"clear"`) {
+		t.Fatalf("late submission ack %s", ack)
+	}
+	close(gate)
+	waitFor(t, "late turn", func() bool { return e.b.pool.Stats().Done > done })
+	if got := texts(e.f.postsSince(n)); !strings.Contains(got, e.msg("factor.another")) {
+		t.Fatalf("late result not posted to the DM: %q", got)
+	}
+
+	gate2 := make(chan struct{})
+	e.spy.e = &slowEngine{e: e.a.Engine, gate: gate2}
+	done = e.b.pool.Stats().Done
+	if code := e.tr.event(t, messageEvent("EvSlow", "U1", "DU1", "cancel")); code != 200 {
+		t.Fatalf("event with the engine stuck: status %d", code)
+	}
+	close(gate2)
+	waitFor(t, "event turn", func() bool { return e.b.pool.Stats().Done > done })
 }
