@@ -22,6 +22,7 @@ var commands = map[string]func(ctx context.Context, args []string) int{
 	"serve":          runServe,
 	"check-config":   runCheckConfig,
 	"slack-manifest": runSlackManifest,
+	"teams-package":  runTeamsPackage,
 	"version":        func(context.Context, []string) int { fmt.Println("resetbot", version); return 0 },
 }
 
