@@ -67,10 +67,16 @@ func TestRejections(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			before := strings.Count(e.logs.String(), `"msg":"authn.rejected"`)
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, tc.req)
 			if w.Code != tc.want {
 				t.Fatalf("status %d, want %d", w.Code, tc.want)
+			}
+			// Each authentication failure is logged exactly once, with a reason.
+			logged := strings.Count(e.logs.String(), `"msg":"authn.rejected"`) - before
+			if wantLog := tc.want == 401 || tc.want == 413; (logged == 1) != wantLog || logged > 1 {
+				t.Errorf("%d authn.rejected lines", logged)
 			}
 			if strings.Contains(w.Body.String(), "signature") || strings.Contains(w.Body.String(), "stale") {
 				t.Errorf("refusal gives detail: %q", w.Body.String())
@@ -79,6 +85,9 @@ func TestRejections(t *testing.T) {
 	}
 	if n := e.spy.turns.Load(); n != 0 || e.b.pool.Stats().Done != 0 || e.f.postCount() != 0 {
 		t.Fatalf("a refused request acted: %d turns, %d posts", n, e.f.postCount())
+	}
+	if e.logs.Contains("EvX") || e.logs.Contains("ch4ll") {
+		t.Error("a refused payload was logged")
 	}
 	if !e.logs.Contains(`"reason":"bad signature"`) || !e.logs.Contains(`"reason":"stale timestamp"`) {
 		t.Error("signature failures are not logged with a reason")
