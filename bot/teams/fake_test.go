@@ -37,7 +37,7 @@ type captured struct {
 // fakeBF plays the whole Bot Framework on one httptest server: OpenID
 // metadata, JWKS, the tenant's token endpoint and the connector.
 type fakeBF struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 
 	mu       sync.Mutex
@@ -77,7 +77,7 @@ func testKeys(t testing.TB) []*rsa.PrivateKey {
 	return keyPool
 }
 
-func newFakeBF(t *testing.T) *fakeBF {
+func newFakeBF(t testing.TB) *fakeBF {
 	t.Helper()
 	f := &fakeBF{t: t, keys: map[string]*rsa.PrivateKey{"kid-1": testKeys(t)[0]}, endorse: []string{"msteams"},
 		members: map[string]map[string]string{}, newReq: make(chan struct{}, 1024)}

@@ -31,6 +31,9 @@ func Mount(_ context.Context, a *app.App, srv *server.Server, log *slog.Logger) 
 	if !cfg.Enabled {
 		return nil, nil
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if cfg.AppID == "" || cfg.TenantID == "" || cfg.AppPassword.Empty() {
 		return nil, errors.New("teams: app_id, app_password and tenant_id are required")
 	}

@@ -1,0 +1,69 @@
+package teams
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/server"
+)
+
+// TestMount: disabled mounts nothing; an empty app ID is refused even when
+// configuration validation was bypassed; a valid config serves the route.
+func TestMount(t *testing.T) {
+	cfg := config.Default()
+	cfg.Audit.File = ""
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv := server.New(cfg.Server, nil, nil)
+	if stop, err := Mount(context.Background(), a, srv, nil); stop != nil || err != nil {
+		t.Fatalf("disabled: %v", err)
+	}
+	cfg.Channels.Teams = config.TeamsConfig{Enabled: true, AppPassword: secret.New("x"), TenantID: testTenant}
+	if _, err := Mount(context.Background(), a, srv, discard()); err == nil || !strings.Contains(err.Error(), "app_id") {
+		t.Fatalf("empty app ID: %v", err)
+	}
+	cfg.Channels.Teams.AppID = testAppID
+	stop, err := Mount(context.Background(), a, srv, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	rec := httptest.NewRecorder()
+	srv.PublicHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/messages", strings.NewReader("{}")))
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("unauthenticated POST: HTTP %d", rec.Code)
+	}
+}
+
+func TestConfigProblems(t *testing.T) {
+	yaml := `channels:
+  teams:
+    enabled: true
+    app_id: x
+    app_password: y
+    tenant_id: "https://login.example/t"
+    openid_metadata_url: http://insecure.example/meta
+    service_url_hosts: ["https://smba.trafficmanager.net/"]
+    actions: click
+`
+	_, probs := config.Parse([]byte(yaml), nil)
+	text := probs.Error()
+	for _, want := range []string{"channels.teams.tenant_id", "channels.teams.openid_metadata_url",
+		"channels.teams.service_url_hosts[0]", "channels.teams.actions"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no problem reported for %s:\n%s", want, text)
+		}
+	}
+}
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
