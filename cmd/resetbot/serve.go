@@ -12,6 +12,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/handoff/api"
 	"github.com/resetbot/resetbot/core/logging"
 	"github.com/resetbot/resetbot/core/server"
 )
@@ -51,6 +52,9 @@ func runServe(ctx context.Context, args []string) int {
 	srv := server.New(cfg.Server, log, reg)
 	for name, fn := range a.Checkers() {
 		srv.AddCheck(name, server.CheckFunc(fn))
+	}
+	if a.Handoffs.API != nil {
+		srv.Handle(api.Prefix, a.Handoffs.API)
 	}
 	stop, err := mountChannels(ctx, a, srv, log)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,6 +59,9 @@ type Options struct {
 	Floor time.Duration
 	// Metrics, if set, receives the engine's turn metrics.
 	Metrics prometheus.Registerer
+	// HTTPClient, if set, sends the outbound webhooks (handoff completions,
+	// tickets); tests pass one that trusts their TLS server.
+	HTTPClient *http.Client
 }
 
 // App is a built resetbot.
@@ -69,6 +73,8 @@ type App struct {
 	Directory directory.Directory
 	// Outbox is set when notifications go to the demo outbox.
 	Outbox *outbox.Outbox
+	// Handoffs is the help-desk side: handoffs, their API, escalations.
+	Handoffs *Handoffs
 	// Tokens signs the values chat clients send back (buttons, modal
 	// metadata, card data) with a key derived from keys.hmac.
 	Tokens *token.Signer
@@ -115,15 +121,15 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 	if err = a.openBackends(ctx, cfg, opt); err != nil {
 		return nil, err
 	}
-	deps, err := a.flowDeps(cfg, opt)
+	sink, err := a.auditSink(cfg, opt)
+	if err != nil {
+		return nil, err
+	}
+	deps, err := a.flowDeps(cfg, opt, sink)
 	if err != nil {
 		return nil, err
 	}
 	fl, err := flows.New(deps)
-	if err != nil {
-		return nil, err
-	}
-	sink, err := a.auditSink(cfg, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +181,7 @@ func (a *App) track(name string, v any) {
 }
 
 // flowDeps builds the verifiers, policy, regulator and notifiers.
-func (a *App) flowDeps(cfg *config.Config, opt Options) (flows.Deps, error) {
+func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.Deps, error) {
 	kr, hmacKey, err := keys(cfg, opt)
 	if err != nil {
 		return flows.Deps{}, err
@@ -183,10 +189,10 @@ func (a *App) flowDeps(cfg *config.Config, opt Options) (flows.Deps, error) {
 	if a.Tokens, err = token.New(derive(hmacKey, "resetbot button tokens"), opt.Clock); err != nil {
 		return flows.Deps{}, err
 	}
-	hmacKey = derive(hmacKey, "resetbot one-time codes")
+	codeKey := derive(hmacKey, "resetbot one-time codes")
 	fc := cfg.Factors
 	tv := totp.New(a.Store, kr, totp.Options{Issuer: fc.TOTP.Issuer, Clock: opt.Clock, Rand: opt.Rand})
-	cv := code.New(a.Store, hmacKey, code.Options{Digits: fc.Codes.Digits, TTL: fc.Codes.TTL,
+	cv := code.New(a.Store, codeKey, code.Options{Digits: fc.Codes.Digits, TTL: fc.Codes.TTL,
 		MaxAttempts: fc.Codes.MaxAttempts, ResendCooldown: fc.Codes.ResendCooldown, Clock: opt.Clock, Rand: opt.Rand})
 	for _, v := range []interface{ Validate() error }{tv, cv} {
 		if err := v.Validate(); err != nil {
@@ -212,9 +218,13 @@ func (a *App) flowDeps(cfg *config.Config, opt Options) (flows.Deps, error) {
 	if err != nil {
 		return flows.Deps{}, err
 	}
+	if a.Handoffs, err = a.buildHandoffs(cfg, opt, derive(hmacKey, "resetbot handoff codes"), sink, senders); err != nil {
+		return flows.Deps{}, err
+	}
 	words := cfg.Password.PassphraseWords
 	return flows.Deps{Directory: a.Directory, TOTP: tv, Codes: cv, Passwords: pc, Regulator: reg,
 		Senders: senders, Renderer: a.Messages, Policy: pol, Rand: opt.Rand, Log: opt.Log, Floor: opt.Floor,
+		Handoffs: flowHandoffs{a.Handoffs.Store}, Escalator: escalator{a.Handoffs.esc},
 		Generate: func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error) {
 			return pc.GenerateFor(ctx, r, words, u)
 		}}, nil

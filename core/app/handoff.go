@@ -1,0 +1,195 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/handoff"
+	"github.com/resetbot/resetbot/core/handoff/api"
+	"github.com/resetbot/resetbot/core/handoff/apikey"
+	"github.com/resetbot/resetbot/core/handoff/escalate"
+	"github.com/resetbot/resetbot/core/handoff/webhook"
+	"github.com/resetbot/resetbot/core/notify"
+	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/flows"
+)
+
+// Handoffs holds the help-desk side of the app: handoffs started by agents
+// or ITSM tools, their API, and the escalation sink.
+type Handoffs struct {
+	// Store keeps handoffs and phone handoff codes.
+	Store *handoff.Store
+	// API is the ITSM handoff API (mount at api.Prefix); nil when no API key
+	// is configured.
+	API http.Handler
+
+	mu       sync.RWMutex
+	starters map[string]handoff.Starter
+	posters  map[string]escalate.Poster
+	sms      notify.Sender
+	number   string
+	dir      directory.Directory
+	msgs     interface {
+		Text(locale, id string, voice bool, args map[string]string) string
+	}
+	esc *escalate.Sink
+}
+
+// SetStarter registers how to start a handoff on a chat channel ("slack",
+// "teams"): open a DM with the user and start the flow. Channel adapters call
+// it when they are mounted.
+func (h *Handoffs) SetStarter(channel string, s handoff.Starter) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.starters[channel] = s
+}
+
+// SetPoster registers a help-desk channel poster for escalation packets.
+func (h *Handoffs) SetPoster(channel string, p escalate.Poster) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.posters[channel] = p
+}
+
+// Start implements handoff.Starter: a chat handoff goes to the channel's
+// starter; an SMS handoff texts the user a one-time code and the number of
+// the phone line.
+func (h *Handoffs) Start(ctx context.Context, ho handoff.Handoff) error {
+	if ho.Channel == handoff.ChannelSMS {
+		return h.startSMS(ctx, ho)
+	}
+	h.mu.RLock()
+	s := h.starters[ho.Channel]
+	h.mu.RUnlock()
+	if s == nil {
+		return fmt.Errorf("handoff: channel %q is not enabled", ho.Channel)
+	}
+	return s.Start(ctx, ho)
+}
+
+// startSMS texts the phone handoff code to the account's mobile number of
+// record — never to a number the requester typed — with the number of the
+// phone line to call. The code identifies the caller's account; the call
+// still verifies them.
+func (h *Handoffs) startSMS(ctx context.Context, ho handoff.Handoff) error {
+	if h.sms == nil || h.number == "" {
+		return errors.New("handoff: SMS handoffs need an SMS provider and channels.twilio.from_number")
+	}
+	key := directory.ByLogin
+	if strings.Contains(ho.User, "@") {
+		key = directory.ByEmail
+	}
+	users, err := h.dir.Find(ctx, key, ho.User)
+	if err != nil {
+		return fmt.Errorf("handoff: look up user: %w", err)
+	}
+	if len(users) != 1 || users[0].Mobile == "" {
+		return errors.New("handoff: no single account with a mobile number of record")
+	}
+	code, _, err := h.Store.IssueCode(ctx, ho.ID)
+	if err != nil {
+		return err
+	}
+	args := map[string]string{"code": code.Reveal(), "number": h.number}
+	return h.sms.Send(ctx, notify.Message{Kind: notify.KindCode, To: users[0].Mobile, Summary: "handoff.sms",
+		Body: secret.New(h.msgs.Text("", "handoff.sms", false, args))})
+}
+
+// buildHandoffs wires the handoff store, API, completion webhooks and the
+// escalation sink from cfg.Handoff.
+func (a *App) buildHandoffs(cfg *config.Config, opt Options, hmacKey []byte, sink audit.Sink,
+	senders map[notify.Channel]notify.Sender) (*Handoffs, error) {
+	hc := cfg.Handoff
+	sender := webhook.NewSender(webhook.Options{Client: opt.HTTPClient, Timeout: hc.WebhookTimeout, Log: opt.Log, Clock: opt.Clock})
+	a.closers = append(a.closers, func() error { sender.Close(); return nil })
+	keys, err := apikey.FromConfig(hc)
+	if err != nil {
+		return nil, fmt.Errorf("handoff.api_keys: %w", err)
+	}
+	h := &Handoffs{starters: map[string]handoff.Starter{}, posters: map[string]escalate.Poster{},
+		sms: senders[notify.ChannelSMS], number: cfg.Channels.Twilio.FromNumber, dir: a.Directory, msgs: a.Messages}
+	h.Store = handoff.NewStore(a.Store, hmacKey, handoff.Options{TTL: hc.TTL, CodeTTL: hc.CodeTTL, Clock: opt.Clock,
+		Rand: opt.Rand, Audit: sink, Log: opt.Log, Terminal: webhook.NewNotifier(sender, keys, opt.Log)})
+	if len(hc.APIKeys) > 0 {
+		h.API = api.New(api.Options{Handoffs: h.Store, Starter: h, Store: a.Store, Audit: sink, Log: opt.Log,
+			Guard: &apikey.Guard{Keys: keys, Limiter: apikey.NewLimiter(a.Store, hc.RatePerMinute), Audit: sink, Log: opt.Log}})
+	}
+	posters := map[string]escalate.Poster{}
+	for name, on := range map[string]bool{"slack": hc.HelpDeskSlackChannel != "", "teams": hc.HelpDeskTeamsChannel != ""} {
+		if on {
+			posters[name] = h.poster(name)
+		}
+	}
+	var ticket webhook.Target
+	if hc.TicketWebhookURL != "" {
+		ticket = webhook.Target{Name: "ticket", URL: hc.TicketWebhookURL, Secret: hc.TicketWebhookSecret}
+	}
+	h.esc = escalate.New(escalate.Options{Ticket: ticket, Sender: sender, Posters: posters, Audit: sink, Log: opt.Log})
+	a.closers = append(a.closers, func() error { h.esc.Close(); return nil })
+	return h, nil
+}
+
+// poster forwards to the poster a channel adapter registers later.
+func (h *Handoffs) poster(name string) escalate.Poster {
+	return escalate.PosterFunc(func(ctx context.Context, text string) error {
+		h.mu.RLock()
+		p := h.posters[name]
+		h.mu.RUnlock()
+		if p == nil {
+			return fmt.Errorf("escalation: the %s channel is not running", name)
+		}
+		return p.Post(ctx, text)
+	})
+}
+
+// flowHandoffs adapts the handoff store to what the flows need.
+type flowHandoffs struct{ st *handoff.Store }
+
+func (f flowHandoffs) Lookup(ctx context.Context, id string) (flows.HandoffInfo, error) {
+	h, err := f.st.Get(ctx, id)
+	if errors.Is(err, handoff.ErrNotFound) || (err == nil && h.Status.Terminal()) {
+		return flows.HandoffInfo{}, flows.ErrNoHandoff
+	}
+	if err != nil {
+		return flows.HandoffInfo{}, err
+	}
+	return flows.HandoffInfo{ID: h.ID, Action: string(h.Action), User: h.User}, nil
+}
+
+func (f flowHandoffs) Redeem(ctx context.Context, code secret.String) (flows.HandoffInfo, bool, error) {
+	h, ok, err := f.st.RedeemCode(ctx, code)
+	if errors.Is(err, handoff.ErrThrottled) {
+		return flows.HandoffInfo{}, false, nil // too many wrong codes lately: treat as no match
+	}
+	if err != nil || !ok {
+		return flows.HandoffInfo{}, false, err
+	}
+	return flows.HandoffInfo{ID: h.ID, Action: string(h.Action), User: h.User}, true, nil
+}
+
+func (f flowHandoffs) Report(ctx context.Context, id, status, factor, reason, ref string) error {
+	_, err := f.st.Update(ctx, id, handoff.Event{Status: handoff.Status(status), Factor: factor, Reason: reason, Ref: ref})
+	if errors.Is(err, handoff.ErrFinal) {
+		return nil
+	}
+	return err
+}
+
+// escalator adapts the escalation sink to the flows.
+type escalator struct{ s *escalate.Sink }
+
+func (e escalator) Escalate(ctx context.Context, p flows.Escalation) error {
+	pk := escalate.Packet{Ref: p.Ref, Reason: p.Reason, Channel: p.Channel, User: p.User, Flow: p.Flow,
+		State: p.State, Messages: p.Messages, Time: p.Time}
+	for _, f := range p.Factors {
+		pk.Factors = append(pk.Factors, escalate.FactorAttempt{Factor: f.Factor, Outcome: f.Outcome})
+	}
+	return e.s.Escalate(ctx, pk)
+}
