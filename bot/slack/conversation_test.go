@@ -2,6 +2,7 @@ package slack
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -33,6 +34,10 @@ func TestReset(t *testing.T) {
 				}
 			}
 			posts = e.click("U1", e.find(posts, e.msg("factor.sms")))
+			if p := posts[0]; p.Method != "chat.update" || len(buttons(posts[:1])) != 0 ||
+				!strings.Contains(fmt.Sprint(p.Blocks), "✓ "+e.msg("factor.sms")) {
+				t.Fatalf("clicked message not updated: %+v", p)
+			}
 			meta, n := e.openModal("U1", e.find(posts, e.msg("slack.button.code")))
 			if n != 1 {
 				t.Fatalf("code modal has %d inputs", n)

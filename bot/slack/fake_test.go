@@ -106,7 +106,7 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 			"is_restricted": u.Guest, "team_id": u.Team, "profile": map[string]any{"email": u.Email}}})
 	case "conversations.open":
 		f.reply(w, map[string]any{"ok": true, "channel": map[string]any{"id": "D" + form.Get("users")}})
-	case "chat.postMessage", "chat.postEphemeral":
+	case "chat.postMessage", "chat.postEphemeral", "chat.update":
 		p := posted{Method: method, Channel: form.Get("channel"), User: form.Get("user"), Text: form.Get("text")}
 		_ = json.Unmarshal([]byte(form.Get("blocks")), &p.Blocks)
 		f.mu.Lock()

@@ -254,8 +254,13 @@ func texts(posts []posted) string {
 func actionPayload(user, trigger string, b button) []byte {
 	out, _ := json.Marshal(map[string]any{"type": "block_actions", "team": map[string]any{"id": testTeam},
 		"user": map[string]any{"id": user}, "channel": map[string]any{"id": "D" + user}, "trigger_id": trigger,
+		"container": map[string]any{"type": "message", "message_ts": "1.2", "channel_id": "D" + user},
+		"message": map[string]any{"ts": "1.2", "text": "prompt", "blocks": []map[string]any{
+			{"type": "section", "text": map[string]any{"type": "plain_text", "text": "prompt"}},
+			{"type": "actions", "block_id": b.BlockID, "elements": []map[string]any{{"type": "button",
+				"action_id": b.ActionID, "value": "v", "text": map[string]any{"type": "plain_text", "text": b.Label}}}}}},
 		"actions": []map[string]any{{"type": "button", "action_id": b.ActionID, "block_id": b.BlockID,
-			"value": b.Value, "action_ts": "1.3"}}})
+			"value": b.Value, "action_ts": "1.3", "text": map[string]any{"type": "plain_text", "text": b.Label}}}})
 	return out
 }
 

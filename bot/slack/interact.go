@@ -63,7 +63,8 @@ func (b *Bot) onAction(ctx context.Context, ic slack.InteractionCallback) (any, 
 			return nil, b.refuse(ctx, ic, err), nil
 		}
 		j := job{team: ic.Team.ID, user: ic.User.ID, channel: ic.Channel.ID, delivery: deliveryOf("a:", ic),
-			input: engine.Input{Kind: engine.InputChoice, Choice: c.Value, State: c.State}}
+			input:   engine.Input{Kind: engine.InputChoice, Choice: c.Value, State: c.State},
+			clicked: &clickedMessage{channel: ic.Channel.ID, ts: ic.Container.MessageTs, msg: ic.Message, label: a.Text.Text}}
 		if !b.claim(ctx, j.delivery) {
 			return nil, nil, nil
 		}
@@ -239,5 +240,31 @@ func (b *Bot) runSubmit(ctx context.Context, j job, state string, w *waiter) {
 	w.mu.Unlock()
 	if ok && !r.Duplicate && !keep {
 		b.deliver(ctx, j, r, loc)
+	}
+}
+
+// clickedMessage is a bot message whose choice button was used.
+type clickedMessage struct {
+	channel, ts, label string
+	msg                slack.Message
+}
+
+// consume replaces the buttons of a clicked message by the chosen label, so
+// the conversation reads clearly and old buttons are not clicked again (a
+// stale click would be refused anyway).
+func (b *Bot) consume(ctx context.Context, m *clickedMessage) {
+	if m == nil || m.ts == "" || m.channel == "" {
+		return
+	}
+	var kept []slack.Block
+	for _, bl := range m.msg.Blocks.BlockSet {
+		if bl.BlockType() != slack.MBTAction {
+			kept = append(kept, bl)
+		}
+	}
+	kept = append(kept, slack.NewContextBlock("", slack.NewTextBlockObject(slack.PlainTextType, "✓ "+clip(m.label, 150), false, false)))
+	if _, _, _, err := b.api.UpdateMessageContext(ctx, m.channel, m.ts, slack.MsgOptionBlocks(kept...),
+		slack.MsgOptionText(m.msg.Text, false)); err != nil {
+		b.log.Warn("slack chat.update failed", "err", err)
 	}
 }

@@ -22,6 +22,9 @@ type job struct {
 	notice   string
 	delivery string
 	input    engine.Input
+	// clicked is the message whose choice button started the turn; its
+	// buttons are replaced by the chosen label once the turn has run.
+	clicked *clickedMessage
 }
 
 // ServedEvents are the Events API event types the bot acts on; the manifest
@@ -149,6 +152,7 @@ func (b *Bot) run(ctx context.Context, j job) {
 	if !ok || r.Duplicate {
 		return
 	}
+	b.consume(ctx, j.clicked)
 	if j.notice != "" {
 		if _, err := b.api.PostEphemeralContext(ctx, j.notice, j.user,
 			slack.MsgOptionText(b.text(loc, "slack.moved_to_dm"), false)); err != nil {
