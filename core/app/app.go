@@ -75,6 +75,9 @@ type App struct {
 	Outbox *outbox.Outbox
 	// Handoffs is the help-desk side: handoffs, their API, escalations.
 	Handoffs *Handoffs
+	// Audit is the audit sink, for channel adapters' own events
+	// (authn.rejected for a webhook that fails authentication).
+	Audit audit.Sink
 	// Tokens signs the values chat clients send back (buttons, modal
 	// metadata, card data) with a key derived from keys.hmac.
 	Tokens *token.Signer
@@ -125,6 +128,7 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 	if err != nil {
 		return nil, err
 	}
+	a.Audit = sink
 	deps, err := a.flowDeps(cfg, opt, sink)
 	if err != nil {
 		return nil, err
