@@ -202,8 +202,3 @@ func menu(flows []*engine.Flow) engine.Reply {
 	return engine.Reply{Outputs: []engine.Output{{MessageID: engine.MsgMenu,
 		Expect: engine.Expect{Kind: engine.ExpectChoice, Choices: choices}}}}
 }
-
-// note is a card with one catalogued message and nothing to answer.
-func note(id string) engine.Reply {
-	return engine.Reply{Outputs: []engine.Output{{MessageID: id}}}
-}

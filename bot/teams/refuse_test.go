@@ -212,19 +212,24 @@ func TestForgedCardToken(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			r.submit("amartin", id, map[string]any{tokenKey: bad})
-			c, _ := r.shown()
-			if !strings.Contains(texts(c), "expired or was not meant for you") {
-				t.Fatalf("got:\n%s", texts(c))
+			w := r.writes()
+			if last := w[len(w)-1]; last.Method != http.MethodPost || !strings.Contains(last.Body, "expired or was not meant for you") {
+				t.Fatalf("got %+v", last)
 			}
 		})
 	}
 	// Bao clicks Alice's button (a forwarded card): refused for him.
 	r.submit("bnguyen", id, map[string]any{tokenKey: tok})
-	c, _ := r.shown()
-	if !strings.Contains(texts(c), "expired or was not meant for you") {
-		t.Fatalf("another user's token accepted:\n%s", texts(c))
+	w := r.writes()
+	if last := w[len(w)-1]; !strings.Contains(last.Body, "expired or was not meant for you") || !strings.Contains(last.Path, "conv-bnguyen") {
+		t.Fatalf("another user's token accepted: %+v", last)
 	}
-	if len(r.a.Outbox.Messages()) != 0 {
-		t.Error("a refused click sent a code")
+	// Alice's card is untouched and still works.
+	r.submit("amartin", id, map[string]any{tokenKey: tok})
+	if c, _ := r.shown(); !strings.Contains(texts(c), "by text message") {
+		t.Fatalf("the live card stopped working:\n%s", texts(c))
+	}
+	if n := len(r.a.Outbox.Messages()); n != 1 {
+		t.Errorf("%d codes sent, want 1 (refused clicks send none)", n)
 	}
 }

@@ -59,7 +59,11 @@ func (b *Bot) personalTurn(ctx context.Context, act *inbound) {
 	in, fromCard, err := b.input(act)
 	if err != nil {
 		b.log.Info("teams: card input refused (missing, forged, expired or another user's token)")
-		b.send(ctx, to, note("teams.card_refused"), act.Locale, "", "")
+		// A plain message: the chat's live card stays usable.
+		out := &Outgoing{Type: "message", Locale: act.Locale, Text: b.msg.Text(act.Locale, "teams.card_refused", false, nil)}
+		if _, err := b.conn.Send(ctx, to.serviceURL, to.convID, out); err != nil {
+			b.log.Error("teams: reply failed", "err", err)
+		}
 		return
 	}
 	reply := b.engine.Handle(ctx, b.turn(ctx, act, in))
