@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -120,4 +121,15 @@ func BuildManifest(cfg config.SlackConfig, publicURL string) Manifest {
 }
 
 // YAML renders the manifest for pasting into "Create an app → From a manifest".
-func (m Manifest) YAML() ([]byte, error) { return yaml.Marshal(m) }
+func (m Manifest) YAML() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
