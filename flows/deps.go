@@ -110,6 +110,9 @@ type Deps struct {
 	Generate func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error)
 	Rand     io.Reader
 	Log      *slog.Logger
+	// CodeDigits is the length of one-time codes (default 6), so keypads can
+	// submit a code as soon as it is complete.
+	CodeDigits int
 	// Floor is the minimum duration of identification and verification turns,
 	// so that unknown users and wrong codes cannot be told apart by timing.
 	Floor time.Duration

@@ -51,6 +51,9 @@ func New(d Deps) ([]*engine.Flow, error) {
 	if d.Rand == nil {
 		d.Rand = rand.Reader
 	}
+	if d.CodeDigits == 0 {
+		d.CodeDigits = 6
+	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}

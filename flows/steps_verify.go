@@ -16,12 +16,11 @@ import (
 )
 
 const (
-	varSends      = "sc" // codes requested in this session
-	varNotIssued  = "ni" // "1": no code went out (unknown user, no destination)
-	varFakeTries  = "pa" // attempts against a code that was never issued
-	maxSends      = 3
-	fakeMaxTries  = 5
-	codeMaxDigits = 8
+	varSends     = "sc" // codes requested in this session
+	varNotIssued = "ni" // "1": no code went out (unknown user, no destination)
+	varFakeTries = "pa" // attempts against a code that was never issued
+	maxSends     = 3
+	fakeMaxTries = 5
 )
 
 // offered returns the factors the user may pick now: enabled, usable on this
@@ -182,7 +181,7 @@ func (d *Deps) verifyCode() engine.Step {
 		Prompt: func(_ context.Context, c *engine.Ctx) {
 			o := c.Say("code.prompt." + c.Session.Get(varFactor))
 			o.Sensitive = true
-			o.Expect = engine.Expect{Kind: engine.ExpectDigits, MinDigits: 6, MaxDigits: codeMaxDigits}
+			o.Expect = engine.Expect{Kind: engine.ExpectDigits, MinDigits: d.CodeDigits, MaxDigits: d.CodeDigits}
 		},
 		Handle: func(ctx context.Context, c *engine.Ctx, in engine.Input) (string, error) {
 			if in.Kind == engine.InputChoice && in.Choice == "resend" {
