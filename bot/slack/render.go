@@ -103,13 +103,13 @@ func (b *Bot) deliver(ctx context.Context, j job, r engine.Reply, loc string) {
 			continue
 		}
 		blocks, text := b.render(loc, key, r.State, r.Outputs[start:i+1])
-		b.post(ctx, j, loc, blocks, text)
+		b.post(ctx, j, blocks, text)
 		b.uploadQR(ctx, j, loc, o.Attachment.PNG)
 		start = i + 1
 	}
 	if start < len(r.Outputs) {
 		blocks, text := b.render(loc, key, r.State, r.Outputs[start:])
-		b.post(ctx, j, loc, blocks, text)
+		b.post(ctx, j, blocks, text)
 	}
 	if r.State != stateEnrollTOTP {
 		b.deleteQR(ctx, key)
@@ -117,7 +117,7 @@ func (b *Bot) deliver(ctx context.Context, j job, r engine.Reply, loc string) {
 }
 
 // post sends one message to the user's DM.
-func (b *Bot) post(ctx context.Context, j job, _ string, blocks []slack.Block, text string) {
+func (b *Bot) post(ctx context.Context, j job, blocks []slack.Block, text string) {
 	ch, err := b.channel(ctx, j)
 	if err != nil {
 		b.log.Warn("slack DM unavailable", "err", err)

@@ -128,7 +128,7 @@ func (b *Bot) turn(ctx context.Context, j job) (r engine.Reply, loc string, ok b
 		// Without the profile we cannot tell a guest from an employee:
 		// fail closed with a generic message.
 		b.log.Warn("slack profile lookup failed", "err", err)
-		b.post(ctx, j, "", []slack.Block{section(b.text("", "common.fallback"))}, b.text("", "common.fallback"))
+		b.post(ctx, j, []slack.Block{section(b.text("", "common.fallback"))}, b.text("", "common.fallback"))
 		return r, "", false
 	}
 	if p.Bot || p.Deleted {
@@ -138,7 +138,7 @@ func (b *Bot) turn(ctx context.Context, j job) (r engine.Reply, loc string, ok b
 	if foreign || (p.Guest && !b.o.Config.AllowGuests) {
 		b.log.Info("authn.rejected", "reason", "guest or external account", "user", j.user)
 		msg := b.text(p.Locale, "slack.not_allowed")
-		b.post(ctx, j, p.Locale, []slack.Block{section(msg)}, msg)
+		b.post(ctx, j, []slack.Block{section(msg)}, msg)
 		return r, "", false
 	}
 	t := engine.Turn{Channel: Channel, ChannelUser: userKey(j.team, j.user), DeliveryID: j.delivery,
