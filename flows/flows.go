@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"log/slog"
@@ -159,6 +160,12 @@ func (d *Deps) verifyFlow() *engine.Flow {
 	ev := verifyEvents(stDone)
 	ev = append(ev, exits(verifyStates...)...)
 	steps := d.verifySteps()
-	steps[stDone] = final("assist.done", true)
+	done := final("assist.done", true)
+	done.Auto = true
+	done.Handle = func(ctx context.Context, c *engine.Ctx, _ engine.Input) (string, error) {
+		d.report(ctx, c, HandoffDone, c.Session.Get(varFactor), "")
+		return "", nil
+	}
+	steps[stDone] = done
 	return &engine.Flow{Name: FlowVerify, Initial: stIdentify, Events: ev, Steps: steps, Hidden: true}
 }

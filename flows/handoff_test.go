@@ -102,7 +102,7 @@ func TestAgentAssistedVerification(t *testing.T) {
 	if r := h.send("teams", "A7", text(h.code())); r.State != "done" || r.Outputs[len(r.Outputs)-1].MessageID != "assist.done" {
 		t.Fatalf("ended in %s", r.State)
 	}
-	if got := fh.reports[len(fh.reports)-1]; got != "H2:verified:sms" {
+	if got := fh.reports[len(fh.reports)-1]; got != "H2:done:sms" || fh.reports[len(fh.reports)-2] != "H2:verified:sms" {
 		t.Fatalf("reports %v", fh.reports)
 	}
 	// A failed check is reported too.
