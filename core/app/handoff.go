@@ -31,6 +31,7 @@ type Handoffs struct {
 	API http.Handler
 
 	mu       sync.RWMutex
+	watchers []handoff.ChangeHook
 	starters map[string]handoff.Starter
 	posters  map[string]escalate.Poster
 	sms      notify.Sender
@@ -49,6 +50,25 @@ func (h *Handoffs) SetStarter(channel string, s handoff.Starter) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.starters[channel] = s
+}
+
+// Watch registers a hook told of every handoff status change, after the
+// change is stored: chat adapters use it to update the agent's live status
+// thread or card. Hooks must not block (the store calls them inline).
+func (h *Handoffs) Watch(w handoff.ChangeHook) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.watchers = append(h.watchers, w)
+}
+
+// changed fans a status change out to the watchers.
+func (h *Handoffs) changed(ctx context.Context, ho handoff.Handoff) {
+	h.mu.RLock()
+	ws := h.watchers
+	h.mu.RUnlock()
+	for _, w := range ws {
+		w.Changed(ctx, ho)
+	}
 }
 
 // SetPoster registers a help-desk channel poster for escalation packets.
@@ -116,7 +136,8 @@ func (a *App) buildHandoffs(cfg *config.Config, opt Options, hmacKey []byte, sin
 	h := &Handoffs{starters: map[string]handoff.Starter{}, posters: map[string]escalate.Poster{},
 		sms: senders[notify.ChannelSMS], number: cfg.Channels.Twilio.FromNumber, dir: a.Directory, msgs: a.Messages}
 	h.Store = handoff.NewStore(a.Store, hmacKey, handoff.Options{TTL: hc.TTL, CodeTTL: hc.CodeTTL, Clock: opt.Clock,
-		Rand: opt.Rand, Audit: sink, Log: opt.Log, Terminal: webhook.NewNotifier(sender, keys, opt.Log)})
+		Rand: opt.Rand, Audit: sink, Log: opt.Log, Terminal: webhook.NewNotifier(sender, keys, opt.Log),
+		Changed: handoff.ChangeFunc(h.changed)})
 	if len(hc.APIKeys) > 0 {
 		h.API = api.New(api.Options{Handoffs: h.Store, Starter: h, Store: a.Store, Audit: sink, Log: opt.Log,
 			Guard: &apikey.Guard{Keys: keys, Limiter: apikey.NewLimiter(a.Store, hc.RatePerMinute), Audit: sink, Log: opt.Log}})
