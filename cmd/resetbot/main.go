@@ -3,6 +3,8 @@
 //	resetbot demo [-phone] [-flow reset|unlock|enroll] [-lang es]   terminal demo, no servers
 //	resetbot serve -config FILE                                     the service
 //	resetbot check-config -config FILE                              print every problem at once
+//	resetbot slack-manifest -config FILE                            the Slack app manifest
+//	resetbot teams-package -config FILE                             the Teams app package (zip)
 //	resetbot version
 package main
 
@@ -28,7 +30,7 @@ var commands = map[string]func(ctx context.Context, args []string) int{
 
 func main() {
 	if len(os.Args) < 2 || commands[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: resetbot demo|serve|check-config|version [flags]  (resetbot CMD -h for flags)")
+		fmt.Fprintln(os.Stderr, "usage: resetbot demo|serve|check-config|slack-manifest|teams-package|version [flags]  (resetbot CMD -h for flags)")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
