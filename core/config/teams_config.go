@@ -54,6 +54,15 @@ type TeamsConfig struct {
 	Actions string `yaml:"actions"`
 	// Timeout bounds each call to the token endpoint and the connector.
 	Timeout time.Duration `yaml:"timeout"`
+	// ServiceURL is the connector base for messages the bot starts itself
+	// (help-desk handoffs, escalation packets), e.g.
+	// https://smba.trafficmanager.net/emea/. Empty: the serviceUrl of the
+	// latest authenticated activity is used.
+	ServiceURL string `yaml:"service_url"`
+	// AgentIDs are the Entra ID object IDs of the help-desk agents allowed to
+	// hand users to the bot. Empty: every member of the help-desk channel
+	// (handoff.help_desk_teams_channel) is an agent.
+	AgentIDs []string `yaml:"agent_ids"`
 }
 
 // MetadataURL returns the OpenID metadata URL, defaulted.
@@ -134,7 +143,30 @@ func (v *validator) teams(t TeamsConfig) {
 	default:
 		v.errorf(p+".actions", "must be submit or execute")
 	}
+	if t.ServiceURL != "" {
+		if u, err := url.Parse(t.ServiceURL); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil {
+			v.errorf(p+".service_url", "must be an absolute https URL such as https://smba.trafficmanager.net/emea/")
+		} else if !teamsHostAllowed(u.Hostname(), t.AllowedServiceHosts()) {
+			v.errorf(p+".service_url", "must be on one of service_url_hosts")
+		}
+	}
+	for i, id := range t.AgentIDs {
+		if id == "" || strings.ContainsAny(id, "/:@ ") {
+			v.errorf(index(p+".agent_ids", i), "must be an Entra ID object ID (a GUID)")
+		}
+	}
 	if t.Timeout < 0 || t.Timeout > time.Minute {
 		v.errorf(p+".timeout", "must be between 0 (default 10s) and 1m")
 	}
+}
+
+func teamsHostAllowed(host string, suffixes []string) bool {
+	host = strings.ToLower(host)
+	for _, s := range suffixes {
+		s = strings.ToLower(strings.TrimPrefix(s, "."))
+		if host == s || strings.HasSuffix(host, "."+s) {
+			return true
+		}
+	}
+	return false
 }
