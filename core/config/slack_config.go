@@ -10,6 +10,9 @@ import (
 const (
 	DefaultSlackResetCommand  = "/resetpassword"
 	DefaultSlackUnlockCommand = "/unlock"
+	// DefaultSlackHandoffCommand is the help-desk agents' command
+	// ("/handoff @user reset|unlock|verify").
+	DefaultSlackHandoffCommand = "/handoff"
 )
 
 // SlackConfig configures the Slack app.
@@ -28,6 +31,17 @@ type SlackConfig struct {
 	// "/unlock" when empty).
 	ResetCommand  string `yaml:"reset_command"`
 	UnlockCommand string `yaml:"unlock_command"`
+	// HandoffCommand is the help-desk agents' slash command that hands a
+	// user to the bot ("/handoff" when empty).
+	HandoffCommand string `yaml:"handoff_command"`
+	// AgentChannel is the ID (C… or G…) of the help-desk channel whose
+	// members may run HandoffCommand; the live status of their handoffs is
+	// posted there as threads. Empty: status goes to the agent's DM.
+	AgentChannel string `yaml:"agent_channel"`
+	// AgentUserGroup is the ID (S…) of a Slack user group whose members may
+	// run HandoffCommand. With neither AgentChannel nor AgentUserGroup set,
+	// the command is refused to everyone.
+	AgentUserGroup string `yaml:"agent_user_group"`
 	// TeamIDs, when set, is the allowlist of workspaces (team_id) whose
 	// requests are served; others are ignored and logged.
 	TeamIDs []string `yaml:"team_ids"`
@@ -77,6 +91,7 @@ func (v *validator) slack(s SlackConfig, publicURL string) {
 	if reset == unlock {
 		v.errorf(p+".slack.unlock_command", "must differ from reset_command")
 	}
+	v.slackAgents(s)
 	if s.Workers < 0 || s.Workers > 256 {
 		v.errorf(p+".slack.workers", "must be between 1 and 256 (0 = default 8)")
 	}
@@ -86,6 +101,39 @@ func (v *validator) slack(s SlackConfig, publicURL string) {
 	if len(s.AppName) > 35 {
 		v.errorf(p+".slack.app_name", "must be at most 35 characters")
 	}
+}
+
+// Handoff returns the agents' handoff slash command with its default applied.
+func (s SlackConfig) Handoff() string {
+	if s.HandoffCommand == "" {
+		return DefaultSlackHandoffCommand
+	}
+	return s.HandoffCommand
+}
+
+// slackAgents validates the help-desk agent settings.
+func (v *validator) slackAgents(s SlackConfig) {
+	const p = "channels.slack."
+	reset, unlock := s.Commands()
+	if h := s.Handoff(); !validSlashCommand(h) {
+		v.errorf(p+"handoff_command", "must be a slash command such as /handoff (lower case, at most 32 characters)")
+	} else if h == reset || h == unlock {
+		v.errorf(p+"handoff_command", "must differ from reset_command and unlock_command")
+	}
+	if s.AgentChannel != "" && !slackID(s.AgentChannel, "CG") {
+		v.errorf(p+"agent_channel", "must be a channel ID such as C0123ABCD (not a #name)")
+	}
+	if s.AgentUserGroup != "" && !slackID(s.AgentUserGroup, "S") {
+		v.errorf(p+"agent_user_group", "must be a user group ID such as S0123ABCD (not a @handle)")
+	}
+}
+
+// slackID accepts a Slack object ID starting with one of prefixes.
+func slackID(id, prefixes string) bool {
+	if len(id) < 3 || len(id) > 24 || !strings.ContainsRune(prefixes, rune(id[0])) {
+		return false
+	}
+	return strings.IndexFunc(id, func(r rune) bool { return (r < 'A' || r > 'Z') && (r < '0' || r > '9') }) < 0
 }
 
 // validSlashCommand accepts what Slack accepts for command names.
