@@ -25,8 +25,10 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/engine"
@@ -47,8 +49,9 @@ type Submitter interface {
 	Submit(j dispatch.Job) error
 }
 
-// Options configure a Bot. All fields but Log, Clock, CardTTL and InvokeWait
-// are required.
+// Options configure a Bot. All fields but Log, Clock, CardTTL, InvokeWait,
+// Audit and the help-desk fields (HelpDeskChannel, Handoffs, Accounts) are
+// required.
 type Options struct {
 	Config    config.TeamsConfig
 	Engine    Engine
@@ -66,6 +69,18 @@ type Options struct {
 	// says "working on it" and the result is sent by the connector (default 4s;
 	// Teams gives up on invokes after about 5s).
 	InvokeWait time.Duration
+	// Audit receives authn.rejected for every refused activity and
+	// handoff.refused for refused agent commands (default: discarded).
+	Audit audit.Sink
+	// HelpDeskChannel is the help-desk channel's conversation ID
+	// (handoff.help_desk_teams_channel): escalation packets go there and
+	// agents hand users to the bot from there.
+	HelpDeskChannel string
+	// Handoffs starts agent handoffs; nil disables the agent command.
+	Handoffs HandoffStore
+	// Accounts maps a handoff's login to the e-mail address Teams knows the
+	// person by; nil: handoffs must name the UPN or e-mail address.
+	Accounts Accounts
 }
 
 // Bot handles Teams activities. It is an http.Handler for POST /api/messages
@@ -83,9 +98,16 @@ type Bot struct {
 	now       func() time.Time
 	wait      time.Duration
 	ttl       time.Duration
+	audit     audit.Sink
+	helpDesk  string
+	handoffs  HandoffStore
+	accounts  Accounts
 
 	hintMu sync.Mutex
 	hints  map[string]hintEntry
+
+	svcURL   atomic.Value // string: serviceUrl of the latest authenticated activity
+	statusMu sync.Mutex   // serialises agent status card updates
 }
 
 // New returns a Bot. It refuses an empty app ID or tenant ID: the first would
@@ -107,6 +129,9 @@ func New(opt Options) (*Bot, error) {
 	if opt.CardTTL <= 0 {
 		opt.CardTTL = 30 * time.Minute
 	}
+	if opt.Audit == nil {
+		opt.Audit = audit.Discard
+	}
 	if opt.InvokeWait <= 0 {
 		opt.InvokeWait = 4 * time.Second
 	}
@@ -114,6 +139,7 @@ func New(opt Options) (*Bot, error) {
 		cfg: opt.Config, engine: opt.Engine, msg: opt.Messages, store: opt.Store, pool: opt.Pool,
 		validator: opt.Validator, conn: opt.Connector, log: opt.Log, now: opt.Clock,
 		wait: opt.InvokeWait, ttl: opt.CardTTL, hints: map[string]hintEntry{},
+		audit: opt.Audit, helpDesk: opt.HelpDeskChannel, handoffs: opt.Handoffs, accounts: opt.Accounts,
 		cards: &cards{msg: opt.Messages, tokens: opt.Tokens, style: opt.Config.ActionStyle(), ttl: opt.CardTTL, now: opt.Clock},
 	}, nil
 }

@@ -10,8 +10,10 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
+	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/dispatch"
 )
 
@@ -121,10 +123,11 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	claims, err := b.validator.Authenticate(r.Context(), r.Header.Get("Authorization"))
 	if err != nil {
-		b.refuse(w, err)
+		b.refuse(w, r, err)
 		return
 	}
 	if r.ContentLength > MaxActivityBytes {
+		b.rejected(r.Context(), "too_large")
 		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
@@ -132,38 +135,43 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
+			b.rejected(r.Context(), "too_large")
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
+		b.rejected(r.Context(), "unreadable_body")
 		http.Error(w, "cannot read request body", http.StatusBadRequest)
 		return
 	}
 	act, err := parseActivity(body)
 	if err != nil {
 		b.log.Info("teams: malformed activity refused", "bytes", len(body))
+		b.rejected(r.Context(), "malformed")
 		http.Error(w, "malformed activity", http.StatusBadRequest)
 		return
 	}
 	if err := claims.Check(act.ServiceURL, act.ChannelID); err != nil {
-		b.refuse(w, err)
+		b.refuse(w, r, err)
 		return
 	}
 	if !b.conn.AllowedServiceURL(act.ServiceURL) {
-		b.refuse(w, ErrServiceHost)
+		b.refuse(w, r, ErrServiceHost)
 		return
 	}
 	if t := act.tenant(); t == "" || !strings.EqualFold(t, b.cfg.TenantID) {
 		b.log.Info("teams: activity from another tenant refused", "type", act.Type)
+		b.rejected(r.Context(), "foreign_tenant")
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
+	b.learnServiceURL(r.Context(), act.ServiceURL)
 	b.route(w, r, act)
 }
 
 // refuse answers an authentication failure: 503 when our key fetch failed
 // (the Bot Framework retries), 403 for a valid token bound to something
 // else, 401 otherwise. The token itself is never logged.
-func (b *Bot) refuse(w http.ResponseWriter, err error) {
+func (b *Bot) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusUnauthorized
 	switch {
 	case errors.Is(err, ErrKeys):
@@ -175,7 +183,44 @@ func (b *Bot) refuse(w http.ResponseWriter, err error) {
 	if status != http.StatusServiceUnavailable {
 		b.log.Info("teams: request refused", "status", status, "reason", reason(err))
 	}
+	b.rejected(r.Context(), reasonCode(err))
 	http.Error(w, http.StatusText(status), status)
+}
+
+// rejected writes the one authn.rejected audit event of a refused activity:
+// a reason code only, never the token or the payload.
+func (b *Bot) rejected(ctx context.Context, reason string) {
+	if err := b.audit.Write(ctx, audit.Event{Name: audit.NameAuthnRejected, Channel: Channel,
+		Outcome: audit.OutcomeDenied, Reason: reason}); err != nil {
+		b.log.Error("teams: audit write failed", "err", err)
+	}
+}
+
+// reasonCode is the audit reason of an authentication failure.
+func reasonCode(err error) string {
+	switch {
+	case errors.Is(err, ErrNoToken):
+		return "no_token"
+	case errors.Is(err, ErrUnknownKey):
+		return "unknown_key"
+	case errors.Is(err, ErrKeys):
+		return "keys_unavailable"
+	case errors.Is(err, ErrServiceURL):
+		return "serviceurl_mismatch"
+	case errors.Is(err, ErrEndorsement):
+		return "channel_not_endorsed"
+	case errors.Is(err, ErrServiceHost):
+		return "service_host_not_allowed"
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "token_expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return "token_not_yet_valid"
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return "wrong_audience"
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return "wrong_issuer"
+	}
+	return "bad_token"
 }
 
 // reason is a short, token-free description for logs.

@@ -23,17 +23,17 @@ type invokeResult struct {
 	refused bool
 }
 
-// handoff passes an invoke's result from the worker to the waiting HTTP
+// invokeWait passes an invoke's result from the worker to the waiting HTTP
 // handler, or, when the handler already answered "working on it", tells the
 // worker to deliver through the connector instead.
-type handoff struct {
+type invokeWait struct {
 	mu        sync.Mutex
 	ch        chan invokeResult
 	abandoned bool
 }
 
 // give hands res to the handler; false means the handler has given up.
-func (h *handoff) give(res invokeResult) bool {
+func (h *invokeWait) give(res invokeResult) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.abandoned {
@@ -44,7 +44,7 @@ func (h *handoff) give(res invokeResult) bool {
 }
 
 // abandon stops waiting; false means a result is already there.
-func (h *handoff) abandon() bool {
+func (h *invokeWait) abandon() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.ch) > 0 {
@@ -61,7 +61,7 @@ func (h *handoff) abandon() bool {
 // slower, the body says "working on it" and the worker updates the card
 // through the connector when it finishes.
 func (b *Bot) invoke(w http.ResponseWriter, r *http.Request, act *inbound) {
-	h := &handoff{ch: make(chan invokeResult, 1)}
+	h := &invokeWait{ch: make(chan invokeResult, 1)}
 	to := target{act.ServiceURL, act.Conversation.ID}
 	err := b.pool.Submit(dispatch.Job(func(ctx context.Context) {
 		res := b.invokeTurn(ctx, act)

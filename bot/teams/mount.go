@@ -9,6 +9,8 @@ import (
 
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/dispatch"
+	"github.com/resetbot/resetbot/core/handoff"
+	"github.com/resetbot/resetbot/core/handoff/escalate"
 	"github.com/resetbot/resetbot/core/server"
 )
 
@@ -23,7 +25,9 @@ const (
 )
 
 // Mount registers the Teams handler on the public listener when the channel
-// is enabled (nil, nil otherwise). It refuses to mount with an empty app ID,
+// is enabled (nil, nil otherwise), and registers the Teams handoff starter,
+// the help-desk escalation poster and the agents' live status cards with
+// a.Handoffs. It refuses to mount with an empty app ID,
 // even if configuration validation was bypassed: an empty audience would
 // accept tokens minted for any bot. The returned stop drains the worker pool.
 func Mount(_ context.Context, a *app.App, srv *server.Server, log *slog.Logger) (func(), error) {
@@ -63,6 +67,22 @@ func build(a *app.App, log *slog.Logger, hc *http.Client, pool Submitter, insecu
 	if err != nil {
 		return nil, err
 	}
-	return New(Options{Config: cfg, Engine: a.Engine, Messages: a.Messages, Tokens: a.Tokens, Store: a.Store,
-		Pool: pool, Validator: v, Connector: conn, Log: log, CardTTL: a.Config.Sessions.AbsoluteTimeout})
+	opt := Options{Config: cfg, Engine: a.Engine, Messages: a.Messages, Tokens: a.Tokens, Store: a.Store,
+		Pool: pool, Validator: v, Connector: conn, Log: log, CardTTL: a.Config.Sessions.AbsoluteTimeout,
+		Audit: a.Audit, HelpDeskChannel: a.Config.Handoff.HelpDeskTeamsChannel, Accounts: a.Directory}
+	if a.Handoffs != nil {
+		opt.Handoffs = a.Handoffs.Store
+	}
+	bot, err := New(opt)
+	if err != nil {
+		return nil, err
+	}
+	if a.Handoffs != nil {
+		a.Handoffs.SetStarter(Channel, handoff.StarterFunc(bot.StartHandoff))
+		a.Handoffs.Watch(handoff.ChangeFunc(bot.handoffChanged))
+		if opt.HelpDeskChannel != "" {
+			a.Handoffs.SetPoster(Channel, escalate.PosterFunc(bot.PostEscalation))
+		}
+	}
+	return bot, nil
 }

@@ -82,6 +82,10 @@ func (b *Bot) personalTurn(ctx context.Context, act *inbound) {
 // and continues in a personal chat: nothing of the conversation is shown in
 // a place others can read.
 func (b *Bot) mentionTurn(ctx context.Context, act *inbound) {
+	if b.agentRequest(act) {
+		b.agentTurn(ctx, act)
+		return
+	}
 	if !b.claim(ctx, act) {
 		return
 	}
@@ -113,6 +117,7 @@ func (b *Bot) greet(ctx context.Context, act *inbound) {
 	if !b.claim(ctx, act) {
 		return
 	}
+	b.hintsFor(ctx, act) // meets the person, so that a help-desk handoff can reach them
 	b.send(ctx, target{act.ServiceURL, act.Conversation.ID}, menu(b.engine.Flows()), act.Locale, act.From.AadObjectID, "")
 }
 
@@ -242,6 +247,10 @@ func (b *Bot) hintsFor(ctx context.Context, act *inbound) engine.Hints {
 		b.log.Info("teams: member lookup failed; continuing without hints", "err", err)
 	case m.AadObjectID == "" || m.AadObjectID == aad:
 		h = engine.Hints{Email: m.Email, Login: m.UserPrincipalName}
+		if act.personal() {
+			m.AadObjectID = aad
+			b.learn(ctx, m, act.ServiceURL, act.Locale)
+		}
 	}
 	b.hintMu.Lock()
 	if len(b.hints) >= maxHints {
