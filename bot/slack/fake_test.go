@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,10 @@ type fakeSlack struct {
 	wsConns chan *websocket.Conn
 	acks    chan map[string]json.RawMessage
 	calls   map[string]int
+	// members answers conversations.members, groups usergroups.users.list.
+	members map[string][]string
+	groups  map[string][]string
+	ts      int
 }
 
 type fakeUser struct {
@@ -40,15 +45,18 @@ type fakeUser struct {
 	Guest               bool
 }
 
-// posted is one chat.postMessage or chat.postEphemeral.
+// posted is one chat.postMessage, chat.postEphemeral or chat.update; TS
+// is the message's timestamp, ThreadTS the thread it replies to.
 type posted struct {
 	Method, Channel, User, Text string
+	TS, ThreadTS                string
 	Blocks                      []map[string]any
 }
 
 func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{t: t, profiles: map[string]fakeUser{}, wsConns: make(chan *websocket.Conn, 4),
-		acks: make(chan map[string]json.RawMessage, 64), calls: map[string]int{}}
+		acks: make(chan map[string]json.RawMessage, 64), calls: map[string]int{},
+		members: map[string][]string{}, groups: map[string][]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", f.api)
 	mux.HandleFunc("/upload/", func(w http.ResponseWriter, r *http.Request) {
@@ -104,15 +112,42 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		}
 		f.reply(w, map[string]any{"ok": true, "user": map[string]any{"id": form.Get("user"), "locale": u.Locale,
 			"is_restricted": u.Guest, "team_id": u.Team, "profile": map[string]any{"email": u.Email}}})
+	case "users.lookupByEmail":
+		f.lookupByEmail(w, form.Get("email"))
+	case "auth.test":
+		f.reply(w, map[string]any{"ok": true, "team_id": testTeam, "user_id": "UBOT", "bot_id": "B1"})
+	case "conversations.members":
+		f.mu.Lock()
+		ids, ok := f.members[form.Get("channel")]
+		f.mu.Unlock()
+		if !ok {
+			f.reply(w, map[string]any{"ok": false, "error": "channel_not_found"})
+			return
+		}
+		f.reply(w, map[string]any{"ok": true, "members": ids, "response_metadata": map[string]any{"next_cursor": ""}})
+	case "usergroups.users.list":
+		f.mu.Lock()
+		ids, ok := f.groups[form.Get("usergroup")]
+		f.mu.Unlock()
+		if !ok {
+			f.reply(w, map[string]any{"ok": false, "error": "no_such_subteam"})
+			return
+		}
+		f.reply(w, map[string]any{"ok": true, "users": ids})
 	case "conversations.open":
 		f.reply(w, map[string]any{"ok": true, "channel": map[string]any{"id": "D" + form.Get("users")}})
 	case "chat.postMessage", "chat.postEphemeral", "chat.update":
-		p := posted{Method: method, Channel: form.Get("channel"), User: form.Get("user"), Text: form.Get("text")}
+		p := posted{Method: method, Channel: form.Get("channel"), User: form.Get("user"), Text: form.Get("text"),
+			TS: form.Get("ts"), ThreadTS: form.Get("thread_ts")}
 		_ = json.Unmarshal([]byte(form.Get("blocks")), &p.Blocks)
 		f.mu.Lock()
+		if p.TS == "" {
+			f.ts++
+			p.TS = "1000." + strconv.Itoa(f.ts)
+		}
 		f.posts = append(f.posts, p)
 		f.mu.Unlock()
-		f.reply(w, map[string]any{"ok": true, "channel": p.Channel, "ts": "1.2", "message_ts": "1.2"})
+		f.reply(w, map[string]any{"ok": true, "channel": p.Channel, "ts": p.TS, "message_ts": p.TS})
 	case "views.open":
 		var req struct {
 			TriggerID string          `json:"trigger_id"`
@@ -161,6 +196,20 @@ func (f *fakeSlack) ws(w http.ResponseWriter, r *http.Request) {
 			f.acks <- m
 		}
 	}
+}
+
+// lookupByEmail answers users.lookupByEmail from the profiles.
+func (f *fakeSlack) lookupByEmail(w http.ResponseWriter, email string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id, u := range f.profiles {
+		if email != "" && strings.EqualFold(u.Email, email) {
+			f.reply(w, map[string]any{"ok": true, "user": map[string]any{"id": id, "locale": u.Locale,
+				"is_restricted": u.Guest, "team_id": u.Team, "profile": map[string]any{"email": u.Email}}})
+			return
+		}
+	}
+	f.reply(w, map[string]any{"ok": false, "error": "users_not_found"})
 }
 
 func (f *fakeSlack) setUser(id string, u fakeUser) {

@@ -13,9 +13,12 @@ import (
 // app_mentions:read (app_mention), chat:write (replies, ephemeral notes),
 // commands (slash commands), im:history (message.im), im:write
 // (conversations.open), users:read and users:read.email (users.info email
-// and locale), files:write (the enrollment QR image, deleted afterwards).
-var BotScopes = []string{"app_mentions:read", "chat:write", "commands", "files:write", "im:history",
-	"im:write", "users:read", "users:read.email"}
+// and locale, users.lookupByEmail for handoffs), files:write (the enrollment
+// QR image, deleted afterwards), channels:read and groups:read
+// (conversations.members of the agent channel, public or private),
+// usergroups:read (usergroups.users.list of the agent user group).
+var BotScopes = []string{"app_mentions:read", "channels:read", "chat:write", "commands", "files:write",
+	"groups:read", "im:history", "im:write", "usergroups:read", "users:read", "users:read.email"}
 
 // Manifest is a Slack app manifest
 // (https://docs.slack.dev/reference/app-manifest).
@@ -112,6 +115,9 @@ func BuildManifest(cfg config.SlackConfig, publicURL string) Manifest {
 	m.Features.SlashCommands = []ManifestSlashCommand{
 		{Command: reset, URL: url(PathCommands), Description: "Reset your password"},
 		{Command: unlock, URL: url(PathCommands), Description: "Unlock your account"},
+		// Escaped, so that a mention arrives as <@U123|name>.
+		{Command: cfg.Handoff(), URL: url(PathCommands), ShouldEscape: true,
+			Description: "Help desk: hand a person to the bot (@person reset|unlock|verify)"},
 	}
 	m.OAuthConfig.Scopes.Bot = append([]string(nil), BotScopes...)
 	m.Settings = ManifestSettings{SocketModeEnabled: cfg.SocketMode,

@@ -51,10 +51,11 @@ func TestManifestMatchesHandlers(t *testing.T) {
 			if !m.Settings.Interactivity.IsEnabled {
 				t.Error("interactivity disabled")
 			}
-			if len(m.Features.SlashCommands) != 2 || m.Features.SlashCommands[0].Command != "/pw-reset" {
+			if len(m.Features.SlashCommands) != 3 || m.Features.SlashCommands[0].Command != "/pw-reset" ||
+				m.Features.SlashCommands[2].Command != config.DefaultSlackHandoffCommand || !m.Features.SlashCommands[2].ShouldEscape {
 				t.Fatalf("commands %+v", m.Features.SlashCommands)
 			}
-			for i, c := range m.Features.SlashCommands {
+			for i, c := range m.Features.SlashCommands[:2] {
 				user := []string{"U1", "U2"}[i]
 				before := e.spy.turns.Load()
 				var ack []byte
@@ -85,7 +86,8 @@ func TestManifestMatchesHandlers(t *testing.T) {
 				}
 			}
 			scopes := strings.Join(m.OAuthConfig.Scopes.Bot, " ")
-			for _, s := range []string{"chat:write", "commands", "im:history", "users:read.email", "files:write", "im:write"} {
+			for _, s := range []string{"chat:write", "commands", "im:history", "users:read.email", "files:write", "im:write",
+				"channels:read", "groups:read", "usergroups:read"} {
 				if !strings.Contains(scopes, s) {
 					t.Errorf("scope %s missing", s)
 				}

@@ -19,9 +19,13 @@ func Mount(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger
 		return nil, nil
 	}
 	b, err := New(Options{Config: c, PublicURL: a.Config.Server.PublicURL, Engine: a.Engine, Messages: a.Messages,
-		Tokens: a.Tokens, Store: a.Store, Log: log})
+		Tokens: a.Tokens, Store: a.Store, Log: log, Audit: a.Audit, HelpDeskChannel: a.Config.Handoff.HelpDeskSlackChannel})
 	if err != nil {
 		return nil, err
+	}
+	if a.Handoffs != nil {
+		b.o.Handoffs = a.Handoffs.Store
+		b.Attach(a.Handoffs)
 	}
 	if !c.SocketMode {
 		for pattern, h := range b.Routes() {

@@ -34,9 +34,11 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/store"
 	"github.com/resetbot/resetbot/core/token"
 )
 
@@ -66,8 +68,10 @@ type Signer interface {
 	Verify(tok, purpose, user string) (token.Claims, error)
 }
 
-// Claimer is the part of the state store used to claim deliveries once.
+// Claimer is the part of the state store used to claim deliveries once and
+// to remember where handoff status messages are.
 type Claimer interface {
+	Get(ctx context.Context, key string) (store.Record, error)
 	CompareAndSwap(ctx context.Context, key string, expect uint64, value []byte, ttl time.Duration) (uint64, error)
 	Delete(ctx context.Context, key string) error
 }
@@ -82,6 +86,14 @@ type Options struct {
 	Messages  Renderer
 	Tokens    Signer
 	Store     Claimer
+	// Handoffs starts help-desk handoffs for the agent command
+	// (core/handoff.Store); nil disables the command.
+	Handoffs HandoffStore
+	// Audit records refused agent commands; nil records nothing.
+	Audit audit.Sink
+	// HelpDeskChannel is the channel ID escalation packets are posted to
+	// (handoff.help_desk_slack_channel); see Attach.
+	HelpDeskChannel string
 	// Log receives operational logs; nil discards them.
 	Log *slog.Logger
 	// Clock defaults to time.Now.
@@ -113,6 +125,10 @@ type Bot struct {
 	reset, unlock string
 	teams         map[string]bool
 	qr            *qrTracker
+	handoffCmd    string
+	agents        agentSet
+	team          teamCache
+	status        *statusBoard
 }
 
 // Token purposes; a token for one purpose is refused for any other.
@@ -155,6 +171,7 @@ func New(o Options) (*Bot, error) {
 	}
 	b := &Bot{o: o, log: o.Log.With("channel", Channel), now: o.Clock, users: newUserCache(o.Clock), qr: newQRTracker()}
 	b.reset, b.unlock = o.Config.Commands()
+	b.handoffCmd = o.Config.Handoff()
 	if len(o.Config.TeamIDs) > 0 {
 		b.teams = map[string]bool{}
 		for _, t := range o.Config.TeamIDs {
@@ -173,6 +190,7 @@ func New(o Options) (*Bot, error) {
 		}
 		b.pool, b.ownPool = dispatch.New(w, q, time.Minute, b.log), true
 	}
+	b.status = newStatusBoard(b)
 	return b, nil
 }
 
@@ -187,11 +205,13 @@ func (b *Bot) apiOptions() []slack.Option {
 	return opts
 }
 
-// Close stops the worker pool the Bot created, after queued turns finish.
+// Close stops the worker pool the Bot created, after queued turns finish,
+// then posts the queued handoff status changes.
 func (b *Bot) Close() {
 	if b.ownPool {
 		b.pool.Close()
 	}
+	b.status.close()
 }
 
 // Routes returns the HTTP handlers by ServeMux pattern (Events API mode).

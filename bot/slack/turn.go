@@ -82,6 +82,9 @@ func (b *Bot) onCommand(ctx context.Context, c slack.SlashCommand) (any, error) 
 		b.log.Info("authn.rejected", "reason", "foreign team", "team", c.TeamID)
 		return nil, nil
 	}
+	if c.Command == b.handoffCmd {
+		return b.onAgentCommand(ctx, c)
+	}
 	loc := b.locale(c.UserID)
 	var flow string
 	switch c.Command {
