@@ -40,43 +40,45 @@ func TestRefusedRequests(t *testing.T) {
 	jkuTok, _ := jku.SignedString(keys[1])
 
 	tests := []struct {
-		name string
-		auth string
-		body any
-		want int
+		name   string
+		auth   string
+		body   any
+		want   int
+		reason string // the audit reason, when the table pins it
 	}{
-		{"no token", "", msg(nil), http.StatusUnauthorized},
-		{"not bearer", "Basic abc", msg(nil), http.StatusUnauthorized},
-		{"garbage token", "Bearer not.a.jwt", msg(nil), http.StatusUnauthorized},
-		{"bad signature", "Bearer " + sign(t, keys[1], "kid-1", good()), msg(nil), http.StatusUnauthorized},
-		{"wrong audience", bearer(with("aud", "another-bot")), msg(nil), http.StatusUnauthorized},
-		{"wrong issuer", bearer(with("iss", "https://evil.example")), msg(nil), http.StatusUnauthorized},
-		{"expired", bearer(with("exp", time.Now().Add(-10*time.Minute).Unix())), msg(nil), http.StatusUnauthorized},
-		{"no expiry", func() string { c := good(); delete(c, "exp"); return bearer(c) }(), msg(nil), http.StatusUnauthorized},
-		{"not yet valid", bearer(with("nbf", time.Now().Add(10*time.Minute).Unix())), msg(nil), http.StatusUnauthorized},
-		{"alg none", "Bearer " + none, msg(nil), http.StatusUnauthorized},
-		{"HS256 with the public key", "Bearer " + hsTok, msg(nil), http.StatusUnauthorized},
-		{"jku header ignored", "Bearer " + jkuTok, msg(nil), http.StatusUnauthorized},
-		{"serviceurl mismatch", bearer(with("serviceurl", "https://smba.trafficmanager.net/amer/")), msg(nil), http.StatusForbidden},
-		{"no serviceurl claim", func() string { c := good(); delete(c, "serviceurl"); return bearer(c) }(), msg(nil), http.StatusForbidden},
+		{"no token", "", msg(nil), http.StatusUnauthorized, "no_token"},
+		{"not bearer", "Basic abc", msg(nil), http.StatusUnauthorized, ""},
+		{"garbage token", "Bearer not.a.jwt", msg(nil), http.StatusUnauthorized, ""},
+		{"bad signature", "Bearer " + sign(t, keys[1], "kid-1", good()), msg(nil), http.StatusUnauthorized, ""},
+		{"wrong audience", bearer(with("aud", "another-bot")), msg(nil), http.StatusUnauthorized, "wrong_audience"},
+		{"wrong issuer", bearer(with("iss", "https://evil.example")), msg(nil), http.StatusUnauthorized, ""},
+		{"expired", bearer(with("exp", time.Now().Add(-10*time.Minute).Unix())), msg(nil), http.StatusUnauthorized, "token_expired"},
+		{"no expiry", func() string { c := good(); delete(c, "exp"); return bearer(c) }(), msg(nil), http.StatusUnauthorized, ""},
+		{"not yet valid", bearer(with("nbf", time.Now().Add(10*time.Minute).Unix())), msg(nil), http.StatusUnauthorized, ""},
+		{"alg none", "Bearer " + none, msg(nil), http.StatusUnauthorized, ""},
+		{"HS256 with the public key", "Bearer " + hsTok, msg(nil), http.StatusUnauthorized, ""},
+		{"jku header ignored", "Bearer " + jkuTok, msg(nil), http.StatusUnauthorized, ""},
+		{"serviceurl mismatch", bearer(with("serviceurl", "https://smba.trafficmanager.net/amer/")), msg(nil), http.StatusForbidden, "serviceurl_mismatch"},
+		{"no serviceurl claim", func() string { c := good(); delete(c, "serviceurl"); return bearer(c) }(), msg(nil), http.StatusForbidden, ""},
 		{"serviceUrl off the allowlist", bearer(with("serviceurl", "https://evil.example/")),
-			msg(func(a map[string]any) { a["serviceUrl"] = "https://evil.example/" }), http.StatusForbidden},
-		{"channel not endorsed", r.bearer(), msg(func(a map[string]any) { a["channelId"] = "webchat" }), http.StatusForbidden},
+			msg(func(a map[string]any) { a["serviceUrl"] = "https://evil.example/" }), http.StatusForbidden, ""},
+		{"channel not endorsed", r.bearer(), msg(func(a map[string]any) { a["channelId"] = "webchat" }), http.StatusForbidden, ""},
 		{"foreign tenant", r.bearer(), msg(func(a map[string]any) {
 			a["channelData"] = map[string]any{"tenant": map[string]string{"id": "99999999-0000-0000-0000-000000000000"}}
 			a["conversation"] = map[string]string{"id": "a:conv-x", "conversationType": "personal"}
-		}), http.StatusForbidden},
+		}), http.StatusForbidden, "foreign_tenant"},
 		{"tenant claims disagree", r.bearer(), msg(func(a map[string]any) {
 			a["conversation"] = map[string]string{"id": "a:conv-x", "conversationType": "personal", "tenantId": "other"}
-		}), http.StatusForbidden},
-		{"malformed JSON", r.bearer(), []byte(`{"type":"message",`), http.StatusBadRequest},
-		{"wrong JSON types", r.bearer(), []byte(`{"type":"message","serviceUrl":7}`), http.StatusBadRequest},
-		{"no conversation", r.bearer(), []byte(`{"type":"message","serviceUrl":"` + r.fake.srv.URL + `"}`), http.StatusBadRequest},
-		{"oversized body", r.bearer(), bytes.Repeat([]byte("x"), MaxActivityBytes+1), http.StatusRequestEntityTooLarge},
+		}), http.StatusForbidden, ""},
+		{"malformed JSON", r.bearer(), []byte(`{"type":"message",`), http.StatusBadRequest, "malformed"},
+		{"wrong JSON types", r.bearer(), []byte(`{"type":"message","serviceUrl":7}`), http.StatusBadRequest, ""},
+		{"no conversation", r.bearer(), []byte(`{"type":"message","serviceUrl":"` + r.fake.srv.URL + `"}`), http.StatusBadRequest, ""},
+		{"oversized body", r.bearer(), bytes.Repeat([]byte("x"), MaxActivityBytes+1), http.StatusRequestEntityTooLarge, "too_large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := r.fake.connectorN.Load()
+			audited := len(r.rejections())
 			code, body := r.post(tt.body, tt.auth)
 			if code != tt.want {
 				t.Fatalf("HTTP %d %s, want %d", code, body, tt.want)
@@ -85,14 +87,27 @@ func TestRefusedRequests(t *testing.T) {
 			if n := r.fake.connectorN.Load() - before; n != 0 {
 				t.Errorf("%d connector calls for a refused request", n)
 			}
+			got := r.rejections()[audited:]
+			if len(got) != 1 {
+				t.Fatalf("%d authn.rejected audit events, want exactly 1: %v", len(got), got)
+			}
+			if got[0]["channel"] != Channel || got[0]["reason"] == "" || got[0]["reason"] == nil {
+				t.Errorf("audit event without channel or reason: %v", got[0])
+			}
+			if tt.reason != "" && got[0]["reason"] != tt.reason {
+				t.Errorf("reason %v, want %s", got[0]["reason"], tt.reason)
+			}
 		})
 	}
 	if s := r.pool.Stats(); s.Done != 0 {
 		t.Errorf("refused requests reached the worker pool: %+v", s)
 	}
 	r.sweep()
-	if r.logs.Contains("eyJ") {
-		t.Error("a JWT was logged")
+	if r.logs.Contains("eyJ") || r.audit.Contains("eyJ") {
+		t.Error("a JWT was logged or audited")
+	}
+	if r.audit.Contains("amartin") || r.audit.Contains(`"reset"`) {
+		t.Error("a refused activity's payload reached the audit trail")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,17 +26,20 @@ import (
 // rig is the Teams bot wired to a demo app, served through core/server,
 // talking to the fake Bot Framework.
 type rig struct {
-	t     *testing.T
-	fake  *fakeBF
-	a     *app.App
-	bot   *Bot
-	pool  *dispatch.Pool
-	http  *httptest.Server
-	logs  *loggingtest.Buffer
-	audit *loggingtest.Buffer
-	seq   int
-	jobs  uint64
-	known []string // secrets used, for the leak sweep
+	t    *testing.T
+	fake *fakeBF
+	a    *app.App
+	bot  *Bot
+	pool *dispatch.Pool
+	// inflight counts jobs submitted and not finished, including the ones
+	// the bot queues itself (status card updates).
+	inflight *atomic.Int64
+	http     *httptest.Server
+	logs     *loggingtest.Buffer
+	audit    *loggingtest.Buffer
+	seq      int
+	jobs     uint64
+	known    []string // secrets used, for the leak sweep
 }
 
 func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
@@ -60,7 +64,8 @@ func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 	t.Cleanup(func() { _ = a.Close() })
 	pool := dispatch.New(2, 32, 30*time.Second, log)
 	t.Cleanup(pool.Close)
-	bot, err := build(a, log, &http.Client{Timeout: 5 * time.Second}, pool, true)
+	cp := &countingPool{p: pool}
+	bot, err := build(a, log, &http.Client{Timeout: 5 * time.Second}, cp, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +75,7 @@ func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 	t.Cleanup(hs.Close)
 	fake.members["29:amartin"] = map[string]string{"id": "29:amartin", "aadObjectId": "aad-amartin",
 		"email": "alice.martin@demo.example", "userPrincipalName": "alice.martin@demo.example", "tenantId": testTenant}
-	return &rig{t: t, fake: fake, a: a, bot: bot, pool: pool, http: hs, logs: buf, audit: auditLog, known: []string{testPassword}}
+	return &rig{t: t, fake: fake, a: a, bot: bot, pool: pool, inflight: &cp.n, http: hs, logs: buf, audit: auditLog, known: []string{testPassword}}
 }
 
 // activity is a personal-chat activity from user, as Teams sends it.
@@ -135,7 +140,7 @@ func (r *rig) idle() {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		s := r.pool.Stats()
-		if s.Done+s.Panics >= r.jobs && s.Queued == 0 {
+		if s.Done+s.Panics >= r.jobs && s.Queued == 0 && r.inflight.Load() == 0 {
 			if s.Panics > 0 {
 				r.t.Fatalf("%d jobs panicked", s.Panics)
 			}
@@ -278,4 +283,34 @@ func (r *rig) sweep() {
 		t := r.t
 		t.Error("a bot access token was logged")
 	}
+}
+
+// rejections are the authn.rejected audit events written so far.
+func (r *rig) rejections() []map[string]any {
+	var out []map[string]any
+	for _, e := range r.audit.Records(r.t) {
+		if e["event"] == "authn.rejected" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// countingPool counts jobs in flight, so idle also waits for the jobs the
+// bot submits from inside other jobs.
+type countingPool struct {
+	p *dispatch.Pool
+	n atomic.Int64
+}
+
+func (c *countingPool) Submit(j dispatch.Job) error {
+	c.n.Add(1)
+	err := c.p.Submit(func(ctx context.Context) {
+		defer c.n.Add(-1)
+		j(ctx)
+	})
+	if err != nil {
+		c.n.Add(-1)
+	}
+	return err
 }
