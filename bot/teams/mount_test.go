@@ -2,6 +2,7 @@ package teams
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/handoff"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/server"
 )
@@ -42,6 +44,12 @@ func TestMount(t *testing.T) {
 	srv.PublicHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/messages", strings.NewReader("{}")))
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("unauthenticated POST: HTTP %d", rec.Code)
+	}
+	// Mount registered the Teams starter: a handoff for someone the bot
+	// never met fails as unreachable, not as "channel not enabled".
+	err = a.Handoffs.Start(context.Background(), handoff.Handoff{ID: "h1", Action: handoff.ActionReset, User: "nobody@demo.example", Channel: handoff.ChannelTeams})
+	if !errors.Is(err, ErrUnreachable) {
+		t.Errorf("teams starter not registered: %v", err)
 	}
 }
 
