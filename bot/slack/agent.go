@@ -132,7 +132,7 @@ func (b *Bot) agentHandoff(ctx context.Context, team, agent string, t agentTarge
 
 // tellAgent posts a catalogued message in the agent's DM.
 func (b *Bot) tellAgent(ctx context.Context, agent, id string) {
-	msg := b.text(b.locale(agent), id)
+	msg := b.text(b.agentLocale(ctx, agent), id)
 	b.post(ctx, job{user: agent}, []slack.Block{section(msg)}, msg)
 }
 

@@ -76,15 +76,14 @@ func (b *Bot) startHandoff(ctx context.Context, h handoff.Handoff) error {
 	if err != nil {
 		return fmt.Errorf("slack: users.lookupByEmail: %w", err)
 	}
-	p := profile{Email: u.Profile.Email, Locale: u.Locale, Team: u.TeamID,
-		Guest: u.IsRestricted || u.IsUltraRestricted || u.IsStranger, Bot: u.IsBot || u.IsAppUser, Deleted: u.Deleted}
+	// users.info adds the locale, which users.lookupByEmail does not give.
+	p, err := b.profile(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("slack: %w", err)
+	}
 	if p.Bot || p.Deleted || (p.Team != "" && !b.allowedTeam(p.Team)) || (p.Guest && !b.o.Config.AllowGuests) {
 		return errors.New("slack: the user's Slack account cannot use the bot (bot, deactivated, guest or external)")
 	}
-	if old, ok := b.users.get(u.ID); ok {
-		p.DM = old.DM
-	}
-	b.users.put(u.ID, p)
 	team, err := b.handoffTeam(ctx, h)
 	if err != nil {
 		return err

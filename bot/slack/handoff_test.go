@@ -65,6 +65,16 @@ func (e *env) handoffCmd(agent, channel, text string) string {
 	return resp["text"]
 }
 
+// handoffDM waits until the handoff's first step is in the DM of user and
+// the jobs queued since done (the command's and the starter's) have ended,
+// so the next step's wait counts only its own turn.
+func (e *env) handoffDM(user string, done, jobs uint64) []posted {
+	e.t.Helper()
+	posts := e.waitPosts("handoff DM", 0, inDM(user, e.msg("factor.choose")))
+	waitFor(e.t, "handoff jobs", func() bool { return e.b.pool.Stats().Done >= done+jobs })
+	return posts
+}
+
 // waitPosts waits until a post since n satisfies cond and returns them all.
 func (e *env) waitPosts(what string, n int, cond func(posted) bool) []posted {
 	e.t.Helper()
@@ -149,12 +159,12 @@ func TestAgentHandoffReset(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
 			e, _ := newHandoffEnv(t, tr.socket)
-			n := e.f.postCount()
+			done := e.b.pool.Stats().Done
 			if got := e.handoffCmd("U7", agentChannel, "<@U1|alice> reset"); got != e.a.Messages.Text("en",
 				"slack.agent.accepted", false, map[string]string{"action": "reset"}) {
 				t.Fatalf("ack %q", got)
 			}
-			posts := e.waitPosts("handoff DM", n, inDM("U1", e.msg("factor.choose")))
+			posts := e.handoffDM("U1", done, 2)
 			if !strings.Contains(texts(posts), e.msg("slack.handoff.intro")) {
 				t.Fatalf("no introduction in the DM: %q", texts(posts))
 			}
@@ -251,12 +261,12 @@ func TestAPIHandoffSlack(t *testing.T) {
 		_ = json.Unmarshal(w.Body.Bytes(), &out)
 		return w.Code, out
 	}
-	n := e.f.postCount()
+	done := e.b.pool.Stats().Done
 	code, created := call("POST", "/api/v1/handoffs", `{"user":"alice.martin@demo.example","action":"reset","channel":"slack"}`)
 	if code != http.StatusCreated || created["status"] != "started" {
 		t.Fatalf("create: %d %v", code, created)
 	}
-	posts := e.waitPosts("handoff DM", n, inDM("U1", e.msg("factor.choose")))
+	posts := e.handoffDM("U1", done, 1)
 	e.resetByCodes(posts, "Ticketed-Horse-Battery-77")
 	if code, view := call("GET", "/api/v1/handoffs/"+created["id"].(string), ""); code != 200 || view["status"] != "done" {
 		t.Fatalf("status: %d %v", code, view)
@@ -279,7 +289,7 @@ func TestAPIHandoffSlack(t *testing.T) {
 func TestHandoffEscalation(t *testing.T) {
 	e, _ := newHandoffEnv(t, false)
 	e.handoffCmd("U7", agentChannel, "<mailto:alice.martin@demo.example|alice.martin@demo.example> reset")
-	posts := e.waitPosts("handoff DM", 0, inDM("U1", e.msg("factor.choose")))
+	posts := e.handoffDM("U1", 0, 2)
 	posts = e.click("U1", e.find(posts, e.msg("factor.sms")))
 	code := e.lastCode()
 	e.dm("U1", "agent")
@@ -303,7 +313,7 @@ func TestHandoffEscalation(t *testing.T) {
 func TestAgentVerify(t *testing.T) {
 	e, _ := newHandoffEnv(t, true, func(c *config.SlackConfig) { c.AgentChannel, c.AgentUserGroup = "", agentGroup })
 	e.handoffCmd("U8", "C1", "<@U1> verify")
-	posts := e.waitPosts("handoff DM", 0, inDM("U1", e.msg("factor.choose")))
+	posts := e.handoffDM("U1", 0, 2)
 	posts = e.click("U1", e.find(posts, e.msg("factor.sms")))
 	for range 3 {
 		posts = e.dm("U1", e.lastCode())
@@ -322,4 +332,29 @@ func TestAgentVerify(t *testing.T) {
 		t.Fatalf("handoff %+v", h)
 	}
 	e.assertNoLeak()
+}
+
+// TestAgentHandoffTargets: the DM speaks the person's locale; a guest
+// cannot be reached (the agent sees the failure); an unknown Slack user is
+// reported to the agent in a DM.
+func TestAgentHandoffTargets(t *testing.T) {
+	t.Run("spanish", func(t *testing.T) {
+		e, _ := newHandoffEnv(t, false)
+		e.handoffCmd("U7", agentChannel, "<@U3|farid> unlock")
+		intro := e.a.Messages.Text("es", "slack.handoff.intro", false, nil)
+		e.waitPosts("handoff DM", 0, inDM("U3", intro))
+	})
+	t.Run("guest", func(t *testing.T) {
+		e, _ := newHandoffEnv(t, false)
+		e.handoffCmd("U7", agentChannel, "<@U9> reset")
+		e.waitStatus(agentChannel, "Failed (unreachable)")
+		if e.f.callCount("conversations.open") != 0 || e.spy.turns.Load() != 0 {
+			t.Fatal("a guest was contacted")
+		}
+	})
+	t.Run("unknown", func(t *testing.T) {
+		e, _ := newHandoffEnv(t, false)
+		e.handoffCmd("U7", agentChannel, "<@UNOBODY> reset")
+		e.waitPosts("agent told", 0, inDM("U7", e.msg("slack.agent.not_started")))
+	})
 }

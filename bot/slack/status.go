@@ -98,7 +98,7 @@ func (s *statusBoard) show(h handoff.Handoff) {
 	b := s.b
 	log := b.log.With("handoff", h.ID, "status", string(h.Status))
 	_, agent, _ := parseRequester(h.Requester)
-	loc := b.locale(agent)
+	loc := b.agentLocale(ctx, agent)
 	last := string(h.Status) + "/" + h.Factor + "/" + h.Reason
 	m, ver, err := s.load(ctx, h.ID)
 	if err != nil {
@@ -169,4 +169,13 @@ func statusArgs(h handoff.Handoff) map[string]string {
 	}
 	return map[string]string{"id": h.ID, "action": string(h.Action), "user": h.User, "status": string(h.Status),
 		"factor": or(h.Factor), "reason": or(h.Reason), "ref": or(h.Ref)}
+}
+
+// agentLocale is the agent's Slack locale ("" when unknown: the default).
+func (b *Bot) agentLocale(ctx context.Context, agent string) string {
+	p, err := b.profile(ctx, agent)
+	if err != nil {
+		return ""
+	}
+	return p.Locale
 }
