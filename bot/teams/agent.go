@@ -122,7 +122,10 @@ func (b *Bot) agentTurn(ctx context.Context, act *inbound) {
 		b.log.Warn("teams: status card not recorded; it will not update", "handoff", h.ID, "err", err)
 		return
 	}
-	b.refreshStatus(ctx, h.ID) // a change between Start and the record
+	// A change between Start and the record above found no card to update.
+	if now, err := b.handoffs.Get(ctx, h.ID); err != nil || !now.Updated.Equal(h.Updated) {
+		b.refreshStatus(ctx, h.ID)
+	}
 }
 
 // statusCard renders a handoff's status for the agent: identifiers, status,

@@ -312,3 +312,18 @@ func TestStarterRefusesOtherChannels(t *testing.T) {
 		t.Fatal("a Slack handoff was started on Teams")
 	}
 }
+
+// TestAgentCommandReplayed: the Bot Framework redelivering the agent's
+// message starts one handoff, not two.
+func TestAgentCommandReplayed(t *testing.T) {
+	r := newRig(t, helpDesk)
+	act := r.mention("agent1", helpDeskConv, "handoff fhaddad reset")
+	r.send(act)
+	r.send(act)
+	if n := strings.Count(r.audit.String(), `"event":"`+handoff.NameCreated+`"`); n != 1 {
+		t.Fatalf("%d handoffs created, want 1", n)
+	}
+	if n := len(r.to("helpdesk")); n != 1 {
+		t.Errorf("%d status cards, want 1", n)
+	}
+}
