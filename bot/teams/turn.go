@@ -247,10 +247,8 @@ func (b *Bot) hintsFor(ctx context.Context, act *inbound) engine.Hints {
 		b.log.Info("teams: member lookup failed; continuing without hints", "err", err)
 	case m.AadObjectID == "" || m.AadObjectID == aad:
 		h = engine.Hints{Email: m.Email, Login: m.UserPrincipalName}
-		if act.personal() {
-			m.AadObjectID = aad
-			b.learn(ctx, m, act.ServiceURL, act.Locale)
-		}
+		m.AadObjectID = aad
+		b.learn(ctx, m, act.ServiceURL, act.Locale) // so that a help-desk handoff can reach them
 	}
 	b.hintMu.Lock()
 	if len(b.hints) >= maxHints {
