@@ -236,7 +236,7 @@ func TestAgentCommandRefused(t *testing.T) {
 // handoff starts.
 func TestAgentCommandUsage(t *testing.T) {
 	e, _ := newHandoffEnv(t, false)
-	for _, text := range []string{"", "<@U1> reboot", "alice reset", "<@U1> reset now"} {
+	for _, text := range []string{"", "<@U1> reboot", "alice reset", "<@U1> reset now", "Typed-In-Channel-Pw1"} {
 		if got := e.handoffCmd("U7", agentChannel, text); !strings.HasPrefix(got, "Usage: /handoff") {
 			t.Fatalf("%q: ack %q", text, got)
 		}
@@ -244,6 +244,7 @@ func TestAgentCommandUsage(t *testing.T) {
 	if e.f.callCount("users.lookupByEmail") != 0 || e.b.pool.Stats().Done != 0 {
 		t.Fatal("a handoff started from a malformed command")
 	}
+	e.assertNoLeak("Typed-In-Channel-Pw1")
 }
 
 // TestAPIHandoffSlack: an ITSM tool creates a handoff with channel slack;
