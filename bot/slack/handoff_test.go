@@ -359,3 +359,20 @@ func TestAgentHandoffTargets(t *testing.T) {
 		e.waitPosts("agent told", 0, inDM("U7", e.msg("slack.agent.not_started")))
 	})
 }
+
+// TestAgentCommandReplay: a replayed command (same trigger_id) starts one
+// handoff.
+func TestAgentCommandReplay(t *testing.T) {
+	e, _ := newHandoffEnv(t, false)
+	form := url.Values{"command": {"/handoff"}, "team_id": {testTeam}, "user_id": {"U7"},
+		"channel_id": {agentChannel}, "trigger_id": {"trg-replayed"}, "text": {"<@U1> reset"}}
+	e.tr.command(t, form)
+	e.handoffDM("U1", 0, 2)
+	if ack := e.tr.command(t, form); len(ack) != 0 {
+		t.Fatalf("replay answered %q", ack)
+	}
+	e.waitStatus(agentChannel, "Started:")
+	if n := e.f.callCount("users.lookupByEmail"); n != 1 || e.b.pool.Stats().Done != 2 {
+		t.Fatalf("replay started another handoff: %d lookups", n)
+	}
+}
