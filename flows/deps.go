@@ -74,7 +74,9 @@ type Escalation struct {
 	Reason  string
 	Channel string
 	// User is the directory user key, empty when the person was never identified.
-	User    string
+	User string
+	// Login is the account's login, readable by the help desk.
+	Login   string
 	Flow    string
 	State   string
 	Factors []FactorAttempt

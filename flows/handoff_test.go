@@ -2,6 +2,8 @@ package flows_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -132,5 +134,43 @@ func TestHiddenFlowNeedsAHandoff(t *testing.T) {
 	// An unknown handoff identifies nobody: the person is asked who they are.
 	if r := h.send("slack", "U9", engine.Input{Kind: engine.InputStart, Flow: flows.FlowReset, Handoff: "nope"}); r.State != "identify" {
 		t.Fatalf("unknown handoff ended in %s", r.State)
+	}
+}
+
+type packets struct {
+	mu sync.Mutex
+	p  []flows.Escalation
+}
+
+func (r *packets) Escalate(_ context.Context, e flows.Escalation) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.p = append(r.p, e)
+	return nil
+}
+
+func TestEscalationPacketHasContextNotSecrets(t *testing.T) {
+	rec := &packets{}
+	h := newHarness(t, func(d *flows.Deps) { d.Escalator = rec })
+	h.send("slack", "U10", start(flows.FlowReset))
+	h.send("slack", "U10", text("amartin"))
+	h.send("slack", "U10", choice("sms"))
+	c := h.code()
+	h.send("slack", "U10", text("999999"))
+	h.send("slack", "U10", text("agent"))
+	if len(rec.p) != 1 {
+		t.Fatalf("%d packets", len(rec.p))
+	}
+	p := rec.p[0]
+	if p.Login != "amartin" || p.Reason != "user_request" || p.Ref == "" || len(p.Factors) != 1 ||
+		p.Factors[0].Factor != "sms" || p.Factors[0].Outcome != "wrong" {
+		t.Fatalf("packet %+v", p)
+	}
+	want := []string{"identify.prompt", "factor.choose", "code.prompt.sms", "verify.wrong", "code.prompt.sms"}
+	if strings.Join(p.Messages, ",") != strings.Join(want, ",") {
+		t.Fatalf("messages %v", p.Messages)
+	}
+	if strings.Contains(fmt.Sprintf("%+v", p), c) || strings.Contains(fmt.Sprintf("%+v", p), "999999") {
+		t.Fatal("a code reached the packet")
 	}
 }

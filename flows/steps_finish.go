@@ -310,8 +310,11 @@ func (d *Deps) escalated(reason string) engine.Step {
 		if dr := s.Get(varDenyReason); dr != "" && reason == "lockout" {
 			r = "lockout:" + dr
 		}
-		p := Escalation{Ref: c.Ref, Reason: r, Channel: s.Channel, User: s.Get(varUser), Flow: s.Flow,
-			State: s.State, Time: c.Now.UTC()}
+		p := Escalation{Ref: c.Ref, Reason: r, Channel: s.Channel, User: s.Get(varUser), Login: s.Get(varLogin),
+			Flow: s.Flow, State: s.State, Time: c.Now.UTC(), Messages: s.Trail()}
+		for _, o := range c.Outputs() {
+			p.Messages = append(p.Messages, o.MessageID)
+		}
 		for _, t := range strings.Split(s.Get(varTrail), ",") {
 			if f, o, ok := strings.Cut(t, ":"); ok {
 				p.Factors = append(p.Factors, FactorAttempt{Factor: f, Outcome: o})

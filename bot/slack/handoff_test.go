@@ -275,12 +275,18 @@ func TestAPIHandoffSlack(t *testing.T) {
 	if _, replies := e.agentStatus(agentChannel); len(replies) != 0 {
 		t.Fatalf("an API handoff was reported in the agent channel: %q", replies)
 	}
+	// A handoff naming a login reaches the account's email of record.
 	code, created = call("POST", "/api/v1/handoffs", `{"user":"amartin","action":"unlock","channel":"slack"}`)
-	if code != http.StatusCreated || created["status"] != "failed" {
+	if code != http.StatusCreated || created["status"] != "started" {
 		t.Fatalf("login handoff: %d %v", code, created)
 	}
+	// A login the directory does not know cannot be reached.
+	code, created = call("POST", "/api/v1/handoffs", `{"user":"nobody","action":"unlock","channel":"slack"}`)
+	if code != http.StatusCreated || created["status"] != "failed" {
+		t.Fatalf("unknown login handoff: %d %v", code, created)
+	}
 	if h, err := e.a.Handoffs.Store.Get(context.Background(), created["id"].(string)); err != nil || h.Reason != "unreachable" {
-		t.Fatalf("login handoff: %+v %v", h, err)
+		t.Fatalf("unknown login handoff: %+v %v", h, err)
 	}
 	e.assertNoLeak()
 }

@@ -91,6 +91,17 @@ func (h *Handoffs) Start(ctx context.Context, ho handoff.Handoff) error {
 	if s == nil {
 		return fmt.Errorf("handoff: channel %q is not enabled", ho.Channel)
 	}
+	// Chat platforms find people by email: a handoff that names a login is
+	// given the account's email of record (the stored handoff keeps the login).
+	if !strings.Contains(ho.User, "@") {
+		users, err := h.dir.Find(ctx, directory.ByLogin, ho.User)
+		if err != nil {
+			return fmt.Errorf("handoff: look up user: %w", err)
+		}
+		if len(users) == 1 && users[0].Email != "" {
+			ho.User = users[0].Email
+		}
+	}
 	return s.Start(ctx, ho)
 }
 
@@ -207,7 +218,7 @@ func (f flowHandoffs) Report(ctx context.Context, id, status, factor, reason, re
 type escalator struct{ s *escalate.Sink }
 
 func (e escalator) Escalate(ctx context.Context, p flows.Escalation) error {
-	pk := escalate.Packet{Ref: p.Ref, Reason: p.Reason, Channel: p.Channel, User: p.User, Flow: p.Flow,
+	pk := escalate.Packet{Ref: p.Ref, Reason: p.Reason, Channel: p.Channel, User: p.Login, Flow: p.Flow,
 		State: p.State, Messages: p.Messages, Time: p.Time}
 	for _, f := range p.Factors {
 		pk.Factors = append(pk.Factors, escalate.FactorAttempt{Factor: f.Factor, Outcome: f.Outcome})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/resetbot/resetbot/core/audit"
 )
@@ -59,6 +60,30 @@ func (s *Session) SetInt(k string, n int) {
 		return
 	}
 	s.Set(k, strconv.Itoa(n))
+}
+
+// varTrail holds the last message IDs the conversation showed, for the
+// help desk's context packet; bounded so the session stays small.
+const (
+	varTrail  = "_m"
+	trailSize = 12
+)
+
+// Trail returns the message IDs shown in earlier turns, oldest first.
+func (s *Session) Trail() []string {
+	if t := s.Vars[varTrail]; t != "" {
+		return strings.Split(t, ",")
+	}
+	return nil
+}
+
+// addTrail appends message IDs to the trail, keeping the last trailSize.
+func (s *Session) addTrail(ids []string) {
+	t := append(s.Trail(), ids...)
+	if len(t) > trailSize {
+		t = t[len(t)-trailSize:]
+	}
+	s.Set(varTrail, strings.Join(t, ","))
 }
 
 // Hash is the session ID hashed for audit records and logs, so that a log

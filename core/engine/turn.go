@@ -318,6 +318,11 @@ func (e *Engine) save(ctx context.Context, c *Ctx) Reply {
 		return r
 	}
 	s.Updated = c.Now.Unix()
+	ids := make([]string, 0, len(c.outputs))
+	for _, o := range c.outputs {
+		ids = append(ids, o.MessageID)
+	}
+	s.addTrail(ids)
 	b, err := s.encode()
 	if err != nil {
 		return e.fail(ctx, t, c.Ref, s, fmt.Errorf("encode session: %w", err))
