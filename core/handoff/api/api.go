@@ -110,7 +110,9 @@ type Links struct {
 type Created struct {
 	ID     string         `json:"id"`
 	Status handoff.Status `json:"status"`
-	Links  Links          `json:"links"`
+	// Reason says why a handoff failed at once (e.g. "unreachable").
+	Reason string `json:"reason,omitempty"`
+	Links  Links  `json:"links"`
 }
 
 // View is the answer to GET /api/v1/handoffs/{id}.
@@ -150,7 +152,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 		var ho handoff.Handoff
 		if ho, err = h.o.Handoffs.Get(ctx, rep.id); err == nil {
 			w.Header().Set("Location", self(ho.ID))
-			writeJSON(w, http.StatusOK, Created{ID: ho.ID, Status: ho.Status, Links: Links{Self: self(ho.ID)}})
+			writeJSON(w, http.StatusOK, Created{ID: ho.ID, Status: ho.Status, Reason: ho.Reason, Links: Links{Self: self(ho.ID)}})
 			return
 		}
 	}
@@ -174,7 +176,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 		return
 	}
 	w.Header().Set("Location", self(ho.ID))
-	writeJSON(w, http.StatusCreated, Created{ID: ho.ID, Status: ho.Status, Links: Links{Self: self(ho.ID)}})
+	writeJSON(w, http.StatusCreated, Created{ID: ho.ID, Status: ho.Status, Reason: ho.Reason, Links: Links{Self: self(ho.ID)}})
 }
 
 // unavailable answers 503 for an infrastructure failure; the cause goes to
