@@ -1,21 +1,27 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/handoff"
+	"github.com/resetbot/resetbot/core/handoff/webhook"
+	"github.com/resetbot/resetbot/core/secret"
 )
 
 const (
@@ -24,6 +30,9 @@ const (
 	agentGroup   = "SAGENTS"
 	itsmKey      = "rbk_slack_itsm_key_0123456789abcdefghij"
 )
+
+// itsmHook, when set, is the ITSM key's completion webhook.
+var itsmHook webhook.Target
 
 // newHandoffEnv is newEnv with the help desk wired as Mount wires it: U7 is
 // a member of the agent channel, U8 of the agent user group, escalations go
@@ -35,7 +44,8 @@ func newHandoffEnv(t *testing.T, socket bool, mutate ...func(*config.SlackConfig
 		c.Channels.Slack.AgentChannel = agentChannel
 		c.Handoff.HelpDeskSlackChannel = helpChannel
 		c.Handoff.APIKeys = []config.HandoffAPIKey{{ID: "itsm", Hash: "sha256:" + hex.EncodeToString(sum[:]),
-			Scopes: []string{config.ScopeHandoffsCreate, config.ScopeHandoffsRead}}}
+			Scopes:     []string{config.ScopeHandoffsCreate, config.ScopeHandoffsRead},
+			WebhookURL: itsmHook.URL, WebhookSecret: itsmHook.Secret}}
 		for _, m := range mutate {
 			m(&c.Channels.Slack)
 		}
@@ -251,7 +261,23 @@ func TestAgentCommandUsage(t *testing.T) {
 // the user is found by e-mail, reset in the DM, and the API reports done.
 // A login cannot be looked up in Slack: that handoff fails as unreachable.
 func TestAPIHandoffSlack(t *testing.T) {
+	var (
+		hmu  sync.Mutex
+		hook []byte
+		hsig string
+	)
+	recv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hmu.Lock()
+		hook, hsig = b, r.Header.Get(webhook.SignatureHeader)
+		hmu.Unlock()
+	}))
+	defer recv.Close()
+	const hookSecret = "whsec-slack-0123456789abcdefghijklmnop"
+	webhookClient, itsmHook = recv.Client(), webhook.Target{URL: recv.URL + "/itsm", Secret: secret.New(hookSecret)}
+	defer func() { webhookClient, itsmHook = nil, webhook.Target{} }()
 	e, _ := newHandoffEnv(t, false)
+	e.secrets = append(e.secrets, hookSecret)
 	call := func(method, path, body string) (int, map[string]any) {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+itsmKey)
@@ -271,6 +297,19 @@ func TestAPIHandoffSlack(t *testing.T) {
 	e.resetByCodes(posts, "Ticketed-Horse-Battery-77")
 	if code, view := call("GET", "/api/v1/handoffs/"+created["id"].(string), ""); code != 200 || view["status"] != "done" {
 		t.Fatalf("status: %d %v", code, view)
+	}
+	// The ITSM tool receives the signed completion webhook, with no secret in it.
+	waitFor(t, "completion webhook", func() bool { hmu.Lock(); defer hmu.Unlock(); return hook != nil })
+	hmu.Lock()
+	body, sig := hook, hsig
+	hmu.Unlock()
+	if !webhook.Verify(secret.New(hookSecret), sig, body, time.Now(), time.Minute) || !bytes.Contains(body, []byte(`"status":"done"`)) {
+		t.Fatalf("webhook %s (signature %q)", body, sig)
+	}
+	for _, s := range append(e.secrets, "Ticketed-Horse-Battery-77") {
+		if bytes.Contains(body, []byte(s)) {
+			t.Fatal("a secret reached the webhook")
+		}
 	}
 	if _, replies := e.agentStatus(agentChannel); len(replies) != 0 {
 		t.Fatalf("an API handoff was reported in the agent channel: %q", replies)

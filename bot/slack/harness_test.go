@@ -59,6 +59,10 @@ type env struct {
 	secrets []string
 }
 
+// webhookClient, when set, sends the app's outbound webhooks (tests that
+// receive the handoff completion webhook on a TLS test server set it).
+var webhookClient *http.Client
+
 // newEnv builds the demo app and a Bot against the fake Slack, over HTTP or
 // Socket Mode.
 func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options)) *env {
@@ -73,7 +77,7 @@ func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options))
 	for _, m := range mutate {
 		m(cfg, &o)
 	}
-	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log})
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, HTTPClient: webhookClient})
 	if err != nil {
 		t.Fatal(err)
 	}
