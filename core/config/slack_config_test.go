@@ -1,7 +1,6 @@
 package config_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/resetbot/resetbot/core/config"
@@ -10,11 +9,7 @@ import (
 func TestSlackAgentValidation(t *testing.T) {
 	base := "mode: demo\nserver: {public_url: \"https://resetbot.test\"}\nchannels:\n  slack:\n    enabled: true\n" +
 		"    bot_token: xoxb-1\n    signing_secret: s\n"
-	cases := []struct {
-		name  string
-		extra string
-		want  string // a problem path, or "" for none
-	}{
+	checkSection(t, base, "channels.slack", []sectionCase{
 		{"defaults", "", ""},
 		{"agents by channel and group", "    handoff_command: /helpdesk\n    agent_channel: C0123ABCD\n" +
 			"    agent_user_group: S0123ABCD\n", ""},
@@ -24,25 +19,7 @@ func TestSlackAgentValidation(t *testing.T) {
 		{"user ID as group", "    agent_user_group: U0123ABCD\n", "channels.slack.agent_user_group"},
 		{"handoff command is unlock", "    handoff_command: /unlock\n", "channels.slack.handoff_command"},
 		{"handoff command not a command", "    handoff_command: handoff\n", "channels.slack.handoff_command"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, all := config.Parse([]byte(base+tc.extra), nil)
-			var probs config.Problems
-			for _, p := range all.Errors() {
-				if strings.HasPrefix(p.Path, "channels.slack") {
-					probs = append(probs, p)
-				}
-			}
-			got := probs.Error()
-			if tc.want == "" && len(probs) > 0 {
-				t.Fatalf("unexpected problems:\n%s", got)
-			}
-			if tc.want != "" && !strings.Contains(got, tc.want) {
-				t.Fatalf("want a problem at %s, got:\n%s", tc.want, got)
-			}
-		})
-	}
+	})
 	if got := (config.SlackConfig{}).Handoff(); got != config.DefaultSlackHandoffCommand {
 		t.Fatalf("default handoff command %q", got)
 	}

@@ -1,20 +1,13 @@
 package config_test
 
 import (
-	"strings"
 	"testing"
-
-	"github.com/resetbot/resetbot/core/config"
 )
 
 func TestTwilioValidation(t *testing.T) {
 	base := "mode: demo\nserver:\n  public_url: https://bot.example.com\nchannels:\n  twilio:\n" +
 		"    enabled: true\n    account_sid: AC1\n    auth_token: tok\n    from_number: \"+15555550100\"\n"
-	cases := []struct {
-		name  string
-		extra string
-		want  string // a problem path, or "" for none
-	}{
+	checkSection(t, base, "channels.twilio", []sectionCase{
 		{"minimal", "", ""},
 		{"every field", "    sms_api: verify\n    verify_service_sid: VA1\n    voice_reset: unlock_only\n" +
 			"    languages: [es, en]\n    gather_timeout: 5s\n    request_timeout: 5s\n    allowed_prefixes: [\"+1\", \"+44\"]\n" +
@@ -27,23 +20,5 @@ func TestTwilioValidation(t *testing.T) {
 		{"bad blocked caller", "    blocked_callers: [\"anonymous\"]\n", "channels.twilio.blocked_callers"},
 		{"negative budget", "    max_sends_per_hour: -1\n", "channels.twilio.max_sends_per_hour"},
 		{"long gather timeout", "    gather_timeout: 2m\n", "channels.twilio.gather_timeout"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, all := config.Parse([]byte(base+tc.extra), nil)
-			var probs config.Problems
-			for _, p := range all.Errors() {
-				if strings.HasPrefix(p.Path, "channels.twilio") {
-					probs = append(probs, p)
-				}
-			}
-			got := probs.Error()
-			if tc.want == "" && len(probs) > 0 {
-				t.Fatalf("unexpected problems:\n%s", got)
-			}
-			if tc.want != "" && !strings.Contains(got, tc.want) {
-				t.Fatalf("want a problem at %s, got:\n%s", tc.want, got)
-			}
-		})
-	}
+	})
 }
