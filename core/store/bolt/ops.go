@@ -28,6 +28,22 @@ func (s *Store) Get(ctx context.Context, key string) (store.Record, error) {
 
 // CompareAndSwap implements store.Store.
 func (s *Store) CompareAndSwap(ctx context.Context, key string, expect uint64, value []byte, ttl time.Duration) (uint64, error) {
+	return s.write(ctx, key, value, ttl, func(cur uint64) error {
+		if cur != expect {
+			return store.ErrConflict
+		}
+		return nil
+	})
+}
+
+// Set implements store.Store.
+func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) (uint64, error) {
+	return s.write(ctx, key, value, ttl, func(uint64) error { return nil })
+}
+
+// write stores value under key with the next version, after check accepts
+// the current version (0 for a missing or expired key), in one transaction.
+func (s *Store) write(ctx context.Context, key string, value []byte, ttl time.Duration, check func(cur uint64) error) (uint64, error) {
 	if err := checkWrite(key, ttl); err != nil {
 		return 0, err
 	}
@@ -42,31 +58,10 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, expect uint64, v
 		if !old.expired(now) {
 			cur = old.version
 		}
-		if cur != expect {
-			return store.ErrConflict
-		}
-		ver = cur + 1
-		return put(tx, key, old, record{version: ver, expires: deadline(now, ttl), value: value})
-	})
-	return ver, err
-}
-
-// Set implements store.Store.
-func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Duration) (uint64, error) {
-	if err := checkWrite(key, ttl); err != nil {
-		return 0, err
-	}
-	var ver uint64
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		now := s.now()
-		old, err := current(tx, key)
-		if err != nil {
+		if err := check(cur); err != nil {
 			return err
 		}
-		ver = 1
-		if !old.expired(now) {
-			ver = old.version + 1
-		}
+		ver = cur + 1
 		return put(tx, key, old, record{version: ver, expires: deadline(now, ttl), value: value})
 	})
 	return ver, err
