@@ -115,6 +115,7 @@ func TestAgentAssistedVerification(t *testing.T) {
 	if got := fh.reports[len(fh.reports)-1]; got != "H2:escalated:" {
 		t.Fatalf("reports %v", fh.reports)
 	}
+	h.golden("assist_verify")
 }
 
 func TestHiddenFlowNeedsAHandoff(t *testing.T) {
