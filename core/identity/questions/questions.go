@@ -177,8 +177,9 @@ func (q *Questions) ready(userKey string) error {
 	return nil
 }
 
-func enrollKey(userKey string) string { return "questions:enrollment:" + userKey }
-func pickKey(userKey string) string   { return "questions:pick:" + userKey }
+func enrollKey(userKey string) string  { return "questions:enrollment:" + userKey }
+func pickKey(userKey string) string    { return "questions:pick:" + userKey }
+func pendingKey(userKey string) string { return "questions:pending:" + userKey }
 
 // aad binds a sealed record to its user: another user's record does not open.
 func aad(userKey string) []byte { return []byte("questions\x00" + userKey) }
@@ -215,13 +216,14 @@ func (q *Questions) Enroll(ctx context.Context, userKey string, answers map[stri
 		rec.Answers[id] = phc
 	}
 	q.release()
-	pt, err := json.Marshal(rec)
+	return q.store(ctx, userKey, rec)
+}
+
+// store seals rec as the user's enrollment and resets the pick.
+func (q *Questions) store(ctx context.Context, userKey string, rec enrollment) error {
+	ct, err := q.seal(rec, aad(userKey))
 	if err != nil {
-		return fmt.Errorf("questions: encoding record: %w", err)
-	}
-	ct, err := q.kr.Seal(pt, aad(userKey))
-	if err != nil {
-		return fmt.Errorf("questions: sealing record: %w", err)
+		return err
 	}
 	if _, err := q.st.Set(ctx, enrollKey(userKey), ct, 0); err != nil {
 		return fmt.Errorf("questions: storing enrollment: %w", err)
@@ -230,6 +232,32 @@ func (q *Questions) Enroll(ctx context.Context, userKey string, answers map[stri
 		return fmt.Errorf("questions: resetting pick: %w", err)
 	}
 	return nil
+}
+
+// seal encodes and seals a record under the keyring, bound to ad.
+func (q *Questions) seal(rec enrollment, ad []byte) ([]byte, error) {
+	pt, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("questions: encoding record: %w", err)
+	}
+	ct, err := q.kr.Seal(pt, ad)
+	if err != nil {
+		return nil, fmt.Errorf("questions: sealing record: %w", err)
+	}
+	return ct, nil
+}
+
+// open opens and decodes a sealed record bound to ad.
+func (q *Questions) open(ct, ad []byte) (enrollment, error) {
+	pt, err := q.kr.Open(ct, ad)
+	if err != nil {
+		return enrollment{}, fmt.Errorf("questions: opening record: %w", err)
+	}
+	var e enrollment
+	if err := json.Unmarshal(pt, &e); err != nil || e.Version != 1 {
+		return enrollment{}, errors.New("questions: corrupt record")
+	}
+	return e, nil
 }
 
 // check validates and normalises answers, collecting every refusal.
@@ -246,17 +274,10 @@ func (q *Questions) check(answers map[string]secret.String) (map[string]string, 
 	normed := make(map[string]string, len(answers))
 	seen := make(map[string]string, len(answers))
 	for _, id := range ids {
-		c, ok := q.catalog[id]
-		if !ok {
-			errs = append(errs, &AnswerError{QuestionID: id, Err: ErrUnknownQuestion})
-			continue
-		}
-		a := normalise(answers[id].Reveal(), c.Numeric)
+		a, err := q.checkOne(id, answers[id])
 		switch {
-		case utf8.RuneCountInString(a) < q.opts.MinAnswerLen:
-			errs = append(errs, &AnswerError{QuestionID: id, Err: ErrAnswerTooShort})
-		case c.Numeric && !allDigits(a):
-			errs = append(errs, &AnswerError{QuestionID: id, Err: ErrNotNumeric})
+		case err != nil:
+			errs = append(errs, err)
 		case seen[a] != "":
 			errs = append(errs, &AnswerError{QuestionID: id, Err: ErrDuplicateAnswer})
 		default:
@@ -269,6 +290,22 @@ func (q *Questions) check(answers map[string]secret.String) (map[string]string, 
 	return normed, nil
 }
 
+// checkOne validates and normalises one answer, or returns an *AnswerError.
+func (q *Questions) checkOne(id string, answer secret.String) (string, error) {
+	c, ok := q.catalog[id]
+	if !ok {
+		return "", &AnswerError{QuestionID: id, Err: ErrUnknownQuestion}
+	}
+	a := normalise(answer.Reveal(), c.Numeric)
+	switch {
+	case utf8.RuneCountInString(a) < q.opts.MinAnswerLen:
+		return "", &AnswerError{QuestionID: id, Err: ErrAnswerTooShort}
+	case c.Numeric && !allDigits(a):
+		return "", &AnswerError{QuestionID: id, Err: ErrNotNumeric}
+	}
+	return a, nil
+}
+
 // load opens the user's enrollment, or returns identity.ErrNotEnrolled.
 func (q *Questions) load(ctx context.Context, userKey string) (enrollment, error) {
 	rec, err := q.st.Get(ctx, enrollKey(userKey))
@@ -278,15 +315,7 @@ func (q *Questions) load(ctx context.Context, userKey string) (enrollment, error
 	if err != nil {
 		return enrollment{}, fmt.Errorf("questions: reading enrollment: %w", err)
 	}
-	pt, err := q.kr.Open(rec.Value, aad(userKey))
-	if err != nil {
-		return enrollment{}, fmt.Errorf("questions: opening enrollment: %w", err)
-	}
-	var e enrollment
-	if err := json.Unmarshal(pt, &e); err != nil || e.Version != 1 {
-		return enrollment{}, errors.New("questions: corrupt enrollment record")
-	}
-	return e, nil
+	return q.open(rec.Value, aad(userKey))
 }
 
 // Enrolled returns the sorted ids of the catalog questions the user answered,
@@ -317,13 +346,13 @@ func (q *Questions) askable(e enrollment) []string {
 	return ids
 }
 
-// Revoke removes the user's answers and pick. Revoking a user without an
+// Revoke removes the user's answers, pick and pending enrollment. Revoking a user without an
 // enrollment is not an error.
 func (q *Questions) Revoke(ctx context.Context, userKey string) error {
 	if err := q.ready(userKey); err != nil {
 		return err
 	}
-	for _, k := range []string{enrollKey(userKey), pickKey(userKey)} {
+	for _, k := range []string{enrollKey(userKey), pickKey(userKey), pendingKey(userKey)} {
 		if err := q.st.Delete(ctx, k); err != nil {
 			return fmt.Errorf("questions: revoking: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/resetbot/resetbot/core/crypt"
 	"github.com/resetbot/resetbot/core/identity"
@@ -31,6 +32,7 @@ type fixture struct {
 	kr  *crypt.Keyring
 	mem *memory.Store
 	rec *identitytest.Recorder
+	clk *identitytest.Clock
 }
 
 func newFixture(t testing.TB, opts questions.Options) *fixture {
@@ -39,7 +41,8 @@ func newFixture(t testing.TB, opts questions.Options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{kr: kr, mem: memory.New()}
+	clk := identitytest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+	f := &fixture{kr: kr, mem: memory.New(memory.WithClock(clk.Now)), clk: clk}
 	f.rec = identitytest.NewRecorder(f.mem)
 	if opts.Catalog == nil {
 		opts.Catalog = catalog
