@@ -39,7 +39,7 @@ func TestCheckAlwaysHashes(t *testing.T) {
 	defer q.release()
 	for _, id := range []string{pick[0], other, "school", "unknown"} {
 		t.Run(id, func(t *testing.T) {
-			short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+			short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 			defer cancel()
 			res, err := q.Check(short, "u", id, secret.New("paris"))
 			if !errors.Is(err, context.DeadlineExceeded) || res != identity.Wrong {

@@ -8,6 +8,12 @@
 // salt, stored as PHC strings), the whole record is additionally sealed with the
 // keyring under the user's key, and the set of questions asked stays the same
 // until it is answered, so repeated attempts do not walk through the catalog.
+//
+// Two forms serve two kinds of caller. Enroll and Verify take every answer at
+// once. Conversations, which ask one question per turn and may keep no secret
+// between turns, use Stage, Staged and Commit to enroll (answers wait, hashed
+// and sealed, in a pending record with a PendingTTL) and Pick, Check and
+// Complete to verify.
 package questions
 
 import (
