@@ -106,7 +106,9 @@ type Deps struct {
 	Escalator Escalator
 	// Handoffs may be nil: conversations then start only from the person.
 	Handoffs Handoffs
-	Policy   Policy
+	// Questions may be nil: security questions are then never asked or enrolled.
+	Questions Questions
+	Policy    Policy
 	// Generate makes a passphrase for user u for resets without a typed
 	// password; it must pass the password policy for u.
 	Generate func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error)

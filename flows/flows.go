@@ -33,6 +33,9 @@ const (
 	stPassphrase   = "passphrase"
 	stUnlock       = "unlock"
 	stEnrollTOTP   = "enroll_totp"
+	stQuestions    = "verify_questions"
+	stEnrollChoose = "enroll_choose"
+	stEnrollQ      = "enroll_questions"
 	stDone         = "done"
 	stBlocked      = "blocked"
 	stCancelled    = "cancelled"
@@ -41,8 +44,16 @@ const (
 	stExpired      = "expired"
 )
 
-// evKeypad leads a phone reset to the generated passphrase.
-const evKeypad = "keypad"
+// Events of this file's tables.
+const (
+	// evKeypad leads a phone reset to the generated passphrase.
+	evKeypad = "keypad"
+	// evQuestions adds the security questions after the counted factors.
+	evQuestions = "questions"
+	// evEnrollTOTP and evEnrollQuestions pick what to enroll.
+	evEnrollTOTP      = "enroll_app"
+	evEnrollQuestions = "enroll_questions"
+)
 
 // New returns the reset, unlock and enroll flows bound to d, in menu order.
 func New(d Deps) ([]*engine.Flow, error) {
@@ -75,8 +86,9 @@ func verifyEvents(next string) fsm.Events {
 		{Name: evCode, Src: []string{stChoose}, Dst: stCode},
 		{Name: evMore, Src: []string{stTOTP, stCode}, Dst: stChoose},
 		{Name: evRetry, Src: []string{stTOTP, stCode}, Dst: stChoose},
-		{Name: evVerified, Src: []string{stTOTP, stCode}, Dst: next},
-		{Name: evLockedOut, Src: []string{stIdentify, stTOTP, stCode}, Dst: stLockedOut},
+		{Name: evQuestions, Src: []string{stTOTP, stCode}, Dst: stQuestions},
+		{Name: evVerified, Src: []string{stTOTP, stCode, stQuestions}, Dst: next},
+		{Name: evLockedOut, Src: []string{stIdentify, stTOTP, stCode, stQuestions}, Dst: stLockedOut},
 	}
 }
 
@@ -96,6 +108,7 @@ func (d *Deps) verifySteps() map[string]engine.Step {
 		stChoose:       d.chooseFactor(),
 		stTOTP:         d.verifyTOTP(),
 		stCode:         d.verifyCode(),
+		stQuestions:    d.verifyQuestions(),
 		stCancelled:    d.ended("common.cancelled", "cancelled"),
 		stExpired:      d.ended("common.expired", "expired"),
 		stEscalated:    d.escalated("user_request"),
@@ -103,7 +116,7 @@ func (d *Deps) verifySteps() map[string]engine.Step {
 	}
 }
 
-var verifyStates = []string{stIdentify, stDisambiguate, stChoose, stTOTP, stCode}
+var verifyStates = []string{stIdentify, stDisambiguate, stChoose, stTOTP, stCode, stQuestions}
 
 func (d *Deps) resetFlow() *engine.Flow {
 	ev := verifyEvents(stPreflight)
@@ -144,11 +157,17 @@ func (d *Deps) unlockFlow() *engine.Flow {
 }
 
 func (d *Deps) enrollFlow() *engine.Flow {
-	ev := verifyEvents(stEnrollTOTP)
-	ev = append(ev, fsm.EventDesc{Name: evDone, Src: []string{stEnrollTOTP}, Dst: stDone})
-	ev = append(ev, exits(append(verifyStates, stEnrollTOTP)...)...)
+	ev := verifyEvents(stEnrollChoose)
+	ev = append(ev,
+		fsm.EventDesc{Name: evEnrollTOTP, Src: []string{stEnrollChoose}, Dst: stEnrollTOTP},
+		fsm.EventDesc{Name: evEnrollQuestions, Src: []string{stEnrollChoose}, Dst: stEnrollQ},
+		fsm.EventDesc{Name: evDone, Src: []string{stEnrollTOTP, stEnrollQ}, Dst: stDone},
+	)
+	ev = append(ev, exits(append(verifyStates, stEnrollChoose, stEnrollTOTP, stEnrollQ)...)...)
 	steps := d.verifySteps()
+	steps[stEnrollChoose] = d.enrollChoose()
 	steps[stEnrollTOTP] = d.enrollTOTP()
+	steps[stEnrollQ] = d.enrollQuestions()
 	steps[stDone] = final("enroll.done", true)
 	return &engine.Flow{Name: FlowEnroll, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.enroll",
 		Keywords: []string{"enroll", "enrol", "setup", "authenticator", "registrar"}}

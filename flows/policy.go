@@ -20,6 +20,9 @@ type Requirement struct {
 	Default int
 	// Channels overrides Default per channel ("voice": 2).
 	Channels map[string]int
+	// Questions adds the user's security questions after the counted
+	// factors, in chat, when the user has enrolled them. They never count.
+	Questions bool
 }
 
 // Policy is the verification policy: which factors exist, in which order they

@@ -9,6 +9,39 @@ import (
 	"github.com/resetbot/resetbot/core/identity"
 )
 
+// enrollChoose offers what can be enrolled here; with one option it goes
+// straight to it.
+func (d *Deps) enrollChoose() engine.Step {
+	options := func(c *engine.Ctx) []engine.Choice {
+		out := []engine.Choice{{ID: evEnrollTOTP, MessageID: "enroll.option.app"}}
+		if d.Questions != nil && !c.Voice && len(d.Questions.Catalog()) > 0 {
+			out = append(out, engine.Choice{ID: evEnrollQuestions, MessageID: "enroll.option.questions"})
+		}
+		return out
+	}
+	return engine.Step{
+		Auto: true,
+		Prompt: func(_ context.Context, c *engine.Ctx) {
+			c.Say("enroll.choose").Expect = engine.Expect{Kind: engine.ExpectChoice, Choices: options(c)}
+		},
+		Handle: func(_ context.Context, c *engine.Ctx, in engine.Input) (string, error) {
+			opts := options(c)
+			if in.Kind == 0 && len(opts) == 1 {
+				return opts[0].ID, nil
+			}
+			for _, o := range opts {
+				if in.Kind == engine.InputChoice && in.Choice == o.ID {
+					return o.ID, nil
+				}
+			}
+			if in.Kind != 0 {
+				c.Say(engine.MsgBadChoice).Error = true
+			}
+			return "", nil
+		},
+	}
+}
+
 // enrollTOTP adds an authenticator app after the person proved possession of
 // a factor of record: binding a new factor never rests on chat identity alone.
 // The QR code is shown once, privately; the app counts only once a code from

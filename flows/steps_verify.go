@@ -271,12 +271,21 @@ func (d *Deps) afterVerified(ctx context.Context, c *engine.Ctx) (string, error)
 		need = have
 	}
 	if len(passedGroups(s)) >= need {
-		s.Set(varVerified, strconv.FormatInt(c.Now.Unix(), 10))
-		d.report(ctx, c, HandoffVerified, s.Get(varFactor), "")
-		return evVerified, nil
+		if q, err := d.needQuestions(ctx, c); err != nil || q {
+			return evQuestions, err
+		}
+		return d.verified(ctx, c), nil
 	}
 	c.Say("verify.ok_more")
 	return evMore, nil
+}
+
+// verified records a completed verification and reports it to the handoff.
+func (d *Deps) verified(ctx context.Context, c *engine.Ctx) string {
+	s := c.Session
+	s.Set(varVerified, strconv.FormatInt(c.Now.Unix(), 10))
+	d.report(ctx, c, HandoffVerified, s.Get(varFactor), "")
+	return evVerified
 }
 
 // availableGroups counts the independent factor groups the user can use.

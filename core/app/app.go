@@ -28,6 +28,7 @@ import (
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/identity/code"
+	"github.com/resetbot/resetbot/core/identity/questions"
 	"github.com/resetbot/resetbot/core/identity/totp"
 	"github.com/resetbot/resetbot/core/messages"
 	"github.com/resetbot/resetbot/core/notify/outbox"
@@ -225,11 +226,15 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 	if a.Handoffs, err = a.buildHandoffs(cfg, opt, derive(hmacKey, "resetbot handoff codes"), sink, senders); err != nil {
 		return flows.Deps{}, err
 	}
+	qv, err := securityQuestions(a, cfg, kr, opt)
+	if err != nil {
+		return flows.Deps{}, err
+	}
 	words := cfg.Password.PassphraseWords
 	return flows.Deps{Directory: a.Directory, TOTP: tv, Codes: cv, Passwords: pc, Regulator: reg,
 		Senders: senders, Renderer: a.Messages, Policy: pol, Rand: opt.Rand, Log: opt.Log, Floor: opt.Floor,
-		CodeDigits: fc.Codes.Digits,
-		Handoffs:   flowHandoffs{a.Handoffs.Store}, Escalator: escalator{a.Handoffs.esc},
+		CodeDigits: fc.Codes.Digits, Questions: qv,
+		Handoffs: flowHandoffs{a.Handoffs.Store}, Escalator: escalator{a.Handoffs.esc},
 		Generate: func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error) {
 			return pc.GenerateFor(ctx, r, words, u)
 		}}, nil
@@ -304,4 +309,27 @@ func (a *App) Close() error {
 	}
 	a.closers = nil
 	return errors.Join(errs...)
+}
+
+// securityQuestions builds the question verifier when questions are enabled;
+// nil otherwise (a nil interface, so the flows never ask them).
+func securityQuestions(a *App, cfg *config.Config, kr *crypt.Keyring, opt Options) (flows.Questions, error) {
+	if !cfg.Factors.Has(config.FactorQuestions) {
+		return nil, nil
+	}
+	qc := cfg.Factors.Questions
+	cat := make([]questions.Question, 0, len(qc.Catalog))
+	for _, q := range qc.Catalog {
+		cat = append(cat, questions.Question{ID: q.ID, MessageID: q.MessageID, Numeric: q.Numeric})
+	}
+	qv := questions.New(a.Store, kr, questions.Options{Catalog: cat, Ask: qc.Ask, MinEnrolled: qc.MinEnrolled, Rand: opt.Rand})
+	if err := qv.Validate(); err != nil {
+		return nil, fmt.Errorf("factors.questions: %w", err)
+	}
+	for _, q := range cat {
+		if !a.Messages.Has(q.MessageID) {
+			return nil, fmt.Errorf("factors.questions: message %q is not in the catalog", q.MessageID)
+		}
+	}
+	return qv, nil
 }

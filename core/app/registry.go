@@ -217,7 +217,7 @@ func factorPolicy(cfg *config.Config, senders map[notify.Channel]notify.Sender) 
 			continue
 		}
 		if f == identity.FactorQuestions {
-			continue // an extra step only; see flows documentation
+			continue // never a factor: an extra step after the counted ones (factors.questions.ask_in)
 		}
 		p.Enabled = append(p.Enabled, f)
 	}
@@ -239,6 +239,13 @@ func factorPolicy(cfg *config.Config, senders map[notify.Channel]notify.Sender) 
 			}
 		}
 		p.Require[name] = r
+	}
+	if cfg.Factors.Has(config.FactorQuestions) {
+		for _, name := range cfg.Factors.Questions.AskIn {
+			r := p.Require[name]
+			r.Questions = true
+			p.Require[name] = r
+		}
 	}
 	return p, nil
 }

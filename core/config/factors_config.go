@@ -81,6 +81,9 @@ type QuestionsConfig struct {
 	// MinEnrolled is how many answers a user must enrol.
 	MinEnrolled int              `yaml:"min_enrolled"`
 	Catalog     []QuestionConfig `yaml:"catalog"`
+	// AskIn lists the flows (reset, unlock) that ask the user's questions
+	// after the counted factors, in chat, when the user has enrolled them.
+	AskIn []string `yaml:"ask_in"`
 }
 
 // QuestionConfig is one question users may choose.
@@ -140,7 +143,6 @@ func (v *validator) factors(f *FactorsConfig) {
 			v.errorf(p+".enabled", "questions can never be the only factor; enable totp, sms, voice or email too")
 		} else {
 			v.warnf(p+".enabled", "security questions are enabled; they are weak (guessable, researchable) and only ever an extra step, never a counted factor")
-			v.warnf(p+".enabled", "this version does not ask security questions in its conversations yet: enabling them has no effect")
 		}
 		v.questions(&f.Questions)
 	}
@@ -203,6 +205,11 @@ func (v *validator) questions(q *QuestionsConfig) {
 	}
 	if len(q.Catalog) < q.MinEnrolled {
 		v.errorf(p+".catalog", "has %d questions but users must enrol %d", len(q.Catalog), q.MinEnrolled)
+	}
+	for i, f := range q.AskIn {
+		if f != "reset" && f != "unlock" {
+			v.errorf(index(p+".ask_in", i), "unknown flow %q (reset or unlock)", f)
+		}
 	}
 	ids := map[string]bool{}
 	for i, c := range q.Catalog {
