@@ -120,7 +120,11 @@ func (b *Bot) modal(loc, key string, c token.Claims) slack.ModalViewRequest {
 		return ib
 	}
 	title, blocks := "slack.modal.code_title", []slack.Block{input(blockInput, "slack.modal.code_label", 16, false)}
-	if c.Value != kindCode {
+	switch c.Value {
+	case kindCode:
+	case kindAnswer:
+		title, blocks = "slack.modal.answer_title", []slack.Block{input(blockInput, "questions.field", 256, true)}
+	default:
 		title = "slack.modal.password_title"
 		blocks = []slack.Block{input(blockInput, "password.field", 1024, c.Value != kindSecretConfirm)}
 		if c.Value == kindSecretConfirm {

@@ -77,11 +77,14 @@ func (b *Bot) widgets(loc, key, state string, i int, ex engine.Expect) []slack.B
 		}
 		return []slack.Block{slack.NewActionBlock(blockID, els...)}
 	case engine.ExpectSecret:
-		kind := kindSecret
-		if ex.Confirm {
+		kind, label := kindSecret, "slack.button.password"
+		switch {
+		case ex.Confirm:
 			kind = kindSecretConfirm
+		case ex.FieldID == "questions.field":
+			kind, label = kindAnswer, "slack.button.answer"
 		}
-		btn := b.button(loc, actionOpen, "slack.button.password", b.sign(purposeOpen, key, state, kind))
+		btn := b.button(loc, actionOpen, label, b.sign(purposeOpen, key, state, kind))
 		btn.Style = slack.StylePrimary
 		return []slack.Block{slack.NewActionBlock(blockID, btn)}
 	case engine.ExpectDigits:

@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/token"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -37,6 +39,7 @@ func TestRenderGolden(t *testing.T) {
 		"code":     {{MessageID: "verify.ok_more"}, {MessageID: "code.prompt.sms", Sensitive: true, Expect: engine.Expect{Kind: engine.ExpectDigits, MinDigits: 6, MaxDigits: 8}}},
 		"password": {{MessageID: "password.rejected.too_short", Args: map[string]string{"min": "12"}, Error: true}, {MessageID: "password.prompt", Sensitive: true, Expect: engine.Expect{Kind: engine.ExpectSecret, Confirm: true}}},
 		"done":     {{MessageID: "reset.done", Args: map[string]string{"ref": "ABCD1234"}}},
+		"question": {{MessageID: "question.first_pet", Sensitive: true, Expect: engine.Expect{Kind: engine.ExpectSecret, FieldID: "questions.field"}}},
 	}
 	got := map[string]any{}
 	for name, outs := range cases {
@@ -63,5 +66,17 @@ func TestRenderGolden(t *testing.T) {
 	}
 	if string(want) != string(b)+"\n" {
 		t.Errorf("rendering changed (run with -update and review the diff):\n%s", b)
+	}
+}
+
+// TestAnswerModal: a security question opens a one-field modal labelled as an
+// answer, whose submission is a masked input.
+func TestAnswerModal(t *testing.T) {
+	e := newEnv(t, false)
+	e.b.o.Messages = idRenderer{}
+	v := e.b.modal("en", "T1:U1", token.Claims{Purpose: purposeOpen, User: "T1:U1", State: "verify_questions", Value: kindAnswer})
+	b, _ := json.Marshal(v)
+	if len(v.Blocks.BlockSet) != 1 || !strings.Contains(string(b), "slack.modal.answer_t") || !strings.Contains(string(b), "questions.field") {
+		t.Fatalf("modal %s", b)
 	}
 }

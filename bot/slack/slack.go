@@ -142,6 +142,7 @@ const (
 const (
 	kindSecret        = "secret"
 	kindSecretConfirm = "secret2"
+	kindAnswer        = "answer" // a security-question answer: one masked-in-spirit field
 	kindCode          = "code"
 )
 
