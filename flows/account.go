@@ -4,12 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/regulation"
+	"github.com/resetbot/resetbot/core/store"
 )
 
 // Session variables used by the flows. Values are identifiers and counters,
@@ -131,4 +135,50 @@ func (d *Deps) account(ctx context.Context, c *engine.Ctx) (directory.User, stri
 		return u, engine.EventEscalate, nil
 	}
 	return u, "", nil
+}
+
+// Active records which conversation currently owns an account (a store).
+type Active interface {
+	Get(ctx context.Context, key string) (store.Record, error)
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) (uint64, error)
+}
+
+// activeTTL bounds the ownership record; no conversation lives longer.
+const activeTTL = time.Hour
+
+func activeKey(userKey string) string { return "active:" + userKey }
+
+// identified binds the conversation to account u and makes it the account's
+// one active conversation: an older one on any channel ends at its next turn,
+// so two conversations never race for the same account.
+func (d *Deps) identified(ctx context.Context, c *engine.Ctx, u directory.User) error {
+	setUser(c.Session, u)
+	if d.Active == nil {
+		return nil
+	}
+	if _, err := d.Active.Set(ctx, activeKey(userKey(u)), []byte(c.Session.ID), activeTTL); err != nil {
+		return fmt.Errorf("claim account: %w", err)
+	}
+	return nil
+}
+
+// guard ends a conversation that a newer one for the same account replaced.
+func (d *Deps) guard(ctx context.Context, c *engine.Ctx) (string, error) {
+	key := c.Session.Get(varUser)
+	if d.Active == nil || key == "" {
+		return "", nil
+	}
+	rec, err := d.Active.Get(ctx, activeKey(key))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("account owner: %w", err)
+	}
+	if string(rec.Value) != c.Session.ID {
+		c.Audit(ctx, audit.Event{Name: "flow.superseded"})
+		c.Say("common.superseded")
+		return engine.EventExpire, nil
+	}
+	return "", nil
 }

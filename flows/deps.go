@@ -108,7 +108,10 @@ type Deps struct {
 	Handoffs Handoffs
 	// Questions may be nil: security questions are then never asked or enrolled.
 	Questions Questions
-	Policy    Policy
+	// Active, if set, keeps one active conversation per account across
+	// channels (normally the state store).
+	Active Active
+	Policy Policy
 	// Generate makes a passphrase for user u for resets without a typed
 	// password; it must pass the password policy for u.
 	Generate func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error)

@@ -135,7 +135,7 @@ func (d *Deps) resetFlow() *engine.Flow {
 	steps[stBlocked] = d.ended("preflight.next_steps", "blocked")
 	steps[stDone] = final("reset.done", true)
 	return &engine.Flow{Name: FlowReset, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.reset",
-		Keywords: []string{"reset", "password", "forgot", "contraseña", "restablecer"}}
+		Keywords: []string{"reset", "password", "forgot", "contraseña", "restablecer"}, Guard: d.guard}
 }
 
 func (d *Deps) unlockFlow() *engine.Flow {
@@ -153,7 +153,7 @@ func (d *Deps) unlockFlow() *engine.Flow {
 	steps[stBlocked] = d.ended("preflight.next_steps", "blocked")
 	steps[stDone] = final("unlock.done", true)
 	return &engine.Flow{Name: FlowUnlock, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.unlock",
-		Keywords: []string{"unlock", "locked", "desbloquear", "bloqueada", "bloqueado"}}
+		Keywords: []string{"unlock", "locked", "desbloquear", "bloqueada", "bloqueado"}, Guard: d.guard}
 }
 
 func (d *Deps) enrollFlow() *engine.Flow {
@@ -170,7 +170,7 @@ func (d *Deps) enrollFlow() *engine.Flow {
 	steps[stEnrollQ] = d.enrollQuestions()
 	steps[stDone] = final("enroll.done", true)
 	return &engine.Flow{Name: FlowEnroll, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.enroll",
-		Keywords: []string{"enroll", "enrol", "setup", "authenticator", "registrar"}}
+		Keywords: []string{"enroll", "enrol", "setup", "authenticator", "registrar"}, Guard: d.guard}
 }
 
 // verifyFlow only verifies and reports the result to the handoff. It is
@@ -186,5 +186,5 @@ func (d *Deps) verifyFlow() *engine.Flow {
 		return "", nil
 	}
 	steps[stDone] = done
-	return &engine.Flow{Name: FlowVerify, Initial: stIdentify, Events: ev, Steps: steps, Hidden: true}
+	return &engine.Flow{Name: FlowVerify, Initial: stIdentify, Events: ev, Steps: steps, Hidden: true, Guard: d.guard}
 }

@@ -95,7 +95,9 @@ func (d *Deps) adopt(ctx context.Context, c *engine.Ctx, h HandoffInfo) (string,
 	if len(users) != 1 {
 		return "", nil
 	}
-	setUser(c.Session, users[0])
+	if err := d.identified(ctx, c, users[0]); err != nil {
+		return "", err
+	}
 	c.Session.Set(varHandoff, h.ID)
 	d.report(ctx, c, HandoffStarted, "", "")
 	return evIdentified, nil

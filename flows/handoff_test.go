@@ -9,6 +9,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/secret"
+	storemem "github.com/resetbot/resetbot/core/store/memory"
 	"github.com/resetbot/resetbot/flows"
 )
 
@@ -173,5 +174,27 @@ func TestEscalationPacketHasContextNotSecrets(t *testing.T) {
 	}
 	if strings.Contains(fmt.Sprintf("%+v", p), c) || strings.Contains(fmt.Sprintf("%+v", p), "999999") {
 		t.Fatal("a code reached the packet")
+	}
+}
+
+func TestNewerConversationSupersedesOlder(t *testing.T) {
+	st := storemem.New()
+	h := newHarnessOn(t, st, func(d *flows.Deps) { d.Active = st })
+	h.send("slack", "U20", start(flows.FlowReset))
+	h.send("slack", "U20", text("amartin"))
+	h.send("voice", "CA20", digits("1"))
+	h.send("voice", "CA20", digits("10041"))
+	r := h.send("slack", "U20", choice("sms"))
+	if r.State != "expired" || r.Outputs[0].MessageID != "common.superseded" || len(h.rec.Find("flow.superseded")) != 1 {
+		t.Fatalf("older conversation went on: %s %v", r.State, r.Outputs)
+	}
+	if r := h.send("voice", "CA20", digits("2")); r.State != "verify_code" {
+		t.Fatalf("newer conversation: %s", r.State)
+	}
+	// Unknown users claim nothing and supersede nobody.
+	h.send("slack", "U21", start(flows.FlowReset))
+	h.send("slack", "U21", text("nobody"))
+	if r := h.send("voice", "CA20", digits(h.code())); r.State == "expired" {
+		t.Fatal("an unknown user's conversation superseded a real one")
 	}
 }

@@ -68,8 +68,7 @@ func (d *Deps) fromHints(ctx context.Context, c *engine.Ctx) (string, error) {
 			return "", fmt.Errorf("identify from hint: %w", err)
 		}
 		if len(users) == 1 {
-			setUser(c.Session, users[0])
-			return evIdentified, nil
+			return evIdentified, d.identified(ctx, c, users[0])
 		}
 	}
 	return "", nil
@@ -121,7 +120,9 @@ func (d *Deps) lookup(ctx context.Context, c *engine.Ctx, typed string) (string,
 	case 0:
 		setPhantom(c.Session, typed)
 	case 1:
-		setUser(c.Session, found[0])
+		if err := d.identified(ctx, c, found[0]); err != nil {
+			return "", err
+		}
 	default:
 		logins := make([]string, 0, len(found))
 		for _, u := range found {
@@ -161,7 +162,9 @@ func (d *Deps) disambiguate() engine.Step {
 				}
 			}
 			if len(match) == 1 {
-				setUser(c.Session, match[0])
+				if err := d.identified(ctx, c, match[0]); err != nil {
+					return "", err
+				}
 			} else {
 				setPhantom(c.Session, typed)
 			}

@@ -52,6 +52,10 @@ type Flow struct {
 	// Hidden flows are started only explicitly (a help-desk handoff), never
 	// from the menu, a keyword or a keypad digit.
 	Hidden bool
+	// Guard, if set, runs before every step handles an input. A non-empty
+	// event is fired instead of handling it (a conversation superseded by a
+	// newer one for the same account ends this way).
+	Guard func(ctx context.Context, c *Ctx) (string, error)
 }
 
 // States lists every state named in the flow's event table, sorted.

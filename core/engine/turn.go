@@ -224,6 +224,15 @@ func (e *Engine) dispatch(ctx context.Context, c *Ctx) error {
 		c.Say(MsgStale)
 		return e.prompt(ctx, c, f)
 	}
+	if f.Guard != nil {
+		ev, err := f.Guard(ctx, c)
+		if err != nil {
+			return err
+		}
+		if ev != "" {
+			return e.fire(ctx, c, f, ev, 0)
+		}
+	}
 	step := f.Steps[s.State]
 	in = e.choiceFromDigits(ctx, c, f, in)
 	ev, err := step.Handle(ctx, c, in)
