@@ -182,12 +182,16 @@ func (e *Engine) Handle(ctx context.Context, t Turn) Reply {
 	}
 	var floor time.Duration
 	if locked {
-		floor, reply = e.turn(ctx, &t, ref)
+		floor, reply = e.safeTurn(ctx, &t, ref)
 	}
 	// Storing the reply for repeated deliveries and releasing the lock are
-	// independent too.
-	if t.DeliveryID != "" {
+	// independent too. A turn refused because the session was busy did
+	// nothing: its claim is dropped so the platform's retry is handled.
+	switch {
+	case t.DeliveryID != "" && locked:
 		wg.Go(func() { e.rememberDelivery(ctx, &t, reply) })
+	case t.DeliveryID != "":
+		wg.Go(func() { e.forgetDelivery(ctx, &t) })
 	}
 	if locked {
 		e.unlock(ctx, &t, ref)
@@ -200,6 +204,18 @@ func (e *Engine) Handle(ctx context.Context, t Turn) Reply {
 		e.opt.OnTurn(t.Channel, reply, time.Since(started))
 	}
 	return reply
+}
+
+// safeTurn runs the turn and turns a panic in a step into the catalogued
+// error, so the lock is still released and the delivery still answered.
+func (e *Engine) safeTurn(ctx context.Context, t *Turn, ref string) (floor time.Duration, r Reply) {
+	defer func() {
+		if p := recover(); p != nil {
+			// The panic value is not logged: it could quote user input.
+			floor, r = 0, e.fail(ctx, t, ref, nil, fmt.Errorf("panic in a step (%T)", p))
+		}
+	}()
+	return e.turn(ctx, t, ref)
 }
 
 // lock takes the session's lock. Two turns at once for one session (a double

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,9 +22,10 @@ import (
 // testFlow asks for a word, then for digits, then ends. acts counts the
 // side effect of the last step so tests can prove "acts once".
 type testFlow struct {
-	acts  atomic.Int32
-	block chan struct{}
-	fail  error
+	acts   atomic.Int32
+	block  chan struct{}
+	fail   error
+	panics bool
 }
 
 func (tf *testFlow) flow() *engine.Flow {
@@ -58,6 +60,9 @@ func (tf *testFlow) flow() *engine.Flow {
 					}
 					if tf.fail != nil {
 						return "", tf.fail
+					}
+					if tf.panics {
+						panic("step bug")
 					}
 					if in.Value.Reveal() != "42" {
 						c.Say("digits.wrong")
@@ -324,5 +329,63 @@ func TestBinaryAndEmptyInput(t *testing.T) {
 	r := fx.eng.Handle(ctx, turn(text("\x00\xff")))
 	if ids(r) != "ask.bad,ask.prompt" {
 		t.Fatalf("got %q", ids(r))
+	}
+}
+
+func TestUnknownStoredStateIsDropped(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t)
+	rec := `{"id":"x","f":"test","s":"state_from_another_version","c":"console","cu":"U1","t0":` +
+		strconv.FormatInt(fx.now.Unix(), 10) + `,"t":` + strconv.FormatInt(fx.now.Unix(), 10) + `}`
+	if _, err := fx.st.Set(ctx, "sess:console:U1", []byte(rec), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if r := fx.eng.Handle(ctx, turn(text("test"))); ids(r) != "ask.prompt" {
+		t.Fatalf("got %q", ids(r))
+	}
+}
+
+func TestPanicInStepIsContained(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t)
+	fx.tf.fail = nil
+	fx.eng.Handle(ctx, turn(text("test")))
+	fx.eng.Handle(ctx, turn(engine.Input{Kind: engine.InputChoice, Choice: "a"}))
+	fx.tf.block = make(chan struct{})
+	close(fx.tf.block)
+	fx.tf.panics = true
+	r := fx.eng.Handle(ctx, turn(digits("42")))
+	if ids(r) != engine.MsgError {
+		t.Fatalf("got %q", ids(r))
+	}
+	fx.tf.panics = false
+	if r := fx.eng.Handle(ctx, turn(digits("42"))); ids(r) != "done" {
+		t.Fatalf("after the panic: %q (lock not released?)", ids(r))
+	}
+}
+
+func TestBusyDeliveryIsRetried(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t)
+	fx.tf.block = make(chan struct{})
+	fx.eng.Handle(ctx, turn(text("test")))
+	fx.eng.Handle(ctx, turn(engine.Input{Kind: engine.InputChoice, Choice: "a"}))
+	done := make(chan engine.Reply)
+	go func() { done <- fx.eng.Handle(ctx, turn(digits("41"))) }()
+	for {
+		if _, err := fx.st.Get(ctx, "lock:console:U1"); err == nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	retry := turn(digits("42"))
+	retry.DeliveryID = "evt-9"
+	if r := fx.eng.Handle(ctx, retry); ids(r) != engine.MsgBusy {
+		t.Fatalf("got %q", ids(r))
+	}
+	close(fx.tf.block)
+	<-done
+	if r := fx.eng.Handle(ctx, retry); ids(r) != "done" || r.Duplicate {
+		t.Fatalf("retry of a busy delivery: %q duplicate=%v", ids(r), r.Duplicate)
 	}
 }

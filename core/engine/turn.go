@@ -47,6 +47,15 @@ func (e *Engine) claimDelivery(ctx context.Context, t *Turn, ref string) (Reply,
 	return r, true
 }
 
+// forgetDelivery drops a delivery claim whose turn did not run.
+func (e *Engine) forgetDelivery(ctx context.Context, t *Turn) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := e.opt.Store.Delete(dctx, deliveryKey(t)); err != nil {
+		e.opt.Log.Warn("delivery claim not dropped; a retry gets busy until it expires", "err", err)
+	}
+}
+
 // rememberDelivery stores the reply for repeated deliveries. Attachments are
 // not stored (json:"-"): a replay never shows a QR code twice.
 func (e *Engine) rememberDelivery(ctx context.Context, t *Turn, r Reply) {
@@ -111,12 +120,19 @@ func (e *Engine) load(ctx context.Context, t *Turn) (*Session, error) {
 		return nil, fmt.Errorf("load session: %w", err)
 	}
 	s, err := decodeSession(rec.Value, rec.Version)
-	if err != nil || e.flows[s.Flow] == nil || s.Channel != t.Channel || s.ChannelUser != t.ChannelUser {
-		// A record we cannot use (older format, removed flow) ends politely.
+	if err != nil || e.flows[s.Flow] == nil || !e.known(s) || s.Channel != t.Channel || s.ChannelUser != t.ChannelUser {
+		// A record we cannot use (older format, a flow or state another
+		// version of resetbot wrote) ends politely.
 		e.opt.Log.Warn("unusable session record dropped", "channel", t.Channel)
 		return nil, e.opt.Store.Delete(ctx, sessionKey(t))
 	}
 	return s, nil
+}
+
+// known reports whether the session's state is a state of its flow.
+func (e *Engine) known(s *Session) bool {
+	_, ok := e.flows[s.Flow].Steps[s.State]
+	return ok
 }
 
 func (e *Engine) expired(s *Session, now time.Time) bool {
