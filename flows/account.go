@@ -143,29 +143,43 @@ type Active interface {
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) (uint64, error)
 }
 
+// Counters counts events per key in fixed windows (a store).
+type Counters interface {
+	Incr(ctx context.Context, key string, delta int64, ttl time.Duration) (int64, error)
+}
+
 // activeTTL bounds the ownership record; no conversation lives longer.
 const activeTTL = time.Hour
 
 func activeKey(userKey string) string { return "active:" + userKey }
 
-// identified binds the conversation to account u and makes it the account's
-// one active conversation: an older one on any channel ends at its next turn,
-// so two conversations never race for the same account.
-func (d *Deps) identified(ctx context.Context, c *engine.Ctx, u directory.User) error {
+// identified binds the conversation to account u.
+func (d *Deps) identified(_ context.Context, c *engine.Ctx, u directory.User) error {
 	setUser(c.Session, u)
-	if d.Active == nil {
+	return nil
+}
+
+// claim makes a verified conversation the account's one active conversation:
+// an older one on any channel ends at its next turn, so two conversations
+// never race for the same account. Only verification claims, so typing
+// someone's login can neither end their conversation nor learn that the
+// account exists.
+func (d *Deps) claim(ctx context.Context, c *engine.Ctx) error {
+	if d.Active == nil || c.Session.Get(varUser) == "" {
 		return nil
 	}
-	if _, err := d.Active.Set(ctx, activeKey(userKey(u)), []byte(c.Session.ID), activeTTL); err != nil {
+	if _, err := d.Active.Set(ctx, activeKey(c.Session.Get(varUser)), []byte(c.Session.ID), activeTTL); err != nil {
 		return fmt.Errorf("claim account: %w", err)
 	}
 	return nil
 }
 
-// guard ends a conversation that a newer one for the same account replaced.
+// guard ends a verified conversation that a newer verified one for the same
+// account replaced. Conversations not verified yet are left alone: they take
+// over when they verify.
 func (d *Deps) guard(ctx context.Context, c *engine.Ctx) (string, error) {
 	key := c.Session.Get(varUser)
-	if d.Active == nil || key == "" {
+	if d.Active == nil || key == "" || c.Session.Get(varVerified) == "" {
 		return "", nil
 	}
 	rec, err := d.Active.Get(ctx, activeKey(key))

@@ -111,7 +111,9 @@ type Deps struct {
 	// Active, if set, keeps one active conversation per account across
 	// channels (normally the state store).
 	Active Active
-	Policy Policy
+	// Counters, if set, caps unlocks per account (normally the state store).
+	Counters Counters
+	Policy   Policy
 	// Generate makes a passphrase for user u for resets without a typed
 	// password; it must pass the password policy for u.
 	Generate func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error)

@@ -2,12 +2,14 @@ package flows_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/secret"
+	storemem "github.com/resetbot/resetbot/core/store/memory"
 	"github.com/resetbot/resetbot/flows"
 )
 
@@ -141,12 +143,21 @@ func TestWrongCodesLockOut(t *testing.T) {
 	if r.State != "locked_out" || len(h.rec.Find("escalation")) != 1 {
 		t.Fatalf("state %s after 5 wrong codes; audit %v", r.State, h.rec.Names())
 	}
-	// A new conversation for the same account is refused while banned.
+	// A new conversation for the same account cannot verify while the
+	// account is banned, even with the right code — and it is not told so
+	// before verification (that would confirm the account): it sees a wrong
+	// code, and its own channel identity is banned after five tries.
 	h.send("slack", "U4", start(flows.FlowReset))
-	h.send("slack", "U4", text("bnguyen"))
-	h.send("slack", "U4", choice("totp"))
-	if r := h.send("slack", "U4", text("123456")); r.State != "locked_out" {
-		t.Fatalf("ban not shared across conversations: %s", r.State)
+	h.send("slack", "U4", text("bao.nguyen@demo.example"))
+	h.send("slack", "U4", choice("sms"))
+	good := h.code()
+	for i := 0; i < 4; i++ {
+		if r := h.send("slack", "U4", text(good)); r.State != "verify_code" || r.Outputs[0].MessageID != "verify.wrong" {
+			t.Fatalf("banned account verified or told: %s %v", r.State, r.Outputs)
+		}
+	}
+	if r := h.send("slack", "U4", text(good)); r.State != "locked_out" {
+		t.Fatalf("fifth try: %s", r.State)
 	}
 	h.golden("lockout")
 }
@@ -155,7 +166,12 @@ func TestEnrollThenResetWithApp(t *testing.T) {
 	h := newHarness(t)
 	h.send("slack", "U5", start(flows.FlowEnroll))
 	h.send("slack", "U5", text("fhaddad"))
+	// Binding a factor needs what a reset needs: two here.
 	h.send("slack", "U5", choice("sms"))
+	if r := h.send("slack", "U5", text(h.code())); r.State != "choose_factor" {
+		t.Fatalf("enrolled after one factor: %s", r.State)
+	}
+	h.send("slack", "U5", choice("email"))
 	r := h.send("slack", "U5", text(h.code()))
 	var seed string
 	for _, o := range r.Outputs {
@@ -251,4 +267,105 @@ func mustFind(t *testing.T, h *harness, login string) (u directoryUser) {
 	}
 	users[0].Directory = "demo"
 	return users[0]
+}
+
+// TestEnumerationEdges: five wrong codes, and the send budget across
+// conversations, look the same for a real account, an unknown login and an
+// account without the destination.
+func TestEnumerationEdges(t *testing.T) {
+	outputs := func(h *harness) string {
+		var out []string
+		for _, l := range h.lines {
+			if !strings.HasPrefix(l, "> ") {
+				out = append(out, l)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	wrongCodes := func(login string) string {
+		h := newHarness(t)
+		h.send("slack", "U30", start(flows.FlowUnlock))
+		h.send("slack", "U30", text(login))
+		h.send("slack", "U30", choice("sms"))
+		for i := 0; i < 6; i++ {
+			h.send("slack", "U30", text("000001"))
+		}
+		return outputs(h)
+	}
+	budget := func(login string) string {
+		h := newHarness(t)
+		for i := 0; i < 5; i++ {
+			u := "U4" + strconv.Itoa(i)
+			h.send("slack", u, start(flows.FlowReset))
+			h.send("slack", u, text(login))
+			h.send("slack", u, choice("sms"))
+		}
+		return outputs(h)
+	}
+	for name, run := range map[string]func(string) string{"wrong codes": wrongCodes, "send budget": budget} {
+		known, unknown := run("amartin"), run("nobody-at-all")
+		if known != unknown {
+			t.Errorf("%s: replies differ\nknown:\n%s\nunknown:\n%s", name, known, unknown)
+		}
+	}
+}
+
+// TestEnrollCannotLowerTheBar: enrolling needs a reset's factors, and
+// replacing an authenticator app needs that app — codes by SMS and email
+// cannot swap it for an attacker's.
+func TestEnrollCannotLowerTheBar(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	key := "demo:uid=bnguyen,ou=people,dc=demo,dc=example"
+	en, err := h.totp.Begin(ctx, key, "bnguyen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.totp.Confirm(ctx, key, secret.New(h.totpCode(en.Secret.Reveal()))); err != nil {
+		t.Fatal(err)
+	}
+	h.send("slack", "U31", start(flows.FlowEnroll))
+	h.send("slack", "U31", text("bnguyen"))
+	h.send("slack", "U31", choice("sms"))
+	h.send("slack", "U31", text(h.code()))
+	h.send("slack", "U31", choice("email"))
+	r := h.send("slack", "U31", text(h.code()))
+	if r.State != "escalated" || r.Outputs[0].MessageID != "enroll.replace_needs_app" {
+		t.Fatalf("replaced the app without it: %s %v", r.State, r.Outputs)
+	}
+	// With the app among the factors, it can be replaced.
+	h.advance(time.Minute)
+	h.send("slack", "U32", start(flows.FlowEnroll))
+	h.send("slack", "U32", text("bnguyen"))
+	h.send("slack", "U32", choice("totp"))
+	h.send("slack", "U32", text(h.totpCode(en.Secret.Reveal())))
+	h.send("slack", "U32", choice("sms"))
+	if r := h.send("slack", "U32", text(h.code())); r.State != "enroll_totp" {
+		t.Fatalf("with the app: %s", r.State)
+	}
+}
+
+func TestUnlockCap(t *testing.T) {
+	st := storemem.New()
+	h := newHarnessOn(t, st, func(d *flows.Deps) { d.Counters = st })
+	ctx := context.Background()
+	for i := 0; i < 4; i++ {
+		u := "U5" + strconv.Itoa(i)
+		h.dir.Lock("uid=crossi,ou=people,dc=demo,dc=example")
+		h.send("slack", u, start(flows.FlowUnlock))
+		h.send("slack", u, text("crossi"))
+		// Spread over factors: the send budget per number is 3 an hour.
+		h.send("slack", u, choice([]string{"sms", "email", "voice", "email"}[i]))
+		r := h.send("slack", u, text(h.code()))
+		want := "done"
+		if i == 3 {
+			want = "escalated"
+		}
+		if r.State != want {
+			t.Fatalf("unlock %d: %s", i+1, r.State)
+		}
+	}
+	if st, _ := h.dir.Status(ctx, mustFind(t, h, "crossi")); !st.Locked {
+		t.Fatal("the fourth unlock in a day went through")
+	}
 }

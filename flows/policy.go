@@ -32,6 +32,9 @@ type Policy struct {
 	Require map[string]Requirement
 	// VoiceReset is VoicePassphraseSMS (default) or VoiceUnlockOnly.
 	VoiceReset string
+	// MaxUnlocksPerDay caps unlocks per account, so the bot cannot keep
+	// clearing the lockouts of a password-spraying attack (default 3).
+	MaxUnlocksPerDay int
 }
 
 // DefaultPolicy is the policy of the demo and the documented defaults: the
@@ -51,7 +54,17 @@ func DefaultPolicy() Policy {
 }
 
 // Required returns how many factors flow needs on channel (at least 1).
+// Enrolling a factor needs at least what a reset needs: a factor bound with
+// less would let a reset through with less.
 func (p Policy) Required(flow, channel string) int {
+	n := p.required(flow, channel)
+	if flow == FlowEnroll {
+		n = max(n, p.required(FlowReset, channel))
+	}
+	return n
+}
+
+func (p Policy) required(flow, channel string) int {
 	r := p.Require[flow]
 	n := r.Default
 	if v, ok := r.Channels[channel]; ok {
@@ -61,6 +74,12 @@ func (p Policy) Required(flow, channel string) int {
 		n = 1
 	}
 	return n
+}
+
+// asksQuestions reports whether flow adds the security questions; enrolling
+// asks them whenever a reset does, so re-enrolling cannot sidestep them.
+func (p Policy) asksQuestions(flow string) bool {
+	return p.Require[flow].Questions || (flow == FlowEnroll && p.Require[FlowReset].Questions)
 }
 
 // group returns the independence group of a factor: SMS and a voice call to

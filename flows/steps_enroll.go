@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/identity"
 )
@@ -68,13 +69,7 @@ func (d *Deps) enrollTOTP() engine.Step {
 				return ev, err
 			}
 			if in.Kind == 0 {
-				en, err := d.TOTP.Begin(ctx, userKey(u), u.Login)
-				if err != nil {
-					return "", fmt.Errorf("begin totp enrollment: %w", err)
-				}
-				c.Emit(engine.Output{MessageID: "enroll.totp.scan", Sensitive: true,
-					Attachment: &engine.Attachment{Kind: "qr", PNG: en.QRPNG, Text: en.Secret}})
-				return "", nil
+				return d.beginTOTP(ctx, c, u)
 			}
 			if ev, stop, err := d.gate(ctx, c); stop {
 				return ev, err
@@ -82,6 +77,11 @@ func (d *Deps) enrollTOTP() engine.Step {
 			res, err := d.TOTP.Confirm(ctx, userKey(u), in.Value)
 			if err != nil {
 				return "", fmt.Errorf("confirm totp: %w", err)
+			}
+			if res == identity.Expired {
+				// The pending seed timed out: show a fresh QR code.
+				c.Say("enroll.totp.expired")
+				return d.beginTOTP(ctx, c, u)
 			}
 			if res != identity.Verified {
 				dec, err := d.Regulator.Fail(ctx, regKeys(c.Session)...)
@@ -95,9 +95,32 @@ func (d *Deps) enrollTOTP() engine.Step {
 				return "", nil
 			}
 			c.Audit(ctx, audit.Event{Name: "enroll.done", Factor: string(identity.FactorTOTP), Outcome: audit.OutcomeSuccess})
-			d.notice(ctx, c, u, "notice.enroll")
+			d.noticeAll(ctx, c, u, "notice.enroll")
 			d.report(ctx, c, HandoffDone, "", "")
 			return evDone, nil
 		},
 	}
+}
+
+// beginTOTP shows a new authenticator QR code. Replacing an app the account
+// already has needs that app among the factors just passed: losing the phone
+// with the app is a help-desk case, not something a code by SMS or email may
+// undo.
+func (d *Deps) beginTOTP(ctx context.Context, c *engine.Ctx, u directory.User) (string, error) {
+	on, err := d.TOTP.Enrolled(ctx, userKey(u))
+	if err != nil {
+		return "", fmt.Errorf("totp enrolled: %w", err)
+	}
+	if on && !passedGroups(c.Session)[group(identity.FactorTOTP)] {
+		c.Say("enroll.replace_needs_app")
+		c.Session.Set(varEscReason, "replace_app")
+		return engine.EventEscalate, nil
+	}
+	en, err := d.TOTP.Begin(ctx, userKey(u), u.Login)
+	if err != nil {
+		return "", fmt.Errorf("begin totp enrollment: %w", err)
+	}
+	c.Emit(engine.Output{MessageID: "enroll.totp.scan", Sensitive: true,
+		Attachment: &engine.Attachment{Kind: "qr", PNG: en.QRPNG, Text: en.Secret}})
+	return "", nil
 }

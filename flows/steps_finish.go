@@ -225,6 +225,14 @@ func (d *Deps) unlock() engine.Step {
 			if ev != "" || err != nil {
 				return ev, err
 			}
+			if over, err := d.overUnlockCap(ctx, u); err != nil || over {
+				if over {
+					c.Say("unlock.limit")
+					c.Session.Set(varEscReason, "unlock_cap")
+					return engine.EventEscalate, nil
+				}
+				return "", err
+			}
 			err = d.Directory.Unlock(ctx, u)
 			switch {
 			case errors.Is(err, directory.ErrProtected):
@@ -240,6 +248,23 @@ func (d *Deps) unlock() engine.Step {
 			return evDone, nil
 		},
 	}
+}
+
+// overUnlockCap counts this unlock and reports whether it is one too many
+// within 24 hours.
+func (d *Deps) overUnlockCap(ctx context.Context, u directory.User) (bool, error) {
+	if d.Counters == nil {
+		return false, nil
+	}
+	limit := d.Policy.MaxUnlocksPerDay
+	if limit <= 0 {
+		limit = 3
+	}
+	n, err := d.Counters.Incr(ctx, "unlocks:"+userKey(u), 1, 24*time.Hour)
+	if err != nil {
+		return false, fmt.Errorf("unlock cap: %w", err)
+	}
+	return n > int64(limit), nil
 }
 
 // notice tells the account owner what happened on a channel other than the
@@ -258,6 +283,23 @@ func (d *Deps) notice(ctx context.Context, c *engine.Ctx, u directory.User, id s
 	m.Kind = notify.KindNotice
 	if err := d.send(ctx, f, m); err != nil {
 		d.Log.Warn("notice not sent", "ref", c.Ref, "notice", id, "err", err)
+	}
+}
+
+// noticeAll tells the owner on every channel of record (email and SMS): a
+// factor binding must reach the owner even when the one that was just used
+// is in an attacker's hands.
+func (d *Deps) noticeAll(ctx context.Context, c *engine.Ctx, u directory.User, id string) {
+	args := map[string]string{"ref": c.Ref, "channel": c.Session.Channel, "time": c.Now.UTC().Format("2006-01-02 15:04 MST")}
+	for f, to := range map[identity.Factor]string{identity.FactorEmail: u.Email, identity.FactorSMS: u.Mobile} {
+		if to == "" {
+			continue
+		}
+		m := d.message(c, f, to, id, args)
+		m.Kind = notify.KindNotice
+		if err := d.send(ctx, f, m); err != nil {
+			d.Log.Warn("notice not sent", "ref", c.Ref, "notice", id, "err", err)
+		}
 	}
 }
 

@@ -41,7 +41,7 @@ const (
 // never a factor of their own; on the phone they are not asked (spoken
 // answers would reach the speech recogniser; keypad answers are too weak).
 func (d *Deps) needQuestions(ctx context.Context, c *engine.Ctx) (bool, error) {
-	if d.Questions == nil || c.Voice || !d.Policy.Require[c.Session.Flow].Questions {
+	if d.Questions == nil || c.Voice || !d.Policy.asksQuestions(c.Session.Flow) {
 		return false, nil
 	}
 	ids, err := d.Questions.Enrolled(ctx, c.Session.Get(varUser))
@@ -144,7 +144,7 @@ func (d *Deps) questionsVerdict(ctx context.Context, c *engine.Ctx) (string, err
 		if err := d.Regulator.Succeed(ctx, regKeys(s)...); err != nil {
 			return "", fmt.Errorf("regulation success: %w", err)
 		}
-		return d.verified(ctx, c), nil
+		return d.verified(ctx, c)
 	}
 	dec, err := d.Regulator.Fail(ctx, regKeys(s)...)
 	if err != nil {
@@ -210,7 +210,7 @@ func (d *Deps) enrollQuestions() engine.Step {
 				return "", fmt.Errorf("commit answers: %w", err)
 			}
 			c.Audit(ctx, audit.Event{Name: "enroll.done", Factor: string(identity.FactorQuestions), Outcome: audit.OutcomeSuccess})
-			d.notice(ctx, c, u, "notice.enroll")
+			d.noticeAll(ctx, c, u, "notice.enroll")
 			d.report(ctx, c, HandoffDone, "", "")
 			return evDone, nil
 		},

@@ -16,11 +16,8 @@ import (
 )
 
 const (
-	varSends     = "sc" // codes requested in this session
-	varNotIssued = "ni" // "1": no code went out (unknown user, no destination)
-	varFakeTries = "pa" // attempts against a code that was never issued
-	maxSends     = 3
-	fakeMaxTries = 5
+	varSends = "sc" // codes requested in this session
+	maxSends = 3
 )
 
 // offered returns the factors the user may pick now: enabled, usable on this
@@ -103,8 +100,6 @@ func (d *Deps) sendCode(ctx context.Context, c *engine.Ctx, f identity.Factor) (
 		return "", nil
 	}
 	s.SetInt(varSends, s.Int(varSends)+1)
-	s.Set(varNotIssued, "1")
-	s.SetInt(varFakeTries, 0)
 	u, ok, err := d.currentUser(ctx, s)
 	if err != nil {
 		return "", err
@@ -113,10 +108,20 @@ func (d *Deps) sendCode(ctx context.Context, c *engine.Ctx, f identity.Factor) (
 	if f == identity.FactorEmail {
 		dest = u.Email
 	}
-	if !ok || dest == "" {
-		return evCode, nil
+	// Without a destination of record (or an account) a real challenge is
+	// still issued and budgeted, under a stand-in destination, and never
+	// sent: expiry, attempts, resends and budgets then behave exactly as
+	// for a real code, so nothing tells the cases apart.
+	send, budgetDest, budgetUser := ok && dest != "", dest, userKey(u)
+	if !send {
+		budgetUser = s.Get(varRegKey)
+		if ok {
+			budgetUser = userKey(u)
+		}
+		budgetDest = "none:" + string(f) + ":" + budgetUser
+		dest = budgetDest
 	}
-	dec, err := d.Regulator.AllowSend(ctx, dest, userKey(u))
+	dec, err := d.Regulator.AllowSend(ctx, budgetDest, budgetUser)
 	if err != nil {
 		return "", fmt.Errorf("send budget: %w", err)
 	}
@@ -130,9 +135,8 @@ func (d *Deps) sendCode(ctx context.Context, c *engine.Ctx, f identity.Factor) (
 	if err != nil {
 		return "", fmt.Errorf("issue code: %w", err)
 	}
-	s.Set(varNotIssued, "")
-	if iss.Wait > 0 {
-		// The previous code is still valid and was sent moments ago.
+	if iss.Wait > 0 || !send {
+		// A resend within the cooldown keeps the code sent moments ago.
 		return evCode, nil
 	}
 	args := map[string]string{"code": iss.Code.Reveal(), "minutes": strconv.Itoa(int(time.Until(iss.ExpiresAt).Round(time.Minute).Minutes()))}
@@ -192,15 +196,6 @@ func (d *Deps) verifyCode() engine.Step {
 			}
 			s := c.Session
 			f := identity.Factor(s.Get(varFactor))
-			if s.Get(varNotIssued) == "1" {
-				// No code exists; behave like a live code that is wrong,
-				// including burning out after the same number of tries.
-				s.SetInt(varFakeTries, s.Int(varFakeTries)+1)
-				if s.Int(varFakeTries) > fakeMaxTries {
-					return d.verdict(ctx, c, f, identity.Exhausted)
-				}
-				return d.verdict(ctx, c, f, identity.Wrong)
-			}
 			res, err := d.Codes.Check(ctx, challengeKey(s, f), in.Value)
 			if err != nil {
 				return "", fmt.Errorf("check code: %w", err)
@@ -216,6 +211,23 @@ func (d *Deps) gate(ctx context.Context, c *engine.Ctx) (string, bool, error) {
 	dec, err := d.Regulator.Check(ctx, regKeys(c.Session)...)
 	if err != nil {
 		return "", true, fmt.Errorf("regulation: %w", err)
+	}
+	if !dec.Allowed && dec.Key.Scope == regulation.ScopeUser {
+		// An account ban is not told before verification: every alias of a
+		// real account shares it, so telling would link them and confirm the
+		// account. The attempt is refused like a wrong answer and counts
+		// against this conversation's channel identity.
+		c.Audit(ctx, audit.Event{Name: audit.NameRegulationDenied, Reason: dec.Reason})
+		chDec, err := d.Regulator.Fail(ctx, regKeys(c.Session)[0])
+		if err != nil {
+			return "", true, fmt.Errorf("regulation failure: %w", err)
+		}
+		if !chDec.Allowed {
+			ev, err := d.denied(c, chDec)
+			return ev, true, err
+		}
+		c.Say("verify.wrong").Error = true
+		return "", true, nil
 	}
 	if !dec.Allowed {
 		ev, err := d.denied(c, dec)
@@ -240,7 +252,18 @@ func (d *Deps) verdict(ctx context.Context, c *engine.Ctx, f identity.Factor, re
 		}
 		addPassed(s, group(f))
 		return d.afterVerified(ctx, c)
-	case identity.Expired, identity.Exhausted:
+	case identity.Expired:
+		c.Say("code.expired").Error = true
+		return evRetry, nil
+	case identity.Exhausted:
+		// The attempt that burned the code is a failure like any other.
+		dec, err := d.Regulator.Fail(ctx, regKeys(s)...)
+		if err != nil {
+			return "", fmt.Errorf("regulation failure: %w", err)
+		}
+		if !dec.Allowed {
+			return d.denied(c, dec)
+		}
 		c.Say("code.expired").Error = true
 		return evRetry, nil
 	}
@@ -274,18 +297,22 @@ func (d *Deps) afterVerified(ctx context.Context, c *engine.Ctx) (string, error)
 		if q, err := d.needQuestions(ctx, c); err != nil || q {
 			return evQuestions, err
 		}
-		return d.verified(ctx, c), nil
+		return d.verified(ctx, c)
 	}
 	c.Say("verify.ok_more")
 	return evMore, nil
 }
 
-// verified records a completed verification and reports it to the handoff.
-func (d *Deps) verified(ctx context.Context, c *engine.Ctx) string {
+// verified records a completed verification, makes this the account's
+// active conversation and reports it to the handoff.
+func (d *Deps) verified(ctx context.Context, c *engine.Ctx) (string, error) {
 	s := c.Session
+	if err := d.claim(ctx, c); err != nil {
+		return "", err
+	}
 	s.Set(varVerified, strconv.FormatInt(c.Now.Unix(), 10))
 	d.report(ctx, c, HandoffVerified, s.Get(varFactor), "")
-	return evVerified
+	return evVerified, nil
 }
 
 // availableGroups counts the independent factor groups the user can use.

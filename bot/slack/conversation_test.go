@@ -122,6 +122,9 @@ func TestEnrollQR(t *testing.T) {
 	}
 	posts = e.click("U3", e.find(posts, e.a.Messages.Text("es", "factor.sms", false, nil)))
 	posts = e.dm("U3", e.lastCode())
+	// Enrolling needs a reset's two factors.
+	posts = e.click("U3", e.find(posts, e.a.Messages.Text("es", "factor.email", false, nil)))
+	posts = e.dm("U3", e.lastCode())
 	if e.f.callCount("files.completeUploadExternal") != 1 || e.f.uploads != 1 {
 		t.Fatalf("QR not uploaded: %v", e.f.calls)
 	}

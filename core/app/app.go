@@ -233,7 +233,7 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 	words := cfg.Password.PassphraseWords
 	return flows.Deps{Directory: a.Directory, TOTP: tv, Codes: cv, Passwords: pc, Regulator: reg,
 		Senders: senders, Renderer: a.Messages, Policy: pol, Rand: opt.Rand, Log: opt.Log, Floor: opt.Floor,
-		CodeDigits: fc.Codes.Digits, Questions: qv, Active: a.Store,
+		CodeDigits: fc.Codes.Digits, Questions: qv, Active: a.Store, Counters: a.Store,
 		Handoffs: flowHandoffs{a.Handoffs.Store}, Escalator: escalator{a.Handoffs.esc},
 		Generate: func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error) {
 			return pc.GenerateFor(ctx, r, words, u)

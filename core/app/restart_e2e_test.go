@@ -81,7 +81,7 @@ func TestEnrollmentSurvivesRestart(t *testing.T) {
 	}
 
 	r := build()
-	rep := r.chatVerify("E1", flows.FlowEnroll, "fhaddad", "sms")
+	rep := r.chatVerify("E1", flows.FlowEnroll, "fhaddad", "sms", "email") // a reset's two factors
 	r.expect(rep, "enroll_totp", "enroll.totp.scan")
 	var seed string
 	for _, o := range rep.Outputs {
@@ -130,7 +130,7 @@ func TestRestartNeedsTheSameKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &rig{t: t, a: a, rec: &audit.Recorder{}}
-	rep := r.chatVerify("E1", flows.FlowEnroll, "fhaddad", "sms")
+	rep := r.chatVerify("E1", flows.FlowEnroll, "fhaddad", "sms", "email")
 	var seed string
 	for _, o := range rep.Outputs {
 		if o.Attachment != nil {

@@ -42,6 +42,7 @@ func (h *harness) enrollTOTP(login string) string {
 	if r = turn(text(code)); r.State != "done" {
 		h.t.Fatalf("enrollment ended in %q: %+v", r.State, r.Outputs)
 	}
+	h.waitSends(before + 2) // the code, then the enrollment notice by SMS
 	h.advance(time.Minute) // the next TOTP code is a new step
 	return seed
 }
