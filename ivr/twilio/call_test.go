@@ -43,7 +43,7 @@ func (h *harness) enrollTOTP(login string) string {
 		h.t.Fatalf("enrollment ended in %q: %+v", r.State, r.Outputs)
 	}
 	h.waitSends(before + 2) // the code, then the enrollment notice by SMS
-	h.advance(time.Minute) // the next TOTP code is a new step
+	h.advance(time.Minute)  // the next TOTP code is a new step
 	return seed
 }
 
