@@ -218,7 +218,12 @@ func (v *Validator) refresh(ctx context.Context, unknownKid bool) error {
 		v.tried = now
 		v.mu.Unlock()
 	}
-	keys, err := v.fetch(ctx)
+	// The fetch is shared by every waiting request: it must not die with the
+	// request that happened to start it (a client that hangs up could
+	// otherwise keep a rotated key out).
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	keys, err := v.fetch(fctx)
 	if err != nil {
 		v.mu.Lock()
 		v.failed = now

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -25,7 +26,12 @@ func (s *Server) readyz(detail bool) http.HandlerFunc {
 			_, _ = w.Write([]byte("shutting down\n"))
 			return
 		}
-		failed := s.runChecks(r.Context())
+		var failed []string
+		if detail {
+			failed = s.runChecks(r.Context())
+		} else {
+			failed = s.cachedChecks(r.Context())
+		}
 		if len(failed) == 0 {
 			_, _ = w.Write([]byte("ok\n"))
 			return
@@ -37,6 +43,23 @@ func (s *Server) readyz(detail bool) http.HandlerFunc {
 		}
 		_, _ = w.Write([]byte("not ready\n"))
 	}
+}
+
+// readyCacheFor is how long the public listener reuses a readiness result:
+// anonymous probes must not turn into a directory bind and search each.
+const readyCacheFor = 5 * time.Second
+
+// cachedChecks returns a recent result, or runs the checks once for every
+// caller waiting meanwhile, detached from any one caller's cancellation.
+func (s *Server) cachedChecks(ctx context.Context) []string {
+	s.readyMu.Lock()
+	defer s.readyMu.Unlock()
+	if !s.readyAt.IsZero() && time.Since(s.readyAt) < readyCacheFor {
+		return s.readyFailed
+	}
+	s.readyFailed = s.runChecks(context.WithoutCancel(ctx))
+	s.readyAt = time.Now()
+	return s.readyFailed
 }
 
 // runChecks runs all checks concurrently and returns the sorted names of

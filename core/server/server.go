@@ -55,7 +55,10 @@ type Server struct {
 	mu     sync.Mutex
 	checks []namedCheck
 
-	stopping atomic.Bool
+	stopping    atomic.Bool
+	readyMu     sync.Mutex // one public readiness run at a time
+	readyAt     time.Time
+	readyFailed []string
 }
 
 type namedCheck struct {

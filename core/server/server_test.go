@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -271,5 +272,24 @@ func TestRunListenError(t *testing.T) {
 	s, _, _ := newServer(t, func(c *config.ServerConfig) { c.Listen = l.Addr().String() })
 	if err := s.Run(context.Background()); err == nil {
 		t.Fatal("Run on a busy port returned nil")
+	}
+}
+
+// TestPublicReadyzIsCached: anonymous readiness probes reuse a recent result
+// instead of running the startup checks (an LDAP bind and search) each time.
+func TestPublicReadyzIsCached(t *testing.T) {
+	var runs atomic.Int32
+	s := server.New(config.ServerConfig{ReadyTimeout: time.Second}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	s.AddCheck("count", server.CheckFunc(func(context.Context) error { runs.Add(1); return nil }))
+	h := s.PublicHandler()
+	for range 50 {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
+		if w.Code != 200 {
+			t.Fatalf("readyz %d", w.Code)
+		}
+	}
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("checks ran %d times for 50 public probes", n)
 	}
 }
