@@ -75,6 +75,14 @@ func (b *Bot) onAgentCommand(ctx context.Context, c slack.SlashCommand) (any, er
 		b.log.Warn("slack agent membership check failed", "err", err)
 		return ephemeral(b.text(loc, "slack.agent.check_failed")), nil
 	}
+	if ok {
+		// Guests and people of other organisations are never agents, even
+		// as members of the agent channel.
+		pctx, pcancel := context.WithTimeout(ctx, agentCheckTimeout)
+		p, err := b.profile(pctx, c.UserID)
+		pcancel()
+		ok = err == nil && !p.Guest && !p.Bot && !p.Deleted
+	}
 	if !ok {
 		b.auditRefusal(ctx, agent, "not_agent")
 		return ephemeral(b.text(loc, "slack.agent.refused")), nil
@@ -168,6 +176,17 @@ func (b *Bot) fetchAgents(ctx context.Context) (map[string]bool, error) {
 	cfg := b.o.Config
 	m := map[string]bool{}
 	if cfg.AgentChannel != "" {
+		// Anyone can join a public channel: its members are no proof of
+		// being an agent.
+		ch, err := b.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: cfg.AgentChannel})
+		if err != nil {
+			return nil, fmt.Errorf("conversations.info: %w", err)
+		}
+		if !ch.IsPrivate {
+			b.log.Error("the slack agent channel is public; agent commands are refused until it is private",
+				"channel", cfg.AgentChannel)
+			return nil, errPublicAgentChannel
+		}
 		cursor := ""
 		for range maxMemberPages {
 			ids, next, err := b.api.GetUsersInConversationContext(ctx, &slack.GetUsersInConversationParameters{
@@ -194,3 +213,6 @@ func (b *Bot) fetchAgents(ctx context.Context) (map[string]bool, error) {
 	}
 	return m, nil
 }
+
+// errPublicAgentChannel refuses agent commands while the agent channel is public.
+var errPublicAgentChannel = errors.New("slack: the agent channel is public")

@@ -36,6 +36,7 @@ type fakeSlack struct {
 	calls   map[string]int
 	// members answers conversations.members, groups usergroups.users.list.
 	members map[string][]string
+	public  map[string]bool // channels that are public (conversations.info)
 	groups  map[string][]string
 	ts      int
 }
@@ -56,7 +57,7 @@ type posted struct {
 func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{t: t, profiles: map[string]fakeUser{}, wsConns: make(chan *websocket.Conn, 4),
 		acks: make(chan map[string]json.RawMessage, 64), calls: map[string]int{},
-		members: map[string][]string{}, groups: map[string][]string{}}
+		members: map[string][]string{}, groups: map[string][]string{}, public: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", f.api)
 	mux.HandleFunc("/upload/", func(w http.ResponseWriter, r *http.Request) {
@@ -116,6 +117,11 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		f.lookupByEmail(w, form.Get("email"))
 	case "auth.test":
 		f.reply(w, map[string]any{"ok": true, "team_id": testTeam, "user_id": "UBOT", "bot_id": "B1"})
+	case "conversations.info":
+		f.mu.Lock()
+		public := f.public[form.Get("channel")]
+		f.mu.Unlock()
+		f.reply(w, map[string]any{"ok": true, "channel": map[string]any{"id": form.Get("channel"), "is_private": !public}})
 	case "conversations.members":
 		f.mu.Lock()
 		ids, ok := f.members[form.Get("channel")]

@@ -421,3 +421,24 @@ func TestAgentCommandReplay(t *testing.T) {
 		t.Fatalf("replay started another handoff: %d lookups", n)
 	}
 }
+
+// TestAgentChannelMustBePrivate: members of a public agent channel (anyone
+// can join) and guests in the agent channel are never agents.
+func TestAgentChannelMustBePrivate(t *testing.T) {
+	e, rec := newHandoffEnv(t, false)
+	e.f.mu.Lock()
+	e.f.public[agentChannel] = true
+	e.f.mu.Unlock()
+	if got := e.handoffCmd("U7", "C1", "<@U1|alice> unlock"); got != e.msg("slack.agent.check_failed") {
+		t.Fatalf("public agent channel: ack %q", got)
+	}
+	e2, rec2 := newHandoffEnv(t, false)
+	e2.f.setUser("U7", fakeUser{Email: "agent.seven@demo.example", Locale: "en-US", Guest: true})
+	if got := e2.handoffCmd("U7", "C1", "<@U1|alice> unlock"); got != e2.msg("slack.agent.refused") ||
+		len(rec2.Find(audit.NameAuthnRejected)) != 1 {
+		t.Fatalf("guest agent: ack %q", got)
+	}
+	if e.spy.turns.Load() != 0 || e2.spy.turns.Load() != 0 || len(rec.Find("handoff.created")) != 0 {
+		t.Fatal("a refused agent command started a handoff")
+	}
+}
