@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -136,4 +137,23 @@ func TestEnrollQR(t *testing.T) {
 		t.Fatalf("QR not deleted after leaving enrollment: %v", e.f.deleted)
 	}
 	e.assertNoLeak()
+}
+
+// TestQRDeletedByAnotherReplica: the QR file is recorded in the shared store,
+// so a second replica handling the user's next turn deletes it.
+func TestQRDeletedByAnotherReplica(t *testing.T) {
+	e := newEnv(t, false)
+	ctx := context.Background()
+	e.b.rememberQR(ctx, "T1:U9", "F42")
+	other, err := New(e.b.o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.deleteQR(ctx, "T1:U9")
+	if len(e.f.deleted) != 1 || e.f.deleted[0] != "F42" {
+		t.Fatalf("deleted %v", e.f.deleted)
+	}
+	if _, err := e.a.Store.Get(ctx, qrKey("T1:U9")); err == nil {
+		t.Fatal("the QR record outlived the deletion")
+	}
 }

@@ -3,13 +3,16 @@ package slack
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/store"
 	"github.com/resetbot/resetbot/core/token"
 )
 
@@ -152,11 +155,54 @@ func (b *Bot) uploadQR(ctx context.Context, j job, loc string, png []byte) {
 		b.log.Warn("slack QR upload failed", "err", err)
 		return
 	}
-	b.qr.add(userKey(j.team, j.user), f.ID)
+	b.rememberQR(ctx, userKey(j.team, j.user), f.ID)
 }
 
+// qrMaxAge is how long an enrollment QR may stay in the DM: the pending
+// enrollment it shows expires by then anyway.
+const qrMaxAge = 10 * time.Minute
+
+func qrKey(user string) string { return "slack:qr:" + user }
+
+// rememberQR records an uploaded QR file in the shared store, so whichever
+// replica handles the user's next turn deletes it, and schedules its
+// deletion after qrMaxAge for a user who walks away.
+func (b *Bot) rememberQR(ctx context.Context, key, fileID string) {
+	for range 3 {
+		var ver uint64
+		ids := fileID
+		rec, err := b.o.Store.Get(ctx, qrKey(key))
+		switch {
+		case err == nil:
+			ver, ids = rec.Version, string(rec.Value)+","+fileID
+		case !errors.Is(err, store.ErrNotFound):
+			b.log.Warn("slack QR not recorded", "err", err)
+			continue
+		}
+		if _, err := b.o.Store.CompareAndSwap(ctx, qrKey(key), ver, []byte(ids), qrMaxAge+5*time.Minute); err == nil {
+			break
+		}
+	}
+	time.AfterFunc(qrMaxAge, func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		b.deleteQR(dctx, key)
+	})
+}
+
+// deleteQR deletes the user's enrollment QR files, wherever they were posted from.
 func (b *Bot) deleteQR(ctx context.Context, key string) {
-	for _, id := range b.qr.take(key) {
+	rec, err := b.o.Store.Get(ctx, qrKey(key))
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			b.log.Warn("slack QR lookup failed", "err", err)
+		}
+		return
+	}
+	if err := b.o.Store.Delete(ctx, qrKey(key)); err != nil {
+		b.log.Warn("slack QR record not deleted", "err", err)
+	}
+	for _, id := range strings.Split(string(rec.Value), ",") {
 		if err := b.api.DeleteFileContext(ctx, id); err != nil {
 			b.log.Warn("slack QR delete failed", "err", err)
 		}

@@ -124,7 +124,6 @@ type Bot struct {
 	now           func() time.Time
 	reset, unlock string
 	teams         map[string]bool
-	qr            *qrTracker
 	handoffCmd    string
 	agents        agentSet
 	team          teamCache
@@ -170,7 +169,7 @@ func New(o Options) (*Bot, error) {
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = 30 * time.Minute
 	}
-	b := &Bot{o: o, log: o.Log.With("channel", Channel), now: o.Clock, users: newUserCache(o.Clock), qr: newQRTracker()}
+	b := &Bot{o: o, log: o.Log.With("channel", Channel), now: o.Clock, users: newUserCache(o.Clock)}
 	b.reset, b.unlock = o.Config.Commands()
 	b.handoffCmd = o.Config.Handoff()
 	if len(o.Config.TeamIDs) > 0 {

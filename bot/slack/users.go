@@ -117,27 +117,3 @@ func (b *Bot) dm(ctx context.Context, user string) (string, error) {
 	b.users.setDM(user, ch.ID)
 	return ch.ID, nil
 }
-
-// qrTracker remembers the enrollment QR files posted to each user so they
-// are deleted once the user has left the enrollment step: the image carries
-// the authenticator seed and must not stay in the DM's history.
-type qrTracker struct {
-	mu sync.Mutex
-	m  map[string][]string
-}
-
-func newQRTracker() *qrTracker { return &qrTracker{m: map[string][]string{}} }
-
-func (q *qrTracker) add(user, file string) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.m[user] = append(q.m[user], file)
-}
-
-func (q *qrTracker) take(user string) []string {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	f := q.m[user]
-	delete(q.m, user)
-	return f
-}
