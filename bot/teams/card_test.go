@@ -186,3 +186,38 @@ func TestCardRendering(t *testing.T) {
 	}
 	_ = context.Background()
 }
+
+// TestQRCardFrozenWhenAbandoned: a user who walks away from enrollment does
+// not leave the QR code on screen.
+func TestQRCardFrozenWhenAbandoned(t *testing.T) {
+	old := qrMaxAge
+	qrMaxAge = 50 * time.Millisecond
+	defer func() { qrMaxAge = old }()
+	r := newRig(t)
+	r.say("amartin", "enroll")
+	card, id := r.shown()
+	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", "c:sms")})
+	card, id = r.shown()
+	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()})
+	card, id = r.shown()
+	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", "c:email")})
+	card, id = r.shown()
+	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()})
+	_, qrID := r.shown()
+	seen := len(r.writes())
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w := r.writes()
+		last := w[len(w)-1]
+		if len(w) > seen && last.Method == http.MethodPut && last.ID == qrID {
+			if strings.Contains(last.Body, "data:image/png") {
+				t.Fatalf("frozen card still shows the QR code")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the QR card was not frozen")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

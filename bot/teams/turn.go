@@ -190,6 +190,32 @@ func (b *Bot) remember(ctx context.Context, to target, id string, r engine.Reply
 	if err != nil {
 		b.log.Warn("teams: card record not stored", "err", err)
 	}
+	if rec.QR {
+		// A user who walks away must not leave the QR code and setup key on
+		// screen: the card is frozen after qrMaxAge whatever happens next.
+		time.AfterFunc(qrMaxAge, func() {
+			fctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			b.freezeIf(fctx, to, id)
+		})
+	}
+}
+
+// qrMaxAge is how long an enrollment QR card may stay on screen; the pending
+// enrollment it shows expires by then anyway. A variable for tests.
+var qrMaxAge = 10 * time.Minute
+
+// freezeIf freezes the conversation's live card if it is still card id.
+func (b *Bot) freezeIf(ctx context.Context, to target, id string) {
+	raw, err := b.store.Get(ctx, cardKey(to.convID))
+	if err != nil {
+		return
+	}
+	var rec lastCard
+	if json.Unmarshal(raw.Value, &rec) != nil || rec.ID != id {
+		return
+	}
+	b.freeze(ctx, to)
 }
 
 // freeze replaces the conversation's live card by its texts alone.
