@@ -122,7 +122,9 @@ func (f FactorsConfig) Has(factor string) bool { return slices.Contains(f.Enable
 func (v *validator) factors(f *FactorsConfig) {
 	const p = "factors"
 	seen := map[string]bool{}
-	counted := 0 // factors that can count towards a requirement (questions never do)
+	// Independent groups that can count towards a requirement: an SMS and a
+	// call to the same phone are one; questions never count.
+	groups := map[string]bool{}
 	for i, name := range f.Enabled {
 		ip := index(p+".enabled", i)
 		switch {
@@ -130,11 +132,14 @@ func (v *validator) factors(f *FactorsConfig) {
 			v.errorf(ip, "unknown factor %q (known: totp, sms, voice, email, questions)", name)
 		case seen[name]:
 			v.errorf(ip, "factor %q is listed twice", name)
+		case name == FactorSMS || name == FactorVoice:
+			groups["phone"] = true
 		case name != FactorQuestions:
-			counted++
+			groups[name] = true
 		}
 		seen[name] = true
 	}
+	counted := len(groups)
 	if len(f.Enabled) == 0 {
 		v.errorf(p+".enabled", "needs at least one factor")
 	}
