@@ -73,14 +73,28 @@ func (d *Deps) currentUser(ctx context.Context, s *engine.Session) (directory.Us
 	return directory.User{}, false, nil
 }
 
-// regKeys are the regulation keys of a verification attempt: the account (or
-// the phantom standing for what was typed) and the channel identity.
-func regKeys(s *engine.Session) []regulation.Key {
+// identityKeys are the regulation keys of whoever is talking: the channel
+// identity and, on the phone, the caller's number (every call has a new
+// CallSid, so the number is what ties a caller's attempts together; it is a
+// signal for throttling only, never a factor).
+func identityKeys(c *engine.Ctx) []regulation.Key {
+	s := c.Session
+	keys := []regulation.Key{{Scope: regulation.ScopeChannelUser, ID: s.Channel + ":" + s.ChannelUser}}
+	if c.Voice && c.Turn.Hints.Phone != "" {
+		keys = append(keys, regulation.Key{Scope: regulation.ScopeCaller, ID: c.Turn.Hints.Phone})
+	}
+	return keys
+}
+
+// regKeys are the regulation keys of a verification attempt: who is talking
+// and the account (or the phantom standing for what was typed).
+func regKeys(c *engine.Ctx) []regulation.Key {
+	s := c.Session
 	id := s.Get(varUser)
 	if id == "" {
 		id = s.Get(varRegKey)
 	}
-	keys := []regulation.Key{{Scope: regulation.ScopeChannelUser, ID: s.Channel + ":" + s.ChannelUser}}
+	keys := identityKeys(c)
 	if id != "" {
 		keys = append(keys, regulation.Key{Scope: regulation.ScopeUser, ID: id})
 	}

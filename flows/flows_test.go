@@ -369,3 +369,28 @@ func TestUnlockCap(t *testing.T) {
 		t.Fatal("the fourth unlock in a day went through")
 	}
 }
+
+// TestCallerThrottledAcrossCalls: every call has a new CallSid; the caller's
+// number ties the attempts together, so hanging up and calling again does
+// not reset the count.
+func TestCallerThrottledAcrossCalls(t *testing.T) {
+	h := newHarness(t)
+	call := func(sid, digits string) engine.Reply {
+		return h.eng.Handle(context.Background(), engine.Turn{Channel: "voice", ChannelUser: sid,
+			Hints: engine.Hints{Phone: "+15550009999"}, Input: engine.Input{Kind: engine.InputDigits, Value: secret.New(digits)}})
+	}
+	locked := 0
+	for i, sid := range []string{"CA1", "CA2", "CA3"} {
+		call(sid, "1")
+		call(sid, []string{"10041", "10057", "10088"}[i]) // a different account each call
+		call(sid, "1")                                    // authenticator
+		for _, code := range []string{"111111", "222222"} {
+			if r := call(sid, code); r.State == "locked_out" {
+				locked = i*2 + 1
+			}
+		}
+	}
+	if locked == 0 {
+		t.Fatal("six wrong codes over three calls from one number were never stopped")
+	}
+}

@@ -84,7 +84,7 @@ func (d *Deps) enrollTOTP() engine.Step {
 				return d.beginTOTP(ctx, c, u)
 			}
 			if res != identity.Verified {
-				dec, err := d.Regulator.Fail(ctx, regKeys(c.Session)...)
+				dec, err := d.Regulator.Fail(ctx, regKeys(c)...)
 				if err != nil {
 					return "", fmt.Errorf("regulation failure: %w", err)
 				}

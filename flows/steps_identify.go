@@ -81,7 +81,7 @@ func (d *Deps) lookup(ctx context.Context, c *engine.Ctx, typed string) (string,
 		c.Say(engine.MsgBadChoice)
 		return "", nil
 	}
-	dec, err := d.Regulator.Check(ctx, regKeys(c.Session)[:1]...)
+	dec, err := d.Regulator.Check(ctx, identityKeys(c)...)
 	if err != nil {
 		return "", fmt.Errorf("regulation before lookup: %w", err)
 	}

@@ -141,12 +141,12 @@ func (d *Deps) questionsVerdict(ctx context.Context, c *engine.Ctx) (string, err
 		if err := d.Questions.Complete(ctx, s.Get(varUser)); err != nil {
 			return "", fmt.Errorf("complete questions: %w", err)
 		}
-		if err := d.Regulator.Succeed(ctx, regKeys(s)...); err != nil {
+		if err := d.Regulator.Succeed(ctx, regKeys(c)...); err != nil {
 			return "", fmt.Errorf("regulation success: %w", err)
 		}
 		return d.verified(ctx, c)
 	}
-	dec, err := d.Regulator.Fail(ctx, regKeys(s)...)
+	dec, err := d.Regulator.Fail(ctx, regKeys(c)...)
 	if err != nil {
 		return "", fmt.Errorf("regulation failure: %w", err)
 	}

@@ -208,7 +208,7 @@ func (d *Deps) verifyCode() engine.Step {
 // gate applies the regulator before an attempt is even looked at.
 func (d *Deps) gate(ctx context.Context, c *engine.Ctx) (string, bool, error) {
 	c.EqualizeTo(d.Floor)
-	dec, err := d.Regulator.Check(ctx, regKeys(c.Session)...)
+	dec, err := d.Regulator.Check(ctx, regKeys(c)...)
 	if err != nil {
 		return "", true, fmt.Errorf("regulation: %w", err)
 	}
@@ -218,7 +218,7 @@ func (d *Deps) gate(ctx context.Context, c *engine.Ctx) (string, bool, error) {
 		// account. The attempt is refused like a wrong answer and counts
 		// against this conversation's channel identity.
 		c.Audit(ctx, audit.Event{Name: audit.NameRegulationDenied, Reason: dec.Reason})
-		chDec, err := d.Regulator.Fail(ctx, regKeys(c.Session)[0])
+		chDec, err := d.Regulator.Fail(ctx, identityKeys(c)...)
 		if err != nil {
 			return "", true, fmt.Errorf("regulation failure: %w", err)
 		}
@@ -247,7 +247,7 @@ func (d *Deps) verdict(ctx context.Context, c *engine.Ctx, f identity.Factor, re
 	d.record(ctx, c, audit.Event{Name: audit.NameVerifyAttempt, Factor: string(f), Outcome: outcome, Reason: res.String()})
 	switch res {
 	case identity.Verified:
-		if err := d.Regulator.Succeed(ctx, regKeys(s)...); err != nil {
+		if err := d.Regulator.Succeed(ctx, regKeys(c)...); err != nil {
 			return "", fmt.Errorf("regulation success: %w", err)
 		}
 		addPassed(s, group(f))
@@ -257,7 +257,7 @@ func (d *Deps) verdict(ctx context.Context, c *engine.Ctx, f identity.Factor, re
 		return evRetry, nil
 	case identity.Exhausted:
 		// The attempt that burned the code is a failure like any other.
-		dec, err := d.Regulator.Fail(ctx, regKeys(s)...)
+		dec, err := d.Regulator.Fail(ctx, regKeys(c)...)
 		if err != nil {
 			return "", fmt.Errorf("regulation failure: %w", err)
 		}
@@ -270,7 +270,7 @@ func (d *Deps) verdict(ctx context.Context, c *engine.Ctx, f identity.Factor, re
 	if res == identity.Replayed {
 		d.record(ctx, c, audit.Event{Name: "totp.replay", Factor: string(f), Outcome: audit.OutcomeDenied})
 	}
-	dec, err := d.Regulator.Fail(ctx, regKeys(s)...)
+	dec, err := d.Regulator.Fail(ctx, regKeys(c)...)
 	if err != nil {
 		return "", fmt.Errorf("regulation failure: %w", err)
 	}
