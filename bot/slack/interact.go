@@ -176,7 +176,7 @@ type waiter struct {
 // inModal says whether the reply refuses the modal's input while the session
 // is still on the modal's step: then it is shown inside the modal.
 func inModal(r engine.Reply, state string) bool {
-	if r.Ended || r.Duplicate || r.State != state {
+	if r.Ended || r.Duplicate || r.State != engine.StepState(state) {
 		return false
 	}
 	for _, o := range r.Outputs {

@@ -108,13 +108,13 @@ func (b *Bot) deliver(ctx context.Context, j job, r engine.Reply, loc string) {
 		if o.Attachment == nil || len(o.Attachment.PNG) == 0 {
 			continue
 		}
-		blocks, text := b.render(loc, key, r.State, r.Outputs[start:i+1])
+		blocks, text := b.render(loc, key, r.Step, r.Outputs[start:i+1])
 		b.post(ctx, j, blocks, text)
 		b.uploadQR(ctx, j, loc, o.Attachment.PNG)
 		start = i + 1
 	}
 	if start < len(r.Outputs) {
-		blocks, text := b.render(loc, key, r.State, r.Outputs[start:])
+		blocks, text := b.render(loc, key, r.Step, r.Outputs[start:])
 		b.post(ctx, j, blocks, text)
 	}
 	if r.State != stateEnrollTOTP {

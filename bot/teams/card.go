@@ -84,7 +84,7 @@ func (c *cards) card(r engine.Reply, locale, user string, live bool) map[string]
 	switch ex.Kind {
 	case engine.ExpectChoice:
 		for _, ch := range ex.Choices {
-			actions = append(actions, c.action(c.msg.Text(locale, ch.MessageID, false, nil), user, r.State, valueChoice+ch.ID))
+			actions = append(actions, c.action(c.msg.Text(locale, ch.MessageID, false, nil), user, r.Step, valueChoice+ch.ID))
 		}
 	case engine.ExpectText, engine.ExpectDigits:
 		in := map[string]any{"type": "Input.Text", "id": fieldText, "isRequired": true,
@@ -93,7 +93,7 @@ func (c *cards) card(r engine.Reply, locale, user string, live bool) map[string]
 			in["maxLength"] = ex.MaxDigits
 		}
 		body = append(body, in)
-		actions = append(actions, c.action(c.msg.Text(locale, "teams.send", false, nil), user, r.State, valueText))
+		actions = append(actions, c.action(c.msg.Text(locale, "teams.send", false, nil), user, r.Step, valueText))
 	case engine.ExpectSecret:
 		// Masked entry: the password never appears in the chat history, and
 		// the card is replaced after the submit.
@@ -103,10 +103,10 @@ func (c *cards) card(r engine.Reply, locale, user string, live bool) map[string]
 			body = append(body, map[string]any{"type": "Input.Text", "id": fieldPass2, "style": "password", "isRequired": true,
 				"label": c.msg.Text(locale, "teams.password_again", false, nil), "maxLength": 512})
 		}
-		actions = append(actions, c.action(c.msg.Text(locale, "teams.send", false, nil), user, r.State, valueSecret))
+		actions = append(actions, c.action(c.msg.Text(locale, "teams.send", false, nil), user, r.Step, valueSecret))
 	}
 	if r.Flow != "" {
-		actions = append(actions, c.action(c.msg.Text(locale, "teams.cancel", false, nil), user, r.State, valueChoice+engine.ChoiceCancel))
+		actions = append(actions, c.action(c.msg.Text(locale, "teams.cancel", false, nil), user, r.Step, valueChoice+engine.ChoiceCancel))
 	}
 	card["body"] = body
 	if len(actions) > 0 {

@@ -389,3 +389,21 @@ func TestBusyDeliveryIsRetried(t *testing.T) {
 		t.Fatalf("retry of a busy delivery: %q duplicate=%v", ids(r), r.Duplicate)
 	}
 }
+
+func TestStepFromAnotherConversationRefused(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t)
+	old := fx.eng.Handle(ctx, turn(text("test")))
+	fx.eng.Handle(ctx, turn(engine.Input{Kind: engine.InputCancel}))
+	fresh := fx.eng.Handle(ctx, turn(text("test")))
+	if old.Step == fresh.Step || engine.StepState(old.Step) != "ask" {
+		t.Fatalf("steps %q and %q", old.Step, fresh.Step)
+	}
+	r := fx.eng.Handle(ctx, turn(engine.Input{Kind: engine.InputChoice, Choice: "a", State: old.Step}))
+	if ids(r) != engine.MsgStale+",ask.prompt" {
+		t.Fatalf("old conversation's button: %q", ids(r))
+	}
+	if r := fx.eng.Handle(ctx, turn(engine.Input{Kind: engine.InputChoice, Choice: "a", State: fresh.Step})); r.State != "digits" {
+		t.Fatalf("current button: %s", r.State)
+	}
+}

@@ -52,10 +52,11 @@ type Input struct {
 	// Handoff is the ID of a help-desk handoff that starts the flow
 	// (InputStart only): the account comes from it, verification still follows.
 	Handoff string
-	// State is the flow state a button or form was rendered for (carried in a
-	// signed token, see core/token). When set and the session has moved on,
-	// the input is refused as out of order: a stale or replayed click never
-	// acts on a later step.
+	// State is the Reply.Step a button or form was rendered for (carried in
+	// a signed token, see core/token); a bare state name is accepted too.
+	// When set and the session has moved on, or it names another
+	// conversation, the input is refused as out of order: a stale or
+	// replayed click never acts on a later step.
 	State string
 }
 
@@ -146,6 +147,10 @@ type Reply struct {
 	// Flow and State are where the session stands after the turn.
 	Flow  string `json:"f,omitempty"`
 	State string `json:"st,omitempty"`
+	// Step names this state of this conversation ("state@id"). Adapters put
+	// it in the signed tokens of buttons and forms (Input.State), so a click
+	// from another conversation — even one at the same state — is refused.
+	Step string `json:"sp,omitempty"`
 	// Ended means the conversation is over and the session is gone.
 	Ended bool `json:"end,omitempty"`
 	// Duplicate is set when the reply was replayed for a repeated delivery.

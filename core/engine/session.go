@@ -86,6 +86,21 @@ func (s *Session) addTrail(ids []string) {
 	s.Set(varTrail, strings.Join(t, ","))
 }
 
+// step names the session's current state in this conversation.
+func (s *Session) step() string { return s.State + "@" + s.Hash()[:10] }
+
+// at reports whether a rendered step (or bare state name) is the current one.
+func (s *Session) at(step string) bool {
+	st, id, ok := strings.Cut(step, "@")
+	return st == s.State && (!ok || id == s.Hash()[:10])
+}
+
+// StepState returns the state name of a Reply.Step.
+func StepState(step string) string {
+	st, _, _ := strings.Cut(step, "@")
+	return st
+}
+
 // Hash is the session ID hashed for audit records and logs, so that a log
 // reader cannot replay a session identifier.
 func (s *Session) Hash() string { return audit.HashSession(s.ID) }

@@ -235,7 +235,7 @@ func (e *Engine) dispatch(ctx context.Context, c *Ctx) error {
 		return e.prompt(ctx, c, f)
 	}
 	s.SetInt(varTimeouts, 0)
-	if in.State != "" && in.State != s.State {
+	if in.State != "" && !s.at(in.State) {
 		e.audit(ctx, c.Turn, s, c.Ref, audit.Event{Name: audit.NameOutOfOrder, From: in.State, To: s.State})
 		c.Say(MsgStale)
 		return e.prompt(ctx, c, f)
@@ -333,7 +333,7 @@ func (e *Engine) prompt(ctx context.Context, c *Ctx, f *Flow) error {
 func (e *Engine) save(ctx context.Context, c *Ctx) Reply {
 	s, t := c.Session, c.Turn
 	f := e.flows[s.Flow]
-	r := Reply{Ref: c.Ref, Outputs: c.outputs, Flow: s.Flow, State: s.State}
+	r := Reply{Ref: c.Ref, Outputs: c.outputs, Flow: s.Flow, State: s.State, Step: s.step()}
 	if f.Steps[s.State].Final {
 		r.Ended = true
 		if err := e.opt.Store.Delete(ctx, sessionKey(t)); err != nil {
