@@ -232,6 +232,9 @@ func TestTOTPCodeAcceptedOnce(t *testing.T) {
 	if len(h.rec.Find("totp.replay")) != 1 {
 		t.Fatalf("replay not audited: %v", h.rec.Names())
 	}
+	if last, _ := h.box.Last(); last.Message.Summary != "notice.totp_replay" {
+		t.Fatalf("owner not told of the replay: %s", last.Message.Summary)
+	}
 }
 
 func TestStaleVerificationIsRedone(t *testing.T) {

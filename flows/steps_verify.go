@@ -268,7 +268,12 @@ func (d *Deps) verdict(ctx context.Context, c *engine.Ctx, f identity.Factor, re
 		return evRetry, nil
 	}
 	if res == identity.Replayed {
+		// A right code used twice may be a stolen one: the owner is told on
+		// the channels of record.
 		d.record(ctx, c, audit.Event{Name: "totp.replay", Factor: string(f), Outcome: audit.OutcomeDenied})
+		if u, ok, err := d.currentUser(ctx, s); err == nil && ok {
+			d.noticeAll(ctx, c, u, "notice.totp_replay")
+		}
 	}
 	dec, err := d.Regulator.Fail(ctx, regKeys(c)...)
 	if err != nil {
