@@ -46,7 +46,11 @@ const (
 	HandoffEscalated = "escalated"
 )
 
-const varHandoff = "ho"
+const (
+	varHandoff = "ho"
+	varRedeems = "hr" // handoff codes tried in this call
+	maxRedeems = 3
+)
 
 // HandoffCodeDigits is the length of phone handoff codes; longer than any
 // employee number, so the keypad tells them apart.
@@ -71,9 +75,12 @@ func (d *Deps) fromHandoff(ctx context.Context, c *engine.Ctx, id string) (strin
 
 // redeemCode tries a keypad entry as a phone handoff code.
 func (d *Deps) redeemCode(ctx context.Context, c *engine.Ctx, typed string) (string, bool, error) {
-	if d.Handoffs == nil || len(typed) != HandoffCodeDigits {
+	if d.Handoffs == nil || len(typed) != HandoffCodeDigits || c.Session.Int(varRedeems) >= maxRedeems {
 		return "", false, nil
 	}
+	// Wrong codes draw on a budget shared by every caller: one call may try
+	// only a few.
+	c.Session.SetInt(varRedeems, c.Session.Int(varRedeems)+1)
 	h, ok, err := d.Handoffs.Redeem(ctx, secret.New(typed))
 	if err != nil || !ok {
 		return "", false, err
