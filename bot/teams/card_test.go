@@ -23,17 +23,7 @@ var setupKeyRE = regexp.MustCompile(`Setup key: ([A-Z2-7]+)`)
 // (image and key removed); the confirm succeeds.
 func TestEnrollQRCard(t *testing.T) {
 	r := newRig(t)
-	r.say("amartin", "enroll")
-	card, id := r.shown()
-	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", "c:sms")})
-	card, id = r.shown()
-	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()})
-	// Enrolling needs a reset's two factors.
-	card, id = r.shown()
-	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", "c:email")})
-	card, id = r.shown()
-	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()})
-	card, qrID := r.shown()
+	card, qrID := enrollToQR(r)
 	raw := string(mustJSON(t, card))
 	if !strings.Contains(raw, `"url":"data:image/png;base64,iVBOR`) {
 		t.Fatalf("no QR image in the card:\n%s", raw)
@@ -59,7 +49,7 @@ func TestEnrollQRCard(t *testing.T) {
 	if strings.Contains(fresh.Body, "data:image") || !strings.Contains(fresh.Body, "did not work") {
 		t.Fatalf("new card: %s", fresh.Body)
 	}
-	card, id = r.shown()
+	card, id := r.shown()
 	code, err := totp.GenerateCode(key, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -194,16 +184,7 @@ func TestQRCardFrozenWhenAbandoned(t *testing.T) {
 	qrMaxAge = 50 * time.Millisecond
 	defer func() { qrMaxAge = old }()
 	r := newRig(t)
-	r.say("amartin", "enroll")
-	card, id := r.shown()
-	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", "c:sms")})
-	card, id = r.shown()
-	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()})
-	card, id = r.shown()
-	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", "c:email")})
-	card, id = r.shown()
-	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()})
-	_, qrID := r.shown()
+	_, qrID := enrollToQR(r)
 	seen := len(r.writes())
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -220,4 +201,17 @@ func TestQRCardFrozenWhenAbandoned(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// enrollToQR runs amartin's enrollment through the cards, verifying with a
+// reset's two factors (SMS and email), up to the QR card.
+func enrollToQR(r *rig) (map[string]any, string) {
+	r.say("amartin", "enroll")
+	for _, f := range []string{"c:sms", "c:email"} {
+		card, id := r.shown()
+		r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", f)})
+		card, id = r.shown()
+		r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()})
+	}
+	return r.shown()
 }
