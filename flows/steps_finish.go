@@ -17,7 +17,6 @@ import (
 )
 
 const (
-	varLocked    = "lk" // "1": the account was locked at pre-flight
 	varEscReason = "er" // why the flow escalates
 	// Freshness is how long a completed verification may be used for the
 	// change that follows it.
@@ -50,15 +49,14 @@ func (d *Deps) judge(c *engine.Ctx, st directory.Status) string {
 		c.Say("preflight.protected")
 		s.Set(varEscReason, "protected")
 		return engine.EventEscalate
-	case st.Disabled:
-		c.Say("preflight.disabled")
-		return evBlocked
-	case st.Expired:
-		c.Say("preflight.expired")
-		return evBlocked
 	}
-	if st.Locked {
-		s.Set(varLocked, "1")
+	// Disabled, expired or locked by an administrator: an administrator's
+	// decision that self-service must not undo ("preflight.disabled",
+	// "preflight.expired", "preflight.admin_locked"); the user is sent to
+	// the help desk with the reference.
+	if h := st.Hold(); h != directory.HoldNone {
+		c.Say("preflight." + string(h))
+		return evBlocked
 	}
 	switch s.Flow {
 	case FlowReset:
@@ -149,6 +147,8 @@ func (d *Deps) reset(ctx context.Context, c *engine.Ctx, u directory.User, pw se
 		c.Say("preflight.protected")
 		c.Session.Set(varEscReason, "protected")
 		return engine.EventEscalate, nil
+	case errors.Is(err, directory.ErrHeld):
+		return d.held(ctx, c, audit.NameResetDone, err), nil
 	case errors.Is(err, directory.ErrAmbiguous):
 		c.Audit(ctx, audit.Event{Name: audit.NameResetDone, Outcome: audit.OutcomeError, Reason: "ambiguous"})
 		c.Say("reset.ambiguous")
@@ -158,14 +158,53 @@ func (d *Deps) reset(ctx context.Context, c *engine.Ctx, u directory.User, pw se
 		return "", fmt.Errorf("reset password: %w", err)
 	}
 	c.Audit(ctx, audit.Event{Name: audit.NameResetDone, Outcome: audit.OutcomeSuccess})
-	if c.Session.Get(varLocked) == "1" {
-		if err := d.Directory.Unlock(ctx, u); err != nil {
-			d.Log.Warn("unlock after reset failed", "ref", c.Ref, "err", err)
-		} else {
-			c.Audit(ctx, audit.Event{Name: audit.NameUnlockDone, Outcome: audit.OutcomeSuccess})
-		}
-	}
+	d.unlockAfterReset(ctx, c, u)
 	return evDone, nil
+}
+
+// unlockAfterReset lifts a lockout that is still there after a reset. The
+// status is read again, not taken from the pre-flight (which may be ten
+// minutes old, and the directory may have cleared or set a lock since), and
+// the unlock counts toward the daily unlock cap like any other: a reset is
+// not a way around it. A held account is never unlocked. Failures are
+// logged; the new password stands.
+func (d *Deps) unlockAfterReset(ctx context.Context, c *engine.Ctx, u directory.User) {
+	st, err := d.Directory.Status(ctx, u)
+	if err != nil {
+		d.Log.Warn("status after reset failed; not unlocking", "ref", c.Ref, "err", err)
+		return
+	}
+	if !st.Locked || st.Hold() != directory.HoldNone {
+		return
+	}
+	over, err := d.overUnlockCap(ctx, u)
+	if err != nil {
+		d.Log.Warn("unlock after reset not done", "ref", c.Ref, "err", err)
+		return
+	}
+	if over {
+		c.Audit(ctx, audit.Event{Name: audit.NameUnlockDone, Outcome: audit.OutcomeDenied, Reason: "unlock_cap"})
+		c.Say("reset.still_locked", "ref", c.Ref)
+		return
+	}
+	if err := d.Directory.Unlock(ctx, u); err != nil {
+		d.Log.Warn("unlock after reset failed", "ref", c.Ref, "err", err)
+		return
+	}
+	c.Audit(ctx, audit.Event{Name: audit.NameUnlockDone, Outcome: audit.OutcomeSuccess})
+}
+
+// held tells the user that an administrator disabled, let expire or locked
+// the account since the pre-flight, and hands the case to the help desk.
+func (d *Deps) held(ctx context.Context, c *engine.Ctx, event string, err error) string {
+	hold := directory.HoldAdminLocked
+	if he := (*directory.HeldError)(nil); errors.As(err, &he) {
+		hold = he.Hold
+	}
+	c.Audit(ctx, audit.Event{Name: event, Outcome: audit.OutcomeDenied, Reason: "held:" + string(hold)})
+	c.Say("preflight." + string(hold))
+	c.Session.Set(varEscReason, "held:"+string(hold))
+	return engine.EventEscalate
 }
 
 // passphrase resets without a typed password (the phone): a generated
@@ -239,6 +278,8 @@ func (d *Deps) unlock() engine.Step {
 				c.Say("preflight.protected")
 				c.Session.Set(varEscReason, "protected")
 				return engine.EventEscalate, nil
+			case errors.Is(err, directory.ErrHeld):
+				return d.held(ctx, c, audit.NameUnlockDone, err), nil
 			case err != nil:
 				return "", fmt.Errorf("unlock: %w", err)
 			}

@@ -76,6 +76,8 @@ var (
 	slapdDave  = testserver.SlapdUsers[3] // disabled
 	slapdEve   = testserver.SlapdUsers[4] // protected
 	slapdMia   = testserver.SlapdUsers[7] // minimum age not reached
+	slapdNora  = testserver.SlapdUsers[8] // locked by an administrator (000001010000Z)
+	slapdOscar = testserver.SlapdUsers[9] // expired (pwdEndTime in the past)
 )
 
 // TestSlapdChatReset runs a chat reset through the real app against a
@@ -138,8 +140,9 @@ func TestSlapdPhoneReset(t *testing.T) {
 	r.assertNoLeaks(pw)
 }
 
-// TestSlapdPreflight: disabled, protected and too-young accounts hear what
-// to do after verification, and nothing is written.
+// TestSlapdPreflight: disabled, protected, too-young, administratively
+// locked and expired accounts hear what to do after verification, and
+// nothing is written (nora's 000001010000Z lock survives both flows).
 func TestSlapdPreflight(t *testing.T) {
 	r, s := slapdRig(t, func(e *env) { e.Extra = "factors: {require: {reset: {default: 1}}}" })
 	for i, tc := range []struct {
@@ -149,18 +152,25 @@ func TestSlapdPreflight(t *testing.T) {
 		{slapdDave, "blocked", "preflight.disabled"},
 		{slapdEve, "escalated", "preflight.protected"},
 		{slapdMia, "blocked", "preflight.too_young"},
+		{slapdNora, "blocked", "preflight.admin_locked"},
+		{slapdOscar, "blocked", "preflight.expired"},
 	} {
 		t.Run(tc.user.Login, func(t *testing.T) {
 			before := slapdAttr(t, s, tc.user.DN(), "pwdChangedTime")
 			rep := r.chatVerify("P"+strconv.Itoa(i), flows.FlowReset, tc.user.Login, "email") // mia has no mobile
 			r.expect(rep, tc.state, tc.msgID)
-			if err := slapdBind(t, s, tc.user.DN(), tc.user.Password); err != nil {
+			if err := slapdBind(t, s, tc.user.DN(), tc.user.Password); err != nil && !tc.user.AdminLocked && !tc.user.Expired {
 				t.Fatalf("password changed: %v", err)
 			}
 			if after := slapdAttr(t, s, tc.user.DN(), "pwdChangedTime"); after != before {
 				t.Fatalf("pwdChangedTime moved from %q to %q", before, after)
 			}
 		})
+	}
+	rep := r.chatVerify("P-unlock", flows.FlowUnlock, slapdNora.Login, "email")
+	r.expect(rep, "blocked", "preflight.admin_locked")
+	if got := slapdAttr(t, s, slapdNora.DN(), "pwdAccountLockedTime"); got != "000001010000Z" {
+		t.Errorf("nora's administrator lock is now %q", got)
 	}
 	r.assertNoLeaks()
 }

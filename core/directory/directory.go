@@ -47,11 +47,19 @@ type User struct {
 
 // Status is the state of an account, read before anything is changed.
 type Status struct {
+	// Locked is a lockout after failed logons (or any lock, see AdminLocked).
 	Locked bool
 	// LockedUntil is when a lockout ends by itself; zero means "until unlocked".
 	LockedUntil time.Time
-	Disabled    bool
-	// Expired means the account (not the password) has expired.
+	// AdminLocked means an administrator locked the account until an
+	// administrator unlocks it (OpenLDAP ppolicy pwdAccountLockedTime
+	// 000001010000Z); Locked is then true as well. Self-service never lifts it.
+	AdminLocked bool
+	// Disabled means an administrator disabled the account (AD
+	// userAccountControl ACCOUNTDISABLE, or the configured LDAP attribute).
+	Disabled bool
+	// Expired means the account (not the password) has expired: AD
+	// accountExpires, OpenLDAP pwdEndTime or shadowExpire in the past.
 	Expired bool
 	// PasswordExpired means the current password can no longer be used to log in.
 	PasswordExpired bool
@@ -61,6 +69,34 @@ type Status struct {
 	// PasswordChangeableAt is the earliest time the password may change again
 	// (minimum password age); zero means now.
 	PasswordChangeableAt time.Time
+}
+
+// Hold says why an account is out of self-service's reach: an
+// administrator's decision that only an administrator may undo.
+type Hold string
+
+// Holds, in the order Status.Hold reports them. Each has a catalogued
+// plain-language message "preflight.<hold>".
+const (
+	HoldNone        Hold = ""
+	HoldDisabled    Hold = "disabled"
+	HoldExpired     Hold = "expired"
+	HoldAdminLocked Hold = "admin_locked"
+)
+
+// Hold returns what holds the account, or HoldNone. A held account is never
+// reset or unlocked by the bot: an off-boarded user who still has their phone
+// must not re-enable the account that was taken from them.
+func (s Status) Hold() Hold {
+	switch {
+	case s.Disabled:
+		return HoldDisabled
+	case s.Expired:
+		return HoldExpired
+	case s.AdminLocked:
+		return HoldAdminLocked
+	}
+	return HoldNone
 }
 
 // ResetOptions tune a password reset.
@@ -84,9 +120,14 @@ type Directory interface {
 	// Status reads the account's current state.
 	Status(ctx context.Context, u User) (Status, error)
 	// ResetPassword sets a new password as an administrator would. Directory
-	// policy refusals come back as *RefusedError; protected accounts as ErrProtected.
+	// policy refusals come back as *RefusedError; protected accounts as
+	// ErrProtected; held accounts (Status.Hold) as *HeldError, before
+	// anything is written (on OpenLDAP a password change would also clear an
+	// administrator's lock).
 	ResetPassword(ctx context.Context, u User, password secret.String, opts ResetOptions) error
-	// Unlock clears a lockout. Unlocking an account that is not locked is not an error.
+	// Unlock clears a lockout after failed logons. Unlocking an account that
+	// is not locked is not an error. A held account (disabled, expired or
+	// locked by an administrator) is refused with *HeldError and left as it is.
 	Unlock(ctx context.Context, u User) error
 }
 
@@ -113,7 +154,30 @@ var (
 	ErrAmbiguous = errors.New("directory: outcome unknown")
 	// ErrRefused is matched by every *RefusedError.
 	ErrRefused = errors.New("directory: refused by policy")
+	// ErrHeld is matched by every *HeldError.
+	ErrHeld = errors.New("directory: account held by an administrator")
 )
+
+// HeldError refuses a reset or unlock of an account that an administrator
+// disabled, let expire or locked. Only an administrator may undo that.
+type HeldError struct {
+	Hold Hold
+}
+
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("directory: account held by an administrator (%s): self-service may not change it", e.Hold)
+}
+
+// Is makes errors.Is(err, ErrHeld) true for every *HeldError.
+func (e *HeldError) Is(target error) bool { return target == ErrHeld }
+
+// Refuse returns a *HeldError when st holds the account, else nil.
+func Refuse(st Status) error {
+	if h := st.Hold(); h != HoldNone {
+		return &HeldError{Hold: h}
+	}
+	return nil
+}
 
 // Reason says in a word why the directory refused a new password.
 type Reason string

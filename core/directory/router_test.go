@@ -210,7 +210,11 @@ func TestRouterConformance(t *testing.T) {
 				Bind: func(ctx context.Context, login string, pw secret.String) (bool, error) {
 					return m.Bind(ctx, login, pw), nil
 				},
-				SetLocked:  func(_ context.Context, u directory.User) error { m.Lock(u.ID); return nil },
+				SetLocked: func(_ context.Context, u directory.User) error { m.Lock(u.ID); return nil },
+				SetHeld: func(_ context.Context, u directory.User) (directory.Hold, error) {
+					m.AdminLock(u.ID)
+					return directory.HoldAdminLocked, nil
+				},
 				MustChange: func(_ context.Context, u directory.User) (bool, error) { return m.MustChange(u.ID), nil },
 			}
 		},

@@ -42,8 +42,14 @@ const (
 // SlapdUser is a fixture account of the throwaway slapd.
 type SlapdUser struct {
 	Login, Given, Surname, Email, Mobile, EmployeeNumber, Password string
-	Locked                                                         bool // pwdAccountLockedTime 000001010000Z (until unlocked)
-	Disabled                                                       bool // SlapdDisabledAttr: SlapdDisabledValue
+	// Locked is a lockout after failed binds: pwdAccountLockedTime holds the
+	// start-up time and the policy's pwdLockoutDuration 0 keeps it until unlocked.
+	Locked bool
+	// AdminLocked is an administrator's lock: pwdAccountLockedTime 000001010000Z.
+	AdminLocked bool
+	// Expired has a pwdEndTime in the past (the account, not the password).
+	Expired  bool
+	Disabled bool // SlapdDisabledAttr: SlapdDisabledValue
 	Protected                                                      bool // member of SlapdTier0DN
 	// MinAge puts the account under the SlapdMinAgeDN policy with a password
 	// changed at start-up, so it cannot change yet.
@@ -54,7 +60,8 @@ type SlapdUser struct {
 func (u SlapdUser) DN() string { return "uid=" + u.Login + "," + SlapdPeopleDN }
 
 // SlapdUsers are the fixture accounts, in this order: normal, other, locked,
-// disabled, protected, two sharing SlapdSharedEmpNo, one under min age.
+// disabled, protected, two sharing SlapdSharedEmpNo, one under min age, one
+// locked by an administrator, one expired.
 var SlapdUsers = []SlapdUser{
 	{Login: "alice", Given: "Alice", Surname: "Martin", Email: "alice.martin@example.org", Mobile: "+15555550101", EmployeeNumber: "1001", Password: "Alice-Initial-Pw1"},
 	{Login: "bob", Given: "Bob", Surname: "Nguyen", Email: "bob.nguyen@example.org", Mobile: "+15555550102", EmployeeNumber: "1002", Password: "Bob-Initial-Pw1"},
@@ -64,6 +71,8 @@ var SlapdUsers = []SlapdUser{
 	{Login: "frank", Given: "Frank", Surname: "Haddad", Email: "frank.haddad@example.org", EmployeeNumber: SlapdSharedEmpNo, Password: "Frank-Initial-Pw1"},
 	{Login: "grace", Given: "Grace", Surname: "Haddad", Email: "grace.haddad@example.org", EmployeeNumber: SlapdSharedEmpNo, Password: "Grace-Initial-Pw1"},
 	{Login: "mia", Given: "Mia", Surname: "Young", Email: "mia.young@example.org", EmployeeNumber: "1008", Password: "Mia-Initial-Pw1", MinAge: true},
+	{Login: "nora", Given: "Nora", Surname: "Held", Email: "nora.held@example.org", Mobile: "+15555550109", EmployeeNumber: "1009", Password: "Nora-Initial-Pw1", AdminLocked: true},
+	{Login: "oscar", Given: "Oscar", Surname: "Gone", Email: "oscar.gone@example.org", Mobile: "+15555550110", EmployeeNumber: "1010", Password: "Oscar-Initial-Pw1", Expired: true},
 }
 
 // slapdSSHA hashes pw as {SSHA} for slapadd (sha1 is what the scheme is).
@@ -161,8 +170,14 @@ func slapdSeed(now time.Time) string {
 		if u.Mobile != "" {
 			fmt.Fprintf(&b, "mobile: %s\n", u.Mobile)
 		}
-		if u.Locked {
+		switch {
+		case u.AdminLocked:
 			b.WriteString("pwdAccountLockedTime: 000001010000Z\n")
+		case u.Locked:
+			fmt.Fprintf(&b, "pwdAccountLockedTime: %s\n", now.UTC().Format("20060102150405Z"))
+		}
+		if u.Expired {
+			fmt.Fprintf(&b, "pwdEndTime: %s\n", now.Add(-24*time.Hour).UTC().Format("20060102150405Z"))
 		}
 		if u.Disabled {
 			fmt.Fprintf(&b, "%s: %s\n", SlapdDisabledAttr, SlapdDisabledValue)

@@ -2,6 +2,8 @@ package ad_test
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
@@ -34,6 +36,7 @@ func TestConformance(t *testing.T) {
 					Other:                account(testserver.SambaASmith),
 					Locked:               account(testserver.SambaLocked),
 					Disabled:             account(testserver.SambaDisabled),
+					Expired:              account(testserver.SambaExpired),
 					Protected:            account(testserver.SambaAdminCount),
 					SharedEmployeeNumber: testserver.SambaSharedEmployeeID,
 					MissingID:            "CN=Nobody," + testserver.SambaPeopleOU,
@@ -49,10 +52,30 @@ func TestConformance(t *testing.T) {
 					s.Lock(t, testserver.SambaUser{Login: u.Login, UPN: u.Login + "@" + s.Domain})
 					return nil
 				},
+				SetHeld: func(_ context.Context, u directory.User) (directory.Hold, error) {
+					return directory.HoldDisabled, disable(t, s, u.ID)
+				},
 				MustChange: func(_ context.Context, u directory.User) (bool, error) {
 					return pwdLastSet(t, s, u.ID) == "0", nil
 				},
 			}
 		},
 	})
+}
+
+// disable sets ACCOUNTDISABLE in dn's userAccountControl as Administrator.
+func disable(t *testing.T, s *testserver.SambaServer, dn string) error {
+	c := s.Admin(t)
+	res, err := c.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, 0, 1, 0, false,
+		"(objectClass=*)", []string{"userAccountControl"}, nil))
+	if err != nil || len(res.Entries) != 1 {
+		return fmt.Errorf("read userAccountControl: %v", err)
+	}
+	uac, err := strconv.Atoi(res.Entries[0].GetAttributeValue("userAccountControl"))
+	if err != nil {
+		return err
+	}
+	m := ldap.NewModifyRequest(dn, nil)
+	m.Replace("userAccountControl", []string{strconv.Itoa(uac | 0x2)})
+	return c.Modify(m)
 }

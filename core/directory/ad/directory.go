@@ -188,7 +188,10 @@ func (d *Directory) ResetPassword(ctx context.Context, u directory.User, passwor
 }
 
 // Unlock clears a lockout by writing lockoutTime=0 (harmless when the account
-// is not locked). Protected accounts are refused.
+// is not locked). Protected, disabled and expired accounts are refused. AD
+// has no separate "administrator's lock": a lockout with lockoutDuration
+// "forever" still comes from failed logons and may be lifted; an
+// administrator who means to stop an account disables it.
 func (d *Directory) Unlock(ctx context.Context, u directory.User) error {
 	if err := d.guard(ctx, u); err != nil {
 		return err
@@ -199,25 +202,33 @@ func (d *Directory) Unlock(ctx context.Context, u directory.User) error {
 	return translate("unlock", err)
 }
 
-// guard returns ErrProtected (or ErrNotFound) unless the account may be changed.
+// guard returns ErrProtected (or ErrNotFound) unless the account may be
+// changed, and *directory.HeldError for an account an administrator disabled
+// or let expire: clearing lockoutTime or setting a password on it would be
+// self-service undoing an administrator's decision. The hold is checked even
+// with AllowProtected.
 func (d *Directory) guard(ctx context.Context, u directory.User) error {
 	if u.ID == "" {
 		return fmt.Errorf("%w: ad: user has no ID", directory.ErrNotFound)
 	}
-	if d.cfg.AllowProtected {
-		return nil
-	}
-	var protected bool
+	var st directory.Status
 	err := d.pool.do(ctx, false, func(c *ldap.Conn) error {
-		var err error
-		_, protected, err = d.readUser(c, u.ID)
-		return err
+		e, protected, err := d.readUser(c, u.ID)
+		if err != nil {
+			return err
+		}
+		st = status(e, domainPolicy{}, d.now())
+		st.Protected = protected
+		return nil
 	})
 	if err != nil {
 		return translate("check account", err)
 	}
-	if protected {
+	if st.Protected && !d.cfg.AllowProtected {
 		return fmt.Errorf("%w: ad: %s", directory.ErrProtected, u.ID)
+	}
+	if err := directory.Refuse(st); err != nil {
+		return fmt.Errorf("ad: %s: %w", u.ID, err)
 	}
 	return nil
 }

@@ -120,7 +120,7 @@ func transportReason(err error) string {
 // err.Error() to users.
 func translate(op string, err error) error {
 	if err == nil || errors.Is(err, directory.ErrUnavailable) || errors.Is(err, directory.ErrAmbiguous) ||
-		errors.Is(err, directory.ErrNotFound) || errors.Is(err, directory.ErrProtected) {
+		errors.Is(err, directory.ErrNotFound) || errors.Is(err, directory.ErrProtected) || errors.Is(err, directory.ErrHeld) {
 		return err
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -35,9 +35,13 @@ type Instance struct {
 	// Bind reports whether login can authenticate with password right now
 	// (a wrong password is false, not an error).
 	Bind func(ctx context.Context, login string, password secret.String) (bool, error)
-	// SetLocked locks the account as the server would after failed logins or
-	// an administrator's lock.
+	// SetLocked locks the account as the server would after failed logons:
+	// an ordinary lockout that self-service may lift.
 	SetLocked func(ctx context.Context, u directory.User) error
+	// SetHeld puts the account out of self-service's reach as an
+	// administrator would (OpenLDAP's 000001010000Z lock, AD's disable) and
+	// returns the Hold that Status must then report.
+	SetHeld func(ctx context.Context, u directory.User) (directory.Hold, error)
 	// MustChange reports whether the account must change its password at next
 	// logon. Nil skips the MustChange test.
 	MustChange func(ctx context.Context, u directory.User) (bool, error)
@@ -61,10 +65,15 @@ type Fixtures struct {
 	Normal Account
 	// Other is a second ordinary user sharing no attribute with Normal.
 	Other Account
-	// Locked is a locked user.
+	// Locked is a user locked out after failed logons (not by an administrator).
 	Locked Account
 	// Disabled is a disabled user.
 	Disabled Account
+	// Expired, when set, is a user whose account (not password) has expired.
+	Expired Account
+	// AdminLocked, when set, is a user locked by an administrator until an
+	// administrator unlocks it (ppolicy 000001010000Z).
+	AdminLocked Account
 	// Protected is a protected user (admin, protected group) with a known password.
 	Protected Account
 	// TooYoung, when set, is a user whose password changed too recently to

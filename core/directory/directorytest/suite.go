@@ -35,6 +35,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("MustChange", func(t *testing.T) { testMustChange(t, h.New(t)) })
 	t.Run("Refused", func(t *testing.T) { testRefused(t, h, h.New(t)) })
 	t.Run("Unlock", func(t *testing.T) { testUnlock(t, h.New(t)) })
+	t.Run("Held", func(t *testing.T) { testHeld(t, h.New(t)) })
 	t.Run("Protected", func(t *testing.T) { testProtected(t, h.New(t)) })
 	t.Run("UnicodePassword", func(t *testing.T) { testUnicode(t, h.New(t)) })
 }
@@ -193,12 +194,22 @@ func testStatus(t *testing.T, in *Instance) {
 		check func(directory.Status) bool
 	}{
 		{"normal", f.Normal, func(s directory.Status) bool {
-			return !s.Locked && !s.Disabled && !s.Expired && !s.Protected &&
+			return !s.Locked && !s.Disabled && !s.Expired && !s.Protected && s.Hold() == directory.HoldNone &&
 				!s.PasswordChangeableAt.After(time.Now().Add(time.Minute))
 		}},
 		{"other", f.Other, func(s directory.Status) bool { return !s.Locked && !s.Disabled && !s.Protected }},
-		{"locked", f.Locked, func(s directory.Status) bool { return s.Locked && !s.Protected }},
-		{"disabled", f.Disabled, func(s directory.Status) bool { return s.Disabled && !s.Protected }},
+		{"locked", f.Locked, func(s directory.Status) bool {
+			return s.Locked && !s.AdminLocked && s.Hold() == directory.HoldNone && !s.Protected
+		}},
+		{"disabled", f.Disabled, func(s directory.Status) bool {
+			return s.Disabled && s.Hold() == directory.HoldDisabled && !s.Protected
+		}},
+		{"expired", f.Expired, func(s directory.Status) bool {
+			return s.Expired && s.Hold() == directory.HoldExpired && !s.Protected
+		}},
+		{"admin locked", f.AdminLocked, func(s directory.Status) bool {
+			return s.Locked && s.AdminLocked && s.LockedUntil.IsZero() && s.Hold() == directory.HoldAdminLocked
+		}},
 		{"protected", f.Protected, func(s directory.Status) bool { return s.Protected }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -178,7 +178,7 @@ func isNetwork(err error) bool {
 // translate turns a transport or server error into a directory error.
 // Domain errors built by the caller pass through.
 func (d *Directory) translate(ctx context.Context, op string, err error, sent bool) error {
-	for _, domain := range []error{directory.ErrNotFound, directory.ErrProtected, directory.ErrRefused,
+	for _, domain := range []error{directory.ErrNotFound, directory.ErrProtected, directory.ErrRefused, directory.ErrHeld,
 		directory.ErrUnavailable, directory.ErrAmbiguous} {
 		if errors.Is(err, domain) {
 			return err

@@ -215,19 +215,66 @@ const (
 	attrChangedTime = "pwdChangedTime"
 	attrPolicy      = "pwdPolicySubentry"
 	attrReset       = "pwdReset"
-	// permanentLock is the pwdAccountLockedTime of an administrative lock.
+	// attrEndTime (ppolicy, OpenLDAP 2.5+) is when the account stops working.
+	attrEndTime = "pwdEndTime"
+	// attrShadowExpire (nis schema) is the account's expiry, in days since 1970.
+	attrShadowExpire = "shadowExpire"
+	// permanentLock is the pwdAccountLockedTime of an administrative lock:
+	// ppolicy keeps the account locked until an administrator removes it,
+	// whatever pwdLockoutDuration says. A lockout after failed binds holds
+	// the time of the last failure instead.
 	permanentLock = "000001010000Z"
 )
+
+// holdAttrs are the attributes hold reads.
+func (d *Directory) holdAttrs(more ...string) []string {
+	attrs := append([]string{attrLockedTime, attrEndTime, attrShadowExpire}, more...)
+	if d.cfg.Attributes.Disabled.Attr != "" {
+		attrs = append(attrs, d.cfg.Attributes.Disabled.Attr)
+	}
+	return attrs
+}
+
+// held fills the administrator's part of the status from e: disabled
+// (configured attribute), expired (pwdEndTime or shadowExpire reached) and
+// locked by an administrator (000001010000Z).
+func (d *Directory) held(e *ldap.Entry, st *directory.Status) {
+	now := d.cfg.Now()
+	if dis := d.cfg.Attributes.Disabled; dis.Attr != "" {
+		for _, v := range e.GetAttributeValues(dis.Attr) {
+			if dis.Value == "" || strings.EqualFold(v, dis.Value) {
+				st.Disabled = true
+			}
+		}
+	}
+	if end, ok := parseTime(e.GetAttributeValue(attrEndTime)); ok && !end.After(now) {
+		st.Expired = true
+	}
+	var days int64
+	if _, err := fmt.Sscan(e.GetAttributeValue(attrShadowExpire), &days); err == nil && days >= 0 {
+		// shadowExpire -1 (or absent) means never; day N ends at midnight UTC.
+		if !time.Unix(0, 0).UTC().AddDate(0, 0, int(days)).After(now) {
+			st.Expired = true
+		}
+	}
+	if e.GetAttributeValue(attrLockedTime) == permanentLock {
+		st.Locked, st.AdminLocked = true, true
+	}
+}
+
+// refuseHeld returns a *directory.HeldError for an account e that an
+// administrator disabled, let expire or locked.
+func (d *Directory) refuseHeld(e *ldap.Entry) error {
+	var st directory.Status
+	d.held(e, &st)
+	return directory.Refuse(st)
+}
 
 // Status implements directory.Directory.
 func (d *Directory) Status(ctx context.Context, u directory.User) (directory.Status, error) {
 	var st directory.Status
 	err := d.op(ctx, "status", func(c *ldap.Conn, _ *bool) error {
-		attrs := []string{attrLockedTime, attrChangedTime, attrPolicy}
-		if d.cfg.Attributes.Disabled.Attr != "" {
-			attrs = append(attrs, d.cfg.Attributes.Disabled.Attr)
-		}
-		e, err := d.entry(c, u, attrs...)
+		e, err := d.entry(c, u, d.holdAttrs(attrChangedTime, attrPolicy)...)
 		if err != nil {
 			return err
 		}
@@ -275,14 +322,8 @@ func (d *Directory) policy(c *ldap.Conn, dn string) (policy, error) {
 func (d *Directory) status(e *ldap.Entry, pol policy, protected bool) directory.Status {
 	now := d.cfg.Now()
 	st := directory.Status{Protected: protected}
-	if dis := d.cfg.Attributes.Disabled; dis.Attr != "" {
-		for _, v := range e.GetAttributeValues(dis.Attr) {
-			if dis.Value == "" || strings.EqualFold(v, dis.Value) {
-				st.Disabled = true
-			}
-		}
-	}
-	if lt := e.GetAttributeValue(attrLockedTime); lt != "" {
+	d.held(e, &st)
+	if lt := e.GetAttributeValue(attrLockedTime); lt != "" && !st.AdminLocked {
 		st.Locked = true
 		if t, ok := parseTime(lt); ok && lt != permanentLock && pol.lockoutDuration > 0 {
 			st.LockedUntil = t.Add(pol.lockoutDuration)

@@ -74,6 +74,8 @@ func instance(t *testing.T) (*directorytest.Instance, *testserver.SlapdServer) {
 			Normal: fixture(us[0]), Other: fixture(us[1]), Locked: fixture(us[2]),
 			Disabled: fixture(us[3]), Protected: fixture(us[4]),
 			TooYoung:             fixture(us[7]),
+			AdminLocked:          fixture(us[8]),
+			Expired:              fixture(us[9]),
 			SharedEmployeeNumber: testserver.SlapdSharedEmpNo,
 			MissingID:            "uid=ghost," + testserver.SlapdPeopleDN,
 		},
@@ -88,15 +90,13 @@ func instance(t *testing.T) (*directorytest.Instance, *testserver.SlapdServer) {
 			c.Close()
 			return true, nil
 		},
+		// SetLocked writes what ppolicy writes after pwdMaxFailure failed
+		// binds: the time of the lockout (pwdLockoutDuration 0: until unlocked).
 		SetLocked: func(ctx context.Context, u directory.User) error {
-			c, err := rawConn(s, testserver.SlapdRootDN, testserver.SlapdRootPW)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			m := goldap.NewModifyRequest(u.ID, nil)
-			m.Replace("pwdAccountLockedTime", []string{"000001010000Z"})
-			return c.Modify(m)
+			return setLockedTime(s, u.ID, time.Now().UTC().Format("20060102150405Z"))
+		},
+		SetHeld: func(ctx context.Context, u directory.User) (directory.Hold, error) {
+			return directory.HoldAdminLocked, setLockedTime(s, u.ID, "000001010000Z")
 		},
 		MustChange: func(ctx context.Context, u directory.User) (bool, error) {
 			c, err := rawConn(s, testserver.SlapdRootDN, testserver.SlapdRootPW)
@@ -113,6 +113,18 @@ func instance(t *testing.T) (*directorytest.Instance, *testserver.SlapdServer) {
 		},
 	}
 	return in, s
+}
+
+// setLockedTime sets pwdAccountLockedTime on dn as the root DN.
+func setLockedTime(s *testserver.SlapdServer, dn, value string) error {
+	c, err := rawConn(s, testserver.SlapdRootDN, testserver.SlapdRootPW)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	m := goldap.NewModifyRequest(dn, nil)
+	m.Replace("pwdAccountLockedTime", []string{value})
+	return c.Modify(m)
 }
 
 func TestConformance(t *testing.T) {

@@ -26,11 +26,16 @@ func (d *Directory) ResetPassword(ctx context.Context, u directory.User, passwor
 		return &directory.RefusedError{Reason: directory.ReasonTooShort, Detail: "the password is empty"}
 	}
 	return d.op(ctx, "reset", func(c *ldap.Conn, sent *bool) error {
-		e, err := d.entry(c, u, attrReset)
+		e, err := d.entry(c, u, d.holdAttrs(attrReset)...)
 		if err != nil {
 			return err
 		}
 		if err := d.refuseProtected(c, e.DN); err != nil {
+			return err
+		}
+		// ppolicy deletes pwdAccountLockedTime when the password changes,
+		// an administrator's lock included: a held account is not touched.
+		if err := d.refuseHeld(e); err != nil {
 			return err
 		}
 		*sent = true
@@ -174,14 +179,19 @@ func ppolicyControl(packet *ber.Packet) *ldap.ControlBeheraPasswordPolicy {
 }
 
 // Unlock implements directory.Directory: it deletes pwdAccountLockedTime
-// and pwdFailureTime (so the next wrong password does not lock again).
+// and pwdFailureTime (so the next wrong password does not lock again). An
+// administrator's lock (000001010000Z), a disabled or an expired account is
+// refused with *directory.HeldError.
 func (d *Directory) Unlock(ctx context.Context, u directory.User) error {
 	return d.op(ctx, "unlock", func(c *ldap.Conn, sent *bool) error {
-		e, err := d.entry(c, u, attrLockedTime, attrFailureTime)
+		e, err := d.entry(c, u, d.holdAttrs(attrFailureTime)...)
 		if err != nil {
 			return err
 		}
 		if err := d.refuseProtected(c, e.DN); err != nil {
+			return err
+		}
+		if err := d.refuseHeld(e); err != nil {
 			return err
 		}
 		for _, attr := range []string{attrLockedTime, attrFailureTime} {

@@ -29,6 +29,9 @@ type Account struct {
 	// Locked accounts cannot bind; LockedUntil, when set, ends the lock by itself.
 	Locked      bool
 	LockedUntil time.Time
+	// AdminLocked is an administrator's lock (like ppolicy 000001010000Z):
+	// it never ends by itself and Unlock refuses it.
+	AdminLocked bool
 	Disabled    bool
 	Expired     bool
 	// PasswordExpired marks the current password as expired.
@@ -155,13 +158,14 @@ func (d *Directory) lookup(u directory.User) (*account, error) {
 func (d *Directory) statusOf(a *account) directory.Status {
 	now := d.now()
 	st := directory.Status{
-		Locked:          a.Locked && (a.LockedUntil.IsZero() || now.Before(a.LockedUntil)),
+		Locked:          a.AdminLocked || a.Locked && (a.LockedUntil.IsZero() || now.Before(a.LockedUntil)),
+		AdminLocked:     a.AdminLocked,
 		Disabled:        a.Disabled,
 		Expired:         a.Expired,
 		PasswordExpired: a.PasswordExpired,
 		Protected:       a.Protected,
 	}
-	if st.Locked {
+	if st.Locked && !a.AdminLocked {
 		st.LockedUntil = a.LockedUntil
 	}
 	minAge := d.policy.MinAge
@@ -204,6 +208,9 @@ func (d *Directory) ResetPassword(ctx context.Context, u directory.User, passwor
 	}
 	if a.Protected {
 		return directory.ErrProtected
+	}
+	if err := directory.Refuse(d.statusOf(a)); err != nil {
+		return err
 	}
 	if err := d.check(a, password); err != nil {
 		return err
@@ -255,6 +262,9 @@ func (d *Directory) Unlock(ctx context.Context, u directory.User) error {
 	if a.Protected {
 		return directory.ErrProtected
 	}
+	if err := directory.Refuse(d.statusOf(a)); err != nil {
+		return err
+	}
 	a.Locked, a.LockedUntil = false, time.Time{}
 	return nil
 }
@@ -286,6 +296,16 @@ func (d *Directory) MustChange(id string) bool {
 	defer d.mu.Unlock()
 	a, err := d.lookup(directory.User{ID: id})
 	return err == nil && a.MustChange
+}
+
+// AdminLock locks the account with id as an administrator would: only
+// an administrator may lift it. A test helper.
+func (d *Directory) AdminLock(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if a, err := d.lookup(directory.User{ID: id}); err == nil {
+		a.AdminLocked = true
+	}
 }
 
 // Lock locks the account with id until unlocked. A test helper.

@@ -28,6 +28,15 @@ func fixtures() ([]memory.Account, directorytest.Fixtures) {
 		MinAge:            time.Hour,
 	}
 	accts = append(accts, young)
+	expired := memory.Account{
+		User:     directory.User{Login: "jexpired", Email: "jexpired@demo.example"},
+		Password: secret.New("Expired-Passw0rd-1"), Expired: true,
+	}
+	held := memory.Account{
+		User:     directory.User{Login: "kheld", Email: "kheld@demo.example"},
+		Password: secret.New("Held-Passw0rd-1"), AdminLocked: true,
+	}
+	accts = append(accts, expired, held)
 	acc := func(a memory.Account) directorytest.Account {
 		return directorytest.Account{Login: a.Login, Email: a.Email, Phone: a.Mobile,
 			EmployeeNumber: a.EmployeeNumber, Password: a.Password}
@@ -39,6 +48,8 @@ func fixtures() ([]memory.Account, directorytest.Fixtures) {
 		Disabled:             acc(accts[3]),
 		Protected:            acc(accts[4]),
 		TooYoung:             acc(young),
+		Expired:              acc(expired),
+		AdminLocked:          acc(held),
 		SharedEmployeeNumber: "20000",
 		MissingID:            "uid=ghost,ou=people,dc=demo,dc=example",
 	}
@@ -57,6 +68,10 @@ func TestConformance(t *testing.T) {
 					return d.Bind(ctx, login, pw), nil
 				},
 				SetLocked: func(_ context.Context, u directory.User) error { d.Lock(u.ID); return nil },
+				SetHeld: func(_ context.Context, u directory.User) (directory.Hold, error) {
+					d.AdminLock(u.ID)
+					return directory.HoldAdminLocked, nil
+				},
 				MustChange: func(_ context.Context, u directory.User) (bool, error) {
 					return d.MustChange(u.ID), nil
 				},
