@@ -48,9 +48,9 @@ type SlapdUser struct {
 	// AdminLocked is an administrator's lock: pwdAccountLockedTime 000001010000Z.
 	AdminLocked bool
 	// Expired has a pwdEndTime in the past (the account, not the password).
-	Expired  bool
-	Disabled bool // SlapdDisabledAttr: SlapdDisabledValue
-	Protected                                                      bool // member of SlapdTier0DN
+	Expired   bool
+	Disabled  bool // SlapdDisabledAttr: SlapdDisabledValue
+	Protected bool // member of SlapdTier0DN
 	// MinAge puts the account under the SlapdMinAgeDN policy with a password
 	// changed at start-up, so it cannot change yet.
 	MinAge bool
