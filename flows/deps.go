@@ -48,6 +48,8 @@ type Codes interface {
 // Passwords checks a new password against the local policy.
 type Passwords interface {
 	Check(ctx context.Context, pw secret.String, u directory.User) (*policy.Refusal, error)
+	// MinLength is the fewest characters accepted, told in the prompt.
+	MinLength() int
 }
 
 // Regulator limits attempts and sends.

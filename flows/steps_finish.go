@@ -90,7 +90,7 @@ func fresh(c *engine.Ctx) bool {
 func (d *Deps) newPassword() engine.Step {
 	return engine.Step{
 		Prompt: func(_ context.Context, c *engine.Ctx) {
-			o := c.Say("password.prompt")
+			o := c.Say("password.prompt", "min", strconv.Itoa(d.Passwords.MinLength()))
 			o.Sensitive = true
 			o.Expect = engine.Expect{Kind: engine.ExpectSecret, Confirm: true, FieldID: "password.field"}
 		},

@@ -53,7 +53,8 @@ func TestReset(t *testing.T) {
 			}
 			posts = e.click("U1", e.find(posts, e.msg("factor.email")))
 			posts = e.dm("U1", e.lastCode()) // typed in the DM this time
-			if !strings.Contains(texts(posts), e.msg("password.prompt")) {
+			prompt := e.a.Messages.Text("en", "password.prompt", false, map[string]string{"min": "15"})
+			if !strings.Contains(texts(posts), prompt) {
 				t.Fatalf("no password prompt: %q", texts(posts))
 			}
 			meta, n = e.openModal("U1", e.find(posts, e.msg("slack.button.password")))

@@ -204,9 +204,13 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 			return flows.Deps{}, err
 		}
 	}
+	strength := cfg.Password.MinStrength
+	if strength == 0 { // configured off (check-config warns)
+		strength = policy.NoStrengthCheck
+	}
 	pc, err := policy.New(policy.Options{MinLength: cfg.Password.MinLength, MaxLength: cfg.Password.MaxLength,
 		BannedWords: cfg.Password.BannedWords, BannedFile: cfg.Password.BannedFile,
-		BreachedFile: cfg.Password.BreachedFile, CheckRepetition: true})
+		BreachedFile: cfg.Password.BreachedFile, CheckRepetition: true, MinStrength: strength})
 	if err != nil {
 		return flows.Deps{}, fmt.Errorf("password policy: %w", err)
 	}

@@ -215,7 +215,7 @@ store: {type: memory}
 notify: {outbox: true, sms: {provider: outbox}}
 audit: {file: "{{.AuditFile}}"}
 password:
-  min_length: {{if .MinLength}}{{.MinLength}}{{else}}12{{end}}
+  min_length: {{if .MinLength}}{{.MinLength}}{{else}}15{{end}}
   banned_words: [resetbot]
 regulation:
   send: {per_destination_per_hour: 100000, per_user_per_hour: 100000, global_per_hour: 100000}

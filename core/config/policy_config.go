@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/resetbot/resetbot/core/policy"
+)
 
 // SessionsConfig bounds how long a conversation may last.
 type SessionsConfig struct {
@@ -11,14 +15,21 @@ type SessionsConfig struct {
 }
 
 // PasswordConfig is the new-password policy checked before the directory's own.
+// The embedded list of the most common passwords is always checked.
 type PasswordConfig struct {
+	// MinLength is the fewest characters (default 15: NIST SP 800-63B-4's
+	// minimum for a password that is the only factor).
 	MinLength int `yaml:"min_length"`
 	MaxLength int `yaml:"max_length"`
+	// MinStrength is the lowest zxcvbn score (1–4) accepted; default 3,
+	// 0 turns the estimate off.
+	MinStrength int `yaml:"min_strength"`
 	// BannedWords are refused as (case-insensitive) substrings, e.g. the company name.
 	BannedWords []string `yaml:"banned_words"`
 	// BannedFile holds more banned words, one per line.
 	BannedFile string `yaml:"banned_file"`
-	// BreachedFile holds known-breached passwords or their SHA-1 hashes, one per line.
+	// BreachedFile is the full breached-password list: a sorted Have I Been
+	// Pwned "SHA1:count" file, looked up offline (see policy.Breached).
 	BreachedFile string `yaml:"breached_file"`
 	// PassphraseWords is the word count of suggested passphrases.
 	PassphraseWords int `yaml:"passphrase_words"`
@@ -48,7 +59,8 @@ func defaultSessions() SessionsConfig {
 }
 
 func defaultPassword() PasswordConfig {
-	return PasswordConfig{MinLength: 12, MaxLength: 256, PassphraseWords: 4}
+	return PasswordConfig{MinLength: policy.DefaultMinLength, MaxLength: policy.DefaultMaxLength,
+		MinStrength: policy.DefaultMinStrength, PassphraseWords: 4}
 }
 
 func defaultRegulation() RegulationConfig {
@@ -73,10 +85,24 @@ func (v *validator) sessions(s *SessionsConfig) {
 func (v *validator) password(pw *PasswordConfig) {
 	const p = "password"
 	switch {
-	case pw.MinLength < 8:
-		v.errorf(p+".min_length", "must be at least 8")
-	case pw.MinLength < 12:
-		v.warnf(p+".min_length", "is below the recommended 12")
+	case pw.MinLength < policy.LowestMinLength:
+		v.errorf(p+".min_length", "must be at least %d", policy.LowestMinLength)
+	case pw.MinLength < policy.DefaultMinLength:
+		v.warnf(p+".min_length", "is below %d, NIST SP 800-63B-4's minimum for a password that is the only factor. "+
+			"A directory password usually is (VPN, Wi-Fi, mail and every LDAP bind), and each character less makes "+
+			"guessing much cheaper. Keep it below %d only if every sign-in with this password also asks for a second "+
+			"factor (then 8 is NIST's floor); the common-password list and strength estimate still apply",
+			policy.DefaultMinLength, policy.DefaultMinLength)
+	}
+	switch {
+	case pw.MinStrength < 0 || pw.MinStrength > 4:
+		v.errorf(p+".min_strength", "must be a zxcvbn score from 0 (off) to 4")
+	case pw.MinStrength == 0:
+		v.warnf(p+".min_strength", "is 0: the strength estimate is off, so passwords such as "+
+			"\"Summer2024Summer2024\" are accepted once they are long enough; only the common-password list stops the worst")
+	case pw.MinStrength < policy.DefaultMinStrength:
+		v.warnf(p+".min_strength", "is below %d: passwords guessed within days at zxcvbn's slow-attack model are accepted",
+			policy.DefaultMinStrength)
 	}
 	if pw.MaxLength < 64 || pw.MaxLength < pw.MinLength {
 		v.errorf(p+".max_length", "must be at least 64 and at least min_length (long passphrases must fit)")

@@ -120,10 +120,12 @@ func TestGenerateForPassesCheck(t *testing.T) {
 			t.Fatalf("Check(generated) = %+v, %v", ref, err)
 		}
 	}
-	// Plain Generate output passes a default checker for an ordinary user.
+	// Plain Generate output passes a default checker for an ordinary user
+	// (15 characters, the common list, the strength estimate), with the
+	// fewest words allowed too.
 	d := newChecker(t, Options{CheckRepetition: true})
-	for range 500 {
-		pw, _ := Generate(rng, 4)
+	for i := range 1500 {
+		pw, _ := Generate(rng, MinWords+i%2)
 		if ref, err := d.Check(ctx, pw, alice); err != nil || ref != nil {
 			t.Fatalf("Check(generated) = %+v, %v", ref, err)
 		}

@@ -42,12 +42,12 @@ func TestCheck(t *testing.T) {
 		args   map[string]string
 	}{
 		{"plain passphrase", "correct horse battery", "", nil},
-		{"exactly min length", "tulip-walrus", "", nil},
-		{"one short", "tulip-walru", ReasonTooShort, map[string]string{"min": "12"}},
-		{"length in code points not bytes", "ééééééé-ñandú", "", nil},
+		{"exactly min length", "tulip-walrus-ox", "", nil},
+		{"one short", "tulip-walrus-o", ReasonTooShort, map[string]string{"min": "15"}},
+		{"length in code points not bytes", "ééééééé-ñandú-ox", "", nil},
 		{"emoji with zero-width joiner", "👩‍💻 codes late at night", "", nil},
-		{"trailing and leading space kept", " tulip-walru ", "", nil},
-		{"only spaces counted as characters", "tulip walru", ReasonTooShort, map[string]string{"min": "12"}},
+		{"trailing and leading space kept", " tulip-walrus! ", "", nil},
+		{"only spaces counted as characters", "tulip walrus o", ReasonTooShort, map[string]string{"min": "15"}},
 		{"257 code points", strings.Repeat("é", 257), ReasonTooLong, map[string]string{"max": "256"}},
 		{"256 varied code points", strings.Repeat("tulip-walrus-", 19) + "gecko-zeb", "", nil},
 		{"tab", "tulip\twalrus mocha", ReasonInvalidCharacters, nil},
@@ -70,8 +70,14 @@ func TestCheck(t *testing.T) {
 		{"digits", "123456789012345", ReasonRepetitive, nil},
 		{"keyboard walk", "qwertyuiop[]asdf", ReasonRepetitive, nil},
 		{"repeated unit", "xq7xq7xq7xq7xq7", ReasonRepetitive, nil},
-		{"runs of two kinds", "zzzzzzz1111111", ReasonRepetitive, nil},
-		{"some repetition is fine", "tulip!!!walrus", "", nil},
+		{"runs of two kinds", "zzzzzzzqqqqqqqq1111111", ReasonRepetitive, nil},
+		{"some repetition is fine", "tulip!!!walrus-ox", "", nil},
+		{"common with digits", "dragon123456789", ReasonCommon, nil},
+		{"common with digits and symbol", "Sunshine12345678!", ReasonCommon, nil},
+		{"common in leetspeak", "$unsh1ne-2024-2025!", ReasonCommon, nil},
+		{"common words repeated", "iloveyou-forever", ReasonWeak, nil},
+		{"keyboard columns", "1qaz2wsx3edc4rfv", ReasonWeak, nil},
+		{"dictionary words and a year", "Summer2024Summer2024", ReasonWeak, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,11 +127,58 @@ func assertNoLeak(t *testing.T, pw string, ref *Refusal) {
 	}
 }
 
+// TestCommonRefusedAtAnyLength: with the minimum lowered to 8, the
+// passwords of the issue are still refused, as common, with a plain reason.
+func TestCommonRefusedAtAnyLength(t *testing.T) {
+	c := newChecker(t, Options{MinLength: 8, MinStrength: NoStrengthCheck})
+	for _, pw := range []string{"password1234", "Password123!", "P@ssw0rd2024", "123456qwerty!", "!!dragon2024", "Iloveyou1"} {
+		ref, err := c.Check(context.Background(), secret.New(pw), directory.User{})
+		if err != nil || ref == nil || ref.Reason != ReasonCommon {
+			t.Errorf("Check(%q) = %+v, %v; want common", pw, ref, err)
+			continue
+		}
+		if !strings.Contains(ref.Explain(), "most common passwords") {
+			t.Errorf("Explain = %q", ref.Explain())
+		}
+		assertNoLeak(t, pw, ref)
+	}
+	// A common word inside a longer passphrase is fine.
+	for _, pw := range []string{"dragon-velvet-quarry-8", "my monkey eats tulips"} {
+		if ref, err := c.Check(context.Background(), secret.New(pw), directory.User{}); err != nil || ref != nil {
+			t.Errorf("Check(%q) = %+v, %v; want accepted", pw, ref, err)
+		}
+	}
+	if n := CommonCount(); n < 3000 {
+		t.Errorf("embedded common list has %d entries, want at least 3000", n)
+	}
+}
+
+// TestStrengthOption: 0 is the default score, NoStrengthCheck turns the
+// estimate off, and scores outside 1–4 are refused.
+func TestStrengthOption(t *testing.T) {
+	if c := newChecker(t, Options{}); c.MinStrength() != DefaultMinStrength {
+		t.Errorf("default MinStrength = %d", c.MinStrength())
+	}
+	if c := newChecker(t, Options{MinStrength: NoStrengthCheck}); c.MinStrength() != 0 {
+		t.Errorf("NoStrengthCheck gives %d", c.MinStrength())
+	}
+	for _, bad := range []int{5, -2} {
+		if _, err := New(Options{MinStrength: bad}); err == nil {
+			t.Errorf("MinStrength %d accepted", bad)
+		}
+	}
+}
+
 func TestCheckWithoutRepetition(t *testing.T) {
-	c := newChecker(t, Options{})
+	c := newChecker(t, Options{MinStrength: NoStrengthCheck})
 	ref, err := c.Check(context.Background(), secret.New("aaaaaaaaaaaaaaa"), directory.User{})
 	if err != nil || ref != nil {
 		t.Fatalf("Check = %v, %v; want accepted when CheckRepetition is off", ref, err)
+	}
+	// With the default strength estimate it is refused anyway.
+	c = newChecker(t, Options{})
+	if ref, err := c.Check(context.Background(), secret.New("aaaaaaaaaaaaaaa"), directory.User{}); err != nil || ref == nil || ref.Reason != ReasonWeak {
+		t.Fatalf("Check = %v, %v; want weak", ref, err)
 	}
 }
 

@@ -13,6 +13,8 @@ const (
 	ReasonContainsLogin     = "contains_login"     // contains the login or the email local part
 	ReasonContainsName      = "contains_name"      // contains the given name or surname
 	ReasonBannedWord        = "banned_word"        // contains a banned word, leetspeak included
+	ReasonCommon            = "common"             // a most-common password, or one with digits or symbols added
+	ReasonWeak              = "weak"               // a zxcvbn score below MinStrength
 	ReasonBreached          = "breached"           // listed in the breached-password file
 	ReasonRepetitive        = "repetitive"         // mostly repeated or sequential characters
 	ReasonInvalidCharacters = "invalid_characters" // control characters or invalid UTF-8
@@ -47,6 +49,10 @@ func (r Refusal) Explain() string {
 		return "The password contains your name."
 	case ReasonBannedWord:
 		return "The password contains a word that is not allowed (such as the company name or a very common password), even when letters are swapped for digits or symbols."
+	case ReasonCommon:
+		return "The password is one of the most common passwords, or one with a few digits or symbols added, so attackers try it first."
+	case ReasonWeak:
+		return "The password follows a pattern that is quick to guess (common words, names, dates, keyboard runs or repeats)."
 	case ReasonBreached:
 		return "The password appears in a list of passwords exposed in data breaches, so attackers will try it."
 	case ReasonRepetitive:
