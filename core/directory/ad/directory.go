@@ -40,6 +40,9 @@ type Directory struct {
 
 	mu       sync.Mutex
 	domainDN string // defaultNamingContext, read once
+
+	// beforeWrite, set only by tests, runs between the checks and the write.
+	beforeWrite func()
 }
 
 var (
@@ -178,6 +181,9 @@ func (d *Directory) ResetPassword(ctx context.Context, u directory.User, passwor
 	if err := d.guard(ctx, u); err != nil {
 		return err
 	}
+	if d.beforeWrite != nil {
+		d.beforeWrite()
+	}
 	m := ldap.NewModifyRequest(u.ID, nil)
 	m.Replace("unicodePwd", []string{unicodePwd(password)})
 	if opts.MustChange {
@@ -195,6 +201,9 @@ func (d *Directory) ResetPassword(ctx context.Context, u directory.User, passwor
 func (d *Directory) Unlock(ctx context.Context, u directory.User) error {
 	if err := d.guard(ctx, u); err != nil {
 		return err
+	}
+	if d.beforeWrite != nil {
+		d.beforeWrite()
 	}
 	m := ldap.NewModifyRequest(u.ID, nil)
 	m.Replace("lockoutTime", []string{"0"})

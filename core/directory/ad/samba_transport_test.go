@@ -108,14 +108,16 @@ func TestSambaPlainRefused(t *testing.T) {
 func TestSambaAmbiguous(t *testing.T) {
 	s := testserver.SambaDC(t)
 	cfg := config(s)
-	cfg.AllowProtected = true // no read before the write: the write itself must hang
 	cfg.RequestTimeout = 300 * time.Millisecond
 	d := open(t, cfg)
 	if err := d.Check(ctxT(t)); err != nil { // leave a bound connection in the pool
 		t.Fatal(err)
 	}
-	resume := s.Pause(t)
-	defer resume()
+	// The server hangs after the checks (protection, holds) have read the
+	// account: the write itself must hang.
+	var resume func()
+	ad.BeforeWrite(d, func() { resume = s.Pause(t) })
+	defer func() { resume() }()
 	u := directory.User{ID: testserver.SambaJDoe.DN}
 	err := d.ResetPassword(ctxT(t), u, secret.New("Hung-Pass-123"), directory.ResetOptions{})
 	if !errors.Is(err, directory.ErrAmbiguous) {
@@ -127,7 +129,7 @@ func TestSambaAmbiguous(t *testing.T) {
 	if err := d2.Check(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	s.Pause(t)
+	ad.BeforeWrite(d2, func() { s.Pause(t) })
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	err = d2.Unlock(ctx, u)

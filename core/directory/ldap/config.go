@@ -8,7 +8,10 @@
 // pwdAccountLockedTime and decodes the ppolicy response control into a
 // directory.Reason. The service account needs write (not manage) access to
 // userPassword, pwdReset, pwdAccountLockedTime and pwdFailureTime: manage
-// access, like the rootdn, bypasses ppolicy. An slapd.conf sketch:
+// access, like the rootdn, bypasses ppolicy. It must be able to read
+// pwdEndTime and shadowExpire (account expiry): an account an administrator
+// locked (pwdAccountLockedTime 000001010000Z), disabled or let expire is
+// never reset or unlocked (directory.HeldError). An slapd.conf sketch:
 //
 //	access to attrs=userPassword
 //	  by dn.exact="cn=resetbot,ou=services,dc=example,dc=org" write
