@@ -2,8 +2,6 @@ package flows
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,7 +20,7 @@ const (
 	varUser      = engine.VarUser // directory user key "<directory>:<id>"
 	varLogin     = "ul"
 	varPhantom   = "x"  // "1": identification matched nobody; the flow goes on as if it had
-	varRegKey    = "rk" // regulation key for phantoms (hash of what was typed)
+	varRegKey    = "rk" // regulation key of what was typed (an HMAC: regulation.Regulator.Typed)
 	varFactor    = "cf" // factor being verified
 	varPassed    = "fp" // independence groups passed, comma separated
 	varTrail     = "ft" // factor:outcome, comma separated, for escalation packets
@@ -42,13 +40,15 @@ func setUser(s *engine.Session, u directory.User) {
 }
 
 // setPhantom records that identification matched nobody. The flow continues
-// exactly as for a real user; every verification simply fails.
-func setPhantom(s *engine.Session, typed string) {
-	h := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(typed))))
+// exactly as for a real user; every verification simply fails. What was
+// typed is regulated under its typed key, as a real login's is.
+func (d *Deps) setPhantom(s *engine.Session, typed string) {
 	s.Set(varUser, "")
 	s.Set(varLogin, "")
 	s.Set(varPhantom, "1")
-	s.Set(varRegKey, "unknown:"+hex.EncodeToString(h[:8]))
+	if s.Get(varRegKey) == "" {
+		s.Set(varRegKey, d.Regulator.Typed(typed).ID)
+	}
 	s.Set(varCandidate, "")
 }
 
@@ -86,17 +86,21 @@ func identityKeys(c *engine.Ctx) []regulation.Key {
 	return keys
 }
 
-// regKeys are the regulation keys of a verification attempt: who is talking
-// and the account (or the phantom standing for what was typed).
-func regKeys(c *engine.Ctx) []regulation.Key {
+// regKeys are the regulation keys of a verification attempt on one factor
+// group: who is talking (hard limits, the only source of delays), and, per
+// factor group, what was typed at the login prompt and the account (soft
+// limits). A real login and an unknown one both have a typed key, so a pause
+// reached through "x" shows the same through "x@domain" whether or not the
+// account exists; the account key adds what only a real account has — one
+// count shared by all its aliases.
+func regKeys(c *engine.Ctx, group string) []regulation.Key {
 	s := c.Session
-	id := s.Get(varUser)
-	if id == "" {
-		id = s.Get(varRegKey)
-	}
 	keys := identityKeys(c)
-	if id != "" {
-		keys = append(keys, regulation.Key{Scope: regulation.ScopeUser, ID: id})
+	if rk := s.Get(varRegKey); rk != "" {
+		keys = append(keys, regulation.Key{Scope: regulation.ScopeTyped, ID: rk, Factor: group})
+	}
+	if id := s.Get(varUser); id != "" {
+		keys = append(keys, regulation.Key{Scope: regulation.ScopeUser, ID: id, Factor: group})
 	}
 	return keys
 }
@@ -170,6 +174,11 @@ func activeKey(userKey string) string { return "active:" + userKey }
 // identified binds the conversation to account u.
 func (d *Deps) identified(_ context.Context, c *engine.Ctx, u directory.User) error {
 	setUser(c.Session, u)
+	if c.Session.Get(varRegKey) == "" {
+		// Identified without typing (a platform hint, a handoff): regulated
+		// as if the login had been typed.
+		c.Session.Set(varRegKey, d.Regulator.Typed(u.Login).ID)
+	}
 	return nil
 }
 

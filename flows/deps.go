@@ -55,6 +55,9 @@ type Passwords interface {
 // Regulator limits attempts and sends.
 type Regulator interface {
 	Check(ctx context.Context, keys ...regulation.Key) (regulation.Decision, error)
+	Attempt(ctx context.Context, keys ...regulation.Key) (regulation.Decision, error)
+	Notice(ctx context.Context, k regulation.Key) (bool, error)
+	Typed(typed string) regulation.Key
 	Fail(ctx context.Context, keys ...regulation.Key) (regulation.Decision, error)
 	Succeed(ctx context.Context, keys ...regulation.Key) error
 	AllowSend(ctx context.Context, dest string, userKey string) (regulation.Decision, error)

@@ -92,11 +92,15 @@ func newHarnessOn(t testing.TB, st store.Store, mutate ...func(*flows.Deps)) *ha
 	if h.cat, err = messages.Load(); err != nil {
 		t.Fatal(err)
 	}
+	reg, err := regulation.New(h.st, bytes.Repeat([]byte{5}, 32), regulation.Limits{}, regulation.SendLimits{}, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
 	d := flows.Deps{
 		Directory: router, TOTP: h.totp,
 		Codes:     code.New(h.st, bytes.Repeat([]byte{9}, 32), code.Options{Clock: clock}),
 		Passwords: pc,
-		Regulator: regulation.New(h.st, regulation.Limits{}, regulation.SendLimits{}, clock),
+		Regulator: reg,
 		Senders: map[notify.Channel]notify.Sender{notify.ChannelSMS: h.box.Sender(notify.ChannelSMS),
 			notify.ChannelVoice: h.box.Sender(notify.ChannelVoice), notify.ChannelEmail: h.box.Sender(notify.ChannelEmail)},
 		Renderer: h.cat, Policy: flows.DefaultPolicy(), Log: log,

@@ -71,7 +71,7 @@ func (d *Deps) enrollTOTP() engine.Step {
 			if in.Kind == 0 {
 				return d.beginTOTP(ctx, c, u)
 			}
-			if ev, stop, err := d.gate(ctx, c); stop {
+			if ev, stop, err := d.gate(ctx, c, factorEnroll); stop {
 				return ev, err
 			}
 			res, err := d.TOTP.Confirm(ctx, userKey(u), in.Value)
@@ -84,7 +84,7 @@ func (d *Deps) enrollTOTP() engine.Step {
 				return d.beginTOTP(ctx, c, u)
 			}
 			if res != identity.Verified {
-				dec, err := d.Regulator.Fail(ctx, regKeys(c)...)
+				dec, err := d.Regulator.Fail(ctx, regKeys(c, string(factorEnroll))...)
 				if err != nil {
 					return "", fmt.Errorf("regulation failure: %w", err)
 				}
@@ -93,6 +93,9 @@ func (d *Deps) enrollTOTP() engine.Step {
 				}
 				c.Say("verify.wrong").Error = true
 				return "", nil
+			}
+			if err := d.Regulator.Succeed(ctx, regKeys(c, string(factorEnroll))...); err != nil {
+				return "", fmt.Errorf("regulation success: %w", err)
 			}
 			c.Audit(ctx, audit.Event{Name: "enroll.done", Factor: string(identity.FactorTOTP), Outcome: audit.OutcomeSuccess})
 			d.noticeAll(ctx, c, u, "notice.enroll")

@@ -93,6 +93,7 @@ func (d *Deps) lookup(ctx context.Context, c *engine.Ctx, typed string) (string,
 			return ev, err
 		}
 	}
+	c.Session.Set(varRegKey, d.Regulator.Typed(typed).ID)
 	var keys []directory.Key
 	switch {
 	case c.Voice || isDigits(typed):
@@ -118,7 +119,7 @@ func (d *Deps) lookup(ctx context.Context, c *engine.Ctx, typed string) (string,
 	}
 	switch len(found) {
 	case 0:
-		setPhantom(c.Session, typed)
+		d.setPhantom(c.Session, typed)
 	case 1:
 		if err := d.identified(ctx, c, found[0]); err != nil {
 			return "", err
@@ -166,7 +167,7 @@ func (d *Deps) disambiguate() engine.Step {
 					return "", err
 				}
 			} else {
-				setPhantom(c.Session, typed)
+				d.setPhantom(c.Session, typed)
 			}
 			return evIdentified, nil
 		},

@@ -85,11 +85,15 @@ func (d *Deps) verifyQuestions() engine.Step {
 				c.Say("questions.use_form").Error = true
 				return "", nil
 			}
-			if ev, stop, err := d.gate(ctx, c); stop {
-				return ev, err
-			}
 			pick := strings.Split(s.Get(varQPick), ",")
 			i := s.Int(varQIndex)
+			if i == 0 {
+				// A round is one attempt, counted before its first answer
+				// is looked at.
+				if ev, stop, err := d.gate(ctx, c, identity.FactorQuestions); stop {
+					return ev, err
+				}
+			}
 			res, err := d.Questions.Check(ctx, s.Get(varUser), pick[i], in.Value)
 			if err != nil {
 				return "", fmt.Errorf("check answer: %w", err)
@@ -141,14 +145,14 @@ func (d *Deps) questionsVerdict(ctx context.Context, c *engine.Ctx) (string, err
 		if err := d.Questions.Complete(ctx, s.Get(varUser)); err != nil {
 			return "", fmt.Errorf("complete questions: %w", err)
 		}
-		if err := d.Regulator.Succeed(ctx, regKeys(c)...); err != nil {
+		if err := d.Regulator.Succeed(ctx, regKeys(c, string(identity.FactorQuestions))...); err != nil {
 			return "", fmt.Errorf("regulation success: %w", err)
 		}
 		return d.verified(ctx, c)
 	}
-	dec, err := d.Regulator.Fail(ctx, regKeys(c)...)
+	dec, err := d.fail(ctx, c, identity.FactorQuestions)
 	if err != nil {
-		return "", fmt.Errorf("regulation failure: %w", err)
+		return "", err
 	}
 	if !dec.Allowed {
 		return d.denied(c, dec)

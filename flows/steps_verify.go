@@ -112,13 +112,23 @@ func (d *Deps) sendCode(ctx context.Context, c *engine.Ctx, f identity.Factor) (
 	// still issued and budgeted, under a stand-in destination, and never
 	// sent: expiry, attempts, resends and budgets then behave exactly as
 	// for a real code, so nothing tells the cases apart.
+	// A paused factor sends nothing: the owner is told the truth at once
+	// instead of receiving a code that cannot be used.
+	if dec, err := d.Regulator.Check(ctx, regKeys(c, group(f))...); err != nil {
+		return "", fmt.Errorf("regulation before send: %w", err)
+	} else if !dec.Allowed {
+		return d.denied(c, dec)
+	}
 	send, budgetDest, budgetUser := ok && dest != "", dest, userKey(u)
 	if !send {
 		budgetUser = s.Get(varRegKey)
 		if ok {
 			budgetUser = userKey(u)
 		}
-		budgetDest = "none:" + string(f) + ":" + budgetUser
+		// One stand-in per independence group, as SMS and calls to a real
+		// mobile share that number's budget: an unknown login must spend
+		// its phone budget the same way.
+		budgetDest = "none:" + group(f) + ":" + budgetUser
 		dest = budgetDest
 	}
 	dec, err := d.Regulator.AllowSend(ctx, budgetDest, budgetUser)
@@ -159,7 +169,7 @@ func (d *Deps) verifyTOTP() engine.Step {
 			o.Expect = engine.Expect{Kind: engine.ExpectDigits, MinDigits: 6, MaxDigits: 6}
 		},
 		Handle: func(ctx context.Context, c *engine.Ctx, in engine.Input) (string, error) {
-			if ev, stop, err := d.gate(ctx, c); stop {
+			if ev, stop, err := d.gate(ctx, c, identity.FactorTOTP); stop {
 				return ev, err
 			}
 			res := identity.Wrong
@@ -191,11 +201,11 @@ func (d *Deps) verifyCode() engine.Step {
 			if in.Kind == engine.InputChoice && in.Choice == "resend" {
 				return evRetry, nil
 			}
-			if ev, stop, err := d.gate(ctx, c); stop {
-				return ev, err
-			}
 			s := c.Session
 			f := identity.Factor(s.Get(varFactor))
+			if ev, stop, err := d.gate(ctx, c, f); stop {
+				return ev, err
+			}
 			res, err := d.Codes.Check(ctx, challengeKey(s, f), in.Value)
 			if err != nil {
 				return "", fmt.Errorf("check code: %w", err)
@@ -205,31 +215,19 @@ func (d *Deps) verifyCode() engine.Step {
 	}
 }
 
-// gate applies the regulator before an attempt is even looked at.
-func (d *Deps) gate(ctx context.Context, c *engine.Ctx) (string, bool, error) {
+// gate counts the attempt with the regulator before the answer is even
+// looked at, so simultaneous attempts can never check more than the limit.
+// A refusal ends the conversation: a pause of the account is told as it is
+// ("paused until 07:45"), to the owner with a right code and to anyone else
+// alike (an unknown login is paused the same way, see regKeys).
+func (d *Deps) gate(ctx context.Context, c *engine.Ctx, f identity.Factor) (string, bool, error) {
 	c.EqualizeTo(d.Floor)
-	dec, err := d.Regulator.Check(ctx, regKeys(c)...)
+	dec, err := d.Regulator.Attempt(ctx, regKeys(c, regGroup(f))...)
 	if err != nil {
 		return "", true, fmt.Errorf("regulation: %w", err)
 	}
-	if !dec.Allowed && dec.Key.Scope == regulation.ScopeUser {
-		// An account ban is not told before verification: every alias of a
-		// real account shares it, so telling would link them and confirm the
-		// account. The attempt is refused like a wrong answer and counts
-		// against this conversation's channel identity.
-		c.Audit(ctx, audit.Event{Name: audit.NameRegulationDenied, Reason: dec.Reason})
-		chDec, err := d.Regulator.Fail(ctx, identityKeys(c)...)
-		if err != nil {
-			return "", true, fmt.Errorf("regulation failure: %w", err)
-		}
-		if !chDec.Allowed {
-			ev, err := d.denied(c, chDec)
-			return ev, true, err
-		}
-		c.Say("verify.wrong").Error = true
-		return "", true, nil
-	}
 	if !dec.Allowed {
+		c.Audit(ctx, audit.Event{Name: audit.NameRegulationDenied, Factor: string(f), Reason: dec.Reason})
 		ev, err := d.denied(c, dec)
 		return ev, true, err
 	}
@@ -247,7 +245,9 @@ func (d *Deps) verdict(ctx context.Context, c *engine.Ctx, f identity.Factor, re
 	d.record(ctx, c, audit.Event{Name: audit.NameVerifyAttempt, Factor: string(f), Outcome: outcome, Reason: res.String()})
 	switch res {
 	case identity.Verified:
-		if err := d.Regulator.Succeed(ctx, regKeys(c)...); err != nil {
+		// Only this factor's counts end: holding one factor buys no
+		// guesses at another.
+		if err := d.Regulator.Succeed(ctx, regKeys(c, group(f))...); err != nil {
 			return "", fmt.Errorf("regulation success: %w", err)
 		}
 		addPassed(s, group(f))
@@ -257,9 +257,9 @@ func (d *Deps) verdict(ctx context.Context, c *engine.Ctx, f identity.Factor, re
 		return evRetry, nil
 	case identity.Exhausted:
 		// The attempt that burned the code is a failure like any other.
-		dec, err := d.Regulator.Fail(ctx, regKeys(c)...)
+		dec, err := d.fail(ctx, c, f)
 		if err != nil {
-			return "", fmt.Errorf("regulation failure: %w", err)
+			return "", err
 		}
 		if !dec.Allowed {
 			return d.denied(c, dec)
@@ -275,9 +275,9 @@ func (d *Deps) verdict(ctx context.Context, c *engine.Ctx, f identity.Factor, re
 			d.noticeAll(ctx, c, u, "notice.totp_replay")
 		}
 	}
-	dec, err := d.Regulator.Fail(ctx, regKeys(c)...)
+	dec, err := d.fail(ctx, c, f)
 	if err != nil {
-		return "", fmt.Errorf("regulation failure: %w", err)
+		return "", err
 	}
 	if !dec.Allowed {
 		return d.denied(c, dec)
@@ -286,6 +286,49 @@ func (d *Deps) verdict(ctx context.Context, c *engine.Ctx, f identity.Factor, re
 	c.Say("verify.wrong").Error = true
 	return "", nil
 }
+
+// fail records a failed attempt on factor f. When it starts a pause of the
+// account, the owner is warned on the channels of record (at most once per
+// regulation.Limits.NoticeEvery, so the warning cannot become a flood).
+func (d *Deps) fail(ctx context.Context, c *engine.Ctx, f identity.Factor) (regulation.Decision, error) {
+	dec, err := d.Regulator.Fail(ctx, regKeys(c, regGroup(f))...)
+	if err != nil {
+		return dec, fmt.Errorf("regulation failure: %w", err)
+	}
+	if !dec.Started || phantom(c.Session) {
+		return dec, nil
+	}
+	u, ok, err := d.currentUser(ctx, c.Session)
+	if err != nil || !ok {
+		return dec, err
+	}
+	due, err := d.Regulator.Notice(ctx, regulation.Key{Scope: regulation.ScopeUser, ID: userKey(u)})
+	if err != nil {
+		return dec, fmt.Errorf("regulation notice: %w", err)
+	}
+	if due {
+		c.Audit(ctx, audit.Event{Name: NameAttackNotice, Factor: string(f), Reason: dec.Reason})
+		d.noticeAll(ctx, c, u, "notice.attack")
+	}
+	return dec, nil
+}
+
+// regGroup is the name factor f is regulated under: its independence group
+// (SMS and calls to one phone are one count), else the factor itself.
+func regGroup(f identity.Factor) string {
+	if g := group(f); g != "" {
+		return g
+	}
+	return string(f)
+}
+
+// factorEnroll regulates the confirmation codes of a new authenticator apart
+// from the factors that verify.
+const factorEnroll identity.Factor = "enroll"
+
+// NameAttackNotice is the audit event of a warning to an account's owner
+// that wrong answers paused verification for their account.
+const NameAttackNotice = "regulation.notice"
 
 // afterVerified decides whether the policy is met or another factor is needed.
 // The requirement is capped by what the user has, so a user with only a phone
@@ -355,15 +398,33 @@ func (d *Deps) availableGroups(ctx context.Context, c *engine.Ctx) (int, error) 
 	return len(groups), nil
 }
 
-// denied tells the person to wait and ends the flow with an escalation.
+// denied tells the person to wait and ends the flow with an escalation. A
+// pause of the account (or of what was typed) says until when, in plain
+// words, so the owner with a right code hears the truth, not "that did not
+// work"; a throttle of the person's own identity says how long to wait.
 func (d *Deps) denied(c *engine.Ctx, dec regulation.Decision) (string, error) {
+	c.Session.Set(varDenyReason, dec.Reason)
+	if dec.Key.Account() && !dec.Until.IsZero() {
+		c.Say("regulation.paused", "until", untilText(c.Now, dec.Until))
+		return evLockedOut, nil
+	}
 	mins := int(dec.RetryAfter.Round(time.Minute).Minutes())
 	if mins < 1 {
 		mins = 1
 	}
-	c.Session.Set(varDenyReason, dec.Reason)
 	c.Say("regulation.denied", "minutes", strconv.Itoa(mins))
 	return evLockedOut, nil
+}
+
+// untilText is the end of a pause as people read it: the time of day when
+// it ends within a day, the date too when later, in UTC (the deployment's
+// one clock; the catalog says "UTC").
+func untilText(now, until time.Time) string {
+	u := until.UTC()
+	if u.Sub(now) < 20*time.Hour {
+		return u.Format("15:04")
+	}
+	return u.Format("2006-01-02 15:04")
 }
 
 const varDenyReason = "dr"

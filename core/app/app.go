@@ -76,6 +76,8 @@ type App struct {
 	Outbox *outbox.Outbox
 	// Handoffs is the help-desk side: handoffs, their API, escalations.
 	Handoffs *Handoffs
+	// Regulator throttles attempts and sends; the help desk lifts its bans.
+	Regulator *regulation.Regulator
 	// Audit is the audit sink, for channel adapters' own events
 	// (authn.rejected for a webhook that fails authentication).
 	Audit audit.Sink
@@ -215,10 +217,17 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 		return flows.Deps{}, fmt.Errorf("password policy: %w", err)
 	}
 	rc := cfg.Regulation
-	reg := regulation.New(a.Store, regulation.Limits{MaxFailures: rc.MaxFailures, Window: rc.Window,
-		BanTime: rc.BanTime, MaxConsecutive: rc.MaxConsecutive},
+	// Throttle and budget keys are HMACs under a key of their own, so a
+	// store dump gives back no caller number, destination or typed login.
+	reg, err := regulation.New(a.Store, derive(hmacKey, "resetbot regulation keys"), regulation.Limits{
+		MaxFailures: rc.MaxFailures, AccountMaxFailures: rc.AccountMaxFailures, Window: rc.Window,
+		BanTime: rc.BanTime, Bans: rc.Bans, MaxConsecutive: rc.MaxConsecutive},
 		regulation.SendLimits{PerDestinationPerHour: rc.Send.PerDestinationPerHour,
 			PerUserPerHour: rc.Send.PerUserPerHour, GlobalPerHour: rc.Send.GlobalPerHour}, opt.Clock)
+	if err != nil {
+		return flows.Deps{}, err
+	}
+	a.Regulator = reg
 	senders, err := a.senders(cfg, opt)
 	if err != nil {
 		return flows.Deps{}, err

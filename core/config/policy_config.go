@@ -35,14 +35,25 @@ type PasswordConfig struct {
 	PassphraseWords int `yaml:"passphrase_words"`
 }
 
-// RegulationConfig throttles failures and message sends.
+// RegulationConfig throttles failures and message sends (see
+// core/regulation for the model).
 type RegulationConfig struct {
-	// MaxFailures within Window bans the user for BanTime.
-	MaxFailures int           `yaml:"max_failures"`
-	Window      time.Duration `yaml:"window"`
-	BanTime     time.Duration `yaml:"ban_time"`
-	// MaxConsecutive failures across windows without a success lock the bot
-	// out for the user until a help-desk agent lifts it.
+	// MaxFailures is the hard limit of whoever is talking (a chat identity,
+	// a caller): attempts per Window, and every MaxFailures consecutive
+	// failures start a ban.
+	MaxFailures int `yaml:"max_failures"`
+	// AccountMaxFailures is the soft limit of an account per factor (and of
+	// what was typed at the login prompt), the same way; 0 means
+	// max(10, max_failures).
+	AccountMaxFailures int           `yaml:"account_max_failures"`
+	Window             time.Duration `yaml:"window"`
+	// BanTime is the first ban; later ones grow (1 h, 24 h) unless Bans
+	// lists the rungs.
+	BanTime time.Duration   `yaml:"ban_time"`
+	Bans    []time.Duration `yaml:"bans"`
+	// MaxConsecutive failures without a success (at most 100, NIST
+	// 800-63B) pause the factor until the streak is forgotten (30 days
+	// after it began) or a help-desk agent lifts it. Never forever.
 	MaxConsecutive int        `yaml:"max_consecutive"`
 	Send           SendConfig `yaml:"send"`
 }
@@ -125,6 +136,17 @@ func (v *validator) regulation(r *RegulationConfig) {
 	v.positive(p+".window", r.Window)
 	v.positive(p+".ban_time", r.BanTime)
 	v.atLeast(p+".max_consecutive", r.MaxConsecutive, r.MaxFailures)
+	if r.MaxConsecutive > 100 {
+		v.errorf(p+".max_consecutive", "must not exceed 100 (NIST SP 800-63B)")
+	}
+	if r.AccountMaxFailures != 0 && r.AccountMaxFailures < r.MaxFailures {
+		v.errorf(p+".account_max_failures", "must be at least max_failures: an account is throttled more softly than whoever is talking")
+	}
+	for i, b := range r.Bans {
+		if b < r.Window {
+			v.errorf(index(p+".bans", i), "must be at least window")
+		}
+	}
 	v.atLeast(p+".send.per_destination_per_hour", r.Send.PerDestinationPerHour, 1)
 	v.atLeast(p+".send.per_user_per_hour", r.Send.PerUserPerHour, 1)
 	v.atLeast(p+".send.global_per_hour", r.Send.GlobalPerHour, 1)

@@ -16,11 +16,14 @@ type clock struct {
 	t  time.Time
 }
 
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 9, 20, 0, 0, time.UTC)} }
+func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC)} }
 
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// testKey is the HMAC key of the tests.
+var testKey = []byte("0123456789abcdef0123456789abcdef")
 
 type fixture struct {
 	t     testing.TB
@@ -33,7 +36,11 @@ func newFixture(t testing.TB, l Limits, s SendLimits) *fixture {
 	t.Helper()
 	c := newClock()
 	rec := &recorder{Store: memory.New(memory.WithClock(c.Now)), keys: map[string]time.Duration{}, fail: map[string]bool{}}
-	return &fixture{t: t, reg: New(rec, l, s, c.Now), clock: c, st: rec}
+	reg, err := New(rec, testKey, l, s, c.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, reg: reg, clock: c, st: rec}
 }
 
 // must fails the test on a regulator error.
@@ -45,266 +52,261 @@ func (f *fixture) must(d Decision, err error) Decision {
 	return d
 }
 
+// try plays one wrong answer: Attempt, then Fail when allowed. It returns
+// the refusal of Attempt, or Fail's decision.
+func (f *fixture) try(keys ...Key) Decision {
+	f.t.Helper()
+	if d := f.must(f.reg.Attempt(ctx, keys...)); !d.Allowed {
+		return d
+	}
+	return f.must(f.reg.Fail(ctx, keys...))
+}
+
 var ctx = context.Background()
 
-var allScopes = []Key{
-	User("uid=alice,ou=people,dc=example,dc=org"),
-	ChannelUser("slack:T01:U123"),
-	Caller("+15555550100"),
-	Destination("+15555550199"),
-}
+var identityKeys = []Key{ChannelUser("slack:T01:U123"), Caller("+15555550100")}
 
-func TestBanPerScope(t *testing.T) {
-	for _, k := range allScopes {
+var accountKeys = []Key{User("uid=alice,ou=people,dc=example,dc=org").For("app")}
+
+// TestBanLadder: every MaxFailures (identity) or AccountMaxFailures
+// (account) consecutive failures start a ban, each rung longer, the last
+// repeating; every ban ends by itself.
+func TestBanLadder(t *testing.T) {
+	for _, k := range append(append([]Key{}, identityKeys...), accountKeys...) {
 		t.Run(string(k.Scope), func(t *testing.T) {
 			f := newFixture(t, Limits{}, SendLimits{})
-			other := Key{k.Scope, k.ID + "-other"}
-			for i := 1; i < DefaultMaxFailures; i++ {
-				if d := f.must(f.reg.Fail(ctx, k)); !d.Allowed {
-					t.Fatalf("failure %d refused: %+v", i, d)
+			limit := DefaultMaxFailures
+			if k.Account() {
+				limit = DefaultAccountMaxFailures
+			}
+			for rung, want := range []time.Duration{15 * time.Minute, time.Hour, 24 * time.Hour, 24 * time.Hour} {
+				for i := 1; i < limit; i++ {
+					if d := f.try(k); !d.Allowed {
+						t.Fatalf("rung %d failure %d refused: %+v", rung, i, d)
+					}
 				}
-				f.clock.Advance(time.Minute)
-			}
-			d := f.must(f.reg.Fail(ctx, k))
-			if d.Allowed || d.Reason != ReasonTooManyFailures || d.RetryAfter != DefaultBanTime || d.Key != k {
-				t.Fatalf("5th failure = %+v, want too_many_failures for 15m", d)
-			}
-			f.clock.Advance(DefaultBanTime - time.Second)
-			d = f.must(f.reg.Check(ctx, k))
-			if d.Allowed || d.Reason != ReasonBanned || d.RetryAfter != time.Second {
-				t.Fatalf("Check during ban = %+v", d)
-			}
-			if d := f.must(f.reg.Check(ctx, other)); !d.Allowed {
-				t.Fatalf("other key of the same scope refused: %+v", d)
-			}
-			f.clock.Advance(time.Second)
-			if d := f.must(f.reg.Check(ctx, k)); !d.Allowed {
-				t.Fatalf("Check after ban = %+v", d)
-			}
-			// A fresh window after the ban: four more failures are allowed.
-			for i := 1; i < DefaultMaxFailures; i++ {
-				if d := f.must(f.reg.Fail(ctx, k)); !d.Allowed {
-					t.Fatalf("failure %d after ban refused: %+v", i, d)
+				d := f.try(k)
+				if d.Allowed || d.Reason != ReasonTooManyFailures || d.RetryAfter != want || d.Key != k || d.Started != k.Account() {
+					t.Fatalf("rung %d: last failure = %+v, want a ban of %v", rung, d, want)
 				}
+				f.clock.Advance(want - time.Second)
+				d = f.must(f.reg.Attempt(ctx, k))
+				if d.Allowed || d.Reason != ReasonBanned || d.RetryAfter != time.Second || !d.Until.Equal(f.clock.Now().Add(time.Second)) {
+					t.Fatalf("rung %d: Attempt during ban = %+v", rung, d)
+				}
+				if d := f.must(f.reg.Check(ctx, k)); d.Reason != ReasonBanned {
+					t.Fatalf("rung %d: Check during ban = %+v", rung, d)
+				}
+				f.clock.Advance(time.Second)
+			}
+			other := Key{Scope: k.Scope, ID: k.ID + "-other", Factor: k.Factor}
+			if d := f.must(f.reg.Attempt(ctx, other)); !d.Allowed {
+				t.Fatalf("another key of the scope refused: %+v", d)
 			}
 		})
 	}
 }
 
-func TestWindow(t *testing.T) {
-	tests := []struct {
-		name   string
-		gap    time.Duration // between the 4th and 5th failure
-		banned bool
-	}{
-		{"within window", DefaultWindow - 4*time.Minute - time.Second, true},
-		{"window over", DefaultWindow - 4*time.Minute, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, Limits{}, SendLimits{})
-			k := User("bob")
-			for range 4 {
-				f.must(f.reg.Fail(ctx, k))
-				f.clock.Advance(time.Minute)
-			}
-			f.clock.Advance(tt.gap)
-			d := f.must(f.reg.Fail(ctx, k))
-			if d.Allowed == tt.banned {
-				t.Fatalf("5th failure = %+v, want banned=%v", d, tt.banned)
-			}
-		})
-	}
-}
-
-// TestCrossChannel: failures on the directory user add up whatever the
-// channel, and a refusal names the key that caused it.
-func TestCrossChannel(t *testing.T) {
+// TestSoftAccountHardIdentity: a stranger's identity is banned after 5
+// failures while the account is not, and a banned identity's refused
+// attempts take nothing from the account.
+func TestSoftAccountHardIdentity(t *testing.T) {
 	f := newFixture(t, Limits{}, SendLimits{})
-	user := User("uid=alice")
-	for range 4 {
-		f.must(f.reg.Fail(ctx, user, ChannelUser("slack:T01:U123")))
+	acct := User("uid=bob").For("app")
+	stranger := Caller("+15555550666")
+	for range DefaultMaxFailures {
+		f.try(stranger, acct)
 	}
-	d := f.must(f.reg.Fail(ctx, user, Caller("+15555550100")))
-	if d.Allowed || d.Key != user {
-		t.Fatalf("5th failure on the phone = %+v, want the user banned", d)
+	d := f.must(f.reg.Attempt(ctx, stranger, acct))
+	if d.Allowed || d.Key != stranger {
+		t.Fatalf("stranger's 6th attempt = %+v, want the caller banned", d)
 	}
-	d = f.must(f.reg.Check(ctx, ChannelUser("teams:tenant:42"), user))
-	if d.Allowed || d.Reason != ReasonBanned || d.Key != user {
-		t.Fatalf("Check from Teams = %+v", d)
+	for range 20 {
+		f.must(f.reg.Attempt(ctx, stranger, acct))
 	}
-	if d := f.must(f.reg.Check(ctx, ChannelUser("slack:T01:U123"))); !d.Allowed {
-		t.Fatalf("the Slack identity alone has 4 failures and must be allowed: %+v", d)
+	owner := ChannelUser("teams:tenant:bob")
+	for i := range DefaultAccountMaxFailures - DefaultMaxFailures {
+		if d := f.must(f.reg.Attempt(ctx, owner, acct)); !d.Allowed {
+			t.Fatalf("attempt %d of the owner refused: %+v (the stranger's refused attempts were counted)", i, d)
+		}
+		if err := f.reg.Succeed(ctx, owner, acct); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
-func TestProgressiveDelay(t *testing.T) {
-	f := newFixture(t, Limits{MaxFailures: 100, Window: time.Minute}, SendLimits{})
-	k := Caller("+15555550100")
-	want := []time.Duration{1, 2, 4, 8, 16, 30, 30, 30}
-	for i, w := range want {
-		w *= time.Second
-		d := f.must(f.reg.Fail(ctx, k))
-		if d.Delay != w || !d.Allowed {
-			t.Fatalf("after %d failures: %+v, want delay %v", i+1, d, w)
-		}
-		if c := f.must(f.reg.Check(ctx, k)); c.Delay != w {
-			t.Fatalf("Check after %d failures: delay %v, want %v", i+1, c.Delay, w)
+// TestFactorsCountedApart: success on one factor does not clear another
+// factor's consecutive count, so holding one factor buys no guesses.
+func TestFactorsCountedApart(t *testing.T) {
+	f := newFixture(t, Limits{}, SendLimits{})
+	alice := User("uid=alice")
+	for i := range DefaultAccountMaxFailures - 1 {
+		if d := f.try(alice.For("app"), Caller("+1555000"+string(rune('0'+i)))); !d.Allowed {
+			t.Fatalf("guess %d refused: %+v", i, d)
 		}
 	}
+	// The attacker holds the phone (a swapped SIM) and passes it.
+	if d := f.must(f.reg.Attempt(ctx, alice.For("phone"))); !d.Allowed {
+		t.Fatal(d)
+	}
+	if err := f.reg.Succeed(ctx, alice.For("phone")); err != nil {
+		t.Fatal(err)
+	}
+	// The authenticator streak survived: the next guess bans that factor.
+	d := f.try(alice.For("app"), Caller("+15559999"))
+	if d.Allowed || d.Key != alice.For("app") || !d.Started {
+		t.Fatalf("guess after the phone success = %+v, want the app factor banned", d)
+	}
+	if d := f.must(f.reg.Attempt(ctx, alice.For("phone"))); !d.Allowed {
+		t.Fatalf("the phone factor = %+v, want it untouched", d)
+	}
+}
+
+// TestAttemptsGate: attempts still being checked count: once the window's
+// attempts are taken, the next is refused before anything is checked.
+func TestAttemptsGate(t *testing.T) {
+	f := newFixture(t, Limits{}, SendLimits{})
+	k := ChannelUser("slack:T01:U9")
+	for i := range DefaultMaxFailures {
+		if d := f.must(f.reg.Attempt(ctx, k)); !d.Allowed {
+			t.Fatalf("attempt %d refused: %+v", i, d)
+		}
+	}
+	d := f.must(f.reg.Attempt(ctx, k))
+	if d.Allowed || d.Reason != ReasonTooManyAttempts || d.RetryAfter != DefaultWindow {
+		t.Fatalf("attempt past the limit = %+v", d)
+	}
+	// A success gives its attempt back.
 	if err := f.reg.Succeed(ctx, k); err != nil {
 		t.Fatal(err)
 	}
-	if d := f.must(f.reg.Check(ctx, k)); d.Delay != 0 {
-		t.Fatalf("delay after success = %v", d.Delay)
+	if d := f.must(f.reg.Attempt(ctx, k)); !d.Allowed {
+		t.Fatalf("attempt after a success = %+v", d)
 	}
-	t.Run("limits", func(t *testing.T) {
-		tests := []struct {
-			l    Limits
-			n    int
-			want time.Duration
-		}{
-			{Limits{}, 0, 0},
-			{Limits{DelayBase: 500 * time.Millisecond, DelayMax: 3 * time.Second}, 3, 2 * time.Second},
-			{Limits{DelayBase: 500 * time.Millisecond, DelayMax: 3 * time.Second}, 4, 3 * time.Second},
-			{Limits{}, 100, 30 * time.Second},
-			{Limits{DelayBase: -1}, 10, 0},
+	f.clock.Advance(DefaultWindow)
+	if d := f.must(f.reg.Attempt(ctx, k)); !d.Allowed {
+		t.Fatalf("attempt in the next window = %+v", d)
+	}
+}
+
+// TestDelays: delays come from identity keys only, stay within what a
+// channel can wait, and start afresh after a ban (no 30 s wait that drops
+// the phone call).
+func TestDelays(t *testing.T) {
+	f := newFixture(t, Limits{MaxFailures: 50, AccountMaxFailures: 50}, SendLimits{})
+	caller, acct := Caller("+15555550100"), User("uid=carol").For("phone")
+	want := []time.Duration{250, 500, 1000, 1500, 1500, 1500}
+	for i, w := range want {
+		d := f.try(caller, acct)
+		if d.Delay != w*time.Millisecond {
+			t.Fatalf("after %d failures: delay %v, want %v", i+1, d.Delay, w*time.Millisecond)
 		}
-		for _, tt := range tests {
-			if got := tt.l.withDefaults().delay(tt.n); got != tt.want {
-				t.Errorf("delay(%d) with %+v = %v, want %v", tt.n, tt.l, got, tt.want)
-			}
+	}
+	if d := f.try(acct); d.Delay != 0 {
+		t.Fatalf("account key alone gave a delay of %v", d.Delay)
+	}
+	t.Run("after a ban", func(t *testing.T) {
+		f := newFixture(t, Limits{}, SendLimits{})
+		k := Caller("+15555550101")
+		for range DefaultMaxFailures {
+			f.try(k)
+		}
+		f.clock.Advance(DefaultBanTime)
+		if d := f.try(k); !d.Allowed || d.Delay != DefaultDelayBase {
+			t.Fatalf("first failure after the ban = %+v, want delay %v", d, DefaultDelayBase)
+		}
+	})
+	t.Run("capped", func(t *testing.T) {
+		l := Limits{DelayBase: time.Second, DelayMax: time.Minute}.withDefaults()
+		if got := l.delay(100); got != MaxDelay {
+			t.Fatalf("delay(100) = %v, want the %v ceiling", got, MaxDelay)
+		}
+		if l := (Limits{DelayBase: -1}).withDefaults(); l.delay(10) != 0 {
+			t.Fatal("negative DelayBase must turn delays off")
 		}
 	})
 }
 
-// TestHardCap plays a patient attacker who waits out every ban: the key
-// takes exactly MaxConsecutive failures, then stays locked for good.
-func TestHardCap(t *testing.T) {
-	for _, k := range allScopes {
-		t.Run(string(k.Scope), func(t *testing.T) {
-			f := newFixture(t, Limits{}, SendLimits{})
-			attempts := 0
-			var last Decision
-			for range 1000 {
-				d := f.must(f.reg.Check(ctx, k))
-				if !d.Allowed {
-					if d.Reason == ReasonHardCap {
-						f.clock.Advance(24 * time.Hour)
-					} else {
-						f.clock.Advance(d.RetryAfter)
-					}
-					continue
-				}
-				attempts++
-				last = f.must(f.reg.Fail(ctx, k))
-			}
-			if attempts != NISTMaxConsecutive {
-				t.Fatalf("attacker made %d attempts, want %d", attempts, NISTMaxConsecutive)
-			}
-			if last.Allowed || last.Reason != ReasonHardCap {
-				t.Fatalf("100th failure = %+v, want hard_cap", last)
-			}
-			d := f.must(f.reg.Check(ctx, k))
-			if d.Allowed || d.Reason != ReasonHardCap || d.RetryAfter != 0 {
-				t.Fatalf("Check after the cap = %+v", d)
-			}
-			// Failures recorded anyway do not count past the cap; the lock
-			// record never expires.
-			f.must(f.reg.Fail(ctx, k))
-			st, _, err := f.reg.load(ctx, k)
-			if err != nil || st.Consecutive != NISTMaxConsecutive || !st.Locked {
-				t.Fatalf("state after the cap = %+v, %v", st, err)
-			}
-			if ttl := f.st.keys[k.storeKey()]; ttl != 0 {
-				t.Fatalf("locked record TTL = %v, want 0 (never expires)", ttl)
-			}
-		})
-	}
-	t.Run("lifted by", func(t *testing.T) {
-		for _, how := range []string{"Succeed", "Reset"} {
-			t.Run(how, func(t *testing.T) {
-				f := newFixture(t, Limits{MaxConsecutive: 3, MaxFailures: 10}, SendLimits{})
-				k := User("carol")
-				for range 3 {
-					f.must(f.reg.Fail(ctx, k))
-				}
-				if d := f.must(f.reg.Check(ctx, k)); d.Reason != ReasonHardCap {
-					t.Fatalf("Check = %+v, want hard_cap", d)
-				}
-				var err error
-				if how == "Succeed" {
-					err = f.reg.Succeed(ctx, k)
-				} else {
-					err = f.reg.Reset(ctx, k)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				if d := f.must(f.reg.Check(ctx, k)); !d.Allowed || d.Delay != 0 {
-					t.Fatalf("Check after %s = %+v", how, d)
-				}
-			})
-		}
-	})
-}
-
-func TestSucceedKeepsWindowAndBan(t *testing.T) {
+// TestHardCapTimeBound plays a patient attacker who waits out every ban:
+// at most MaxConsecutive failures fit in ConsecutiveTTL, and the pause that
+// follows ends by itself.
+func TestHardCapTimeBound(t *testing.T) {
 	f := newFixture(t, Limits{}, SendLimits{})
-	k := User("dave")
-	for range 4 {
+	k := User("uid=dave").For("app")
+	failures, capped := 0, false
+	start := f.clock.Now()
+	for f.clock.Now().Sub(start) < DefaultConsecutiveTTL {
+		d := f.must(f.reg.Attempt(ctx, k))
+		if !d.Allowed {
+			capped = capped || d.Reason == ReasonHardCap
+			f.clock.Advance(d.RetryAfter)
+			continue
+		}
+		failures++
 		f.must(f.reg.Fail(ctx, k))
 	}
-	if err := f.reg.Succeed(ctx, k); err != nil {
+	if failures > NISTMaxConsecutive || !capped {
+		t.Fatalf("%d failures in %v (capped %v), want at most %d and the cap reached", failures, DefaultConsecutiveTTL, capped, NISTMaxConsecutive)
+	}
+	if d := f.must(f.reg.Attempt(ctx, k)); !d.Allowed {
+		t.Fatalf("after the cap's pause: %+v, want allowed (never forever)", d)
+	}
+	t.Logf("%d failures in %v", failures, DefaultConsecutiveTTL)
+}
+
+func TestLift(t *testing.T) {
+	f := newFixture(t, Limits{MaxConsecutive: 3, MaxFailures: 3, AccountMaxFailures: 3}, SendLimits{})
+	k := User("uid=erin").For("app")
+	for range 3 {
+		f.try(k)
+	}
+	if d := f.must(f.reg.Attempt(ctx, k)); d.Reason != ReasonHardCap {
+		t.Fatalf("Attempt = %+v, want hard_cap", d)
+	}
+	if err := f.reg.Lift(ctx, k); err != nil {
 		t.Fatal(err)
 	}
-	d := f.must(f.reg.Fail(ctx, k))
-	if d.Allowed || d.Reason != ReasonTooManyFailures {
-		t.Fatalf("5th failure in the window after a success = %+v, want a ban", d)
+	if d := f.try(k); !d.Allowed {
+		t.Fatalf("first failure after Lift = %+v, want a fresh streak", d)
 	}
-	if d.Delay != time.Second {
-		t.Fatalf("delay = %v, want 1s (streak restarted)", d.Delay)
-	}
-	if err := f.reg.Succeed(ctx, k); err != nil {
-		t.Fatal(err)
-	}
-	if d := f.must(f.reg.Check(ctx, k)); d.Reason != ReasonBanned {
-		t.Fatalf("Check after success during ban = %+v, want still banned", d)
-	}
-	if err := f.reg.Reset(ctx, k); err != nil {
-		t.Fatal(err)
-	}
-	if d := f.must(f.reg.Check(ctx, k)); !d.Allowed {
-		t.Fatalf("Check after Reset = %+v", d)
-	}
-	// Succeed on a key never seen writes nothing.
-	n := len(f.st.keys)
-	if err := f.reg.Succeed(ctx, User("nobody")); err != nil || len(f.st.keys) != n {
-		t.Fatalf("Succeed(unknown) wrote a record (err %v)", err)
+	if d := f.try(k); !d.Allowed {
+		t.Fatalf("second failure after Lift = %+v", d)
 	}
 }
 
-func TestCombine(t *testing.T) {
-	f := newFixture(t, Limits{MaxConsecutive: 8}, SendLimits{})
-	banned, locked, fine := User("banned"), Caller("locked"), ChannelUser("fine")
-	for range 5 {
-		f.must(f.reg.Fail(ctx, banned))
+func TestNotice(t *testing.T) {
+	f := newFixture(t, Limits{}, SendLimits{})
+	k := User("uid=alice")
+	want := []bool{true, false, false}
+	for i, w := range want {
+		if got, err := f.reg.Notice(ctx, k.For("app")); err != nil || got != w {
+			t.Fatalf("notice %d = %v, %v; want %v", i, got, err, w)
+		}
 	}
-	for range 8 {
-		f.must(f.reg.Fail(ctx, locked))
-		f.clock.Advance(DefaultBanTime)
+	if got, _ := f.reg.Notice(ctx, k.For("phone")); got {
+		t.Fatal("another factor of the same account must share the notice budget")
 	}
-	f.clock.Advance(-DefaultBanTime * 8) // back inside the ban of "banned"
-	d := f.must(f.reg.Check(ctx, fine, banned, locked))
-	if d.Allowed || d.Reason != ReasonHardCap || d.Key != locked {
-		t.Fatalf("Check = %+v, want the hard cap to win", d)
+	f.clock.Advance(DefaultNoticeEvery)
+	if got, _ := f.reg.Notice(ctx, k); !got {
+		t.Fatal("no notice after NoticeEvery")
 	}
-	if d.Delay != DefaultDelayMax {
-		t.Fatalf("delay = %v, want the longest", d.Delay)
+}
+
+func TestCanonical(t *testing.T) {
+	for in, want := range map[string]string{
+		"jdoe": "jdoe", " JDoe ": "jdoe", "jdoe@corp.example": "jdoe", "JDOE@other.example": "jdoe",
+		`CORP\jdoe`: "jdoe", "@x": "@x", "12345678": "12345678",
+	} {
+		if got := Canonical(in); got != want {
+			t.Errorf("Canonical(%q) = %q, want %q", in, got, want)
+		}
 	}
-	d = f.must(f.reg.Check(ctx, fine, banned))
-	if d.Allowed || d.Reason != ReasonBanned || d.Key != banned {
-		t.Fatalf("Check = %+v, want banned", d)
+	f := newFixture(t, Limits{}, SendLimits{})
+	if f.reg.Typed("jdoe") != f.reg.Typed("JDoe@corp.example") || f.reg.Typed("jdoe") == f.reg.Typed("jdo") {
+		t.Fatal("Typed must fold the forms of one login and only those")
+	}
+	if strings.Contains(f.reg.Typed("jdoe").ID, "jdoe") {
+		t.Fatal("a typed key carries what was typed")
 	}
 }
 
@@ -321,6 +323,9 @@ func TestInvalidKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if d, err := f.reg.Attempt(ctx, tt.keys...); err == nil || d.Allowed {
+				t.Errorf("Attempt = %+v, %v; want error", d, err)
+			}
 			if d, err := f.reg.Check(ctx, tt.keys...); err == nil || d.Allowed {
 				t.Errorf("Check = %+v, %v; want error", d, err)
 			}
@@ -330,26 +335,34 @@ func TestInvalidKeys(t *testing.T) {
 			if err := f.reg.Succeed(ctx, tt.keys...); err == nil {
 				t.Error("Succeed: want error")
 			}
-			if err := f.reg.Reset(ctx, tt.keys...); err == nil {
-				t.Error("Reset: want error")
+			if err := f.reg.Lift(ctx, tt.keys...); err == nil {
+				t.Error("Lift: want error")
 			}
 		})
+	}
+	if _, err := New(memory.New(), []byte("short"), Limits{}, SendLimits{}, nil); err == nil {
+		t.Error("New with a short HMAC key: want error")
 	}
 }
 
 func TestDefaultsAndValidate(t *testing.T) {
-	r := New(memory.New(), Limits{MaxConsecutive: 500}, SendLimits{}, nil)
+	r, err := New(memory.New(), testKey, Limits{MaxConsecutive: 500}, SendLimits{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	l := r.Limits()
-	want := Limits{MaxFailures: 5, Window: 15 * time.Minute, BanTime: 15 * time.Minute, MaxConsecutive: 100,
-		DelayBase: time.Second, DelayMax: 30 * time.Second, ConsecutiveTTL: 30 * 24 * time.Hour}
-	if l != want {
-		t.Fatalf("Limits() = %+v, want %+v", l, want)
+	if l.MaxFailures != 5 || l.AccountMaxFailures != 10 || l.MaxConsecutive != 100 || l.Window != 15*time.Minute ||
+		l.DelayBase != 250*time.Millisecond || l.DelayMax != 1500*time.Millisecond || l.BanTime != 15*time.Minute {
+		t.Fatalf("Limits() = %+v", l)
+	}
+	if got := (Limits{BanTime: 2 * time.Hour}).withDefaults().Bans; len(got) != 2 || got[0] != 2*time.Hour || got[1] != 24*time.Hour {
+		t.Fatalf("ladder from BanTime 2h = %v", got)
+	}
+	if got := (Limits{Window: time.Hour, Bans: []time.Duration{time.Minute, 3 * time.Hour}}).withDefaults().Bans; got[0] != time.Hour || got[1] != 3*time.Hour {
+		t.Fatalf("ladder below the window = %v", got)
 	}
 	if s := r.SendLimits(); s != (SendLimits{3, 5, 500}) {
 		t.Fatalf("SendLimits() = %+v", s)
-	}
-	if got := New(memory.New(), Limits{Window: 48 * time.Hour, ConsecutiveTTL: time.Hour}, SendLimits{}, nil).Limits().ConsecutiveTTL; got != 48*time.Hour {
-		t.Fatalf("ConsecutiveTTL = %v, want raised to the window", got)
 	}
 	tests := []struct {
 		name string
@@ -359,7 +372,9 @@ func TestDefaultsAndValidate(t *testing.T) {
 		{"zero", Limits{}.Validate(), ""},
 		{"above NIST", Limits{MaxConsecutive: 101}.Validate(), "NIST"},
 		{"negative", Limits{Window: -time.Second}.Validate(), "negative"},
-		{"delay max below base", Limits{DelayBase: time.Minute, DelayMax: time.Second}.Validate(), "below the base"},
+		{"delay max below base", Limits{DelayBase: time.Second, DelayMax: time.Millisecond}.Validate(), "below the base"},
+		{"delay beyond channels", Limits{DelayMax: 30 * time.Second}.Validate(), "Slack and Twilio"},
+		{"bad ban", Limits{Bans: []time.Duration{0}}.Validate(), "positive"},
 		{"send zero", SendLimits{}.Validate(), ""},
 		{"send negative", SendLimits{GlobalPerHour: -1}.Validate(), "negative"},
 	}

@@ -44,10 +44,10 @@ func (r *Regulator) AllowSend(ctx context.Context, dest string, userKey string) 
 		reason string
 	}
 	budgets := []budget{
-		{Destination(dest), "reg:send:{destination:" + hashID(ScopeDestination, dest) + "}", r.s.PerDestinationPerHour, ReasonDestinationBudget},
+		{Destination(dest), "reg:send:{destination:" + r.n.name("send", string(ScopeDestination), dest) + "}", r.s.PerDestinationPerHour, ReasonDestinationBudget},
 	}
 	if userKey != "" {
-		budgets = append(budgets, budget{User(userKey), "reg:send:{user:" + hashID(ScopeUser, userKey) + "}", r.s.PerUserPerHour, ReasonUserBudget})
+		budgets = append(budgets, budget{User(userKey), "reg:send:{user:" + r.n.name("send", string(ScopeUser), userKey) + "}", r.s.PerUserPerHour, ReasonUserBudget})
 	}
 	budgets = append(budgets, budget{Key{}, "reg:send:global", r.s.GlobalPerHour, ReasonGlobalBudget})
 
@@ -67,13 +67,4 @@ func (r *Regulator) AllowSend(ctx context.Context, dest string, userKey string) 
 		}
 	}
 	return Decision{Allowed: true}, nil
-}
-
-func (r *Regulator) giveBack(ctx context.Context, names []string, ttl time.Duration) error {
-	for _, name := range names {
-		if _, err := r.st.Incr(ctx, name, -1, ttl); err != nil {
-			return fmt.Errorf("regulation: return unused send count: %w", err)
-		}
-	}
-	return nil
 }

@@ -50,8 +50,8 @@ func TestAllowSend(t *testing.T) {
 				if d.Allowed != (s.want == "") || d.Reason != s.want {
 					t.Fatalf("send %d (%s for %q) = %+v, want %q", i+1, s.dest, s.user, d, s.want)
 				}
-				if !d.Allowed && d.RetryAfter != 40*time.Minute {
-					t.Fatalf("RetryAfter = %v, want the 40 min left in the hour", d.RetryAfter)
+				if !d.Allowed && d.RetryAfter != 45*time.Minute {
+					t.Fatalf("RetryAfter = %v, want the 45 min left in the hour", d.RetryAfter)
 				}
 			}
 		})

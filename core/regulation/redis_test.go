@@ -1,0 +1,43 @@
+package regulation
+
+import (
+	"os"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/resetbot/resetbot/core/store/redis"
+	"github.com/resetbot/resetbot/internal/testserver"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testserver.StopShared()
+	os.Exit(code)
+}
+
+var redisPrefixes atomic.Int64
+
+// TestConcurrentGuessesRedis plays the concurrent-guess attack against a
+// real redis-server (the production store): Incr is atomic there too.
+func TestConcurrentGuessesRedis(t *testing.T) {
+	addr := testserver.SharedRedis(t)
+	st, err := redis.Open(t.Context(), redis.Config{Addrs: []string{addr},
+		KeyPrefix: "reg" + strconv.FormatInt(redisPrefixes.Add(1), 10) + ":"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	reg, err := New(st, testKey, Limits{}, SendLimits{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked, started := concurrentGuesses(t, reg, 60)
+	t.Logf("redis: %d of 60 checked, %d bans started", checked, started)
+	if checked > DefaultAccountMaxFailures || checked == 0 {
+		t.Fatalf("%d guesses checked, limit %d", checked, DefaultAccountMaxFailures)
+	}
+	if checked == DefaultAccountMaxFailures && started != 1 {
+		t.Fatalf("%d bans started, want 1", started)
+	}
+}
