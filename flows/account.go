@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/identity"
 	"github.com/resetbot/resetbot/core/regulation"
 	"github.com/resetbot/resetbot/core/store"
 )
@@ -218,4 +220,31 @@ func (d *Deps) guard(ctx context.Context, c *engine.Ctx) (string, error) {
 		return engine.EventExpire, nil
 	}
 	return "", nil
+}
+
+// LiftKeys are every regulation key the flows count for account u: the
+// account and the typed forms of its login and e-mail address, for each
+// factor group. The help desk lifts them all at once (regulation.Lift).
+func LiftKeys(typed func(string) regulation.Key, u directory.User) []regulation.Key {
+	groups := []string{""}
+	for _, f := range []identity.Factor{identity.FactorTOTP, identity.FactorSMS, identity.FactorVoice,
+		identity.FactorEmail, identity.FactorQuestions, factorEnroll} {
+		if g := regGroup(f); !slices.Contains(groups, g) {
+			groups = append(groups, g)
+		}
+	}
+	bases := []regulation.Key{{Scope: regulation.ScopeUser, ID: userKey(u)}, typed(u.Login)}
+	if u.Email != "" {
+		bases = append(bases, typed(u.Email))
+	}
+	if u.EmployeeNumber != "" {
+		bases = append(bases, typed(u.EmployeeNumber))
+	}
+	var keys []regulation.Key
+	for _, b := range bases {
+		for _, g := range groups {
+			keys = append(keys, b.For(g))
+		}
+	}
+	return keys
 }

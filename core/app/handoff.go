@@ -29,6 +29,8 @@ type Handoffs struct {
 	// API is the ITSM handoff API (mount at api.Prefix); nil when no API key
 	// is configured.
 	API http.Handler
+	// Lifter lifts the bot's pauses on an account (agent commands, API).
+	Lifter handoff.Lifter
 
 	mu       sync.RWMutex
 	watchers []handoff.ChangeHook
@@ -149,8 +151,11 @@ func (a *App) buildHandoffs(cfg *config.Config, opt Options, hmacKey []byte, sin
 	h.Store = handoff.NewStore(a.Store, hmacKey, handoff.Options{TTL: hc.TTL, CodeTTL: hc.CodeTTL, Clock: opt.Clock,
 		Rand: opt.Rand, Audit: sink, Log: opt.Log, Terminal: webhook.NewNotifier(sender, keys, opt.Log),
 		Changed: handoff.ChangeFunc(h.changed)})
+	if a.Regulator != nil {
+		h.Lifter = &lifter{dir: a.Directory, reg: a.Regulator, audit: sink, log: opt.Log}
+	}
 	if len(hc.APIKeys) > 0 {
-		h.API = api.New(api.Options{Handoffs: h.Store, Starter: h, Store: a.Store, Audit: sink, Log: opt.Log,
+		h.API = api.New(api.Options{Handoffs: h.Store, Starter: h, Lifter: h.Lifter, Store: a.Store, Audit: sink, Log: opt.Log,
 			Guard: &apikey.Guard{Keys: keys, Limiter: apikey.NewLimiter(a.Store, hc.RatePerMinute), Audit: sink, Log: opt.Log}})
 	}
 	posters := map[string]escalate.Poster{}

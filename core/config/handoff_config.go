@@ -15,6 +15,8 @@ import (
 const (
 	ScopeHandoffsCreate = "handoffs:create"
 	ScopeHandoffsRead   = "handoffs:read"
+	// ScopeBansLift lets a key lift the bot's pauses on an account.
+	ScopeBansLift = "bans:lift"
 )
 
 // HandoffConfig configures help-desk handoffs: the ITSM API keys, their
@@ -100,11 +102,11 @@ func (v *validator) handoff(h *HandoffConfig) {
 		}
 		hashes[hx] = true
 		if len(k.Scopes) == 0 {
-			v.errorf(kp+".scopes", "must list handoffs:create and/or handoffs:read")
+			v.errorf(kp+".scopes", "must list handoffs:create, handoffs:read and/or bans:lift")
 		}
 		for _, s := range k.Scopes {
-			if s != ScopeHandoffsCreate && s != ScopeHandoffsRead {
-				v.errorf(kp+".scopes", "unknown scope %q (handoffs:create, handoffs:read)", s)
+			if s != ScopeHandoffsCreate && s != ScopeHandoffsRead && s != ScopeBansLift {
+				v.errorf(kp+".scopes", "unknown scope %q (handoffs:create, handoffs:read, bans:lift)", s)
 			}
 		}
 		v.webhook(kp+".webhook_url", kp+".webhook_secret", k.WebhookURL, k.WebhookSecret)

@@ -205,3 +205,14 @@ func (m multiHook) Terminal(ctx context.Context, h Handoff) {
 		}
 	}
 }
+
+// Lifter lifts the bot's own pauses on one account (core/regulation): the
+// help-desk action for an owner whose account strangers paused. user is a
+// login or e-mail address as an agent or ITSM tool names it; actor and
+// channel go to the audit record, which the Lifter writes whatever the
+// outcome. found is false when user names no single account (callers that
+// answer outside the help desk must not tell the two apart). err is an
+// infrastructure failure.
+type Lifter interface {
+	Lift(ctx context.Context, user, actor, channel string) (found bool, err error)
+}

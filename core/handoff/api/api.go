@@ -3,6 +3,7 @@
 //
 //	POST /api/v1/handoffs       start a handoff       (scope handoffs:create)
 //	GET  /api/v1/handoffs/{id}  read its status       (scope handoffs:read, own handoffs only)
+//	POST /api/v1/lifts          lift the bot's pauses on an account (scope bans:lift)
 //
 // The Handler is mounted on the public listener at /api/v1/ and documented in
 // api/openapi.yaml (a test keeps the two in step). Every request is
@@ -40,6 +41,7 @@ func Routes() []Route {
 	return []Route{
 		{http.MethodPost, "/api/v1/handoffs"},
 		{http.MethodGet, "/api/v1/handoffs/{id}"},
+		{http.MethodPost, "/api/v1/lifts"},
 	}
 }
 
@@ -59,6 +61,8 @@ type Options struct {
 	Handoffs Handoffs
 	// Starter reaches the user (Slack/Teams DM, or the SMS with the code).
 	Starter handoff.Starter
+	// Lifter lifts the bot's pauses on an account; nil answers 503.
+	Lifter handoff.Lifter
 	// Guard authenticates keys, checks scopes and rate limits.
 	Guard *apikey.Guard
 	// Store remembers Idempotency-Key headers; nil turns the feature off.
@@ -84,6 +88,7 @@ func New(o Options) *Handler {
 	h := &Handler{o: o, mux: http.NewServeMux()}
 	h.mux.Handle("POST /api/v1/handoffs", o.Guard.Require(apikey.ScopeCreate, h.create))
 	h.mux.Handle("GET /api/v1/handoffs/{id}", o.Guard.Require(apikey.ScopeRead, h.get))
+	h.mux.Handle("POST /api/v1/lifts", o.Guard.Require(apikey.ScopeLift, h.lift))
 	return h
 }
 

@@ -89,6 +89,7 @@ type env struct {
 	keys    map[string]string // key id -> raw key
 	sender  *webhook.Sender
 	hooks   *receiver
+	lifter  *fakeLifter
 	bodies  []string // every API response body
 }
 
@@ -103,6 +104,7 @@ func newEnv(t *testing.T, perMinute int) *env {
 		"other":      {apikey.ScopeCreate, apikey.ScopeRead},
 		"readonly":   {apikey.ScopeRead},
 		"createonly": {apikey.ScopeCreate},
+		"helpdesk":   {apikey.ScopeLift},
 	}
 	var keys []apikey.Key
 	for id, sc := range scopes {
@@ -125,7 +127,8 @@ func newEnv(t *testing.T, perMinute int) *env {
 	e.store = handoff.NewStore(mem, bytes.Repeat([]byte("h"), 32), handoff.Options{Audit: e.rec, Log: lg,
 		Terminal: webhook.NewNotifier(e.sender, set, lg)})
 	e.starter = &starter{s: e.store}
-	e.h = api.New(api.Options{Handoffs: e.store, Starter: e.starter, Audit: e.rec, Log: lg, Store: mem,
+	e.lifter = &fakeLifter{known: map[string]bool{"amartin": true}}
+	e.h = api.New(api.Options{Handoffs: e.store, Starter: e.starter, Lifter: e.lifter, Audit: e.rec, Log: lg, Store: mem,
 		Guard: &apikey.Guard{Keys: set, Limiter: apikey.NewLimiter(mem, perMinute), Audit: e.rec, Log: lg}})
 	t.Cleanup(func() { e.assertNoSecrets(t) })
 	return e

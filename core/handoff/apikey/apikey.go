@@ -36,6 +36,10 @@ const (
 	ScopeCreate Scope = config.ScopeHandoffsCreate
 	// ScopeRead allows GET /api/v1/handoffs/{id} on the key's own handoffs.
 	ScopeRead Scope = config.ScopeHandoffsRead
+	// ScopeLift allows POST /api/v1/lifts: lifting the bot's pauses on an
+	// account. A scope of its own: a key that starts handoffs cannot undo
+	// the throttling that protects accounts.
+	ScopeLift Scope = config.ScopeBansLift
 )
 
 // RequesterPrefix starts the Handoff.Requester of handoffs made with a key.
