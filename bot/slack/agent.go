@@ -87,6 +87,9 @@ func (b *Bot) onAgentCommand(ctx context.Context, c slack.SlashCommand) (any, er
 		b.auditRefusal(ctx, agent, "not_agent")
 		return ephemeral(b.text(loc, "slack.agent.refused")), nil
 	}
+	if t, ok := parseLiftCommand(c.Text); ok {
+		return b.agentLiftCommand(ctx, c, loc, t)
+	}
 	target, action, ok := parseAgentCommand(c.Text)
 	if !ok {
 		return ephemeral(b.o.Messages.Text(loc, "slack.agent.usage", false,

@@ -25,6 +25,7 @@ func Mount(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger
 	}
 	if a.Handoffs != nil {
 		b.o.Handoffs = a.Handoffs.Store
+		b.o.Lifter = a.Handoffs.Lifter
 		b.Attach(a.Handoffs)
 	}
 	if !c.SocketMode {

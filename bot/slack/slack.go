@@ -89,6 +89,9 @@ type Options struct {
 	// Handoffs starts help-desk handoffs for the agent command
 	// (core/handoff.Store); nil disables the command.
 	Handoffs HandoffStore
+	// Lifter lifts the bot's pauses on an account for the agent command
+	// "@person lift"; nil refuses it.
+	Lifter Lifter
 	// Audit records refused agent commands; nil records nothing.
 	Audit audit.Sink
 	// HelpDeskChannel is the channel ID escalation packets are posted to

@@ -96,6 +96,10 @@ func (b *Bot) agentTurn(ctx context.Context, act *inbound) {
 		return
 	}
 	f := strings.Fields(act.text())
+	if len(f) == 3 && strings.EqualFold(f[0], agentVerb) && strings.EqualFold(f[2], liftVerb) {
+		reply(b.agentLift(ctx, f[1], act.From.AadObjectID))
+		return
+	}
 	if len(f) != 3 || !strings.EqualFold(f[0], agentVerb) || !handoff.Action(strings.ToLower(f[2])).Valid() {
 		reply("teams.agent_usage")
 		return

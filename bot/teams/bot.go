@@ -81,6 +81,9 @@ type Options struct {
 	// Accounts maps a handoff's login to the e-mail address Teams knows the
 	// person by; nil: handoffs must name the UPN or e-mail address.
 	Accounts Accounts
+	// Lifter lifts the bot's pauses on an account for the agent command
+	// "handoff <person> lift"; nil refuses it.
+	Lifter Lifter
 }
 
 // Bot handles Teams activities. It is an http.Handler for POST /api/messages
@@ -102,6 +105,7 @@ type Bot struct {
 	helpDesk  string
 	handoffs  HandoffStore
 	accounts  Accounts
+	lifter    Lifter
 
 	hintMu sync.Mutex
 	hints  map[string]hintEntry
@@ -139,7 +143,7 @@ func New(opt Options) (*Bot, error) {
 		cfg: opt.Config, engine: opt.Engine, msg: opt.Messages, store: opt.Store, pool: opt.Pool,
 		validator: opt.Validator, conn: opt.Connector, log: opt.Log, now: opt.Clock,
 		wait: opt.InvokeWait, ttl: opt.CardTTL, hints: map[string]hintEntry{},
-		audit: opt.Audit, helpDesk: opt.HelpDeskChannel, handoffs: opt.Handoffs, accounts: opt.Accounts,
+		audit: opt.Audit, helpDesk: opt.HelpDeskChannel, handoffs: opt.Handoffs, accounts: opt.Accounts, lifter: opt.Lifter,
 		cards: &cards{msg: opt.Messages, tokens: opt.Tokens, style: opt.Config.ActionStyle(), ttl: opt.CardTTL, now: opt.Clock},
 	}, nil
 }

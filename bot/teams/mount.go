@@ -72,6 +72,7 @@ func build(a *app.App, log *slog.Logger, hc *http.Client, pool Submitter, insecu
 		Audit: a.Audit, HelpDeskChannel: a.Config.Handoff.HelpDeskTeamsChannel, Accounts: a.Directory}
 	if a.Handoffs != nil {
 		opt.Handoffs = a.Handoffs.Store
+		opt.Lifter = a.Handoffs.Lifter
 	}
 	bot, err := New(opt)
 	if err != nil {
