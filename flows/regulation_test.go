@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/regulation"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/flows"
 )
@@ -169,5 +170,42 @@ func TestSendBudgetOracle(t *testing.T) {
 	}
 	if unknown := run("nobody-here", "nobody-here@demo.example"); unknown != known {
 		t.Fatalf("replies differ\nknown:\n%s\nunknown:\n%s", known, unknown)
+	}
+}
+
+// TestPhoneWaitsStayShort: on the phone, no answer ever waits longer than a
+// Twilio webhook can (delays stop at regulation.MaxDelay), and the first
+// wrong code after a ban waits the first delay again, not the longest one.
+func TestPhoneWaitsStayShort(t *testing.T) {
+	h := newHarness(t)
+	call := func() {
+		h.send("voice", "C1", start(flows.FlowReset))
+		h.send("voice", "C1", digits("10057"))
+		h.send("voice", "C1", digits("1"))
+	}
+	wrong := func() (engine.Reply, time.Duration) {
+		before := h.slept
+		r := h.send("voice", "C1", digits("000000"))
+		return r, h.slept - before
+	}
+	call()
+	var longest time.Duration
+	for i := 0; ; i++ {
+		r, d := wrong()
+		longest = max(longest, d)
+		if r.Ended {
+			if i != 4 {
+				t.Fatalf("call ended after %d wrong codes", i+1)
+			}
+			break
+		}
+	}
+	if longest > regulation.MaxDelay {
+		t.Fatalf("a wrong code waited %v", longest)
+	}
+	h.advance(15 * time.Minute)
+	call()
+	if r, d := wrong(); r.Ended || d > regulation.DefaultDelayBase+10*time.Millisecond || d == 0 {
+		t.Fatalf("first wrong code after the ban: waited %v, ended %v", d, r.Ended)
 	}
 }
