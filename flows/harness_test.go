@@ -121,7 +121,7 @@ func newHarnessOn(t testing.TB, st store.Store, mutate ...func(*flows.Deps)) *ha
 		t.Fatal(err)
 	}
 	h.eng, err = engine.New(engine.Options{Store: h.st, Flows: fl, Audit: h.rec, Log: log, Clock: clock,
-		Sleep: func(_ context.Context, d time.Duration) { h.slept += d }})
+		Sleep: func(_ context.Context, d time.Duration) { h.mu.Lock(); h.slept += d; h.mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
 	}

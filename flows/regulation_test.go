@@ -2,14 +2,20 @@ package flows_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/regulation"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/store"
+	"github.com/resetbot/resetbot/core/store/redis"
 	"github.com/resetbot/resetbot/flows"
+	"github.com/resetbot/resetbot/internal/testserver"
 )
 
 // replies is the transcript without the person's own turns.
@@ -207,5 +213,52 @@ func TestPhoneWaitsStayShort(t *testing.T) {
 	call()
 	if r, d := wrong(); r.Ended || d > regulation.DefaultDelayBase+10*time.Millisecond || d == 0 {
 		t.Fatalf("first wrong code after the ban: waited %v, ended %v", d, r.Ended)
+	}
+}
+
+// TestConcurrentGuessesThroughFlows plays the burst attack end to end: 60
+// callers, each with its own conversation at the authenticator prompt of
+// one account, send a guess at the same moment. At most the account's
+// limit of guesses is checked, on memory and on a real redis-server.
+func TestConcurrentGuessesThroughFlows(t *testing.T) {
+	stores := map[string]func(t *testing.T) store.Store{
+		"memory": func(*testing.T) store.Store { return nil },
+		"redis": func(t *testing.T) store.Store {
+			s, err := redis.Open(context.Background(), redis.Config{Addrs: []string{testserver.Redis(t)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		},
+	}
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			h := newHarnessOn(t, open(t))
+			enrollApp(t, h, "bnguyen")
+			const n = 60
+			for i := range n {
+				u := fmt.Sprintf("caller-%02d", i)
+				h.send("voice", u, start(flows.FlowReset))
+				h.send("voice", u, digits("10057"))
+				if r := h.send("voice", u, digits("1")); r.State != "verify_totp" {
+					t.Fatalf("%s at %s", u, r.State)
+				}
+			}
+			before := len(h.rec.Find(audit.NameVerifyAttempt))
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					h.eng.Handle(context.Background(), engine.Turn{Channel: "voice", ChannelUser: fmt.Sprintf("caller-%02d", i),
+						Input: digits("123456")})
+				})
+			}
+			wg.Wait()
+			checked := len(h.rec.Find(audit.NameVerifyAttempt)) - before
+			t.Logf("%s: %d of %d guesses checked", name, checked, n)
+			if checked == 0 || checked > regulation.DefaultAccountMaxFailures {
+				t.Fatalf("%d guesses checked, limit %d", checked, regulation.DefaultAccountMaxFailures)
+			}
+		})
 	}
 }
