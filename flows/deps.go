@@ -58,6 +58,7 @@ type Regulator interface {
 	Attempt(ctx context.Context, keys ...regulation.Key) (regulation.Decision, error)
 	Notice(ctx context.Context, k regulation.Key) (bool, error)
 	Typed(typed string) regulation.Key
+	KeyName(purpose, id string) string
 	Fail(ctx context.Context, keys ...regulation.Key) (regulation.Decision, error)
 	Succeed(ctx context.Context, keys ...regulation.Key) error
 	AllowSend(ctx context.Context, dest string, userKey string) (regulation.Decision, error)

@@ -301,7 +301,8 @@ func (d *Deps) overUnlockCap(ctx context.Context, u directory.User) (bool, error
 	if limit <= 0 {
 		limit = 3
 	}
-	n, err := d.Counters.Incr(ctx, "unlocks:"+userKey(u), 1, 24*time.Hour)
+	// The counter's name is keyed (HMAC): no DN in the store.
+	n, err := d.Counters.Incr(ctx, d.Regulator.KeyName("unlocks", userKey(u)), 1, 24*time.Hour)
 	if err != nil {
 		return false, fmt.Errorf("unlock cap: %w", err)
 	}

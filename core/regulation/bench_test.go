@@ -64,6 +64,21 @@ func BenchmarkFail(b *testing.B) {
 	}
 }
 
+// BenchmarkAttempt is one attempt counted on three keys (identity, caller,
+// account) and given back by a success: the gate every answer passes.
+func BenchmarkAttempt(b *testing.B) {
+	reg := mustNew(b, Limits{}, SendLimits{})
+	keys := []Key{ChannelUser("slack:T01:U123"), Caller("+15555550100"), User("uid=alice").For("app")}
+	for b.Loop() {
+		if _, err := reg.Attempt(ctx, keys...); err != nil {
+			b.Fatal(err)
+		}
+		if err := reg.Succeed(ctx, keys...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkAllowSend(b *testing.B) {
 	reg := mustNew(b, Limits{}, SendLimits{PerDestinationPerHour: 1 << 30, PerUserPerHour: 1 << 30, GlobalPerHour: 1 << 30})
 	for b.Loop() {

@@ -230,6 +230,13 @@ func (r *Regulator) Typed(typed string) Key {
 	return Key{Scope: ScopeTyped, ID: "t:" + r.n.name("typed", Canonical(typed))}
 }
 
+// KeyName returns a store key name for a counter of purpose about id kept
+// outside the regulator (e.g. the unlock cap): an HMAC under the
+// regulator's key, so the store never holds id.
+func (r *Regulator) KeyName(purpose, id string) string {
+	return "reg:" + purpose + ":{" + r.n.name("counter", purpose, id) + "}"
+}
+
 // Limits returns the effective failure limits, defaults applied.
 func (r *Regulator) Limits() Limits { return r.l }
 

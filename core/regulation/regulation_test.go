@@ -310,6 +310,19 @@ func TestCanonical(t *testing.T) {
 	}
 }
 
+func TestKeyName(t *testing.T) {
+	f := newFixture(t, Limits{}, SendLimits{})
+	a, b := f.reg.KeyName("unlocks", "demo:uid=alice"), f.reg.KeyName("unlocks", "demo:uid=bob")
+	other, err := New(memory.New(), []byte("another key of 32 bytes or more!"), Limits{}, SendLimits{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == b || strings.Contains(a, "alice") || a != f.reg.KeyName("unlocks", "demo:uid=alice") ||
+		a == other.KeyName("unlocks", "demo:uid=alice") || a == f.reg.KeyName("other", "demo:uid=alice") {
+		t.Fatalf("KeyName: %q %q", a, b)
+	}
+}
+
 func TestInvalidKeys(t *testing.T) {
 	f := newFixture(t, Limits{}, SendLimits{})
 	tests := []struct {
