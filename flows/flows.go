@@ -88,7 +88,7 @@ func verifyEvents(next string) fsm.Events {
 		{Name: evRetry, Src: []string{stTOTP, stCode}, Dst: stChoose},
 		{Name: evQuestions, Src: []string{stTOTP, stCode}, Dst: stQuestions},
 		{Name: evVerified, Src: []string{stTOTP, stCode, stQuestions}, Dst: next},
-		{Name: evLockedOut, Src: []string{stIdentify, stTOTP, stCode, stQuestions}, Dst: stLockedOut},
+		{Name: evLockedOut, Src: []string{stIdentify, stChoose, stTOTP, stCode, stQuestions}, Dst: stLockedOut},
 	}
 }
 
@@ -162,6 +162,7 @@ func (d *Deps) enrollFlow() *engine.Flow {
 		fsm.EventDesc{Name: evEnrollTOTP, Src: []string{stEnrollChoose}, Dst: stEnrollTOTP},
 		fsm.EventDesc{Name: evEnrollQuestions, Src: []string{stEnrollChoose}, Dst: stEnrollQ},
 		fsm.EventDesc{Name: evDone, Src: []string{stEnrollTOTP, stEnrollQ}, Dst: stDone},
+		fsm.EventDesc{Name: evLockedOut, Src: []string{stEnrollTOTP}, Dst: stLockedOut},
 	)
 	ev = append(ev, exits(append(verifyStates, stEnrollChoose, stEnrollTOTP, stEnrollQ)...)...)
 	steps := d.verifySteps()

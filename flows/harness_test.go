@@ -49,6 +49,7 @@ type harness struct {
 	logs    *loggingtest.Buffer
 	st      store.Store
 	totp    *totp.Verifier
+	reg     *regulation.Regulator
 	cat     *messages.Catalog
 	mu      sync.Mutex
 	now     time.Time
@@ -96,6 +97,7 @@ func newHarnessOn(t testing.TB, st store.Store, mutate ...func(*flows.Deps)) *ha
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.reg = reg
 	d := flows.Deps{
 		Directory: router, TOTP: h.totp,
 		Codes:     code.New(h.st, bytes.Repeat([]byte{9}, 32), code.Options{Clock: clock}),

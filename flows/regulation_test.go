@@ -262,3 +262,46 @@ func TestConcurrentGuessesThroughFlows(t *testing.T) {
 		})
 	}
 }
+
+// TestPausedFactorSendsNothing: choosing a paused phone factor tells the
+// pause at once and sends no code (the owner is not handed a code that
+// cannot be used).
+func TestPausedFactorSendsNothing(t *testing.T) {
+	h := newHarness(t)
+	k := regulation.User("demo:uid=bnguyen,ou=people,dc=demo,dc=example").For("phone")
+	for range regulation.DefaultAccountMaxFailures {
+		if _, err := h.reg.Fail(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := len(h.box.Messages())
+	h.send("slack", "U40", start(flows.FlowReset))
+	h.send("slack", "U40", text("bnguyen"))
+	r := h.send("slack", "U40", choice("voice"))
+	if r.State != "locked_out" || r.Outputs[0].MessageID != "regulation.paused" || len(h.box.Messages()) != sent {
+		t.Fatalf("paused phone factor: %s %v, %d messages sent", r.State, r.Outputs, len(h.box.Messages())-sent)
+	}
+}
+
+// TestEnrollConfirmationsThrottled: wrong confirmation codes of a new
+// authenticator end the conversation like wrong verification codes.
+func TestEnrollConfirmationsThrottled(t *testing.T) {
+	h := newHarness(t)
+	h.send("slack", "U41", start(flows.FlowEnroll))
+	h.send("slack", "U41", text("fhaddad"))
+	h.send("slack", "U41", choice("sms"))
+	h.send("slack", "U41", text(h.code()))
+	h.send("slack", "U41", choice("email"))
+	if r := h.send("slack", "U41", text(h.code())); r.State != "enroll_totp" {
+		t.Fatalf("state %s", r.State)
+	}
+	var r engine.Reply
+	for range 6 {
+		if r = h.send("slack", "U41", text("000000")); r.Ended {
+			break
+		}
+	}
+	if r.State != "locked_out" {
+		t.Fatalf("after wrong confirmations: %s %v", r.State, r.Outputs)
+	}
+}
