@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/resetbot/resetbot/core/store/bolt"
 	"github.com/resetbot/resetbot/core/store/redis"
 	"github.com/resetbot/resetbot/internal/testserver"
 )
@@ -34,6 +35,28 @@ func TestConcurrentGuessesRedis(t *testing.T) {
 	}
 	checked, started := concurrentGuesses(t, reg, 60)
 	t.Logf("redis: %d of 60 checked, %d bans started", checked, started)
+	if checked > DefaultAccountMaxFailures || checked == 0 {
+		t.Fatalf("%d guesses checked, limit %d", checked, DefaultAccountMaxFailures)
+	}
+	if checked == DefaultAccountMaxFailures && started != 1 {
+		t.Fatalf("%d bans started, want 1", started)
+	}
+}
+
+// TestConcurrentGuessesBolt plays the same attack on the bbolt store (a
+// single replica's persistent store).
+func TestConcurrentGuessesBolt(t *testing.T) {
+	st, err := bolt.Open(t.TempDir() + "/reg.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	reg, err := New(st, testKey, Limits{}, SendLimits{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked, started := concurrentGuesses(t, reg, 60)
+	t.Logf("bolt: %d of 60 checked, %d bans started", checked, started)
 	if checked > DefaultAccountMaxFailures || checked == 0 {
 		t.Fatalf("%d guesses checked, limit %d", checked, DefaultAccountMaxFailures)
 	}
