@@ -239,7 +239,7 @@ func TestCSPPinsTheInlineScriptAndStyle(t *testing.T) {
 	w := r.do(http.MethodGet, "")
 	csp, body := w.Header().Get("Content-Security-Policy"), w.Body.String()
 	for _, tag := range []string{"script", "style"} {
-		m := regexp.MustCompile(`<` + tag + `>([^<]*)</` + tag + `>`).FindAllStringSubmatch(body, -1)
+		m := regexp.MustCompile(`<`+tag+`>([^<]*)</`+tag+`>`).FindAllStringSubmatch(body, -1)
 		if len(m) != 1 {
 			t.Fatalf("want one inline %s, got %d", tag, len(m))
 		}
