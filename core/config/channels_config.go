@@ -9,7 +9,7 @@ type ChannelsConfig struct {
 
 func (v *validator) channels(c *ChannelsConfig, publicURL string) {
 	v.slack(c.Slack, publicURL)
-	v.teams(c.Teams)
+	v.teams(c.Teams, publicURL)
 	v.twilio(c.Twilio, publicURL)
 }
 

@@ -61,6 +61,8 @@ func fixture(t *testing.T) (dir string, sections map[string]string) {
     enabled: true
     signing_secret: slack-signing-value
     bot_token: xoxb-bot-value
+    team_ids: [T0123ABCD]
+    api_app_id: A0123ABCD
   twilio:
     enabled: true
     account_sid: AC123
@@ -204,7 +206,7 @@ func TestBadConfigs(t *testing.T) {
   slack: {enabled: true}
   teams: {enabled: true}
   twilio: {enabled: true, account_sid: XX, from_number: "555"}
-`}, []string{"channels.slack.bot_token", "channels.slack.signing_secret", "channels.teams.app_id",
+`}, []string{"channels.slack.api_app_id", "channels.slack.bot_token", "channels.slack.signing_secret", "channels.slack.team_ids", "channels.teams.app_id",
 			"channels.teams.app_password", "channels.teams.tenant_id", "channels.twilio.account_sid",
 			"channels.twilio.auth_token", "channels.twilio.from_number", "notify.sms.provider"}},
 		{"email", map[string]string{"notify": "notify:\n  email: {host: \"\", from: nobody, tls: none, port: 0}\n"},

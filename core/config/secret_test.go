@@ -26,7 +26,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
   email: {host: smtp, from: a@b.example, username: u, password: SEKRIT-smtp}
 `,
 		"channels": `channels:
-  slack: {enabled: true, signing_secret: SEKRIT-slack-sign, bot_token: SEKRIT-slack-bot, app_token: SEKRIT-xapp}
+  slack: {enabled: true, team_ids: [T1], api_app_id: A1, signing_secret: SEKRIT-slack-sign, bot_token: SEKRIT-slack-bot, app_token: SEKRIT-xapp}
   teams: {enabled: true, app_id: id, tenant_id: t, app_password: {nested: SEKRIT-wrong-kind}}
   twilio: {enabled: true, account_sid: AC1, from_number: "+15551230000", auth_token: SEKRIT-twilio}
 `,

@@ -40,11 +40,24 @@ type SlackConfig struct {
 	AgentChannel string `yaml:"agent_channel"`
 	// AgentUserGroup is the ID (S…) of a Slack user group whose members may
 	// run HandoffCommand. With neither AgentChannel nor AgentUserGroup set,
-	// the command is refused to everyone.
+	// the command is refused to everyone. Membership is checked on every
+	// command.
 	AgentUserGroup string `yaml:"agent_user_group"`
-	// TeamIDs, when set, is the allowlist of workspaces (team_id) whose
-	// requests are served; others are ignored and logged.
+	// TeamIDs is the allowlist of workspaces (team_id) whose requests are
+	// served; others are refused and audited. Required in production.
 	TeamIDs []string `yaml:"team_ids"`
+	// EnterpriseID pins the Enterprise Grid organisation (E…): when set,
+	// requests from any other organisation, or from none, are refused; when
+	// empty, requests that carry an enterprise_id are refused.
+	EnterpriseID string `yaml:"enterprise_id"`
+	// APIAppID pins this Slack app (A…): a request signed for another app
+	// that shares the signing secret is refused. Required in production.
+	APIAppID string `yaml:"api_app_id"`
+	// EnrollDelivery is how an authenticator enrollment is shown: "page"
+	// (default: a one-time link to a page served by resetbot, so the seed
+	// never enters Slack) or "chat" (opt-in: the QR code uploaded to the DM,
+	// deleted afterwards, the setup key in an ephemeral note).
+	EnrollDelivery string `yaml:"enroll_delivery"`
 	// AllowGuests lets Slack guest accounts (restricted users) use the bot.
 	AllowGuests bool `yaml:"allow_guests"`
 	// Workers and Queue size the pool that runs turns after Slack has been
@@ -52,6 +65,15 @@ type SlackConfig struct {
 	Workers int `yaml:"workers"`
 	Queue   int `yaml:"queue"`
 }
+
+// Enrollment delivery modes (channels.slack/teams.enroll_delivery).
+const (
+	EnrollDeliveryPage = "page"
+	EnrollDeliveryChat = "chat"
+)
+
+// EnrollPage reports whether enrollments go through the one-time page.
+func (s SlackConfig) EnrollPage() bool { return s.EnrollDelivery != EnrollDeliveryChat }
 
 // Commands returns the reset and unlock slash commands with defaults applied.
 func (s SlackConfig) Commands() (reset, unlock string) {
@@ -92,6 +114,8 @@ func (v *validator) slack(s SlackConfig, publicURL string) {
 		v.errorf(p+".slack.unlock_command", "must differ from reset_command")
 	}
 	v.slackAgents(s)
+	v.slackPins(s)
+	v.enrollDelivery(p+".slack.enroll_delivery", s.EnrollDelivery, publicURL)
 	if s.Workers < 0 || s.Workers > 256 {
 		v.errorf(p+".slack.workers", "must be between 1 and 256 (0 = default 8)")
 	}
@@ -125,6 +149,49 @@ func (v *validator) slackAgents(s SlackConfig) {
 	}
 	if s.AgentUserGroup != "" && !slackID(s.AgentUserGroup, "S") {
 		v.errorf(p+"agent_user_group", "must be a user group ID such as S0123ABCD (not a @handle)")
+	}
+}
+
+// slackPins validates the workspace, organisation and app pins. Production
+// refuses to run without them: a signing secret alone does not say which
+// workspace or app a request was meant for.
+func (v *validator) slackPins(s SlackConfig) {
+	const p = "channels.slack."
+	for i, t := range s.TeamIDs {
+		if !slackID(t, "T") {
+			v.errorf(index(p+"team_ids", i), "must be a workspace ID such as T0123ABCD")
+		}
+	}
+	if s.EnterpriseID != "" && !slackID(s.EnterpriseID, "E") {
+		v.errorf(p+"enterprise_id", "must be an Enterprise Grid ID such as E0123ABCD")
+	}
+	if s.APIAppID != "" && !slackID(s.APIAppID, "A") {
+		v.errorf(p+"api_app_id", "must be an app ID such as A0123ABCD")
+	}
+	if !v.production() {
+		return
+	}
+	if len(s.TeamIDs) == 0 {
+		v.errorf(p+"team_ids", "is required in production (the workspace IDs the bot serves)")
+	}
+	if s.APIAppID == "" {
+		v.errorf(p+"api_app_id", "is required in production (the app's ID, from its Basic Information page)")
+	}
+}
+
+// enrollDelivery validates an enroll_delivery setting: the page needs a
+// public URL, https in production.
+func (v *validator) enrollDelivery(p, mode, publicURL string) {
+	switch mode {
+	case "", EnrollDeliveryPage:
+		// server validation already insists on https in production.
+		if publicURL == "" {
+			v.errorf("server.public_url", "is required for the enrollment page (%s: page, the default); or set %s: chat", p, p)
+		}
+	case EnrollDeliveryChat:
+		v.warnf(p, "chat puts the authenticator QR code (the TOTP seed) in the chat platform's storage until it is deleted; page is safer")
+	default:
+		v.errorf(p, "must be page or chat")
 	}
 }
 

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/resetbot/resetbot/core/config"
@@ -22,5 +23,35 @@ func TestSlackAgentValidation(t *testing.T) {
 	})
 	if got := (config.SlackConfig{}).Handoff(); got != config.DefaultSlackHandoffCommand {
 		t.Fatalf("default handoff command %q", got)
+	}
+}
+
+// TestSlackPinsAndEnrollDelivery: production refuses to run without the
+// workspace and app pins; IDs must have the right shape; the enrollment page
+// (the default) needs a public URL, and chat delivery is a warned opt-in.
+func TestSlackPinsAndEnrollDelivery(t *testing.T) {
+	prod := "server: {public_url: \"https://resetbot.test\"}\nchannels:\n  slack:\n    enabled: true\n" +
+		"    bot_token: xoxb-1\n    signing_secret: s\n"
+	checkSection(t, prod, "channels.slack", []sectionCase{
+		{"production without pins", "", "channels.slack.team_ids"},
+		{"production without app", "    team_ids: [T0123ABCD]\n", "channels.slack.api_app_id"},
+		{"production pinned", "    team_ids: [T0123ABCD]\n    api_app_id: A0123ABCD\n", ""},
+		{"grid pinned", "    team_ids: [T0123ABCD]\n    api_app_id: A0123ABCD\n    enterprise_id: E0123ABCD\n", ""},
+		{"bad team", "    team_ids: [acme]\n    api_app_id: A0123ABCD\n", "channels.slack.team_ids[0]"},
+		{"bad enterprise", "    team_ids: [T1]\n    api_app_id: A0123ABCD\n    enterprise_id: T0123\n", "channels.slack.enterprise_id"},
+		{"bad app", "    team_ids: [T1]\n    api_app_id: B0123\n", "channels.slack.api_app_id"},
+		{"bad delivery", "    team_ids: [T1]\n    api_app_id: A1\n    enroll_delivery: email\n", "channels.slack.enroll_delivery"},
+	})
+	demo := "mode: demo\nchannels:\n  slack:\n    enabled: true\n    socket_mode: true\n    app_token: xapp-1\n    bot_token: xoxb-1\n"
+	checkSection(t, demo, "server.public_url", []sectionCase{
+		{"page needs a public URL", "", "server.public_url"},
+		{"chat needs none", "    enroll_delivery: chat\n", ""},
+	})
+	_, probs := config.Parse([]byte(demo+"    enroll_delivery: chat\n"), nil)
+	if !strings.Contains(probs.Error(), "channels.slack.enroll_delivery") {
+		t.Fatalf("chat delivery must be warned about:\n%s", probs.Error())
+	}
+	if !(config.SlackConfig{}).EnrollPage() || (config.SlackConfig{EnrollDelivery: "chat"}).EnrollPage() {
+		t.Fatal("page must be the default and chat the opt-in")
 	}
 }

@@ -60,10 +60,22 @@ type TeamsConfig struct {
 	// latest authenticated activity is used.
 	ServiceURL string `yaml:"service_url"`
 	// AgentIDs are the Entra ID object IDs of the help-desk agents allowed to
-	// hand users to the bot. Empty: every member of the help-desk channel
-	// (handoff.help_desk_teams_channel) is an agent.
+	// hand users to the bot, from the help-desk channel
+	// (handoff.help_desk_teams_channel). Empty: nobody is an agent (being a
+	// member of a team is no proof: team owners add members, guests included).
 	AgentIDs []string `yaml:"agent_ids"`
+	// AllowGuests lets Entra B2B guests (userRole guest, #EXT# UPNs, another
+	// home tenant) use the bot. Off: they are refused, as on Slack.
+	AllowGuests bool `yaml:"allow_guests"`
+	// EnrollDelivery is how an authenticator enrollment is shown: "page"
+	// (default: a one-time link to a page served by resetbot, so the seed
+	// never enters Teams) or "chat" (opt-in: the QR code in the card, which is
+	// frozen afterwards).
+	EnrollDelivery string `yaml:"enroll_delivery"`
 }
+
+// EnrollPage reports whether enrollments go through the one-time page.
+func (t TeamsConfig) EnrollPage() bool { return t.EnrollDelivery != EnrollDeliveryChat }
 
 // MetadataURL returns the OpenID metadata URL, defaulted.
 func (t TeamsConfig) MetadataURL() string {
@@ -107,7 +119,7 @@ func teamsOr(s, def string) string {
 	return s
 }
 
-func (v *validator) teams(t TeamsConfig) {
+func (v *validator) teams(t TeamsConfig, publicURL string) {
 	const p = "channels.teams"
 	if !t.Enabled {
 		return
@@ -155,6 +167,10 @@ func (v *validator) teams(t TeamsConfig) {
 			v.errorf(index(p+".agent_ids", i), "must be an Entra ID object ID (a GUID)")
 		}
 	}
+	if len(t.AgentIDs) == 0 && v.production() {
+		v.warnf(p+".agent_ids", "is empty: nobody may hand users to the bot from Teams")
+	}
+	v.enrollDelivery(p+".enroll_delivery", t.EnrollDelivery, publicURL)
 	if t.Timeout < 0 || t.Timeout > time.Minute {
 		v.errorf(p+".timeout", "must be between 0 (default 10s) and 1m")
 	}

@@ -17,5 +17,10 @@ func TestTeamsValidation(t *testing.T) {
 		{"agent id that is an address", "    agent_ids: [\"alice@corp.example\"]\n", "channels.teams.agent_ids[0]"},
 		{"empty agent id", "    agent_ids: [\"\"]\n", "channels.teams.agent_ids[0]"},
 		{"bad actions", "    actions: click\n", "channels.teams.actions"},
+		{"bad enroll delivery", "    enroll_delivery: sms\n", "channels.teams.enroll_delivery"},
+	})
+	checkSection(t, base, "server.public_url", []sectionCase{
+		{"enrollment page needs a public URL", "", "server.public_url"},
+		{"chat delivery needs none", "    enroll_delivery: chat\n", ""},
 	})
 }
