@@ -4,9 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/enrollpage"
 )
 
 var transports = []struct {
@@ -114,10 +122,10 @@ func TestUnlock(t *testing.T) {
 	}
 }
 
-// TestEnrollQR checks the enrollment QR is uploaded to the DM as an image
-// (files upload v2) and deleted once the user leaves the enrollment step.
-func TestEnrollQR(t *testing.T) {
-	e := newEnv(t, false)
+// enrollTo walks user U3 (Spanish) through the two factors enrolling needs,
+// up to the enrollment.
+func (e *env) enrollTo() []posted {
+	e.t.Helper()
 	posts := e.dm("U3", "enroll")
 	if strings.Contains(texts(posts), e.a.Messages.Text("es", "identify.prompt", false, nil)) {
 		posts = e.dm("U3", "fhaddad")
@@ -126,18 +134,121 @@ func TestEnrollQR(t *testing.T) {
 	posts = e.dm("U3", e.lastCode())
 	// Enrolling needs a reset's two factors.
 	posts = e.click("U3", e.find(posts, e.a.Messages.Text("es", "factor.email", false, nil)))
-	posts = e.dm("U3", e.lastCode())
+	return e.dm("U3", e.lastCode())
+}
+
+// TestEnrollByPage: by default the enrollment reaches Slack only as a link
+// button to resetbot's one-time page; nothing is uploaded, the seed never
+// reaches Slack, the page shows it once on POST, and the link dies when the
+// person leaves the step.
+func TestEnrollByPage(t *testing.T) {
+	e := newEnv(t, false)
+	posts := e.enrollTo()
+	if e.f.uploads != 0 || e.f.callCount("files.completeUploadExternal") != 0 {
+		t.Fatalf("page mode uploaded a file: %v", e.f.calls)
+	}
+	if !strings.Contains(texts(posts), e.a.Messages.Text("es", "enroll.totp.link", false, nil)) {
+		t.Fatalf("no link message: %q", texts(posts))
+	}
+	link := e.find(posts, e.a.Messages.Text("es", "slack.button.open_setup", false, nil)).URL
+	if !enrollpage.Check("https://resetbot.test", link) {
+		t.Fatalf("button URL %q is not an enrollment page link", link)
+	}
+	tok := link[strings.Index(link, "#")+1:]
+	page := func(method string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, enrollpage.Path, strings.NewReader("t="+tok))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		e.a.EnrollPages.ServeHTTP(w, req)
+		return w
+	}
+	if w := page(http.MethodGet); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "<img") {
+		t.Fatalf("GET: %d", w.Code)
+	}
+	w := page(http.MethodPost)
+	m := regexp.MustCompile(`<code>([A-Z2-7 ]+)</code>`).FindStringSubmatch(w.Body.String())
+	if w.Code != http.StatusOK || m == nil || !strings.Contains(w.Body.String(), "data:image/png") {
+		t.Fatalf("POST: %d %s", w.Code, w.Body.String())
+	}
+	seed := strings.ReplaceAll(m[1], " ", "")
+	if page(http.MethodPost).Code != http.StatusGone {
+		t.Fatal("the page showed the seed twice")
+	}
+	e.assertNoLeak(seed)
+
+	// A second link, then leaving the step: the unopened page is revoked.
+	e.dm("U3", "cancel")
+	posts = e.enrollTo()
+	link = e.find(posts, e.a.Messages.Text("es", "slack.button.open_setup", false, nil)).URL
+	tok = link[strings.Index(link, "#")+1:]
+	e.dm("U3", "cancel")
+	if w := page(http.MethodPost); w.Code != http.StatusGone {
+		t.Fatalf("a page outlived its enrollment step: %d", w.Code)
+	}
+}
+
+// TestEnrollQRInChat (opt-in enroll_delivery: chat) checks the QR is
+// uploaded to the DM as an image (files upload v2), the setup key goes only
+// in an ephemeral note, and the file is deleted once the user leaves the
+// enrollment step.
+func TestEnrollQRInChat(t *testing.T) {
+	e := newEnv(t, false, chatDelivery)
+	posts := e.enrollTo()
 	if e.f.callCount("files.completeUploadExternal") != 1 || e.f.uploads != 1 {
 		t.Fatalf("QR not uploaded: %v", e.f.calls)
 	}
 	if !strings.Contains(texts(posts), e.a.Messages.Text("es", "enroll.totp.scan", false, nil)) {
 		t.Fatalf("Spanish locale not used: %q", texts(posts))
 	}
+	note, _, _ := strings.Cut(e.a.Messages.Text("es", "enroll.totp.key_private", false, map[string]string{"key": "K"}), ": K")
+	ephemeral := 0
+	for _, p := range posts {
+		if strings.Contains(p.Text, note) {
+			if p.Method != "chat.postEphemeral" {
+				t.Fatalf("setup key in a message kept in history: %+v", p)
+			}
+			ephemeral++
+		}
+	}
+	if ephemeral != 1 {
+		t.Fatalf("setup key not offered ephemerally: %v", e.f.calls)
+	}
 	e.dm("U3", "cancel")
 	if len(e.f.deleted) != 1 || e.f.deleted[0] != "F1" {
 		t.Fatalf("QR not deleted after leaving enrollment: %v", e.f.deleted)
 	}
 	e.assertNoLeak()
+}
+
+func chatDelivery(c *config.Config, _ *Options) { c.Channels.Slack.EnrollDelivery = config.EnrollDeliveryChat }
+
+// TestQRCleanupIsDurable: a person who walks away leaves the QR in the DM;
+// another replica (a fresh Bot on the shared store, as after a restart)
+// deletes it once it is due, from the durable queue, and only once.
+func TestQRCleanupIsDurable(t *testing.T) {
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e := newEnv(t, false, chatDelivery, func(_ *config.Config, o *Options) { o.Clock = clock })
+	ctx := context.Background()
+	e.b.rememberQR(ctx, "T1:U9", "F42")
+	other, err := New(e.b.o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if n, _ := other.SweepCleanups(ctx); n != 0 || len(e.f.deleted) != 0 {
+		t.Fatalf("deleted before due: %v", e.f.deleted)
+	}
+	mu.Lock()
+	now = now.Add(qrMaxAge)
+	mu.Unlock()
+	if n, err := other.SweepCleanups(ctx); n != 1 || err != nil {
+		t.Fatalf("sweep: %d %v", n, err)
+	}
+	if n, _ := e.b.SweepCleanups(ctx); n != 0 || len(e.f.deleted) != 1 || e.f.deleted[0] != "F42" {
+		t.Fatalf("deleted %v", e.f.deleted)
+	}
 }
 
 // TestQRDeletedByAnotherReplica: the QR file is recorded in the shared store,

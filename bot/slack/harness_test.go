@@ -88,6 +88,9 @@ func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options))
 	if o.Store == nil {
 		o.Store = a.Store
 	}
+	if o.Pages == nil {
+		o.Pages = a.EnrollPages
+	}
 	if e.b, err = New(o); err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +229,7 @@ func mentionEvent(eventID, user, channel, text string) []byte {
 }
 
 // button is one button found in a posted message.
-type button struct{ ActionID, BlockID, Value, Label string }
+type button struct{ ActionID, BlockID, Value, Label, URL string }
 
 func buttons(posts []posted) []button {
 	var out []button
@@ -240,7 +243,7 @@ func buttons(posts []posted) []button {
 				m, _ := el.(map[string]any)
 				txt, _ := m["text"].(map[string]any)
 				out = append(out, button{ActionID: fmt.Sprint(m["action_id"]), BlockID: fmt.Sprint(bl["block_id"]),
-					Value: fmt.Sprint(m["value"]), Label: fmt.Sprint(txt["text"])})
+					Value: fmt.Sprint(m["value"]), Label: fmt.Sprint(txt["text"]), URL: fmt.Sprint(m["url"])})
 			}
 		}
 	}

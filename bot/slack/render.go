@@ -1,18 +1,14 @@
 package slack
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
 	"github.com/resetbot/resetbot/core/engine"
-	"github.com/resetbot/resetbot/core/store"
 	"github.com/resetbot/resetbot/core/token"
 )
 
@@ -47,6 +43,9 @@ func (b *Bot) render(loc, key, state string, outs []engine.Output) ([]slack.Bloc
 		}
 		texts = append(texts, text)
 		blocks = append(blocks, section(text))
+		if a := o.Attachment; a != nil && a.Kind == attachmentLink {
+			blocks = append(blocks, b.linkButton(loc, i, a.Text.Reveal()))
+		}
 		if w := b.widgets(loc, key, state, i, o.Expect); w != nil {
 			blocks = append(blocks, w...)
 		}
@@ -99,29 +98,6 @@ func (b *Bot) widgets(loc, key, state string, i int, ex engine.Expect) []slack.B
 	return nil
 }
 
-// deliver posts a reply in the DM. A QR attachment splits the reply: the
-// text before it, the image, then the rest.
-func (b *Bot) deliver(ctx context.Context, j job, r engine.Reply, loc string) {
-	key := userKey(j.team, j.user)
-	start := 0
-	for i, o := range r.Outputs {
-		if o.Attachment == nil || len(o.Attachment.PNG) == 0 {
-			continue
-		}
-		blocks, text := b.render(loc, key, r.Step, r.Outputs[start:i+1])
-		b.post(ctx, j, blocks, text)
-		b.uploadQR(ctx, j, loc, o.Attachment.PNG)
-		start = i + 1
-	}
-	if start < len(r.Outputs) {
-		blocks, text := b.render(loc, key, r.Step, r.Outputs[start:])
-		b.post(ctx, j, blocks, text)
-	}
-	if r.State != stateEnrollTOTP {
-		b.deleteQR(ctx, key)
-	}
-}
-
 // post sends one message to the user's DM.
 func (b *Bot) post(ctx context.Context, j job, blocks []slack.Block, text string) {
 	ch, err := b.channel(ctx, j)
@@ -139,72 +115,4 @@ func (b *Bot) channel(ctx context.Context, j job) (string, error) {
 		return j.channel, nil
 	}
 	return b.dm(ctx, j.user)
-}
-
-// uploadQR posts the enrollment QR code as an image in the DM (files upload
-// v2). It is deleted when the user leaves the enrollment step.
-func (b *Bot) uploadQR(ctx context.Context, j job, loc string, png []byte) {
-	ch, err := b.channel(ctx, j)
-	if err != nil {
-		b.log.Warn("slack DM unavailable", "err", err)
-		return
-	}
-	f, err := b.api.UploadFileContext(ctx, slack.UploadFileParameters{Reader: bytes.NewReader(png), FileSize: len(png),
-		Filename: "authenticator-qr.png", Title: b.text(loc, "slack.qr_alt"), AltTxt: b.text(loc, "slack.qr_alt"), Channel: ch})
-	if err != nil {
-		b.log.Warn("slack QR upload failed", "err", err)
-		return
-	}
-	b.rememberQR(ctx, userKey(j.team, j.user), f.ID)
-}
-
-// qrMaxAge is how long an enrollment QR may stay in the DM: the pending
-// enrollment it shows expires by then anyway.
-const qrMaxAge = 10 * time.Minute
-
-func qrKey(user string) string { return "slack:qr:" + user }
-
-// rememberQR records an uploaded QR file in the shared store, so whichever
-// replica handles the user's next turn deletes it, and schedules its
-// deletion after qrMaxAge for a user who walks away.
-func (b *Bot) rememberQR(ctx context.Context, key, fileID string) {
-	for range 3 {
-		var ver uint64
-		ids := fileID
-		rec, err := b.o.Store.Get(ctx, qrKey(key))
-		switch {
-		case err == nil:
-			ver, ids = rec.Version, string(rec.Value)+","+fileID
-		case !errors.Is(err, store.ErrNotFound):
-			b.log.Warn("slack QR not recorded", "err", err)
-			continue
-		}
-		if _, err := b.o.Store.CompareAndSwap(ctx, qrKey(key), ver, []byte(ids), qrMaxAge+5*time.Minute); err == nil {
-			break
-		}
-	}
-	time.AfterFunc(qrMaxAge, func() {
-		dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		b.deleteQR(dctx, key)
-	})
-}
-
-// deleteQR deletes the user's enrollment QR files, wherever they were posted from.
-func (b *Bot) deleteQR(ctx context.Context, key string) {
-	rec, err := b.o.Store.Get(ctx, qrKey(key))
-	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			b.log.Warn("slack QR lookup failed", "err", err)
-		}
-		return
-	}
-	if err := b.o.Store.Delete(ctx, qrKey(key)); err != nil {
-		b.log.Warn("slack QR record not deleted", "err", err)
-	}
-	for _, id := range strings.Split(string(rec.Value), ",") {
-		if err := b.api.DeleteFileContext(ctx, id); err != nil {
-			b.log.Warn("slack QR delete failed", "err", err)
-		}
-	}
 }

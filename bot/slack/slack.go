@@ -36,6 +36,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/enrollpage"
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/store"
@@ -114,6 +115,9 @@ type Options struct {
 	SubmitWait time.Duration
 	// TokenTTL is how long buttons and modals stay usable (default 30 min).
 	TokenTTL time.Duration
+	// Pages issues the one-time enrollment pages (enroll_delivery page, the
+	// default); without it enrollments cannot be shown in page mode.
+	Pages *enrollpage.Pages
 }
 
 // Bot is the Slack adapter. It is safe for concurrent use.
@@ -131,6 +135,9 @@ type Bot struct {
 	agents        agentSet
 	team          teamCache
 	status        *statusBoard
+	cleanups      *enrollpage.Cleanups
+	stopSweep     context.CancelFunc
+	swept         chan struct{}
 }
 
 // Token purposes; a token for one purpose is refused for any other.
@@ -194,6 +201,12 @@ func New(o Options) (*Bot, error) {
 		b.pool, b.ownPool = dispatch.New(w, q, time.Minute, b.log), true
 	}
 	b.status = newStatusBoard(b)
+	b.cleanups = enrollpage.NewCleanups(o.Store, "slack-qr", o.Clock, b.log)
+	if !o.Config.EnrollPage() {
+		ctx, cancel := context.WithCancel(context.Background())
+		b.stopSweep, b.swept = cancel, make(chan struct{})
+		go func() { defer close(b.swept); b.sweep(ctx) }()
+	}
 	return b, nil
 }
 
@@ -211,6 +224,10 @@ func (b *Bot) apiOptions() []slack.Option {
 // Close stops the worker pool the Bot created, after queued turns finish,
 // then posts the queued handoff status changes.
 func (b *Bot) Close() {
+	if b.stopSweep != nil {
+		b.stopSweep()
+		<-b.swept
+	}
 	if b.ownPool {
 		b.pool.Close()
 	}

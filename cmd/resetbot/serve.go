@@ -12,6 +12,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/enrollpage"
 	"github.com/resetbot/resetbot/core/handoff/api"
 	"github.com/resetbot/resetbot/core/logging"
 	"github.com/resetbot/resetbot/core/server"
@@ -55,6 +56,9 @@ func runServe(ctx context.Context, args []string) int {
 	}
 	if a.Handoffs.API != nil {
 		srv.Handle(api.Prefix, a.Handoffs.API)
+	}
+	if a.EnrollPages != nil {
+		srv.Handle(enrollpage.Path, a.EnrollPages)
 	}
 	stop, err := mountChannels(ctx, a, srv, log)
 	if err != nil {

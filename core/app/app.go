@@ -27,6 +27,7 @@ import (
 	"github.com/resetbot/resetbot/core/crypt"
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/enrollpage"
 	"github.com/resetbot/resetbot/core/identity/code"
 	"github.com/resetbot/resetbot/core/identity/questions"
 	"github.com/resetbot/resetbot/core/identity/totp"
@@ -84,7 +85,10 @@ type App struct {
 	// Tokens signs the values chat clients send back (buttons, modal
 	// metadata, card data) with a key derived from keys.hmac.
 	Tokens *token.Signer
-	Log    *slog.Logger
+	// EnrollPages serves one-time authenticator enrollment pages (mount at
+	// enrollpage.Path); nil when no chat channel delivers enrollments so.
+	EnrollPages *enrollpage.Pages
+	Log         *slog.Logger
 
 	checks  []namedCheck
 	closers []func() error
@@ -194,6 +198,9 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 		return flows.Deps{}, err
 	}
 	if a.Tokens, err = token.New(derive(hmacKey, "resetbot button tokens"), opt.Clock); err != nil {
+		return flows.Deps{}, err
+	}
+	if err := a.buildEnrollPages(cfg, opt, hmacKey); err != nil {
 		return flows.Deps{}, err
 	}
 	codeKey := derive(hmacKey, "resetbot one-time codes")

@@ -21,10 +21,16 @@ import (
 // runs, so two replicas never run one job twice; a failed run is put back
 // with a delay, up to maxTries.
 type Cleanups struct {
-	st    store.Store
+	st    QueueStore
 	key   string
 	clock func() time.Time
 	log   *slog.Logger
+}
+
+// QueueStore is what Cleanups needs of a store.Store.
+type QueueStore interface {
+	Get(ctx context.Context, key string) (store.Record, error)
+	CompareAndSwap(ctx context.Context, key string, expect uint64, value []byte, ttl time.Duration) (uint64, error)
 }
 
 // Job is one scheduled clean-up. Data is the adapter's own, non-secret
@@ -52,7 +58,7 @@ const (
 var ErrFull = errors.New("enrollpage: clean-up queue full")
 
 // NewCleanups returns the queue name in st.
-func NewCleanups(st store.Store, name string, clock func() time.Time, log *slog.Logger) *Cleanups {
+func NewCleanups(st QueueStore, name string, clock func() time.Time, log *slog.Logger) *Cleanups {
 	if clock == nil {
 		clock = time.Now
 	}
