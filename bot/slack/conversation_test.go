@@ -220,7 +220,9 @@ func TestEnrollQRInChat(t *testing.T) {
 	e.assertNoLeak()
 }
 
-func chatDelivery(c *config.Config, _ *Options) { c.Channels.Slack.EnrollDelivery = config.EnrollDeliveryChat }
+func chatDelivery(c *config.Config, _ *Options) {
+	c.Channels.Slack.EnrollDelivery = config.EnrollDeliveryChat
+}
 
 // TestQRCleanupIsDurable: a person who walks away leaves the QR in the DM;
 // another replica (a fresh Bot on the shared store, as after a restart)

@@ -36,9 +36,9 @@ import (
 
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
-	"github.com/resetbot/resetbot/core/enrollpage"
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/enrollpage"
 	"github.com/resetbot/resetbot/core/store"
 	"github.com/resetbot/resetbot/core/token"
 )
