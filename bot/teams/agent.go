@@ -18,9 +18,11 @@ import (
 //
 //	@resetbot handoff alice@corp.example reset|unlock|verify
 //
-// Agents are the members of that channel's team — Teams lets only members
-// post there — or, when channels.teams.agent_ids is set, only those Entra
-// object IDs, still only in that channel. Anyone else, or anywhere else, is
+// Agents are only the Entra ID object IDs listed in channels.teams.agent_ids
+// (checked on every command, so removing an ID takes effect at once), and
+// never guests (see guest.go); with none listed nobody is an agent. Being
+// a member of that channel's team is not enough, and the command works only
+// in that channel. Anyone else, or anywhere else, is
 // refused with teams.agent_refused and a handoff.refused audit event. The
 // bot answers in the thread with a status card and updates it live from the
 // handoff's status changes: status, factor, reason, reference. Never a
@@ -67,8 +69,10 @@ func (b *Bot) isAgent(act *inbound) bool {
 	if !b.inHelpDesk(act) || act.Conversation.ConversationType != "channel" {
 		return false
 	}
+	// Explicit IDs only: team membership is no proof of being an agent (team
+	// owners add members, guests included). No IDs: nobody is an agent.
 	ids := b.cfg.AgentIDs
-	return len(ids) == 0 || slices.ContainsFunc(ids, func(id string) bool { return strings.EqualFold(id, act.From.AadObjectID) })
+	return len(ids) > 0 && slices.ContainsFunc(ids, func(id string) bool { return strings.EqualFold(id, act.From.AadObjectID) })
 }
 
 // agentTurn handles a help-desk mention.

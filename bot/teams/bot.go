@@ -32,6 +32,7 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/enrollpage"
 	"github.com/resetbot/resetbot/core/store"
 )
 
@@ -84,6 +85,9 @@ type Options struct {
 	// Lifter lifts the bot's pauses on an account for the agent command
 	// "handoff <person> lift"; nil refuses it.
 	Lifter Lifter
+	// Pages issues the one-time enrollment pages (enroll_delivery page, the
+	// default); without it enrollments cannot be shown in page mode.
+	Pages *enrollpage.Pages
 }
 
 // Bot handles Teams activities. It is an http.Handler for POST /api/messages
@@ -107,8 +111,12 @@ type Bot struct {
 	accounts  Accounts
 	lifter    Lifter
 
+	pages    *enrollpage.Pages
+	cleanups *enrollpage.Cleanups
+
 	hintMu sync.Mutex
 	hints  map[string]hintEntry
+	guests map[string]guestEntry
 
 	svcURL   atomic.Value // string: serviceUrl of the latest authenticated activity
 	statusMu sync.Mutex   // serialises agent status card updates
@@ -142,8 +150,9 @@ func New(opt Options) (*Bot, error) {
 	return &Bot{
 		cfg: opt.Config, engine: opt.Engine, msg: opt.Messages, store: opt.Store, pool: opt.Pool,
 		validator: opt.Validator, conn: opt.Connector, log: opt.Log, now: opt.Clock,
-		wait: opt.InvokeWait, ttl: opt.CardTTL, hints: map[string]hintEntry{},
+		wait: opt.InvokeWait, ttl: opt.CardTTL, hints: map[string]hintEntry{}, guests: map[string]guestEntry{},
 		audit: opt.Audit, helpDesk: opt.HelpDeskChannel, handoffs: opt.Handoffs, accounts: opt.Accounts, lifter: opt.Lifter,
+		pages: opt.Pages, cleanups: enrollpage.NewCleanups(opt.Store, "teams-qr", opt.Clock, opt.Log),
 		cards: &cards{msg: opt.Messages, tokens: opt.Tokens, style: opt.Config.ActionStyle(), ttl: opt.CardTTL, now: opt.Clock},
 	}, nil
 }

@@ -122,11 +122,18 @@ func (c *cards) label(locale, id, def string) string {
 	return c.msg.Text(locale, id, false, nil)
 }
 
-// attachment shows an enrollment QR as a data: URI image (it never touches a
-// URL that could be fetched or logged) and the setup key for phones that
-// cannot scan their own screen. Both disappear when the card is replaced.
+// attachment shows an enrollment page link, or (chat delivery) an enrollment
+// QR as a data: URI image (it never touches a URL that could be fetched or
+// logged), which disappears when the card is replaced. A setup key is shown
+// only if one is left in the attachment (prepareEnroll removes it).
 func (c *cards) attachment(a *engine.Attachment, locale string) []any {
 	var out []any
+	if a.Kind == attachmentLink {
+		// The enrollment page: a plain link, opened in the browser. The page
+		// consumes nothing on GET, so link checkers cannot spend it.
+		return append(out, map[string]any{"type": "ActionSet", "actions": []any{map[string]any{
+			"type": "Action.OpenUrl", "title": c.msg.Text(locale, "teams.open_setup", false, nil), "url": a.Text.Reveal()}}})
+	}
 	if len(a.PNG) > 0 {
 		out = append(out, map[string]any{"type": "Image", "size": "Large",
 			"altText": c.msg.Text(locale, "teams.qr_alt", false, nil),

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,34 +16,99 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/enrollpage"
 )
 
-var setupKeyRE = regexp.MustCompile(`Setup key: ([A-Z2-7]+)`)
+// chatQR opts into the in-chat QR delivery.
+func chatQR(c *config.Config) { c.Channels.Teams.EnrollDelivery = config.EnrollDeliveryChat }
 
-// TestEnrollQRCard: the QR is a data: URI image in a private card, with the
-// setup key; typing the answer instead of using the card freezes the QR card
-// (image and key removed); the confirm succeeds.
-func TestEnrollQRCard(t *testing.T) {
+// withPage gives the rig a public URL, so the enrollment page (the default
+// delivery) is available.
+func withPage(c *config.Config) { c.Server.PublicURL = "https://resetbot.test" }
+
+// TestEnrollByPage: by default the enrollment reaches Teams only as an
+// Action.OpenUrl to resetbot's one-time page; no image, no setup key, no
+// seed in any card; the page shows it once; the confirm in chat succeeds.
+func TestEnrollByPage(t *testing.T) {
+	r := newRig(t, withPage)
+	card, _ := enrollToQR(r)
+	raw := string(mustJSON(t, card))
+	if strings.Contains(raw, "data:image") || !strings.Contains(raw, `"type":"Action.OpenUrl"`) ||
+		!strings.Contains(texts(card), "private setup page") {
+		t.Fatalf("want a link card without the QR:\n%s", raw)
+	}
+	link := regexp.MustCompile(`"url":"(https://resetbot\.test/enroll#[^"]+)"`).FindStringSubmatch(raw)
+	if link == nil || !enrollpage.Check("https://resetbot.test", link[1]) {
+		t.Fatalf("no enrollment page link in the card:\n%s", raw)
+	}
+	tok := link[1][strings.Index(link[1], "#")+1:]
+	post := func() *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, enrollpage.Path, strings.NewReader("t="+tok))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		r.a.EnrollPages.ServeHTTP(w, req)
+		return w
+	}
+	w := post()
+	m := regexp.MustCompile(`<code>([A-Z2-7 ]+)</code>`).FindStringSubmatch(w.Body.String())
+	if w.Code != http.StatusOK || m == nil || !strings.Contains(w.Body.String(), "Microsoft Teams") {
+		t.Fatalf("page: %d %s", w.Code, w.Body.String())
+	}
+	if post().Code != http.StatusGone {
+		t.Fatal("the page showed the seed twice")
+	}
+	key := strings.ReplaceAll(m[1], " ", "")
+	for _, c := range r.writes() {
+		if strings.Contains(c.Body, key) || strings.Contains(c.Body, "data:image") {
+			t.Fatalf("the seed reached Teams: %s", c.Body)
+		}
+	}
+	card, id := r.shown()
+	code, err := totp.GenerateCode(key, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.known = append(r.known, code, key) // the token is in the card by design; it must stay out of logs
+	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: code})
+	card, _ = r.shown()
+	if !strings.Contains(texts(card), "authenticator app is set up") {
+		t.Fatalf("confirm:\n%s", texts(card))
+	}
+	r.logs.AssertNoSecrets(t, key, tok)
+	r.sweep()
+}
+
+// TestEnrollWithoutPageFailsClosed: page delivery without a public URL never
+// falls back to putting the QR in the card.
+func TestEnrollWithoutPageFailsClosed(t *testing.T) {
 	r := newRig(t)
+	card, _ := enrollToQR(r)
+	if raw := string(mustJSON(t, card)); strings.Contains(raw, "data:image") || !strings.Contains(texts(card), "could not be prepared") {
+		t.Fatalf("card:\n%s", raw)
+	}
+}
+
+// TestEnrollQRCard (opt-in chat delivery): the QR is a data: URI image in a
+// private card, without the setup key (a card stays in the history); typing
+// the answer instead of using the card freezes the QR card (image removed).
+func TestEnrollQRCard(t *testing.T) {
+	r := newRig(t, chatQR)
 	card, qrID := enrollToQR(r)
 	raw := string(mustJSON(t, card))
 	if !strings.Contains(raw, `"url":"data:image/png;base64,iVBOR`) {
 		t.Fatalf("no QR image in the card:\n%s", raw)
 	}
-	m := setupKeyRE.FindStringSubmatch(texts(card))
-	if m == nil {
-		t.Fatalf("no setup key in the card:\n%s", texts(card))
+	if strings.Contains(texts(card), "Setup key") {
+		t.Fatalf("the setup key was put in a card:\n%s", texts(card))
 	}
-	key := m[1]
-
 	r.say("amartin", "000000") // typed, not through the card
 	w := r.writes()
 	frozen, fresh := w[len(w)-2], w[len(w)-1]
 	if frozen.Method != http.MethodPut || frozen.ID != qrID {
 		t.Fatalf("the QR card was not replaced: %+v", frozen)
 	}
-	if strings.Contains(frozen.Body, "data:image") || strings.Contains(frozen.Body, key) || strings.Contains(frozen.Body, "rb_tok") {
-		t.Fatalf("the frozen card still shows the QR, key or buttons: %s", frozen.Body)
+	if strings.Contains(frozen.Body, "data:image") || strings.Contains(frozen.Body, "rb_tok") {
+		t.Fatalf("the frozen card still shows the QR or buttons: %s", frozen.Body)
 	}
 	if !strings.Contains(frozen.Body, "were removed from this card") {
 		t.Errorf("the frozen card does not say why the QR is gone: %s", frozen.Body)
@@ -49,18 +116,6 @@ func TestEnrollQRCard(t *testing.T) {
 	if strings.Contains(fresh.Body, "data:image") || !strings.Contains(fresh.Body, "did not work") {
 		t.Fatalf("new card: %s", fresh.Body)
 	}
-	card, id := r.shown()
-	code, err := totp.GenerateCode(key, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.known = append(r.known, code)
-	r.submit("amartin", id, map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: code})
-	card, _ = r.shown()
-	if !strings.Contains(texts(card), "authenticator app is set up") {
-		t.Fatalf("confirm:\n%s", texts(card))
-	}
-	r.logs.AssertNoSecrets(t, key)
 	r.sweep()
 }
 
@@ -178,28 +233,37 @@ func TestCardRendering(t *testing.T) {
 }
 
 // TestQRCardFrozenWhenAbandoned: a user who walks away from enrollment does
-// not leave the QR code on screen.
+// not leave the QR code on screen: the freeze is queued in the shared store
+// and done by another replica (a fresh Bot, as after a restart) once due.
 func TestQRCardFrozenWhenAbandoned(t *testing.T) {
-	old := qrMaxAge
-	qrMaxAge = 50 * time.Millisecond
-	defer func() { qrMaxAge = old }()
-	r := newRig(t)
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	r := newRig(t, chatQR)
+	r.bot.now = clock
+	r.bot.cleanups = enrollpage.NewCleanups(r.a.Store, "teams-qr", clock, nil)
 	_, qrID := enrollToQR(r)
+	// Another replica's queue on the same store, as after a restart.
+	r.bot.cleanups = enrollpage.NewCleanups(r.a.Store, "teams-qr", clock, nil)
+	other := r.bot
+	ctx := context.Background()
+	if n, _ := other.SweepCleanups(ctx); n != 0 {
+		t.Fatal("frozen before due")
+	}
 	seen := len(r.writes())
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		w := r.writes()
-		last := w[len(w)-1]
-		if len(w) > seen && last.Method == http.MethodPut && last.ID == qrID {
-			if strings.Contains(last.Body, "data:image/png") {
-				t.Fatalf("frozen card still shows the QR code")
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the QR card was not frozen")
-		}
-		time.Sleep(20 * time.Millisecond)
+	mu.Lock()
+	now = now.Add(qrMaxAge)
+	mu.Unlock()
+	if n, err := other.SweepCleanups(ctx); n != 1 || err != nil {
+		t.Fatalf("sweep: %d %v", n, err)
+	}
+	w := r.writes()
+	last := w[len(w)-1]
+	if len(w) == seen || last.Method != http.MethodPut || last.ID != qrID || strings.Contains(last.Body, "data:image/png") {
+		t.Fatalf("the QR card was not frozen: %+v", last)
+	}
+	if n, _ := r.bot.SweepCleanups(ctx); n != 0 {
+		t.Fatal("a freeze ran twice")
 	}
 }
 

@@ -86,6 +86,8 @@ type Member struct {
 	Email             string `json:"email"`
 	UserPrincipalName string `json:"userPrincipalName"`
 	TenantID          string `json:"tenantId"`
+	// UserRole is "user", "guest" or "anonymous" (TeamsChannelAccount).
+	UserRole string `json:"userRole"`
 }
 
 // NewConnector returns a connector client.

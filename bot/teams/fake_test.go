@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,14 +41,16 @@ type fakeBF struct {
 	t   testing.TB
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	keys     map[string]*rsa.PrivateKey // kid → key published in the JWKS
-	endorse  []string
-	reqs     []captured
-	members  map[string]map[string]string // Teams user id → member JSON
-	nextID   int
-	newReq   chan struct{}
-	tokenSeq int
+	mu      sync.Mutex
+	keys    map[string]*rsa.PrivateKey // kid → key published in the JWKS
+	endorse []string
+	reqs    []captured
+	members map[string]map[string]string // Teams user id → member JSON
+	// strictMembers makes unknown "29:" members 404 instead of ordinary members.
+	strictMembers bool
+	nextID        int
+	newReq        chan struct{}
+	tokenSeq      int
 
 	tokenDown              atomic.Bool
 	connectorStatus        atomic.Int32 // non-zero: connector answers this status
@@ -176,8 +179,13 @@ func (f *fakeBF) connector(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet:
 		f.mu.Lock()
-		m, ok := f.members[r.PathValue("member")]
+		id := r.PathValue("member")
+		m, ok := f.members[id]
 		f.mu.Unlock()
+		if user, person := strings.CutPrefix(id, "29:"); !ok && person && !f.strictMembers {
+			// Any other person of the tenant: an ordinary member, no hints.
+			m, ok = map[string]string{"id": id, "aadObjectId": "aad-" + user, "userRole": "user", "tenantId": testTenant}, true
+		}
 		if !ok {
 			w.WriteHeader(http.StatusNotFound)
 			return

@@ -243,9 +243,17 @@ func (b *Bot) route(w http.ResponseWriter, r *http.Request, act *inbound) {
 	case "message":
 		switch {
 		case act.personal():
-			b.submit(w, func(ctx context.Context) { b.personalTurn(ctx, act) })
+			b.submit(w, func(ctx context.Context) {
+				if b.admitted(ctx, act) {
+					b.personalTurn(ctx, act)
+				}
+			})
 		case act.mentioned():
-			b.submit(w, func(ctx context.Context) { b.mentionTurn(ctx, act) })
+			b.submit(w, func(ctx context.Context) {
+				if b.admitted(ctx, act) {
+					b.mentionTurn(ctx, act)
+				}
+			})
 		default:
 			w.WriteHeader(http.StatusOK)
 		}
@@ -254,10 +262,16 @@ func (b *Bot) route(w http.ResponseWriter, r *http.Request, act *inbound) {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
-		b.invoke(w, r, act)
+		if b.admittedInvoke(w, r, act) {
+			b.invoke(w, r, act)
+		}
 	case "conversationUpdate":
 		if act.personal() && b.botAdded(act) {
-			b.submit(w, func(ctx context.Context) { b.greet(ctx, act) })
+			b.submit(w, func(ctx context.Context) {
+				if b.admitted(ctx, act) {
+					b.greet(ctx, act)
+				}
+			})
 			return
 		}
 		w.WriteHeader(http.StatusOK)

@@ -48,8 +48,14 @@ func Mount(_ context.Context, a *app.App, srv *server.Server, log *slog.Logger) 
 		return nil, err
 	}
 	srv.Handle(Route, bot)
-	log.Info("teams channel mounted", "route", Route, "actions", cfg.ActionStyle())
-	return pool.Close, nil
+	log.Info("teams channel mounted", "route", Route, "actions", cfg.ActionStyle(), "enroll_page", cfg.EnrollPage())
+	if cfg.EnrollPage() {
+		return pool.Close, nil
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	swept := make(chan struct{})
+	go func() { defer close(swept); bot.RunCleanups(sctx) }()
+	return func() { cancel(); <-swept; pool.Close() }, nil
 }
 
 // build wires a Bot from the app. insecure allows plain-HTTP serviceUrls for
@@ -69,7 +75,8 @@ func build(a *app.App, log *slog.Logger, hc *http.Client, pool Submitter, insecu
 	}
 	opt := Options{Config: cfg, Engine: a.Engine, Messages: a.Messages, Tokens: a.Tokens, Store: a.Store,
 		Pool: pool, Validator: v, Connector: conn, Log: log, CardTTL: a.Config.Sessions.AbsoluteTimeout,
-		Audit: a.Audit, HelpDeskChannel: a.Config.Handoff.HelpDeskTeamsChannel, Accounts: a.Directory}
+		Audit: a.Audit, HelpDeskChannel: a.Config.Handoff.HelpDeskTeamsChannel, Accounts: a.Directory,
+		Pages: a.EnrollPages}
 	if a.Handoffs != nil {
 		opt.Handoffs = a.Handoffs.Store
 		opt.Lifter = a.Handoffs.Lifter

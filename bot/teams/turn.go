@@ -140,6 +140,7 @@ func (b *Bot) claim(ctx context.Context, act *inbound) bool {
 // card is updated in place; otherwise the previous live card is frozen and a
 // new one is posted. Either way at most one card per chat holds inputs.
 func (b *Bot) send(ctx context.Context, to target, r engine.Reply, locale, user, replyTo string) {
+	r = b.prepareEnroll(ctx, to, r, locale)
 	out := &Outgoing{Type: "message", Locale: locale, Attachments: attachmentOf(b.cards.card(r, locale, user, true))}
 	if replyTo != "" {
 		err := b.conn.Update(ctx, to.serviceURL, to.convID, replyTo, out)
@@ -181,7 +182,7 @@ func (b *Bot) remember(ctx context.Context, to target, id string, r engine.Reply
 	}
 	rec := lastCard{ID: id, Locale: locale, Outputs: r.Outputs}
 	for _, o := range r.Outputs {
-		rec.QR = rec.QR || o.Attachment != nil
+		rec.QR = rec.QR || (o.Attachment != nil && o.Attachment.Kind == "qr")
 	}
 	v, err := json.Marshal(rec)
 	if err == nil {
@@ -191,19 +192,11 @@ func (b *Bot) remember(ctx context.Context, to target, id string, r engine.Reply
 		b.log.Warn("teams: card record not stored", "err", err)
 	}
 	if rec.QR {
-		// A user who walks away must not leave the QR code and setup key on
-		// screen: the card is frozen after qrMaxAge whatever happens next.
-		time.AfterFunc(qrMaxAge, func() {
-			fctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			defer cancel()
-			b.freezeIf(fctx, to, id)
-		})
+		// A user who walks away must not leave the QR code on screen: the
+		// card is frozen after qrMaxAge whatever happens next, by any replica.
+		b.scheduleFreeze(ctx, to, id)
 	}
 }
-
-// qrMaxAge is how long an enrollment QR card may stay on screen; the pending
-// enrollment it shows expires by then anyway. A variable for tests.
-var qrMaxAge = 10 * time.Minute
 
 // freezeIf freezes the conversation's live card if it is still card id.
 func (b *Bot) freezeIf(ctx context.Context, to target, id string) {
