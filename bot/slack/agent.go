@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -17,10 +16,6 @@ import (
 // agentCheckTimeout bounds the membership check on the ack path (Slack
 // waits 3 s for the ack).
 const agentCheckTimeout = 2 * time.Second
-
-// agentsTTL is how long the agents' membership list is reused: a person
-// removed from the help-desk channel or group loses the command within it.
-const agentsTTL = 30 * time.Second
 
 // maxMemberPages bounds conversations.members paging (1000 per page).
 const maxMemberPages = 20
@@ -147,30 +142,23 @@ func (b *Bot) tellAgent(ctx context.Context, agent, id string) {
 	b.post(ctx, job{user: agent}, []slack.Block{section(msg)}, msg)
 }
 
-// agentSet caches the members of the agent channel and user group.
-type agentSet struct {
-	mu      sync.Mutex
-	members map[string]bool
-	expires time.Time
-}
+// agentSet decides who is an agent. It keeps no list: membership is read
+// from Slack on every command, so removing someone from the agent channel
+// or group takes effect on their next command.
+type agentSet struct{}
 
 // member reports whether user may run the agent command. With neither an
 // agent channel nor a user group configured, nobody may.
-func (s *agentSet) member(ctx context.Context, b *Bot, user string) (bool, error) {
+func (agentSet) member(ctx context.Context, b *Bot, user string) (bool, error) {
 	cfg := b.o.Config
 	if cfg.AgentChannel == "" && cfg.AgentUserGroup == "" {
 		return false, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.members == nil || b.now().After(s.expires) {
-		m, err := b.fetchAgents(ctx)
-		if err != nil {
-			return false, err
-		}
-		s.members, s.expires = m, b.now().Add(agentsTTL)
+	m, err := b.fetchAgents(ctx)
+	if err != nil {
+		return false, err
 	}
-	return s.members[user], nil
+	return m[user], nil
 }
 
 // fetchAgents lists the agent channel's members (conversations.members) and

@@ -27,8 +27,7 @@ const (
 // body; after runs once the ack is sent (views.open must use the trigger
 // within 3 s, but after the ack).
 func (b *Bot) onInteraction(ctx context.Context, ic slack.InteractionCallback) (resp any, after func(), err error) {
-	if !b.allowedTeam(ic.Team.ID) {
-		b.log.Info("authn.rejected", "reason", "foreign team", "team", ic.Team.ID)
+	if !b.pinned(ctx, origin{ic.Team.ID, ic.Enterprise.ID, ic.APIAppID}, "interaction") {
 		return nil, nil, nil
 	}
 	switch ic.Type {

@@ -47,8 +47,7 @@ func (b *Bot) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) error 
 	if !ok || cb == nil || cb.EventID == "" {
 		return nil
 	}
-	if !b.allowedTeam(ev.TeamID) {
-		b.log.Info("authn.rejected", "reason", "foreign team", "team", ev.TeamID)
+	if !b.pinned(ctx, origin{ev.TeamID, ev.EnterpriseID, ev.APIAppID}, "event") {
 		return nil
 	}
 	var j job
@@ -78,8 +77,7 @@ func (b *Bot) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) error 
 
 // onCommand handles a slash command; the response is the ack body.
 func (b *Bot) onCommand(ctx context.Context, c slack.SlashCommand) (any, error) {
-	if !b.allowedTeam(c.TeamID) {
-		b.log.Info("authn.rejected", "reason", "foreign team", "team", c.TeamID)
+	if !b.pinned(ctx, origin{c.TeamID, c.EnterpriseID, c.APIAppID}, "command") {
 		return nil, nil
 	}
 	if c.Command == b.handoffCmd {
