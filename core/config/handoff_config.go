@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-ldap/ldap/v3"
+
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -51,6 +53,11 @@ type HandoffAPIKey struct {
 	Hash string `yaml:"hash"`
 	// Scopes are handoffs:create and/or handoffs:read.
 	Scopes []string `yaml:"scopes"`
+	// OUs are the DNs of the organisational units whose accounts this key may
+	// hand to the bot (the account's DN must be inside one of them). A
+	// handoff for anyone else fails with "not possible", like one for an
+	// unknown user. Required in production for keys with handoffs:create.
+	OUs []string `yaml:"ous"`
 	// WebhookURL receives the signed completion webhook (https); optional.
 	WebhookURL string `yaml:"webhook_url"`
 	// WebhookSecret signs the completion webhook; required with WebhookURL.
@@ -109,9 +116,31 @@ func (v *validator) handoff(h *HandoffConfig) {
 				v.errorf(kp+".scopes", "unknown scope %q (handoffs:create, handoffs:read, bans:lift)", s)
 			}
 		}
+		v.keyScope(kp, k)
 		v.webhook(kp+".webhook_url", kp+".webhook_secret", k.WebhookURL, k.WebhookSecret)
 	}
 	v.webhook(p+".ticket_webhook_url", p+".ticket_webhook_secret", h.TicketWebhookURL, h.TicketWebhookSecret)
+}
+
+// keyScope checks a key's OU scope: DNs only; a create key needs one in
+// production, so that no ITSM key can hand over any account it likes.
+func (v *validator) keyScope(kp string, k HandoffAPIKey) {
+	for i, ou := range k.OUs {
+		if _, err := ldap.ParseDN(ou); err != nil || !strings.Contains(ou, "=") {
+			v.errorf(index(kp+".ous", i), "must be the DN of an organisational unit, such as ou=people,dc=corp,dc=example")
+		}
+	}
+	create := false
+	for _, s := range k.Scopes {
+		create = create || s == ScopeHandoffsCreate
+	}
+	if create && len(k.OUs) == 0 {
+		if v.production() {
+			v.errorf(kp+".ous", "is required in production for a key with handoffs:create (the OUs whose accounts it may hand over)")
+		} else {
+			v.warnf(kp+".ous", "is empty: this key may hand any account to the bot")
+		}
+	}
 }
 
 // webhook checks an outgoing webhook URL and its signing secret. URLs must be

@@ -25,6 +25,7 @@ func handoffProblems(t *testing.T, mode, block string) []string {
 
 func TestHandoffConfig(t *testing.T) {
 	good := "  api_keys:\n    - id: itsm\n      hash: " + zeroHash + "\n      scopes: [handoffs:create, handoffs:read]\n" +
+		"      ous: [\"ou=people,dc=corp,dc=example\"]\n" +
 		"      webhook_url: https://itsm.example/hook\n      webhook_secret: 0123456789abcdef\n"
 	tests := []struct {
 		name, mode, block, want string
@@ -40,6 +41,9 @@ func TestHandoffConfig(t *testing.T) {
 		{"http loopback in demo", "demo", strings.Replace(good, "https://itsm.example", "http://127.0.0.1:9", 1), ""},
 		{"webhook without secret", "production", strings.Replace(good, "0123456789abcdef", "\"\"", 1), "api_keys[0].webhook_secret"},
 		{"short secret", "production", strings.Replace(good, "0123456789abcdef", "short", 1), "api_keys[0].webhook_secret"},
+		{"create key without OUs", "production", strings.Replace(good, "      ous: [\"ou=people,dc=corp,dc=example\"]\n", "", 1), "api_keys[0].ous"},
+		{"read-only key without OUs", "production", strings.Replace(strings.Replace(good, "      ous: [\"ou=people,dc=corp,dc=example\"]\n", "", 1), "handoffs:create, ", "", 1), ""},
+		{"OU that is not a DN", "production", strings.Replace(good, "ou=people,dc=corp,dc=example", "people", 1), "api_keys[0].ous[0]"},
 		{"code ttl over 10m", "production", "  code_ttl: 15m\n", "handoff.code_ttl"},
 		{"ticket webhook http", "production", "  ticket_webhook_url: http://t.example\n  ticket_webhook_secret: 0123456789abcdef\n", "ticket_webhook_url"},
 		{"ticket webhook ok", "production", "  ticket_webhook_url: https://t.example/x\n  ticket_webhook_secret: 0123456789abcdef\n", ""},

@@ -22,6 +22,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/go-ldap/ldap/v3"
+
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/handoff/webhook"
 	"github.com/resetbot/resetbot/core/secret"
@@ -55,6 +57,28 @@ type Key struct {
 	Scopes []Scope
 	// Webhook is the completion webhook; URL empty when none.
 	Webhook webhook.Target
+	// OUs are the organisational units whose accounts the key may hand
+	// over; none means any account (demo configurations only).
+	OUs []*ldap.DN
+}
+
+// InScope reports whether the account with DN dn is inside one of the key's
+// OUs (case-insensitive, as LDAP compares DNs). A DN that does not parse is
+// out of scope.
+func (k Key) InScope(dn string) bool {
+	if len(k.OUs) == 0 {
+		return true
+	}
+	d, err := ldap.ParseDN(dn)
+	if err != nil {
+		return false
+	}
+	for _, ou := range k.OUs {
+		if ou.AncestorOfFold(d) {
+			return true
+		}
+	}
+	return false
 }
 
 // Has reports whether k holds scope s.
@@ -90,6 +114,13 @@ func FromConfig(c config.HandoffConfig) (*Set, error) {
 		key := Key{ID: k.ID, Hash: h}
 		for _, s := range k.Scopes {
 			key.Scopes = append(key.Scopes, Scope(s))
+		}
+		for j, ou := range k.OUs {
+			d, err := ldap.ParseDN(ou)
+			if err != nil {
+				return nil, fmt.Errorf("apikey: handoff.api_keys[%d].ous[%d]: %w", i, j, err)
+			}
+			key.OUs = append(key.OUs, d)
 		}
 		if k.WebhookURL != "" {
 			key.Webhook = webhook.Target{Name: key.Requester(), URL: k.WebhookURL, Secret: k.WebhookSecret}
@@ -149,6 +180,20 @@ func (s *Set) Lookup(presented secret.String) (Key, bool) {
 		return Key{}, false
 	}
 	return s.keys[found], true
+}
+
+// Key returns the key named by requester ("apikey:<id>").
+func (s *Set) Key(requester string) (Key, bool) {
+	id, ok := strings.CutPrefix(requester, RequesterPrefix)
+	if !ok {
+		return Key{}, false
+	}
+	for _, k := range s.keys {
+		if k.ID == id {
+			return k, true
+		}
+	}
+	return Key{}, false
 }
 
 // Target implements webhook.Targets: the completion webhook of the key named
