@@ -52,9 +52,12 @@ const (
 	maxRedeems = 3
 )
 
-// HandoffCodeDigits is the length of phone handoff codes; longer than any
-// employee number, so the keypad tells them apart.
-const HandoffCodeDigits = 8
+// HandoffCodeDigits is the length of phone handoff codes (core/handoff
+// issues exactly this many). Employee numbers are commonly 8 digits; a code
+// of 10 can never be one, so an employee number is never tried as a code
+// (and never spends the shared budget of wrong codes), and a code is never
+// looked up as an employee number.
+const HandoffCodeDigits = 10
 
 // fromHandoff identifies the account named by the handoff that started the
 // conversation. An unknown handoff continues as an unknown user would.

@@ -19,12 +19,13 @@ type fakeHandoffs struct {
 	live    map[string]flows.HandoffInfo
 	codes   map[string]string // code -> handoff id
 	reports []string
+	tried   int // Redeem calls
 }
 
 func newFakeHandoffs() *fakeHandoffs {
 	return &fakeHandoffs{
 		live:  map[string]flows.HandoffInfo{"H1": {ID: "H1", Action: "reset", User: "bao.nguyen@demo.example"}, "H2": {ID: "H2", Action: "verify", User: "amartin"}},
-		codes: map[string]string{"48213377": "H1"},
+		codes: map[string]string{"4821337790": "H1"},
 	}
 }
 
@@ -41,6 +42,7 @@ func (f *fakeHandoffs) Lookup(_ context.Context, id string) (flows.HandoffInfo, 
 func (f *fakeHandoffs) Redeem(_ context.Context, code secret.String) (flows.HandoffInfo, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.tried++
 	id, ok := f.codes[code.Reveal()]
 	delete(f.codes, code.Reveal())
 	return f.live[id], ok, nil
@@ -85,15 +87,39 @@ func TestPhoneHandoffCodeIsSingleUse(t *testing.T) {
 	fh := newFakeHandoffs()
 	h := newHarness(t, func(d *flows.Deps) { d.Handoffs = fh })
 	h.send("voice", "CA7", digits("1"))
-	if r := h.send("voice", "CA7", digits("48213377")); r.State != "choose_factor" || fh.reports[0] != "H1:started:" {
+	if r := h.send("voice", "CA7", digits("4821337790")); r.State != "choose_factor" || fh.reports[0] != "H1:started:" {
 		t.Fatalf("code not redeemed: %s %v", r.State, fh.reports)
 	}
 	// A second call with the same code is an unknown employee number: it
 	// continues as an unknown user would, with no handoff.
 	h.send("voice", "CA8", digits("1"))
-	h.send("voice", "CA8", digits("48213377"))
+	h.send("voice", "CA8", digits("4821337790"))
 	if len(fh.reports) != 1 {
 		t.Fatalf("reused code acted: %v", fh.reports)
+	}
+}
+
+// TestEmployeeNumbersNeverTriedAsCodes: handoff codes are longer than
+// employee numbers (8 digits is common), so a caller typing an employee
+// number never spends the shared wrong-code budget nor lands in someone
+// else's handoff, and a code is never looked up as an employee number.
+func TestEmployeeNumbersNeverTriedAsCodes(t *testing.T) {
+	if flows.HandoffCodeDigits == 8 || flows.HandoffCodeDigits < 10 {
+		t.Fatalf("handoff codes of %d digits collide with 8-digit employee numbers", flows.HandoffCodeDigits)
+	}
+	fh := newFakeHandoffs()
+	h := newHarness(t, func(d *flows.Deps) { d.Handoffs = fh })
+	for i, emp := range []string{"20261205", "10041", "482133779"} {
+		call := fmt.Sprintf("CE%d", i)
+		h.send("voice", call, digits("1"))
+		h.send("voice", call, digits(emp))
+	}
+	if fh.tried != 0 || len(fh.reports) != 0 {
+		t.Fatalf("an identifier was tried as a handoff code (%d tries, reports %v)", fh.tried, fh.reports)
+	}
+	h.send("voice", "CE9", digits("1"))
+	if r := h.send("voice", "CE9", digits("4821337790")); fh.tried != 1 || r.State != "choose_factor" {
+		t.Fatalf("a %d-digit code was not redeemed: %d tries, %s", flows.HandoffCodeDigits, fh.tried, r.State)
 	}
 }
 

@@ -324,7 +324,7 @@ func TestAPIHandoffSlack(t *testing.T) {
 	if code != http.StatusCreated || created["status"] != "failed" {
 		t.Fatalf("unknown login handoff: %d %v", code, created)
 	}
-	if h, err := e.a.Handoffs.Store.Get(context.Background(), created["id"].(string)); err != nil || h.Reason != "unreachable" {
+	if h, err := e.a.Handoffs.Store.Get(context.Background(), created["id"].(string)); err != nil || h.Reason != handoff.ReasonNotPossible {
 		t.Fatalf("unknown login handoff: %+v %v", h, err)
 	}
 	e.assertNoLeak()
@@ -393,7 +393,7 @@ func TestAgentHandoffTargets(t *testing.T) {
 	t.Run("guest", func(t *testing.T) {
 		e, _ := newHandoffEnv(t, false)
 		e.handoffCmd("U7", agentChannel, "<@U9> reset")
-		e.waitStatus(agentChannel, "Failed (unreachable)")
+		e.waitStatus(agentChannel, "Failed (not_possible)")
 		if e.f.callCount("conversations.open") != 0 || e.spy.turns.Load() != 0 {
 			t.Fatal("a guest was contacted")
 		}

@@ -214,14 +214,14 @@ func TestAgentCommandRefused(t *testing.T) {
 }
 
 // TestAgentHandoffUnreachable: a person the bot never met and who is not in
-// the help-desk team fails clearly: failed / unreachable on the card.
+// the help-desk team fails clearly: failed / not_possible on the card.
 func TestAgentHandoffUnreachable(t *testing.T) {
 	r := newRig(t, helpDesk)
 	r.send(r.mention("agent1", helpDeskConv, "handoff fhaddad unlock"))
 	if got := r.statuses(); !slices.Equal(got, []string{"failed"}) {
 		t.Fatalf("status card %q, want failed", got)
 	}
-	if !strings.Contains(r.to("helpdesk")[0].Body, "Reason: unreachable") {
+	if !strings.Contains(r.to("helpdesk")[0].Body, "Reason: not_possible") {
 		t.Errorf("no reason on the card: %s", r.to("helpdesk")[0].Body)
 	}
 }

@@ -243,7 +243,7 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 	if err != nil {
 		return flows.Deps{}, err
 	}
-	if a.Handoffs, err = a.buildHandoffs(cfg, opt, derive(hmacKey, "resetbot handoff codes"), sink, senders); err != nil {
+	if a.Handoffs, err = a.buildHandoffs(cfg, opt, derive(hmacKey, "resetbot handoff codes"), sink, senders, reg); err != nil {
 		return flows.Deps{}, err
 	}
 	qv, err := securityQuestions(a, cfg, kr, opt)

@@ -17,6 +17,7 @@ import (
 	"github.com/resetbot/resetbot/core/handoff/escalate"
 	"github.com/resetbot/resetbot/core/handoff/webhook"
 	"github.com/resetbot/resetbot/core/notify"
+	"github.com/resetbot/resetbot/core/regulation"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/flows"
 )
@@ -43,6 +44,12 @@ type Handoffs struct {
 		Text(locale, id string, voice bool, args map[string]string) string
 	}
 	esc *escalate.Sink
+	// keys scopes API handoffs to their key's OUs.
+	keys *apikey.Set
+	// budget counts SMS handoff codes in the send budgets of every code.
+	budget interface {
+		AllowSend(ctx context.Context, dest string, userKey string) (regulation.Decision, error)
+	}
 }
 
 // SetStarter registers how to start a handoff on a chat channel ("slack",
@@ -84,6 +91,9 @@ func (h *Handoffs) SetPoster(channel string, p escalate.Poster) {
 // starter; an SMS handoff texts the user a one-time code and the number of
 // the phone line.
 func (h *Handoffs) Start(ctx context.Context, ho handoff.Handoff) error {
+	if err := h.inScope(ctx, ho); err != nil {
+		return err
+	}
 	if ho.Channel == handoff.ChannelSMS {
 		return h.startSMS(ctx, ho)
 	}
@@ -126,6 +136,19 @@ func (h *Handoffs) startSMS(ctx context.Context, ho handoff.Handoff) error {
 	if len(users) != 1 || users[0].Mobile == "" {
 		return errors.New("handoff: no single account with a mobile number of record")
 	}
+	// An SMS handoff is a code like any other: the same per-destination,
+	// per-user and global hourly budgets apply, so an API key cannot flood
+	// an employee's phone.
+	u := users[0]
+	if h.budget != nil {
+		dec, err := h.budget.AllowSend(ctx, u.Mobile, u.Directory+":"+u.ID)
+		if err != nil {
+			return fmt.Errorf("handoff: send budget: %w", err)
+		}
+		if !dec.Allowed {
+			return fmt.Errorf("handoff: send budget spent (%s)", dec.Reason)
+		}
+	}
 	code, _, err := h.Store.IssueCode(ctx, ho.ID)
 	if err != nil {
 		return err
@@ -135,10 +158,41 @@ func (h *Handoffs) startSMS(ctx context.Context, ho handoff.Handoff) error {
 		Body: secret.New(h.msgs.Text("", "handoff.sms", false, args))})
 }
 
+// inScope refuses an API handoff for an account outside its key's OUs. The
+// error is the handoff's result ("not possible"), indistinguishable from an
+// unknown account; the log and the audit keep the cause.
+func (h *Handoffs) inScope(ctx context.Context, ho handoff.Handoff) error {
+	if h.keys == nil || !strings.HasPrefix(ho.Requester, apikey.RequesterPrefix) {
+		return nil // agents' handoffs: agents are checked by their channel
+	}
+	k, ok := h.keys.Key(ho.Requester)
+	if !ok {
+		return errors.New("handoff: unknown API key")
+	}
+	if len(k.OUs) == 0 {
+		return nil
+	}
+	key := directory.ByLogin
+	if strings.Contains(ho.User, "@") {
+		key = directory.ByEmail
+	}
+	users, err := h.dir.Find(ctx, key, ho.User)
+	if err != nil {
+		return fmt.Errorf("handoff: look up user: %w", err)
+	}
+	if len(users) != 1 || !k.InScope(users[0].ID) {
+		return errOutOfScope
+	}
+	return nil
+}
+
+// errOutOfScope: the account is unknown, ambiguous or outside the key's OUs.
+var errOutOfScope = errors.New("handoff: account not in the API key's scope")
+
 // buildHandoffs wires the handoff store, API, completion webhooks and the
 // escalation sink from cfg.Handoff.
 func (a *App) buildHandoffs(cfg *config.Config, opt Options, hmacKey []byte, sink audit.Sink,
-	senders map[notify.Channel]notify.Sender) (*Handoffs, error) {
+	senders map[notify.Channel]notify.Sender, reg *regulation.Regulator) (*Handoffs, error) {
 	hc := cfg.Handoff
 	sender := webhook.NewSender(webhook.Options{Client: opt.HTTPClient, Timeout: hc.WebhookTimeout, Log: opt.Log, Clock: opt.Clock})
 	a.closers = append(a.closers, func() error { sender.Close(); return nil })
@@ -147,7 +201,8 @@ func (a *App) buildHandoffs(cfg *config.Config, opt Options, hmacKey []byte, sin
 		return nil, fmt.Errorf("handoff.api_keys: %w", err)
 	}
 	h := &Handoffs{starters: map[string]handoff.Starter{}, posters: map[string]escalate.Poster{},
-		sms: senders[notify.ChannelSMS], number: cfg.Channels.Twilio.FromNumber, dir: a.Directory, msgs: a.Messages}
+		sms: senders[notify.ChannelSMS], number: cfg.Channels.Twilio.FromNumber, dir: a.Directory, msgs: a.Messages,
+		keys: keys, budget: reg}
 	h.Store = handoff.NewStore(a.Store, hmacKey, handoff.Options{TTL: hc.TTL, CodeTTL: hc.CodeTTL, Clock: opt.Clock,
 		Rand: opt.Rand, Audit: sink, Log: opt.Log, Terminal: webhook.NewNotifier(sender, keys, opt.Log),
 		Changed: handoff.ChangeFunc(h.changed)})

@@ -87,7 +87,7 @@ handoff:
 	}
 	id := created["id"].(string)
 	last, _ := a.Outbox.Last()
-	hcode := regexp.MustCompile(`code (\d{8})`).FindStringSubmatch(last.Message.Body.Reveal())
+	hcode := regexp.MustCompile(`code (\d{10})`).FindStringSubmatch(last.Message.Body.Reveal())
 	if last.Message.Summary != "handoff.sms" || last.Message.To != "+15555550101" || hcode == nil {
 		t.Fatalf("handoff SMS: %s to %s", last.Message.Summary, last.Message.To)
 	}

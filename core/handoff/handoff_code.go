@@ -149,7 +149,7 @@ func (s *Store) codeShape(code secret.String) bool {
 }
 
 // mac is the hex HMAC-SHA256 of a code under the store's key. A plain hash
-// of 8 digits would be reversed by trying all 10⁸ of them.
+// of 10 digits would be reversed by trying all 10¹⁰ of them.
 func (s *Store) mac(code secret.String) string {
 	m := hmac.New(sha256.New, s.key)
 	m.Write([]byte("handoff-code\x00"))

@@ -23,7 +23,7 @@ const (
 	DefaultRetention       = 24 * time.Hour
 	DefaultCodeTTL         = 10 * time.Minute
 	MaxCodeTTL             = 10 * time.Minute
-	DefaultCodeDigits      = 8
+	DefaultCodeDigits      = 10
 	DefaultMaxCodeFailures = 50
 )
 
@@ -36,12 +36,15 @@ type Options struct {
 	Retention time.Duration
 	// CodeTTL is the life of a phone handoff code (10m, never more).
 	CodeTTL time.Duration
-	// CodeDigits is the length of phone handoff codes (8; 6 to 10).
+	// CodeDigits is the length of phone handoff codes (10; 10 to 12). It must
+	// differ from the length of every identifier a caller types at the same
+	// prompt (8-digit employee numbers): a code of an identifier's length
+	// would collide with it and spend the shared wrong-code budget.
 	CodeDigits int
 	// MaxCodeFailures is how many wrong codes, all callers together, are
 	// accepted per CodeTTL window before RedeemCode answers ErrThrottled (50).
-	// With 8 digits and n live codes a guesser wins with odds of at most
-	// MaxCodeFailures·n/10⁸ per window.
+	// With 10 digits and n live codes a guesser wins with odds of at most
+	// MaxCodeFailures·n/10¹⁰ per window.
 	MaxCodeFailures int
 	// Clock defaults to time.Now.
 	Clock func() time.Time
@@ -83,7 +86,7 @@ func NewStore(st store.Store, hmacKey []byte, opts Options) *Store {
 		opts.CodeTTL = DefaultCodeTTL
 	}
 	opts.CodeTTL = min(opts.CodeTTL, MaxCodeTTL)
-	if opts.CodeDigits < 6 || opts.CodeDigits > 10 {
+	if opts.CodeDigits < 10 || opts.CodeDigits > 12 {
 		opts.CodeDigits = DefaultCodeDigits
 	}
 	if opts.MaxCodeFailures <= 0 {

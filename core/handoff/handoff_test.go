@@ -404,7 +404,7 @@ func TestStart(t *testing.T) {
 		h, err := f.s.Start(ctx, in, handoff.StarterFunc(func(context.Context, handoff.Handoff) error {
 			return errors.New("slack: user_not_found")
 		}))
-		if err != nil || h.Status != handoff.StatusFailed || h.Reason != "unreachable" || f.hook.count() != 1 {
+		if err != nil || h.Status != handoff.StatusFailed || h.Reason != handoff.ReasonNotPossible || f.hook.count() != 1 {
 			t.Fatalf("%+v %v", h, err)
 		}
 	})
@@ -449,6 +449,22 @@ func BenchmarkIssueRedeem(b *testing.B) {
 		}
 		if _, ok, err := s.RedeemCode(context.Background(), c); !ok || err != nil {
 			b.Fatal(ok, err)
+		}
+	}
+}
+
+// TestCodesAreLongerThanIdentifiers: phone handoff codes are 10 digits, and
+// a configuration asking for a length an identifier could have (8-digit
+// employee numbers) gets 10 anyway, so the keypad tells them apart.
+func TestCodesAreLongerThanIdentifiers(t *testing.T) {
+	for _, n := range []int{0, 6, 8, 10} {
+		f := newFixture(t, handoff.Options{CodeDigits: n})
+		c := f.issue(t, f.create(t).ID).Reveal()
+		if len(c) != 10 || strings.Trim(c, "0123456789") != "" {
+			t.Fatalf("CodeDigits %d: code of %d characters", n, len(c))
+		}
+		if _, ok, _ := f.s.RedeemCode(context.Background(), secret.New(c[:8])); ok {
+			t.Fatal("an 8-digit prefix redeemed a code")
 		}
 	}
 }

@@ -115,7 +115,8 @@ type Links struct {
 type Created struct {
 	ID     string         `json:"id"`
 	Status handoff.Status `json:"status"`
-	// Reason says why a handoff failed at once (e.g. "unreachable").
+	// Reason is "not_possible" when the handoff failed at once; it never
+	// says why (see PublicReason).
 	Reason string `json:"reason,omitempty"`
 	Links  Links  `json:"links"`
 }
@@ -157,7 +158,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 		var ho handoff.Handoff
 		if ho, err = h.o.Handoffs.Get(ctx, rep.id); err == nil {
 			w.Header().Set("Location", self(ho.ID))
-			writeJSON(w, http.StatusOK, Created{ID: ho.ID, Status: ho.Status, Reason: ho.Reason, Links: Links{Self: self(ho.ID)}})
+			writeJSON(w, http.StatusOK, Created{ID: ho.ID, Status: ho.Status, Reason: PublicReason(ho.Reason), Links: Links{Self: self(ho.ID)}})
 			return
 		}
 	}
@@ -181,7 +182,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 		return
 	}
 	w.Header().Set("Location", self(ho.ID))
-	writeJSON(w, http.StatusCreated, Created{ID: ho.ID, Status: ho.Status, Reason: ho.Reason, Links: Links{Self: self(ho.ID)}})
+	writeJSON(w, http.StatusCreated, Created{ID: ho.ID, Status: ho.Status, Reason: PublicReason(ho.Reason), Links: Links{Self: self(ho.ID)}})
 }
 
 // unavailable answers 503 for an infrastructure failure; the cause goes to
@@ -233,13 +234,26 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 		apikey.WriteError(w, http.StatusNotFound, "not_found")
 		return
 	}
-	events := ho.Events
-	if events == nil {
-		events = []handoff.Event{}
+	events := make([]handoff.Event, 0, len(ho.Events))
+	for _, e := range ho.Events {
+		e.Reason = PublicReason(e.Reason)
+		events = append(events, e)
 	}
 	writeJSON(w, http.StatusOK, View{ID: ho.ID, Action: ho.Action, User: ho.User, Channel: ho.Channel,
-		Status: ho.Status, Factor: ho.Factor, Reason: ho.Reason, Ref: ho.Ref, Created: ho.Created,
+		Status: ho.Status, Factor: ho.Factor, Reason: PublicReason(ho.Reason), Ref: ho.Ref, Created: ho.Created,
 		Updated: ho.Updated, Events: events, Links: Links{Self: self(ho.ID)}})
+}
+
+// PublicReason is what a key holder learns of a reason: "not_possible" for
+// any, never which. Reasons such as "no mobile", "no factor enrolled" or
+// "outside your scope" would tell an ITSM client (or whoever holds its key)
+// which accounts have which factors; the help desk reads the real reason in
+// the audit log and the escalation packet.
+func PublicReason(r string) string {
+	if r == "" {
+		return ""
+	}
+	return handoff.ReasonNotPossible
 }
 
 // invalid answers a client mistake and audits it at info level (a mistake,
