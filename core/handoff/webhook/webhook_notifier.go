@@ -56,7 +56,7 @@ func (n *Notifier) Terminal(ctx context.Context, h handoff.Handoff) {
 		return
 	}
 	body, err := json.Marshal(Completion{ID: h.ID, Status: h.Status, Action: h.Action, Ref: h.Ref,
-		Factor: h.Factor, Reason: h.Reason, Time: h.Updated.UTC()})
+		Factor: h.Factor, Reason: publicReason(h.Reason), Time: h.Updated.UTC()})
 	if err != nil {
 		n.log.Error("completion webhook not encoded", "handoff", h.ID, "err", err)
 		return
@@ -64,4 +64,13 @@ func (n *Notifier) Terminal(ctx context.Context, h handoff.Handoff) {
 	if err := n.s.Send(ctx, t, body); err != nil {
 		n.log.Warn("completion webhook not queued", "handoff", h.ID, "target", t.Name, "err", err)
 	}
+}
+
+// publicReason is what the key holder learns of a reason: "not_possible",
+// never which (the same rule as the API; see api.PublicReason).
+func publicReason(r string) string {
+	if r == "" {
+		return ""
+	}
+	return handoff.ReasonNotPossible
 }

@@ -230,7 +230,7 @@ func TestNotifier(t *testing.T) {
 	n := webhook.NewNotifier(s, targets{"apikey:itsm": {Name: "apikey:itsm", URL: srv.URL, Secret: secret.New(hookSecret)}}, nil)
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	n.Terminal(context.Background(), handoff.Handoff{ID: "AAAAAAAAAAAAAAAAAAAAAA", Action: handoff.ActionReset, User: "amartin",
-		Requester: "apikey:itsm", Status: handoff.StatusDone, Factor: "totp", Ref: "R-1", Updated: at})
+		Requester: "apikey:itsm", Status: handoff.StatusDone, Factor: "totp", Ref: "R-1", Reason: "no_mobile", Updated: at})
 	n.Terminal(context.Background(), handoff.Handoff{ID: "BBBBBBBBBBBBBBBBBBBBBB", Requester: "agent:slack:U1", Status: handoff.StatusFailed})
 	s.Close()
 	bodies, _, _ := rv.snapshot()
@@ -242,7 +242,7 @@ func TestNotifier(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{"id": "AAAAAAAAAAAAAAAAAAAAAA", "status": "done", "action": "reset", "ref": "R-1",
-		"factor": "totp", "time": "2026-11-27T10:00:00Z"}
+		"factor": "totp", "reason": "not_possible", "time": "2026-11-27T10:00:00Z"} // never the real reason
 	if len(got) != len(want) {
 		t.Fatalf("body %v", got)
 	}
