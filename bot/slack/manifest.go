@@ -14,7 +14,8 @@ import (
 // commands (slash commands), im:history (message.im), im:write
 // (conversations.open), users:read and users:read.email (users.info email
 // and locale, users.lookupByEmail for handoffs), files:write (the enrollment
-// QR image, deleted afterwards), channels:read and groups:read
+// QR image with enroll_delivery: chat, deleted afterwards; left out of the
+// manifest otherwise), channels:read and groups:read
 // (conversations.members of the agent channel, public or private),
 // usergroups:read (usergroups.users.list of the agent user group).
 var BotScopes = []string{"app_mentions:read", "channels:read", "chat:write", "commands", "files:write",
@@ -119,7 +120,14 @@ func BuildManifest(cfg config.SlackConfig, publicURL string) Manifest {
 		{Command: cfg.Handoff(), URL: url(PathCommands), ShouldEscape: true,
 			Description: "Help desk: hand a person to the bot (@person reset|unlock|verify)"},
 	}
-	m.OAuthConfig.Scopes.Bot = append([]string(nil), BotScopes...)
+	for _, sc := range BotScopes {
+		// files:write only uploads the enrollment QR: with the enrollment page
+		// (the default) the app does not need it, and should not hold it.
+		if sc == "files:write" && cfg.EnrollPage() {
+			continue
+		}
+		m.OAuthConfig.Scopes.Bot = append(m.OAuthConfig.Scopes.Bot, sc)
+	}
 	m.Settings = ManifestSettings{SocketModeEnabled: cfg.SocketMode,
 		EventSubscriptions: ManifestEvents{RequestURL: url(PathEvents), BotEvents: append([]string(nil), ServedEvents...)},
 		Interactivity:      ManifestInteractivity{IsEnabled: true, RequestURL: url(PathInteractivity)}}

@@ -86,11 +86,20 @@ func TestManifestMatchesHandlers(t *testing.T) {
 				}
 			}
 			scopes := strings.Join(m.OAuthConfig.Scopes.Bot, " ")
-			for _, s := range []string{"chat:write", "commands", "im:history", "users:read.email", "files:write", "im:write",
+			for _, s := range []string{"chat:write", "commands", "im:history", "users:read.email", "im:write",
 				"channels:read", "groups:read", "usergroups:read"} {
 				if !strings.Contains(scopes, s) {
 					t.Errorf("scope %s missing", s)
 				}
+			}
+			// The enrollment page (default) needs no file uploads; chat delivery does.
+			if strings.Contains(scopes, "files:write") {
+				t.Error("files:write requested with the enrollment page")
+			}
+			chat := e.b.o.Config
+			chat.EnrollDelivery = config.EnrollDeliveryChat
+			if s := strings.Join(BuildManifest(chat, "https://resetbot.test").OAuthConfig.Scopes.Bot, " "); !strings.Contains(s, "files:write") {
+				t.Error("files:write missing with enroll_delivery: chat")
 			}
 		})
 	}
