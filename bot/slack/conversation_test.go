@@ -175,6 +175,7 @@ func TestEnrollByPage(t *testing.T) {
 		t.Fatal("the page showed the seed twice")
 	}
 	e.assertNoLeak(seed)
+	e.logs.AssertNoSecrets(t, tok) // the token is in the button by design, never in a log
 
 	// A second link, then leaving the step: the unopened page is revoked.
 	e.dm("U3", "cancel")

@@ -90,3 +90,46 @@ func BenchmarkLookup(b *testing.B) {
 		set.Lookup(k)
 	}
 }
+
+// TestKeyScope: a key hands over only accounts inside its OUs, compared as
+// LDAP compares DNs (case-insensitively, RDN by RDN, never as a string
+// suffix), and Key finds a key by its requester.
+func TestKeyScope(t *testing.T) {
+	set, err := apikey.FromConfig(config.HandoffConfig{APIKeys: []config.HandoffAPIKey{
+		{ID: "people", Hash: apikey.Hash(secret.New("k1")), Scopes: []string{config.ScopeHandoffsCreate},
+			OUs: []string{"ou=People,dc=corp,dc=example", "OU=Contractors, DC=corp, DC=example"}},
+		{ID: "any", Hash: apikey.Hash(secret.New("k2")), Scopes: []string{config.ScopeHandoffsCreate}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, ok := set.Key("apikey:people")
+	if !ok {
+		t.Fatal("key not found by requester")
+	}
+	for dn, want := range map[string]bool{
+		"uid=amartin,ou=people,dc=corp,dc=example":               true,
+		"CN=Bao Nguyen,OU=Sales,OU=People,DC=corp,DC=example":    true,
+		"cn=x,ou=contractors,dc=corp,dc=example":                 true,
+		"uid=eadmin,ou=admins,dc=corp,dc=example":                false,
+		"uid=x,ou=people2,dc=corp,dc=example":                    false,
+		"uid=x,ou=people,dc=corp,dc=example,dc=evil":             false,
+		"ou=people,dc=corp,dc=example":                           false, // the OU itself is no account in it
+		"not a dn":                                               false,
+		"uid=x\\,ou=people,dc=corp,dc=example,ou=people2,dc=org": false,
+	} {
+		if got := k.InScope(dn); got != want {
+			t.Errorf("InScope(%q) = %v, want %v", dn, got, want)
+		}
+	}
+	if any, _ := set.Key("apikey:any"); !any.InScope("uid=x,ou=anything,dc=org") {
+		t.Error("a key without OUs (demo) must not be scoped")
+	}
+	if _, ok := set.Key("agent:slack:U1"); ok {
+		t.Error("an agent requester matched a key")
+	}
+	if _, err := apikey.FromConfig(config.HandoffConfig{APIKeys: []config.HandoffAPIKey{
+		{ID: "bad", Hash: apikey.Hash(secret.New("k3")), OUs: []string{"=,="}}}}); err == nil {
+		t.Error("a malformed OU was accepted")
+	}
+}
