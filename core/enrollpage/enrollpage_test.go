@@ -18,9 +18,11 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/enrollpage"
 	"github.com/resetbot/resetbot/core/messages"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/server"
 	"github.com/resetbot/resetbot/core/store"
 	"github.com/resetbot/resetbot/core/store/memory"
 	"github.com/resetbot/resetbot/core/store/redis"
@@ -328,4 +330,27 @@ func mapValues(m map[string]string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// TestServedThroughTheServer mounts the page on the public listener as
+// `serve` does: the headers survive the middleware, the body limit holds and
+// the request log names the route, never the token.
+func TestServedThroughTheServer(t *testing.T) {
+	r := memRig(t)
+	tok := r.issue(t, "slack:T1:U1")
+	var logs bytes.Buffer
+	srv := server.New(config.Default().Server, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), nil)
+	srv.Handle(enrollpage.Path, r.pages)
+	h := srv.PublicHandler()
+	req := httptest.NewRequest(http.MethodPost, enrollpage.Path, strings.NewReader(url.Values{"t": {tok}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	checkHeaders(t, w)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "data:image/png") {
+		t.Fatalf("POST through the server: %d", w.Code)
+	}
+	if strings.Contains(logs.String(), tok) || strings.Contains(logs.String(), seed) {
+		t.Fatal("a secret reached the server log")
+	}
 }
