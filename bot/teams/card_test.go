@@ -279,3 +279,39 @@ func enrollToQR(r *rig) (map[string]any, string) {
 	}
 	return r.shown()
 }
+
+// TestEnrollByPageExecute: with Action.Execute the enrollment card comes back
+// in the invoke's HTTP body, not through the connector; it is the page link
+// there too, never the QR code or the setup key.
+func TestEnrollByPageExecute(t *testing.T) {
+	r := newRig(t, withPage, func(c *config.Config) { c.Channels.Teams.Actions = config.TeamsActionsExecute })
+	r.say("amartin", "enroll")
+	card, id := r.shown()
+	invoke := func(data map[string]any) map[string]any {
+		t.Helper()
+		act := r.activity("amartin", "invoke")
+		act["name"] = invokeCardAction
+		act["replyToId"] = id
+		act["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": executeVerb, "data": data}, "trigger": "manual"}
+		code, body := r.post(act, r.bearer())
+		r.jobs++
+		r.idle()
+		var res struct {
+			Type  string         `json:"type"`
+			Value map[string]any `json:"value"`
+		}
+		if err := json.Unmarshal(body, &res); err != nil || code != http.StatusOK || res.Type != invokeTypeCard {
+			t.Fatalf("invoke: %d %s", code, body)
+		}
+		return res.Value
+	}
+	for _, f := range []string{"c:sms", "c:email"} {
+		card = invoke(map[string]any{tokenKey: r.button(card, "amartin", f)})
+		card = invoke(map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()})
+	}
+	raw := string(mustJSON(t, card))
+	if strings.Contains(raw, "data:image") || strings.Contains(raw, "Setup key") || !strings.Contains(raw, "Action.OpenUrl") {
+		t.Fatalf("the invoke answer is not the page link:\n%s", raw)
+	}
+	r.sweep()
+}

@@ -65,6 +65,11 @@ func (b *Bot) invoke(w http.ResponseWriter, r *http.Request, act *inbound) {
 	to := target{act.ServiceURL, act.Conversation.ID}
 	err := b.pool.Submit(dispatch.Job(func(ctx context.Context) {
 		res := b.invokeTurn(ctx, act)
+		if !res.refused && !res.reply.Duplicate {
+			// The card goes back in the HTTP body, not through send: the
+			// enrollment delivery is applied here too.
+			res.reply = b.prepareEnroll(ctx, to, res.reply, act.Locale)
+		}
 		if res.reply.Duplicate {
 			// A retried invoke: answer again with the same card, act no more.
 			h.give(res)
