@@ -86,7 +86,7 @@ func (b *Bot) agentTurn(ctx context.Context, act *inbound) {
 			b.log.Error("teams: agent reply failed", "err", err)
 		}
 	}
-	if !b.isAgent(act) {
+	if !b.isAgent(act) || !b.ownMember(ctx, act) {
 		reason := "not_agent"
 		if !b.inHelpDesk(act) {
 			reason = "not_help_desk_channel"

@@ -120,3 +120,10 @@ func (b *Bot) admittedInvoke(w http.ResponseWriter, r *http.Request, act *inboun
 	http.Error(w, "forbidden", http.StatusForbidden)
 	return false
 }
+
+// ownMember reports whether the sender is one of our own people, whatever
+// allow_guests says: guests are never agents.
+func (b *Bot) ownMember(ctx context.Context, act *inbound) bool {
+	reason, ok := b.classify(ctx, act)
+	return ok && reason == ""
+}

@@ -78,9 +78,14 @@ func TestAgentsNeedExplicitIDs(t *testing.T) {
 	if w := r2.to("helpdesk"); len(w) != 1 || !strings.Contains(w[0].Body, "cannot use resetbot") {
 		t.Fatalf("a guest listed as agent was served: %+v", w)
 	}
+	r2.bot.cfg.AllowGuests = true // guests may use the bot, never as agents
+	r2.send(r2.mention("guest1", helpDeskConv, "handoff alice.martin@demo.example reset"))
+	if w := r2.to("helpdesk"); len(w) != 2 || !strings.Contains(w[1].Body, "Only help-desk agents") {
+		t.Fatalf("a guest was an agent with allow_guests: %+v", w)
+	}
 	r2.bot.cfg.AgentIDs = []string{"aad-guest1"} // agent1 removed: refused at once
 	r2.send(r2.mention("agent1", helpDeskConv, "handoff alice.martin@demo.example reset"))
-	if w := r2.to("helpdesk"); len(w) != 2 || !strings.Contains(w[1].Body, "Only help-desk agents") {
+	if w := r2.to("helpdesk"); len(w) != 3 || !strings.Contains(w[2].Body, "Only help-desk agents") {
 		t.Fatalf("a removed agent was still served: %+v", w)
 	}
 }
