@@ -36,6 +36,9 @@ func cspHash(s string) string {
 var csp = "default-src 'none'; script-src " + cspHash(script) + "; style-src " + cspHash(style) +
 	"; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
+// page is the one template. The form has no action: it posts to the page's
+// own address, which also works behind a proxy that serves resetbot under a
+// path prefix.
 var page = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="robots" content="noindex,nofollow"><title>{{.Title}}</title><style>` + style + `</style></head>
@@ -43,7 +46,7 @@ var page = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 {{range .Paras}}<p>{{.}}</p>
 {{end}}{{if .QR}}<p><img alt="{{.QRAlt}}" src="{{.QR}}"></p>{{end}}
 {{if .Key}}<p>{{.KeyIntro}}</p><p><code>{{.Key}}</code></p>{{end}}
-{{if .Button}}<form method="post" action="` + Path + `"><input type="hidden" id="t" name="t" value="">
+{{if .Button}}<form method="post"><input type="hidden" id="t" name="t" value="">
 <button id="b" type="submit">{{.Button}}</button></form>
 <script>` + script + `</script>{{end}}
 {{range .After}}<p>{{.}}</p>
