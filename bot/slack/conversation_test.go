@@ -209,6 +209,11 @@ func TestEnrollQRInChat(t *testing.T) {
 				t.Fatalf("setup key in a message kept in history: %+v", p)
 			}
 			ephemeral++
+			key := p.Text[strings.LastIndex(p.Text, ": ")+2:]
+			if len(key) < 16 {
+				t.Fatalf("no setup key in the note: %q", p.Text)
+			}
+			e.logs.AssertNoSecrets(t, key)
 		}
 	}
 	if ephemeral != 1 {
