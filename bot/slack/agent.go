@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -147,10 +148,14 @@ func (b *Bot) tellAgent(ctx context.Context, agent, id string) {
 // or group takes effect on their next command.
 type agentSet struct{}
 
-// member reports whether user may run the agent command. With neither an
-// agent channel nor a user group configured, nobody may.
+// member reports whether user may run the agent command: one of the
+// explicit agent_ids, or a member of the private agent channel or the agent
+// user group. With none configured, nobody may.
 func (agentSet) member(ctx context.Context, b *Bot, user string) (bool, error) {
 	cfg := b.o.Config
+	if slices.Contains(cfg.AgentIDs, user) {
+		return true, nil
+	}
 	if cfg.AgentChannel == "" && cfg.AgentUserGroup == "" {
 		return false, nil
 	}

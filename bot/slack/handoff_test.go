@@ -218,6 +218,8 @@ func TestAgentCommandRefused(t *testing.T) {
 		{"not in user group", "U7", []func(*config.SlackConfig){group}, false},
 		{"user group member", "U8", []func(*config.SlackConfig){group}, true},
 		{"no agents configured", "U7", []func(*config.SlackConfig){none}, false},
+		{"explicit agent ID", "U2", []func(*config.SlackConfig){none, func(c *config.SlackConfig) { c.AgentIDs = []string{"U2"} }}, true},
+		{"not an explicit agent ID", "U7", []func(*config.SlackConfig){none, func(c *config.SlackConfig) { c.AgentIDs = []string{"U2"} }}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, rec := newHandoffEnv(t, false, tc.cfg...)

@@ -38,9 +38,12 @@ type SlackConfig struct {
 	// members may run HandoffCommand; the live status of their handoffs is
 	// posted there as threads. Empty: status goes to the agent's DM.
 	AgentChannel string `yaml:"agent_channel"`
+	// AgentIDs are Slack user IDs (U… or W…) allowed to run HandoffCommand,
+	// in addition to the members of AgentChannel and AgentUserGroup.
+	AgentIDs []string `yaml:"agent_ids"`
 	// AgentUserGroup is the ID (S…) of a Slack user group whose members may
-	// run HandoffCommand. With neither AgentChannel nor AgentUserGroup set,
-	// the command is refused to everyone. Membership is checked on every
+	// run HandoffCommand. With none of AgentIDs, AgentChannel and
+	// AgentUserGroup set, the command is refused to everyone. Membership is checked on every
 	// command.
 	AgentUserGroup string `yaml:"agent_user_group"`
 	// TeamIDs is the allowlist of workspaces (team_id) whose requests are
@@ -146,6 +149,11 @@ func (v *validator) slackAgents(s SlackConfig) {
 	}
 	if s.AgentChannel != "" && !slackID(s.AgentChannel, "CG") {
 		v.errorf(p+"agent_channel", "must be a channel ID such as C0123ABCD (not a #name)")
+	}
+	for i, id := range s.AgentIDs {
+		if !slackID(id, "UW") {
+			v.errorf(index(p+"agent_ids", i), "must be a user ID such as U0123ABCD (not a @name)")
+		}
 	}
 	if s.AgentUserGroup != "" && !slackID(s.AgentUserGroup, "S") {
 		v.errorf(p+"agent_user_group", "must be a user group ID such as S0123ABCD (not a @handle)")

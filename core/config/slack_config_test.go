@@ -18,6 +18,8 @@ func TestSlackAgentValidation(t *testing.T) {
 		{"channel name instead of ID", "    agent_channel: \"#helpdesk\"\n", "channels.slack.agent_channel"},
 		{"group handle instead of ID", "    agent_user_group: \"@helpdesk\"\n", "channels.slack.agent_user_group"},
 		{"user ID as group", "    agent_user_group: U0123ABCD\n", "channels.slack.agent_user_group"},
+		{"explicit agents", "    agent_ids: [U0123ABCD, W0123ABCD]\n", ""},
+		{"agent by name", "    agent_ids: [\"@alice\"]\n", "channels.slack.agent_ids[0]"},
 		{"handoff command is unlock", "    handoff_command: /unlock\n", "channels.slack.handoff_command"},
 		{"handoff command not a command", "    handoff_command: handoff\n", "channels.slack.handoff_command"},
 	})
