@@ -16,7 +16,7 @@ const liftVerb = "lift"
 
 // Lifter lifts the bot's pauses on an account (core/handoff.Lifter).
 type Lifter interface {
-	Lift(ctx context.Context, user, actor, channel string) (found bool, err error)
+	Lift(ctx context.Context, user, actor, channel string, inScope func(dn string) bool) (found bool, err error)
 }
 
 // parseLiftCommand reads "@user lift" or "address lift".
@@ -63,7 +63,7 @@ func (b *Bot) agentLift(ctx context.Context, team, agent string, t agentTarget) 
 		}
 		email = p.Email
 	}
-	found, err := b.o.Lifter.Lift(ctx, email, requesterPrefix+userKey(team, agent), Channel)
+	found, err := b.o.Lifter.Lift(ctx, email, requesterPrefix+userKey(team, agent), Channel, nil)
 	switch {
 	case err != nil:
 		b.log.Warn("slack agent lift failed", "err", err)

@@ -11,7 +11,7 @@ const liftVerb = "lift"
 
 // Lifter lifts the bot's pauses on an account (core/handoff.Lifter).
 type Lifter interface {
-	Lift(ctx context.Context, user, actor, channel string) (found bool, err error)
+	Lift(ctx context.Context, user, actor, channel string, inScope func(dn string) bool) (found bool, err error)
 }
 
 // agentLift lifts and returns the catalogued reply for the agent.
@@ -19,7 +19,7 @@ func (b *Bot) agentLift(ctx context.Context, user, agent string) string {
 	if b.lifter == nil {
 		return "agent.lift.failed"
 	}
-	found, err := b.lifter.Lift(ctx, user, requesterAgent+agent, Channel)
+	found, err := b.lifter.Lift(ctx, user, requesterAgent+agent, Channel, nil)
 	switch {
 	case err != nil:
 		b.log.Error("teams: agent lift failed", "err", err)

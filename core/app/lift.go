@@ -29,10 +29,15 @@ type lifter struct {
 var _ handoff.Lifter = (*lifter)(nil)
 
 // Lift implements handoff.Lifter.
-func (l *lifter) Lift(ctx context.Context, user, actor, channel string) (bool, error) {
+func (l *lifter) Lift(ctx context.Context, user, actor, channel string, inScope func(dn string) bool) (bool, error) {
 	u, found, err := l.find(ctx, strings.TrimSpace(user))
 	if err != nil {
 		return false, err
+	}
+	if found && inScope != nil && !inScope(u.ID) {
+		// Outside the key's OUs: answered and audited as no account, so a
+		// key cannot learn what lies beyond its scope.
+		found = false
 	}
 	ev := audit.Event{Name: NameLifted, Actor: actor, Channel: channel, Outcome: audit.OutcomeSuccess}
 	if found {

@@ -45,7 +45,14 @@ func TestLifter(t *testing.T) {
 			t.Fatalf("%v not paused", k)
 		}
 	}
-	if found, err := l.Lift(ctx, "bao.nguyen@demo.example", "agent:slack:T1:U1", "slack"); !found || err != nil {
+	// A key scoped elsewhere lifts nothing and hears "not found".
+	if found, err := l.Lift(ctx, "bao.nguyen@demo.example", "apikey:other", "api", func(string) bool { return false }); found || err != nil {
+		t.Fatalf("Lift(out of scope) = %v, %v", found, err)
+	}
+	if d, _ := reg.Attempt(ctx, paused[0]); d.Allowed {
+		t.Fatal("an out-of-scope lift lifted the pause")
+	}
+	if found, err := l.Lift(ctx, "bao.nguyen@demo.example", "agent:slack:T1:U1", "slack", nil); !found || err != nil {
 		t.Fatalf("Lift = %v, %v", found, err)
 	}
 	for _, k := range paused {
@@ -53,12 +60,13 @@ func TestLifter(t *testing.T) {
 			t.Fatalf("%v still paused after the lift: %+v", k, d)
 		}
 	}
-	if found, err := l.Lift(ctx, "nobody-here", "apikey:hd", "api"); found || err != nil {
+	if found, err := l.Lift(ctx, "nobody-here", "apikey:hd", "api", nil); found || err != nil {
 		t.Fatalf("Lift(unknown) = %v, %v", found, err)
 	}
 	evs := rec.Find(NameLifted)
-	if len(evs) != 2 || evs[0].Actor != "agent:slack:T1:U1" || evs[0].Outcome != audit.OutcomeSuccess ||
-		evs[1].Outcome != audit.OutcomeFailure || evs[1].Reason != "not_found" {
+	if len(evs) != 3 || evs[0].Outcome != audit.OutcomeFailure || evs[0].Reason != "not_found" ||
+		evs[1].Actor != "agent:slack:T1:U1" || evs[1].Outcome != audit.OutcomeSuccess ||
+		evs[2].Outcome != audit.OutcomeFailure || evs[2].Reason != "not_found" {
 		t.Fatalf("audit: %+v", evs)
 	}
 	if n := len(flows.LiftKeys(reg.Typed, u)); n < 12 {

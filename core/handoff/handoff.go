@@ -212,7 +212,8 @@ func (m multiHook) Terminal(ctx context.Context, h Handoff) {
 // channel go to the audit record, which the Lifter writes whatever the
 // outcome. found is false when user names no single account (callers that
 // answer outside the help desk must not tell the two apart). err is an
-// infrastructure failure.
+// infrastructure failure. inScope, when not nil, limits the accounts the
+// caller may lift (an API key's OUs): an account outside it is not found.
 type Lifter interface {
-	Lift(ctx context.Context, user, actor, channel string) (found bool, err error)
+	Lift(ctx context.Context, user, actor, channel string, inScope func(dn string) bool) (found bool, err error)
 }

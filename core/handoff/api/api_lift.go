@@ -59,7 +59,7 @@ func (h *Handler) lift(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 		h.unavailable(w, r, k, errors.New("no lifter configured"))
 		return
 	}
-	if _, err := h.o.Lifter.Lift(r.Context(), req.User, k.Requester(), "api"); err != nil {
+	if _, err := h.o.Lifter.Lift(r.Context(), req.User, k.Requester(), "api", k.InScope); err != nil {
 		h.unavailable(w, r, k, err)
 		return
 	}

@@ -16,14 +16,18 @@ type fakeLifter struct {
 	fail  bool
 }
 
-func (f *fakeLifter) Lift(_ context.Context, user, actor, channel string) (bool, error) {
+func (f *fakeLifter) Lift(_ context.Context, user, actor, channel string, inScope func(string) bool) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail {
 		return false, io.ErrUnexpectedEOF
 	}
 	f.calls = append(f.calls, user+"|"+actor+"|"+channel)
-	return f.known[user], nil
+	// The API passes the key's scope; known users carry their DN as the user.
+	if inScope == nil {
+		panic("the API must pass the key's scope")
+	}
+	return f.known[user] && inScope("uid="+user+",ou=people,dc=example,dc=org"), nil
 }
 
 func TestLift(t *testing.T) {
