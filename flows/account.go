@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/resetbot/resetbot/core/audit"
@@ -16,19 +15,10 @@ import (
 	"github.com/resetbot/resetbot/core/store"
 )
 
-// Session variables used by the flows. Values are identifiers and counters,
-// never secrets.
-const (
-	varUser      = engine.VarUser // directory user key "<directory>:<id>"
-	varLogin     = "ul"
-	varPhantom   = "x"  // "1": identification matched nobody; the flow goes on as if it had
-	varRegKey    = "rk" // regulation key of what was typed (an HMAC: regulation.Regulator.Typed)
-	varFactor    = "cf" // factor being verified
-	varPassed    = "fp" // independence groups passed, comma separated
-	varTrail     = "ft" // factor:outcome, comma separated, for escalation packets
-	varVerified  = "va" // unix time verification completed
-	varCandidate = "cd" // candidate logins when identification was ambiguous
-)
+// varUser is the session variable holding the identified user's directory
+// key "<directory>:<id>" (the engine reads it too). Everything else about
+// verification lives in the typed verification state (verification.go).
+const varUser = engine.VarUser
 
 // userKey names a user across directories.
 func userKey(u directory.User) string { return u.Directory + ":" + u.ID }
@@ -36,9 +26,9 @@ func userKey(u directory.User) string { return u.Directory + ":" + u.ID }
 // setUser records an identified user in the session.
 func setUser(s *engine.Session, u directory.User) {
 	s.Set(varUser, userKey(u))
-	s.Set(varLogin, u.Login)
-	s.Set(varPhantom, "")
-	s.Set(varCandidate, "")
+	updateV(s, func(v *verification) {
+		v.Login, v.Nobody, v.RegKey, v.Candidates = u.Login, false, "", nil
+	})
 }
 
 // setPhantom records that identification matched nobody. The flow continues
@@ -46,24 +36,33 @@ func setUser(s *engine.Session, u directory.User) {
 // typed is regulated under its typed key, as a real login's is.
 func (d *Deps) setPhantom(s *engine.Session, typed string) {
 	s.Set(varUser, "")
-	s.Set(varLogin, "")
-	s.Set(varPhantom, "1")
-	if s.Get(varRegKey) == "" {
-		s.Set(varRegKey, d.Regulator.Typed(typed).ID)
-	}
-	s.Set(varCandidate, "")
+	updateV(s, func(v *verification) {
+		v.Login, v.Nobody, v.Candidates = "", true, nil
+		if v.RegKey == "" {
+			v.RegKey = d.Regulator.Typed(typed).ID
+		}
+	})
 }
 
-func phantom(s *engine.Session) bool { return s.Get(varPhantom) == "1" }
+// setTyped records the regulation key of what was typed at the login
+// prompt (an HMAC under the configured key: regulation.Regulator.Typed).
+func (d *Deps) setTyped(s *engine.Session, typed string) {
+	updateV(s, func(v *verification) { v.RegKey = d.Regulator.Typed(typed).ID })
+}
+
+func phantom(s *engine.Session) bool { return loadV(s).Nobody }
+
+// login returns the identified account's login ("" when none).
+func login(s *engine.Session) string { return loadV(s).Login }
 
 // currentUser looks the identified user up again. The session keeps only the
 // key and login, so no contact data sits in the state store.
 func (d *Deps) currentUser(ctx context.Context, s *engine.Session) (directory.User, bool, error) {
-	key, login := s.Get(varUser), s.Get(varLogin)
-	if key == "" || login == "" {
+	key, l := s.Get(varUser), login(s)
+	if key == "" || l == "" {
 		return directory.User{}, false, nil
 	}
-	users, err := d.Directory.Find(ctx, directory.ByLogin, login)
+	users, err := d.Directory.Find(ctx, directory.ByLogin, l)
 	if err != nil {
 		return directory.User{}, false, fmt.Errorf("look up %s again: %w", "user", err)
 	}
@@ -98,49 +97,13 @@ func identityKeys(c *engine.Ctx) []regulation.Key {
 func regKeys(c *engine.Ctx, group string) []regulation.Key {
 	s := c.Session
 	keys := identityKeys(c)
-	if rk := s.Get(varRegKey); rk != "" {
+	if rk := loadV(s).RegKey; rk != "" {
 		keys = append(keys, regulation.Key{Scope: regulation.ScopeTyped, ID: rk, Factor: group})
 	}
 	if id := s.Get(varUser); id != "" {
 		keys = append(keys, regulation.Key{Scope: regulation.ScopeUser, ID: id, Factor: group})
 	}
 	return keys
-}
-
-// addTrail appends factor:outcome to the session's attempt trail (bounded).
-func addTrail(s *engine.Session, factor, outcome string) {
-	t := s.Get(varTrail)
-	item := factor + ":" + outcome
-	if t != "" {
-		item = t + "," + item
-	}
-	parts := strings.Split(item, ",")
-	if len(parts) > 12 {
-		parts = parts[len(parts)-12:]
-	}
-	s.Set(varTrail, strings.Join(parts, ","))
-}
-
-func passedGroups(s *engine.Session) map[string]bool {
-	m := map[string]bool{}
-	for _, g := range strings.Split(s.Get(varPassed), ",") {
-		if g != "" {
-			m[g] = true
-		}
-	}
-	return m
-}
-
-func addPassed(s *engine.Session, g string) {
-	m := passedGroups(s)
-	if g == "" || m[g] {
-		return
-	}
-	if p := s.Get(varPassed); p != "" {
-		s.Set(varPassed, p+","+g)
-		return
-	}
-	s.Set(varPassed, g)
 }
 
 // account returns the identified account, or the escalate event when it has
@@ -176,10 +139,10 @@ func activeKey(userKey string) string { return "active:" + userKey }
 // identified binds the conversation to account u.
 func (d *Deps) identified(_ context.Context, c *engine.Ctx, u directory.User) error {
 	setUser(c.Session, u)
-	if c.Session.Get(varRegKey) == "" {
+	if loadV(c.Session).RegKey == "" {
 		// Identified without typing (a platform hint, a handoff): regulated
 		// as if the login had been typed.
-		c.Session.Set(varRegKey, d.Regulator.Typed(u.Login).ID)
+		d.setTyped(c.Session, u.Login)
 	}
 	return nil
 }
@@ -204,7 +167,7 @@ func (d *Deps) claim(ctx context.Context, c *engine.Ctx) error {
 // over when they verify.
 func (d *Deps) guard(ctx context.Context, c *engine.Ctx) (string, error) {
 	key := c.Session.Get(varUser)
-	if d.Active == nil || key == "" || c.Session.Get(varVerified) == "" {
+	if d.Active == nil || key == "" || loadV(c.Session).VerifiedAt == 0 {
 		return "", nil
 	}
 	rec, err := d.Active.Get(ctx, activeKey(key))
@@ -223,13 +186,15 @@ func (d *Deps) guard(ctx context.Context, c *engine.Ctx) (string, error) {
 }
 
 // LiftKeys are every regulation key the flows count for account u: the
-// account and the typed forms of its login and e-mail address, for each
-// factor group. The help desk lifts them all at once (regulation.Lift).
-func LiftKeys(typed func(string) regulation.Key, u directory.User) []regulation.Key {
-	groups := []string{""}
-	for _, f := range []identity.Factor{identity.FactorTOTP, identity.FactorSMS, identity.FactorVoice,
-		identity.FactorEmail, identity.FactorQuestions, factorEnroll} {
-		if g := regGroup(f); !slices.Contains(groups, g) {
+// account and the typed forms of its login, e-mail address and employee
+// number, for each regulated group (the built-in factor groups, security
+// questions, enrollment confirmations, and any extra groups of plugged-in
+// methods). The help desk lifts them all at once (regulation.Lift).
+func LiftKeys(typed func(string) regulation.Key, u directory.User, extraGroups ...string) []regulation.Key {
+	groups := []string{"", string(identity.GroupApp), string(identity.GroupPhone), string(identity.GroupEmail),
+		string(identity.FactorQuestions), string(factorEnroll)}
+	for _, g := range extraGroups {
+		if !slices.Contains(groups, g) {
 			groups = append(groups, g)
 		}
 	}

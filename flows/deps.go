@@ -22,28 +22,11 @@ import (
 
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/identity"
-	"github.com/resetbot/resetbot/core/identity/code"
-	"github.com/resetbot/resetbot/core/identity/totp"
 	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/core/policy"
 	"github.com/resetbot/resetbot/core/regulation"
 	"github.com/resetbot/resetbot/core/secret"
 )
-
-// TOTP is what the flows need of the authenticator-app verifier.
-type TOTP interface {
-	Enrolled(ctx context.Context, userKey string) (bool, error)
-	Verify(ctx context.Context, userKey string, code secret.String) (identity.Result, error)
-	Begin(ctx context.Context, userKey, accountName string) (totp.Enrollment, error)
-	Confirm(ctx context.Context, userKey string, code secret.String) (identity.Result, error)
-}
-
-// Codes issues and checks one-time codes sent by SMS, voice call or email.
-type Codes interface {
-	Issue(ctx context.Context, challengeKey string, factor identity.Factor, destination string) (code.Issued, error)
-	Check(ctx context.Context, challengeKey string, c secret.String) (identity.Result, error)
-	Cancel(ctx context.Context, challengeKey string) error
-}
 
 // Passwords checks a new password against the local policy.
 type Passwords interface {
@@ -86,6 +69,12 @@ type Escalation struct {
 	Flow    string
 	State   string
 	Factors []FactorAttempt
+	// OfRecord lists the factors the account has of record (for the help
+	// desk: "has sms, email; no authenticator").
+	OfRecord []string
+	// Alert marks a security alert rather than a request for help (the
+	// person said "not me" to an agent-assisted verification).
+	Alert bool
 	// Messages is the conversation as message IDs.
 	Messages []string
 	Time     time.Time
@@ -93,16 +82,17 @@ type Escalation struct {
 
 // FactorAttempt is one verification attempt in an escalation packet.
 type FactorAttempt struct {
-	Factor  string
-	Outcome string
+	Factor  string `json:"factor"`
+	Outcome string `json:"outcome"`
 }
 
-// Deps is everything the flows use. Directory, Codes, Passwords, Regulator,
-// Senders and Renderer are required; TOTP may be nil when no user can enroll.
+// Deps is everything the flows use. Directory, Methods, Passwords,
+// Regulator, Senders and Renderer are required.
 type Deps struct {
 	Directory directory.Directory
-	TOTP      TOTP
-	Codes     Codes
+	// Methods are the verification factors, strongest first (see
+	// identity.Registry): the flows know no factor by name.
+	Methods   *identity.Registry
 	Passwords Passwords
 	Regulator Regulator
 	// Senders deliver codes, passphrases and notices, per channel.
@@ -119,6 +109,8 @@ type Deps struct {
 	Active Active
 	// Counters, if set, caps unlocks per account (normally the state store).
 	Counters Counters
+	// Managers, if set, finds managers for notices (Policy.NotifyManager).
+	Managers Managers
 	Policy   Policy
 	// Generate makes a passphrase for user u for resets without a typed
 	// password; it must pass the password policy for u.

@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"log/slog"
@@ -26,8 +25,8 @@ const (
 	stIdentify     = "identify"
 	stDisambiguate = "disambiguate"
 	stChoose       = "choose_factor"
-	stTOTP         = "verify_totp"
-	stCode         = "verify_code"
+	stVerify       = "verify_factor"
+	stReadback     = "readback"
 	stPreflight    = "preflight"
 	stNewPassword  = "new_password"
 	stPassphrase   = "passphrase"
@@ -57,8 +56,8 @@ const (
 
 // New returns the reset, unlock and enroll flows bound to d, in menu order.
 func New(d Deps) ([]*engine.Flow, error) {
-	if d.Directory == nil || d.Codes == nil || d.Passwords == nil || d.Regulator == nil || d.Renderer == nil || len(d.Senders) == 0 {
-		return nil, errors.New("flows: directory, codes, passwords, regulator, renderer and senders are required")
+	if d.Directory == nil || d.Methods == nil || d.Passwords == nil || d.Regulator == nil || d.Renderer == nil || len(d.Senders) == 0 {
+		return nil, errors.New("flows: directory, methods, passwords, regulator, renderer and senders are required")
 	}
 	if d.Rand == nil {
 		d.Rand = rand.Reader
@@ -69,7 +68,7 @@ func New(d Deps) ([]*engine.Flow, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	if len(d.Policy.Enabled) == 0 {
+	if len(d.Policy.Require) == 0 {
 		d.Policy = DefaultPolicy()
 	}
 	dp := &d
@@ -82,13 +81,12 @@ func verifyEvents(next string) fsm.Events {
 	return fsm.Events{
 		{Name: evIdentified, Src: []string{stIdentify, stDisambiguate}, Dst: stChoose},
 		{Name: evAmbiguous, Src: []string{stIdentify}, Dst: stDisambiguate},
-		{Name: evTOTP, Src: []string{stChoose}, Dst: stTOTP},
-		{Name: evCode, Src: []string{stChoose}, Dst: stCode},
-		{Name: evMore, Src: []string{stTOTP, stCode}, Dst: stChoose},
-		{Name: evRetry, Src: []string{stTOTP, stCode}, Dst: stChoose},
-		{Name: evQuestions, Src: []string{stTOTP, stCode}, Dst: stQuestions},
-		{Name: evVerified, Src: []string{stTOTP, stCode, stQuestions}, Dst: next},
-		{Name: evLockedOut, Src: []string{stIdentify, stChoose, stTOTP, stCode, stQuestions}, Dst: stLockedOut},
+		{Name: evChallenge, Src: []string{stChoose}, Dst: stVerify},
+		{Name: evMore, Src: []string{stVerify}, Dst: stChoose},
+		{Name: evRetry, Src: []string{stVerify}, Dst: stChoose},
+		{Name: evQuestions, Src: []string{stVerify}, Dst: stQuestions},
+		{Name: evVerified, Src: []string{stVerify, stQuestions}, Dst: next},
+		{Name: evLockedOut, Src: []string{stIdentify, stChoose, stVerify, stQuestions}, Dst: stLockedOut},
 	}
 }
 
@@ -106,8 +104,7 @@ func (d *Deps) verifySteps() map[string]engine.Step {
 		stIdentify:     d.identify(),
 		stDisambiguate: d.disambiguate(),
 		stChoose:       d.chooseFactor(),
-		stTOTP:         d.verifyTOTP(),
-		stCode:         d.verifyCode(),
+		stVerify:       d.verifyFactor(),
 		stQuestions:    d.verifyQuestions(),
 		stCancelled:    d.ended("common.cancelled", "cancelled"),
 		stExpired:      d.ended("common.expired", "expired"),
@@ -116,7 +113,7 @@ func (d *Deps) verifySteps() map[string]engine.Step {
 	}
 }
 
-var verifyStates = []string{stIdentify, stDisambiguate, stChoose, stTOTP, stCode, stQuestions}
+var verifyStates = []string{stIdentify, stDisambiguate, stChoose, stVerify, stQuestions}
 
 func (d *Deps) resetFlow() *engine.Flow {
 	ev := verifyEvents(stPreflight)
@@ -174,18 +171,17 @@ func (d *Deps) enrollFlow() *engine.Flow {
 		Keywords: []string{"enroll", "enrol", "setup", "authenticator", "registrar"}, Guard: d.guard}
 }
 
-// verifyFlow only verifies and reports the result to the handoff. It is
-// hidden: it starts from a help-desk handoff, never from the menu.
+// verifyFlow verifies the person for the help desk and binds the result to
+// the caller: after the factors, the person is shown a one-time phrase to
+// read back to the agent, and only the agent's entry of it makes the
+// handoff "verified" (steps_assist.go). It is hidden: it starts from a
+// help-desk handoff, never from the menu.
 func (d *Deps) verifyFlow() *engine.Flow {
-	ev := verifyEvents(stDone)
-	ev = append(ev, exits(verifyStates...)...)
+	ev := verifyEvents(stReadback)
+	ev = append(ev, fsm.EventDesc{Name: evDone, Src: []string{stReadback}, Dst: stDone})
+	ev = append(ev, exits(append(verifyStates, stReadback)...)...)
 	steps := d.verifySteps()
-	done := final("assist.done", true)
-	done.Auto = true
-	done.Handle = func(ctx context.Context, c *engine.Ctx, _ engine.Input) (string, error) {
-		d.report(ctx, c, HandoffDone, c.Session.Get(varFactor), "")
-		return "", nil
-	}
-	steps[stDone] = done
+	steps[stReadback] = d.readback()
+	steps[stDone] = final("assist.done", true)
 	return &engine.Flow{Name: FlowVerify, Initial: stIdentify, Events: ev, Steps: steps, Hidden: true, Guard: d.guard}
 }

@@ -34,9 +34,7 @@ func TestChatResetWithTwoFactors(t *testing.T) {
 	if !h.dir.Bind(ctx, "amartin", secret.New("Lantern-Violet-Ocean-7")) || h.dir.Bind(ctx, "amartin", secret.New("Winter-Garden-42")) {
 		t.Fatal("new password does not bind, or the old one still does")
 	}
-	if got := h.box.Messages(); len(got) != 3 || got[2].Message.Summary != "notice.reset" {
-		t.Fatalf("want 2 codes and a notice, outbox has %d", len(got))
-	}
+	assertNoticed(t, h, "notice.reset", "sms:+15555550101", "email:alice@personal.example", "chat:alice.martin@demo.example")
 	h.secrets = append(h.secrets, "Lantern-Violet-Ocean-7", "Correct-Horse-Battery-9")
 	h.assertNoLeaks()
 	h.golden("chat_reset")
@@ -70,12 +68,12 @@ func TestPhoneResetSendsPassphrase(t *testing.T) {
 	if r.State != "done" {
 		t.Fatalf("ended in %s", r.State)
 	}
-	last, _ := h.box.Last()
 	msgs := h.box.Messages()
-	pass := msgs[len(msgs)-2]
-	if pass.Message.Summary != "sms.passphrase" || last.Message.Summary != "notice.reset" {
-		t.Fatalf("outbox order: %s, %s", pass.Message.Summary, last.Message.Summary)
+	pass := msgs[len(msgs)-4]
+	if pass.Message.Summary != "sms.passphrase" {
+		t.Fatalf("outbox order: %s", pass.Message.Summary)
 	}
+	assertNoticed(t, h, "notice.reset", "sms:+15555550101", "email:alice@personal.example", "chat:alice.martin@demo.example")
 	pw := strings.Fields(strings.TrimPrefix(pass.Message.Body.Reveal(), "Your temporary password is "))[0]
 	h.secrets = append(h.secrets, pw)
 	if !h.dir.Bind(context.Background(), "amartin", secret.New(pw)) || !h.dir.MustChange(alice) {
@@ -119,7 +117,10 @@ func TestPreflightTellsWhatToDo(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.login+"/"+tc.flow, func(t *testing.T) {
-			h := newHarness(t, func(d *flows.Deps) { d.Policy.Require[flows.FlowReset] = flows.Requirement{Default: 1} })
+			h := newHarness(t, func(d *flows.Deps) {
+				d.Policy.Require[flows.FlowReset] = flows.Requirement{Default: 1}
+				d.Policy.PhoneAlone = true
+			})
 			h.send("slack", "U2", start(tc.flow))
 			h.send("slack", "U2", text(tc.login))
 			h.send("slack", "U2", choice("sms"))
@@ -223,7 +224,7 @@ func TestTOTPCodeAcceptedOnce(t *testing.T) {
 	h.send("voice", "X", digits("1"))
 	first := h.send("slack", "X", text(c))
 	second := h.send("voice", "X", digits(c))
-	if first.State != "blocked" || second.State != "verify_totp" {
+	if first.State != "blocked" || second.State != "verify_factor" {
 		// alice is not locked, so a verified unlock ends "not locked" (blocked).
 		t.Fatalf("first %s, second %s", first.State, second.State)
 	}
@@ -236,7 +237,10 @@ func TestTOTPCodeAcceptedOnce(t *testing.T) {
 }
 
 func TestStaleVerificationIsRedone(t *testing.T) {
-	h := newHarness(t, func(d *flows.Deps) { d.Policy.Require[flows.FlowReset] = flows.Requirement{Default: 1} })
+	h := newHarness(t, func(d *flows.Deps) {
+		d.Policy.Require[flows.FlowReset] = flows.Requirement{Default: 1}
+		d.Policy.PhoneAlone = true
+	})
 	h.send("slack", "U6", start(flows.FlowReset))
 	h.send("slack", "U6", text("amartin"))
 	h.send("slack", "U6", choice("sms"))
@@ -329,9 +333,12 @@ func TestEnrollCannotLowerTheBar(t *testing.T) {
 	h.send("slack", "U31", text("bnguyen"))
 	h.send("slack", "U31", choice("sms"))
 	h.send("slack", "U31", text(h.code()))
-	h.send("slack", "U31", choice("email"))
-	r := h.send("slack", "U31", text(h.code()))
-	if r.State != "escalated" || r.Outputs[0].MessageID != "enroll.replace_needs_app" {
+	// The policy asks for the strongest factor of record first: only the
+	// app (or the help desk) is offered now.
+	r := h.send("slack", "U31", choice("email"))
+	r = h.send("slack", "U31", text(h.code()))
+	if r.State != "choose_factor" || r.Outputs[0].MessageID != "verify.need_strongest" ||
+		len(r.Outputs[1].Expect.Choices) != 2 || r.Outputs[1].Expect.Choices[0].ID != "totp" {
 		t.Fatalf("replaced the app without it: %s %v", r.State, r.Outputs)
 	}
 	// With the app among the factors, it can be replaced.
@@ -393,5 +400,20 @@ func TestCallerThrottledAcrossCalls(t *testing.T) {
 	}
 	if locked == 0 {
 		t.Fatal("six wrong codes over three calls from one number were never stopped")
+	}
+}
+
+// assertNoticed checks that notice id went to exactly the destinations want
+// ("channel:address"): every channel of record, never only the one used.
+func assertNoticed(t *testing.T, h *harness, id string, want ...string) {
+	t.Helper()
+	var got []string
+	for _, m := range h.box.Messages() {
+		if m.Message.Summary == id {
+			got = append(got, string(m.Channel)+":"+m.Message.To)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("%s went to %v, want %v", id, got, want)
 	}
 }

@@ -19,7 +19,31 @@ type fakeHandoffs struct {
 	live    map[string]flows.HandoffInfo
 	codes   map[string]string // code -> handoff id
 	reports []string
-	tried   int // Redeem calls
+	tried   int               // Redeem calls
+	phrases map[string]string // handoff id -> read-back phrase shown
+}
+
+func (f *fakeHandoffs) AwaitReadback(_ context.Context, id string, phrase secret.String) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.phrases == nil {
+		f.phrases = map[string]string{}
+	}
+	f.phrases[id] = phrase.Reveal()
+	return nil
+}
+
+// confirm plays the agent entering what the caller read back: only the
+// phrase shown makes the handoff verified (and finished).
+func (f *fakeHandoffs) confirm(id, heard string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.phrases[id] == "" || f.phrases[id] != strings.ReplaceAll(heard, " ", "") {
+		return false
+	}
+	f.reports = append(f.reports, id+":verified:readback", id+":done:readback")
+	delete(f.live, id)
+	return true
 }
 
 func newFakeHandoffs() *fakeHandoffs {
@@ -123,26 +147,74 @@ func TestEmployeeNumbersNeverTriedAsCodes(t *testing.T) {
 	}
 }
 
+// TestAgentAssistedVerification: the person who verifies in the DM must
+// also be the caller. Verifying factors is not enough; only the agent
+// entering the number the DM showed makes the handoff verified, and "Not me"
+// fails it with a security alert.
 func TestAgentAssistedVerification(t *testing.T) {
 	fh := newFakeHandoffs()
-	h := newHarness(t, func(d *flows.Deps) { d.Handoffs = fh })
-	h.send("teams", "A7", engine.Input{Kind: engine.InputStart, Flow: flows.FlowVerify, Handoff: "H2"})
+	rec := &packets{}
+	h := newHarness(t, func(d *flows.Deps) { d.Handoffs = fh; d.Escalator = rec })
+	r := h.send("teams", "A7", engine.Input{Kind: engine.InputStart, Flow: flows.FlowVerify, Handoff: "H2"})
+	if r.Outputs[0].MessageID != "assist.intro" || !hasChoice(r, "not_me") {
+		t.Fatalf("the DM does not say the help desk asked, or offers no Not me: %v", r.Outputs)
+	}
 	h.send("teams", "A7", choice("sms"))
-	if r := h.send("teams", "A7", text(h.code())); r.State != "done" || r.Outputs[len(r.Outputs)-1].MessageID != "assist.done" {
+	r = h.send("teams", "A7", text(h.code()))
+	if r.State != "readback" || r.Outputs[0].MessageID != "assist.readback" || !r.Outputs[0].Sensitive {
+		t.Fatalf("no read-back after the factors: %s %v", r.State, r.Outputs)
+	}
+	phrase := r.Outputs[0].Args["phrase"]
+	h.secrets = append(h.secrets, strings.ReplaceAll(phrase, " ", ""))
+	for _, rep := range fh.reports {
+		if strings.Contains(rep, ":verified") {
+			t.Fatalf("verified before the read-back: %v", fh.reports)
+		}
+	}
+	if fh.confirm("H2", "000 000") {
+		t.Fatal("a wrong read-back verified")
+	}
+	if !fh.confirm("H2", phrase) {
+		t.Fatal("the read-back did not verify")
+	}
+	if r := h.send("teams", "A7", text("ok")); r.State != "done" {
 		t.Fatalf("ended in %s", r.State)
 	}
-	if got := fh.reports[len(fh.reports)-1]; got != "H2:done:sms" || fh.reports[len(fh.reports)-2] != "H2:verified:sms" {
+	// Not me, before verifying: the handoff fails and an alert goes out.
+	fh.live["H3"] = flows.HandoffInfo{ID: "H3", Action: "verify", User: "bnguyen"}
+	h.send("teams", "A8", engine.Input{Kind: engine.InputStart, Flow: flows.FlowVerify, Handoff: "H3"})
+	if r := h.send("teams", "A8", choice("not_me")); r.State != "escalated" {
+		t.Fatalf("not me ended in %s", r.State)
+	}
+	// Not me, after verifying (the real owner sees a read-back they did not
+	// ask for): the same.
+	fh.live["H4"] = flows.HandoffInfo{ID: "H4", Action: "verify", User: "fhaddad"}
+	h.send("teams", "A9", engine.Input{Kind: engine.InputStart, Flow: flows.FlowVerify, Handoff: "H4"})
+	h.send("teams", "A9", choice("sms"))
+	h.send("teams", "A9", text(h.code()))
+	if r := h.send("teams", "A9", choice("not_me")); r.State != "escalated" {
+		t.Fatalf("not me after the factors ended in %s", r.State)
+	}
+	if got := strings.Join(fh.reports, " "); !strings.Contains(got, "H3:failed:") || !strings.Contains(got, "H4:failed:") ||
+		strings.Contains(got, "H3:verified") || strings.Contains(got, "H4:verified") {
 		t.Fatalf("reports %v", fh.reports)
 	}
-	// A failed check is reported too.
-	h.send("teams", "A8", engine.Input{Kind: engine.InputStart, Flow: flows.FlowVerify, Handoff: "H2"})
-	h.send("teams", "A8", choice("sms"))
-	h.send("teams", "A8", text("000000"))
-	h.send("teams", "A8", text("agent"))
-	if got := fh.reports[len(fh.reports)-1]; got != "H2:escalated:" {
-		t.Fatalf("reports %v", fh.reports)
+	if len(rec.p) != 2 || !rec.p[0].Alert || rec.p[0].Reason != "not_me" || rec.p[1].Reason != "not_me" {
+		t.Fatalf("no security alert: %+v", rec.p)
 	}
+	h.assertNoLeaks()
 	h.golden("assist_verify")
+}
+
+func hasChoice(r engine.Reply, id string) bool {
+	for _, o := range r.Outputs {
+		for _, c := range o.Expect.Choices {
+			if c.ID == id {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func TestHiddenFlowNeedsAHandoff(t *testing.T) {
@@ -208,6 +280,7 @@ func TestNewerConversationSupersedesOlder(t *testing.T) {
 	h := newHarnessOn(t, st, func(d *flows.Deps) {
 		d.Active = st
 		d.Policy.Require[flows.FlowReset] = flows.Requirement{Default: 1}
+		d.Policy.PhoneAlone = true
 	})
 	h.send("slack", "U20", start(flows.FlowReset))
 	h.send("slack", "U20", text("amartin"))

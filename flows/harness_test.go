@@ -23,6 +23,7 @@ import (
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/directory/memory"
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/identity"
 	"github.com/resetbot/resetbot/core/identity/code"
 	"github.com/resetbot/resetbot/core/identity/totp"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
@@ -66,13 +67,19 @@ func newHarness(t testing.TB, mutate ...func(*flows.Deps)) *harness {
 // newHarnessOn runs the flows on st (nil: a memory store on the fake clock).
 func newHarnessOn(t testing.TB, st store.Store, mutate ...func(*flows.Deps)) *harness {
 	t.Helper()
+	return newHarnessWith(t, st, memory.DemoAccounts(), mutate...)
+}
+
+// newHarnessWith runs the flows on st with the directory holding accounts.
+func newHarnessWith(t testing.TB, st store.Store, accounts []memory.Account, mutate ...func(*flows.Deps)) *harness {
+	t.Helper()
 	h := &harness{t: t, now: time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC), rec: &audit.Recorder{}}
 	clock := func() time.Time { h.mu.Lock(); defer h.mu.Unlock(); return h.now }
 	h.st = st
 	if st == nil {
 		h.st = storemem.New(storemem.WithClock(clock))
 	}
-	h.dir = memory.New(memory.DemoAccounts()...)
+	h.dir = memory.New(accounts...)
 	h.dir.SetClock(clock)
 	router, err := directory.NewRouter(directory.Route{Name: "demo", Dir: h.dir, Domains: []string{memory.DemoDomain}})
 	if err != nil {
@@ -98,13 +105,18 @@ func newHarnessOn(t testing.TB, st store.Store, mutate ...func(*flows.Deps)) *ha
 		t.Fatal(err)
 	}
 	h.reg = reg
+	codes := code.New(h.st, bytes.Repeat([]byte{9}, 32), code.Options{Clock: clock})
+	methods, err := identity.NewRegistry(totp.Method{V: h.totp}, code.SMS(codes), code.Voice(codes), code.Email(codes))
+	if err != nil {
+		t.Fatal(err)
+	}
 	d := flows.Deps{
-		Directory: router, TOTP: h.totp,
-		Codes:     code.New(h.st, bytes.Repeat([]byte{9}, 32), code.Options{Clock: clock}),
+		Directory: router, Methods: methods,
 		Passwords: pc,
 		Regulator: reg,
 		Senders: map[notify.Channel]notify.Sender{notify.ChannelSMS: h.box.Sender(notify.ChannelSMS),
-			notify.ChannelVoice: h.box.Sender(notify.ChannelVoice), notify.ChannelEmail: h.box.Sender(notify.ChannelEmail)},
+			notify.ChannelVoice: h.box.Sender(notify.ChannelVoice), notify.ChannelEmail: h.box.Sender(notify.ChannelEmail),
+			notify.ChannelChat: h.box.Sender(notify.ChannelChat)},
 		Renderer: h.cat, Policy: flows.DefaultPolicy(), Log: log,
 		Generate: func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error) {
 			return pc.GenerateFor(ctx, r, 4, u)
@@ -117,6 +129,9 @@ func newHarnessOn(t testing.TB, st store.Store, mutate ...func(*flows.Deps)) *ha
 	})
 	for _, m := range mutate {
 		m(&d)
+	}
+	if c, ok := d.Renderer.(*messages.Catalog); ok {
+		h.cat = c
 	}
 	fl, err := flows.New(d)
 	if err != nil {
@@ -182,7 +197,11 @@ func render(o engine.Output) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(&b, " %s=%s", k, o.Args[k])
+		v := o.Args[k]
+		if k == "phrase" {
+			v = "<phrase>" // random, and a secret
+		}
+		fmt.Fprintf(&b, " %s=%s", k, v)
 	}
 	if o.Expect.Kind == engine.ExpectChoice {
 		ids := make([]string, len(o.Expect.Choices))

@@ -1,6 +1,11 @@
 package flows
 
 import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/identity"
 )
 
@@ -25,11 +30,24 @@ type Requirement struct {
 	Questions bool
 }
 
-// Policy is the verification policy: which factors exist, in which order they
-// are offered (strongest first), and how many each flow needs.
+// Policy is the verification policy a security team signs off: how many
+// independent factor groups each flow needs, whether it needs the strongest
+// factor the account has, and whether a phone code may stand alone. Which
+// factors exist, and in which order they are offered, is the method registry
+// (Deps.Methods).
 type Policy struct {
-	Enabled []identity.Factor
 	Require map[string]Requirement
+	// Strongest lists the flows that need the strongest factor the account
+	// has of record (an authenticator user is never reset without the
+	// authenticator). Default: reset and enroll.
+	Strongest []string
+	// PhoneAlone lets a single factor weaker than an authenticator (a phone
+	// code, "restricted" in NIST SP 800-63B-4) satisfy a reset when the
+	// count allows one. Off by default: such a reset needs a second group.
+	PhoneAlone bool
+	// NotifyManager also sends notices of resets, unlocks and enrollments to
+	// the manager of record (Deps.Managers).
+	NotifyManager bool
 	// VoiceReset is VoicePassphraseSMS (default) or VoiceUnlockOnly.
 	VoiceReset string
 	// MaxUnlocksPerDay caps unlocks per account, so the bot cannot keep
@@ -37,12 +55,12 @@ type Policy struct {
 	MaxUnlocksPerDay int
 }
 
-// DefaultPolicy is the policy of the demo and the documented defaults: the
-// authenticator app offered first, unlock needs one factor, reset two when
-// the user has two.
+// DefaultPolicy is the policy of the demo and the documented defaults: a
+// reset needs two independent groups including the strongest factor of
+// record; unlock needs one.
 func DefaultPolicy() Policy {
 	return Policy{
-		Enabled: []identity.Factor{identity.FactorTOTP, identity.FactorSMS, identity.FactorVoice, identity.FactorEmail},
+		Strongest: []string{FlowReset, FlowEnroll},
 		Require: map[string]Requirement{
 			FlowReset:  {Default: 2},
 			FlowUnlock: {Default: 1},
@@ -82,17 +100,94 @@ func (p Policy) asksQuestions(flow string) bool {
 	return p.Require[flow].Questions || (flow == FlowEnroll && p.Require[FlowReset].Questions)
 }
 
-// group returns the independence group of a factor: SMS and a voice call to
-// the same number are one factor (possession of that phone). Security
-// questions never count.
-func group(f identity.Factor) string {
-	switch f {
-	case identity.FactorTOTP:
-		return "app"
-	case identity.FactorSMS, identity.FactorVoice:
-		return "phone"
-	case identity.FactorEmail:
-		return "email"
+// strongest reports whether flow needs the strongest factor of record
+// (enrolling always does when a reset does).
+func (p Policy) strongest(flow string) bool {
+	return slices.Contains(p.Strongest, flow) || (flow == FlowEnroll && slices.Contains(p.Strongest, FlowReset))
+}
+
+// standing is what the account has of record: its groups and the strength
+// of its strongest method.
+type standing struct {
+	groups map[identity.Group]bool
+	top    identity.Strength
+}
+
+// ofRecord asks every method whether the account has it. It runs only after
+// a factor was proved (or for the help desk's packet), never to build a menu.
+func (d *Deps) standing(ctx context.Context, c *engine.Ctx) (standing, []string, error) {
+	st := standing{groups: map[identity.Group]bool{}}
+	sub, err := d.subject(ctx, c.Session)
+	if err != nil || sub.Nobody() {
+		return st, nil, err
 	}
-	return ""
+	var names []string
+	for _, m := range d.Methods.Methods() {
+		has, err := m.Has(ctx, sub)
+		if err != nil {
+			return st, nil, fmt.Errorf("%s of record: %w", m.Factor(), err)
+		}
+		if has {
+			st.groups[m.Group()] = true
+			st.top = max(st.top, m.Strength())
+			names = append(names, string(m.Factor()))
+		}
+	}
+	return st, names, nil
+}
+
+// ofRecord lists the account's factors of record for an escalation packet;
+// a lookup failure leaves it empty (the escalation matters more).
+func (d *Deps) ofRecord(ctx context.Context, c *engine.Ctx) []string {
+	_, names, err := d.standing(ctx, c)
+	if err != nil {
+		d.Log.Warn("factors of record unknown for escalation", "ref", c.Ref, "err", err)
+	}
+	return names
+}
+
+// afterVerified applies the policy once a factor was proved: the required
+// count of independent groups, the strongest factor of record where the flow
+// needs it, and no reset on a phone code alone unless the operator opted in.
+// An account that cannot meet the policy with what it has is sent to the
+// help desk with the context packet — never waved through with less. This is
+// told only now, after the person proved a factor, so it reveals nothing to
+// whoever merely typed a login.
+func (d *Deps) afterVerified(ctx context.Context, c *engine.Ctx, m identity.Method) (string, error) {
+	s := c.Session
+	v := loadV(s)
+	st, _, err := d.standing(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	need := d.Policy.Required(s.Flow, s.Channel)
+	resetLike := s.Flow == FlowReset || s.Flow == FlowEnroll
+	if resetLike && !d.Policy.PhoneAlone && v.Top < identity.StrengthApp {
+		need = max(need, 2)
+	}
+	var needTop identity.Strength
+	if d.Policy.strongest(s.Flow) {
+		needTop = st.top
+	}
+	if len(v.Passed) >= need && v.Top >= needTop {
+		if resetLike && v.Top < identity.StrengthApp {
+			// NIST SP 800-63B-4 calls phone codes restricted: say so.
+			c.Say("factor.app_stronger")
+		}
+		if q, err := d.needQuestions(ctx, c); err != nil || q {
+			return evQuestions, err
+		}
+		return d.verified(ctx, c)
+	}
+	if len(st.groups) < need {
+		c.Say("verify.insufficient")
+		s.Set(varEscReason, "insufficient_factors")
+		return engine.EventEscalate, nil
+	}
+	if v.Top < needTop && needTop >= identity.StrengthApp {
+		c.Say("verify.need_strongest")
+		return evMore, nil
+	}
+	c.Say("verify.ok_more")
+	return evMore, nil
 }

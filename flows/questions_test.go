@@ -28,6 +28,7 @@ func questionsHarness(t *testing.T) *harness {
 		d.Questions = questions.New(st, kr, questions.Options{Catalog: catalog, Ask: 2, MinEnrolled: 3, Rand: zeros{},
 			Argon2: questions.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}})
 		d.Policy.Require[flows.FlowReset] = flows.Requirement{Default: 1, Questions: true}
+		d.Policy.PhoneAlone = true
 	})
 }
 

@@ -98,8 +98,8 @@ func TestPausedAccountToldTruth(t *testing.T) {
 			notices++
 		}
 	}
-	if notices != 2 || len(known.rec.Find(flows.NameAttackNotice)) != 1 {
-		t.Fatalf("owner warned by %d messages (want SMS + email, once), audit %v", notices, known.rec.Names())
+	if notices != 3 || len(known.rec.Find(flows.NameAttackNotice)) != 1 {
+		t.Fatalf("owner warned by %d messages (want SMS, personal email and chat, once), audit %v", notices, known.rec.Names())
 	}
 	_, unknownOut := run("nobody-here", "NOBODY-HERE@demo.example")
 	if knownOut != unknownOut {
@@ -241,7 +241,7 @@ func TestConcurrentGuessesThroughFlows(t *testing.T) {
 				u := fmt.Sprintf("caller-%02d", i)
 				h.send("voice", u, start(flows.FlowReset))
 				h.send("voice", u, digits("10057"))
-				if r := h.send("voice", u, digits("1")); r.State != "verify_totp" {
+				if r := h.send("voice", u, digits("1")); r.State != "verify_factor" {
 					t.Fatalf("%s at %s", u, r.State)
 				}
 			}

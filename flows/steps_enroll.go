@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/resetbot/resetbot/core/audit"
-	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/identity"
 )
@@ -56,7 +55,8 @@ func (d *Deps) enrollTOTP() engine.Step {
 			o.Expect = engine.Expect{Kind: engine.ExpectDigits, MinDigits: 6, MaxDigits: 6}
 		},
 		Handle: func(ctx context.Context, c *engine.Ctx, in engine.Input) (string, error) {
-			if d.TOTP == nil || c.Voice {
+			em, en, ok := d.Methods.Enroller()
+			if !ok || c.Voice {
 				c.Say("enroll.unavailable")
 				return engine.EventCancel, nil
 			}
@@ -68,62 +68,59 @@ func (d *Deps) enrollTOTP() engine.Step {
 			if ev != "" || err != nil {
 				return ev, err
 			}
+			sub := identity.Subject{Key: userKey(u), Login: u.Login, Mobile: u.Mobile, RecoveryEmail: u.RecoveryEmail}
 			if in.Kind == 0 {
-				return d.beginTOTP(ctx, c, u)
+				return d.beginEnroll(ctx, c, em, en, sub)
 			}
-			if ev, stop, err := d.gate(ctx, c, factorEnroll); stop {
+			if ev, stop, err := d.gate(ctx, c, string(factorEnroll)); stop {
 				return ev, err
 			}
-			res, err := d.TOTP.Confirm(ctx, userKey(u), in.Value)
+			res, err := en.Confirm(ctx, sub, in.Value)
 			if err != nil {
-				return "", fmt.Errorf("confirm totp: %w", err)
+				return "", fmt.Errorf("confirm %s: %w", em.Factor(), err)
 			}
 			if res == identity.Expired {
 				// The pending seed timed out: show a fresh QR code.
 				c.Say("enroll.totp.expired")
-				return d.beginTOTP(ctx, c, u)
+				return d.beginEnroll(ctx, c, em, en, sub)
 			}
 			if res != identity.Verified {
-				dec, err := d.Regulator.Fail(ctx, regKeys(c, string(factorEnroll))...)
-				if err != nil {
-					return "", fmt.Errorf("regulation failure: %w", err)
-				}
-				if !dec.Allowed {
-					return d.denied(c, dec)
+				if ev, stop, err := d.failed(ctx, c, string(factorEnroll), false); stop {
+					return ev, err
 				}
 				c.Say("verify.wrong").Error = true
 				return "", nil
 			}
-			if err := d.Regulator.Succeed(ctx, regKeys(c, string(factorEnroll))...); err != nil {
-				return "", fmt.Errorf("regulation success: %w", err)
+			if err := d.succeeded(ctx, c, string(factorEnroll)); err != nil {
+				return "", err
 			}
-			c.Audit(ctx, audit.Event{Name: "enroll.done", Factor: string(identity.FactorTOTP), Outcome: audit.OutcomeSuccess})
-			d.noticeAll(ctx, c, u, "notice.enroll")
+			c.Audit(ctx, audit.Event{Name: "enroll.done", Factor: string(em.Factor()), Outcome: audit.OutcomeSuccess})
+			d.notice(ctx, c, u, "notice.enroll")
 			d.report(ctx, c, HandoffDone, "", "")
 			return evDone, nil
 		},
 	}
 }
 
-// beginTOTP shows a new authenticator QR code. Replacing an app the account
-// already has needs that app among the factors just passed: losing the phone
-// with the app is a help-desk case, not something a code by SMS or email may
-// undo.
-func (d *Deps) beginTOTP(ctx context.Context, c *engine.Ctx, u directory.User) (string, error) {
-	on, err := d.TOTP.Enrolled(ctx, userKey(u))
+// beginEnroll shows a new authenticator QR code. Replacing an app the
+// account already has needs that app among the factors just passed: losing
+// the phone with the app is a help-desk case, not something a code by SMS or
+// email may undo.
+func (d *Deps) beginEnroll(ctx context.Context, c *engine.Ctx, em identity.Method, en identity.Enroller, sub identity.Subject) (string, error) {
+	on, err := em.Has(ctx, sub)
 	if err != nil {
-		return "", fmt.Errorf("totp enrolled: %w", err)
+		return "", fmt.Errorf("%s enrolled: %w", em.Factor(), err)
 	}
-	if on && !passedGroups(c.Session)[group(identity.FactorTOTP)] {
+	if v := loadV(c.Session); on && !v.passed(em.Group()) {
 		c.Say("enroll.replace_needs_app")
 		c.Session.Set(varEscReason, "replace_app")
 		return engine.EventEscalate, nil
 	}
-	en, err := d.TOTP.Begin(ctx, userKey(u), u.Login)
+	e, err := en.Begin(ctx, sub)
 	if err != nil {
-		return "", fmt.Errorf("begin totp enrollment: %w", err)
+		return "", fmt.Errorf("begin %s enrollment: %w", em.Factor(), err)
 	}
 	c.Emit(engine.Output{MessageID: "enroll.totp.scan", Sensitive: true,
-		Attachment: &engine.Attachment{Kind: "qr", PNG: en.QRPNG, Text: en.Secret}})
+		Attachment: &engine.Attachment{Kind: "qr", PNG: e.QRPNG, Text: e.Secret}})
 	return "", nil
 }

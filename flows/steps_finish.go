@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/resetbot/resetbot/core/audit"
@@ -82,8 +81,14 @@ func (d *Deps) judge(c *engine.Ctx, st directory.Status) string {
 
 // fresh reports whether verification happened recently enough to act on.
 func fresh(c *engine.Ctx) bool {
-	at, err := strconv.ParseInt(c.Session.Get(varVerified), 10, 64)
-	return err == nil && c.Now.Sub(time.Unix(at, 0)) <= Freshness
+	v := loadV(c.Session)
+	return v.VerifiedAt != 0 && c.Now.Sub(v.verifiedAt()) <= Freshness
+}
+
+// stale forgets a verification too old to act on.
+func stale(c *engine.Ctx) {
+	c.Say("verify.stale")
+	updateV(c.Session, func(v *verification) { v.restart() })
 }
 
 // newPassword collects the new password in a masked field, typed twice.
@@ -102,8 +107,7 @@ func (d *Deps) newPassword() engine.Step {
 				return "", nil
 			}
 			if !fresh(c) {
-				c.Say("verify.stale")
-				c.Session.Set(varPassed, "")
+				stale(c)
 				return evRetry, nil
 			}
 			if !in.Value.Equal(in.Confirm) {
@@ -234,9 +238,9 @@ func (d *Deps) passphrase() engine.Step {
 				}
 				return ev, err
 			}
-			m := d.message(c, identity.FactorSMS, u.Mobile, "sms.passphrase", map[string]string{"passphrase": pw.Reveal()})
+			m := d.message(c, notify.ChannelSMS, u.Mobile, "sms.passphrase", map[string]string{"passphrase": pw.Reveal()})
 			m.Kind = notify.KindPassphrase
-			if err := d.send(ctx, identity.FactorSMS, m); err != nil {
+			if err := d.send(ctx, notify.ChannelSMS, m); err != nil {
 				d.Log.Error("passphrase not sent after reset", "ref", c.Ref, "err", err)
 				c.Session.Set(varEscReason, "send_failed")
 				return engine.EventEscalate, nil
@@ -256,8 +260,7 @@ func (d *Deps) unlock() engine.Step {
 		Auto: true,
 		Handle: func(ctx context.Context, c *engine.Ctx, _ engine.Input) (string, error) {
 			if !fresh(c) {
-				c.Say("verify.stale")
-				c.Session.Set(varPassed, "")
+				stale(c)
 				return evRetry, nil
 			}
 			u, ev, err := d.account(ctx, c)
@@ -309,42 +312,6 @@ func (d *Deps) overUnlockCap(ctx context.Context, u directory.User) (bool, error
 	return n > int64(limit), nil
 }
 
-// notice tells the account owner what happened on a channel other than the
-// conversation (email first, else SMS), with no secret in it. A failed notice
-// is logged; the change itself stands.
-func (d *Deps) notice(ctx context.Context, c *engine.Ctx, u directory.User, id string) {
-	args := map[string]string{"ref": c.Ref, "channel": c.Session.Channel, "time": c.Now.UTC().Format("2006-01-02 15:04 MST")}
-	f, to := identity.FactorEmail, u.Email
-	if to == "" {
-		f, to = identity.FactorSMS, u.Mobile
-	}
-	if to == "" {
-		return
-	}
-	m := d.message(c, f, to, id, args)
-	m.Kind = notify.KindNotice
-	if err := d.send(ctx, f, m); err != nil {
-		d.Log.Warn("notice not sent", "ref", c.Ref, "notice", id, "err", err)
-	}
-}
-
-// noticeAll tells the owner on every channel of record (email and SMS): a
-// factor binding must reach the owner even when the one that was just used
-// is in an attacker's hands.
-func (d *Deps) noticeAll(ctx context.Context, c *engine.Ctx, u directory.User, id string) {
-	args := map[string]string{"ref": c.Ref, "channel": c.Session.Channel, "time": c.Now.UTC().Format("2006-01-02 15:04 MST")}
-	for f, to := range map[identity.Factor]string{identity.FactorEmail: u.Email, identity.FactorSMS: u.Mobile} {
-		if to == "" {
-			continue
-		}
-		m := d.message(c, f, to, id, args)
-		m.Kind = notify.KindNotice
-		if err := d.send(ctx, f, m); err != nil {
-			d.Log.Warn("notice not sent", "ref", c.Ref, "notice", id, "err", err)
-		}
-	}
-}
-
 // final is a state that ends the conversation with a goodbye message.
 func final(id string, withRef bool) engine.Step {
 	return engine.Step{Final: true, Prompt: func(_ context.Context, c *engine.Ctx) {
@@ -374,9 +341,13 @@ func (d *Deps) cancelCodes(ctx context.Context, c *engine.Ctx) {
 	if c.Session.Get(varUser) == "" {
 		return
 	}
-	for _, f := range codeFactors {
-		if err := d.Codes.Cancel(ctx, challengeKey(c.Session, f)); err != nil {
-			d.Log.Warn("code not cancelled", "ref", c.Ref, "err", err)
+	for _, m := range d.Methods.Methods() {
+		cm, ok := m.(identity.Canceler)
+		if !ok {
+			continue
+		}
+		if err := cm.Cancel(ctx, identity.Challenge{Key: challengeKey(c.Session, m.Factor())}); err != nil {
+			d.Log.Warn("challenge not cancelled", "ref", c.Ref, "factor", string(m.Factor()), "err", err)
 		}
 	}
 }
@@ -391,21 +362,23 @@ func (d *Deps) escalated(reason string) engine.Step {
 		if r == "" {
 			r = reason
 		}
-		if dr := s.Get(varDenyReason); dr != "" && reason == "lockout" {
-			r = "lockout:" + dr
+		v := loadV(s)
+		if v.DenyReason != "" && reason == "lockout" {
+			r = "lockout:" + v.DenyReason
 		}
-		p := Escalation{Ref: c.Ref, Reason: r, Channel: s.Channel, User: s.Get(varUser), Login: s.Get(varLogin),
-			Flow: s.Flow, State: s.State, Time: c.Now.UTC(), Messages: s.Trail()}
+		p := Escalation{Ref: c.Ref, Reason: r, Channel: s.Channel, User: s.Get(varUser), Login: v.Login,
+			Flow: s.Flow, State: s.State, Time: c.Now.UTC(), Messages: s.Trail(), Factors: v.Trail,
+			Alert: alertReasons[r]}
 		for _, o := range c.Outputs() {
 			p.Messages = append(p.Messages, o.MessageID)
 		}
-		for _, t := range strings.Split(s.Get(varTrail), ",") {
-			if f, o, ok := strings.Cut(t, ":"); ok {
-				p.Factors = append(p.Factors, FactorAttempt{Factor: f, Outcome: o})
-			}
-		}
+		p.OfRecord = d.ofRecord(ctx, c)
 		c.Audit(ctx, audit.Event{Name: audit.NameEscalation, Reason: r})
-		d.report(ctx, c, HandoffEscalated, "", r)
+		status := HandoffEscalated
+		if p.Alert {
+			status = HandoffFailed
+		}
+		d.report(ctx, c, status, "", r)
 		if d.Escalator != nil {
 			if err := d.Escalator.Escalate(ctx, p); err != nil {
 				d.Log.Error("escalation not delivered", "ref", c.Ref, "err", err)

@@ -13,8 +13,7 @@ import (
 const (
 	evIdentified = "identified"
 	evAmbiguous  = "ambiguous"
-	evTOTP       = "totp"
-	evCode       = "code"
+	evChallenge  = "challenge"
 	evVerified   = "verified"
 	evMore       = "more"
 	evRetry      = "retry"
@@ -93,7 +92,7 @@ func (d *Deps) lookup(ctx context.Context, c *engine.Ctx, typed string) (string,
 			return ev, err
 		}
 	}
-	c.Session.Set(varRegKey, d.Regulator.Typed(typed).ID)
+	d.setTyped(c.Session, typed)
 	var keys []directory.Key
 	switch {
 	case c.Voice || isDigits(typed):
@@ -129,7 +128,7 @@ func (d *Deps) lookup(ctx context.Context, c *engine.Ctx, typed string) (string,
 		for _, u := range found {
 			logins = append(logins, u.Login)
 		}
-		c.Session.Set(varCandidate, strings.Join(logins, "\n"))
+		updateV(c.Session, func(v *verification) { v.Candidates = logins })
 		return evAmbiguous, nil
 	}
 	return evIdentified, nil
@@ -151,8 +150,8 @@ func (d *Deps) disambiguate() engine.Step {
 			c.EqualizeTo(d.Floor)
 			typed := strings.TrimSpace(in.Value.Reveal())
 			var match []directory.User
-			for _, login := range strings.Split(c.Session.Get(varCandidate), "\n") {
-				users, err := d.Directory.Find(ctx, directory.ByLogin, login)
+			for _, l := range loadV(c.Session).Candidates {
+				users, err := d.Directory.Find(ctx, directory.ByLogin, l)
 				if err != nil {
 					return "", fmt.Errorf("disambiguate: %w", err)
 				}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/engine"
@@ -28,13 +27,9 @@ type Questions interface {
 	Catalog() []questions.Question
 }
 
-// Session variables of the question steps: identifiers and flags only.
-const (
-	varQPick  = "qp" // the picked question IDs, comma separated
-	varQIndex = "qi" // which of them is being asked
-	varQWrong = "qw" // "1": an earlier answer in this round was wrong
-	varQAsk   = "qe" // the question being asked at enrollment
-)
+// varQAsk is the question being asked at enrollment (an identifier). The
+// verification round lives in the verification state.
+const varQAsk = "qe"
 
 // needQuestions reports whether the policy adds security questions after the
 // counted factors for this flow, and the user can answer them. Questions are
@@ -67,12 +62,11 @@ func (d *Deps) verifyQuestions() engine.Step {
 	return engine.Step{
 		Auto: true,
 		Prompt: func(_ context.Context, c *engine.Ctx) {
-			pick := strings.Split(c.Session.Get(varQPick), ",")
-			i := c.Session.Int(varQIndex)
-			if i >= len(pick) {
+			q := loadV(c.Session).Questions
+			if q.Index >= len(q.Pick) {
 				return
 			}
-			o := c.Say(d.questionMessage(pick[i]))
+			o := c.Say(d.questionMessage(q.Pick[q.Index]))
 			o.Sensitive = true
 			o.Expect = engine.Expect{Kind: engine.ExpectSecret, FieldID: "questions.field"}
 		},
@@ -85,12 +79,15 @@ func (d *Deps) verifyQuestions() engine.Step {
 				c.Say("questions.use_form").Error = true
 				return "", nil
 			}
-			pick := strings.Split(s.Get(varQPick), ",")
-			i := s.Int(varQIndex)
+			v := loadV(s)
+			pick, i := v.Questions.Pick, v.Questions.Index
+			if i >= len(pick) {
+				return "", d.pickQuestions(ctx, c)
+			}
 			if i == 0 {
 				// A round is one attempt, counted before its first answer
 				// is looked at.
-				if ev, stop, err := d.gate(ctx, c, identity.FactorQuestions); stop {
+				if ev, stop, err := d.gate(ctx, c, groupQuestions); stop {
 					return ev, err
 				}
 			}
@@ -102,12 +99,14 @@ func (d *Deps) verifyQuestions() engine.Step {
 				return "", d.pickQuestions(ctx, c)
 			}
 			if res != identity.Verified {
-				s.Set(varQWrong, "1")
+				v.Questions.Wrong = true
 			}
 			if i+1 < len(pick) {
-				s.SetInt(varQIndex, i+1)
+				v.Questions.Index = i + 1
+				saveV(s, v)
 				return "", nil
 			}
+			saveV(s, v)
 			return d.questionsVerdict(ctx, c)
 		},
 	}
@@ -119,9 +118,7 @@ func (d *Deps) pickQuestions(ctx context.Context, c *engine.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("pick questions: %w", err)
 	}
-	c.Session.Set(varQPick, strings.Join(pick, ","))
-	c.Session.SetInt(varQIndex, 0)
-	c.Session.Set(varQWrong, "")
+	updateV(c.Session, func(v *verification) { v.Questions = questionRound{Pick: pick} })
 	return nil
 }
 
@@ -129,35 +126,31 @@ func (d *Deps) pickQuestions(ctx context.Context, c *engine.Ctx) error {
 // answer counts one failure and the round starts again with the same pick.
 func (d *Deps) questionsVerdict(ctx context.Context, c *engine.Ctx) (string, error) {
 	s := c.Session
+	v := loadV(s)
 	res := identity.Verified
-	if s.Get(varQWrong) == "1" {
+	if v.Questions.Wrong {
 		res = identity.Wrong
 	}
-	addTrail(s, string(identity.FactorQuestions), res.String())
+	v.attempt(string(identity.FactorQuestions), res.String())
+	v.Questions.Index, v.Questions.Wrong = 0, false
+	saveV(s, v)
 	outcome := audit.OutcomeFailure
 	if res == identity.Verified {
 		outcome = audit.OutcomeSuccess
 	}
 	c.Audit(ctx, audit.Event{Name: audit.NameVerifyAttempt, Factor: string(identity.FactorQuestions), Outcome: outcome})
-	s.SetInt(varQIndex, 0)
-	s.Set(varQWrong, "")
 	if res == identity.Verified {
 		if err := d.Questions.Complete(ctx, s.Get(varUser)); err != nil {
 			return "", fmt.Errorf("complete questions: %w", err)
 		}
-		if err := d.Regulator.Succeed(ctx, regKeys(c, string(identity.FactorQuestions))...); err != nil {
-			return "", fmt.Errorf("regulation success: %w", err)
+		if err := d.succeeded(ctx, c, groupQuestions); err != nil {
+			return "", err
 		}
 		return d.verified(ctx, c)
 	}
-	dec, err := d.fail(ctx, c, identity.FactorQuestions)
-	if err != nil {
-		return "", err
+	if ev, stop, err := d.failed(ctx, c, groupQuestions, true); stop {
+		return ev, err
 	}
-	if !dec.Allowed {
-		return d.denied(c, dec)
-	}
-	c.EqualizeTo(d.Floor + dec.Delay)
 	c.Say("questions.wrong").Error = true
 	return "", nil
 }
@@ -214,7 +207,7 @@ func (d *Deps) enrollQuestions() engine.Step {
 				return "", fmt.Errorf("commit answers: %w", err)
 			}
 			c.Audit(ctx, audit.Event{Name: "enroll.done", Factor: string(identity.FactorQuestions), Outcome: audit.OutcomeSuccess})
-			d.noticeAll(ctx, c, u, "notice.enroll")
+			d.notice(ctx, c, u, "notice.enroll")
 			d.report(ctx, c, HandoffDone, "", "")
 			return evDone, nil
 		},

@@ -358,6 +358,8 @@ func TestHandoffEscalation(t *testing.T) {
 
 // TestAgentVerify: agent-assisted verification; the agent learns that the
 // person passed and with which factor.
+var readbackNumber = regexp.MustCompile(`call: (\d{3} \d{3})\.`)
+
 func TestAgentVerify(t *testing.T) {
 	e, _ := newHandoffEnv(t, true, func(c *config.SlackConfig) { c.AgentChannel, c.AgentUserGroup = "", agentGroup })
 	e.handoffCmd("U8", "C1", "<@U1> verify")
@@ -371,11 +373,20 @@ func TestAgentVerify(t *testing.T) {
 		}
 		break
 	}
-	if !strings.Contains(texts(posts), "you are verified") {
+	// Verifying the account's factors is not enough: the DM shows a number
+	// the caller must read back to the agent, who enters it.
+	number := readbackNumber.FindStringSubmatch(texts(posts))
+	if number == nil {
 		t.Fatalf("verify: %q", texts(posts))
 	}
+	e.secrets = append(e.secrets, strings.ReplaceAll(number[1], " ", ""))
 	// Without an agent channel the status goes to the agent's DM.
-	parent := e.waitStatus("DU8", "Started:", "Verified with", "Done:")
+	parent := e.waitStatus("DU8", "Started:")
+	if res, err := e.a.Handoffs.Store.ConfirmReadback(context.Background(), e.handoffOf(parent).ID,
+		secret.New(number[1])); err != nil || res != handoff.ReadbackVerified {
+		t.Fatalf("read-back: %v %v", res, err)
+	}
+	parent = e.waitStatus("DU8", "Started:", "Verified with", "Done:")
 	if h := e.handoffOf(parent); h.Status != handoff.StatusDone || h.Action != handoff.ActionVerify || h.Factor == "" {
 		t.Fatalf("handoff %+v", h)
 	}

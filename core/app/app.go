@@ -28,6 +28,7 @@ import (
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/enrollpage"
+	"github.com/resetbot/resetbot/core/identity"
 	"github.com/resetbot/resetbot/core/identity/code"
 	"github.com/resetbot/resetbot/core/identity/questions"
 	"github.com/resetbot/resetbot/core/identity/totp"
@@ -82,6 +83,9 @@ type App struct {
 	// Audit is the audit sink, for channel adapters' own events
 	// (authn.rejected for a webhook that fails authentication).
 	Audit audit.Sink
+	// Methods are the verification factors (identity.Registry), e.g. for an
+	// enrollment surface outside the chat.
+	Methods *identity.Registry
 	// Tokens signs the values chat clients send back (buttons, modal
 	// metadata, card data) with a key derived from keys.hmac.
 	Tokens *token.Signer
@@ -239,10 +243,11 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 	if err != nil {
 		return flows.Deps{}, err
 	}
-	pol, err := factorPolicy(cfg, senders)
+	ms, err := methods(cfg, methodParts{totp: tv, codes: cv}, senders)
 	if err != nil {
 		return flows.Deps{}, err
 	}
+	a.Methods = ms
 	if a.Handoffs, err = a.buildHandoffs(cfg, opt, derive(hmacKey, "resetbot handoff codes"), sink, senders, reg); err != nil {
 		return flows.Deps{}, err
 	}
@@ -251,9 +256,9 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 		return flows.Deps{}, err
 	}
 	words := cfg.Password.PassphraseWords
-	return flows.Deps{Directory: a.Directory, TOTP: tv, Codes: cv, Passwords: pc, Regulator: reg,
-		Senders: senders, Renderer: a.Messages, Policy: pol, Rand: opt.Rand, Log: opt.Log, Floor: opt.Floor,
-		CodeDigits: fc.Codes.Digits, Questions: qv, Active: a.Store, Counters: a.Store,
+	return flows.Deps{Directory: a.Directory, Methods: ms, Passwords: pc, Regulator: reg,
+		Senders: senders, Renderer: a.Messages, Policy: factorPolicy(cfg), Rand: opt.Rand, Log: opt.Log, Floor: opt.Floor,
+		CodeDigits: fc.Codes.Digits, Questions: qv, Active: a.Store, Counters: a.Store, Managers: managers(a.Directory),
 		Handoffs: flowHandoffs{a.Handoffs.Store}, Escalator: escalator{a.Handoffs.esc},
 		Generate: func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error) {
 			return pc.GenerateFor(ctx, r, words, u)

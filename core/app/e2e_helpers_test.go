@@ -155,7 +155,7 @@ func (r *rig) chatVerify(user, flow, login string, factors ...string) engine.Rep
 	rep := r.send("slack", user, text(login))
 	r.expect(rep, "choose_factor", "")
 	for _, f := range factors {
-		r.expect(r.send("slack", user, choice(f)), "verify_code", "code.prompt."+f)
+		r.expect(r.send("slack", user, choice(f)), "verify_factor", "code.prompt."+f)
 		rep = r.send("slack", user, text(r.code()))
 	}
 	return rep
@@ -235,6 +235,7 @@ const slapdDir = `  - name: {{.SlapdName}}
       protected_groups: ["` + testserver.SlapdTier0DN + `"]
       disabled_attribute: ` + testserver.SlapdDisabledAttr + `
       disabled_value: ` + testserver.SlapdDisabledValue + `
+      attributes: {recovery_email: ` + testserver.SlapdRecoveryAttr + `}
       dial_timeout: 2s
       request_timeout: 5s
 `
@@ -250,6 +251,7 @@ const sambaDir = `  - name: {{.SambaName}}
       base_dn: ` + testserver.SambaPeopleOU + `
       domain: ` + testserver.SambaDomain + `
       protected_groups: ["` + testserver.SambaProtectedGroupDN + `"]
+      attributes: {recovery_email: ` + testserver.SambaRecoveryAttr + `}
       dial_timeout: 2s
       request_timeout: 5s
 `

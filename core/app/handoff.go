@@ -274,12 +274,20 @@ func (f flowHandoffs) Report(ctx context.Context, id, status, factor, reason, re
 	return err
 }
 
+// AwaitReadback implements flows.Readbacks: the store keeps only a keyed
+// hash of the phrase the person was shown.
+func (f flowHandoffs) AwaitReadback(ctx context.Context, id string, phrase secret.String) error {
+	return f.st.AwaitReadback(ctx, id, phrase)
+}
+
+var _ flows.Readbacks = flowHandoffs{}
+
 // escalator adapts the escalation sink to the flows.
 type escalator struct{ s *escalate.Sink }
 
 func (e escalator) Escalate(ctx context.Context, p flows.Escalation) error {
 	pk := escalate.Packet{Ref: p.Ref, Reason: p.Reason, Channel: p.Channel, User: p.Login, Flow: p.Flow,
-		State: p.State, Messages: p.Messages, Time: p.Time}
+		State: p.State, Messages: p.Messages, Time: p.Time, OfRecord: p.OfRecord, Alert: p.Alert}
 	for _, f := range p.Factors {
 		pk.Factors = append(pk.Factors, escalate.FactorAttempt{Factor: f.Factor, Outcome: f.Outcome})
 	}

@@ -31,7 +31,7 @@ const multiDirs = `  - name: demo
       bind_dn: ` + testserver.SlapdBotDN + `
       bind_password: ` + testserver.SlapdBotPW + `
       base_dn: ` + testserver.SlapdPeopleDN + `
-      attributes: {mobile: pager}
+      attributes: {mobile: pager, recovery_email: ` + testserver.SlapdRecoveryAttr + `}
   - name: {{.SambaName}}
     type: ad
     domains: [` + testserver.SambaDomain + `]
@@ -42,7 +42,7 @@ const multiDirs = `  - name: demo
       bind_password: "{{.SambaBotPW}}"
       base_dn: ` + testserver.SambaPeopleOU + `
       domain: ` + testserver.SambaDomain + `
-      attributes: {mobile: telephoneNumber}
+      attributes: {mobile: telephoneNumber, recovery_email: ` + testserver.SambaRecoveryAttr + `}
 `
 
 // TestSeveralDirectories configures the memory demo directory, slapd and

@@ -21,6 +21,7 @@ notify: {outbox: true, sms: {provider: outbox}}
 factors:
   enabled: [totp, sms, email, questions]
   require: {reset: {default: 1}}
+  policy: {phone_alone: true}
   questions: {ask: 1, min_enrolled: 2, ask_in: [reset], catalog: [{id: pet, message_id: question.first_pet}, {id: city, message_id: question.birth_city}]}
 `), nil)
 	if probs.HasErrors() {

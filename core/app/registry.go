@@ -13,7 +13,6 @@ import (
 	"github.com/resetbot/resetbot/core/directory/ad"
 	"github.com/resetbot/resetbot/core/directory/ldap"
 	"github.com/resetbot/resetbot/core/directory/memory"
-	"github.com/resetbot/resetbot/core/identity"
 	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/core/notify/email"
 	"github.com/resetbot/resetbot/core/notify/outbox"
@@ -22,7 +21,6 @@ import (
 	"github.com/resetbot/resetbot/core/store/bolt"
 	storemem "github.com/resetbot/resetbot/core/store/memory"
 	"github.com/resetbot/resetbot/core/store/redis"
-	"github.com/resetbot/resetbot/flows"
 )
 
 // storeTypes is the registry of state stores, keyed by store.type.
@@ -77,6 +75,7 @@ func ldapConfig(c *config.LDAPConfig) ldap.Config {
 		RequestTimeout: c.RequestTimeout, PoolSize: c.PoolSize,
 		Attributes: ldap.AttrMap{Login: a.Login, Email: a.Email, Mobile: a.Mobile, EmployeeNumber: a.EmployeeNumber,
 			DisplayName: a.DisplayName, GivenName: a.GivenName, Surname: a.Surname,
+			RecoveryEmail: a.RecoveryEmail, Manager: a.Manager,
 			Disabled: ldap.DisabledAttr{Attr: c.DisabledAttribute, Value: c.DisabledValue}}, PolicyDN: c.PolicyDN}
 }
 
@@ -84,7 +83,8 @@ func adConfig(name string, c *config.ADConfig) ad.Config {
 	a := c.Attributes
 	return ad.Config{Name: name, URL: c.URL, StartTLS: c.StartTLS, CAFile: c.CAFile, ServerName: c.ServerName,
 		BindDN: c.BindDN, BindPassword: c.BindPassword, BaseDN: c.BaseDN, Domain: c.Domain,
-		Attributes:      ad.AttrMap{Email: a.Email, Mobile: a.Mobile, EmployeeNumber: a.EmployeeNumber},
+		Attributes: ad.AttrMap{Email: a.Email, Mobile: a.Mobile, EmployeeNumber: a.EmployeeNumber,
+			RecoveryEmail: a.RecoveryEmail, Manager: a.Manager},
 		ProtectedGroups: c.ProtectedGroups, AllowProtected: c.AllowProtected, DialTimeout: c.DialTimeout,
 		RequestTimeout: c.RequestTimeout, PoolSize: c.PoolSize}
 }
@@ -192,62 +192,6 @@ func (a *App) twilioSenders(cfg *config.Config, opt Options, out map[notify.Chan
 		out[ch] = q
 	}
 	return nil
-}
-
-// factorPolicy turns the configured factors into the flows' policy, leaving
-// out factors that have no sender (an SMS factor without an SMS provider).
-func factorPolicy(cfg *config.Config, senders map[notify.Channel]notify.Sender) (flows.Policy, error) {
-	p := flows.DefaultPolicy()
-	p.Enabled = nil
-	if vr := cfg.Channels.Twilio.VoiceReset; vr != "" {
-		p.VoiceReset = vr
-	}
-	for _, name := range cfg.Factors.Enabled {
-		f := identity.Factor(name)
-		var ch notify.Channel
-		switch f {
-		case identity.FactorSMS:
-			ch = notify.ChannelSMS
-		case identity.FactorVoice:
-			ch = notify.ChannelVoice
-		case identity.FactorEmail:
-			ch = notify.ChannelEmail
-		}
-		if ch != "" && senders[ch] == nil {
-			continue
-		}
-		if f == identity.FactorQuestions {
-			continue // never a factor: an extra step after the counted ones (factors.questions.ask_in)
-		}
-		p.Enabled = append(p.Enabled, f)
-	}
-	if len(p.Enabled) == 0 {
-		return p, errors.New("factors: no usable factor (enabled factors need a configured sender)")
-	}
-	req := cfg.Factors.Require
-	for name, m := range map[string]map[string]int{flows.FlowReset: req.Reset, flows.FlowUnlock: req.Unlock, flows.FlowEnroll: req.Enroll} {
-		r := p.Require[name]
-		if v, ok := m["default"]; ok {
-			r.Default = v
-		}
-		for ch, v := range m {
-			if ch != "default" {
-				if r.Channels == nil {
-					r.Channels = map[string]int{}
-				}
-				r.Channels[ch] = v
-			}
-		}
-		p.Require[name] = r
-	}
-	if cfg.Factors.Has(config.FactorQuestions) {
-		for _, name := range cfg.Factors.Questions.AskIn {
-			r := p.Require[name]
-			r.Questions = true
-			p.Require[name] = r
-		}
-	}
-	return p, nil
 }
 
 // auditSink opens the configured audit sink ("-" is standard output) and

@@ -79,9 +79,9 @@ func TestSambaPhoneReset(t *testing.T) {
 	u := testserver.SambaJDoe
 	r.expect(r.send("voice", "CA1", digits("1")), "identify", "identify.prompt")
 	r.expect(r.send("voice", "CA1", digits(u.EmployeeID)), "choose_factor", "factor.choose")
-	r.expect(r.send("voice", "CA1", digits("2")), "verify_code", "code.prompt.sms")
+	r.expect(r.send("voice", "CA1", digits("2")), "verify_factor", "code.prompt.sms")
 	r.expect(r.send("voice", "CA1", digits(r.code())), "choose_factor", "factor.another")
-	r.expect(r.send("voice", "CA1", digits("2")), "verify_code", "code.prompt.email")
+	r.expect(r.send("voice", "CA1", digits("2")), "verify_factor", "code.prompt.email")
 	r.expect(r.send("voice", "CA1", digits(r.code())), "done", "reset.passphrase_sent")
 	pw := r.passphrase()
 	if got := sambaAttr(t, s, u.DN, "pwdLastSet"); got != "0" {
@@ -100,7 +100,7 @@ func TestSambaPhoneReset(t *testing.T) {
 // protected group) accounts hear what to do after verification; nothing is
 // written.
 func TestSambaPreflight(t *testing.T) {
-	r, s := sambaRig(t, func(e *env) { e.Extra = "factors: {require: {reset: {default: 1}}}" })
+	r, s := sambaRig(t, func(e *env) { e.Extra = "factors: {require: {reset: {default: 1}}, policy: {phone_alone: true}}" })
 	for i, tc := range []struct {
 		user         testserver.SambaUser
 		state, msgID string
@@ -151,7 +151,7 @@ func TestSambaVoiceUnlock(t *testing.T) {
 	u := testserver.SambaLocked
 	r.expect(r.send("voice", "CA2", digits("2")), "identify", "identify.prompt") // menu: unlock
 	r.expect(r.send("voice", "CA2", digits(u.EmployeeID)), "choose_factor", "factor.choose")
-	r.expect(r.send("voice", "CA2", digits("3")), "verify_code", "code.prompt.voice")
+	r.expect(r.send("voice", "CA2", digits("3")), "verify_factor", "code.prompt.voice")
 	r.expect(r.send("voice", "CA2", digits(r.code())), "done", "unlock.done")
 	if err := s.Bind(u.UPN, u.Password); err != nil {
 		t.Fatalf("still locked: %v", err)

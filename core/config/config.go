@@ -202,6 +202,7 @@ func (v *validator) config(c *Config) {
 	v.directories(c.Directories)
 	v.sessions(&c.Sessions)
 	v.factors(&c.Factors)
+	v.emailFactor(c)
 	v.password(&c.Password)
 	v.regulation(&c.Regulation)
 	v.notify(&c.Notify, c)

@@ -40,6 +40,8 @@ func fixture(t *testing.T) (dir string, sections map[string]string) {
       bind_dn: cn=resetbot,dc=corp,dc=example
       bind_password: bindpw-value
       base_dn: ou=people,dc=corp,dc=example
+      attributes:
+        recovery_email: personalEmail
   - name: ad
     type: ad
     domains: [ad.corp.example]
@@ -436,5 +438,19 @@ func TestAliasBomb(t *testing.T) {
 	_, probs := config.Parse([]byte(doc), nil)
 	if !strings.Contains(probs.Error(), "too many values") {
 		t.Errorf("alias expansion not bounded:\n%.500s", probs.Error())
+	}
+}
+
+// TestEmailFactorNeverTheLoginMailbox: check-config refuses an email factor
+// whose recovery attribute is the account's own work mailbox.
+func TestEmailFactorNeverTheLoginMailbox(t *testing.T) {
+	for _, attr := range []string{"mail", "userPrincipalName", "MAIL"} {
+		_, sections := fixture(t)
+		over := map[string]string{"directories": strings.Replace(sections["directories"],
+			"recovery_email: personalEmail", "recovery_email: "+attr, 1)}
+		_, probs := config.Parse([]byte(render(sections, over)), nil)
+		if got := errorPaths(probs); !slices.Contains(got, "directories[0].ldap.attributes.recovery_email") {
+			t.Errorf("%s: errors %v", attr, got)
+		}
 	}
 }

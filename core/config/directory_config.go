@@ -55,6 +55,13 @@ type AttributesConfig struct {
 	DisplayName    string `yaml:"display_name"`
 	GivenName      string `yaml:"given_name"`
 	Surname        string `yaml:"surname"`
+	// RecoveryEmail is the attribute holding a personal/recovery address,
+	// the only address email codes go to. No default; never the login
+	// mailbox (check-config refuses mail and userPrincipalName).
+	RecoveryEmail string `yaml:"recovery_email"`
+	// Manager is the attribute holding the manager's DN (e.g. manager), for
+	// notices when factors.policy.notify_manager is on.
+	Manager string `yaml:"manager"`
 }
 
 // LDAPConfig configures a generic LDAP directory (OpenLDAP with ppolicy).
@@ -257,3 +264,14 @@ func (v *validator) plainLDAP(p string, allowPlain, ad bool) {
 }
 
 func index(p string, i int) string { return fmt.Sprintf("%s[%d]", p, i) }
+
+// attributes returns the directory's attribute map; nil for the memory type.
+func (d DirectoryConfig) attributes() *AttributesConfig {
+	switch {
+	case d.LDAP != nil:
+		return &d.LDAP.Attributes
+	case d.AD != nil:
+		return &d.AD.Attributes
+	}
+	return nil
+}

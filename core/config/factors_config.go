@@ -3,6 +3,7 @@ package config
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -27,10 +28,12 @@ type FactorsConfig struct {
 	// Enabled lists the factors users may verify with, strongest first.
 	Enabled []string `yaml:"enabled"`
 	// Require sets how many independent factors each action needs, per channel.
-	Require   RequireConfig   `yaml:"require"`
-	TOTP      TOTPConfig      `yaml:"totp"`
-	Codes     CodesConfig     `yaml:"codes"`
-	Questions QuestionsConfig `yaml:"questions"`
+	Require RequireConfig `yaml:"require"`
+	// Policy is what a security team signs off beyond the counts.
+	Policy    FactorPolicyConfig `yaml:"policy"`
+	TOTP      TOTPConfig         `yaml:"totp"`
+	Codes     CodesConfig        `yaml:"codes"`
+	Questions QuestionsConfig    `yaml:"questions"`
 }
 
 // RequireConfig maps channel → required factor count for each action. The key
@@ -58,6 +61,25 @@ func (r RequireConfig) For(action, channel string) int {
 	}
 	return m["default"]
 }
+
+// FactorPolicyConfig is the assurance policy beyond the counts.
+type FactorPolicyConfig struct {
+	// RequireStrongest lists the actions (reset, unlock, enroll, verify) that
+	// need the strongest factor the account has of record: an authenticator
+	// user is never reset without the authenticator. Default: reset, enroll.
+	RequireStrongest []string `yaml:"require_strongest"`
+	// PhoneAlone lets a single phone or email code satisfy a reset when the
+	// count is 1. Off by default: phone codes are "restricted" in NIST SP
+	// 800-63B-4 (SIM swap, number porting).
+	PhoneAlone bool `yaml:"phone_alone"`
+	// NotifyManager also sends notices of resets, unlocks and enrollments to
+	// the manager of record (directory attributes.manager).
+	NotifyManager bool `yaml:"notify_manager"`
+}
+
+// loginMailboxAttrs are attributes that hold the account's own work mailbox
+// (or its sign-in name): never a destination for email codes.
+var loginMailboxAttrs = []string{"mail", "userprincipalname", "proxyaddresses"}
 
 // TOTPConfig configures authenticator-app codes.
 type TOTPConfig struct {
@@ -104,8 +126,9 @@ func defaultFactors() FactorsConfig {
 			Unlock: map[string]int{"default": 1},
 			Enroll: map[string]int{"default": 1},
 		},
-		TOTP:  TOTPConfig{Issuer: "resetbot"},
-		Codes: CodesConfig{Digits: 6, TTL: 10 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second},
+		Policy: FactorPolicyConfig{RequireStrongest: []string{"reset", "enroll"}},
+		TOTP:   TOTPConfig{Issuer: "resetbot"},
+		Codes:  CodesConfig{Digits: 6, TTL: 10 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second},
 		Questions: QuestionsConfig{Ask: 2, MinEnrolled: 3, Catalog: []QuestionConfig{
 			{ID: "first_pet", MessageID: "question.first_pet"},
 			{ID: "first_street", MessageID: "question.first_street"},
@@ -159,6 +182,17 @@ func (v *validator) factors(f *FactorsConfig) {
 	}
 	if f.Require.For("reset", "default") < 2 {
 		v.warnf(p+".require.reset.default", "resetting a password with a single factor is weaker than the recommended two")
+	}
+	for i, a := range f.Policy.RequireStrongest {
+		if !slices.Contains([]string{"reset", "unlock", "enroll", "verify"}, a) {
+			v.errorf(index(p+".policy.require_strongest", i), "unknown action %q (reset, unlock, enroll, verify)", a)
+		}
+	}
+	if !slices.Contains(f.Policy.RequireStrongest, "reset") {
+		v.warnf(p+".policy.require_strongest", "does not list reset: an authenticator user could be reset with weaker factors")
+	}
+	if f.Policy.PhoneAlone && f.Require.For("reset", "default") < 2 {
+		v.warnf(p+".policy.phone_alone", "lets one phone code reset a password; phone codes are restricted in NIST SP 800-63B-4 (SIM swap)")
 	}
 	if f.TOTP.Issuer == "" && seen[FactorTOTP] {
 		v.errorf(p+".totp.issuer", "is required when totp is enabled")
@@ -228,5 +262,30 @@ func (v *validator) questions(q *QuestionsConfig) {
 		if c.MessageID == "" {
 			v.errorf(cp+".message_id", "is required")
 		}
+	}
+}
+
+// emailFactor checks where email codes would go: only to a personal or
+// recovery address attribute, never the account's own work mailbox, which
+// sits behind the very password being reset.
+func (v *validator) emailFactor(c *Config) {
+	if !c.Factors.Has(FactorEmail) {
+		return
+	}
+	mapped := false
+	for i, d := range c.Directories {
+		a := d.attributes()
+		if a == nil || a.RecoveryEmail == "" {
+			continue
+		}
+		mapped = true
+		p := index("directories", i) + "." + d.Type + ".attributes.recovery_email"
+		attr := strings.ToLower(a.RecoveryEmail)
+		if slices.Contains(loginMailboxAttrs, attr) || strings.EqualFold(a.RecoveryEmail, a.Email) {
+			v.errorf(p, "%q is the account's own work mailbox; the email factor needs a personal or recovery address attribute", a.RecoveryEmail)
+		}
+	}
+	if !mapped && len(c.Directories) > 0 && c.Mode != ModeDemo {
+		v.warnf("factors.enabled", "email is enabled but no directory maps attributes.recovery_email: nobody can verify by email")
 	}
 }

@@ -35,14 +35,22 @@ type User struct {
 	// ID is stable and unique within its directory (the DN for LDAP and AD).
 	ID string `json:"id"`
 	// Directory is the configured name of the directory holding the account.
-	Directory      string `json:"directory,omitempty"`
-	Login          string `json:"login"`
-	DisplayName    string `json:"display_name,omitempty"`
-	GivenName      string `json:"given_name,omitempty"`
-	Surname        string `json:"surname,omitempty"`
+	Directory   string `json:"directory,omitempty"`
+	Login       string `json:"login"`
+	DisplayName string `json:"display_name,omitempty"`
+	GivenName   string `json:"given_name,omitempty"`
+	Surname     string `json:"surname,omitempty"`
+	// Email is the account's own work mailbox (attribute mail): an identifier
+	// and a chat lookup key, never a verification factor.
 	Email          string `json:"email,omitempty"`
 	Mobile         string `json:"mobile,omitempty"`
 	EmployeeNumber string `json:"employee_number,omitempty"`
+	// RecoveryEmail is a personal/recovery address of record (an attribute
+	// the operator maps; empty when none): the only address email codes go to.
+	RecoveryEmail string `json:"recovery_email,omitempty"`
+	// Manager identifies the account's manager (the directory's manager
+	// attribute, a DN), for notices; empty when none.
+	Manager string `json:"manager,omitempty"`
 }
 
 // Status is the state of an account, read before anything is changed.

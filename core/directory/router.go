@@ -215,3 +215,24 @@ func (r *Router) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Manager finds u's manager in u's directory, when that directory can
+// (ldap and memory read the manager attribute's entry); false otherwise.
+func (r *Router) Manager(ctx context.Context, u User) (User, bool, error) {
+	rt, err := r.route(u)
+	if err != nil {
+		return User{}, false, err
+	}
+	mr, ok := rt.Dir.(interface {
+		Manager(ctx context.Context, u User) (User, bool, error)
+	})
+	if !ok {
+		return User{}, false, nil
+	}
+	m, found, err := mr.Manager(ctx, u)
+	if err != nil {
+		return User{}, false, fmt.Errorf("directory %q: %w", rt.Name, err)
+	}
+	m.Directory = rt.Name
+	return m, found, nil
+}

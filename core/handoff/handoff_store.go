@@ -112,6 +112,11 @@ type record struct {
 	H Handoff `json:"h"`
 	// CodeMAC is the hex HMAC of the live phone code, never the code.
 	CodeMAC string `json:"code_mac,omitempty"`
+	// ReadbackMAC is the hex HMAC of the phrase the person was shown for the
+	// caller to read back to the agent (verify handoffs), never the phrase.
+	ReadbackMAC string `json:"readback_mac,omitempty"`
+	// ReadbackTries counts wrong read-backs entered by agents.
+	ReadbackTries int `json:"readback_tries,omitempty"`
 }
 
 const (

@@ -51,7 +51,13 @@ type SambaUser struct {
 	Email       string
 	Mobile      string
 	EmployeeID  string
+	// RecoveryEmail is a personal address in SambaRecoveryAttr; never mail.
+	RecoveryEmail string
 }
+
+// SambaRecoveryAttr holds each account's personal address: map it as
+// attributes.recovery_email.
+const SambaRecoveryAttr = "otherMailbox"
 
 func sambaUser(cn, login, ou, given, sn, mail, mobile, empID string) SambaUser {
 	return SambaUser{
@@ -65,7 +71,7 @@ func sambaUser(cn, login, ou, given, sn, mail, mobile, empID string) SambaUser {
 		Email:       mail,
 		Mobile:      mobile,
 		EmployeeID:  empID,
-	}
+	}.withRecovery()
 }
 
 // Fixture accounts. The bot may reset and unlock everyone in SambaPeopleOU
@@ -146,7 +152,7 @@ func sambaUserLDIF(u SambaUser, extra ...string) string {
 	fmt.Fprintf(&b, "dn: %s\nchangetype: add\nobjectClass: user\nsAMAccountName: %s\n", u.DN, u.Login)
 	fmt.Fprintf(&b, "userPrincipalName: %s\ndisplayName: %s\n", u.UPN, u.DisplayName)
 	for _, kv := range [][2]string{{"givenName", u.GivenName}, {"sn", u.Surname},
-		{"mail", u.Email}, {"mobile", u.Mobile}, {"employeeID", u.EmployeeID}} {
+		{"mail", u.Email}, {"mobile", u.Mobile}, {"employeeID", u.EmployeeID}, {SambaRecoveryAttr, u.RecoveryEmail}} {
 		if kv[1] != "" {
 			fmt.Fprintf(&b, "%s: %s\n", kv[0], kv[1])
 		}
@@ -222,4 +228,12 @@ func sambaBotACL(sid string) string {
 		fmt.Fprintf(&b, "(%s;%s;%s)", a, user, sid)
 	}
 	return b.String()
+}
+
+// withRecovery gives an account with a work mailbox a personal address too.
+func (u SambaUser) withRecovery() SambaUser {
+	if u.Email != "" {
+		u.RecoveryEmail = u.Login + "@personal.example"
+	}
+	return u
 }

@@ -16,7 +16,7 @@ import (
 
 // sambaFixtureVersion changes whenever the golden DC's content changes, so a
 // stale cached golden is never reused.
-const sambaFixtureVersion = "v1"
+const sambaFixtureVersion = "v2" // v2: otherMailbox personal addresses
 
 // sambaGoldenIP is the address the golden DC is provisioned for; clones
 // rewrite it. The golden DC itself is never started.

@@ -59,6 +59,15 @@ type SlapdUser struct {
 // DN is the user's entry.
 func (u SlapdUser) DN() string { return "uid=" + u.Login + "," + SlapdPeopleDN }
 
+// SlapdRecoveryAttr holds each account's personal address (the PKCS #9
+// email attribute of core.schema, under its primary name, allowed by the
+// extensibleObject class): map it as attributes.recovery_email. The work
+// mailbox (mail) never is.
+const SlapdRecoveryAttr = "email"
+
+// RecoveryEmail is the account's personal address of record.
+func (u SlapdUser) RecoveryEmail() string { return u.Login + "@personal.example" }
+
 // SlapdUsers are the fixture accounts, in this order: normal, other, locked,
 // disabled, protected, two sharing SlapdSharedEmpNo, one under min age, one
 // locked by an administrator, one expired.
@@ -165,11 +174,12 @@ func slapdSeed(now time.Time) string {
 		SlapdBotDN, slapdSSHA(SlapdBotPW))
 	var tier0 []string
 	for _, u := range SlapdUsers {
-		fmt.Fprintf(&b, "dn: %s\nobjectClass: inetOrgPerson\nuid: %s\ncn: %s %s\ndisplayName: %s %s\ngivenName: %s\nsn: %s\nmail: %s\nemployeeNumber: %s\nuserPassword: %s\n",
+		fmt.Fprintf(&b, "dn: %s\nobjectClass: inetOrgPerson\nobjectClass: extensibleObject\nuid: %s\ncn: %s %s\ndisplayName: %s %s\ngivenName: %s\nsn: %s\nmail: %s\nemployeeNumber: %s\nuserPassword: %s\n",
 			u.DN(), u.Login, u.Given, u.Surname, u.Given, u.Surname, u.Given, u.Surname, u.Email, u.EmployeeNumber, slapdSSHA(u.Password))
 		if u.Mobile != "" {
 			fmt.Fprintf(&b, "mobile: %s\n", u.Mobile)
 		}
+		fmt.Fprintf(&b, "%s: %s\n", SlapdRecoveryAttr, u.RecoveryEmail())
 		switch {
 		case u.AdminLocked:
 			b.WriteString("pwdAccountLockedTime: 000001010000Z\n")

@@ -8,42 +8,40 @@ import (
 
 	potp "github.com/pquerna/otp/totp"
 
-	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/identity"
 	"github.com/resetbot/resetbot/core/secret"
 )
 
-// enrollTOTP enrolls an authenticator for login through the chat flow
-// (verified by an SMS code from the fake) and returns its seed.
+// enrollTOTP binds an authenticator for login directly through the app's
+// method registry (the chat enrollment flow, which needs two factors of
+// record, is tested in flows) and returns its seed.
 func (h *harness) enrollTOTP(login string) string {
 	h.t.Helper()
-	turn := func(in engine.Input) engine.Reply {
-		return h.a.Engine.Handle(context.Background(), engine.Turn{Channel: "console", ChannelUser: "enroll-" + login, Locale: "en", Input: in})
+	ctx := context.Background()
+	users, err := h.a.Directory.Find(ctx, directory.ByLogin, login)
+	if err != nil || len(users) != 1 {
+		h.t.Fatalf("find %s: %v", login, err)
 	}
-	text := func(s string) engine.Input { return engine.Input{Kind: engine.InputText, Value: secret.New(s)} }
-	turn(engine.Input{Kind: engine.InputStart, Flow: "enroll"})
-	turn(text(login))
-	before := h.fake.Sends()
-	turn(engine.Input{Kind: engine.InputChoice, Choice: "sms"})
-	h.waitSends(before + 1)
-	r := turn(text(h.lastSMSCode()))
-	var seed string
-	for _, o := range r.Outputs {
-		if o.Attachment != nil {
-			seed = o.Attachment.Text.Reveal()
-		}
+	u := users[0]
+	_, en, ok := h.a.Methods.Enroller()
+	if !ok {
+		h.t.Fatal("no enrollable method")
 	}
-	if seed == "" {
-		h.t.Fatalf("no enrollment secret: %+v", r)
+	sub := identity.Subject{Key: u.Directory + ":" + u.ID, Login: u.Login, Mobile: u.Mobile}
+	e, err := en.Begin(ctx, sub)
+	if err != nil {
+		h.t.Fatal(err)
 	}
+	seed := e.Secret.Reveal()
 	code, err := potp.GenerateCode(seed, h.clock())
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if r = turn(text(code)); r.State != "done" {
-		h.t.Fatalf("enrollment ended in %q: %+v", r.State, r.Outputs)
+	if res, err := en.Confirm(ctx, sub, secret.New(code)); err != nil || res != identity.Verified {
+		h.t.Fatalf("confirm: %v %v", res, err)
 	}
-	h.waitSends(before + 2) // the code, then the enrollment notice by SMS
-	h.advance(time.Minute)  // the next TOTP code is a new step
+	h.advance(time.Minute) // the next TOTP code is a new step
 	return seed
 }
 
@@ -99,11 +97,14 @@ func TestPhoneReset(t *testing.T) {
 	if done.Hangup == nil || done.Gather != nil {
 		t.Fatalf("the call should end: %+v", done)
 	}
-	h.waitSends(sendsBefore + 2)
+	h.waitSends(sendsBefore + 3) // the code, the passphrase, the notice to the mobile of record
 	msgs := h.fake.Messages()
-	pass := msgs[len(msgs)-1]
+	pass, notice := msgs[len(msgs)-2], msgs[len(msgs)-1]
 	if pass.To != "+15555550101" || !strings.Contains(pass.Body, "temporary password") {
 		t.Fatalf("passphrase SMS: to %s", pass.To)
+	}
+	if notice.To != "+15555550101" || !strings.Contains(notice.Body, "password was changed") {
+		t.Fatalf("no reset notice by SMS: to %s", notice.To)
 	}
 	passphrase := strings.TrimSpace(strings.TrimSuffix(strings.SplitN(strings.SplitN(pass.Body, " is ", 2)[1], " . ", 2)[0], "."))
 	h.assertNoSecrets(passphrase, code, smsCode, seed)
@@ -117,8 +118,8 @@ func TestPhoneReset(t *testing.T) {
 		t.Errorf("a full reset call speaks for %.1f s; the target is 75 s or less", secs)
 	}
 	time.Sleep(50 * time.Millisecond)
-	if n := h.fake.Sends() - sendsBefore; n != 2 {
-		t.Errorf("the call sent %d messages, want 2 (code, passphrase)", n)
+	if n := h.fake.Sends() - sendsBefore; n != 3 {
+		t.Errorf("the call sent %d messages, want 3 (code, passphrase, notice)", n)
 	}
 }
 

@@ -301,6 +301,7 @@ func TestUnlockOnlyPolicy(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) {
 		c.Channels.Twilio.VoiceReset = config.TwilioVoiceUnlockOnly
 		c.Factors.Require.Reset = map[string]int{"default": 1}
+		c.Factors.Policy.PhoneAlone = true
 	})
 	c := h.call("CA1300")
 	c.start("1")

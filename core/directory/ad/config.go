@@ -63,6 +63,11 @@ type AttrMap struct {
 	Email          string `yaml:"email"`           // default "mail"
 	Mobile         string `yaml:"mobile"`          // default "mobile"
 	EmployeeNumber string `yaml:"employee_number"` // default "employeeID"
+	// RecoveryEmail holds a personal/recovery address (no default: empty
+	// means no account has one). Never the login mailbox.
+	RecoveryEmail string `yaml:"recovery_email"`
+	// Manager holds the manager's DN, for notices (no default).
+	Manager string `yaml:"manager"`
 }
 
 // Defaults for unset Config fields.
@@ -135,7 +140,8 @@ func (c Config) Validate() error {
 		}
 	}
 	for name, v := range map[string]string{"email": c.Attributes.Email,
-		"mobile": c.Attributes.Mobile, "employee_number": c.Attributes.EmployeeNumber} {
+		"mobile": c.Attributes.Mobile, "employee_number": c.Attributes.EmployeeNumber,
+		"recovery_email": c.Attributes.RecoveryEmail, "manager": c.Attributes.Manager} {
 		if v != "" && !validAttr(v) {
 			bad("attributes.%s %q is not an attribute name", name, v)
 		}

@@ -123,6 +123,11 @@ func (d *Directory) Find(ctx context.Context, key directory.Key, value string) (
 	a := d.cfg.Attributes
 	attrs := []string{"sAMAccountName", "userPrincipalName", "displayName", "givenName", "sn",
 		a.Email, a.Mobile, a.EmployeeNumber}
+	for _, extra := range []string{a.RecoveryEmail, a.Manager} {
+		if extra != "" {
+			attrs = append(attrs, extra)
+		}
+	}
 	var entries []*ldap.Entry
 	err := d.pool.do(ctx, false, func(c *ldap.Conn) error {
 		res, err := c.Search(ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
@@ -145,6 +150,7 @@ func (d *Directory) Find(ctx context.Context, key directory.Key, value string) (
 			DisplayName: e.GetAttributeValue("displayName"), GivenName: e.GetAttributeValue("givenName"),
 			Surname: e.GetAttributeValue("sn"), Email: e.GetAttributeValue(a.Email),
 			Mobile: e.GetAttributeValue(a.Mobile), EmployeeNumber: e.GetAttributeValue(a.EmployeeNumber),
+			RecoveryEmail: optAttr(e, a.RecoveryEmail), Manager: optAttr(e, a.Manager),
 		})
 	}
 	return users, nil
@@ -304,4 +310,12 @@ func (d *Directory) policy(c *ldap.Conn) (domainPolicy, error) {
 		return domainPolicy{}, fmt.Errorf("ad: domain object %s not readable", dn)
 	}
 	return parsePolicy(res.Entries[0]), nil
+}
+
+// optAttr reads an optional attribute; "" when it is not mapped.
+func optAttr(e *ldap.Entry, attr string) string {
+	if attr == "" {
+		return ""
+	}
+	return e.GetAttributeValue(attr)
 }

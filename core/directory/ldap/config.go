@@ -108,6 +108,11 @@ type AttrMap struct {
 	DisplayName    string `yaml:"display_name"`    // default displayName
 	GivenName      string `yaml:"given_name"`      // default givenName
 	Surname        string `yaml:"surname"`         // default sn
+	// RecoveryEmail holds a personal/recovery address (no default: empty
+	// means no account has one). Never the login mailbox.
+	RecoveryEmail string `yaml:"recovery_email"`
+	// Manager holds the manager's DN, for notices (no default).
+	Manager string `yaml:"manager"`
 	// Disabled says how a disabled account is marked; empty Attr: never.
 	Disabled DisabledAttr `yaml:"disabled"`
 }

@@ -3,6 +3,7 @@ package ldap
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -129,7 +130,13 @@ func (d *Directory) Find(ctx context.Context, key directory.Key, value string) (
 
 func (d *Directory) userAttrs() []string {
 	a := d.cfg.Attributes
-	return []string{a.Login, a.Email, a.Mobile, a.EmployeeNumber, a.DisplayName, a.GivenName, a.Surname}
+	attrs := []string{a.Login, a.Email, a.Mobile, a.EmployeeNumber, a.DisplayName, a.GivenName, a.Surname}
+	for _, extra := range []string{a.RecoveryEmail, a.Manager} {
+		if extra != "" {
+			attrs = append(attrs, extra)
+		}
+	}
+	return attrs
 }
 
 func (d *Directory) toUser(e *ldap.Entry) directory.User {
@@ -143,7 +150,17 @@ func (d *Directory) toUser(e *ldap.Entry) directory.User {
 		Email:          e.GetAttributeValue(a.Email),
 		Mobile:         normalizePhone(e.GetAttributeValue(a.Mobile)),
 		EmployeeNumber: e.GetAttributeValue(a.EmployeeNumber),
+		RecoveryEmail:  optAttr(e, a.RecoveryEmail),
+		Manager:        optAttr(e, a.Manager),
 	}
+}
+
+// optAttr reads an optional attribute; "" when it is not mapped.
+func optAttr(e *ldap.Entry, attr string) string {
+	if attr == "" {
+		return ""
+	}
+	return e.GetAttributeValue(attr)
 }
 
 // normalizePhone turns "+1 (555) 555-0101" into "+15555550101".
@@ -361,4 +378,26 @@ func parseTime(s string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// Manager reads the entry named by u's manager attribute, for notices. A
+// manager outside BaseDN or not matching UserFilter is not found.
+func (d *Directory) Manager(ctx context.Context, u directory.User) (directory.User, bool, error) {
+	if u.Manager == "" {
+		return directory.User{}, false, nil
+	}
+	var out directory.User
+	found := false
+	err := d.op(ctx, "manager", func(c *ldap.Conn, _ *bool) error {
+		e, err := d.entry(c, directory.User{ID: u.Manager}, d.userAttrs()...)
+		if errors.Is(err, directory.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out, found = d.toUser(e), true
+		return nil
+	})
+	return out, found, err
 }

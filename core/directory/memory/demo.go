@@ -23,6 +23,9 @@ var ErrNotAcknowledged = errors.New("memory directory: the demo directory needs 
 // DemoDomain is the email domain of the demo company.
 const DemoDomain = "demo.example"
 
+// DemoPersonalDomain is the domain of the demo accounts' personal addresses.
+const DemoPersonalDomain = "personal.example"
+
 // NewDemo returns a directory holding the demo company (see DemoAccounts).
 func NewDemo(ack DemoAck) (*Directory, error) {
 	if ack != AckDemoOnly {
@@ -52,6 +55,9 @@ func DemoAccounts() []Account {
 				Email:          lower(given) + "." + lower(sur) + "@" + DemoDomain,
 				Mobile:         mobile,
 				EmployeeNumber: emp,
+				// A personal address of record: the only address email
+				// codes go to (the work mailbox above never is a factor).
+				RecoveryEmail: lower(given) + "@" + DemoPersonalDomain,
 			},
 			Password: secret.New(pw),
 		}
@@ -65,6 +71,7 @@ func DemoAccounts() []Account {
 	elena := mk("eadmin", "Elena", "Admin", "+15555550105", "10001", "Granite-Tower-88")
 	elena.Protected = true
 	farah := mk("fhaddad", "Farah", "Haddad", "+15555550106", "10088", "Copper-Kettle-25")
+	farah.Manager = alice.ID // notices may go to the manager (factors.policy.notify_manager)
 	return []Account{alice, bao, chiara, david, elena, farah}
 }
 

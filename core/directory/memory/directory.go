@@ -316,3 +316,20 @@ func (d *Directory) Lock(id string) {
 		a.Locked, a.LockedUntil = true, time.Time{}
 	}
 }
+
+// Manager returns the account whose ID is u's Manager, for notices.
+func (d *Directory) Manager(ctx context.Context, u directory.User) (directory.User, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return directory.User{}, false, fmt.Errorf("memory directory: manager: %w", err)
+	}
+	if u.Manager == "" {
+		return directory.User{}, false, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a, err := d.lookup(directory.User{ID: u.Manager})
+	if err != nil {
+		return directory.User{}, false, nil
+	}
+	return a.User, true, nil
+}

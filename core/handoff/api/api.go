@@ -26,6 +26,7 @@ import (
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/handoff"
 	"github.com/resetbot/resetbot/core/handoff/apikey"
+	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/server"
 	"github.com/resetbot/resetbot/core/store"
 )
@@ -42,6 +43,7 @@ func Routes() []Route {
 		{http.MethodPost, "/api/v1/handoffs"},
 		{http.MethodGet, "/api/v1/handoffs/{id}"},
 		{http.MethodPost, "/api/v1/lifts"},
+		{http.MethodPost, "/api/v1/handoffs/{id}/readback"},
 	}
 }
 
@@ -52,6 +54,7 @@ const MaxBody = 16 << 10
 type Handoffs interface {
 	Start(ctx context.Context, h handoff.Handoff, st handoff.Starter) (handoff.Handoff, error)
 	Get(ctx context.Context, id string) (handoff.Handoff, error)
+	ConfirmReadback(ctx context.Context, id string, phrase secret.String) (handoff.ReadbackResult, error)
 }
 
 var _ Handoffs = (*handoff.Store)(nil)
@@ -89,6 +92,7 @@ func New(o Options) *Handler {
 	h.mux.Handle("POST /api/v1/handoffs", o.Guard.Require(apikey.ScopeCreate, h.create))
 	h.mux.Handle("GET /api/v1/handoffs/{id}", o.Guard.Require(apikey.ScopeRead, h.get))
 	h.mux.Handle("POST /api/v1/lifts", o.Guard.Require(apikey.ScopeLift, h.lift))
+	h.mux.Handle("POST /api/v1/handoffs/{id}/readback", o.Guard.Require(apikey.ScopeCreate, h.readback))
 	return h
 }
 

@@ -40,6 +40,11 @@ type Packet struct {
 	// Messages is the conversation as catalogue message IDs.
 	Messages []string  `json:"messages,omitempty"`
 	Time     time.Time `json:"time"`
+	// OfRecord lists the factors the account has of record (factor names).
+	OfRecord []string `json:"of_record,omitempty"`
+	// Alert marks a security alert (the person said "not me" to an
+	// agent-assisted verification), not a request for help.
+	Alert bool `json:"alert,omitempty"`
 }
 
 // Redacted replaces a value that is not a plain identifier.
@@ -66,7 +71,13 @@ var (
 // that are not identifiers redacted, lists bounded and the time in UTC.
 func Sanitize(p Packet) Packet {
 	out := Packet{Ref: field(p.Ref), Reason: field(p.Reason), Channel: field(p.Channel), User: person(p.User),
-		Flow: field(p.Flow), State: field(p.State), Time: p.Time.UTC()}
+		Flow: field(p.Flow), State: field(p.State), Time: p.Time.UTC(), Alert: p.Alert}
+	for i, f := range p.OfRecord {
+		if i == MaxFactors {
+			break
+		}
+		out.OfRecord = append(out.OfRecord, field(f))
+	}
 	for i, f := range p.Factors {
 		if i == MaxFactors {
 			break
@@ -124,6 +135,9 @@ func Render(p Packet) string {
 			b.WriteString(label + ": " + v + "\n")
 		}
 	}
+	if p.Alert {
+		b.WriteString("SECURITY ALERT: ")
+	}
 	b.WriteString("resetbot escalation " + p.Ref + "\n")
 	line("Reason", p.Reason)
 	user := p.User
@@ -131,6 +145,13 @@ func Render(p Packet) string {
 		user = "(not identified)"
 	}
 	line("User", user)
+	if p.User != "" {
+		rec := strings.Join(p.OfRecord, ", ")
+		if rec == "" {
+			rec = "none"
+		}
+		line("Factors of record", rec)
+	}
 	line("Channel", p.Channel)
 	flow := p.Flow
 	if p.State != "" {

@@ -37,6 +37,7 @@ func TestRender(t *testing.T) {
 	want := `resetbot escalation R-7K2Q
 Reason: lockout:banned
 User: amartin
+Factors of record: none
 Channel: slack
 Flow: reset (state verify_code)
 Factors tried: sms failure, totp failure

@@ -1,0 +1,118 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/identity"
+	"github.com/resetbot/resetbot/core/identity/code"
+	"github.com/resetbot/resetbot/core/identity/totp"
+	"github.com/resetbot/resetbot/core/notify"
+	"github.com/resetbot/resetbot/flows"
+)
+
+// methodParts is what the method constructors draw on.
+type methodParts struct {
+	totp  *totp.Verifier
+	codes *code.Codes
+}
+
+// methodType builds one verification method and names the sender it needs
+// ("" when it sends nothing).
+type methodType struct {
+	needs notify.Channel
+	build func(p methodParts) identity.Method
+}
+
+// methodTypes is the factor registry, keyed by the factors.enabled name.
+// Adding a factor (docs/extending.md) is a new package plus one line here.
+var methodTypes = map[string]methodType{
+	config.FactorTOTP:  {build: func(p methodParts) identity.Method { return totp.Method{V: p.totp} }},
+	config.FactorSMS:   {needs: notify.ChannelSMS, build: func(p methodParts) identity.Method { return code.SMS(p.codes) }},
+	config.FactorVoice: {needs: notify.ChannelVoice, build: func(p methodParts) identity.Method { return code.Voice(p.codes) }},
+	config.FactorEmail: {needs: notify.ChannelEmail, build: func(p methodParts) identity.Method { return code.Email(p.codes) }},
+}
+
+// methods builds the registry of the enabled factors, leaving out those
+// that have no sender (an SMS factor without an SMS provider). Security
+// questions are never a factor: they are an extra step (flows.Deps.Questions).
+func methods(cfg *config.Config, p methodParts, senders map[notify.Channel]notify.Sender) (*identity.Registry, error) {
+	var ms []identity.Method
+	for _, name := range cfg.Factors.Enabled {
+		if name == config.FactorQuestions {
+			continue
+		}
+		mt, ok := methodTypes[name]
+		if !ok {
+			return nil, fmt.Errorf("factors.enabled: unknown factor %q", name)
+		}
+		if mt.needs != "" && senders[mt.needs] == nil {
+			continue
+		}
+		ms = append(ms, mt.build(p))
+	}
+	if len(ms) == 0 {
+		return nil, errors.New("factors: no usable factor (enabled factors need a configured sender)")
+	}
+	return identity.NewRegistry(ms...)
+}
+
+// factorPolicy turns the configured counts and policy into the flows' policy.
+func factorPolicy(cfg *config.Config) flows.Policy {
+	p := flows.DefaultPolicy()
+	if vr := cfg.Channels.Twilio.VoiceReset; vr != "" {
+		p.VoiceReset = vr
+	}
+	fp := cfg.Factors.Policy
+	p.Strongest, p.PhoneAlone, p.NotifyManager = fp.RequireStrongest, fp.PhoneAlone, fp.NotifyManager
+	req := cfg.Factors.Require
+	for name, m := range map[string]map[string]int{flows.FlowReset: req.Reset, flows.FlowUnlock: req.Unlock, flows.FlowEnroll: req.Enroll} {
+		r := p.Require[name]
+		if v, ok := m["default"]; ok {
+			r.Default = v
+		}
+		for ch, v := range m {
+			if ch != "default" {
+				if r.Channels == nil {
+					r.Channels = map[string]int{}
+				}
+				r.Channels[ch] = v
+			}
+		}
+		p.Require[name] = r
+	}
+	if cfg.Factors.Has(config.FactorQuestions) {
+		for _, name := range cfg.Factors.Questions.AskIn {
+			r := p.Require[name]
+			r.Questions = true
+			p.Require[name] = r
+		}
+	}
+	return p
+}
+
+// managers finds managers through a directory that can read an entry by its
+// DN; nil when the directory cannot.
+func managers(d directory.Directory) flows.Managers {
+	if mr, ok := d.(managerReader); ok {
+		return managerLookup{mr}
+	}
+	return nil
+}
+
+// managerReader is implemented by directories that resolve a manager DN.
+type managerReader interface {
+	Manager(ctx context.Context, u directory.User) (directory.User, bool, error)
+}
+
+type managerLookup struct{ r managerReader }
+
+func (m managerLookup) Manager(ctx context.Context, u directory.User) (directory.User, bool, error) {
+	if u.Manager == "" {
+		return directory.User{}, false, nil
+	}
+	return m.r.Manager(ctx, u)
+}
