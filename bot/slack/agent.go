@@ -86,6 +86,9 @@ func (b *Bot) onAgentCommand(ctx context.Context, c slack.SlashCommand) (any, er
 	if t, ok := parseLiftCommand(c.Text); ok {
 		return b.agentLiftCommand(ctx, c, loc, t)
 	}
+	if id, phrase, ok := parseReadbackCommand(c.Text); ok {
+		return b.agentReadback(ctx, c, loc, id, phrase)
+	}
 	target, action, ok := parseAgentCommand(c.Text)
 	if !ok {
 		return ephemeral(b.o.Messages.Text(loc, "slack.agent.usage", false,

@@ -382,9 +382,18 @@ func TestAgentVerify(t *testing.T) {
 	e.secrets = append(e.secrets, strings.ReplaceAll(number[1], " ", ""))
 	// Without an agent channel the status goes to the agent's DM.
 	parent := e.waitStatus("DU8", "Started:")
-	if res, err := e.a.Handoffs.Store.ConfirmReadback(context.Background(), e.handoffOf(parent).ID,
-		secret.New(number[1])); err != nil || res != handoff.ReadbackVerified {
-		t.Fatalf("read-back: %v %v", res, err)
+	id := e.handoffOf(parent).ID
+	// Another agent cannot enter it; a wrong number is told; the right one
+	// verifies (the agent types what the caller reads out).
+	if got := e.handoffCmd("U7", "C1", "confirm "+id+" "+number[1]); got != e.msg("agent.readback.none") &&
+		got != e.msg("slack.agent.refused") {
+		t.Fatalf("another agent: %q", got)
+	}
+	if got := e.handoffCmd("U8", "C1", "confirm "+id+" 000 000"); got != e.msg("agent.readback.wrong") {
+		t.Fatalf("wrong number: %q", got)
+	}
+	if got := e.handoffCmd("U8", "C1", "confirm "+id+" "+number[1]); got != e.msg("agent.readback.verified") {
+		t.Fatalf("read-back: %q", got)
 	}
 	parent = e.waitStatus("DU8", "Started:", "Verified with", "Done:")
 	if h := e.handoffOf(parent); h.Status != handoff.StatusDone || h.Action != handoff.ActionVerify || h.Factor == "" {
