@@ -86,7 +86,7 @@ func (b *Bot) onAgentCommand(ctx context.Context, c slack.SlashCommand) (any, er
 	if t, ok := parseLiftCommand(c.Text); ok {
 		return b.agentLiftCommand(ctx, c, loc, t)
 	}
-	if id, phrase, ok := parseReadbackCommand(c.Text); ok {
+	if id, phrase, ok := handoff.ParseReadbackCommand(c.Text); ok {
 		return b.agentReadback(ctx, c, loc, id, phrase)
 	}
 	target, action, ok := parseAgentCommand(c.Text)

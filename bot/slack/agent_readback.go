@@ -3,17 +3,12 @@ package slack
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/slack-go/slack"
 
 	"github.com/resetbot/resetbot/core/handoff"
 	"github.com/resetbot/resetbot/core/secret"
 )
-
-// readbackVerb is the agent command that enters the number a caller read
-// back during agent-assisted verification: "/handoff confirm <id> 482 913".
-const readbackVerb = "confirm"
 
 // Readbacks is what the read-back command needs of the handoff store
 // (*handoff.Store). Verifying the account's factors in the DM proves the
@@ -22,20 +17,6 @@ const readbackVerb = "confirm"
 type Readbacks interface {
 	Get(ctx context.Context, id string) (handoff.Handoff, error)
 	ConfirmReadback(ctx context.Context, id string, phrase secret.String) (handoff.ReadbackResult, error)
-}
-
-// parseReadbackCommand reads "confirm <handoff id> <number>"; the number may
-// be typed with spaces ("482 913").
-func parseReadbackCommand(text string) (string, secret.String, bool) {
-	f := strings.Fields(text)
-	if len(f) < 3 || !strings.EqualFold(f[0], readbackVerb) || !handoff.ValidID(f[1]) {
-		return "", secret.String{}, false
-	}
-	phrase := strings.Join(f[2:], "")
-	if len(phrase) == 0 || len(phrase) > 16 {
-		return "", secret.String{}, false
-	}
-	return f[1], secret.New(phrase), true
 }
 
 // agentReadback checks the number for an agent already checked by

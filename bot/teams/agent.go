@@ -99,6 +99,10 @@ func (b *Bot) agentTurn(ctx context.Context, act *inbound) {
 		reply("teams.agent_refused")
 		return
 	}
+	if id, phrase, ok := handoff.ParseReadbackCommand(act.text()); ok {
+		reply(b.agentReadback(ctx, act.From.AadObjectID, id, phrase))
+		return
+	}
 	f := strings.Fields(act.text())
 	if len(f) == 3 && strings.EqualFold(f[0], agentVerb) && strings.EqualFold(f[2], liftVerb) {
 		reply(b.agentLift(ctx, f[1], act.From.AadObjectID))

@@ -19,6 +19,25 @@ import (
 // is shown a one-time phrase; the caller must read it back to the agent, who
 // enters it (agent command or API). Only a match makes the handoff verified.
 
+// ReadbackVerb starts the agent command that enters the number a caller read
+// back: "confirm <handoff id> 482 913", in every chat channel.
+const ReadbackVerb = "confirm"
+
+// ParseReadbackCommand reads "confirm <handoff id> <number>" from an agent
+// command's words; the number may be typed with spaces ("482 913"). The
+// number comes back as a secret, so it cannot reach a log or an echo.
+func ParseReadbackCommand(text string) (id string, phrase secret.String, ok bool) {
+	f := strings.Fields(text)
+	if len(f) < 3 || !strings.EqualFold(f[0], ReadbackVerb) || !ValidID(f[1]) {
+		return "", secret.String{}, false
+	}
+	p := strings.Join(f[2:], "")
+	if len(p) == 0 || len(p) > 16 {
+		return "", secret.String{}, false
+	}
+	return f[1], secret.New(p), true
+}
+
 // MaxReadbackTries is how many wrong read-backs fail the handoff.
 const MaxReadbackTries = 3
 
