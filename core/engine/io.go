@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/resetbot/resetbot/core/secret"
+import (
+	"time"
+
+	"github.com/resetbot/resetbot/core/secret"
+)
 
 // InputKind says what a user did.
 type InputKind uint8
@@ -82,6 +86,11 @@ type Turn struct {
 	Locale string
 	Hints  Hints
 	Input  Input
+	// NoReplay says the adapter never shows the reply of a repeated
+	// delivery (Slack acknowledges before the turn runs): the engine keeps
+	// only a mark that the delivery ran, and answers a copy arriving while
+	// it runs at once instead of waiting for its reply.
+	NoReplay bool
 }
 
 // ExpectKind says what input the next turn should carry.
@@ -155,6 +164,10 @@ type Reply struct {
 	Ended bool `json:"end,omitempty"`
 	// Duplicate is set when the reply was replayed for a repeated delivery.
 	Duplicate bool `json:"-"`
+	// NotBefore is the turn's timing floor (see Ctx.EqualizeTo): the reply
+	// must not be shown earlier. Engine.Handle waits for it; adapters using
+	// Engine.Run delay the reply instead of holding a worker.
+	NotBefore time.Time `json:"-"`
 }
 
 // Last returns the last output, which carries what to expect next.
