@@ -104,7 +104,23 @@ func busy(w http.ResponseWriter) {
 	http.Error(w, "busy", http.StatusServiceUnavailable)
 }
 
+// overloaded reports, before a request is read, that its turn could not run
+// now: the pool is full, or the engine found the store unavailable in the
+// last second. The request is answered 503 and Slack redelivers it later,
+// instead of an ack followed by an error.
+func (b *Bot) overloaded() bool {
+	if b.pool.Full() {
+		return true
+	}
+	u, ok := b.o.Engine.(interface{ StoreUp() bool })
+	return ok && !u.StoreUp()
+}
+
 func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request) {
+	if b.overloaded() {
+		busy(w)
+		return
+	}
 	body, ok := b.authenticate(w, r, "application/json")
 	if !ok {
 		return
@@ -128,6 +144,10 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Bot) serveInteractivity(w http.ResponseWriter, r *http.Request) {
+	if b.overloaded() {
+		busy(w)
+		return
+	}
 	body, ok := b.authenticate(w, r, "application/x-www-form-urlencoded")
 	if !ok {
 		return
@@ -152,6 +172,10 @@ func (b *Bot) serveInteractivity(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Bot) serveCommands(w http.ResponseWriter, r *http.Request) {
+	if b.overloaded() {
+		busy(w)
+		return
+	}
 	body, ok := b.authenticate(w, r, "application/x-www-form-urlencoded")
 	if !ok {
 		return

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/resetbot/resetbot/core/audit"
@@ -79,10 +80,12 @@ type Options struct {
 type Engine struct {
 	opt   Options
 	turns store.Turns
-	flows map[string]*Flow
-	all   []*Flow
-	order []*Flow // the menu: flows that are not hidden
-	voice map[string]bool
+	// storeFailed is when a turn last found the store unavailable (Unix ns).
+	storeFailed atomic.Int64
+	flows       map[string]*Flow
+	all         []*Flow
+	order       []*Flow // the menu: flows that are not hidden
+	voice       map[string]bool
 }
 
 // New checks every flow table and returns an Engine.
@@ -151,6 +154,25 @@ func New(opt Options) (*Engine, error) {
 		e.voice[c] = true
 	}
 	return e, nil
+}
+
+// storeRecheck is how long after a store failure StoreUp reports false; the
+// next turn after it tries the store again.
+const storeRecheck = time.Second
+
+// StoreUp reports whether no turn found the store unavailable within the last
+// second. Adapters that acknowledge before the turn runs (Slack) answer 503
+// while it is false, so the platform redelivers instead of being told "ok"
+// and then shown an error.
+func (e *Engine) StoreUp() bool {
+	return time.Since(time.Unix(0, e.storeFailed.Load())) > storeRecheck
+}
+
+// noteStore records a store failure for StoreUp.
+func (e *Engine) noteStore(err error) {
+	if errors.Is(err, store.ErrUnavailable) {
+		e.storeFailed.Store(time.Now().UnixNano())
+	}
 }
 
 // Flows returns every registered flow, hidden ones included, in
