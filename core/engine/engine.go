@@ -67,6 +67,9 @@ type Options struct {
 	// ReplayKeep is how long a turn's reply is kept for repeated deliveries
 	// (default 10 min: Slack's and Twilio's retries come well within it).
 	ReplayKeep time.Duration
+	// CloseKeep is how long a closed conversation (Turn.Close) stays
+	// closed (default 2 h).
+	CloseKeep time.Duration
 	// DuplicateWait bounds how long a repeated delivery waits for the reply
 	// of the same delivery still running elsewhere (default 5 s, and never
 	// past ctx's deadline); then it is answered MsgBusy.
@@ -105,6 +108,9 @@ func New(opt Options) (*Engine, error) {
 	}
 	if opt.ReplayKeep <= 0 {
 		opt.ReplayKeep = 10 * time.Minute
+	}
+	if opt.CloseKeep <= 0 {
+		opt.CloseKeep = 2 * time.Hour
 	}
 	if opt.DuplicateWait <= 0 {
 		opt.DuplicateWait = 5 * time.Second
@@ -257,6 +263,9 @@ func (e *Engine) Run(ctx context.Context, t Turn) Reply {
 		stepCtx, stop := e.keepLease(ctx, k)
 		res := e.safeStep(stepCtx, &t, ref, rec)
 		stop()
+		if t.Close {
+			res.op, res.value, res.ttl = store.SessionPut, closedMark, e.opt.CloseKeep
+		}
 		r = e.commit(ctx, &t, k, res)
 		r.NotBefore = started.Add(res.floor)
 	}

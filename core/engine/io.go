@@ -91,6 +91,11 @@ type Turn struct {
 	// only a mark that the delivery ran, and answers a copy arriving while
 	// it runs at once instead of waiting for its reply.
 	NoReplay bool
+	// Close ends the conversation for good (a phone call hung up): after
+	// the turn, a closed mark replaces the session for Options.CloseKeep,
+	// and any later turn of the conversation gets a Reply with Closed set
+	// and no outputs, instead of starting over.
+	Close bool
 }
 
 // ExpectKind says what input the next turn should carry.
@@ -162,6 +167,9 @@ type Reply struct {
 	Step string `json:"sp,omitempty"`
 	// Ended means the conversation is over and the session is gone.
 	Ended bool `json:"end,omitempty"`
+	// Closed means the conversation was closed for good (Turn.Close): the
+	// adapter ends it without a word.
+	Closed bool `json:"cl,omitempty"`
 	// Duplicate is set when the reply was replayed for a repeated delivery.
 	Duplicate bool `json:"-"`
 	// NotBefore is the turn's timing floor (see Ctx.EqualizeTo): the reply

@@ -19,11 +19,18 @@ const (
 	expiryGrace = 10 * time.Minute
 )
 
+// closedMark is the record of a closed conversation (Turn.Close).
+var closedMark = []byte(`{"closed":true}`)
+
 // step runs the flow for the loaded session record (Version 0: none) and
 // says how the commit must change it. It touches the store only through the
 // flows' own calls: the session is loaded by acquire and written by commit.
 func (e *Engine) step(ctx context.Context, t *Turn, ref string, rec store.Record) result {
 	res := result{base: rec.Version}
+	if rec.Version != 0 && string(rec.Value) == string(closedMark) {
+		res.reply = Reply{Ref: ref, Ended: true, Closed: true}
+		return res
+	}
 	now := e.opt.Clock()
 	s := e.decode(t, rec)
 	if s == nil && rec.Version != 0 {

@@ -25,6 +25,7 @@ type result struct {
 	op    store.SessionOp
 	base  uint64
 	value []byte
+	ttl   time.Duration // 0: the session default
 	floor time.Duration
 	// after are audit events true only once the commit holds (flow.end).
 	after []audit.Event
@@ -142,6 +143,9 @@ func (e *Engine) commit(ctx context.Context, t *Turn, k store.TurnKeys, res resu
 		// The record outlives the idle timeout by a grace period so that a
 		// late reply is told "your session expired" instead of a blank menu.
 		TTL: e.opt.IdleTimeout + expiryGrace}
+	if res.ttl > 0 {
+		c.TTL = res.ttl
+	}
 	if k.Delivery != "" {
 		c.Outcome, c.Keep = e.outcome(t, res.reply), e.opt.ReplayKeep
 	}

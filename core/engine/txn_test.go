@@ -189,3 +189,24 @@ func TestTurnRoundTripsRedis(t *testing.T) {
 		t.Fatalf("%d round trips for 3 turns", n)
 	}
 }
+
+// A closed conversation (a call hung up) stays closed: later turns get
+// Closed and start nothing.
+func TestClosedConversationStaysClosed(t *testing.T) {
+	fx := newFixture(t)
+	ctx := context.Background()
+	fx.eng.Handle(ctx, turn(text("test")))
+	end := turn(engine.Input{Kind: engine.InputCancel})
+	end.Close = true
+	if r := fx.eng.Handle(ctx, end); !r.Ended {
+		t.Fatalf("close: %q", ids(r))
+	}
+	for _, in := range []engine.Input{text("test"), digits("1"), {Kind: engine.InputStart, Flow: "test"}} {
+		if r := fx.eng.Handle(ctx, turn(in)); !r.Closed || len(r.Outputs) != 0 {
+			t.Fatalf("turn after close: %q closed=%v", ids(r), r.Closed)
+		}
+	}
+	if len(fx.rec.Find("flow.end")) != 1 {
+		t.Fatalf("audit: %v", fx.rec.Names())
+	}
+}

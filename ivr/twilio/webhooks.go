@@ -12,7 +12,6 @@ import (
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/secret"
-	"github.com/resetbot/resetbot/core/store"
 )
 
 const (
@@ -22,7 +21,6 @@ const (
 	maxSeq = 1000
 	// maxBusyWaits bounds the redirects while an earlier turn of the call runs.
 	maxBusyWaits = 3
-	endedTTL     = 2 * time.Hour
 )
 
 // incoming answers a new call: blocked callers hear goodbye, others choose a
@@ -77,10 +75,6 @@ func (h *Handler) gather(w http.ResponseWriter, r *http.Request, p callParams) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	if h.ended(r, p.CallSid) {
-		h.write(w, []twiml.Element{&twiml.VoiceHangup{}})
-		return
-	}
 	t := engine.Turn{Channel: Channel, ChannelUser: p.CallSid, DeliveryID: p.CallSid + ":" + strconv.Itoa(n),
 		Locale: loc, Hints: engine.Hints{Phone: p.From}}
 	v := view{locale: loc, seq: n + 1}
@@ -97,6 +91,11 @@ func (h *Handler) gather(w http.ResponseWriter, r *http.Request, p callParams) {
 		t.Input = engine.Input{Kind: engine.InputDigits, Value: secret.New(keyed)}
 	}
 	v.reply = h.eng.Handle(r.Context(), t)
+	if v.reply.Closed {
+		// A gather arriving after the call ended only hangs up.
+		h.write(w, []twiml.Element{&twiml.VoiceHangup{}})
+		return
+	}
 	if v.reply.Last().MessageID == engine.MsgBusy && len(v.reply.Outputs) == 1 {
 		h.busy(w, loc, n, sil, waits)
 		return
@@ -139,27 +138,15 @@ func (h *Handler) busy(w http.ResponseWriter, loc string, n, sil, waits int) {
 }
 
 // status handles the call's status callback: a call that ended cancels its
-// session (the engine deletes it) and is marked so late gathers hang up.
+// session and closes the conversation in the same turn (Turn.Close), so late
+// gathers of the call hang up without a store lookup of their own.
 func (h *Handler) status(w http.ResponseWriter, r *http.Request, p callParams) {
 	switch p.CallStatus {
 	case "completed", "busy", "no-answer", "failed", "canceled":
-		if _, err := h.cfg.Store.Set(r.Context(), endedKey(p.CallSid), []byte("1"), endedTTL); err != nil {
-			h.cfg.Log.Warn("ended-call marker not stored", "err", err)
-		}
 		h.eng.Handle(r.Context(), engine.Turn{Channel: Channel, ChannelUser: p.CallSid,
-			DeliveryID: p.CallSid + ":end", Input: engine.Input{Kind: engine.InputCancel}})
+			DeliveryID: p.CallSid + ":end", Input: engine.Input{Kind: engine.InputCancel}, Close: true})
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func endedKey(callSid string) string { return "ivr:ended:" + callSid }
-
-func (h *Handler) ended(r *http.Request, callSid string) bool {
-	_, err := h.cfg.Store.Get(r.Context(), endedKey(callSid))
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		h.cfg.Log.Warn("ended-call marker unreadable", "err", err)
-	}
-	return err == nil
 }
 
 // cleanDigits returns keypad input without the finish key. ok is false for
