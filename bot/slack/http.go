@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -104,6 +105,16 @@ func busy(w http.ResponseWriter) {
 	http.Error(w, "busy", http.StatusServiceUnavailable)
 }
 
+// AckBudget bounds everything done before Slack is answered (Slack retries
+// a request it has not seen answered within 3 s): store calls on the ack
+// path (a views.open claim, an agent command) fail rather than overrun it.
+const AckBudget = 2500 * time.Millisecond
+
+func ackBudget(r *http.Request) (*http.Request, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(r.Context(), AckBudget)
+	return r.WithContext(ctx), cancel
+}
+
 // overloaded reports, before a request is read, that its turn could not run
 // now: the pool is full, or the engine found the store unavailable in the
 // last second. The request is answered 503 and Slack redelivers it later,
@@ -117,6 +128,8 @@ func (b *Bot) overloaded() bool {
 }
 
 func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request) {
+	r, cancel := ackBudget(r)
+	defer cancel()
 	if b.overloaded() {
 		busy(w)
 		return
@@ -144,6 +157,8 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Bot) serveInteractivity(w http.ResponseWriter, r *http.Request) {
+	r, cancel := ackBudget(r)
+	defer cancel()
 	if b.overloaded() {
 		busy(w)
 		return
@@ -172,6 +187,8 @@ func (b *Bot) serveInteractivity(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Bot) serveCommands(w http.ResponseWriter, r *http.Request) {
+	r, cancel := ackBudget(r)
+	defer cancel()
 	if b.overloaded() {
 		busy(w)
 		return

@@ -59,16 +59,22 @@ func countedRedis(tb testing.TB) (*redis.Store, *countHook, *goredis.Client) {
 // conversation runs the test flow from start to end for one user: three
 // turns, each with its own delivery ID.
 func conversation(ctx context.Context, tb testing.TB, eng *engine.Engine, user string) {
+	converse(ctx, tb, eng, user, false)
+}
+
+func converse(ctx context.Context, tb testing.TB, eng *engine.Engine, user string, noReplay bool) {
 	steps := []engine.Input{text("test"), {Kind: engine.InputChoice, Choice: "a"}, digits("42")}
 	for i, in := range steps {
-		tn := engine.Turn{Channel: "console", ChannelUser: user, DeliveryID: user + "-" + strconv.Itoa(i), Input: in}
+		tn := engine.Turn{Channel: "console", ChannelUser: user, DeliveryID: user + "-" + strconv.Itoa(i), Input: in, NoReplay: noReplay}
 		if r := eng.Handle(ctx, tn); len(r.Outputs) == 0 || r.Outputs[0].MessageID == engine.MsgError || r.Outputs[0].MessageID == engine.MsgBusy {
 			tb.Fatalf("turn %d: %q", i, ids(r))
 		}
 	}
 }
 
-func benchEngine(b *testing.B, st store.Store) {
+func benchEngine(b *testing.B, st store.Store) { benchTurns(b, st, false) }
+
+func benchTurns(b *testing.B, st store.Store, noReplay bool) {
 	tf := &testFlow{}
 	eng, err := engine.New(engine.Options{Store: st, Flows: []*engine.Flow{tf.flow()}})
 	if err != nil {
@@ -78,7 +84,7 @@ func benchEngine(b *testing.B, st store.Store) {
 	i := 0
 	for b.Loop() {
 		i++
-		conversation(ctx, b, eng, "U"+strconv.Itoa(i))
+		converse(ctx, b, eng, "U"+strconv.Itoa(i), noReplay)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(3*i), "ns/turn")
 }
@@ -88,16 +94,26 @@ func benchEngine(b *testing.B, st store.Store) {
 // bytes left in Redis per turn.
 func BenchmarkTurn(b *testing.B) {
 	b.Run("memory", func(b *testing.B) { benchEngine(b, memory.New()) })
-	b.Run("redis", func(b *testing.B) {
+	for _, noReplay := range []bool{false, true} {
+		name := "redis"
+		if noReplay {
+			name = "redis-noreplay"
+		}
+		b.Run(name, func(b *testing.B) { benchRedis(b, noReplay) })
+	}
+}
+
+func benchRedis(b *testing.B, noReplay bool) {
+	{
 		st, hook, admin := countedRedis(b)
 		defer admin.Close()
 		before := usedMemory(b, admin)
 		hook.n.Store(0)
-		benchEngine(b, st)
+		benchTurns(b, st, noReplay)
 		turns := float64(3 * b.N)
 		b.ReportMetric(float64(hook.n.Load())/turns, "roundtrips/turn")
 		b.ReportMetric(float64(usedMemory(b, admin)-before)/turns, "redisB/turn")
-	})
+	}
 }
 
 func usedMemory(tb testing.TB, c *goredis.Client) int64 {
