@@ -41,6 +41,7 @@ import (
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/enrollpage"
+	"github.com/resetbot/resetbot/core/server"
 	"github.com/resetbot/resetbot/core/store"
 	"github.com/resetbot/resetbot/core/token"
 )
@@ -188,7 +189,7 @@ func New(o Options) (*Bot, error) {
 		// The library's default client has no timeout, and the default
 		// transport keeps 2 idle connections per host: with more workers,
 		// every third reply paid a new TLS handshake.
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: Transport(workers)}
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: server.Transport(workers)}
 	}
 	if o.SubmitWait <= 0 {
 		o.SubmitWait = 2500 * time.Millisecond
@@ -302,18 +303,6 @@ func (b *Bot) release(ctx context.Context, id string) {
 
 // errBusy means the pool is full; the transport tells Slack to retry.
 var errBusy = errors.New("slack: busy")
-
-// Transport is an HTTP transport for Web API calls made by conns workers at
-// once: as many idle connections kept per host as there are workers (plus
-// headroom for the status board and views.open), so a busy replica reuses
-// its TLS connections to slack.com instead of handshaking again.
-func Transport(conns int) *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = conns + 4
-	t.MaxIdleConns = 2 * (conns + 4)
-	t.IdleConnTimeout = 90 * time.Second
-	return t
-}
 
 // holdSlots bounds the replies held back for their timing floor at once;
 // beyond it a worker waits, as before.
