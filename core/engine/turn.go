@@ -112,7 +112,7 @@ func (e *Engine) decode(t *Turn, rec store.Record) *Session {
 	if rec.Version == 0 {
 		return nil
 	}
-	s, err := decodeSession(rec.Value, rec.Version)
+	s, err := decodeSession(rec.Value)
 	if err != nil || e.flows[s.Flow] == nil || !e.known(s) || s.Channel != t.Channel || s.ChannelUser != t.ChannelUser {
 		return nil
 	}
