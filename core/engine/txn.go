@@ -64,7 +64,7 @@ func (e *Engine) acquire(ctx context.Context, t *Turn, k store.TurnKeys) (rec st
 			e.audit(ctx, t, nil, k.Owner, audit.Event{Name: "flow.duplicate", Reason: "in_flight"})
 			return rec, Reply{Ref: k.Owner, Duplicate: true, Outputs: []Output{{MessageID: MsgBusy}}}, false
 		}
-		e.opt.Sleep(ctx, pause)
+		sleepCtx(ctx, pause)
 		pause = min(2*pause, 100*time.Millisecond)
 	}
 }
