@@ -174,9 +174,10 @@ func (e *Engine) StoreUp() bool {
 	return time.Since(time.Unix(0, e.storeFailed.Load())) > storeRecheck
 }
 
-// noteStore records a store failure for StoreUp.
-func (e *Engine) noteStore(err error) {
-	if errors.Is(err, store.ErrUnavailable) {
+// noteStore records a store failure for StoreUp; a turn cancelled by its
+// caller says nothing about the store (a deadline that passed does).
+func (e *Engine) noteStore(ctx context.Context, err error) {
+	if !errors.Is(ctx.Err(), context.Canceled) && errors.Is(err, store.ErrUnavailable) {
 		e.storeFailed.Store(time.Now().UnixNano())
 	}
 }

@@ -44,7 +44,7 @@ func (e *Engine) acquire(ctx context.Context, t *Turn, k store.TurnKeys) (rec st
 	for {
 		a, err := e.turns.AcquireTurn(ctx, k, e.opt.Lease)
 		if err != nil {
-			e.noteStore(err)
+			e.noteStore(ctx, err)
 			return rec, e.fail(ctx, t, k.Owner, nil, fmt.Errorf("acquire turn: %w", err)), false
 		}
 		switch a.State {
@@ -166,6 +166,6 @@ func (e *Engine) commit(ctx context.Context, t *Turn, k store.TurnKeys, res resu
 		e.audit(ctx, t, nil, k.Owner, audit.Event{Name: "flow.busy", Reason: reason})
 		return Reply{Ref: k.Owner, Outputs: []Output{{MessageID: MsgBusy}}}
 	}
-	e.noteStore(err)
+	e.noteStore(cctx, err)
 	return e.fail(ctx, t, k.Owner, nil, fmt.Errorf("commit turn: %w", err))
 }

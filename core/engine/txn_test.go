@@ -210,3 +210,35 @@ func TestClosedConversationStaysClosed(t *testing.T) {
 		t.Fatalf("audit: %v", fx.rec.Names())
 	}
 }
+
+// downStore is a store whose backend is unreachable.
+type downStore struct{ store.Store }
+
+func (downStore) AcquireTurn(context.Context, store.TurnKeys, time.Duration) (store.Acquisition, error) {
+	return store.Acquisition{}, store.ErrUnavailable
+}
+func (downStore) RenewTurn(context.Context, store.TurnKeys, time.Duration) error { return store.ErrUnavailable }
+func (downStore) CommitTurn(context.Context, store.TurnKeys, store.Commit) error { return store.ErrUnavailable }
+
+// StoreUp turns false when a turn finds the store down, so that adapters
+// acknowledging before the turn (Slack) answer 503 meanwhile; a turn
+// cancelled by its caller does not count.
+func TestStoreUpFollowsFailures(t *testing.T) {
+	tf := &testFlow{}
+	eng, err := engine.New(engine.Options{Store: downStore{memory.New()}, Flows: []*engine.Flow{tf.flow()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	eng.Handle(cancelled, turn(text("test")))
+	if !eng.StoreUp() {
+		t.Fatal("a cancelled turn marked the store down")
+	}
+	if r := eng.Handle(context.Background(), turn(text("test"))); ids(r) != engine.MsgError {
+		t.Fatalf("turn with the store down: %q", ids(r))
+	}
+	if eng.StoreUp() {
+		t.Fatal("StoreUp after a store failure")
+	}
+}
