@@ -1,10 +1,14 @@
 package slack
 
 import (
+	"context"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack/slackevents"
+
+	"github.com/resetbot/resetbot/core/engine"
 )
 
 // With the store known to be down, Slack is told 503 before the request is
@@ -69,5 +73,41 @@ func TestParseEventMatchesSlackevents(t *testing.T) {
 		default:
 			t.Fatalf("inner event %T", w)
 		}
+	}
+}
+
+// floorEngine answers every turn with a reply that must wait for a floor.
+type floorEngine struct {
+	Engine
+	floor time.Duration
+}
+
+func (f floorEngine) Run(ctx context.Context, t engine.Turn) engine.Reply {
+	r := f.Engine.Handle(ctx, t)
+	r.NotBefore = time.Now().Add(f.floor)
+	return r
+}
+
+// A timing floor delays the reply, not the worker: the worker is done with
+// the turn at once, and the reply is posted when the floor has passed.
+func TestFloorDelaysTheReplyNotTheWorker(t *testing.T) {
+	e := newEnv(t, false)
+	const floor = 400 * time.Millisecond
+	e.b.o.Engine = floorEngine{Engine: e.spy, floor: floor}
+	n := e.f.postCount()
+	started := time.Now()
+	if code := e.tr.event(t, messageEvent("EvFloor", "U1", "DU1", "reset")); code != 200 {
+		t.Fatalf("event: %d", code)
+	}
+	waitFor(t, "turn", func() bool { return e.b.pool.Stats().Done > 0 })
+	workerDone := time.Since(started)
+	// Had the worker waited out the floor, it would have posted before
+	// counting the job done.
+	if got := e.f.postCount(); got != n {
+		t.Fatalf("posted before the floor (worker done after %v)", workerDone)
+	}
+	waitFor(t, "reply", func() bool { return e.f.postCount() > n })
+	if took := time.Since(started); took < floor {
+		t.Fatalf("reply after %v, floor %v", took, floor)
 	}
 }
