@@ -217,8 +217,12 @@ type downStore struct{ store.Store }
 func (downStore) AcquireTurn(context.Context, store.TurnKeys, time.Duration) (store.Acquisition, error) {
 	return store.Acquisition{}, store.ErrUnavailable
 }
-func (downStore) RenewTurn(context.Context, store.TurnKeys, time.Duration) error { return store.ErrUnavailable }
-func (downStore) CommitTurn(context.Context, store.TurnKeys, store.Commit) error { return store.ErrUnavailable }
+func (downStore) RenewTurn(context.Context, store.TurnKeys, time.Duration) error {
+	return store.ErrUnavailable
+}
+func (downStore) CommitTurn(context.Context, store.TurnKeys, store.Commit) error {
+	return store.ErrUnavailable
+}
 
 // StoreUp turns false when a turn finds the store down, so that adapters
 // acknowledging before the turn (Slack) answer 503 meanwhile; a turn
