@@ -10,11 +10,19 @@ import (
 // refused with 503 before its token is checked or its body parsed.
 func TestFullQueueAnswers503First(t *testing.T) {
 	r := newRig(t)
-	release := make(chan struct{})
-	for !r.pool.Full() {
-		if err := r.pool.Submit(func(context.Context) { <-release }); err != nil {
-			break
+	release, started := make(chan struct{}), make(chan struct{})
+	block := func(context.Context) { started <- struct{}{}; <-release }
+	// Occupy both workers, then fill the queue behind them.
+	for range 2 {
+		if err := r.pool.Submit(block); err != nil {
+			t.Fatal(err)
 		}
+		<-started
+	}
+	for r.pool.Submit(func(context.Context) { <-release }) == nil {
+	}
+	if !r.pool.Full() {
+		t.Fatal("the queue is not full")
 	}
 	code, _ := r.post([]byte("not even json"), "")
 	close(release)
