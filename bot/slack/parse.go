@@ -15,12 +15,13 @@ var errMalformed = errors.New("slack: malformed payload")
 // and the fields of the two inner events it serves (message.im and
 // app_mention), decoded in one pass.
 type eventBody struct {
-	Type      string `json:"type"`
-	Challenge string `json:"challenge"`
-	TeamID    string `json:"team_id"`
-	APIAppID  string `json:"api_app_id"`
-	EventID   string `json:"event_id"`
-	Event     *struct {
+	Type         string `json:"type"`
+	Challenge    string `json:"challenge"`
+	TeamID       string `json:"team_id"`
+	EnterpriseID string `json:"enterprise_id"`
+	APIAppID     string `json:"api_app_id"`
+	EventID      string `json:"event_id"`
+	Event        *struct {
 		Type        string `json:"type"`
 		User        string `json:"user"`
 		Text        string `json:"text"`
@@ -42,7 +43,7 @@ func parseEvent(body []byte) (slackevents.EventsAPIEvent, error) {
 	if err := json.Unmarshal(body, &eb); err != nil {
 		return slackevents.EventsAPIEvent{}, errors.Join(errMalformed, err)
 	}
-	ev := slackevents.EventsAPIEvent{Type: eb.Type, TeamID: eb.TeamID, APIAppID: eb.APIAppID}
+	ev := slackevents.EventsAPIEvent{Type: eb.Type, TeamID: eb.TeamID, EnterpriseID: eb.EnterpriseID, APIAppID: eb.APIAppID}
 	switch eb.Type {
 	case slackevents.URLVerification:
 		ev.Data = &slackevents.EventsAPIURLVerificationEvent{Type: eb.Type, Challenge: eb.Challenge}
@@ -50,7 +51,8 @@ func parseEvent(body []byte) (slackevents.EventsAPIEvent, error) {
 		if eb.Event == nil {
 			return slackevents.EventsAPIEvent{}, errMalformed
 		}
-		ev.Data = &slackevents.EventsAPICallbackEvent{Type: eb.Type, TeamID: eb.TeamID, APIAppID: eb.APIAppID, EventID: eb.EventID}
+		ev.Data = &slackevents.EventsAPICallbackEvent{Type: eb.Type, TeamID: eb.TeamID, EnterpriseID: eb.EnterpriseID,
+			APIAppID: eb.APIAppID, EventID: eb.EventID}
 		in := eb.Event
 		ev.InnerEvent = slackevents.EventsAPIInnerEvent{Type: in.Type}
 		switch in.Type {

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"reflect"
 	"testing"
@@ -36,6 +37,7 @@ func TestParseEventMatchesSlackevents(t *testing.T) {
 	for _, body := range [][]byte{
 		messageEvent("Ev1", "U1", "DU1", "reset"),
 		mentionEvent("Ev2", "U1", "C1", "<@U0> unlock"),
+		bytes.Replace(messageEvent("Ev3", "U1", "DU1", "reset"), []byte(`"api_app_id"`), []byte(`"enterprise_id":"E1","api_app_id"`), 1),
 		[]byte(`{"type":"url_verification","challenge":"x"}`),
 	} {
 		got, err := parseEvent(body)
@@ -46,7 +48,7 @@ func TestParseEventMatchesSlackevents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Type != want.Type || got.TeamID != want.TeamID {
+		if got.Type != want.Type || got.TeamID != want.TeamID || got.EnterpriseID != want.EnterpriseID || got.APIAppID != want.APIAppID {
 			t.Fatalf("envelope %+v, want %+v", got, want)
 		}
 		if ch, ok := challenge(got); ok {
@@ -56,7 +58,7 @@ func TestParseEventMatchesSlackevents(t *testing.T) {
 			continue
 		}
 		gcb, wcb := got.Data.(*slackevents.EventsAPICallbackEvent), want.Data.(*slackevents.EventsAPICallbackEvent)
-		if gcb.EventID != wcb.EventID || gcb.TeamID != wcb.TeamID {
+		if gcb.EventID != wcb.EventID || gcb.TeamID != wcb.TeamID || gcb.EnterpriseID != wcb.EnterpriseID || gcb.APIAppID != wcb.APIAppID {
 			t.Fatalf("callback %+v, want %+v", gcb, wcb)
 		}
 		switch w := want.InnerEvent.Data.(type) {
