@@ -90,14 +90,17 @@ func TestCrashedTurnRetryRunsPromptly(t *testing.T) {
 // A slow step keeps its lease: a copy of its delivery waits for its reply
 // instead of taking over after the lease length.
 func TestSlowTurnRenewsLease(t *testing.T) {
-	eng, tf := realFixture(t, 150*time.Millisecond, memory.New())
+	// Renewals every 300 ms leave 600 ms of slack on a loaded machine; the
+	// step lasts more than three lease lengths.
+	const lease = 900 * time.Millisecond
+	eng, tf := realFixture(t, lease, memory.New())
 	tf.block = make(chan struct{})
 	tn := turn(digits("42"))
 	tn.DeliveryID = "evt-slow"
 	first := make(chan engine.Reply)
 	go func() { first <- eng.Handle(context.Background(), tn) }()
-	time.AfterFunc(600*time.Millisecond, func() { close(tf.block) })
-	time.Sleep(300 * time.Millisecond)
+	time.AfterFunc(3*lease, func() { close(tf.block) })
+	time.Sleep(2 * lease)
 	second := eng.Handle(context.Background(), tn)
 	r := <-first
 	if ids(r) != "done" || !second.Duplicate || ids(second) != "done" || tf.acts.Load() != 1 {
