@@ -113,7 +113,7 @@ func BenchmarkRedisBytesPerSession(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := s.Get(ctx, "sess:slack:U00001"); err != nil {
+		if _, err := s.Get(ctx, engine.SessionKey("slack", "U00001")); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -61,7 +61,10 @@ func (b *Bot) deliver(ctx context.Context, j job, r engine.Reply, loc string) {
 		blocks, text := b.render(loc, key, r.Step, outs[start:])
 		b.post(ctx, j, blocks, text)
 	}
-	if r.State != stateEnrollTOTP {
+	// A QR or a page is shown only in the enrollment flow: other turns look
+	// for one only when this replica showed one to the user (others are
+	// deleted by the durable clean-up queue, pages expire).
+	if r.State != stateEnrollTOTP && (r.Flow == flowEnroll || b.hasQR(key)) {
 		b.deleteQR(ctx, key)
 		if b.o.Pages != nil {
 			if err := b.o.Pages.Revoke(ctx, pageConversation(key)); err != nil {
@@ -88,6 +91,7 @@ func (b *Bot) pageLink(ctx context.Context, key, ref, loc string, a *engine.Atta
 		b.log.Error("slack enrollment page not issued", "ref", ref, "err", err)
 		return failed
 	}
+	b.qrs.Store(key, struct{}{})
 	return engine.Output{MessageID: "enroll.totp.link", Sensitive: true,
 		Attachment: &engine.Attachment{Kind: attachmentLink, Text: l.URL}}
 }
@@ -133,6 +137,7 @@ func qrKey(user string) string { return "slack:qr:" + user }
 // replica handles the user's next turn deletes it, and queues its deletion
 // after qrMaxAge in the durable clean-up queue for a user who walks away.
 func (b *Bot) rememberQR(ctx context.Context, key, fileID string) {
+	b.qrs.Store(key, struct{}{})
 	for range 3 {
 		var ver uint64
 		ids := fileID
@@ -157,6 +162,7 @@ func (b *Bot) rememberQR(ctx context.Context, key, fileID string) {
 
 // deleteQR deletes the user's enrollment QR files, wherever they were posted from.
 func (b *Bot) deleteQR(ctx context.Context, key string) {
+	b.qrs.Delete(key)
 	rec, err := b.o.Store.Get(ctx, qrKey(key))
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {

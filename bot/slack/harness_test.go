@@ -28,15 +28,24 @@ const (
 	testTeam   = "T1"
 )
 
-// spyEngine counts turns, so tests can assert that nothing acted.
+// spyEngine counts turns that ran (repeated deliveries, which the engine
+// answers without running, are not counted), so tests can assert that
+// nothing acted.
 type spyEngine struct {
 	e     Engine
 	turns atomic.Int64
+	// down makes StoreUp report an unavailable store.
+	down atomic.Bool
 }
 
+func (s *spyEngine) StoreUp() bool { return !s.down.Load() }
+
 func (s *spyEngine) Handle(ctx context.Context, t engine.Turn) engine.Reply {
-	s.turns.Add(1)
-	return s.e.Handle(ctx, t)
+	r := s.e.Handle(ctx, t)
+	if !r.Duplicate {
+		s.turns.Add(1)
+	}
+	return r
 }
 
 // transport delivers what Slack would send, over HTTP (signed) or the

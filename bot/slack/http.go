@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -104,7 +105,35 @@ func busy(w http.ResponseWriter) {
 	http.Error(w, "busy", http.StatusServiceUnavailable)
 }
 
+// AckBudget bounds everything done before Slack is answered (Slack retries
+// a request it has not seen answered within 3 s): store calls on the ack
+// path (a views.open claim, an agent command) fail rather than overrun it.
+const AckBudget = 2500 * time.Millisecond
+
+func ackBudget(r *http.Request) (*http.Request, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(r.Context(), AckBudget)
+	return r.WithContext(ctx), cancel
+}
+
+// overloaded reports, before a request is read, that its turn could not run
+// now: the pool is full, or the engine found the store unavailable in the
+// last second. The request is answered 503 and Slack redelivers it later,
+// instead of an ack followed by an error.
+func (b *Bot) overloaded() bool {
+	if b.pool.Full() {
+		return true
+	}
+	u, ok := b.o.Engine.(interface{ StoreUp() bool })
+	return ok && !u.StoreUp()
+}
+
 func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request) {
+	r, cancel := ackBudget(r)
+	defer cancel()
+	if b.overloaded() {
+		busy(w)
+		return
+	}
 	body, ok := b.authenticate(w, r, "application/json")
 	if !ok {
 		return
@@ -128,6 +157,12 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Bot) serveInteractivity(w http.ResponseWriter, r *http.Request) {
+	r, cancel := ackBudget(r)
+	defer cancel()
+	if b.overloaded() {
+		busy(w)
+		return
+	}
 	body, ok := b.authenticate(w, r, "application/x-www-form-urlencoded")
 	if !ok {
 		return
@@ -152,6 +187,12 @@ func (b *Bot) serveInteractivity(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *Bot) serveCommands(w http.ResponseWriter, r *http.Request) {
+	r, cancel := ackBudget(r)
+	defer cancel()
+	if b.overloaded() {
+		busy(w)
+		return
+	}
 	body, ok := b.authenticate(w, r, "application/x-www-form-urlencoded")
 	if !ok {
 		return

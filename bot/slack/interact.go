@@ -64,10 +64,7 @@ func (b *Bot) onAction(ctx context.Context, ic slack.InteractionCallback) (any, 
 		j := job{team: ic.Team.ID, user: ic.User.ID, channel: ic.Channel.ID, delivery: deliveryOf("a:", ic),
 			input:   engine.Input{Kind: engine.InputChoice, Choice: c.Value, State: c.State},
 			clicked: &clickedMessage{channel: ic.Channel.ID, ts: ic.Container.MessageTs, msg: ic.Message, label: a.Text.Text}}
-		if !b.claim(ctx, j.delivery) {
-			return nil, nil, nil
-		}
-		return nil, nil, b.submit(ctx, j.delivery, func(ctx context.Context) { b.run(ctx, j) })
+		return nil, nil, b.queue(func(ctx context.Context) { b.run(ctx, j) })
 	case a.ActionID == actionOpen:
 		c, err := b.o.Tokens.Verify(a.Value, purposeOpen, key)
 		if err != nil {
@@ -199,11 +196,8 @@ func (b *Bot) onSubmit(ctx context.Context, ic slack.InteractionCallback) (any, 
 			blockInput: b.text(b.locale(ic.User.ID), "slack.refused")}), nil
 	}
 	j := job{team: ic.Team.ID, user: ic.User.ID, delivery: deliveryOf("v:", ic), input: modalInput(ic.View, c)}
-	if !b.claim(ctx, j.delivery) {
-		return nil, nil
-	}
 	w := &waiter{done: make(chan struct{})}
-	if err := b.submit(ctx, j.delivery, func(ctx context.Context) { b.runSubmit(ctx, j, c.State, w) }); err != nil {
+	if err := b.queue(func(ctx context.Context) { b.runSubmit(ctx, j, c.State, w) }); err != nil {
 		return nil, err
 	}
 	t := time.NewTimer(b.o.SubmitWait)
@@ -231,6 +225,16 @@ func (b *Bot) onSubmit(ctx context.Context, ic slack.InteractionCallback) (any, 
 // runSubmit is the queued turn of a modal submission.
 func (b *Bot) runSubmit(ctx context.Context, j job, state string, w *waiter) {
 	r, loc, ok := b.turn(ctx, j)
+	finish := func(ctx context.Context) { b.finishSubmit(ctx, j, state, w, r, loc, ok) }
+	if ok && b.later(ctx, r, finish) {
+		return
+	}
+	finish(ctx)
+}
+
+// finishSubmit hands a modal turn's reply to the waiting submission, or
+// posts it in the DM when the modal is closed.
+func (b *Bot) finishSubmit(ctx context.Context, j job, state string, w *waiter, r engine.Reply, loc string, ok bool) {
 	w.mu.Lock()
 	keep := false
 	if !w.gaveUp {

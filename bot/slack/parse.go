@@ -11,16 +11,60 @@ import (
 
 var errMalformed = errors.New("slack: malformed payload")
 
+// eventBody is the part of an Events API body the bot reads: the envelope
+// and the fields of the two inner events it serves (message.im and
+// app_mention), decoded in one pass.
+type eventBody struct {
+	Type         string `json:"type"`
+	Challenge    string `json:"challenge"`
+	TeamID       string `json:"team_id"`
+	EnterpriseID string `json:"enterprise_id"`
+	APIAppID     string `json:"api_app_id"`
+	EventID      string `json:"event_id"`
+	Event        *struct {
+		Type        string `json:"type"`
+		User        string `json:"user"`
+		Text        string `json:"text"`
+		Channel     string `json:"channel"`
+		ChannelType string `json:"channel_type"`
+		BotID       string `json:"bot_id"`
+		SubType     string `json:"subtype"`
+		TimeStamp   string `json:"ts"`
+	} `json:"event"`
+}
+
 // parseEvent decodes an Events API body that has already been authenticated
-// with the signing secret (hence OptionNoVerifyToken: the legacy verification
-// token is not used).
+// with the signing secret (the legacy verification token is not used). It
+// decodes the JSON once, where slackevents.ParseEvent decodes the envelope
+// and then the inner event again, and builds the same slackevents values the
+// Socket Mode client hands over, for inner events the bot serves.
 func parseEvent(body []byte) (slackevents.EventsAPIEvent, error) {
-	if !json.Valid(body) {
-		return slackevents.EventsAPIEvent{}, errMalformed
-	}
-	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
-	if err != nil {
+	var eb eventBody
+	if err := json.Unmarshal(body, &eb); err != nil {
 		return slackevents.EventsAPIEvent{}, errors.Join(errMalformed, err)
+	}
+	ev := slackevents.EventsAPIEvent{Type: eb.Type, TeamID: eb.TeamID, EnterpriseID: eb.EnterpriseID, APIAppID: eb.APIAppID}
+	switch eb.Type {
+	case slackevents.URLVerification:
+		ev.Data = &slackevents.EventsAPIURLVerificationEvent{Type: eb.Type, Challenge: eb.Challenge}
+	case slackevents.CallbackEvent:
+		if eb.Event == nil {
+			return slackevents.EventsAPIEvent{}, errMalformed
+		}
+		ev.Data = &slackevents.EventsAPICallbackEvent{Type: eb.Type, TeamID: eb.TeamID, EnterpriseID: eb.EnterpriseID,
+			APIAppID: eb.APIAppID, EventID: eb.EventID}
+		in := eb.Event
+		ev.InnerEvent = slackevents.EventsAPIInnerEvent{Type: in.Type}
+		switch in.Type {
+		case string(slackevents.Message):
+			ev.InnerEvent.Data = &slackevents.MessageEvent{Type: in.Type, User: in.User, Text: in.Text,
+				Channel: in.Channel, ChannelType: in.ChannelType, BotID: in.BotID, SubType: in.SubType, TimeStamp: in.TimeStamp}
+		case string(slackevents.AppMention):
+			ev.InnerEvent.Data = &slackevents.AppMentionEvent{Type: in.Type, User: in.User, Text: in.Text,
+				Channel: in.Channel, BotID: in.BotID, TimeStamp: in.TimeStamp}
+		}
+	case "":
+		return slackevents.EventsAPIEvent{}, errMalformed
 	}
 	return ev, nil
 }

@@ -12,8 +12,17 @@ import (
 	"github.com/resetbot/resetbot/core/token"
 )
 
-// stateEnrollTOTP is the flow state in which the enrollment QR is shown.
-const stateEnrollTOTP = "enroll_totp"
+// stateEnrollTOTP is the flow state in which the enrollment QR is shown,
+// and flowEnroll (flows.FlowEnroll) the flow it belongs to.
+const (
+	stateEnrollTOTP = "enroll_totp"
+	flowEnroll      = "enroll"
+)
+
+func (b *Bot) hasQR(key string) bool {
+	_, ok := b.qrs.Load(key)
+	return ok
+}
 
 // clip shortens s to at most n runes (Block Kit field limits).
 func clip(s string, n int) string {

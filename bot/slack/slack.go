@@ -8,9 +8,10 @@
 //     secret (HMAC over "v0:ts:body", 5-minute window) before anything parses
 //     them. Socket Mode needs no signature: the WebSocket is opened by us with
 //     the app-level token.
-//   - Every delivery is claimed once in the state store (event_id, or the
-//     interaction's trigger_id) and passed to the engine with a DeliveryID,
-//     so a retry or a replay never acts twice.
+//   - Every delivery is passed to the engine with a DeliveryID (event_id, or
+//     the interaction's trigger_id), which the engine claims in the same
+//     store step that loads the session, so a retry or a replay never acts
+//     twice.
 //   - Slack is acknowledged at once; the turn runs on a bounded dispatch pool.
 //     A full pool answers 503 (HTTP) or withholds the ack (Socket Mode) so
 //     that Slack retries later instead of the bot growing without bound.
@@ -30,6 +31,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -39,6 +41,7 @@ import (
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/enrollpage"
+	"github.com/resetbot/resetbot/core/server"
 	"github.com/resetbot/resetbot/core/store"
 	"github.com/resetbot/resetbot/core/token"
 )
@@ -138,6 +141,12 @@ type Bot struct {
 	cleanups      *enrollpage.Cleanups
 	stopSweep     context.CancelFunc
 	swept         chan struct{}
+	// held counts replies waiting out their timing floor off the workers;
+	// holdSlots bounds them.
+	held      sync.WaitGroup
+	holdSlots chan struct{}
+	// qrs are the users with an enrollment QR this replica posted.
+	qrs sync.Map
 }
 
 // Token purposes; a token for one purpose is refused for any other.
@@ -169,9 +178,18 @@ func New(o Options) (*Bot, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
+	workers, queue := o.Config.Workers, o.Config.Queue
+	if workers <= 0 {
+		workers = 8
+	}
+	if queue <= 0 {
+		queue = 256
+	}
 	if o.HTTPClient == nil {
-		// The library's default client has no timeout.
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		// The library's default client has no timeout, and the default
+		// transport keeps 2 idle connections per host: with more workers,
+		// every third reply paid a new TLS handshake.
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: server.Transport(workers)}
 	}
 	if o.SubmitWait <= 0 {
 		o.SubmitWait = 2500 * time.Millisecond
@@ -191,14 +209,7 @@ func New(o Options) (*Bot, error) {
 	b.api = slack.New(o.Config.BotToken.Reveal(), b.apiOptions()...)
 	b.pool = o.Pool
 	if b.pool == nil {
-		w, q := o.Config.Workers, o.Config.Queue
-		if w <= 0 {
-			w = 8
-		}
-		if q <= 0 {
-			q = 256
-		}
-		b.pool, b.ownPool = dispatch.New(w, q, time.Minute, b.log), true
+		b.pool, b.ownPool = dispatch.New(workers, queue, time.Minute, b.log), true
 	}
 	b.status = newStatusBoard(b)
 	b.cleanups = enrollpage.NewCleanups(o.Store, "slack-qr", o.Clock, b.log)
@@ -207,6 +218,7 @@ func New(o Options) (*Bot, error) {
 		b.stopSweep, b.swept = cancel, make(chan struct{})
 		go func() { defer close(b.swept); b.sweep(ctx) }()
 	}
+	b.holdSlots = make(chan struct{}, holdSlots)
 	return b, nil
 }
 
@@ -231,6 +243,7 @@ func (b *Bot) Close() {
 	if b.ownPool {
 		b.pool.Close()
 	}
+	b.held.Wait()
 	b.status.close()
 }
 
@@ -290,6 +303,51 @@ func (b *Bot) release(ctx context.Context, id string) {
 
 // errBusy means the pool is full; the transport tells Slack to retry.
 var errBusy = errors.New("slack: busy")
+
+// holdSlots bounds the replies held back for their timing floor at once;
+// beyond it a worker waits, as before.
+const holdSlots = 1024
+
+// later shows a reply at r.NotBefore (the turn's timing floor, which makes
+// an unknown user and a wrong code answer as late as a known one) without
+// holding the worker: the worker is free for the next turn meanwhile. It
+// returns false when the reply is due now and the caller shows it.
+func (b *Bot) later(ctx context.Context, r engine.Reply, show func(ctx context.Context)) bool {
+	wait := time.Until(r.NotBefore)
+	if wait <= 0 {
+		return false
+	}
+	select {
+	case b.holdSlots <- struct{}{}:
+	default:
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		return false
+	}
+	b.held.Add(1)
+	time.AfterFunc(wait, func() {
+		defer b.held.Done()
+		defer func() { <-b.holdSlots }()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		show(sctx)
+	})
+	return true
+}
+
+// queue runs a turn on the pool, or says the pool is full (errBusy: Slack
+// retries, and as nothing was claimed, the retry runs).
+func (b *Bot) queue(j func(ctx context.Context)) error {
+	if err := b.pool.Submit(j); err != nil {
+		b.log.Warn("slack turn not queued", "err", err)
+		return fmt.Errorf("%w: %w", errBusy, err)
+	}
+	return nil
+}
 
 // submit queues a job, releasing the delivery claim when the pool is full.
 func (b *Bot) submit(ctx context.Context, delivery string, j func(ctx context.Context)) error {

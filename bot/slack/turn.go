@@ -38,7 +38,8 @@ func typed(s string) engine.Input {
 }
 
 // onEvent handles an authenticated Events API callback. It never blocks on
-// Slack or the directory: it claims the event_id and queues the turn.
+// Slack or the directory: it queues the turn, whose event_id the engine
+// claims (a retry of a queued or finished event acts no more).
 func (b *Bot) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) error {
 	if ev.Type != slackevents.CallbackEvent {
 		return nil
@@ -68,11 +69,7 @@ func (b *Bot) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) error 
 		return nil
 	}
 	j.delivery = "e:" + cb.EventID
-	if !b.claim(ctx, j.delivery) {
-		b.log.Info("slack duplicate delivery ignored", "event_id", cb.EventID)
-		return nil
-	}
-	return b.submit(ctx, j.delivery, func(ctx context.Context) { b.run(ctx, j) })
+	return b.queue(func(ctx context.Context) { b.run(ctx, j) })
 }
 
 // onCommand handles a slash command; the response is the ack body.
@@ -99,14 +96,11 @@ func (b *Bot) onCommand(ctx context.Context, c slack.SlashCommand) (any, error) 
 	// The command's text is ignored: people type passwords anywhere.
 	j := job{team: c.TeamID, user: c.UserID, delivery: "c:" + c.TriggerID,
 		input: engine.Input{Kind: engine.InputStart, Flow: flow}}
-	if !b.claim(ctx, j.delivery) {
-		return nil, nil
-	}
 	inDM := false
 	if p, ok := b.users.get(c.UserID); ok && p.DM != "" && p.DM == c.ChannelID {
 		inDM, j.channel = true, c.ChannelID
 	}
-	if err := b.submit(ctx, j.delivery, func(ctx context.Context) { b.run(ctx, j) }); err != nil {
+	if err := b.queue(func(ctx context.Context) { b.run(ctx, j) }); err != nil {
 		return nil, err
 	}
 	if inDM {
@@ -142,9 +136,20 @@ func (b *Bot) turn(ctx context.Context, j job) (r engine.Reply, loc string, ok b
 		b.post(ctx, j, []slack.Block{section(msg)}, msg)
 		return r, "", false
 	}
+	// Slack never sees the reply of a repeated delivery (it was acked), so
+	// the engine keeps only the mark that the delivery ran.
 	t := engine.Turn{Channel: Channel, ChannelUser: userKey(j.team, j.user), DeliveryID: j.delivery,
-		Locale: p.Locale, Hints: engine.Hints{Email: p.Email}, Input: j.input}
+		Locale: p.Locale, Hints: engine.Hints{Email: p.Email}, Input: j.input, NoReplay: true}
+	if run, ok := b.o.Engine.(runner); ok {
+		return run.Run(ctx, t), p.Locale, true
+	}
 	return b.o.Engine.Handle(ctx, t), p.Locale, true
+}
+
+// runner is an engine that returns before the turn's timing floor
+// (core/engine.Engine.Run): the reply is then delayed, not the worker.
+type runner interface {
+	Run(ctx context.Context, t engine.Turn) engine.Reply
 }
 
 // run is a queued turn: engine, then the reply in the DM.
@@ -153,6 +158,15 @@ func (b *Bot) run(ctx context.Context, j job) {
 	if !ok || r.Duplicate {
 		return
 	}
+	if b.later(ctx, r, func(ctx context.Context) { b.show(ctx, j, r, loc) }) {
+		return
+	}
+	b.show(ctx, j, r, loc)
+}
+
+// show posts a turn's reply: the clicked buttons consumed, the public notice,
+// the reply in the DM.
+func (b *Bot) show(ctx context.Context, j job, r engine.Reply, loc string) {
 	b.consume(ctx, j.clicked)
 	if j.notice != "" {
 		if _, err := b.api.PostEphemeralContext(ctx, j.notice, j.user,

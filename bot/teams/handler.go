@@ -121,6 +121,13 @@ func (b *Bot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	if f, ok := b.pool.(interface{ Full() bool }); ok && f.Full() {
+		// Cheap 503 before the token check and the parse: nothing could be
+		// queued anyway, and the Bot Framework retries.
+		w.Header().Set("Retry-After", "2")
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
 	claims, err := b.validator.Authenticate(r.Context(), r.Header.Get("Authorization"))
 	if err != nil {
 		b.refuse(w, r, err)

@@ -42,7 +42,9 @@ func Mount(_ context.Context, a *app.App, srv *server.Server, log *slog.Logger) 
 		return nil, errors.New("teams: app_id, app_password and tenant_id are required")
 	}
 	pool := dispatch.New(poolWorkers, poolQueue, jobTimeout, log)
-	bot, err := build(a, log, &http.Client{Timeout: cfg.CallTimeout()}, pool, false)
+	// Replies and card updates reuse their TLS connections: one idle
+	// connection per worker to the connector.
+	bot, err := build(a, log, &http.Client{Timeout: cfg.CallTimeout(), Transport: server.Transport(poolWorkers)}, pool, false)
 	if err != nil {
 		pool.Close()
 		return nil, err

@@ -303,6 +303,9 @@ type countingPool struct {
 	n atomic.Int64
 }
 
+// Full forwards dispatch.Pool.Full, so the handler's cheap 503 is tested.
+func (c *countingPool) Full() bool { return c.p.Full() }
+
 func (c *countingPool) Submit(j dispatch.Job) error {
 	c.n.Add(1)
 	err := c.p.Submit(func(ctx context.Context) {

@@ -36,9 +36,7 @@ var storeTypes = map[string]func(context.Context, *config.Config, Options) (stor
 		return bolt.Open(c.Store.Bolt.Path, bolt.WithClock(o.Clock))
 	},
 	"redis": func(ctx context.Context, c *config.Config, _ Options) (store.Store, error) {
-		r := c.Store.Redis
-		return redis.Open(ctx, redis.Config{Addrs: r.Addrs, MasterName: r.MasterName, Username: r.Username,
-			Password: r.Password, DB: r.DB, TLS: r.TLS, CAFile: r.CAFile, ServerName: r.ServerName, KeyPrefix: r.KeyPrefix})
+		return redis.Open(ctx, redisConfig(c.Store.Redis))
 	},
 }
 
@@ -214,4 +212,14 @@ func (a *App) auditSink(cfg *config.Config, opt Options) (audit.Sink, error) {
 		sinks = append(sinks, opt.Audit)
 	}
 	return audit.Multi(sinks...), nil
+}
+
+// redisConfig maps the validated store.redis section onto the Redis store's
+// Config; TestRedisConfigComplete checks that no setting is left behind.
+func redisConfig(r config.RedisConfig) redis.Config {
+	return redis.Config{Addrs: r.Addrs, MasterName: r.MasterName, Cluster: r.Cluster, Username: r.Username,
+		Password: r.Password, SentinelUsername: r.SentinelUsername, SentinelPassword: r.SentinelPassword,
+		DB: r.DB, TLS: r.TLS, CAFile: r.CAFile, ServerName: r.ServerName, KeyPrefix: r.KeyPrefix,
+		DialTimeout: r.DialTimeout, ReadTimeout: r.ReadTimeout, WriteTimeout: r.WriteTimeout, PoolSize: r.PoolSize,
+		ReplicaAcks: r.ReplicaAcks, ReplicaAckTimeout: r.ReplicaAckTimeout}
 }

@@ -202,6 +202,17 @@ func TestBadConfigs(t *testing.T) {
 			"server.tls_cert_file", "server.tls_cert_file"}},
 		{"admin same as public", map[string]string{"server": "server: {listen: \":8080\", admin_listen: \":8080\", public_url: \"https://x\"}\n"},
 			[]string{"server.admin_listen"}},
+		{"redis timing", map[string]string{"store": `store:
+  type: redis
+  redis:
+    addrs: ["s:26379"]
+    master_name: m
+    tls: true
+    read_timeout: 200ms
+    dial_timeout: -1s
+    pool_size: -1
+    replica_acks: 17
+`}, []string{"store.redis.dial_timeout", "store.redis.pool_size", "store.redis.replica_ack_timeout", "store.redis.replica_acks"}},
 		{"redis without tls", map[string]string{"store": "store:\n  type: redis\n  redis: {addrs: [\"redis:6379\", nope]}\n"},
 			[]string{"store.redis.addrs[1]", "store.redis.tls"}},
 		{"channels incomplete", map[string]string{"channels": `channels:

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"time"
+
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -34,6 +36,24 @@ type RedisConfig struct {
 	ServerName string `yaml:"server_name"`
 	// KeyPrefix namespaces every key, e.g. "resetbot:".
 	KeyPrefix string `yaml:"key_prefix"`
+	// Cluster forces Redis Cluster with a single seed address.
+	Cluster bool `yaml:"cluster"`
+	// SentinelUsername and SentinelPassword authenticate to the Sentinels.
+	SentinelUsername string        `yaml:"sentinel_username"`
+	SentinelPassword secret.String `yaml:"sentinel_password"`
+	// DialTimeout, ReadTimeout and WriteTimeout bound connects, replies and
+	// writes (defaults 2 s, 2 s, and the read timeout).
+	DialTimeout  time.Duration `yaml:"dial_timeout"`
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// PoolSize is the connection pool size per node (default 10 per CPU).
+	PoolSize int `yaml:"pool_size"`
+	// ReplicaAcks is how many replicas acknowledge a turn's session write
+	// (Redis WAIT) before the turn answers; unset means 1 with Sentinel or
+	// Cluster and 0 (off) with a single server. ReplicaAckTimeout bounds
+	// the wait (default 250 ms; it must be shorter than the read timeout).
+	ReplicaAcks       *int          `yaml:"replica_acks"`
+	ReplicaAckTimeout time.Duration `yaml:"replica_ack_timeout"`
 }
 
 func defaultStore() StoreConfig {
@@ -75,9 +95,14 @@ func (v *validator) redis(r *RedisConfig) {
 	if r.DB < 0 || r.DB > 15 {
 		v.errorf(p+".db", "must be between 0 and 15")
 	}
-	if r.DB != 0 && r.MasterName == "" && len(r.Addrs) > 1 {
+	cluster := r.MasterName == "" && (r.Cluster || len(r.Addrs) > 1)
+	if r.DB != 0 && cluster {
 		v.errorf(p+".db", "must be 0 for Redis Cluster")
 	}
+	if r.Cluster && r.MasterName != "" {
+		v.errorf(p+".cluster", "cannot be combined with master_name (Sentinel)")
+	}
+	v.redisTiming(r, r.MasterName != "" || cluster)
 	if !r.TLS {
 		switch {
 		case r.AllowPlain:
@@ -90,4 +115,44 @@ func (v *validator) redis(r *RedisConfig) {
 		v.warnf(p+".ca_file", "ca_file and server_name are ignored while tls is false")
 	}
 	v.fileExists(p+".ca_file", r.CAFile)
+}
+
+// redisTiming checks the Redis timeouts, pool and replica acknowledgements.
+func (v *validator) redisTiming(r *RedisConfig, replicated bool) {
+	const p = "store.redis"
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"dial_timeout", r.DialTimeout}, {"read_timeout", r.ReadTimeout}, {"write_timeout", r.WriteTimeout},
+		{"replica_ack_timeout", r.ReplicaAckTimeout}} {
+		if d.v < 0 {
+			v.errorf(p+"."+d.key, "must not be negative")
+		}
+	}
+	if r.PoolSize < 0 {
+		v.errorf(p+".pool_size", "must not be negative")
+	}
+	acks := 0
+	if replicated {
+		acks = 1
+	}
+	if r.ReplicaAcks != nil {
+		acks = *r.ReplicaAcks
+		if acks < 0 || acks > 16 {
+			v.errorf(p+".replica_acks", "must be between 0 and 16")
+		}
+	}
+	read, wait := r.ReadTimeout, r.ReplicaAckTimeout
+	if read == 0 {
+		read = 2 * time.Second
+	}
+	if wait == 0 {
+		wait = 250 * time.Millisecond
+	}
+	if acks > 0 && wait >= read {
+		v.errorf(p+".replica_ack_timeout", "must be shorter than read_timeout (%v)", read)
+	}
+	if replicated && r.ReplicaAcks != nil && acks == 0 {
+		v.warnf(p+".replica_acks", "0 with Sentinel or Cluster: a failover can roll back sessions that were answered")
+	}
 }

@@ -119,3 +119,8 @@ func (p *Pool) Close() {
 func (p *Pool) Stats() Stats {
 	return Stats{Done: p.done.Load(), Rejected: p.rejected.Load(), Panics: p.panics.Load(), Queued: len(p.jobs)}
 }
+
+// Full reports whether the queue has no room now. Adapters check it before
+// reading a request, so an overloaded replica answers 503 at the cost of a
+// length check instead of parsing and authenticating work it cannot queue.
+func (p *Pool) Full() bool { return len(p.jobs) >= cap(p.jobs) }

@@ -1,11 +1,12 @@
 // Package engine runs resetbot's conversations: one turn at a time, for every
 // channel, knowing no channel and no backend.
 //
-// A turn is: deduplicate the delivery → lock the session → load it → rebuild
-// the flow's looplab/fsm machine at the stored state → let the state's step
-// apply the input and name an event → let the FSM table decide the next state →
-// run automatic steps and prompt → persist with compare-and-swap → return
-// neutral outputs. Adapters (Slack, Teams, Twilio, console) translate platform
+// A turn is one pipeline (Run): acquire (claim the delivery, lease and load
+// the session in one store step) → step (rebuild the flow's looplab/fsm
+// machine at the stored state, let the state's step apply the input and name
+// an event, let the FSM table decide the next state, run automatic steps and
+// prompt) → commit (save, record the reply, release, in one more store step)
+// → reply with neutral outputs. Adapters (Slack, Teams, Twilio, console) translate platform
 // events into Turns and render the Reply; flows (package flows) define the
 // conversations.
 package engine
@@ -17,7 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/resetbot/resetbot/core/audit"
@@ -59,6 +60,20 @@ type Options struct {
 	MaxTurns int
 	// Sleep waits for d or until ctx ends; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration)
+	// Lease is how long a turn holds its session and delivery claim without
+	// renewing (default 5 s; renewed every third of it while a step runs),
+	// so the retry of a crashed turn runs within that time.
+	Lease time.Duration
+	// ReplayKeep is how long a turn's reply is kept for repeated deliveries
+	// (default 10 min: Slack's and Twilio's retries come well within it).
+	ReplayKeep time.Duration
+	// CloseKeep is how long a closed conversation (Turn.Close) stays
+	// closed (default 2 h).
+	CloseKeep time.Duration
+	// DuplicateWait bounds how long a repeated delivery waits for the reply
+	// of the same delivery still running elsewhere (default 5 s, and never
+	// past ctx's deadline); then it is answered MsgBusy.
+	DuplicateWait time.Duration
 	// OnTurn, if set, observes every finished turn (metrics). It must not
 	// block and sees no user input.
 	OnTurn func(channel string, r Reply, took time.Duration)
@@ -67,10 +82,13 @@ type Options struct {
 // Engine runs flows. It is safe for concurrent use; all state is in the Store.
 type Engine struct {
 	opt   Options
-	flows map[string]*Flow
-	all   []*Flow
-	order []*Flow // the menu: flows that are not hidden
-	voice map[string]bool
+	turns store.Turns
+	// storeFailed is when a turn last found the store unavailable (Unix ns).
+	storeFailed atomic.Int64
+	flows       map[string]*Flow
+	all         []*Flow
+	order       []*Flow // the menu: flows that are not hidden
+	voice       map[string]bool
 }
 
 // New checks every flow table and returns an Engine.
@@ -78,8 +96,24 @@ func New(opt Options) (*Engine, error) {
 	if opt.Store == nil {
 		return nil, errors.New("engine: a store is required")
 	}
+	turns, ok := opt.Store.(store.Turns)
+	if !ok {
+		return nil, fmt.Errorf("engine: store %T cannot run turns atomically (store.Turns)", opt.Store)
+	}
 	if opt.Clock == nil {
 		opt.Clock = time.Now
+	}
+	if opt.Lease <= 0 {
+		opt.Lease = 5 * time.Second
+	}
+	if opt.ReplayKeep <= 0 {
+		opt.ReplayKeep = 10 * time.Minute
+	}
+	if opt.CloseKeep <= 0 {
+		opt.CloseKeep = 2 * time.Hour
+	}
+	if opt.DuplicateWait <= 0 {
+		opt.DuplicateWait = 5 * time.Second
 	}
 	if opt.Rand == nil {
 		opt.Rand = rand.Reader
@@ -108,7 +142,7 @@ func New(opt Options) (*Engine, error) {
 	if len(opt.VoiceChannels) == 0 {
 		opt.VoiceChannels = []string{"voice"}
 	}
-	e := &Engine{opt: opt, flows: map[string]*Flow{}, voice: map[string]bool{}}
+	e := &Engine{opt: opt, turns: turns, flows: map[string]*Flow{}, voice: map[string]bool{}}
 	for _, f := range opt.Flows {
 		if err := f.Validate(); err != nil {
 			return nil, err
@@ -126,6 +160,26 @@ func New(opt Options) (*Engine, error) {
 		e.voice[c] = true
 	}
 	return e, nil
+}
+
+// storeRecheck is how long after a store failure StoreUp reports false; the
+// next turn after it tries the store again.
+const storeRecheck = time.Second
+
+// StoreUp reports whether no turn found the store unavailable within the last
+// second. Adapters that acknowledge before the turn runs (Slack) answer 503
+// while it is false, so the platform redelivers instead of being told "ok"
+// and then shown an error.
+func (e *Engine) StoreUp() bool {
+	return time.Since(time.Unix(0, e.storeFailed.Load())) > storeRecheck
+}
+
+// noteStore records a store failure for StoreUp; a turn cancelled by its
+// caller says nothing about the store (a deadline that passed does).
+func (e *Engine) noteStore(ctx context.Context, err error) {
+	if !errors.Is(ctx.Err(), context.Canceled) && errors.Is(err, store.ErrUnavailable) {
+		e.storeFailed.Store(time.Now().UnixNano())
+	}
 }
 
 // Flows returns every registered flow, hidden ones included, in
@@ -147,99 +201,91 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-func sessionKey(t *Turn) string { return "sess:" + t.Channel + ":" + t.ChannelUser }
-func lockKey(t *Turn) string    { return "lock:" + t.Channel + ":" + t.ChannelUser }
-func deliveryKey(t *Turn) string {
-	return "dlv:" + t.Channel + ":" + t.DeliveryID
+// SessionKey is the store key of the session of (channel, user). The session,
+// its lease and its delivery claims share the {hash tag}, so one Redis
+// Cluster slot holds a conversation and a turn is one script call.
+func SessionKey(channel, user string) string { return "sess:" + convTag(channel, user) }
+
+func convTag(channel, user string) string { return "{" + channel + ":" + user + "}" }
+
+// turnKeys names the records one turn touches; the owner is the turn's ref,
+// fresh for every attempt.
+func turnKeys(t *Turn, ref string) store.TurnKeys {
+	tag := convTag(t.Channel, t.ChannelUser)
+	k := store.TurnKeys{Session: "sess:" + tag, Lock: "lock:" + tag, Owner: ref}
+	if t.DeliveryID != "" {
+		k.Delivery = "dlv:" + tag + ":" + t.DeliveryID
+	}
+	return k
 }
 
-// Handle runs one turn and always returns a reply the adapter can render.
-// Infrastructure failures become a catalogued error with a reference ID; the
-// cause is logged with the same reference.
+// Handle runs one turn (Run) and waits out the turn's timing floor before
+// returning. Adapters whose workers must not wait use Run and delay sending
+// the reply until Reply.NotBefore instead.
 func (e *Engine) Handle(ctx context.Context, t Turn) Reply {
-	started := time.Now()
-	ref := newRef(e.opt.Rand)
-	if t.Channel == "" || t.ChannelUser == "" {
-		return e.fail(ctx, &t, ref, nil, errors.New("engine: turn without channel identity"))
-	}
-	// Claiming the delivery and taking the session lock are independent
-	// round trips; on a networked store they run side by side.
-	var (
-		wg       sync.WaitGroup
-		dupReply Reply
-		dup      bool
-	)
-	if t.DeliveryID != "" {
-		wg.Go(func() { dupReply, dup = e.claimDelivery(ctx, &t, ref) })
-	}
-	locked, reply := e.lock(ctx, &t, ref)
-	wg.Wait()
-	if dup {
-		if locked {
-			e.unlock(ctx, &t, ref)
-		}
-		return dupReply
-	}
-	var floor time.Duration
-	if locked {
-		floor, reply = e.safeTurn(ctx, &t, ref)
-	}
-	// Storing the reply for repeated deliveries and releasing the lock are
-	// independent too. A turn refused because the session was busy did
-	// nothing: its claim is dropped so the platform's retry is handled.
-	switch {
-	case t.DeliveryID != "" && locked:
-		wg.Go(func() { e.rememberDelivery(ctx, &t, reply) })
-	case t.DeliveryID != "":
-		wg.Go(func() { e.forgetDelivery(ctx, &t) })
-	}
-	if locked {
-		e.unlock(ctx, &t, ref)
-	}
-	wg.Wait()
-	if wait := floor - time.Since(started); wait > 0 {
+	r := e.Run(ctx, t)
+	if wait := time.Until(r.NotBefore); wait > 0 {
 		e.opt.Sleep(ctx, wait)
 	}
-	if e.opt.OnTurn != nil {
-		e.opt.OnTurn(t.Channel, reply, time.Since(started))
-	}
-	return reply
+	return r
 }
 
-// safeTurn runs the turn and turns a panic in a step into the catalogued
-// error, so the lock is still released and the delivery still answered.
-func (e *Engine) safeTurn(ctx context.Context, t *Turn, ref string) (floor time.Duration, r Reply) {
+// Run runs one turn as one transaction and always returns a reply the
+// adapter can render:
+//
+//  1. acquire: claim the delivery, take the session lease and load the
+//     session, in one store step (a repeated delivery gets the first one's
+//     reply instead, and one in flight is waited for);
+//  2. step: let the flow handle the input, the lease renewed while it runs;
+//  3. commit: save or delete the session, record the reply for repeated
+//     deliveries and release the lease, in one more store step;
+//  4. reply, stamped with the time before which it must not be shown.
+//
+// Infrastructure failures become a catalogued error with a reference ID; the
+// cause is logged with the same reference.
+func (e *Engine) Run(ctx context.Context, t Turn) Reply {
+	started := time.Now()
+	ref := newRef(e.opt.Rand)
+	var r Reply
+	switch {
+	case t.Channel == "" || t.ChannelUser == "":
+		r = e.fail(ctx, &t, ref, nil, errors.New("engine: turn without channel identity"))
+	case t.Input.Value.Len() > e.opt.MaxInputBytes || t.Input.Confirm.Len() > e.opt.MaxInputBytes:
+		// Refused before touching the store: it changes nothing.
+		e.audit(ctx, &t, nil, ref, audit.Event{Name: "input.rejected", Reason: "too_long"})
+		r = Reply{Ref: ref, Outputs: []Output{{MessageID: MsgTooLong}}}
+	default:
+		k := turnKeys(&t, ref)
+		rec, early, ok := e.acquire(ctx, &t, k)
+		if !ok {
+			r = early
+			break
+		}
+		stepCtx, stop := e.keepLease(ctx, k)
+		res := e.safeStep(stepCtx, &t, ref, rec)
+		stop()
+		if t.Close {
+			res.op, res.value, res.ttl = store.SessionPut, closedMark, e.opt.CloseKeep
+		}
+		r = e.commit(ctx, &t, k, res)
+		r.NotBefore = started.Add(res.floor)
+	}
+	if e.opt.OnTurn != nil {
+		e.opt.OnTurn(t.Channel, r, time.Since(started))
+	}
+	return r
+}
+
+// safeStep runs the step and turns a panic in a flow into the catalogued
+// error, so the lease is still released and the delivery still answered.
+func (e *Engine) safeStep(ctx context.Context, t *Turn, ref string, rec store.Record) (res result) {
 	defer func() {
 		if p := recover(); p != nil {
 			// The panic value is not logged: it could quote user input.
-			floor, r = 0, e.fail(ctx, t, ref, nil, fmt.Errorf("panic in a step (%T)", p))
+			res = result{base: rec.Version, reply: e.fail(ctx, t, ref, nil, fmt.Errorf("panic in a step (%T)", p))}
 		}
 	}()
-	return e.turn(ctx, t, ref)
-}
-
-// lock takes the session's lock. Two turns at once for one session (a double
-// click, a retry racing the original) get MsgBusy instead of acting twice.
-func (e *Engine) lock(ctx context.Context, t *Turn, ref string) (bool, Reply) {
-	_, err := e.opt.Store.CompareAndSwap(ctx, lockKey(t), 0, []byte(ref), 30*time.Second)
-	switch {
-	case err == nil:
-		return true, Reply{}
-	case errors.Is(err, store.ErrConflict):
-		e.audit(ctx, t, nil, ref, audit.Event{Name: "flow.busy"})
-		return false, Reply{Ref: ref, Outputs: []Output{{MessageID: MsgBusy}}}
-	}
-	return false, e.fail(ctx, t, ref, nil, fmt.Errorf("lock session: %w", err))
-}
-
-// unlock releases the session's lock with a fresh context: the lock must go
-// even when the turn's context is done. A lock that cannot be deleted expires.
-func (e *Engine) unlock(ctx context.Context, t *Turn, ref string) {
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	if err := e.opt.Store.Delete(dctx, lockKey(t)); err != nil {
-		e.opt.Log.Warn("session lock not released; it expires by itself", "ref", ref, "err", err)
-	}
+	return e.step(ctx, t, ref, rec)
 }
 
 // fail answers with the catalogued error and logs the cause under ref.
@@ -255,6 +301,11 @@ func (e *Engine) fail(ctx context.Context, t *Turn, ref string, s *Session, err 
 
 // audit writes an audit event with the turn's context filled in.
 func (e *Engine) audit(ctx context.Context, t *Turn, s *Session, ref string, ev audit.Event) {
+	e.write(ctx, e.event(t, s, ref, ev))
+}
+
+// event fills in an audit event's turn context.
+func (e *Engine) event(t *Turn, s *Session, ref string, ev audit.Event) audit.Event {
 	ev.Time = e.opt.Clock().UTC()
 	ev.Ref = ref
 	ev.Channel = t.Channel
@@ -270,8 +321,13 @@ func (e *Engine) audit(ctx context.Context, t *Turn, s *Session, ref string, ev 
 	if ev.Actor == "" {
 		ev.Actor = t.Channel + ":" + t.ChannelUser
 	}
+	return ev
+}
+
+// write sends a filled-in audit event to the sink.
+func (e *Engine) write(ctx context.Context, ev audit.Event) {
 	if err := e.opt.Audit.Write(ctx, ev); err != nil {
-		e.opt.Log.Error("audit write failed", "ref", ref, "event", ev.Name, "err", err)
+		e.opt.Log.Error("audit write failed", "ref", ev.Ref, "event", ev.Name, "err", err)
 	}
 }
 

@@ -105,6 +105,12 @@ func newFixture(t *testing.T) *fixture {
 	return fx
 }
 
+// leaseHeld reports whether a turn of console:U1 holds its session lease.
+func (fx *fixture) leaseHeld(t *testing.T) bool {
+	rec, err := fx.st.Get(t.Context(), "lock:{console:U1}")
+	return err == nil && len(rec.Value) > 0 && rec.Value[0] == store.MarkLease
+}
+
 func (fx *fixture) advance(d time.Duration) { fx.mu.Lock(); fx.now = fx.now.Add(d); fx.mu.Unlock() }
 
 func turn(in engine.Input) engine.Turn {
@@ -198,7 +204,7 @@ func TestTwoTurnsAtOnce(t *testing.T) {
 	// Wait until the first turn holds the lock.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		if _, err := fx.st.Get(ctx, "lock:console:U1"); err == nil || time.Now().After(deadline) {
+		if fx.leaseHeld(t) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(time.Millisecond)
@@ -337,7 +343,7 @@ func TestUnknownStoredStateIsDropped(t *testing.T) {
 	fx := newFixture(t)
 	rec := `{"id":"x","f":"test","s":"state_from_another_version","c":"console","cu":"U1","t0":` +
 		strconv.FormatInt(fx.now.Unix(), 10) + `,"t":` + strconv.FormatInt(fx.now.Unix(), 10) + `}`
-	if _, err := fx.st.Set(ctx, "sess:console:U1", []byte(rec), time.Hour); err != nil {
+	if _, err := fx.st.Set(ctx, engine.SessionKey("console", "U1"), []byte(rec), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if r := fx.eng.Handle(ctx, turn(text("test"))); ids(r) != "ask.prompt" {
@@ -373,7 +379,7 @@ func TestBusyDeliveryIsRetried(t *testing.T) {
 	done := make(chan engine.Reply)
 	go func() { done <- fx.eng.Handle(ctx, turn(digits("41"))) }()
 	for {
-		if _, err := fx.st.Get(ctx, "lock:console:U1"); err == nil {
+		if fx.leaseHeld(t) {
 			break
 		}
 		time.Sleep(time.Millisecond)

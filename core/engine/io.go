@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/resetbot/resetbot/core/secret"
+import (
+	"time"
+
+	"github.com/resetbot/resetbot/core/secret"
+)
 
 // InputKind says what a user did.
 type InputKind uint8
@@ -82,6 +86,16 @@ type Turn struct {
 	Locale string
 	Hints  Hints
 	Input  Input
+	// NoReplay says the adapter never shows the reply of a repeated
+	// delivery (Slack acknowledges before the turn runs): the engine keeps
+	// only a mark that the delivery ran, and answers a copy arriving while
+	// it runs at once instead of waiting for its reply.
+	NoReplay bool
+	// Close ends the conversation for good (a phone call hung up): after
+	// the turn, a closed mark replaces the session for Options.CloseKeep,
+	// and any later turn of the conversation gets a Reply with Closed set
+	// and no outputs, instead of starting over.
+	Close bool
 }
 
 // ExpectKind says what input the next turn should carry.
@@ -153,8 +167,15 @@ type Reply struct {
 	Step string `json:"sp,omitempty"`
 	// Ended means the conversation is over and the session is gone.
 	Ended bool `json:"end,omitempty"`
+	// Closed means the conversation was closed for good (Turn.Close): the
+	// adapter ends it without a word.
+	Closed bool `json:"cl,omitempty"`
 	// Duplicate is set when the reply was replayed for a repeated delivery.
 	Duplicate bool `json:"-"`
+	// NotBefore is the turn's timing floor (see Ctx.EqualizeTo): the reply
+	// must not be shown earlier. Engine.Handle waits for it; adapters using
+	// Engine.Run delay the reply instead of holding a worker.
+	NotBefore time.Time `json:"-"`
 }
 
 // Last returns the last output, which carries what to expect next.

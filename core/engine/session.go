@@ -28,8 +28,6 @@ type Session struct {
 	Steps int `json:"n,omitempty"`
 	// Vars is flow data (user key, factors passed, attempts).
 	Vars map[string]string `json:"v,omitempty"`
-
-	version uint64
 }
 
 // Get returns a flow variable.
@@ -107,12 +105,11 @@ func (s *Session) Hash() string { return audit.HashSession(s.ID) }
 
 func (s *Session) encode() ([]byte, error) { return json.Marshal(s) }
 
-func decodeSession(b []byte, version uint64) (*Session, error) {
+func decodeSession(b []byte) (*Session, error) {
 	s := &Session{}
 	if err := json.Unmarshal(b, s); err != nil {
 		return nil, err
 	}
-	s.version = version
 	return s, nil
 }
 

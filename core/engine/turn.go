@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -16,87 +15,49 @@ import (
 )
 
 const (
-	deliveryPending = "pending"
-	deliveryTTL     = time.Hour
-	maxChain        = 16
-	expiryGrace     = 10 * time.Minute
+	maxChain    = 16
+	expiryGrace = 10 * time.Minute
 )
 
-// claimDelivery marks a delivery ID as being handled. A repeated delivery gets
-// the stored reply of the first (or MsgBusy while the first is still running)
-// and acts no more.
-func (e *Engine) claimDelivery(ctx context.Context, t *Turn, ref string) (Reply, bool) {
-	key := deliveryKey(t)
-	_, err := e.opt.Store.CompareAndSwap(ctx, key, 0, []byte(deliveryPending), deliveryTTL)
-	if err == nil {
-		return Reply{}, false
-	}
-	if !errors.Is(err, store.ErrConflict) {
-		return e.fail(ctx, t, ref, nil, fmt.Errorf("claim delivery: %w", err)), true
-	}
-	e.audit(ctx, t, nil, ref, audit.Event{Name: "flow.duplicate"})
-	rec, err := e.opt.Store.Get(ctx, key)
-	if err != nil || string(rec.Value) == deliveryPending {
-		return Reply{Ref: ref, Duplicate: true, Outputs: []Output{{MessageID: MsgBusy}}}, true
-	}
-	var r Reply
-	if err := json.Unmarshal(rec.Value, &r); err != nil {
-		return e.fail(ctx, t, ref, nil, fmt.Errorf("decode stored reply: %w", err)), true
-	}
-	r.Duplicate = true
-	return r, true
-}
+// closedMark is the record of a closed conversation (Turn.Close).
+var closedMark = []byte(`{"closed":true}`)
 
-// forgetDelivery drops a delivery claim whose turn did not run.
-func (e *Engine) forgetDelivery(ctx context.Context, t *Turn) {
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	if err := e.opt.Store.Delete(dctx, deliveryKey(t)); err != nil {
-		e.opt.Log.Warn("delivery claim not dropped; a retry gets busy until it expires", "err", err)
-	}
-}
-
-// rememberDelivery stores the reply for repeated deliveries. Attachments are
-// not stored (json:"-"): a replay never shows a QR code twice.
-func (e *Engine) rememberDelivery(ctx context.Context, t *Turn, r Reply) {
-	b, err := json.Marshal(r)
-	if err == nil {
-		_, err = e.opt.Store.Set(ctx, deliveryKey(t), b, deliveryTTL)
-	}
-	if err != nil {
-		e.opt.Log.Warn("delivery reply not stored", "ref", r.Ref, "err", err)
-	}
-}
-
-// turn loads the session and dispatches the input.
-func (e *Engine) turn(ctx context.Context, t *Turn, ref string) (time.Duration, Reply) {
-	if t.Input.Value.Len() > e.opt.MaxInputBytes || t.Input.Confirm.Len() > e.opt.MaxInputBytes {
-		e.audit(ctx, t, nil, ref, audit.Event{Name: "input.rejected", Reason: "too_long"})
-		return 0, Reply{Ref: ref, Outputs: []Output{{MessageID: MsgTooLong}}}
+// step runs the flow for the loaded session record (Version 0: none) and
+// says how the commit must change it. It touches the store only through the
+// flows' own calls: the session is loaded by acquire and written by commit.
+func (e *Engine) step(ctx context.Context, t *Turn, ref string, rec store.Record) result {
+	res := result{base: rec.Version}
+	if rec.Version != 0 && string(rec.Value) == string(closedMark) {
+		res.reply = Reply{Ref: ref, Ended: true, Closed: true}
+		return res
 	}
 	now := e.opt.Clock()
-	s, err := e.load(ctx, t)
-	if err != nil {
-		return 0, e.fail(ctx, t, ref, nil, err)
+	s := e.decode(t, rec)
+	if s == nil && rec.Version != 0 {
+		// A record we cannot use (older format, a flow or state another
+		// version of resetbot wrote) ends politely.
+		e.opt.Log.Warn("unusable session record dropped", "channel", t.Channel)
+		res.op = store.SessionDelete
 	}
 	if s != nil && e.expired(s, now) {
-		if err := e.opt.Store.Delete(ctx, sessionKey(t)); err != nil {
-			return 0, e.fail(ctx, t, ref, s, fmt.Errorf("delete expired session: %w", err))
-		}
-		e.audit(ctx, t, s, ref, audit.Event{Name: "flow.end", Outcome: "expired", From: s.State})
+		res.op = store.SessionDelete
+		res.after = append(res.after, e.event(t, s, ref, audit.Event{Name: "flow.end", Outcome: "expired", From: s.State}))
 		if t.Input.Kind != InputStart {
-			return 0, Reply{Ref: ref, Ended: true, Outputs: []Output{{MessageID: MsgExpired}}}
+			res.reply = Reply{Ref: ref, Ended: true, Outputs: []Output{{MessageID: MsgExpired}}}
+			return res
 		}
 		s = nil
 	}
 	c := &Ctx{Turn: t, Ref: ref, Now: now, Voice: e.voice[t.Channel], eng: e}
+	var err error
 	if s == nil {
 		f := e.route(t)
 		if f == nil {
-			return 0, e.menu(ctx, c)
+			res.reply = e.menu(ctx, c)
+			return res
 		}
 		if s, err = e.newSession(t, f, now); err != nil {
-			return 0, e.fail(ctx, t, ref, nil, err)
+			return e.failed(ctx, t, ref, nil, err, res.base)
 		}
 		c.Session = s
 		e.audit(ctx, t, s, ref, audit.Event{Name: "flow.start"})
@@ -106,27 +67,56 @@ func (e *Engine) turn(ctx context.Context, t *Turn, ref string) (time.Duration, 
 		err = e.dispatch(ctx, c)
 	}
 	if err != nil {
-		return c.floor, e.fail(ctx, t, ref, s, err)
+		return e.failed(ctx, t, ref, c.Session, err, res.base)
 	}
-	return c.floor, e.save(ctx, c)
+	res.floor = c.floor
+	return e.plan(c, res)
 }
 
-func (e *Engine) load(ctx context.Context, t *Turn) (*Session, error) {
-	rec, err := e.opt.Store.Get(ctx, sessionKey(t))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+// failed is the result of a step that failed: the session stays as stored.
+func (e *Engine) failed(ctx context.Context, t *Turn, ref string, s *Session, err error, base uint64) result {
+	return result{base: base, reply: e.fail(ctx, t, ref, s, err)}
+}
+
+// plan turns the session after the step into the commit: deleted when the
+// flow ended, otherwise written over the version the turn loaded.
+func (e *Engine) plan(c *Ctx, res result) result {
+	s := c.Session
+	res.reply = Reply{Ref: c.Ref, Outputs: c.outputs, Flow: s.Flow, State: s.State, Step: s.step()}
+	if e.flows[s.Flow].Steps[s.State].Final {
+		res.reply.Ended = true
+		res.op = store.SessionKeep
+		if res.base != 0 {
+			res.op = store.SessionDelete
+		}
+		res.after = append(res.after, e.event(c.Turn, s, c.Ref, audit.Event{Name: "flow.end", Outcome: s.State}))
+		return res
 	}
+	s.Updated = c.Now.Unix()
+	ids := make([]string, 0, len(c.outputs))
+	for _, o := range c.outputs {
+		ids = append(ids, o.MessageID)
+	}
+	s.addTrail(ids)
+	b, err := s.encode()
 	if err != nil {
-		return nil, fmt.Errorf("load session: %w", err)
+		return result{base: res.base, reply: e.fail(context.Background(), c.Turn, c.Ref, s, fmt.Errorf("encode session: %w", err))}
 	}
-	s, err := decodeSession(rec.Value, rec.Version)
+	res.op, res.value = store.SessionPut, b
+	return res
+}
+
+// decode returns the stored session, or nil when there is none or it is
+// unusable.
+func (e *Engine) decode(t *Turn, rec store.Record) *Session {
+	if rec.Version == 0 {
+		return nil
+	}
+	s, err := decodeSession(rec.Value)
 	if err != nil || e.flows[s.Flow] == nil || !e.known(s) || s.Channel != t.Channel || s.ChannelUser != t.ChannelUser {
-		// A record we cannot use (older format, a flow or state another
-		// version of resetbot wrote) ends politely.
-		e.opt.Log.Warn("unusable session record dropped", "channel", t.Channel)
-		return nil, e.opt.Store.Delete(ctx, sessionKey(t))
+		return nil
 	}
-	return s, nil
+	return s
 }
 
 // known reports whether the session's state is a state of its flow.
@@ -219,7 +209,6 @@ func (e *Engine) dispatch(ctx context.Context, c *Ctx) error {
 		if err != nil {
 			return err
 		}
-		ns.version = s.version
 		c.Session = ns
 		return e.enter(ctx, c, nf, 0)
 	case ev != "":
@@ -327,39 +316,4 @@ func (e *Engine) prompt(ctx context.Context, c *Ctx, f *Flow) error {
 		p(ctx, c)
 	}
 	return nil
-}
-
-// save persists the session, or deletes it when the flow ended.
-func (e *Engine) save(ctx context.Context, c *Ctx) Reply {
-	s, t := c.Session, c.Turn
-	f := e.flows[s.Flow]
-	r := Reply{Ref: c.Ref, Outputs: c.outputs, Flow: s.Flow, State: s.State, Step: s.step()}
-	if f.Steps[s.State].Final {
-		r.Ended = true
-		if err := e.opt.Store.Delete(ctx, sessionKey(t)); err != nil {
-			return e.fail(ctx, t, c.Ref, s, fmt.Errorf("delete session: %w", err))
-		}
-		e.audit(ctx, t, s, c.Ref, audit.Event{Name: "flow.end", Outcome: s.State})
-		return r
-	}
-	s.Updated = c.Now.Unix()
-	ids := make([]string, 0, len(c.outputs))
-	for _, o := range c.outputs {
-		ids = append(ids, o.MessageID)
-	}
-	s.addTrail(ids)
-	b, err := s.encode()
-	if err != nil {
-		return e.fail(ctx, t, c.Ref, s, fmt.Errorf("encode session: %w", err))
-	}
-	// The record outlives the idle timeout by a grace period so that a late
-	// reply is told "your session expired" instead of meeting a blank menu.
-	if _, err := e.opt.Store.CompareAndSwap(ctx, sessionKey(t), s.version, b, e.opt.IdleTimeout+expiryGrace); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			e.audit(ctx, t, s, c.Ref, audit.Event{Name: "flow.busy", Reason: "version_conflict"})
-			return Reply{Ref: c.Ref, Outputs: []Output{{MessageID: MsgBusy}}}
-		}
-		return e.fail(ctx, t, c.Ref, s, fmt.Errorf("save session: %w", err))
-	}
-	return r
 }

@@ -8,9 +8,10 @@
 // file and Redis (single, Sentinel or Cluster) implement it identically. The
 // conformance suite in storetest runs against every implementation.
 //
-// Keys are opaque strings; callers namespace them ("sess:", "code:", ...). Redis
-// Cluster users should keep related keys in one hash slot with {tags}; no method
-// here touches more than one key, so tags are never required for correctness.
+// Keys are opaque strings; callers namespace them ("sess:", "code:", ...). No
+// Store method touches more than one key. The Turns operations (turn.go) touch
+// the three records of one conversation turn at once, so on Redis Cluster
+// those keys must share a {hash tag}.
 package store
 
 import (

@@ -77,7 +77,7 @@ func newHarness(t testing.TB, mutate ...func(*config.Config)) *harness {
 	tc := cfg.Channels.Twilio
 	h.ivr, err = ivr.New(a.Engine, a.Messages, ivr.Config{PublicURL: public, AccountSID: tc.AccountSID,
 		AuthToken: tc.AuthToken, HelpDesk: tc.HelpDeskNumber, Languages: tc.Languages, Blocked: tc.BlockedCallers,
-		Store: a.Store, Log: log})
+		Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

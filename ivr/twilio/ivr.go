@@ -39,7 +39,6 @@ import (
 	"github.com/resetbot/resetbot/core/engine"
 	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 	"github.com/resetbot/resetbot/core/secret"
-	"github.com/resetbot/resetbot/core/store"
 )
 
 // Channel is the engine channel name of phone calls.
@@ -79,12 +78,22 @@ type Config struct {
 	GatherTimeout time.Duration
 	// Blocked are E.164 numbers or prefixes whose calls are refused.
 	Blocked []string
-	// Store keeps a short marker of calls that ended, so a late or replayed
-	// gather for a finished call is only hung up.
-	Store store.Store
-	Log   *slog.Logger
-	Audit audit.Sink
+	// TurnBudget is how long a webhook waits for its turn before answering
+	// with a short hold prompt and a redirect that resumes the turn (default
+	// DefaultTurnBudget, well inside Twilio's 15 s).
+	TurnBudget time.Duration
+	Log        *slog.Logger
+	Audit      audit.Sink
 }
+
+// Deadlines of a voice turn.
+const (
+	// DefaultTurnBudget is Config.TurnBudget's default.
+	DefaultTurnBudget = 8 * time.Second
+	// turnLimit bounds a turn that goes on after its webhook was answered
+	// with a hold (a stalled directory): the redirect finds its reply.
+	turnLimit = 60 * time.Second
+)
 
 // Handler serves the IVR webhooks. It is safe for concurrent use.
 type Handler struct {
@@ -97,8 +106,8 @@ type Handler struct {
 
 // New checks cfg and builds the handler.
 func New(eng Engine, msgs Renderer, cfg Config) (*Handler, error) {
-	if eng == nil || msgs == nil || cfg.Store == nil {
-		return nil, errors.New("ivr/twilio: engine, messages and store are required")
+	if eng == nil || msgs == nil {
+		return nil, errors.New("ivr/twilio: engine and messages are required")
 	}
 	if !strings.HasPrefix(cfg.PublicURL, "https://") && !strings.HasPrefix(cfg.PublicURL, "http://") {
 		return nil, errors.New("ivr/twilio: the public URL is required (signatures cover it)")
@@ -108,6 +117,9 @@ func New(eng Engine, msgs Renderer, cfg Config) (*Handler, error) {
 	}
 	if len(cfg.Languages) == 0 {
 		cfg.Languages = []string{"en", "es"}
+	}
+	if cfg.TurnBudget <= 0 {
+		cfg.TurnBudget = DefaultTurnBudget
 	}
 	if cfg.GatherTimeout <= 0 {
 		cfg.GatherTimeout = 6 * time.Second

@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -12,7 +13,6 @@ import (
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/secret"
-	"github.com/resetbot/resetbot/core/store"
 )
 
 const (
@@ -22,7 +22,6 @@ const (
 	maxSeq = 1000
 	// maxBusyWaits bounds the redirects while an earlier turn of the call runs.
 	maxBusyWaits = 3
-	endedTTL     = 2 * time.Hour
 )
 
 // incoming answers a new call: blocked callers hear goodbye, others choose a
@@ -62,8 +61,35 @@ func (h *Handler) language(w http.ResponseWriter, r *http.Request, p callParams)
 func (h *Handler) start(w http.ResponseWriter, r *http.Request, p callParams, loc string) {
 	t := engine.Turn{Channel: Channel, ChannelUser: p.CallSid, DeliveryID: p.CallSid + ":0", Locale: loc,
 		Hints: engine.Hints{Phone: p.From}, Input: engine.Input{Kind: engine.InputStart}}
-	rep := h.eng.Handle(r.Context(), t)
+	rep, ok := h.turn(r, t)
+	if !ok {
+		// Gather 1 resumes the start turn: same delivery, so its reply.
+		h.hold(w, loc, 0, 0, 0)
+		return
+	}
 	h.respond(w, view{locale: loc, reply: rep, seq: 1, hint: true})
+}
+
+// turn runs t within the webhook's budget. ok is false when the turn is
+// still running at the budget: the caller answers with a hold, and the turn
+// goes on (detached from the request, bounded by turnLimit) so that the
+// resuming request finds its reply under the same delivery ID.
+func (h *Handler) turn(r *http.Request, t engine.Turn) (engine.Reply, bool) {
+	done := make(chan engine.Reply, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), turnLimit)
+		defer cancel()
+		done <- h.eng.Handle(ctx, t)
+	}()
+	budget := time.NewTimer(h.cfg.TurnBudget)
+	defer budget.Stop()
+	select {
+	case rep := <-done:
+		return rep, true
+	case <-budget.C:
+		h.cfg.Log.Warn("voice turn over budget; the caller is put on hold", "budget", h.cfg.TurnBudget)
+		return engine.Reply{}, false
+	}
 }
 
 // gather handles a key press or a silence.
@@ -73,12 +99,8 @@ func (h *Handler) gather(w http.ResponseWriter, r *http.Request, p callParams) {
 	n, err1 := strconv.Atoi(q.Get("n"))
 	sil, err2 := strconv.Atoi(q.Get("s"))
 	waits, err3 := strconv.Atoi(q.Get("w"))
-	if err := errors.Join(err1, err2, err3); err != nil || n < 1 || n > maxSeq || sil < 0 || waits < 0 {
+	if err := errors.Join(err1, err2, err3); err != nil || n < 0 || n > maxSeq || sil < 0 || waits < 0 {
 		http.Error(w, "bad request", http.StatusBadRequest)
-		return
-	}
-	if h.ended(r, p.CallSid) {
-		h.write(w, []twiml.Element{&twiml.VoiceHangup{}})
 		return
 	}
 	t := engine.Turn{Channel: Channel, ChannelUser: p.CallSid, DeliveryID: p.CallSid + ":" + strconv.Itoa(n),
@@ -86,6 +108,18 @@ func (h *Handler) gather(w http.ResponseWriter, r *http.Request, p callParams) {
 	v := view{locale: loc, seq: n + 1}
 	keyed, ok := cleanDigits(p.Digits)
 	switch {
+	case waits > 0:
+		// A redirect resuming turn n after a hold or a busy answer. It
+		// carries no digits (keypad input stays out of URLs): the engine
+		// answers it with turn n's reply, once that turn has run. Should
+		// turn n have died with its process, this runs in its place and
+		// the question is asked again: never silence, never a key press
+		// taken for another question.
+		t.Input = engine.Input{Kind: engine.InputDigits, Value: secret.New(engine.DigitsRepeat)}
+	case n == 0:
+		// Only the hold of a start turn redirects here with n 0.
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
 	case keyed == "" && ok:
 		t.Input = engine.Input{Kind: engine.InputTimeout}
 	case !ok:
@@ -96,7 +130,20 @@ func (h *Handler) gather(w http.ResponseWriter, r *http.Request, p callParams) {
 	default:
 		t.Input = engine.Input{Kind: engine.InputDigits, Value: secret.New(keyed)}
 	}
-	v.reply = h.eng.Handle(r.Context(), t)
+	if n == 0 {
+		// Resuming a start turn (hold in start): same delivery ID.
+		t.DeliveryID, t.Input, v.seq, v.hint = p.CallSid+":0", engine.Input{Kind: engine.InputStart}, 1, true
+	}
+	var done bool
+	if v.reply, done = h.turn(r, t); !done {
+		h.hold(w, loc, n, sil, waits)
+		return
+	}
+	if v.reply.Closed {
+		// A gather arriving after the call ended only hangs up.
+		h.write(w, []twiml.Element{&twiml.VoiceHangup{}})
+		return
+	}
 	if v.reply.Last().MessageID == engine.MsgBusy && len(v.reply.Outputs) == 1 {
 		h.busy(w, loc, n, sil, waits)
 		return
@@ -138,28 +185,27 @@ func (h *Handler) busy(w http.ResponseWriter, loc string, n, sil, waits int) {
 		&twiml.VoiceRedirect{Method: http.MethodPost, Url: h.gatherURL(loc, n, sil, waits+1)}})
 }
 
+// hold answers a turn that did not finish within the budget: a short hold
+// prompt, then a redirect that resumes it (see gather).
+func (h *Handler) hold(w http.ResponseWriter, loc string, n, sil, waits int) {
+	if waits >= maxBusyWaits {
+		h.write(w, h.goodbye(loc, "twilio.busy"))
+		return
+	}
+	h.write(w, []twiml.Element{h.say(loc, h.msgs.Text(loc, "twilio.hold", true, nil)),
+		&twiml.VoiceRedirect{Method: http.MethodPost, Url: h.gatherURL(loc, n, sil, waits+1)}})
+}
+
 // status handles the call's status callback: a call that ended cancels its
-// session (the engine deletes it) and is marked so late gathers hang up.
+// session and closes the conversation in the same turn (Turn.Close), so late
+// gathers of the call hang up without a store lookup of their own.
 func (h *Handler) status(w http.ResponseWriter, r *http.Request, p callParams) {
 	switch p.CallStatus {
 	case "completed", "busy", "no-answer", "failed", "canceled":
-		if _, err := h.cfg.Store.Set(r.Context(), endedKey(p.CallSid), []byte("1"), endedTTL); err != nil {
-			h.cfg.Log.Warn("ended-call marker not stored", "err", err)
-		}
 		h.eng.Handle(r.Context(), engine.Turn{Channel: Channel, ChannelUser: p.CallSid,
-			DeliveryID: p.CallSid + ":end", Input: engine.Input{Kind: engine.InputCancel}})
+			DeliveryID: p.CallSid + ":end", Input: engine.Input{Kind: engine.InputCancel}, Close: true})
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func endedKey(callSid string) string { return "ivr:ended:" + callSid }
-
-func (h *Handler) ended(r *http.Request, callSid string) bool {
-	_, err := h.cfg.Store.Get(r.Context(), endedKey(callSid))
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		h.cfg.Log.Warn("ended-call marker unreadable", "err", err)
-	}
-	return err == nil
 }
 
 // cleanDigits returns keypad input without the finish key. ok is false for

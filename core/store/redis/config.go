@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -51,13 +52,41 @@ type Config struct {
 	ServerName string `yaml:"server_name"`
 	// KeyPrefix is prepended to every key, e.g. "resetbot:".
 	KeyPrefix string `yaml:"key_prefix"`
-	// DialTimeout and ReadTimeout bound connects and replies (defaults
-	// DefaultDialTimeout, DefaultReadTimeout; writes use ReadTimeout too).
-	DialTimeout time.Duration `yaml:"dial_timeout"`
-	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// DialTimeout, ReadTimeout and WriteTimeout bound connects, replies and
+	// writes (defaults DefaultDialTimeout, DefaultReadTimeout; WriteTimeout
+	// defaults to ReadTimeout).
+	DialTimeout  time.Duration `yaml:"dial_timeout"`
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
 	// PoolSize is the connection pool size per node (0: go-redis default,
 	// 10 per CPU).
 	PoolSize int `yaml:"pool_size"`
+	// ReplicaAcks is how many replicas must acknowledge a turn's commit
+	// (Redis WAIT) before the turn answers, so a failover does not roll the
+	// session back. nil means the default: 1 with Sentinel or Cluster, 0
+	// (no WAIT) with a single server. ReplicaAckTimeout bounds the wait
+	// (default DefaultReplicaAckTimeout); a commit not acknowledged in time
+	// still answers and is counted in Stats.ReplicaLag.
+	ReplicaAcks       *int          `yaml:"replica_acks"`
+	ReplicaAckTimeout time.Duration `yaml:"replica_ack_timeout"`
+	// RetryFor bounds how long the idempotent turn steps are retried across
+	// a failover (default DefaultRetryFor; never past the caller's deadline).
+	RetryFor time.Duration `yaml:"retry_for"`
+}
+
+// DefaultReplicaAckTimeout bounds WAIT when ReplicaAcks is on.
+const DefaultReplicaAckTimeout = 250 * time.Millisecond
+
+// Acks returns the replica acknowledgements to wait for: ReplicaAcks, or
+// its default for the topology.
+func (c Config) Acks() int {
+	switch {
+	case c.ReplicaAcks != nil:
+		return *c.ReplicaAcks
+	case c.MasterName != "" || c.isCluster():
+		return 1
+	}
+	return 0
 }
 
 // Validate reports every problem with c at once.
@@ -83,8 +112,14 @@ func (c Config) Validate() error {
 	if !c.TLS && (c.CAFile != "" || c.ServerName != "") {
 		errs = append(errs, errors.New("redis: ca_file and server_name need tls enabled"))
 	}
-	if c.DialTimeout < 0 || c.ReadTimeout < 0 {
+	if c.DialTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.ReplicaAckTimeout < 0 || c.RetryFor < 0 {
 		errs = append(errs, errors.New("redis: timeouts must not be negative"))
+	}
+	if c.ReplicaAcks != nil && (*c.ReplicaAcks < 0 || *c.ReplicaAcks > 16) {
+		errs = append(errs, errors.New("redis: replica_acks must be between 0 and 16"))
+	}
+	if read := cmp.Or(c.ReadTimeout, DefaultReadTimeout); c.Acks() > 0 && cmp.Or(c.ReplicaAckTimeout, DefaultReplicaAckTimeout) >= read {
+		errs = append(errs, errors.New("redis: replica_ack_timeout must be shorter than read_timeout"))
 	}
 	if c.PoolSize < 0 {
 		errs = append(errs, errors.New("redis: pool_size must not be negative"))
@@ -107,6 +142,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := New(goredis.NewUniversalClient(opts), cfg.KeyPrefix)
+	s.acks, s.ackTimeout = cfg.Acks(), cmp.Or(cfg.ReplicaAckTimeout, DefaultReplicaAckTimeout)
+	s.retryFor = cmp.Or(cfg.RetryFor, DefaultRetryFor)
 	if err := s.Check(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -115,13 +152,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 }
 
 func (c Config) options() (*goredis.UniversalOptions, error) {
-	dial, read := c.DialTimeout, c.ReadTimeout
-	if dial == 0 {
-		dial = DefaultDialTimeout
-	}
-	if read == 0 {
-		read = DefaultReadTimeout
-	}
+	dial, read := cmp.Or(c.DialTimeout, DefaultDialTimeout), cmp.Or(c.ReadTimeout, DefaultReadTimeout)
+	write := cmp.Or(c.WriteTimeout, read)
 	o := &goredis.UniversalOptions{
 		Addrs:            c.Addrs,
 		MasterName:       c.MasterName,
@@ -133,7 +165,7 @@ func (c Config) options() (*goredis.UniversalOptions, error) {
 		DB:               c.DB,
 		DialTimeout:      dial,
 		ReadTimeout:      read,
-		WriteTimeout:     read,
+		WriteTimeout:     write,
 		PoolSize:         c.PoolSize,
 		// Let ctx deadlines bound socket reads and writes too.
 		ContextTimeoutEnabled: true,

@@ -5,16 +5,17 @@
 // for its TTL. Get is one HMGET; CompareAndSwap, Set, Take and Incr are Lua
 // scripts, so each is one round trip and atomic on the server. Counters are
 // plain integer strings (INCRBY), so Get on a counter key fails (the contract
-// says not to mix the two). No command touches more than one key, so Cluster
-// needs no hash tags.
+// says not to mix the two). Only the turn scripts (turn.go) touch more than
+// one key; their keys share a {hash tag}, so Cluster serves them too.
 //
 // Footprint (BenchmarkMemoryPerSession, Redis 7.0): a 300-byte session under a
 // 36-byte key takes 568 bytes by MEMORY USAGE, about 670 bytes of used_memory
 // with the keyspace and expiry entries; an attempt counter about 130 bytes.
 //
 // Failures of Redis or the network are returned wrapped in
-// store.ErrUnavailable; commands are not retried, because a retried CAS or
-// Incr could apply twice.
+// store.ErrUnavailable. Plain commands are not retried, because a retried CAS
+// or Incr could apply twice; the turn scripts are idempotent per owner and
+// are retried across a failover (retry.go).
 package redis
 
 import (
@@ -75,6 +76,12 @@ return n`)
 type Store struct {
 	c      goredis.UniversalClient
 	prefix string
+	// acks and ackTimeout configure WAIT after turn commits (0: no WAIT).
+	acks       int
+	ackTimeout time.Duration
+	// retryFor bounds retries of idempotent calls (0: none).
+	retryFor time.Duration
+	counters
 }
 
 var (
@@ -86,7 +93,7 @@ var (
 // takes ownership: Close closes the client. Configure the client like Open
 // does (ContextTimeoutEnabled, MaxRetries -1) for the same guarantees.
 func New(client goredis.UniversalClient, prefix string) *Store {
-	return &Store{c: client, prefix: prefix}
+	return &Store{c: client, prefix: prefix, retryFor: DefaultRetryFor}
 }
 
 // Check implements store.Checker with a PING.

@@ -78,6 +78,16 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			tc.fn(t, open(t))
 		})
 	}
+	for _, tc := range turnCases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			tu, ok := s.(store.Turns)
+			if !ok {
+				t.Fatalf("%T does not implement store.Turns", s)
+			}
+			tc.fn(t, s, tu)
+		})
+	}
 }
 
 func ctx(t *testing.T) context.Context { return t.Context() }

@@ -1,0 +1,171 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/store"
+)
+
+// commitTimeout bounds the commit, which runs even when the turn's context
+// has ended (a caller that hung up, a shutdown): the lease and the claim must
+// be released and the outcome recorded so the platform's retry is answered.
+const commitTimeout = 2 * time.Second
+
+// result is what a step hands to the commit.
+type result struct {
+	reply Reply
+	// op, base and value say how the session record changes: base is its
+	// version when the turn acquired it (0: none).
+	op    store.SessionOp
+	base  uint64
+	value []byte
+	ttl   time.Duration // 0: the session default
+	floor time.Duration
+	// after are audit events true only once the commit holds (flow.end).
+	after []audit.Event
+}
+
+// acquire claims the delivery, takes the session lease and loads the session
+// in one store step. ok is false when the turn must not run; r is then the
+// answer: the recorded reply of a repeated delivery (waiting, bounded, for
+// one still in flight), or MsgBusy while another turn holds the session.
+func (e *Engine) acquire(ctx context.Context, t *Turn, k store.TurnKeys) (rec store.Record, r Reply, ok bool) {
+	until := time.Now().Add(e.opt.DuplicateWait)
+	if d, has := ctx.Deadline(); has && d.Before(until) {
+		until = d
+	}
+	pause := 2 * time.Millisecond
+	for {
+		a, err := e.turns.AcquireTurn(ctx, k, e.opt.Lease)
+		if err != nil {
+			e.noteStore(ctx, err)
+			return rec, e.fail(ctx, t, k.Owner, nil, fmt.Errorf("acquire turn: %w", err)), false
+		}
+		switch a.State {
+		case store.TurnAcquired:
+			return a.Session, Reply{}, true
+		case store.TurnDone:
+			e.audit(ctx, t, nil, k.Owner, audit.Event{Name: "flow.duplicate"})
+			return rec, e.replay(ctx, t, k.Owner, a.Outcome), false
+		case store.TurnBusy:
+			// Nothing was claimed, so the platform's retry of this delivery runs.
+			e.audit(ctx, t, nil, k.Owner, audit.Event{Name: "flow.busy"})
+			return rec, Reply{Ref: k.Owner, Outputs: []Output{{MessageID: MsgBusy}}}, false
+		}
+		// TurnRunning: the same delivery is running elsewhere; its reply is
+		// this one's too.
+		if t.NoReplay || time.Now().Add(pause).After(until) {
+			e.audit(ctx, t, nil, k.Owner, audit.Event{Name: "flow.duplicate", Reason: "in_flight"})
+			return rec, Reply{Ref: k.Owner, Duplicate: true, Outputs: []Output{{MessageID: MsgBusy}}}, false
+		}
+		sleepCtx(ctx, pause)
+		pause = min(2*pause, 100*time.Millisecond)
+	}
+}
+
+// replay decodes a recorded outcome. Attachments were never recorded
+// (json:"-"): a replay never shows a QR code twice.
+func (e *Engine) replay(ctx context.Context, t *Turn, ref string, outcome []byte) Reply {
+	if len(outcome) == 0 {
+		return Reply{Ref: ref, Duplicate: true}
+	}
+	var r Reply
+	if err := json.Unmarshal(outcome, &r); err != nil {
+		return e.fail(ctx, t, ref, nil, fmt.Errorf("decode recorded reply: %w", err))
+	}
+	r.Duplicate = true
+	return r
+}
+
+// outcome is what the commit records for repeated deliveries: the compact
+// reply, or nothing but the mark for adapters that never replay.
+func (e *Engine) outcome(t *Turn, r Reply) []byte {
+	if t.NoReplay {
+		return []byte{}
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return []byte{}
+	}
+	return b
+}
+
+// keepLease renews the turn's lease every third of its length while a step
+// runs (a slow directory), so that it lapses only when this process stops.
+// The returned context ends when the lease is lost to another owner. A quick
+// turn never renews: the timer has not fired when stop is called.
+func (e *Engine) keepLease(ctx context.Context, k store.TurnKeys) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	var (
+		mu      sync.Mutex
+		stopped bool
+		timer   *time.Timer
+	)
+	every := e.opt.Lease / 3
+	mu.Lock()
+	defer mu.Unlock()
+	timer = time.AfterFunc(every, func() {
+		rctx, done := context.WithTimeout(context.WithoutCancel(ctx), every)
+		err := e.turns.RenewTurn(rctx, k, e.opt.Lease)
+		done()
+		if errors.Is(err, store.ErrLeaseLost) {
+			cancel(store.ErrLeaseLost)
+			return
+		}
+		if err != nil {
+			e.opt.Log.Warn("turn lease not renewed", "ref", k.Owner, "err", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			timer.Reset(every)
+		}
+	})
+	return ctx, func() {
+		mu.Lock()
+		stopped = true
+		timer.Stop()
+		mu.Unlock()
+		cancel(nil)
+	}
+}
+
+// commit saves the step's result, records the reply for repeated deliveries
+// and releases the lease in one store step.
+func (e *Engine) commit(ctx context.Context, t *Turn, k store.TurnKeys, res result) Reply {
+	c := store.Commit{Op: res.op, Expect: res.base, Value: res.value,
+		// The record outlives the idle timeout by a grace period so that a
+		// late reply is told "your session expired" instead of a blank menu.
+		TTL: e.opt.IdleTimeout + expiryGrace}
+	if res.ttl > 0 {
+		c.TTL = res.ttl
+	}
+	if k.Delivery != "" {
+		c.Outcome, c.Keep = e.outcome(t, res.reply), e.opt.ReplayKeep
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	defer cancel()
+	err := e.turns.CommitTurn(cctx, k, c)
+	switch {
+	case err == nil:
+		for _, ev := range res.after {
+			e.write(ctx, ev)
+		}
+		return res.reply
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrLeaseLost):
+		reason := "version_conflict"
+		if errors.Is(err, store.ErrLeaseLost) {
+			reason = "lease_lost"
+		}
+		e.audit(ctx, t, nil, k.Owner, audit.Event{Name: "flow.busy", Reason: reason})
+		return Reply{Ref: k.Owner, Outputs: []Output{{MessageID: MsgBusy}}}
+	}
+	e.noteStore(cctx, err)
+	return e.fail(ctx, t, k.Owner, nil, fmt.Errorf("commit turn: %w", err))
+}

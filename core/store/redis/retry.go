@@ -1,0 +1,149 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+var errMalformed = errors.New("malformed reply")
+
+// Defaults for retries across a failover.
+const (
+	// DefaultRetryFor bounds how long an idempotent call is retried when the
+	// caller's context has no earlier deadline.
+	DefaultRetryFor = 3 * time.Second
+	retryFirst      = 25 * time.Millisecond
+	retryMax        = 400 * time.Millisecond
+)
+
+// retry runs fn until it succeeds, fails with an error that a retry cannot
+// cure, or the time is up: ctx's deadline or s.retryFor, whichever comes
+// first. Only calls that are idempotent (the turn scripts: acquiring again
+// with the same owner, renewing, committing again) pass idempotent; the
+// others get one try, as before.
+func (s *Store) retry(ctx context.Context, idempotent bool, fn func() error) error {
+	err := fn()
+	if err == nil || !idempotent || s.retryFor <= 0 || !transient(err) {
+		return err
+	}
+	until := time.Now().Add(s.retryFor)
+	if d, ok := ctx.Deadline(); ok && d.Before(until) {
+		until = d
+	}
+	wait := retryFirst
+	for {
+		if time.Now().Add(wait).After(until) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		s.retries.Add(1)
+		if err = fn(); err == nil || !transient(err) {
+			return err
+		}
+		wait = min(2*wait, retryMax)
+	}
+}
+
+// transient reports whether err may go away by itself: the network, a server
+// that is loading or read-only (a demoted master during a failover), a
+// cluster moving slots.
+func transient(err error) bool {
+	switch {
+	case errors.Is(err, goredis.Nil), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, goredis.ErrClosed),
+		errors.Is(err, goredis.ErrPoolTimeout):
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var re goredis.Error
+	if errors.As(err, &re) {
+		msg := re.Error()
+		for _, p := range []string{"READONLY", "LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS"} {
+			if strings.HasPrefix(msg, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// runAcked runs script and, when replica acknowledgements are configured,
+// WAIT on the same connection in the same round trip. Fewer acknowledgements
+// than asked for in time are counted (ReplicaLag), not failed: the write is
+// on the master and the turn has acted.
+func (s *Store) runAcked(ctx context.Context, script *goredis.Script, keys []string, args []any) (int64, error) {
+	if s.acks <= 0 {
+		return script.Run(ctx, s.c, keys, args...).Int64()
+	}
+	node, err := s.nodeFor(ctx, keys[0])
+	if err != nil {
+		return 0, err
+	}
+	for try := 0; ; try++ {
+		pipe := node.Pipeline()
+		run := pipe.EvalSha(ctx, script.Hash(), keys, args...)
+		wait := pipe.Do(ctx, "wait", s.acks, s.ackTimeout.Milliseconds())
+		_, _ = pipe.Exec(ctx)
+		if err := run.Err(); err != nil {
+			if try == 0 && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+				if err := script.Load(ctx, node).Err(); err != nil {
+					return 0, err
+				}
+				continue
+			}
+			return 0, err
+		}
+		if n, err := wait.Int64(); err != nil || n < int64(s.acks) {
+			s.lagged.Add(1)
+		}
+		return run.Int64()
+	}
+}
+
+// nodeFor returns the client of the master serving key: the client itself
+// for a single server or Sentinel, the slot's master on a Cluster (WAIT has
+// no key, so it must go to the node that took the write).
+func (s *Store) nodeFor(ctx context.Context, key string) (goredis.Cmdable, error) {
+	if cc, ok := s.c.(*goredis.ClusterClient); ok {
+		return cc.MasterForKey(ctx, key)
+	}
+	return s.c, nil
+}
+
+// Stats counts what the store did beyond plain commands.
+type Stats struct {
+	// Retries is how many calls were repeated after a transient failure.
+	Retries int64
+	// ReplicaLag is how many acknowledged writes did not reach the asked
+	// number of replicas within the ack timeout.
+	ReplicaLag int64
+}
+
+// Stats returns the store's counters.
+func (s *Store) Stats() Stats {
+	return Stats{Retries: s.retries.Load(), ReplicaLag: s.lagged.Load()}
+}
+
+type counters struct {
+	retries atomic.Int64
+	lagged  atomic.Int64
+}

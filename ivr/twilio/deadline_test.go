@@ -1,0 +1,75 @@
+package twilio_test
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/resetbot/resetbot/core/engine"
+	ivr "github.com/resetbot/resetbot/ivr/twilio"
+)
+
+// slowEngine delays the answer of the first turn of one delivery.
+type slowEngine struct {
+	e     ivr.Engine
+	slow  atomic.Value // delivery ID to delay
+	delay time.Duration
+	runs  atomic.Int32
+}
+
+func (s *slowEngine) Handle(ctx context.Context, t engine.Turn) engine.Reply {
+	r := s.e.Handle(ctx, t)
+	if !r.Duplicate {
+		s.runs.Add(1)
+	}
+	// The turn has acted; its answer is late (the engine's own waiting for
+	// a turn in flight is tested in core/engine).
+	if id, _ := s.slow.Load().(string); id != "" && id == t.DeliveryID && s.slow.CompareAndSwap(id, "") {
+		time.Sleep(s.delay)
+	}
+	return r
+}
+
+// TestSlowTurnIsHeldAndResumed: a turn slower than the budget is answered
+// in time with a hold prompt and a redirect; the redirect gets that turn's
+// reply, and the turn acted once.
+func TestSlowTurnIsHeldAndResumed(t *testing.T) {
+	h := newHarness(t)
+	slow := &slowEngine{e: h.a.Engine, delay: 600 * time.Millisecond}
+	var err error
+	h.ivr, err = ivr.New(slow, h.a.Messages, ivr.Config{PublicURL: public, AccountSID: h.a.Config.Channels.Twilio.AccountSID,
+		AuthToken: h.a.Config.Channels.Twilio.AuthToken, Languages: []string{"en", "es"}, TurnBudget: 150 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := h.call("CA900")
+	c.start("1")
+	c.press("1")
+	c.press("10041")
+	seq := c.next[strings.Index(c.next, "n=")+2:]
+	seq = seq[:strings.IndexAny(seq+"&", "&")]
+	slow.slow.Store("CA900:" + seq)
+	before := slow.runs.Load()
+	started := time.Now()
+	held := c.press("2")
+	if took := time.Since(started); took > 500*time.Millisecond {
+		t.Fatalf("held answer took %v", took)
+	}
+	if held.Redirect == nil || !strings.Contains(held.Text(), "One moment") || held.Gather != nil {
+		t.Fatalf("not a hold: %s", c.h.twiml[len(c.h.twiml)-1])
+	}
+	resumed := c.do(strings.TrimPrefix(held.Redirect.URL, public), c.form())
+	if resumed.Gather == nil || !strings.Contains(strings.ToLower(resumed.Text()), "code") {
+		t.Fatalf("resumed answer: %s", c.h.twiml[len(c.h.twiml)-1])
+	}
+	h.waitSends(1)
+	time.Sleep(100 * time.Millisecond)
+	if n := h.fake.Sends(); n != 1 {
+		t.Fatalf("%d codes sent, want 1", n)
+	}
+	if n := slow.runs.Load() - before; n != 1 {
+		t.Fatalf("the key press ran %d times", n)
+	}
+}
