@@ -120,18 +120,10 @@ func (d *Directory) Find(ctx context.Context, key directory.Key, value string) (
 	default:
 		return nil, fmt.Errorf("ad: unknown lookup key %q", key)
 	}
-	a := d.cfg.Attributes
-	attrs := []string{"sAMAccountName", "userPrincipalName", "displayName", "givenName", "sn",
-		a.Email, a.Mobile, a.EmployeeNumber}
-	for _, extra := range []string{a.RecoveryEmail, a.Manager} {
-		if extra != "" {
-			attrs = append(attrs, extra)
-		}
-	}
 	var entries []*ldap.Entry
 	err := d.pool.do(ctx, false, func(c *ldap.Conn) error {
 		res, err := c.Search(ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
-			maxResults, 0, false, "(&"+personFilter+f+")", attrs, nil))
+			maxResults, 0, false, "(&"+personFilter+f+")", d.userAttrs(), nil))
 		if res != nil {
 			entries = res.Entries
 		}
@@ -145,15 +137,69 @@ func (d *Directory) Find(ctx context.Context, key directory.Key, value string) (
 	}
 	users := make([]directory.User, 0, len(entries))
 	for _, e := range entries {
-		users = append(users, directory.User{
-			ID: e.DN, Directory: d.cfg.Name, Login: e.GetAttributeValue("sAMAccountName"),
-			DisplayName: e.GetAttributeValue("displayName"), GivenName: e.GetAttributeValue("givenName"),
-			Surname: e.GetAttributeValue("sn"), Email: e.GetAttributeValue(a.Email),
-			Mobile: e.GetAttributeValue(a.Mobile), EmployeeNumber: e.GetAttributeValue(a.EmployeeNumber),
-			RecoveryEmail: optAttr(e, a.RecoveryEmail), Manager: optAttr(e, a.Manager),
-		})
+		users = append(users, d.toUser(e))
 	}
 	return users, nil
+}
+
+// userAttrs are the attributes a directory.User is read from.
+func (d *Directory) userAttrs() []string {
+	a := d.cfg.Attributes
+	attrs := []string{"sAMAccountName", "userPrincipalName", "displayName", "givenName", "sn",
+		a.Email, a.Mobile, a.EmployeeNumber}
+	for _, extra := range []string{a.RecoveryEmail, a.Manager} {
+		if extra != "" {
+			attrs = append(attrs, extra)
+		}
+	}
+	return attrs
+}
+
+// toUser maps an entry read with userAttrs.
+func (d *Directory) toUser(e *ldap.Entry) directory.User {
+	a := d.cfg.Attributes
+	return directory.User{
+		ID: e.DN, Directory: d.cfg.Name, Login: e.GetAttributeValue("sAMAccountName"),
+		DisplayName: e.GetAttributeValue("displayName"), GivenName: e.GetAttributeValue("givenName"),
+		Surname: e.GetAttributeValue("sn"), Email: e.GetAttributeValue(a.Email),
+		Mobile: e.GetAttributeValue(a.Mobile), EmployeeNumber: e.GetAttributeValue(a.EmployeeNumber),
+		RecoveryEmail: optAttr(e, a.RecoveryEmail), Manager: optAttr(e, a.Manager),
+	}
+}
+
+// Manager reads the entry named by u's manager attribute, for notices (the
+// policy's notify_manager). A manager outside BaseDN, or not a person
+// account, is not found: the notice then goes nowhere rather than to an
+// entry the bot would never serve.
+func (d *Directory) Manager(ctx context.Context, u directory.User) (directory.User, bool, error) {
+	if u.Manager == "" {
+		return directory.User{}, false, nil
+	}
+	mdn, err1 := ldap.ParseDN(u.Manager)
+	base, err2 := ldap.ParseDN(d.cfg.BaseDN)
+	if err1 != nil || err2 != nil || !base.AncestorOfFold(mdn) {
+		return directory.User{}, false, ctx.Err()
+	}
+	var out directory.User
+	found := false
+	err := d.pool.do(ctx, false, func(c *ldap.Conn) error {
+		res, err := c.Search(ldap.NewSearchRequest(u.Manager, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
+			1, 0, false, "(&"+personFilter+")", d.userAttrs(), nil))
+		if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(res.Entries) == 1 {
+			out, found = d.toUser(res.Entries[0]), true
+		}
+		return nil
+	})
+	if err != nil {
+		return directory.User{}, false, translate("manager", err)
+	}
+	return out, found, nil
 }
 
 // Status reads the account's state: disabled, locked (lockoutTime against the

@@ -365,3 +365,41 @@ func TestSambaProtected(t *testing.T) {
 		}
 	})
 }
+
+// TestSambaManager: the manager named by the account's manager attribute is
+// read for notices; one outside the base DN, or an entry that is not a
+// person, is not found.
+func TestSambaManager(t *testing.T) {
+	s := testserver.SambaDC(t)
+	cfg := config(s)
+	cfg.Attributes.Manager = "manager"
+	d := open(t, cfg)
+	j, a := testserver.SambaJDoe, testserver.SambaASmith
+	setManager := func(dn string) {
+		t.Helper()
+		m := ldap.NewModifyRequest(j.DN, nil)
+		m.Replace("manager", []string{dn})
+		if err := s.Admin(t).Modify(m); err != nil {
+			t.Fatalf("set manager: %v", err)
+		}
+	}
+	setManager(a.DN)
+	u := find(t, d, directory.ByLogin, "jdoe")
+	if !strings.EqualFold(u.Manager, a.DN) {
+		t.Fatalf("Manager attribute = %q, want %q", u.Manager, a.DN)
+	}
+	mgr, ok, err := d.Manager(ctxT(t), u)
+	if err != nil || !ok || mgr.Login != "asmith" || mgr.Email != a.Email {
+		t.Fatalf("Manager = %+v, %v, %v; want asmith", mgr, ok, err)
+	}
+	for _, dn := range []string{testserver.SambaProtectedGroupDN, "CN=Administrator,CN=Users,DC=other,DC=example"} {
+		u.Manager = dn
+		if mgr, ok, err := d.Manager(ctxT(t), u); ok || err != nil {
+			t.Errorf("Manager(%s) = %+v, %v, %v; want not found", dn, mgr, ok, err)
+		}
+	}
+	u.Manager = ""
+	if _, ok, err := d.Manager(ctxT(t), u); ok || err != nil {
+		t.Errorf("Manager without attribute = %v, %v", ok, err)
+	}
+}
