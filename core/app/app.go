@@ -176,7 +176,11 @@ func (a *App) openBackends(ctx context.Context, cfg *config.Config, opt Options)
 	}
 	a.Store = st
 	a.track("store", st)
-	dir, err := openDirectories(ctx, cfg)
+	dm, err := newDirMetrics(opt.Metrics)
+	if err != nil {
+		return err
+	}
+	dir, err := openDirectories(ctx, cfg, dm)
 	if err != nil {
 		return err
 	}

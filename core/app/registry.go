@@ -88,7 +88,8 @@ func adConfig(name string, c *config.ADConfig) ad.Config {
 }
 
 // openDirectories opens every configured directory behind one router.
-func openDirectories(ctx context.Context, cfg *config.Config) (directory.Directory, error) {
+// With dm set, each is timed under its configured name.
+func openDirectories(ctx context.Context, cfg *config.Config, dm *dirMetrics) (directory.Directory, error) {
 	var routes []directory.Route
 	closeAll := func() {
 		for _, r := range routes {
@@ -112,7 +113,7 @@ func openDirectories(ctx context.Context, cfg *config.Config) (directory.Directo
 		if dc.Type == "memory" {
 			domains = append(domains, memory.DemoDomain)
 		}
-		routes = append(routes, directory.Route{Name: dc.Name, Dir: d, Domains: dedupe(domains)})
+		routes = append(routes, directory.Route{Name: dc.Name, Dir: dm.wrap(dc.Name, d), Domains: dedupe(domains)})
 	}
 	r, err := directory.NewRouter(routes...)
 	if err != nil {
@@ -160,6 +161,9 @@ func (a *App) senders(cfg *config.Config, opt Options) (map[notify.Channel]notif
 			opt.Log.Error("email not delivered", "message", m, "err", err)
 		}))
 		a.closers = append(a.closers, func() error { q.Close(); return nil })
+		if err := watchQueue(opt.Metrics, string(notify.ChannelEmail), q); err != nil {
+			return nil, err
+		}
 		out[notify.ChannelEmail] = q
 	}
 	if err := a.twilioSenders(cfg, opt, out); err != nil {
@@ -187,6 +191,9 @@ func (a *App) twilioSenders(cfg *config.Config, opt Options, out map[notify.Chan
 			opt.Log.Error("twilio message not delivered", "channel", string(ch), "message", m, "err", err)
 		}))
 		a.closers = append(a.closers, func() error { q.Close(); return nil })
+		if err := watchQueue(opt.Metrics, string(ch), q); err != nil {
+			return err
+		}
 		out[ch] = q
 	}
 	return nil
@@ -208,6 +215,11 @@ func (a *App) auditSink(cfg *config.Config, opt Options) (audit.Sink, error) {
 		a.closers = append(a.closers, fh.Close)
 		sinks = append(sinks, audit.NewJSONWriter(fh))
 	}
+	obs, err := a.observerSinks(cfg, opt)
+	if err != nil {
+		return nil, err
+	}
+	sinks = append(sinks, obs...)
 	if opt.Audit != nil {
 		sinks = append(sinks, opt.Audit)
 	}

@@ -37,6 +37,8 @@ type SMSConfig struct {
 type AuditConfig struct {
 	// File is "-" for standard output or a path opened for appending.
 	File string `yaml:"file"`
+	// OCSF also writes the trail in the OCSF schema (ocsf_config.go).
+	OCSF OCSFConfig `yaml:"ocsf"`
 }
 
 // LogConfig configures the operational log.
@@ -112,6 +114,7 @@ func (v *validator) audit(a *AuditConfig) {
 	} else if a.File != "-" {
 		v.dirExists("audit.file", a.File)
 	}
+	v.ocsf(&a.OCSF)
 }
 
 func (v *validator) log(l *LogConfig) {

@@ -1,0 +1,137 @@
+package app
+
+import (
+	"context"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/resetbot/resetbot/core/audit"
+)
+
+// auditMetrics derives the business metrics from audit events, in one place,
+// so the flows need no metric calls of their own: every decision they make
+// is already an audit event. It is an audit.Sink that never fails.
+//
+// Labels are closed sets (flow, channel, factor, outcome, reason); a value
+// outside its set is counted as "other", so no label can carry a user, a
+// session or anything typed.
+type auditMetrics struct {
+	started, ended, verifications, codesSent, sendFailures *prometheus.CounterVec
+	refused, escalations, changes, rejected, findings      *prometheus.CounterVec
+}
+
+var _ audit.Sink = (*auditMetrics)(nil)
+
+// Closed label sets.
+var (
+	metricFlows    = set("reset", "unlock", "enroll", "verify", "handoff")
+	metricChannels = set("slack", "teams", "voice", "console", "api", "sms")
+	metricFactors  = set("totp", "sms", "voice", "email", "questions", "passphrase")
+	metricEnds     = set("done", "cancelled", "expired", "escalated", "locked_out", "blocked")
+	metricOutcomes = set(audit.OutcomeSuccess, audit.OutcomeFailure, audit.OutcomeDenied, audit.OutcomeError, "replay")
+)
+
+func set(vs ...string) map[string]bool {
+	m := make(map[string]bool, len(vs))
+	for _, v := range vs {
+		m[v] = true
+	}
+	return m
+}
+
+func newAuditMetrics(reg prometheus.Registerer) (*auditMetrics, error) {
+	cv := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: "resetbot_" + name, Help: help}, labels)
+	}
+	m := &auditMetrics{
+		started: cv("flows_started_total", "Conversations started, by flow and channel.", "flow", "channel"),
+		ended: cv("flows_ended_total", "Conversations ended, by flow, channel and outcome "+
+			"(done = completed; cancelled and expired = abandoned; escalated, locked_out, blocked).", "flow", "channel", "outcome"),
+		verifications: cv("verifications_total", "Factor checks, by factor and outcome (success, failure, denied, replay).", "factor", "outcome"),
+		codesSent:     cv("codes_sent_total", "One-time codes and passphrases handed to a notifier, by delivery channel.", "channel"),
+		sendFailures:  cv("code_send_failures_total", "Notifier failures, by delivery channel.", "channel"),
+		refused:       cv("regulation_refusals_total", "Requests refused by throttling, bans or send budgets, by factor and reason.", "factor", "reason"),
+		escalations:   cv("escalations_total", "Cases handed to the help desk, by reason.", "reason"),
+		changes:       cv("account_changes_total", "Password resets, unlocks and enrollments, by operation and outcome.", "operation", "outcome"),
+		rejected:      cv("requests_rejected_total", "Inbound requests refused before the engine ran (bad signature, token, key), by channel.", "channel"),
+		findings:      cv("abuse_signals_total", "Abuse signals: replayed codes, owner warnings, alarms, by kind.", "kind"),
+	}
+	for _, c := range []prometheus.Collector{m.started, m.ended, m.verifications, m.codesSent, m.sendFailures,
+		m.refused, m.escalations, m.changes, m.rejected, m.findings} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// pick returns v when it is in the closed set, "other" otherwise ("none" for
+// an empty value).
+func pick(v string, allowed map[string]bool) string {
+	switch {
+	case v == "":
+		return "none"
+	case allowed[v]:
+		return v
+	default:
+		return "other"
+	}
+}
+
+// reason keeps a machine reason short and in [a-z0-9_]; the flows write
+// constants, this only guards against a future free-text reason.
+func reason(v string) string {
+	if v == "" {
+		return "none"
+	}
+	if i := strings.IndexByte(v, ':'); i > 0 {
+		v = v[:i] // "held:disabled" -> "held"
+	}
+	if len(v) > 32 {
+		return "other"
+	}
+	for _, c := range v {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return "other"
+		}
+	}
+	return v
+}
+
+// Write implements audit.Sink.
+func (m *auditMetrics) Write(_ context.Context, e audit.Event) error {
+	flow, ch, factor := pick(e.Flow, metricFlows), pick(e.Channel, metricChannels), pick(e.Factor, metricFactors)
+	switch e.Name {
+	case "flow.start":
+		m.started.WithLabelValues(flow, ch).Inc()
+	case "flow.end":
+		m.ended.WithLabelValues(flow, ch, pick(e.Outcome, metricEnds)).Inc()
+	case audit.NameVerifyAttempt:
+		m.verifications.WithLabelValues(factor, pick(e.Outcome, metricOutcomes)).Inc()
+	case "totp.replay":
+		m.verifications.WithLabelValues(factor, "replay").Inc()
+		m.findings.WithLabelValues("code_replay").Inc()
+	case audit.NameCodeSent:
+		m.codesSent.WithLabelValues(factor).Inc()
+	case audit.NameSendFailed:
+		m.sendFailures.WithLabelValues(factor).Inc()
+	case audit.NameRegulationDenied:
+		m.refused.WithLabelValues(factor, reason(e.Reason)).Inc()
+	case audit.NameEscalation:
+		m.escalations.WithLabelValues(reason(e.Reason)).Inc()
+	case audit.NameResetDone:
+		m.changes.WithLabelValues("reset", pick(e.Outcome, metricOutcomes)).Inc()
+	case audit.NameUnlockDone:
+		m.changes.WithLabelValues("unlock", pick(e.Outcome, metricOutcomes)).Inc()
+	case "enroll.done":
+		m.changes.WithLabelValues("enroll_"+factor, pick(e.Outcome, metricOutcomes)).Inc()
+	case audit.NameAuthnRejected:
+		m.rejected.WithLabelValues(ch).Inc()
+	case "regulation.notice":
+		m.findings.WithLabelValues("owner_warned").Inc()
+	case "abuse.alarm":
+		m.findings.WithLabelValues("alarm").Inc()
+	}
+	return nil
+}

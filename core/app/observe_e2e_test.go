@@ -1,0 +1,247 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/audit/ocsf/ocsftest"
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/logging/loggingtest"
+	"github.com/resetbot/resetbot/flows"
+)
+
+// observedRig builds the demo app with metrics on and the OCSF trail in a
+// file.
+func observedRig(t *testing.T) (*rig, *describedRegistry, string) {
+	t.Helper()
+	dir := t.TempDir()
+	ocsfFile := filepath.Join(dir, "ocsf.jsonl")
+	yaml := `mode: demo
+store: {type: memory}
+directories: [{name: demo, type: memory}]
+notify: {outbox: true, sms: {provider: outbox}}
+audit: {file: "` + filepath.Join(dir, "audit.jsonl") + `", ocsf: {file: "` + ocsfFile + `"}}
+`
+	cfg, probs := config.Parse([]byte(yaml), nil)
+	if probs.HasErrors() {
+		t.Fatal(probs.Error())
+	}
+	reg := &describedRegistry{Registry: prometheus.NewRegistry(), names: map[string]bool{}}
+	log, buf := loggingtest.Capture(t)
+	r := &rig{t: t, logs: buf, rec: &audit.Recorder{}}
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, Audit: r.rec, Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	r.a = a
+	return r, reg, ocsfFile
+}
+
+// TestObservedConversation runs a full chat reset and a failed attempt, then
+// checks the OCSF trail (every event valid against OCSF 1.3.0, the user's
+// reference on each, no secret) and the business metrics.
+func TestObservedConversation(t *testing.T) {
+	r, reg, ocsfFile := observedRig(t)
+	// A stranger gets a code wrong, then gives up.
+	r.expect(r.send("slack", "U9", start(flows.FlowReset)), "identify", "")
+	r.send("slack", "U9", text("amartin"))
+	r.send("slack", "U9", choice("sms"))
+	r.code()
+	r.send("slack", "U9", text("000000"))
+	r.send("slack", "U9", choice("cancel"))
+	// The owner resets.
+	rep := r.chatReset("U1", "amartin", "Velvet-Harbor-Lantern-93")
+	r.expect(rep, "done", "")
+	refs := map[string]bool{}
+	for _, e := range r.rec.Events() {
+		refs[e.Ref] = true
+	}
+
+	data, err := os.ReadFile(ocsfFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	if len(lines) != len(r.rec.Events()) {
+		t.Errorf("%d OCSF events for %d audit events", len(lines), len(r.rec.Events()))
+	}
+	classes := map[float64]int{}
+	for _, l := range lines {
+		for _, err := range ocsftest.Validate(l) {
+			t.Errorf("%v\n%s", err, l)
+		}
+		var ev struct {
+			ClassUID float64 `json:"class_uid"`
+			Metadata struct {
+				CorrelationUID string `json:"correlation_uid"`
+			} `json:"metadata"`
+		}
+		_ = json.Unmarshal(l, &ev)
+		classes[ev.ClassUID]++
+		if ev.Metadata.CorrelationUID == "" || !refs[ev.Metadata.CorrelationUID] {
+			t.Errorf("event without the user's reference: %s", l)
+		}
+	}
+	if classes[3001] == 0 || classes[3002] < 3 {
+		t.Errorf("classes %v: want an Account Change and a 3002 per factor check", classes)
+	}
+	for _, s := range r.secrets {
+		if len(s) >= 6 && bytes.Contains(data, []byte(s)) {
+			t.Errorf("secret %q… in the OCSF trail", s[:2])
+		}
+	}
+	r.assertNoLeaks()
+
+	for _, c := range []struct {
+		metric string
+		labels []string
+		want   float64
+	}{
+		{"resetbot_flows_started_total", []string{"flow", "reset", "channel", "slack"}, 2},
+		{"resetbot_flows_ended_total", []string{"flow", "reset", "channel", "slack", "outcome", "done"}, 1},
+		{"resetbot_flows_ended_total", []string{"flow", "reset", "channel", "slack", "outcome", "cancelled"}, 1},
+		{"resetbot_verifications_total", []string{"factor", "sms", "outcome", "failure"}, 1},
+		{"resetbot_verifications_total", []string{"factor", "sms", "outcome", "success"}, 1},
+		{"resetbot_verifications_total", []string{"factor", "email", "outcome", "success"}, 1},
+		{"resetbot_codes_sent_total", []string{"channel", "sms"}, 2},
+		{"resetbot_account_changes_total", []string{"operation", "reset", "outcome", "success"}, 1},
+		{"resetbot_directory_operation_duration_seconds", []string{"directory", "demo", "operation", "reset"}, 1},
+	} {
+		if got := metricValue(t, reg, c.metric, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.metric, c.labels, got, c.want)
+		}
+	}
+	assertNoUserInLabels(t, reg, "amartin", "U1", "U9", "+1555")
+	assertDashboardMetricsExist(t, reg)
+}
+
+// metricValue returns a counter's value, or a histogram's sample count.
+func metricValue(t *testing.T, reg *describedRegistry, name string, kv ...string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			for i := 0; i+1 < len(kv); i += 2 {
+				if have[kv[i]] != kv[i+1] {
+					continue next
+				}
+			}
+			if h := m.GetHistogram(); h != nil {
+				return float64(h.GetSampleCount())
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+func assertNoUserInLabels(t *testing.T, reg *describedRegistry, ids ...string) {
+	t.Helper()
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				for _, id := range ids {
+					if strings.Contains(l.GetValue(), id) {
+						t.Errorf("%s has a user identifier in label %s=%q", mf.GetName(), l.GetName(), l.GetValue())
+					}
+				}
+			}
+		}
+	}
+}
+
+var metricRE = regexp.MustCompile(`resetbot_[a-z_]+`)
+
+// assertDashboardMetricsExist checks that every metric the Grafana dashboard
+// queries is one the app exports after a conversation.
+func assertDashboardMetricsExist(t *testing.T, reg *describedRegistry) {
+	t.Helper()
+	raw, err := os.ReadFile("../../deploy/grafana/resetbot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("dashboard JSON: %v", err)
+	}
+	// The HTTP metrics belong to core/server; the queue metrics exist only
+	// with real notifiers (TestWatchQueue), not with the demo outbox.
+	known := map[string]bool{"resetbot_http_requests_total": true, "resetbot_http_request_duration_seconds": true,
+		"resetbot_notify_queue_depth": true, "resetbot_notify_queue_shed_total": true}
+	for name := range reg.names {
+		known[name] = true
+	}
+	n := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, m := range metricRE.FindAllString(tg.Expr, -1) {
+				n++
+				base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(m, "_bucket"), "_count"), "_sum")
+				if !known[base] {
+					t.Errorf("panel %q queries %s, which resetbot does not export", p.Title, m)
+				}
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("dashboard queries only %d metrics", n)
+	}
+}
+
+// describedRegistry remembers the name of every metric registered, including
+// vectors that have not been observed yet (Gather leaves those out).
+type describedRegistry struct {
+	*prometheus.Registry
+	names map[string]bool
+}
+
+var descName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+func (d *describedRegistry) Register(c prometheus.Collector) error {
+	ch := make(chan *prometheus.Desc, 16)
+	go func() { c.Describe(ch); close(ch) }()
+	for desc := range ch {
+		if m := descName.FindStringSubmatch(desc.String()); m != nil {
+			d.names[m[1]] = true
+		}
+	}
+	return d.Registry.Register(c)
+}
+
+func (d *describedRegistry) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := d.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}

@@ -1,0 +1,73 @@
+package app
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/audit/ocsf"
+	"github.com/resetbot/resetbot/core/config"
+)
+
+// observerSinks returns the audit sinks beside the JSON trail: the OCSF
+// outputs (audit.ocsf) and, when metrics are on, the business metrics that
+// are derived from audit events in one place.
+func (a *App) observerSinks(cfg *config.Config, opt Options) ([]audit.Sink, error) {
+	sinks, err := a.ocsfSinks(cfg.Audit.OCSF)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Metrics != nil {
+		m, err := newAuditMetrics(opt.Metrics)
+		if err != nil {
+			return nil, err
+		}
+		sinks = append(sinks, m)
+	}
+	return sinks, nil
+}
+
+// ocsfSinks opens the configured OCSF file or stdout and syslog collector.
+func (a *App) ocsfSinks(c config.OCSFConfig) ([]audit.Sink, error) {
+	version := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		version = bi.Main.Version
+	}
+	var sinks []audit.Sink
+	switch c.File {
+	case "":
+	case "-":
+		sinks = append(sinks, ocsf.NewWriter(os.Stdout, version))
+	default:
+		fh, err := os.OpenFile(c.File, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("audit.ocsf.file: %w", err)
+		}
+		a.closers = append(a.closers, fh.Close)
+		sinks = append(sinks, ocsf.NewWriter(fh, version))
+	}
+	if s := c.Syslog; s.Address != "" {
+		sl := &ocsf.Syslog{Addr: s.Address}
+		if s.TLS {
+			tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: s.ServerName}
+			if s.CAFile != "" {
+				pem, err := os.ReadFile(s.CAFile)
+				if err != nil {
+					return nil, fmt.Errorf("audit.ocsf.syslog.ca_file: %w", err)
+				}
+				tc.RootCAs = x509.NewCertPool()
+				if !tc.RootCAs.AppendCertsFromPEM(pem) {
+					return nil, errors.New("audit.ocsf.syslog.ca_file: no certificate in the file")
+				}
+			}
+			sl.TLS = tc
+		}
+		a.closers = append(a.closers, sl.Close)
+		sinks = append(sinks, ocsf.NewWriter(sl, version))
+	}
+	return sinks, nil
+}
