@@ -14,13 +14,14 @@ import (
 )
 
 // observerSinks returns the audit sinks beside the JSON trail: the OCSF
-// outputs (audit.ocsf) and, when metrics are on, the business metrics that
-// are derived from audit events in one place.
+// outputs (audit.ocsf), the abuse alarms and, when metrics are on, the
+// business metrics that are derived from audit events in one place.
 func (a *App) observerSinks(cfg *config.Config, opt Options) ([]audit.Sink, error) {
 	sinks, err := a.ocsfSinks(cfg.Audit.OCSF)
 	if err != nil {
 		return nil, err
 	}
+	sinks = append(sinks, a.alarms(cfg, opt))
 	if opt.Metrics != nil {
 		m, err := newAuditMetrics(opt.Metrics)
 		if err != nil {

@@ -56,6 +56,7 @@ type Config struct {
 	Log         LogConfig         `yaml:"log"`
 	Channels    ChannelsConfig    `yaml:"channels"`
 	Handoff     HandoffConfig     `yaml:"handoff"`
+	Alarms      AlarmsConfig      `yaml:"alarms"`
 
 	// KeysGenerated is true when demo mode generated the keys at startup.
 	KeysGenerated bool `yaml:"-"`
@@ -78,6 +79,7 @@ func defaults() *Config {
 		Audit:      AuditConfig{File: "-"},
 		Log:        LogConfig{Level: "info", Format: "json"},
 		Handoff:    defaultHandoff(),
+		Alarms:     defaultAlarms(),
 	}
 }
 
@@ -210,4 +212,5 @@ func (v *validator) config(c *Config) {
 	v.log(&c.Log)
 	v.channels(&c.Channels, c.Server.PublicURL)
 	v.handoff(&c.Handoff)
+	v.alarms(&c.Alarms)
 }

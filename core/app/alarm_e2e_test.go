@@ -1,0 +1,81 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/resetbot/resetbot/core/alarm"
+	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/handoff/webhook"
+	"github.com/resetbot/resetbot/core/logging/loggingtest"
+	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/flows"
+)
+
+// TestAlarmOneIdentitySeveralAccounts: one chat identity going through five
+// accounts raises exactly one signed alert at the security webhook, and one
+// abuse.alarm audit record carrying the users' references.
+func TestAlarmOneIdentitySeveralAccounts(t *testing.T) {
+	const hookSecret = "alarm-webhook-secret-0123456789"
+	var mu sync.Mutex
+	var bodies [][]byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if !webhook.Verify(secret.New(hookSecret), r.Header.Get(webhook.SignatureHeader), b, time.Now(), time.Minute) {
+			t.Errorf("alert webhook not signed")
+		}
+		mu.Lock()
+		bodies = append(bodies, b)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	yaml := `mode: demo
+store: {type: memory}
+directories: [{name: demo, type: memory}]
+notify: {outbox: true, sms: {provider: outbox}}
+alarms: {window: 1h, accounts_per_identity: 3, webhook_url: "` + srv.URL + `/alarms", webhook_secret: "` + hookSecret + `"}
+`
+	cfg, probs := config.Parse([]byte(yaml), nil)
+	if probs.HasErrors() {
+		t.Fatal(probs.Error())
+	}
+	log, _ := loggingtest.Capture(t)
+	rec := &audit.Recorder{}
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, Audit: rec, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, login := range []string{"amartin", "bnguyen", "crossi", "fhaddad", "dokafor"} {
+		for _, in := range []engine.Input{start(flows.FlowReset), text(login), choice("cancel")} {
+			a.Engine.Handle(context.Background(), engine.Turn{Channel: "slack", ChannelUser: "U666", Input: in})
+		}
+	}
+	_ = a.Close() // flushes the webhook queue
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bodies) != 1 {
+		t.Fatalf("%d alerts delivered, want 1", len(bodies))
+	}
+	var got struct {
+		Type string `json:"type"`
+		alarm.Alert
+	}
+	if err := json.Unmarshal(bodies[0], &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Type != "resetbot.alarm" || got.Rule != alarm.RuleIdentityManyAccounts || got.Subject != "slack:U666" || got.Count != 3 || len(got.Refs) == 0 {
+		t.Errorf("alert %s", bodies[0])
+	}
+	if n := len(rec.Find(alarm.NameAlarm)); n != 1 {
+		t.Errorf("%d abuse.alarm audit records, want 1", n)
+	}
+}
