@@ -25,6 +25,7 @@ var commands = map[string]func(ctx context.Context, args []string) int{
 	"check-config":   runCheckConfig,
 	"slack-manifest": runSlackManifest,
 	"teams-package":  runTeamsPackage,
+	"report":         runReport,
 	"version":        func(context.Context, []string) int { fmt.Println("resetbot", version); return 0 },
 }
 

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/resetbot/resetbot/core/audit/ocsf/ocsftest"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
+	"github.com/resetbot/resetbot/core/report"
 	"github.com/resetbot/resetbot/flows"
 )
 
@@ -124,6 +126,21 @@ func TestObservedConversation(t *testing.T) {
 	}
 	assertNoUserInLabels(t, reg, "amartin", "U1", "U9", "+1555")
 	assertDashboardMetricsExist(t, reg)
+
+	// The ROI report reads the same conversation from the audit file.
+	fh, err := os.Open(r.a.Config.Audit.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	roi, err := report.Build(fh, report.Options{Since: time.Now().Add(-time.Hour), CostPerTicket: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roi.Completed != 1 || roi.Abandoned != 1 || roi.TimeToReset.Count != 1 || roi.Saving != 10 || roi.Skipped != 0 ||
+		len(roi.Completions) != 1 || roi.Completions[0] != (report.Count{Flow: "reset", Channel: "slack", Count: 1}) {
+		t.Errorf("report over the app's audit file: %+v", roi)
+	}
 }
 
 // metricValue returns a counter's value, or a histogram's sample count.
