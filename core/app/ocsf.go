@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime/debug"
 
@@ -17,7 +18,7 @@ import (
 // outputs (audit.ocsf), the abuse alarms and, when metrics are on, the
 // business metrics that are derived from audit events in one place.
 func (a *App) observerSinks(cfg *config.Config, opt Options) ([]audit.Sink, error) {
-	sinks, err := a.ocsfSinks(cfg.Audit.OCSF)
+	sinks, err := a.ocsfSinks(cfg.Audit.OCSF, opt.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +34,7 @@ func (a *App) observerSinks(cfg *config.Config, opt Options) ([]audit.Sink, erro
 }
 
 // ocsfSinks opens the configured OCSF file or stdout and syslog collector.
-func (a *App) ocsfSinks(c config.OCSFConfig) ([]audit.Sink, error) {
+func (a *App) ocsfSinks(c config.OCSFConfig, log *slog.Logger) ([]audit.Sink, error) {
 	version := "dev"
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		version = bi.Main.Version
@@ -52,7 +53,7 @@ func (a *App) ocsfSinks(c config.OCSFConfig) ([]audit.Sink, error) {
 		sinks = append(sinks, ocsf.NewWriter(fh, version))
 	}
 	if s := c.Syslog; s.Address != "" {
-		sl := &ocsf.Syslog{Addr: s.Address}
+		sl := &ocsf.Syslog{Addr: s.Address, OnError: func(err error) { log.Warn("OCSF syslog delivery failed", "err", err) }}
 		if s.TLS {
 			tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: s.ServerName}
 			if s.CAFile != "" {

@@ -10,13 +10,20 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Syslog sends each Write as one RFC 5424 message over TCP or TLS, framed by
 // octet counting (RFC 5425 section 4.3, RFC 6587 section 3.4.1), so a message
-// may hold any byte, newlines included. It reconnects once per Write after a
-// broken connection.
+// may hold any byte, newlines included. It reconnects once per message after
+// a broken connection.
+//
+// Write never waits on the network: it hands the message to a bounded queue
+// (Queue, 1024) drained by one goroutine, so a slow or absent collector cannot
+// slow a conversation. When the queue is full the message is dropped and
+// counted (Dropped); the JSON audit file remains the record of authority.
+// Call Close to send what is queued and stop.
 //
 // No maintained Go library served by the module proxy covers RFC 5424 over
 // TLS with octet counting (log/syslog speaks RFC 3164 and newline framing;
@@ -37,42 +44,113 @@ type Syslog struct {
 	// Now defaults to time.Now.
 	Now func() time.Time
 
-	mu   sync.Mutex
-	conn net.Conn
+	// Queue bounds the messages waiting to be sent (1024).
+	Queue int
+	// OnError, if set, is called from the sending goroutine with each
+	// delivery error (never with the message).
+	OnError func(error)
+
+	once    sync.Once
+	mu      sync.Mutex // guards closed and the send on ch
+	closed  bool
+	ch      chan []byte
+	done    chan struct{}
+	conn    net.Conn // owned by the sending goroutine
+	dropped atomic.Uint64
+	abort   atomic.Bool // set when Close gives up: drop the rest
 }
 
-// Write sends p (trailing newlines trimmed) as one syslog message.
+// ErrQueueFull is returned by Write when the queue is full; the message is
+// dropped.
+var ErrQueueFull = errors.New("syslog: queue full")
+
+func (s *Syslog) start() {
+	s.once.Do(func() {
+		n := s.Queue
+		if n <= 0 {
+			n = 1024
+		}
+		s.ch, s.done = make(chan []byte, n), make(chan struct{})
+		go s.run()
+	})
+}
+
+// Write queues p (trailing newlines trimmed) as one syslog message.
 func (s *Syslog) Write(p []byte) (int, error) {
+	s.start()
 	msg := s.frame(bytes.TrimRight(p, "\r\n"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return 0, errors.New("syslog: closed")
+	}
+	select {
+	case s.ch <- msg:
+		return len(p), nil
+	default:
+		s.dropped.Add(1)
+		return 0, ErrQueueFull
+	}
+}
+
+// Dropped is the number of messages dropped because the queue was full.
+func (s *Syslog) Dropped() uint64 { return s.dropped.Load() }
+
+func (s *Syslog) run() {
+	defer close(s.done)
+	for msg := range s.ch {
+		if s.abort.Load() {
+			s.dropped.Add(1)
+			continue
+		}
+		if err := s.send(msg); err != nil && s.OnError != nil {
+			s.OnError(err)
+		}
+	}
+	if s.conn != nil {
+		_ = s.conn.Close()
+		s.conn = nil
+	}
+}
+
+// send writes one framed message, redialling once after a failure.
+func (s *Syslog) send(msg []byte) error {
 	var err error
 	for try := 0; try < 2; try++ {
 		if s.conn == nil {
 			if s.conn, err = s.dial(); err != nil {
-				return 0, err
+				return fmt.Errorf("syslog %s: %w", s.Addr, err)
 			}
 		}
 		_ = s.conn.SetWriteDeadline(time.Now().Add(s.timeout()))
 		if _, err = s.conn.Write(msg); err == nil {
-			return len(p), nil
+			return nil
 		}
 		_ = s.conn.Close()
 		s.conn = nil
 	}
-	return 0, fmt.Errorf("syslog %s: %w", s.Addr, err)
+	return fmt.Errorf("syslog %s: %w", s.Addr, err)
 }
 
-// Close closes the connection.
+// Close stops accepting messages, sends those queued and closes the
+// connection. It waits at most twice the Timeout for the queue to drain; what
+// is still queued then is dropped (counted in Dropped).
 func (s *Syslog) Close() error {
+	s.start()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conn == nil {
-		return nil
+	if !s.closed {
+		s.closed = true
+		close(s.ch)
 	}
-	err := s.conn.Close()
-	s.conn = nil
-	return err
+	s.mu.Unlock()
+	select {
+	case <-s.done:
+		return nil
+	case <-time.After(2 * s.timeout()):
+		s.abort.Store(true)
+		<-s.done
+		return fmt.Errorf("syslog %s: closed with %d messages dropped", s.Addr, s.Dropped())
+	}
 }
 
 func (s *Syslog) timeout() time.Duration {

@@ -158,3 +158,30 @@ func TestSyslogReconnects(t *testing.T) {
 		}
 	}
 }
+
+// TestSyslogNeverBlocks: with no collector listening, writes return at once,
+// a full queue drops and counts, and Close returns within its bound.
+func TestSyslogNeverBlocks(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	s := &ocsf.Syslog{Addr: addr, Queue: 4, Timeout: 200 * time.Millisecond}
+	w := ocsf.NewWriter(s, "test")
+	full := 0
+	for range 50 {
+		if err := w.Write(context.Background(), audit.Event{Name: "flow.start", Ref: "R-1"}); err != nil {
+			full++
+		}
+	}
+	if full == 0 || s.Dropped() == 0 {
+		t.Errorf("a queue of 4 took 50 messages (full %d, dropped %d)", full, s.Dropped())
+	}
+	start := time.Now()
+	_ = s.Close()
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("Close took %v", took)
+	}
+}
