@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
@@ -65,6 +66,11 @@ type Options struct {
 	// HTTPClient, if set, sends the outbound webhooks (handoff completions,
 	// tickets); tests pass one that trusts their TLS server.
 	HTTPClient *http.Client
+	// TracerProvider, if set, receives the app's spans instead of the
+	// configured OTLP exporter (tests).
+	TracerProvider trace.TracerProvider
+
+	tracer trace.Tracer // set by Build (tracing.go)
 }
 
 // App is a built resetbot.
@@ -132,6 +138,9 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 	if a.Messages, err = messages.Load(); err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
+	if opt.tracer, err = a.tracer(ctx, cfg, opt); err != nil {
+		return nil, err
+	}
 	if err = a.openBackends(ctx, cfg, opt); err != nil {
 		return nil, err
 	}
@@ -176,7 +185,7 @@ func (a *App) openBackends(ctx context.Context, cfg *config.Config, opt Options)
 	}
 	a.Store = st
 	a.track("store", st)
-	dm, err := newDirMetrics(opt.Metrics)
+	dm, err := newDirMetrics(opt.Metrics, opt.tracer)
 	if err != nil {
 		return err
 	}
@@ -247,6 +256,7 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 	if err != nil {
 		return flows.Deps{}, err
 	}
+	senders = traceSenders(senders, opt.tracer)
 	ms, err := methods(cfg, methodParts{totp: tv, codes: cv}, senders)
 	if err != nil {
 		return flows.Deps{}, err

@@ -6,23 +6,31 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/secret"
 )
 
 // dirMetrics times directory operations and counts their errors by the
-// directory's configured name, the operation and a domain reason.
+// directory's configured name, the operation and a domain reason, and traces
+// each call (span attributes: directory, operation, reason; never the user).
 type dirMetrics struct {
 	duration *prometheus.HistogramVec
 	errors   *prometheus.CounterVec
+	tr       trace.Tracer
 }
 
-func newDirMetrics(reg prometheus.Registerer) (*dirMetrics, error) {
+func newDirMetrics(reg prometheus.Registerer, tr trace.Tracer) (*dirMetrics, error) {
 	if reg == nil {
-		return nil, nil
+		if tr == nil {
+			return nil, nil
+		}
+		return &dirMetrics{tr: tr}, nil
 	}
-	m := &dirMetrics{
+	m := &dirMetrics{tr: tr,
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "resetbot_directory_operation_duration_seconds",
 			Help:    "Directory operation latency, by directory and operation (find, status, reset, unlock).",
@@ -62,11 +70,38 @@ var (
 	_ directory.Closer  = (*timedDirectory)(nil)
 )
 
-func (t *timedDirectory) observe(op string, start time.Time, err error) {
-	t.m.duration.WithLabelValues(t.name, op).Observe(time.Since(start).Seconds())
-	// A user not found is an answer, not an operation failure.
-	if err == nil || errors.Is(err, directory.ErrNotFound) {
+// begin starts the span of one operation.
+func (t *timedDirectory) begin(ctx context.Context, op string) (context.Context, trace.Span) {
+	if t.m.tr == nil {
+		return ctx, nil
+	}
+	return t.m.tr.Start(ctx, "directory."+op, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("resetbot.directory", t.name), attribute.String("resetbot.directory.operation", op)))
+}
+
+func (t *timedDirectory) observe(span trace.Span, op string, start time.Time, err error) {
+	r := t.reason(err)
+	if span != nil {
+		if r != "" {
+			span.SetAttributes(attribute.String("resetbot.directory.reason", r))
+			span.SetStatus(codes.Error, r) // a reason, never the error text (it may quote a DN)
+		}
+		span.End()
+	}
+	if t.m.duration == nil {
 		return
+	}
+	t.m.duration.WithLabelValues(t.name, op).Observe(time.Since(start).Seconds())
+	if r != "" {
+		t.m.errors.WithLabelValues(t.name, op, r).Inc()
+	}
+}
+
+// reason classifies a failed operation; "" for success or a user not found
+// (an answer, not a failure).
+func (t *timedDirectory) reason(err error) string {
+	if err == nil || errors.Is(err, directory.ErrNotFound) {
+		return ""
 	}
 	r := "other"
 	for _, c := range []struct {
@@ -79,26 +114,30 @@ func (t *timedDirectory) observe(op string, start time.Time, err error) {
 			break
 		}
 	}
-	t.m.errors.WithLabelValues(t.name, op, r).Inc()
+	return r
 }
 
 func (t *timedDirectory) Find(ctx context.Context, key directory.Key, value string) (_ []directory.User, err error) {
-	defer func(s time.Time) { t.observe("find", s, err) }(time.Now())
+	ctx, span := t.begin(ctx, "find")
+	defer func(s time.Time) { t.observe(span, "find", s, err) }(time.Now())
 	return t.Directory.Find(ctx, key, value)
 }
 
 func (t *timedDirectory) Status(ctx context.Context, u directory.User) (_ directory.Status, err error) {
-	defer func(s time.Time) { t.observe("status", s, err) }(time.Now())
+	ctx, span := t.begin(ctx, "status")
+	defer func(s time.Time) { t.observe(span, "status", s, err) }(time.Now())
 	return t.Directory.Status(ctx, u)
 }
 
 func (t *timedDirectory) ResetPassword(ctx context.Context, u directory.User, pw secret.String, o directory.ResetOptions) (err error) {
-	defer func(s time.Time) { t.observe("reset", s, err) }(time.Now())
+	ctx, span := t.begin(ctx, "reset")
+	defer func(s time.Time) { t.observe(span, "reset", s, err) }(time.Now())
 	return t.Directory.ResetPassword(ctx, u, pw, o)
 }
 
 func (t *timedDirectory) Unlock(ctx context.Context, u directory.User) (err error) {
-	defer func(s time.Time) { t.observe("unlock", s, err) }(time.Now())
+	ctx, span := t.begin(ctx, "unlock")
+	defer func(s time.Time) { t.observe(span, "unlock", s, err) }(time.Now())
 	return t.Directory.Unlock(ctx, u)
 }
 

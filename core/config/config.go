@@ -57,6 +57,7 @@ type Config struct {
 	Channels    ChannelsConfig    `yaml:"channels"`
 	Handoff     HandoffConfig     `yaml:"handoff"`
 	Alarms      AlarmsConfig      `yaml:"alarms"`
+	Tracing     TracingConfig     `yaml:"tracing"`
 
 	// KeysGenerated is true when demo mode generated the keys at startup.
 	KeysGenerated bool `yaml:"-"`
@@ -80,6 +81,7 @@ func defaults() *Config {
 		Log:        LogConfig{Level: "info", Format: "json"},
 		Handoff:    defaultHandoff(),
 		Alarms:     defaultAlarms(),
+		Tracing:    defaultTracing(),
 	}
 }
 
@@ -213,4 +215,5 @@ func (v *validator) config(c *Config) {
 	v.channels(&c.Channels, c.Server.PublicURL)
 	v.handoff(&c.Handoff)
 	v.alarms(&c.Alarms)
+	v.tracing(&c.Tracing)
 }

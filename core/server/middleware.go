@@ -11,6 +11,10 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type ctxKey struct{}
@@ -139,6 +143,13 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rw := &recorder{ResponseWriter: w}
+		// A new root span per request (inbound trace headers come from the
+		// internet and are not trusted); the global provider is a no-op
+		// unless tracing is configured. Attributes: method, route pattern
+		// and status only, never the URL (it may carry a token).
+		ctx, span := otel.Tracer("github.com/resetbot/resetbot/core/server").Start(r.Context(), "http.request",
+			trace.WithNewRoot(), trace.WithSpanKind(trace.SpanKindServer))
+		r = r.WithContext(ctx) // the mux sets Pattern on this request
 		defer func() {
 			route := r.Pattern
 			if route == "" {
@@ -153,6 +164,10 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 				defer panic(p)
 			}
 			d := time.Since(start)
+			span.SetName(r.Method + " " + route)
+			span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", route),
+				attribute.Int("http.response.status_code", status))
+			span.End()
 			s.metrics.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 			s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
 			s.log.Debug("http request", "request_id", RequestID(r.Context()), "route", route,
