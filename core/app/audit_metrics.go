@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -19,7 +21,17 @@ import (
 type auditMetrics struct {
 	started, ended, verifications, codesSent, sendFailures *prometheus.CounterVec
 	refused, escalations, changes, rejected, findings      *prometheus.CounterVec
+	// completion is the time from a conversation's start to done, by flow
+	// and channel (time to reset, time to unlock).
+	completion *prometheus.HistogramVec
+
+	mu     sync.Mutex
+	starts map[string]time.Time // session hash -> start, bounded by maxStarts
 }
+
+// maxStarts bounds the conversations timed at once; beyond it a start is
+// not timed (the counters still count it).
+const maxStarts = 10000
 
 var _ audit.Sink = (*auditMetrics)(nil)
 
@@ -56,9 +68,15 @@ func newAuditMetrics(reg prometheus.Registerer) (*auditMetrics, error) {
 		changes:       cv("account_changes_total", "Password resets, unlocks and enrollments, by operation and outcome.", "operation", "outcome"),
 		rejected:      cv("requests_rejected_total", "Inbound requests refused before the engine ran (bad signature, token, key), by channel.", "channel"),
 		findings:      cv("abuse_signals_total", "Abuse signals: replayed codes, owner warnings, alarms, by kind.", "kind"),
+		completion: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "resetbot_flow_completion_seconds",
+			Help:    "Time from the start of a conversation to its completion (time to reset, to unlock), by flow and channel.",
+			Buckets: []float64{15, 30, 60, 90, 120, 180, 300, 600, 1200, 1800},
+		}, []string{"flow", "channel"}),
+		starts: map[string]time.Time{},
 	}
 	for _, c := range []prometheus.Collector{m.started, m.ended, m.verifications, m.codesSent, m.sendFailures,
-		m.refused, m.escalations, m.changes, m.rejected, m.findings} {
+		m.refused, m.escalations, m.changes, m.rejected, m.findings, m.completion} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -105,8 +123,12 @@ func (m *auditMetrics) Write(_ context.Context, e audit.Event) error {
 	switch e.Name {
 	case "flow.start":
 		m.started.WithLabelValues(flow, ch).Inc()
+		m.timeStart(e)
 	case "flow.end":
 		m.ended.WithLabelValues(flow, ch, pick(e.Outcome, metricEnds)).Inc()
+		if took, ok := m.timeEnd(e); ok && e.Outcome == "done" {
+			m.completion.WithLabelValues(flow, ch).Observe(took.Seconds())
+		}
 	case audit.NameVerifyAttempt:
 		m.verifications.WithLabelValues(factor, pick(e.Outcome, metricOutcomes)).Inc()
 	case "totp.replay":
@@ -134,4 +156,34 @@ func (m *auditMetrics) Write(_ context.Context, e audit.Event) error {
 		m.findings.WithLabelValues("alarm").Inc()
 	}
 	return nil
+}
+
+func (m *auditMetrics) timeStart(e audit.Event) {
+	if e.Session == "" || e.Time.IsZero() {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.starts) >= maxStarts {
+		for k, t := range m.starts { // forget conversations idle for a day
+			if e.Time.Sub(t) > 24*time.Hour {
+				delete(m.starts, k)
+			}
+		}
+		if len(m.starts) >= maxStarts {
+			return
+		}
+	}
+	m.starts[e.Session] = e.Time
+}
+
+func (m *auditMetrics) timeEnd(e audit.Event) (time.Duration, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.starts[e.Session]
+	delete(m.starts, e.Session)
+	if !ok || e.Time.Before(t) {
+		return 0, false
+	}
+	return e.Time.Sub(t), true
 }

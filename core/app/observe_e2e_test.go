@@ -119,6 +119,7 @@ func TestObservedConversation(t *testing.T) {
 		{"resetbot_codes_sent_total", []string{"channel", "sms"}, 2},
 		{"resetbot_account_changes_total", []string{"operation", "reset", "outcome", "success"}, 1},
 		{"resetbot_directory_operation_duration_seconds", []string{"directory", "demo", "operation", "reset"}, 1},
+		{"resetbot_flow_completion_seconds", []string{"flow", "reset", "channel", "slack"}, 1},
 	} {
 		if got := metricValue(t, reg, c.metric, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.metric, c.labels, got, c.want)

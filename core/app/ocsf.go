@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -8,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"sync/atomic"
+	"time"
 
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/audit/ocsf"
@@ -69,7 +72,27 @@ func (a *App) ocsfSinks(c config.OCSFConfig, log *slog.Logger) ([]audit.Sink, er
 			sl.TLS = tc
 		}
 		a.closers = append(a.closers, sl.Close)
-		sinks = append(sinks, ocsf.NewWriter(sl, version))
+		sinks = append(sinks, &bestEffort{Sink: ocsf.NewWriter(sl, version), log: log, what: "OCSF syslog"})
 	}
 	return sinks, nil
+}
+
+// bestEffort is a secondary audit copy whose failures (a full queue while the
+// collector is down) must not fail the decision being audited: the JSON
+// trail is the record of authority. It logs at most one warning a minute.
+type bestEffort struct {
+	audit.Sink
+	log  *slog.Logger
+	what string
+	last atomic.Int64 // unix seconds of the last warning
+}
+
+func (b *bestEffort) Write(ctx context.Context, e audit.Event) error {
+	if err := b.Sink.Write(ctx, e); err != nil {
+		now := time.Now().Unix()
+		if last := b.last.Load(); now-last >= 60 && b.last.CompareAndSwap(last, now) {
+			b.log.Warn("secondary audit copy failing; events dropped", "sink", b.what, "err", err)
+		}
+	}
+	return nil
 }
