@@ -3,6 +3,7 @@ package flows_test
 import (
 	"context"
 	"fmt"
+	"github.com/resetbot/resetbot/core/alarm"
 	"strings"
 	"sync"
 	"testing"
@@ -201,6 +202,10 @@ func TestAgentAssistedVerification(t *testing.T) {
 	}
 	if len(rec.p) != 2 || !rec.p[0].Alert || rec.p[0].Reason != "not_me" || rec.p[1].Reason != "not_me" {
 		t.Fatalf("no security alert: %+v", rec.p)
+	}
+	// The abuse alarms (core/alarm) count "Not me" by this audit event.
+	if n := len(h.rec.Find(alarm.NameNotMe)); n != 2 {
+		t.Fatalf("%d %s audit events, want 2", n, alarm.NameNotMe)
 	}
 	h.assertNoLeaks()
 	h.golden("assist_verify")

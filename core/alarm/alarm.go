@@ -45,7 +45,7 @@ const (
 // event a flow writes when a user answers "Not me".
 const (
 	NameAlarm = "abuse.alarm"
-	NameNotMe = "user.not_me"
+	NameNotMe = "assist.not_me"
 )
 
 // Thresholds configure the rules. Zero values take the defaults.
