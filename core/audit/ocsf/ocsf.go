@@ -158,7 +158,7 @@ var classes = map[string]class{
 	audit.NameRegulationDenied: {CategoryFindings, ClassDetectionFinding, FindingCreate, "Create", SeverityLow},
 	"regulation.notice":        {CategoryFindings, ClassDetectionFinding, FindingCreate, "Create", SeverityMedium},
 	"abuse.alarm":              {CategoryFindings, ClassDetectionFinding, FindingCreate, "Create", SeverityMedium},
-	"assist.not_me":              {CategoryFindings, ClassDetectionFinding, FindingCreate, "Create", SeverityMedium},
+	"assist.not_me":            {CategoryFindings, ClassDetectionFinding, FindingCreate, "Create", SeverityMedium},
 }
 
 // lockout is the flow end state recorded when the bot locks a session out;
