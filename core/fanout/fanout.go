@@ -42,10 +42,17 @@ type Target interface {
 	Label() string
 	// Constraints are the password rules the system is known to enforce.
 	Constraints() Constraints
-	// Push sets pw as u's password on the system. It must honour ctx's
-	// deadline, never put pw in an error, and be safe to repeat (the outbox
-	// may retry an attempt whose outcome was lost).
-	Push(ctx context.Context, u directory.User, pw secret.String) error
+	// Push sets r.Password as r.User's password on the system. It must
+	// honour ctx's deadline, never put the password in an error, and be safe
+	// to repeat (the outbox may retry an attempt whose outcome was lost).
+	Push(ctx context.Context, r Request) error
+}
+
+// Request is one push: the same Ref on every retry of a reset's push.
+type Request struct {
+	Ref      string
+	User     directory.User
+	Password secret.String
 }
 
 // Prechecker is implemented by targets that can tell, before anything

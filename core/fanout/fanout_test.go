@@ -37,7 +37,8 @@ type fakeTarget struct {
 func (t *fakeTarget) Name() string                    { return t.name }
 func (t *fakeTarget) Label() string                   { return strings.ToUpper(t.name) }
 func (t *fakeTarget) Constraints() fanout.Constraints { return t.cons }
-func (t *fakeTarget) Push(ctx context.Context, u directory.User, pw secret.String) error {
+func (t *fakeTarget) Push(ctx context.Context, r fanout.Request) error {
+	u, pw := r.User, r.Password
 	n := t.calls.Add(1)
 	if t.delay > 0 {
 		select {

@@ -152,7 +152,7 @@ func (f *Fanout) Push(ctx context.Context, ref string, u directory.User, pw secr
 	rep := Report{Window: f.out.window}
 	for _, e := range f.targets[u.Directory] {
 		t := e.Target
-		lat, err := f.attempt(ctx, e, u, pw)
+		lat, err := f.attempt(ctx, e, Request{Ref: ref, User: u, Password: pw})
 		f.record(ctx, ref, u, t.Name(), 1, lat, err)
 		res := Result{Name: t.Name(), Label: t.Label(), Latency: lat, Status: StatusDone}
 		switch {
@@ -178,11 +178,11 @@ func (f *Fanout) Push(ctx context.Context, ref string, u directory.User, pw secr
 }
 
 // attempt runs one bounded push and measures it.
-func (f *Fanout) attempt(ctx context.Context, e Entry, u directory.User, pw secret.String) (time.Duration, error) {
+func (f *Fanout) attempt(ctx context.Context, e Entry, r Request) (time.Duration, error) {
 	cctx, cancel := context.WithTimeout(ctx, e.Timeout)
 	defer cancel()
 	start := time.Now()
-	err := e.Target.Push(cctx, u, pw)
+	err := e.Target.Push(cctx, r)
 	return time.Since(start), err
 }
 

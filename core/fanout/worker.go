@@ -72,7 +72,7 @@ func (f *Fanout) retry(ctx context.Context, e entry) (bool, error) {
 	}
 	pw := secret.New(it.Password)
 	it.Password = ""
-	lat, perr := f.attempt(ctx, ent, it.User, pw)
+	lat, perr := f.attempt(ctx, ent, Request{Ref: it.Ref, User: it.User, Password: pw})
 	it.Attempts++
 	f.record(ctx, it.Ref, it.User, it.Target, it.Attempts+1, lat, perr)
 	if perr == nil {
