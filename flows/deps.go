@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/fanout"
 	"github.com/resetbot/resetbot/core/identity"
 	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/core/policy"
@@ -33,6 +34,13 @@ type Passwords interface {
 	Check(ctx context.Context, pw secret.String, u directory.User) (*policy.Refusal, error)
 	// MinLength is the fewest characters accepted, told in the prompt.
 	MinLength() int
+}
+
+// Fanout carries a new password to the connected systems of the account's
+// directory (core/fanout): Check before the primary changes, Push after.
+type Fanout interface {
+	Check(ctx context.Context, u directory.User, pw secret.String) (*fanout.Refusal, error)
+	Push(ctx context.Context, ref string, u directory.User, pw secret.String) fanout.Report
 }
 
 // Regulator limits attempts and sends.
@@ -112,6 +120,8 @@ type Deps struct {
 	// Managers, if set, finds managers for notices (Policy.NotifyManager).
 	Managers Managers
 	Policy   Policy
+	// Fanout may be nil: a reset then changes the primary directory only.
+	Fanout Fanout
 	// Generate makes a passphrase for user u for resets without a typed
 	// password; it must pass the password policy for u.
 	Generate func(ctx context.Context, r io.Reader, u directory.User) (secret.String, error)

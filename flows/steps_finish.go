@@ -127,6 +127,9 @@ func (d *Deps) newPassword() engine.Step {
 				c.Audit(ctx, audit.Event{Name: "password.refused", Reason: ref.Reason})
 				return "", nil
 			}
+			if no, err := d.refusedByTarget(ctx, c, u, in.Value, true); no || err != nil {
+				return "", err
+			}
 			ev, err = d.reset(ctx, c, u, in.Value, false)
 			if ev == evDone {
 				d.notice(ctx, c, u, "notice.reset")
@@ -162,6 +165,7 @@ func (d *Deps) reset(ctx context.Context, c *engine.Ctx, u directory.User, pw se
 		return "", fmt.Errorf("reset password: %w", err)
 	}
 	c.Audit(ctx, audit.Event{Name: audit.NameResetDone, Outcome: audit.OutcomeSuccess})
+	d.fanOut(ctx, c, u, pw)
 	d.unlockAfterReset(ctx, c, u)
 	return evDone, nil
 }
@@ -229,6 +233,10 @@ func (d *Deps) passphrase() engine.Step {
 			pw, err := d.Generate(ctx, d.Rand, u)
 			if err != nil {
 				return "", fmt.Errorf("generate passphrase: %w", err)
+			}
+			if no, err := d.refusedByTarget(ctx, c, u, pw, false); err != nil || no {
+				c.Session.Set(varEscReason, "passphrase_refused_by_target")
+				return escalateUnless(err)
 			}
 			ev, err := d.reset(ctx, c, u, pw, true)
 			if err != nil || ev != evDone {
