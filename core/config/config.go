@@ -58,6 +58,7 @@ type Config struct {
 	Handoff     HandoffConfig     `yaml:"handoff"`
 	Alarms      AlarmsConfig      `yaml:"alarms"`
 	Tracing     TracingConfig     `yaml:"tracing"`
+	Fanout      FanoutConfig      `yaml:"fanout"`
 
 	// KeysGenerated is true when demo mode generated the keys at startup.
 	KeysGenerated bool `yaml:"-"`
@@ -153,6 +154,7 @@ func (l *loader) parse(data []byte, env []string) (*Config, Problems) {
 	for i := range cfg.Directories {
 		fillDirectoryDefaults(&cfg.Directories[i])
 	}
+	fillFanoutDefaults(&cfg.Fanout)
 	v := &validator{r: r, mode: cfg.Mode, stat: l.stat}
 	if cfg.Mode != ModeDemo && cfg.Mode != ModeProduction {
 		v.errorf("mode", "must be demo or production")
@@ -216,4 +218,5 @@ func (v *validator) config(c *Config) {
 	v.handoff(&c.Handoff)
 	v.alarms(&c.Alarms)
 	v.tracing(&c.Tracing)
+	v.fanout(&c.Fanout, c.Directories)
 }

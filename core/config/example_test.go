@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"encoding/base64"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -25,6 +26,10 @@ func TestExampleIsValid(t *testing.T) {
 		"RESETBOT_CHANNELS__SLACK__BOT_TOKEN=x",
 		"RESETBOT_CHANNELS__TWILIO__AUTH_TOKEN=x",
 		"RESETBOT_STORE__BOLT__PATH=" + t.TempDir() + "/db", // the example path need not exist here
+		"RESETBOT_FANOUT__TARGETS__0__LDAP__BIND_PASSWORD=x",
+		"RESETBOT_FANOUT__TARGETS__1__AD__BIND_PASSWORD=x",
+		"RESETBOT_FANOUT__TARGETS__2__WEBHOOK__SECRET=" + strings.Repeat("w", 32),
+		"RESETBOT_FANOUT__TARGETS__3__KERBEROS__KEYTAB=" + keytab(t),
 	}
 	_, probs := config.Parse(config.ExampleYAML(), env)
 	if len(probs) != 0 {
@@ -97,3 +102,12 @@ func settingPaths(t reflect.Type, prefix string) []string {
 }
 
 func isSecret(t reflect.Type) bool { return t.PkgPath() == "github.com/resetbot/resetbot/core/secret" }
+
+// keytab is an existing file standing in for the example's keytab.
+func keytab(t *testing.T) string {
+	p := t.TempDir() + "/resetbot.keytab"
+	if err := os.WriteFile(p, []byte{5, 2}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -1,0 +1,195 @@
+package config
+
+import (
+	"regexp"
+	"time"
+
+	"github.com/resetbot/resetbot/core/secret"
+)
+
+// FanoutConfig lists the connected systems that receive a new password after
+// the primary directory (docs/fanout.md). Each target checks the rest of its
+// own block when the service starts (core/fanout sub-packages).
+type FanoutConfig struct {
+	// Window is how long a failed push is retried from the sealed outbox
+	// before the help desk gets the case (5m, at most 10m: the password is
+	// kept no longer).
+	Window time.Duration `yaml:"window"`
+	// Targets are pushed in this order after their directory's reset.
+	Targets []FanoutTargetConfig `yaml:"targets"`
+}
+
+// FanoutTargetConfig is one connected system.
+type FanoutTargetConfig struct {
+	// Name identifies the target in audit records and the outbox.
+	Name string `yaml:"name"`
+	// Type is ldap, ad, webhook or kerberos.
+	Type string `yaml:"type"`
+	// Label is the name users are told, e.g. "VPN (Kerberos)".
+	Label string `yaml:"label"`
+	// Directory is the name of the primary directory whose resets fan out here.
+	Directory string `yaml:"directory"`
+	// Timeout bounds each push (10s, at most 60s).
+	Timeout time.Duration `yaml:"timeout"`
+	// Constraints are the target's known password rules, checked before the
+	// primary changes.
+	Constraints FanoutConstraints `yaml:"constraints"`
+
+	LDAP     *FanoutLDAPConfig     `yaml:"ldap,omitempty"`
+	AD       *FanoutADConfig       `yaml:"ad,omitempty"`
+	Webhook  *FanoutWebhookConfig  `yaml:"webhook,omitempty"`
+	Kerberos *FanoutKerberosConfig `yaml:"kerberos,omitempty"`
+}
+
+// FanoutConstraints mirror fanout.Constraints.
+type FanoutConstraints struct {
+	MinLength  int    `yaml:"min_length"`
+	MaxLength  int    `yaml:"max_length"`
+	ASCIIOnly  bool   `yaml:"ascii_only"`
+	Forbidden  string `yaml:"forbidden"`
+	MinClasses int    `yaml:"min_classes"`
+}
+
+// FanoutLDAPConfig is another LDAP directory; Match names the account field
+// looked up there (login, email or employee_number).
+type FanoutLDAPConfig struct {
+	LDAPConfig `yaml:",inline"`
+	Match      string `yaml:"match"`
+}
+
+// FanoutADConfig is another Active Directory; Match as for LDAP.
+type FanoutADConfig struct {
+	ADConfig `yaml:",inline"`
+	Match    string `yaml:"match"`
+}
+
+// FanoutWebhookConfig is a sealed webhook receiver.
+type FanoutWebhookConfig struct {
+	URL string `yaml:"url"`
+	// Recipient is the receiver's age X25519 public key (age1...).
+	Recipient string `yaml:"recipient"`
+	// Secret signs each request (HMAC-SHA256, at least 32 characters).
+	Secret secret.String `yaml:"secret"`
+	// AllowLoopbackHTTP permits http:// to a loopback address (tests, demos).
+	AllowLoopbackHTTP bool `yaml:"allow_loopback_http"`
+}
+
+// FanoutKerberosConfig is an MIT Kerberos realm reached with kadmin.
+type FanoutKerberosConfig struct {
+	Realm string `yaml:"realm"`
+	// AdminServer is host[:port] of kadmind.
+	AdminServer string `yaml:"admin_server"`
+	// Principal is the service principal resetbot authenticates as, with
+	// the change-password right on users' principals (kadm5.acl "c").
+	Principal string `yaml:"principal"`
+	// Keytab holds the service principal's key.
+	Keytab string `yaml:"keytab"`
+	// Krb5Conf is the krb5.conf to use (empty: the system's).
+	Krb5Conf string `yaml:"krb5_conf"`
+	// Kadmin is the kadmin binary (default kadmin from PATH).
+	Kadmin string `yaml:"kadmin"`
+}
+
+// Fan-out defaults and limits.
+const (
+	DefaultFanoutWindow  = 5 * time.Minute
+	MaxFanoutWindow      = 10 * time.Minute
+	DefaultFanoutTimeout = 10 * time.Second
+)
+
+var fanoutName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+
+func fillFanoutDefaults(f *FanoutConfig) {
+	if f.Window == 0 {
+		f.Window = DefaultFanoutWindow
+	}
+	for i := range f.Targets {
+		t := &f.Targets[i]
+		if t.Timeout == 0 {
+			t.Timeout = DefaultFanoutTimeout
+		}
+		if t.LDAP != nil {
+			fillDirectoryDefaults(&DirectoryConfig{LDAP: &t.LDAP.LDAPConfig})
+		}
+		if t.AD != nil {
+			fillDirectoryDefaults(&DirectoryConfig{AD: &t.AD.ADConfig})
+		}
+	}
+}
+
+func (v *validator) fanout(f *FanoutConfig, dirs []DirectoryConfig) {
+	if len(f.Targets) == 0 {
+		return
+	}
+	if f.Window <= 0 || f.Window > MaxFanoutWindow {
+		v.errorf("fanout.window", "must be a duration between 1s and 10m (the password waits no longer)")
+	}
+	known := map[string]bool{}
+	for _, d := range dirs {
+		known[d.Name] = true
+	}
+	names := map[string]int{}
+	for i := range f.Targets {
+		t := &f.Targets[i]
+		p := index("fanout.targets", i)
+		switch j, dup := names[t.Name]; {
+		case !fanoutName.MatchString(t.Name):
+			v.errorf(p+".name", "must be 1-64 lower-case letters, digits, '.', '_' or '-'")
+		case dup:
+			v.errorf(p+".name", "%q is already used by fanout.targets[%d]", t.Name, j)
+		default:
+			names[t.Name] = i
+		}
+		if t.Label == "" {
+			v.errorf(p+".label", "is required: users are told which systems have their new password")
+		}
+		if !known[t.Directory] {
+			v.errorf(p+".directory", "must name one of the configured directories")
+		}
+		if t.Timeout <= 0 || t.Timeout > time.Minute {
+			v.errorf(p+".timeout", "must be a duration between 1s and 60s")
+		}
+		v.fanoutType(p, t)
+	}
+}
+
+func (v *validator) fanoutType(p string, t *FanoutTargetConfig) {
+	blocks := map[string]bool{"ldap": t.LDAP != nil, "ad": t.AD != nil, "webhook": t.Webhook != nil, "kerberos": t.Kerberos != nil}
+	has, ok := blocks[t.Type]
+	switch {
+	case !ok:
+		v.errorf(p+".type", "must be one of ldap, ad, webhook, kerberos")
+	case !has:
+		v.errorf(p+"."+t.Type, "is required when type is %s", t.Type)
+	}
+	for b, set := range blocks {
+		if set && b != t.Type {
+			v.errorf(p+"."+b, "is only allowed when type is %s", b)
+		}
+	}
+	switch {
+	case t.Type == "ldap" && t.LDAP != nil:
+		v.conn(p+".ldap", &t.LDAP.ConnConfig, false)
+		v.fanoutMatch(p+".ldap.match", t.LDAP.Match)
+	case t.Type == "ad" && t.AD != nil:
+		v.conn(p+".ad", &t.AD.ConnConfig, true)
+		v.fanoutMatch(p+".ad.match", t.AD.Match)
+	case t.Type == "kerberos" && t.Kerberos != nil:
+		k := t.Kerberos
+		if k.Realm == "" || k.Principal == "" || k.AdminServer == "" {
+			v.errorf(p+".kerberos", "realm, admin_server and principal are required")
+		}
+		if k.Keytab == "" {
+			v.errorf(p+".kerberos.keytab", "is required (the service principal's keytab)")
+		}
+		v.fileExists(p+".kerberos.keytab", k.Keytab)
+	}
+}
+
+func (v *validator) fanoutMatch(p, m string) {
+	switch m {
+	case "login", "email", "employee_number":
+	default:
+		v.errorf(p, "must be login, email or employee_number")
+	}
+}
