@@ -153,6 +153,9 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 	if err != nil {
 		return nil, err
 	}
+	if err = a.wireFanout(ctx, cfg, opt, sink, &deps); err != nil {
+		return nil, err
+	}
 	fl, err := flows.New(deps)
 	if err != nil {
 		return nil, err

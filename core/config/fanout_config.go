@@ -174,6 +174,10 @@ func (v *validator) fanoutType(p string, t *FanoutTargetConfig) {
 	case t.Type == "ad" && t.AD != nil:
 		v.conn(p+".ad", &t.AD.ConnConfig, true)
 		v.fanoutMatch(p+".ad.match", t.AD.Match)
+	case t.Type == "webhook" && t.Webhook != nil:
+		if t.Webhook.AllowLoopbackHTTP && v.production() {
+			v.errorf(p+".webhook.allow_loopback_http", "is for tests and demos only")
+		}
 	case t.Type == "kerberos" && t.Kerberos != nil:
 		k := t.Kerberos
 		if k.Realm == "" || k.Principal == "" || k.AdminServer == "" {

@@ -1,0 +1,117 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/crypt"
+	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/directory/ad"
+	"github.com/resetbot/resetbot/core/directory/ldap"
+	"github.com/resetbot/resetbot/core/fanout"
+	"github.com/resetbot/resetbot/core/fanout/ldaptarget"
+	"github.com/resetbot/resetbot/core/fanout/webhook"
+	"github.com/resetbot/resetbot/core/handoff/escalate"
+	"github.com/resetbot/resetbot/flows"
+)
+
+// fanoutTypes is the registry of fan-out targets, keyed by
+// fanout.targets[].type. Each entry turns the config block into the target
+// package's own Config, which validates itself and opens the target.
+var fanoutTypes = map[string]func(config.FanoutTargetConfig, Options) fanout.Config{
+	"ldap": func(t config.FanoutTargetConfig, _ Options) fanout.Config {
+		c := t.LDAP
+		return ldaptarget.Config{Name: t.Name, Label: t.Label, Match: directory.Key(c.Match), Constraints: constraints(t),
+			OpenDirectory: func(ctx context.Context) (directory.Directory, error) {
+				return ldap.Open(ctx, ldapConfig(&c.LDAPConfig))
+			}}
+	},
+	"ad": func(t config.FanoutTargetConfig, _ Options) fanout.Config {
+		c := t.AD
+		return ldaptarget.Config{Name: t.Name, Label: t.Label, Match: directory.Key(c.Match), Constraints: constraints(t),
+			OpenDirectory: func(ctx context.Context) (directory.Directory, error) {
+				return ad.Open(ctx, adConfig(t.Name, &c.ADConfig))
+			}}
+	},
+	"webhook": func(t config.FanoutTargetConfig, o Options) fanout.Config {
+		c := t.Webhook
+		return webhook.Config{Name: t.Name, Label: t.Label, URL: c.URL, Recipient: c.Recipient, Secret: c.Secret,
+			Constraints: constraints(t), AllowLoopbackHTTP: c.AllowLoopbackHTTP, Client: o.HTTPClient}
+	},
+}
+
+func constraints(t config.FanoutTargetConfig) fanout.Constraints {
+	c := t.Constraints
+	return fanout.Constraints{MinLength: c.MinLength, MaxLength: c.MaxLength, ASCIIOnly: c.ASCIIOnly,
+		Forbidden: c.Forbidden, MinClasses: c.MinClasses}
+}
+
+// buildFanout opens the configured targets and starts the outbox worker; nil
+// when no target is configured. The worker stops when the app closes.
+func (a *App) buildFanout(ctx context.Context, cfg *config.Config, opt Options, kr *crypt.Keyring, sink audit.Sink) (*fanout.Fanout, error) {
+	fc := cfg.Fanout
+	if len(fc.Targets) == 0 {
+		return nil, nil
+	}
+	byDir := map[string][]fanout.Entry{}
+	for i, t := range fc.Targets {
+		mk, ok := fanoutTypes[t.Type]
+		if !ok {
+			return nil, fmt.Errorf("fanout.targets[%d]: unknown type %q", i, t.Type)
+		}
+		c := mk(t, opt)
+		if err := c.Validate(); err != nil {
+			return nil, fmt.Errorf("fanout.targets[%d] (%s): %w", i, t.Name, err)
+		}
+		tg, err := c.Open(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("fanout.targets[%d] (%s): %w", i, t.Name, err)
+		}
+		a.track("fanout "+t.Name, tg)
+		byDir[t.Directory] = append(byDir[t.Directory], fanout.Entry{Target: tg, Timeout: t.Timeout})
+	}
+	var esc *escalate.Sink
+	if a.Handoffs != nil {
+		esc = a.Handoffs.esc
+	}
+	f, err := fanout.New(fanout.Options{Targets: byDir, Store: a.Store, Keyring: kr, Window: fc.Window,
+		Audit: sink, Log: opt.Log, Now: opt.Clock, OnFailed: func(ctx context.Context, fl fanout.Failure) {
+			if esc == nil {
+				return
+			}
+			p := escalate.Packet{Ref: fl.Ref, Reason: "fanout_failed:" + fl.Target + ":" + fl.Reason, User: fl.User.Login,
+				Flow: "reset", State: "fanout", Messages: []string{"fanout.failed"}, Time: opt.Clock().UTC()}
+			if err := esc.Escalate(ctx, p); err != nil {
+				opt.Log.Error("fan-out escalation not delivered", "ref", fl.Ref, "target", fl.Target, "err", err)
+			}
+		}})
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { f.Run(wctx, 0) })
+	a.closers = append(a.closers, func() error { cancel(); wg.Wait(); return nil })
+	return f, nil
+}
+
+// wireFanout gives the flows the fan-out when targets are configured (the
+// field stays a nil interface otherwise).
+func (a *App) wireFanout(ctx context.Context, cfg *config.Config, opt Options, sink audit.Sink, d *flows.Deps) error {
+	if len(cfg.Fanout.Targets) == 0 {
+		return nil
+	}
+	kr, _, err := keys(cfg, opt)
+	if err != nil {
+		return err
+	}
+	f, err := a.buildFanout(ctx, cfg, opt, kr, sink)
+	if err != nil {
+		return err
+	}
+	d.Fanout = f
+	return nil
+}

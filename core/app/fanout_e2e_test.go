@@ -1,0 +1,117 @@
+package app_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/resetbot/resetbot/core/fanout/webhook"
+	"github.com/resetbot/resetbot/internal/testserver"
+)
+
+// fanoutYAML is a fan-out section: a second slapd mapped by email, then a
+// sealed webhook.
+func fanoutYAML(lab *testserver.SlapdServer, hookURL, recipient string) string {
+	return fmt.Sprintf(`fanout:
+  window: 2m
+  targets:
+    - name: lab
+      type: ldap
+      label: the lab directory
+      directory: openldap
+      timeout: 5s
+      ldap:
+        match: email
+        url: %s
+        ca_file: %s
+        bind_dn: %s
+        bind_password: %s
+        base_dn: %s
+        dial_timeout: 1s
+        request_timeout: 3s
+    - name: hr
+      type: webhook
+      label: the HR system
+      directory: openldap
+      webhook:
+        url: %s
+        recipient: %s
+        secret: 0123456789abcdef0123456789abcdef-e2e
+        allow_loopback_http: true
+`, lab.LDAPSURL, lab.CAFile, testserver.SlapdBotDN, testserver.SlapdBotPW, testserver.SlapdPeopleDN, hookURL, recipient)
+}
+
+// TestResetFansOutToASecondSlapdAndASealedWebhook runs a chat reset through
+// the built app: the primary slapd, the second slapd and the webhook
+// receiver all end up with the new password, the person is told so, and no
+// log or audit line holds it.
+func TestResetFansOutToASecondSlapdAndASealedWebhook(t *testing.T) {
+	lab := testserver.Slapd(t)
+	id, _ := age.GenerateX25519Identity()
+	var mu sync.Mutex
+	var got []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b webhook.Body
+		raw, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		if json.Unmarshal(raw, &b) != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		pw, err := webhook.Open(b, id)
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		got = append(got, b.Login+"="+pw.Reveal())
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	r, primary := slapdRig(t, func(e *env) { e.Extra = fanoutYAML(lab, hook.URL, id.Recipient().String()) })
+
+	const pw = "Harbor-Maple-Fanout-51"
+	rep := r.chatReset("F1", slapdAlice.Login, pw)
+	r.expect(rep, "done", "fanout.done")
+	for name, s := range map[string]*testserver.SlapdServer{"primary": primary, "lab": lab} {
+		if err := slapdBind(t, s, slapdAlice.DN(), pw); err != nil {
+			t.Errorf("%s: bind with the new password: %v", name, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != slapdAlice.Login+"="+pw {
+		t.Fatalf("webhook receiver got %d passwords", len(got))
+	}
+	if len(r.rec.Find("fanout.push")) != 2 {
+		t.Fatalf("audit: %v", r.rec.Names())
+	}
+	r.assertNoLeaks()
+}
+
+// TestFanoutTargetDownIsToldAsPending: with the second directory down the
+// primary still changes and the person is told it will follow.
+func TestFanoutTargetDownIsToldAsPending(t *testing.T) {
+	lab := testserver.Slapd(t)
+	id, _ := age.GenerateX25519Identity()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
+	defer hook.Close()
+	r, primary := slapdRig(t, func(e *env) { e.Extra = fanoutYAML(lab, hook.URL, id.Recipient().String()) })
+	lab.Stop()
+	const pw = "Harbor-Maple-Pending-52"
+	rep := r.chatReset("F2", slapdAlice.Login, pw)
+	r.expect(rep, "done", "fanout.pending")
+	if !hasOutput(rep, "fanout.done") {
+		t.Fatalf("the webhook's success was not told: %v", ids(rep))
+	}
+	if err := slapdBind(t, primary, slapdAlice.DN(), pw); err != nil {
+		t.Fatalf("primary rolled back? %v", err)
+	}
+	r.assertNoLeaks()
+}
