@@ -7,6 +7,7 @@ command -v slapd >/dev/null 2>&1 || [ -x /usr/sbin/slapd ] || need+=(slapd ldap-
 command -v ldapsearch >/dev/null 2>&1 || need+=(ldap-utils)
 [ -x /usr/sbin/samba ] || need+=(samba-ad-dc samba-ad-provision ldb-tools smbclient)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ -x /usr/sbin/krb5kdc ] && [ -x /usr/sbin/kadmind ] && command -v kinit >/dev/null 2>&1 || need+=(krb5-kdc krb5-admin-server krb5-user)
 if [ ${#need[@]} -gt 0 ]; then
   tmp=$(mktemp)
   cat > "$tmp" <<'P'
