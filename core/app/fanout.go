@@ -12,6 +12,7 @@ import (
 	"github.com/resetbot/resetbot/core/directory/ad"
 	"github.com/resetbot/resetbot/core/directory/ldap"
 	"github.com/resetbot/resetbot/core/fanout"
+	"github.com/resetbot/resetbot/core/fanout/kerberos"
 	"github.com/resetbot/resetbot/core/fanout/ldaptarget"
 	"github.com/resetbot/resetbot/core/fanout/webhook"
 	"github.com/resetbot/resetbot/core/handoff/escalate"
@@ -40,6 +41,11 @@ var fanoutTypes = map[string]func(config.FanoutTargetConfig, Options) fanout.Con
 		c := t.Webhook
 		return webhook.Config{Name: t.Name, Label: t.Label, URL: c.URL, Recipient: c.Recipient, Secret: c.Secret,
 			Constraints: constraints(t), AllowLoopbackHTTP: c.AllowLoopbackHTTP, Client: o.HTTPClient}
+	},
+	"kerberos": func(t config.FanoutTargetConfig, _ Options) fanout.Config {
+		c := t.Kerberos
+		return kerberos.Config{Name: t.Name, Label: t.Label, Realm: c.Realm, AdminServer: c.AdminServer,
+			Principal: c.Principal, Keytab: c.Keytab, Krb5Conf: c.Krb5Conf, Kadmin: c.Kadmin, Constraints: constraints(t)}
 	},
 }
 

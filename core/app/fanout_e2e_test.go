@@ -15,9 +15,24 @@ import (
 	"github.com/resetbot/resetbot/internal/testserver"
 )
 
-// fanoutYAML is a fan-out section: a second slapd mapped by email, then a
-// sealed webhook.
-func fanoutYAML(lab *testserver.SlapdServer, hookURL, recipient string) string {
+// fanoutYAML is a fan-out section: a second slapd mapped by email, a sealed
+// webhook, then (when kdc is set) a Kerberos realm.
+func fanoutYAML(lab *testserver.SlapdServer, hookURL, recipient string, kdc ...*testserver.KDCServer) string {
+	krb := ""
+	for _, k := range kdc {
+		krb = fmt.Sprintf(`    - name: vpn
+      type: kerberos
+      label: VPN (Kerberos)
+      directory: openldap
+      constraints: {ascii_only: true}
+      kerberos:
+        realm: %s
+        admin_server: %s
+        principal: %s
+        keytab: %s
+        krb5_conf: %s
+`, testserver.KDCRealm, k.AdminServer, testserver.KDCAdmin, k.Keytab, k.Krb5Conf)
+	}
 	return fmt.Sprintf(`fanout:
   window: 2m
   targets:
@@ -44,15 +59,16 @@ func fanoutYAML(lab *testserver.SlapdServer, hookURL, recipient string) string {
         recipient: %s
         secret: 0123456789abcdef0123456789abcdef-e2e
         allow_loopback_http: true
-`, lab.LDAPSURL, lab.CAFile, testserver.SlapdBotDN, testserver.SlapdBotPW, testserver.SlapdPeopleDN, hookURL, recipient)
+`, lab.LDAPSURL, lab.CAFile, testserver.SlapdBotDN, testserver.SlapdBotPW, testserver.SlapdPeopleDN, hookURL, recipient) + krb
 }
 
-// TestResetFansOutToASecondSlapdAndASealedWebhook runs a chat reset through
-// the built app: the primary slapd, the second slapd and the webhook
-// receiver all end up with the new password, the person is told so, and no
-// log or audit line holds it.
-func TestResetFansOutToASecondSlapdAndASealedWebhook(t *testing.T) {
+// TestResetFansOutToSlapdWebhookAndKerberos runs a chat reset through the
+// built app: the primary slapd, a second slapd, the webhook receiver and an
+// MIT KDC all end up with the new password (bind, decrypt, kinit), the
+// person is told so, and no log or audit line holds it.
+func TestResetFansOutToSlapdWebhookAndKerberos(t *testing.T) {
 	lab := testserver.Slapd(t)
+	kdc := testserver.KDC(t)
 	id, _ := age.GenerateX25519Identity()
 	var mu sync.Mutex
 	var got []string
@@ -74,7 +90,7 @@ func TestResetFansOutToASecondSlapdAndASealedWebhook(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer hook.Close()
-	r, primary := slapdRig(t, func(e *env) { e.Extra = fanoutYAML(lab, hook.URL, id.Recipient().String()) })
+	r, primary := slapdRig(t, func(e *env) { e.Extra = fanoutYAML(lab, hook.URL, id.Recipient().String(), kdc) })
 
 	const pw = "Harbor-Maple-Fanout-51"
 	rep := r.chatReset("F1", slapdAlice.Login, pw)
@@ -84,12 +100,18 @@ func TestResetFansOutToASecondSlapdAndASealedWebhook(t *testing.T) {
 			t.Errorf("%s: bind with the new password: %v", name, err)
 		}
 	}
+	if err := kdc.Kinit(slapdAlice.Login, pw); err != nil {
+		t.Errorf("kinit with the new password: %v", err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(got) != 1 || got[0] != slapdAlice.Login+"="+pw {
 		t.Fatalf("webhook receiver got %d passwords", len(got))
 	}
-	if len(r.rec.Find("fanout.push")) != 2 {
+	for _, e := range r.rec.Find("fanout.push") {
+		t.Logf("fan-out %s: %s in %sms", e.Fields["target"], e.Outcome, e.Fields["latency_ms"])
+	}
+	if len(r.rec.Find("fanout.push")) != 3 {
 		t.Fatalf("audit: %v", r.rec.Names())
 	}
 	r.assertNoLeaks()
