@@ -40,7 +40,7 @@ type Passwords interface {
 // directory (core/fanout): Check before the primary changes, Push after.
 type Fanout interface {
 	Check(ctx context.Context, u directory.User, pw secret.String) (*fanout.Refusal, error)
-	Push(ctx context.Context, ref string, u directory.User, pw secret.String) fanout.Report
+	Push(ctx context.Context, o fanout.Origin, u directory.User, pw secret.String) fanout.Report
 }
 
 // Regulator limits attempts and sends.

@@ -43,7 +43,7 @@ func (d *Deps) fanOut(ctx context.Context, c *engine.Ctx, u directory.User, pw s
 	if d.Fanout == nil {
 		return
 	}
-	rep := d.Fanout.Push(ctx, c.Ref, u, pw)
+	rep := d.Fanout.Push(ctx, fanout.Origin{Ref: c.Ref, Locale: c.Session.Locale}, u, pw)
 	if l := rep.Labels(fanout.StatusDone); len(l) > 0 {
 		c.Say("fanout.done", "targets", strings.Join(l, ", "))
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/resetbot/resetbot/core/fanout/ldaptarget"
 	"github.com/resetbot/resetbot/core/fanout/webhook"
 	"github.com/resetbot/resetbot/core/handoff/escalate"
+	"github.com/resetbot/resetbot/core/notify"
+	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/flows"
 )
 
@@ -57,7 +59,8 @@ func constraints(t config.FanoutTargetConfig) fanout.Constraints {
 
 // buildFanout opens the configured targets and starts the outbox worker; nil
 // when no target is configured. The worker stops when the app closes.
-func (a *App) buildFanout(ctx context.Context, cfg *config.Config, opt Options, kr *crypt.Keyring, sink audit.Sink) (*fanout.Fanout, error) {
+func (a *App) buildFanout(ctx context.Context, cfg *config.Config, opt Options, kr *crypt.Keyring, sink audit.Sink,
+	senders map[notify.Channel]notify.Sender) (*fanout.Fanout, error) {
 	fc := cfg.Fanout
 	if len(fc.Targets) == 0 {
 		return nil, nil
@@ -79,21 +82,8 @@ func (a *App) buildFanout(ctx context.Context, cfg *config.Config, opt Options, 
 		a.track("fanout "+t.Name, tg)
 		byDir[t.Directory] = append(byDir[t.Directory], fanout.Entry{Target: tg, Timeout: t.Timeout})
 	}
-	var esc *escalate.Sink
-	if a.Handoffs != nil {
-		esc = a.Handoffs.esc
-	}
 	f, err := fanout.New(fanout.Options{Targets: byDir, Store: a.Store, Keyring: kr, Window: fc.Window,
-		Audit: sink, Log: opt.Log, Now: opt.Clock, OnFailed: func(ctx context.Context, fl fanout.Failure) {
-			if esc == nil {
-				return
-			}
-			p := escalate.Packet{Ref: fl.Ref, Reason: "fanout_failed:" + fl.Target + ":" + fl.Reason, User: fl.User.Login,
-				Flow: "reset", State: "fanout", Messages: []string{"fanout.failed"}, Time: opt.Clock().UTC()}
-			if err := esc.Escalate(ctx, p); err != nil {
-				opt.Log.Error("fan-out escalation not delivered", "ref", fl.Ref, "target", fl.Target, "err", err)
-			}
-		}})
+		Audit: sink, Log: opt.Log, Now: opt.Clock, OnFailed: a.fanoutFailed(opt, senders)})
 	if err != nil {
 		return nil, err
 	}
@@ -114,10 +104,47 @@ func (a *App) wireFanout(ctx context.Context, cfg *config.Config, opt Options, s
 	if err != nil {
 		return err
 	}
-	f, err := a.buildFanout(ctx, cfg, opt, kr, sink)
+	f, err := a.buildFanout(ctx, cfg, opt, kr, sink, d.Senders)
 	if err != nil {
 		return err
 	}
 	d.Fanout = f
 	return nil
+}
+
+// fanoutFailed hands a target given up on to the help desk (the escalation
+// packet) and tells the account owner by email, else SMS, which system still
+// has the old password. Neither carries a secret.
+func (a *App) fanoutFailed(opt Options, senders map[notify.Channel]notify.Sender) func(context.Context, fanout.Failure) {
+	return func(ctx context.Context, fl fanout.Failure) {
+		if a.Handoffs != nil && a.Handoffs.esc != nil {
+			p := escalate.Packet{Ref: fl.Ref, Reason: "fanout_failed:" + fl.Target + ":" + fl.Reason, User: fl.User.Login,
+				Flow: "reset", State: "fanout", Messages: []string{"fanout.failed"}, Time: opt.Clock().UTC()}
+			if err := a.Handoffs.esc.Escalate(ctx, p); err != nil {
+				opt.Log.Error("fan-out escalation not delivered", "ref", fl.Ref, "target", fl.Target, "err", err)
+			}
+		}
+		ch, to := notify.ChannelEmail, fl.User.Email
+		if to == "" {
+			ch, to = notify.ChannelSMS, fl.User.Mobile
+		}
+		snd := senders[ch]
+		if to == "" || snd == nil {
+			return
+		}
+		loc := fl.Locale
+		if loc == "" {
+			loc = "en"
+		}
+		const id = "notice.fanout_failed"
+		args := map[string]string{"targets": fl.Label, "ref": fl.Ref}
+		m := notify.Message{To: to, Summary: id, Locale: loc, Kind: notify.KindNotice,
+			Body: secret.New(a.Messages.Text(loc, id, false, args))}
+		if ch == notify.ChannelEmail {
+			m.Subject = a.Messages.Text(loc, id+".subject", false, nil)
+		}
+		if err := snd.Send(ctx, m); err != nil {
+			opt.Log.Warn("fan-out failure notice not sent", "ref", fl.Ref, "err", err)
+		}
+	}
 }

@@ -6,8 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 
@@ -134,6 +136,36 @@ func TestFanoutTargetDownIsToldAsPending(t *testing.T) {
 	}
 	if err := slapdBind(t, primary, slapdAlice.DN(), pw); err != nil {
 		t.Fatalf("primary rolled back? %v", err)
+	}
+	r.assertNoLeaks()
+}
+
+// TestFanoutGivenUpIsEscalatedAndTheOwnerTold: the second directory stays
+// down for the whole window; the worker gives up once, the help desk gets
+// the packet and the owner a notice naming the system, with no secret.
+func TestFanoutGivenUpIsEscalatedAndTheOwnerTold(t *testing.T) {
+	lab := testserver.Slapd(t)
+	id, _ := age.GenerateX25519Identity()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
+	defer hook.Close()
+	y := strings.Replace(fanoutYAML(lab, hook.URL, id.Recipient().String()), "window: 2m", "window: 1s", 1)
+	r, _ := slapdRig(t, func(e *env) { e.Extra = y })
+	lab.Stop()
+	const pw = "Harbor-Maple-GivenUp-53"
+	r.expect(r.chatReset("F3", slapdAlice.Login, pw), "done", "fanout.pending")
+	deadline := time.Now().Add(20 * time.Second) // the worker sweeps every 5s
+	for len(r.rec.Find("fanout.failed")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := len(r.rec.Find("fanout.failed")); n != 1 {
+		t.Fatalf("%d fanout.failed events", n)
+	}
+	if len(r.rec.Find("escalation.sent")) == 0 {
+		t.Errorf("no escalation: %v", r.rec.Names())
+	}
+	last, ok := r.a.Outbox.Last()
+	if !ok || last.Message.Summary != "notice.fanout_failed" || !strings.Contains(last.Message.Body.Reveal(), "the lab directory") {
+		t.Fatalf("owner not told: %+v", last.Message.Summary)
 	}
 	r.assertNoLeaks()
 }

@@ -48,6 +48,14 @@ type Target interface {
 	Push(ctx context.Context, r Request) error
 }
 
+// Origin is where a fan-out comes from: the reset's reference (shown to the
+// person, and the same on every retry) and the person's language, for the
+// notice sent if a target is given up on.
+type Origin struct {
+	Ref    string
+	Locale string
+}
+
 // Request is one push: the same Ref on every retry of a reset's push.
 type Request struct {
 	Ref      string

@@ -139,7 +139,7 @@ func TestPushInOrderAllDone(t *testing.T) {
 	r := newRig(t)
 	a, b := &fakeTarget{name: "a"}, &fakeTarget{name: "b"}
 	f := r.fanout(t, a, b)
-	rep := f.Push(context.Background(), "REF1", alice, secret.New(pwText))
+	rep := f.Push(context.Background(), fanout.Origin{Ref: "REF1"}, alice, secret.New(pwText))
 	if len(rep.Results) != 2 || rep.Results[0].Name != "a" || rep.Results[1].Name != "b" {
 		t.Fatalf("results %+v", rep.Results)
 	}
@@ -164,7 +164,7 @@ func TestFailedTargetIsSealedRetriedAndDeleted(t *testing.T) {
 	r := newRig(t)
 	a, b := &fakeTarget{name: "a", fails: 2}, &fakeTarget{name: "b"}
 	f := r.fanout(t, a, b)
-	rep := f.Push(context.Background(), "REF2", alice, secret.New(pwText))
+	rep := f.Push(context.Background(), fanout.Origin{Ref: "REF2"}, alice, secret.New(pwText))
 	if rep.Results[0].Status != fanout.StatusPending || rep.Results[1].Status != fanout.StatusDone {
 		t.Fatalf("results %+v", rep.Results)
 	}
@@ -202,7 +202,7 @@ func TestWindowClosesReportedOnceAcrossReplicas(t *testing.T) {
 	r := newRig(t)
 	a := &fakeTarget{name: "a", fails: -1}
 	f1, f2 := r.fanout(t, a), r.fanout(t, a)
-	f1.Push(context.Background(), "REF3", alice, secret.New(pwText))
+	f1.Push(context.Background(), fanout.Origin{Ref: "REF3"}, alice, secret.New(pwText))
 	for range 20 {
 		r.clk.Add(30 * time.Second)
 		var wg sync.WaitGroup
@@ -229,7 +229,7 @@ func TestReplicasNeverPushTheSameItemTwice(t *testing.T) {
 	r := newRig(t)
 	a := &fakeTarget{name: "a", fails: 1, delay: 20 * time.Millisecond}
 	fs := []*fanout.Fanout{r.fanout(t, a), r.fanout(t, a), r.fanout(t, a), r.fanout(t, a)}
-	fs[0].Push(context.Background(), "REF4", alice, secret.New(pwText))
+	fs[0].Push(context.Background(), fanout.Origin{Ref: "REF4"}, alice, secret.New(pwText))
 	r.clk.Add(20 * time.Second)
 	var wg sync.WaitGroup
 	var done atomic.Int32
@@ -254,7 +254,7 @@ func TestPermanentFailureReportedAtOnce(t *testing.T) {
 	r := newRig(t)
 	a := &fakeTarget{name: "a", fails: -1, err: fmt.Errorf("no such account: %w", fanout.ErrPermanent)}
 	f := r.fanout(t, a)
-	rep := f.Push(context.Background(), "REF5", alice, secret.New(pwText))
+	rep := f.Push(context.Background(), fanout.Origin{Ref: "REF5"}, alice, secret.New(pwText))
 	if rep.Results[0].Status != fanout.StatusFailed || len(r.fails) != 1 || r.fails[0].Reason != "permanent" {
 		t.Fatalf("results %+v failures %+v", rep.Results, r.fails)
 	}
@@ -268,7 +268,7 @@ func TestTimeoutBoundsEachTarget(t *testing.T) {
 	slow, b := &fakeTarget{name: "slow", delay: time.Hour}, &fakeTarget{name: "b"}
 	f := r.fanout(t, slow, b)
 	start := time.Now()
-	rep := f.Push(context.Background(), "REF6", alice, secret.New(pwText))
+	rep := f.Push(context.Background(), fanout.Origin{Ref: "REF6"}, alice, secret.New(pwText))
 	if el := time.Since(start); el > 5*time.Second {
 		t.Fatalf("push took %s despite a 200ms timeout", el)
 	}
@@ -288,7 +288,7 @@ func TestOutboxIsBounded(t *testing.T) {
 	}
 	var last fanout.Report
 	for range 3 {
-		last = f.Push(context.Background(), "REF7", alice, secret.New(pwText))
+		last = f.Push(context.Background(), fanout.Origin{Ref: "REF7"}, alice, secret.New(pwText))
 	}
 	if last.Results[0].Status != fanout.StatusFailed || len(r.fails) != 1 || r.fails[0].Reason != "outbox_full" {
 		t.Fatalf("third push %+v failures %+v", last.Results, r.fails)

@@ -38,6 +38,7 @@ var ErrOutboxFull = errors.New("fanout: outbox full")
 type item struct {
 	ID       string         `json:"id"`
 	Ref      string         `json:"ref"`
+	Locale   string         `json:"locale,omitempty"`
 	Target   string         `json:"target"`
 	User     directory.User `json:"user"`
 	Password string         `json:"pw"`
@@ -54,6 +55,7 @@ type item struct {
 type entry struct {
 	ID       string         `json:"id"`
 	Ref      string         `json:"ref"`
+	Locale   string         `json:"locale,omitempty"`
 	Target   string         `json:"target"`
 	User     directory.User `json:"user"`
 	Deadline int64          `json:"deadline"`
@@ -137,15 +139,15 @@ func (o *outbox) updateIndex(ctx context.Context, fn func([]entry) ([]entry, boo
 }
 
 // enqueue stores a push to retry, sealed, expiring at the window's end.
-func (o *outbox) enqueue(ctx context.Context, ref, target string, u directory.User, pw string) error {
+func (o *outbox) enqueue(ctx context.Context, og Origin, target string, u directory.User, pw string) error {
 	now := o.now()
-	it := item{ID: newID(), Ref: ref, Target: target, User: u, Password: pw,
+	it := item{ID: newID(), Ref: og.Ref, Locale: og.Locale, Target: target, User: u, Password: pw,
 		Deadline: now.Add(o.window).Unix(), NextAt: now.Add(firstRetry).Unix()}
 	_, err := o.updateIndex(ctx, func(es []entry) ([]entry, bool, error) {
 		if len(es) >= o.maxItems {
 			return nil, false, ErrOutboxFull
 		}
-		return append(es, entry{ID: it.ID, Ref: ref, Target: target, User: u, Deadline: it.Deadline}), true, nil
+		return append(es, entry{ID: it.ID, Ref: og.Ref, Locale: og.Locale, Target: target, User: u, Deadline: it.Deadline}), true, nil
 	})
 	if err != nil {
 		return err

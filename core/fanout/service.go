@@ -36,6 +36,7 @@ const (
 // Failure is a target given up on: reported to the help desk. It holds no secret.
 type Failure struct {
 	Ref    string
+	Locale string
 	User   directory.User
 	Target string
 	Label  string
@@ -145,11 +146,12 @@ func (f *Fanout) Check(ctx context.Context, u directory.User, pw secret.String) 
 // primary changed. A target that fails is queued in the sealed outbox
 // (pending) or, when retrying cannot help, reported failed. Push never
 // returns an error: the primary's change stands whatever happens here.
-func (f *Fanout) Push(ctx context.Context, ref string, u directory.User, pw secret.String) Report {
+func (f *Fanout) Push(ctx context.Context, o Origin, u directory.User, pw secret.String) Report {
 	if f == nil {
 		return Report{}
 	}
 	rep := Report{Window: f.out.window}
+	ref := o.Ref
 	for _, e := range f.targets[u.Directory] {
 		t := e.Target
 		lat, err := f.attempt(ctx, e, Request{Ref: ref, User: u, Password: pw})
@@ -159,17 +161,17 @@ func (f *Fanout) Push(ctx context.Context, ref string, u directory.User, pw secr
 		case err == nil:
 		case errors.Is(err, ErrPermanent):
 			res.Status = StatusFailed
-			f.fail(ctx, Failure{Ref: ref, User: u, Target: t.Name(), Label: t.Label(), Reason: "permanent"})
+			f.fail(ctx, Failure{Ref: ref, Locale: o.Locale, User: u, Target: t.Name(), Label: t.Label(), Reason: "permanent"})
 		default:
 			res.Status = StatusPending
-			if qerr := f.out.enqueue(ctx, ref, t.Name(), u, pw.Reveal()); qerr != nil {
+			if qerr := f.out.enqueue(ctx, o, t.Name(), u, pw.Reveal()); qerr != nil {
 				f.log.Error("fan-out not queued for retry", "ref", ref, "target", t.Name(), "err", qerr)
 				res.Status = StatusFailed
 				reason := "outbox_error"
 				if errors.Is(qerr, ErrOutboxFull) {
 					reason = "outbox_full"
 				}
-				f.fail(ctx, Failure{Ref: ref, User: u, Target: t.Name(), Label: t.Label(), Reason: reason})
+				f.fail(ctx, Failure{Ref: ref, Locale: o.Locale, User: u, Target: t.Name(), Label: t.Label(), Reason: reason})
 			}
 		}
 		rep.Results = append(rep.Results, res)

@@ -108,7 +108,7 @@ func (f *Fanout) giveUp(ctx context.Context, e entry, reason string) error {
 		if ent, ok := f.byName[e.Target]; ok {
 			label = ent.Target.Label()
 		}
-		f.fail(ctx, Failure{Ref: e.Ref, User: e.User, Target: e.Target, Label: label, Reason: reason})
+		f.fail(ctx, Failure{Ref: e.Ref, Locale: e.Locale, User: e.User, Target: e.Target, Label: label, Reason: reason})
 	}
 	return nil
 }

@@ -94,7 +94,7 @@ func (r *rig) reset(t *testing.T, pw string) fanout.Report {
 	if err := r.primary.ResetPassword(context.Background(), r.alice, secret.New(pw), directory.ResetOptions{}); err != nil {
 		t.Fatalf("primary reset: %v", err)
 	}
-	rep := r.f.Push(context.Background(), "REF-LDAP", r.alice, secret.New(pw))
+	rep := r.f.Push(context.Background(), fanout.Origin{Ref: "REF-LDAP"}, r.alice, secret.New(pw))
 	for _, x := range rep.Results {
 		t.Logf("fan-out %s: %s in %s", x.Name, x.Status, x.Latency)
 	}
@@ -159,7 +159,7 @@ func TestTargetPolicyRefusalIsPermanent(t *testing.T) {
 	r := newRig(t)
 	// The target's ppolicy keeps history: alice's current password there is
 	// refused, and retrying cannot change that.
-	rep := r.f.Push(context.Background(), "REF-HIST", r.alice, secret.New(testserver.SlapdUsers[0].Password))
+	rep := r.f.Push(context.Background(), fanout.Origin{Ref: "REF-HIST"}, r.alice, secret.New(testserver.SlapdUsers[0].Password))
 	if rep.Results[0].Status != fanout.StatusFailed || len(r.failures) != 1 || r.failures[0].Reason != "permanent" {
 		t.Fatalf("%+v %+v", rep.Results, r.failures)
 	}

@@ -125,7 +125,7 @@ func TestSealedWebhookReceiverDecryptsAndNothingElseHoldsThePassword(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := f.Push(context.Background(), "REF-HOOK", bob, secret.New(pwText))
+	rep := f.Push(context.Background(), fanout.Origin{Ref: "REF-HOOK"}, bob, secret.New(pwText))
 	if rep.Results[0].Status != fanout.StatusPending {
 		t.Fatalf("first delivery answered 503, want pending: %+v", rep.Results)
 	}
