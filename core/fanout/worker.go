@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/store"
 )
 
 // Run retries the outbox every interval (DefaultSweep when 0) until ctx ends.
@@ -42,6 +43,9 @@ func (f *Fanout) Sweep(ctx context.Context) (int, error) {
 			break
 		}
 		ok, err := f.retry(ctx, e)
+		if errors.Is(err, store.ErrConflict) {
+			continue // another replica took the item over; it is theirs now
+		}
 		if err != nil {
 			return done, err
 		}
