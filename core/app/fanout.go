@@ -15,6 +15,7 @@ import (
 	"github.com/resetbot/resetbot/core/fanout/kerberos"
 	"github.com/resetbot/resetbot/core/fanout/ldaptarget"
 	"github.com/resetbot/resetbot/core/fanout/webhook"
+	"github.com/resetbot/resetbot/core/fanout/workspace"
 	"github.com/resetbot/resetbot/core/handoff/escalate"
 	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/core/secret"
@@ -48,6 +49,11 @@ var fanoutTypes = map[string]func(config.FanoutTargetConfig, Options) fanout.Con
 		c := t.Kerberos
 		return kerberos.Config{Name: t.Name, Label: t.Label, Realm: c.Realm, AdminServer: c.AdminServer,
 			Principal: c.Principal, Keytab: c.Keytab, Krb5Conf: c.Krb5Conf, Kadmin: c.Kadmin, Constraints: constraints(t)}
+	},
+	"google_workspace": func(t config.FanoutTargetConfig, o Options) fanout.Config {
+		c := t.Workspace
+		return workspace.Config{Name: t.Name, Label: t.Label, KeyFile: c.KeyFile, Subject: c.Subject,
+			Match: directory.Key(c.Match), Domain: c.Domain, Constraints: constraints(t), Client: o.HTTPClient}
 	},
 }
 

@@ -30,6 +30,7 @@ func TestExampleIsValid(t *testing.T) {
 		"RESETBOT_FANOUT__TARGETS__1__AD__BIND_PASSWORD=x",
 		"RESETBOT_FANOUT__TARGETS__2__WEBHOOK__SECRET=" + strings.Repeat("w", 32),
 		"RESETBOT_FANOUT__TARGETS__3__KERBEROS__KEYTAB=" + keytab(t),
+		"RESETBOT_FANOUT__TARGETS__4__GOOGLE_WORKSPACE__KEY_FILE=" + keytab(t),
 	}
 	_, probs := config.Parse(config.ExampleYAML(), env)
 	if len(probs) != 0 {

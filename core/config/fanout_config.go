@@ -23,7 +23,7 @@ type FanoutConfig struct {
 type FanoutTargetConfig struct {
 	// Name identifies the target in audit records and the outbox.
 	Name string `yaml:"name"`
-	// Type is ldap, ad, webhook or kerberos.
+	// Type is ldap, ad, webhook, kerberos or google_workspace.
 	Type string `yaml:"type"`
 	// Label is the name users are told, e.g. "VPN (Kerberos)".
 	Label string `yaml:"label"`
@@ -39,6 +39,20 @@ type FanoutTargetConfig struct {
 	AD       *FanoutADConfig       `yaml:"ad,omitempty"`
 	Webhook  *FanoutWebhookConfig  `yaml:"webhook,omitempty"`
 	Kerberos *FanoutKerberosConfig `yaml:"kerberos,omitempty"`
+	// Workspace is the block for type google_workspace.
+	Workspace *FanoutWorkspaceConfig `yaml:"google_workspace,omitempty"`
+}
+
+// FanoutWorkspaceConfig is a Google Workspace domain (Admin SDK Directory API).
+type FanoutWorkspaceConfig struct {
+	// KeyFile is the service account's JSON key (domain-wide delegation,
+	// scope admin.directory.user).
+	KeyFile string `yaml:"key_file"`
+	// Subject is the administrator the service account acts for.
+	Subject string `yaml:"subject"`
+	// Match is email, or login (then Domain is appended).
+	Match  string `yaml:"match"`
+	Domain string `yaml:"domain"`
 }
 
 // FanoutConstraints mirror fanout.Constraints.
@@ -154,11 +168,12 @@ func (v *validator) fanout(f *FanoutConfig, dirs []DirectoryConfig) {
 }
 
 func (v *validator) fanoutType(p string, t *FanoutTargetConfig) {
-	blocks := map[string]bool{"ldap": t.LDAP != nil, "ad": t.AD != nil, "webhook": t.Webhook != nil, "kerberos": t.Kerberos != nil}
+	blocks := map[string]bool{"ldap": t.LDAP != nil, "ad": t.AD != nil, "webhook": t.Webhook != nil,
+		"kerberos": t.Kerberos != nil, "google_workspace": t.Workspace != nil}
 	has, ok := blocks[t.Type]
 	switch {
 	case !ok:
-		v.errorf(p+".type", "must be one of ldap, ad, webhook, kerberos")
+		v.errorf(p+".type", "must be one of ldap, ad, webhook, kerberos, google_workspace")
 	case !has:
 		v.errorf(p+"."+t.Type, "is required when type is %s", t.Type)
 	}
@@ -177,6 +192,15 @@ func (v *validator) fanoutType(p string, t *FanoutTargetConfig) {
 	case t.Type == "webhook" && t.Webhook != nil:
 		if t.Webhook.AllowLoopbackHTTP && v.production() {
 			v.errorf(p+".webhook.allow_loopback_http", "is for tests and demos only")
+		}
+	case t.Type == "google_workspace" && t.Workspace != nil:
+		w := t.Workspace
+		if w.KeyFile == "" || w.Subject == "" {
+			v.errorf(p+".google_workspace", "key_file and subject are required")
+		}
+		v.fileExists(p+".google_workspace.key_file", w.KeyFile)
+		if w.Match != "email" && (w.Match != "login" || w.Domain == "") {
+			v.errorf(p+".google_workspace.match", "must be email, or login with domain")
 		}
 	case t.Type == "kerberos" && t.Kerberos != nil:
 		k := t.Kerberos
