@@ -18,6 +18,8 @@ import (
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/store"
 	storemem "github.com/resetbot/resetbot/core/store/memory"
+	"github.com/resetbot/resetbot/core/store/redis"
+	"github.com/resetbot/resetbot/internal/testserver"
 )
 
 const pwText = "Fan-Out-Passw0rd-7731"
@@ -83,11 +85,17 @@ type rig struct {
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)}
+	return newRigOn(t, storemem.New(storemem.WithClock(clk.Now)), clk)
+}
+
+// newRigOn runs on st (a shared store such as Redis) with clk.
+func newRigOn(t *testing.T, st store.Store, clk *clock) *rig {
+	t.Helper()
 	ring, err := crypt.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte{7}, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rig{st: storemem.New(storemem.WithClock(clk.Now)), clk: clk, ring: ring, rec: &audit.Recorder{}}
+	return &rig{st: st, clk: clk, ring: ring, rec: &audit.Recorder{}}
 }
 
 func (r *rig) fanout(t *testing.T, ts ...fanout.Target) *fanout.Fanout {
@@ -334,4 +342,46 @@ func TestWindowIsCapped(t *testing.T) {
 	if _, err := fanout.New(fanout.Options{Store: r.st, Keyring: r.ring, Window: 11 * time.Minute}); err == nil {
 		t.Fatal("an 11-minute window was accepted")
 	}
+}
+
+// TestReplicasOnRealRedis: four replicas sharing a real Redis push a due
+// item exactly once, and report an expired one exactly once.
+func TestReplicasOnRealRedis(t *testing.T) {
+	st, err := redis.Open(context.Background(), redis.Config{Addrs: []string{testserver.Redis(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	r := newRigOn(t, st, &clock{t: time.Now()})
+	ok := &fakeTarget{name: "ok", fails: 1, delay: 20 * time.Millisecond}
+	down := &fakeTarget{name: "down", fails: -1}
+	var fs []*fanout.Fanout
+	for range 4 {
+		fs = append(fs, r.fanout(t, ok, down))
+	}
+	fs[0].Push(context.Background(), fanout.Origin{Ref: "REF-R"}, alice, secret.New(pwText))
+	sweepAll := func() {
+		var wg sync.WaitGroup
+		for _, f := range fs {
+			wg.Go(func() {
+				if _, err := f.Sweep(context.Background()); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	r.clk.Add(20 * time.Second)
+	sweepAll()
+	if ok.calls.Load() != 2 || len(ok.pushes) != 1 {
+		t.Fatalf("ok target: %d calls, %d successes", ok.calls.Load(), len(ok.pushes))
+	}
+	for range 12 {
+		r.clk.Add(30 * time.Second)
+		sweepAll()
+	}
+	if len(r.fails) != 1 || r.fails[0].Target != "down" {
+		t.Fatalf("failures %+v", r.fails)
+	}
+	r.noSecret(t, "fanout:index")
 }
