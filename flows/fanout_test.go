@@ -108,8 +108,12 @@ func TestPhonePassphraseFansOut(t *testing.T) {
 	if r := h.send("voice", "CA1", digits(h.code())); r.State != "done" {
 		t.Fatalf("ended in %s", r.State)
 	}
-	msgs := h.box.Messages()
-	pw := strings.Fields(strings.TrimPrefix(msgs[len(msgs)-2].Message.Body.Reveal(), "Your temporary password is "))[0]
+	pw := ""
+	for _, m := range h.box.Messages() {
+		if m.Message.Summary == "sms.passphrase" {
+			pw = strings.Fields(strings.TrimPrefix(m.Message.Body.Reveal(), "Your temporary password is "))[0]
+		}
+	}
 	h.secrets = append(h.secrets, pw)
 	if len(vpn.got) != 1 || vpn.got[0] != "amartin="+pw || !said(h, "fanout.done") {
 		t.Fatalf("passphrase not fanned out: %d pushes", len(vpn.got))

@@ -119,8 +119,10 @@ func (a *App) wireFanout(ctx context.Context, cfg *config.Config, opt Options, s
 }
 
 // fanoutFailed hands a target given up on to the help desk (the escalation
-// packet) and tells the account owner by email, else SMS, which system still
-// has the old password. Neither carries a secret.
+// packet) and tells the account owner on every channel of record, as the
+// flows' notices do (SMS to the mobile, email to the recovery address, chat
+// to the work identity), which system still has the old password. Nothing
+// sent carries a secret.
 func (a *App) fanoutFailed(opt Options, senders map[notify.Channel]notify.Sender) func(context.Context, fanout.Failure) {
 	return func(ctx context.Context, fl fanout.Failure) {
 		if a.Handoffs != nil && a.Handoffs.esc != nil {
@@ -130,27 +132,26 @@ func (a *App) fanoutFailed(opt Options, senders map[notify.Channel]notify.Sender
 				opt.Log.Error("fan-out escalation not delivered", "ref", fl.Ref, "target", fl.Target, "err", err)
 			}
 		}
-		ch, to := notify.ChannelEmail, fl.User.Email
-		if to == "" {
-			ch, to = notify.ChannelSMS, fl.User.Mobile
-		}
-		snd := senders[ch]
-		if to == "" || snd == nil {
-			return
-		}
 		loc := fl.Locale
 		if loc == "" {
 			loc = "en"
 		}
 		const id = "notice.fanout_failed"
 		args := map[string]string{"targets": fl.Label, "ref": fl.Ref}
-		m := notify.Message{To: to, Summary: id, Locale: loc, Kind: notify.KindNotice,
-			Body: secret.New(a.Messages.Text(loc, id, false, args))}
-		if ch == notify.ChannelEmail {
-			m.Subject = a.Messages.Text(loc, id+".subject", false, nil)
-		}
-		if err := snd.Send(ctx, m); err != nil {
-			opt.Log.Warn("fan-out failure notice not sent", "ref", fl.Ref, "err", err)
+		for ch, to := range map[notify.Channel]string{notify.ChannelSMS: fl.User.Mobile,
+			notify.ChannelEmail: fl.User.RecoveryEmail, notify.ChannelChat: fl.User.Email} {
+			snd := senders[ch]
+			if to == "" || snd == nil {
+				continue
+			}
+			m := notify.Message{To: to, Summary: id, Locale: loc, Kind: notify.KindNotice,
+				Body: secret.New(a.Messages.Text(loc, id, false, args))}
+			if ch == notify.ChannelEmail {
+				m.Subject = a.Messages.Text(loc, id+".subject", false, nil)
+			}
+			if err := snd.Send(ctx, m); err != nil {
+				opt.Log.Warn("fan-out failure notice not sent", "ref", fl.Ref, "channel", string(ch), "err", err)
+			}
 		}
 	}
 }

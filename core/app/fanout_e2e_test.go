@@ -163,9 +163,14 @@ func TestFanoutGivenUpIsEscalatedAndTheOwnerTold(t *testing.T) {
 	if len(r.rec.Find("escalation.sent")) == 0 {
 		t.Errorf("no escalation: %v", r.rec.Names())
 	}
-	last, ok := r.a.Outbox.Last()
-	if !ok || last.Message.Summary != "notice.fanout_failed" || !strings.Contains(last.Message.Body.Reveal(), "the lab directory") {
-		t.Fatalf("owner not told: %+v", last.Message.Summary)
+	told := 0
+	for _, m := range r.a.Outbox.Messages() {
+		if m.Message.Summary == "notice.fanout_failed" && strings.Contains(m.Message.Body.Reveal(), "the lab directory") {
+			told++
+		}
+	}
+	if told == 0 {
+		t.Fatal("owner not told")
 	}
 	r.assertNoLeaks()
 }
