@@ -385,3 +385,27 @@ func TestReplicasOnRealRedis(t *testing.T) {
 	}
 	r.noSecret(t, "fanout:index")
 }
+
+// TestInlineBudgetBoundsTheWholeFanout: a reset waits at most the inline
+// budget for all its targets together; the rest are queued, not dropped.
+func TestInlineBudgetBoundsTheWholeFanout(t *testing.T) {
+	r := newRig(t)
+	slow, b := &fakeTarget{name: "slow", delay: time.Hour}, &fakeTarget{name: "b"}
+	f, err := fanout.New(fanout.Options{Targets: map[string][]fanout.Entry{"corp": {{Target: slow, Timeout: 300 * time.Millisecond}, {Target: b}}},
+		Store: r.st, Keyring: r.ring, Now: r.clk.Now, InlineBudget: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	rep := f.Push(context.Background(), fanout.Origin{Ref: "REF8"}, alice, secret.New(pwText))
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("push took %s despite a 100ms budget", el)
+	}
+	if rep.Results[0].Status != fanout.StatusPending || rep.Results[1].Status != fanout.StatusPending || b.calls.Load() != 0 {
+		t.Fatalf("results %+v, b called %d times", rep.Results, b.calls.Load())
+	}
+	r.clk.Add(20 * time.Second)
+	if _, err := f.Sweep(context.Background()); err != nil || len(b.pushes) != 1 {
+		t.Fatalf("queued target not pushed by the worker: %v, %v", err, b.pushes)
+	}
+}

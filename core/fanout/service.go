@@ -29,6 +29,8 @@ const (
 	DefaultTimeout = 10 * time.Second
 	// DefaultSweep is how often the worker looks for due items.
 	DefaultSweep = 5 * time.Second
+	// DefaultInlineBudget is the default Options.InlineBudget.
+	DefaultInlineBudget = 8 * time.Second
 	// sweepBatch bounds the items one sweep handles.
 	sweepBatch = 32
 )
@@ -53,9 +55,14 @@ type Options struct {
 	// Window is how long a failed push is retried (DefaultWindow, at most MaxWindow).
 	Window   time.Duration
 	MaxItems int
-	Audit    audit.Sink
-	Log      *slog.Logger
-	Now      func() time.Time
+	// InlineBudget bounds the time a reset waits for all its targets
+	// together (DefaultInlineBudget): a phone call or a chat turn must not
+	// hang on a slow system. Targets left when it is spent go straight to
+	// the outbox.
+	InlineBudget time.Duration
+	Audit        audit.Sink
+	Log          *slog.Logger
+	Now          func() time.Time
 	// OnFailed hands a given-up target to the help desk; may be nil.
 	OnFailed func(ctx context.Context, f Failure)
 }
@@ -69,6 +76,7 @@ type Fanout struct {
 	log      *slog.Logger
 	onFailed func(context.Context, Failure)
 	owner    string
+	budget   time.Duration
 }
 
 // New builds a Fanout. Target names must be unique across directories.
@@ -81,6 +89,9 @@ func New(o Options) (*Fanout, error) {
 	}
 	if o.Window < 0 || o.Window > MaxWindow {
 		return nil, fmt.Errorf("fanout: window %s is outside (0, %s]", o.Window, MaxWindow)
+	}
+	if o.InlineBudget <= 0 {
+		o.InlineBudget = DefaultInlineBudget
 	}
 	if o.MaxItems <= 0 {
 		o.MaxItems = DefaultMaxItems
@@ -95,7 +106,7 @@ func New(o Options) (*Fanout, error) {
 		o.Now = time.Now
 	}
 	f := &Fanout{targets: o.Targets, byName: map[string]Entry{}, audit: o.Audit, log: o.Log,
-		onFailed: o.OnFailed, owner: newID(),
+		onFailed: o.OnFailed, owner: newID(), budget: o.InlineBudget,
 		out: &outbox{st: o.Store, ring: o.Keyring, window: o.Window, maxItems: o.MaxItems, now: o.Now}}
 	for dir, es := range o.Targets {
 		for i, e := range es {
@@ -152,10 +163,16 @@ func (f *Fanout) Push(ctx context.Context, o Origin, u directory.User, pw secret
 	}
 	rep := Report{Window: f.out.window}
 	ref := o.Ref
+	ictx, cancel := context.WithTimeout(ctx, f.budget)
+	defer cancel()
 	for _, e := range f.targets[u.Directory] {
 		t := e.Target
-		lat, err := f.attempt(ctx, e, Request{Ref: ref, User: u, Password: pw})
-		f.record(ctx, ref, u, t.Name(), 1, lat, err)
+		var lat time.Duration
+		err := errBudget
+		if ictx.Err() == nil {
+			lat, err = f.attempt(ictx, e, Request{Ref: ref, User: u, Password: pw})
+			f.record(ctx, ref, u, t.Name(), 1, lat, err)
+		}
 		res := Result{Name: t.Name(), Label: t.Label(), Latency: lat, Status: StatusDone}
 		switch {
 		case err == nil:
@@ -178,6 +195,9 @@ func (f *Fanout) Push(ctx context.Context, o Origin, u directory.User, pw secret
 	}
 	return rep
 }
+
+// errBudget stands for a push not tried inline because the budget was spent.
+var errBudget = errors.New("fanout: inline budget spent")
 
 // attempt runs one bounded push and measures it.
 func (f *Fanout) attempt(ctx context.Context, e Entry, r Request) (time.Duration, error) {
