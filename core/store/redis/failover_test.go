@@ -111,6 +111,21 @@ func TestCommitRetriedAcrossFailover(t *testing.T) {
 	s := openPrefixed(t, redis.Config{Addrs: []string{ts.Sentinel}, MasterName: ts.MasterName,
 		DialTimeout: 300 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, RetryFor: 20 * time.Second})
 	commitOne(t, s, "A", "state-1", 0)
+	// The test is about the commit retried across a failover, so the
+	// session must be on the replica before the primary dies. The commit's
+	// WAIT is bounded by its ack timeout, which a loaded machine can run
+	// out: then wait here for replication to catch up.
+	raw := goredis.NewClient(&goredis.Options{Addr: ts.Replica.Addr, DisableIdentity: true})
+	defer raw.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if keys, err := raw.Keys(t.Context(), "*sess:{c}").Result(); err == nil && len(keys) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the session never reached the replica")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	k := turnKeys("B")
 	k.Delivery = "dlv:{c}:2"
 	if a, err := s.AcquireTurn(t.Context(), k, 30*time.Second); err != nil || a.Session.Version != 1 {
