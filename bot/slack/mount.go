@@ -32,7 +32,8 @@ func Mount(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger
 		for pattern, h := range b.Routes() {
 			srv.Handle(pattern, h)
 		}
-		return b.Close, nil
+		// The queue drain shares the server's shutdown budget.
+		return func() { _ = b.Shutdown(srv.ShutdownBudget()) }, nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -42,5 +43,5 @@ func Mount(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger
 			log.Error("slack socket mode stopped", "err", err)
 		}
 	}()
-	return func() { cancel(); <-done; b.Close() }, nil
+	return func() { cancel(); <-done; _ = b.Shutdown(srv.ShutdownBudget()) }, nil
 }
