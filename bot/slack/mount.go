@@ -19,7 +19,8 @@ func Mount(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger
 		return nil, nil
 	}
 	b, err := New(Options{Config: c, PublicURL: a.Config.Server.PublicURL, Engine: a.Engine, Messages: a.Messages,
-		Tokens: a.Tokens, Store: a.Store, Log: log, Audit: a.Audit, Pages: a.EnrollPages, HelpDeskChannel: a.Config.Handoff.HelpDeskSlackChannel})
+		Tokens: a.Tokens, Store: a.Store, Log: log, Audit: a.Audit, Pages: a.EnrollPages, HelpDeskChannel: a.Config.Handoff.HelpDeskSlackChannel,
+		APIURL: c.APIBase()})
 	if err != nil {
 		return nil, err
 	}

@@ -182,6 +182,7 @@ func (a *App) twilioSenders(cfg *config.Config, opt Options, out map[notify.Chan
 	c, err := notifytwilio.New(notifytwilio.Config{AccountSID: tc.AccountSID, AuthToken: tc.AuthToken,
 		From: tc.FromNumber, API: tc.SMSAPI, VerifyServiceSID: tc.VerifyServiceSID, AllowedPrefixes: tc.AllowedPrefixes,
 		MaxPerHour: tc.MaxSendsPerHour, Timeout: tc.RequestTimeout, PublicURL: cfg.Server.PublicURL,
+		BaseURL: tc.APIBaseURL, Edge: tc.Edge, Region: tc.Region,
 		Store: a.Store, Messages: a.Messages, Clock: opt.Clock, Rand: opt.Rand, Log: opt.Log})
 	if err != nil {
 		return fmt.Errorf("channels.twilio: %w", err)
