@@ -34,8 +34,8 @@ import (
 const (
 	SlackSigningSecret = "procrig-signing-secret-0123456789"
 	SlackBotToken      = "xoxb-procrig"
-	TwilioAccountSID   = "AC0123456789abcdef0123456789abcdef"
-	TwilioAuthToken    = "procrig-twilio-auth-token-0123456"
+	TwilioAccountSID   = twiliotest.AccountSID
+	TwilioAuthToken    = twiliotest.AuthToken
 	PublicURL          = "https://resetbot.procrig.test"
 	// SlackTeam is the workspace of every simulated Slack user.
 	SlackTeam = "T0PROCRIG"
@@ -147,7 +147,7 @@ func StartServe(t testing.TB, b Backends, o Options) *Serve {
 	}
 	s.cmd = exec.Command(args[0], args[1:]...)
 	s.cmd.Stdout, s.cmd.Stderr = (*logWriter)(s), (*logWriter)(s)
-	s.cmd.Env = append(os.Environ(), "GOMAXPROCS="+gomaxprocs(o.CPUs))
+	s.cmd.Env = append(cleanEnv(), "GOMAXPROCS="+gomaxprocs(o.CPUs))
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("procrig: start serve: %v", err)
 	}
@@ -167,6 +167,19 @@ func StartServe(t testing.TB, b Backends, o Options) *Serve {
 			t.Fatalf("procrig: serve not ready in 30s\n%s", s.Logs())
 		}
 	}
+}
+
+// cleanEnv is the test's environment without RESETBOT_ variables: the
+// configuration file alone decides (RESETBOT_FAULTS selects fault tests and
+// would be read as an unknown setting).
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "RESETBOT_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 func gomaxprocs(cpus string) string {
