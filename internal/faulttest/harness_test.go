@@ -27,11 +27,11 @@ var users = []user{{"alice", "1001", "+15555550101"}, {"bob", "1002", "+15555550
 
 // tally counts what a scenario did to its conversations.
 type tally struct {
-	convs, done, lost          atomic.Int64
-	doubledSends, doubledActs  atomic.Int64
-	errorsShown, redeliveries  atomic.Int64
-	mu                         sync.Mutex
-	notes                      []string
+	convs, done, lost         atomic.Int64
+	doubledSends, doubledActs atomic.Int64
+	errorsShown, redeliveries atomic.Int64
+	mu                        sync.Mutex
+	notes                     []string
 }
 
 func (t *tally) note(format string, args ...any) {
