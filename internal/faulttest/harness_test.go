@@ -177,6 +177,9 @@ func (e *env) deliverVoice(tl *tally, r route, path string, p url.Values) string
 					}
 				}
 			}
+			if err != nil || code != http.StatusOK {
+				tl.note("%s: HTTP %d, %v: %s", path, code, err, trim(doc))
+			}
 			answers <- answer{doc, err == nil && code == http.StatusOK}
 		}()
 	}
