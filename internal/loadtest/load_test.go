@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,6 +45,7 @@ type row struct {
 	cpu                    time.Duration
 	peakRSS                int64
 	redisCmds              int64
+	cmds                   string // Redis commands per turn, most frequent first
 }
 
 func (r row) perCPU() float64 {
@@ -93,8 +95,9 @@ func BenchmarkLoad(b *testing.B) {
 			s := w.run(t, fmt.Sprintf("m%d%s", i, t.name[:1]), phase)
 			cmds1 := redisCalls(b, rdb)
 			after, _ := procrig.ReadProc(t.pid)
+			d, n := delta(cmds0, cmds1)
 			rows = append(rows, row{target: t.name, workload: w.name, mode: w.mode, s: s,
-				cpu: after.CPU - before.CPU, peakRSS: after.PeakRSS, redisCmds: cmds1 - cmds0})
+				cpu: after.CPU - before.CPU, peakRSS: after.PeakRSS, redisCmds: n, cmds: topCommands(d, s.turns)})
 		}
 	}
 	fmt.Print(table(rows))
@@ -136,13 +139,14 @@ func startRef(b *testing.B, rdAddr string, f *procrig.FakeSlack) refProc {
 	}
 }
 
-// redisCalls sums INFO commandstats calls, leaving out INFO itself.
-func redisCalls(b *testing.B, rdb *redis.Client) int64 {
+// redisCalls returns INFO commandstats calls by command, leaving out INFO
+// itself.
+func redisCalls(b *testing.B, rdb *redis.Client) map[string]int64 {
 	info, err := rdb.Info(context.Background(), "commandstats").Result()
 	if err != nil {
 		b.Fatal(err)
 	}
-	var n int64
+	out := map[string]int64{}
 	for _, line := range strings.Split(info, "\n") {
 		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
 		if !ok || !strings.HasPrefix(name, "cmdstat_") || name == "cmdstat_info" {
@@ -150,9 +154,42 @@ func redisCalls(b *testing.B, rdb *redis.Client) int64 {
 		}
 		calls, _, _ := strings.Cut(strings.TrimPrefix(rest, "calls="), ",")
 		c, _ := strconv.ParseInt(calls, 10, 64)
-		n += c
+		out[strings.TrimPrefix(name, "cmdstat_")] = c
 	}
-	return n
+	return out
+}
+
+// delta is after - before per command, and the total.
+func delta(before, after map[string]int64) (map[string]int64, int64) {
+	d := map[string]int64{}
+	var n int64
+	for k, v := range after {
+		if x := v - before[k]; x > 0 {
+			d[k] = x
+			n += x
+		}
+	}
+	return d, n
+}
+
+// topCommands renders the commands of a phase per turn, most frequent first.
+func topCommands(d map[string]int64, turns int64) string {
+	if turns == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return d[keys[i]] > d[keys[j]] })
+	var parts []string
+	for i, k := range keys {
+		if i == 8 {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %.2f", k, float64(d[k])/float64(turns)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func table(rows []row) string {
@@ -179,6 +216,11 @@ func table(rows []row) string {
 			float64(r.s.turns)/r.s.wall.Seconds(), r.perCPU(), ratio, ms(percentile(r.s.ack, .5)), ms(percentile(r.s.ack, .99)),
 			ms(percentile(r.s.turn, .5)), ms(percentile(r.s.turn, .99)), float64(r.peakRSS)/(1<<20), perTurn,
 			r.s.rejected, r.s.lost, r.s.errors, r.s.unsent)
+	}
+	w.WriteString("Redis commands per turn (INFO commandstats; commands run inside a Lua script are counted too, so\n" +
+		"  round trips per turn = evalsha + the plain commands, e.g. hmget, get, set, unlink, del):\n")
+	for _, r := range rows {
+		fmt.Fprintf(&w, "  %-9s %-5s %-9s %s\n", r.target, r.workload, r.mode, r.cmds)
 	}
 	w.WriteString("targets (issue 18, reported not asserted): ratio >= 0.60x slack, >= 0.50x voice; turn p99 <= 5ms at 2000/s;\n" +
 		"  <= 2 Redis round trips per turn (rcmd/t counts commands, an upper bound on round trips); peak RSS <= 64M under overload.\n" +
