@@ -55,6 +55,7 @@ type Server struct {
 	mu     sync.Mutex
 	checks []namedCheck
 
+	slots       chan struct{} // one per public request in flight (server.max_inflight)
 	stopping    atomic.Bool
 	budget      context.Context // done shutdown_timeout after shutdown begins
 	cutBudget   context.CancelFunc
@@ -84,6 +85,9 @@ func New(cfg config.ServerConfig, logger *slog.Logger, reg *prometheus.Registry)
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = 3 * time.Second
 	}
+	if cfg.MaxInflight <= 0 {
+		cfg.MaxInflight = 256
+	}
 	s := &Server{
 		cfg:     cfg,
 		log:     logger,
@@ -91,6 +95,7 @@ func New(cfg config.ServerConfig, logger *slog.Logger, reg *prometheus.Registry)
 		admin:   http.NewServeMux(),
 		metrics: newMetrics(reg),
 		rand:    rand.Reader,
+		slots:   make(chan struct{}, cfg.MaxInflight),
 	}
 	s.budget, s.cutBudget = context.WithCancel(context.Background())
 	// Explicit 404s: a catch-all "/" route registered later cannot expose these.
@@ -126,7 +131,7 @@ func (s *Server) AddCheck(name string, c Checker) {
 
 // PublicHandler returns the public listener's handler with all middleware.
 func (s *Server) PublicHandler() http.Handler {
-	return s.requestID(s.instrument(s.recoverPanics(s.limitBody(s.secureHeaders(s.public)))))
+	return s.requestID(s.instrument(s.recoverPanics(s.limitInflight(s.limitBody(s.secureHeaders(s.public))))))
 }
 
 // AdminHandler returns the admin listener's handler.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,5 +63,37 @@ func TestShutdownBudgetCutsLongRequests(t *testing.T) {
 	}
 	if s.ShutdownBudget().Err() == nil {
 		t.Error("shared budget not done after the deadline")
+	}
+}
+
+// TestMaxInflightSheds: with max_inflight requests running, the next webhook
+// gets 503 + Retry-After at once, health probes still answer, and a freed
+// slot is used again.
+func TestMaxInflightSheds(t *testing.T) {
+	s, _, _ := newServer(t, func(c *config.ServerConfig) { c.MaxInflight = 2 })
+	release, entered := make(chan struct{}), make(chan struct{}, 2)
+	s.Handle("POST /hook", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-release
+	}))
+	h := s.PublicHandler()
+	var done sync.WaitGroup
+	for range 2 {
+		done.Go(func() { do(t, h, http.MethodPost, "/hook", nil) })
+	}
+	<-entered
+	<-entered
+	rec := do(t, h, http.MethodPost, "/hook", nil)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("third request: %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if rec := do(t, h, http.MethodGet, "/healthz", nil); rec.Code != http.StatusOK {
+		t.Fatalf("healthz shed: %d", rec.Code)
+	}
+	close(release)
+	done.Wait()
+	go func() { <-entered }()
+	if rec := do(t, h, http.MethodPost, "/hook", nil); rec.Code != http.StatusOK {
+		t.Fatalf("after the slots freed: %d", rec.Code)
 	}
 }
