@@ -90,6 +90,9 @@ func voiceTurn(c *procrig.Client, rec *recorder, path, call, digits string) stri
 	case err != nil:
 		rec.errors.Add(1)
 		return ""
+	case code == http.StatusServiceUnavailable:
+		rec.rejected.Add(1) // shed before any work: Twilio takes the fallback URL
+		return ""
 	case code != http.StatusOK:
 		rec.errors.Add(1)
 		return ""

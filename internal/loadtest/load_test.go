@@ -225,7 +225,7 @@ func table(rows []row) string {
 	w.WriteString("targets (issue 18, reported not asserted): ratio >= 0.60x slack, >= 0.50x voice; turn p99 <= 5ms at 2000/s;\n" +
 		"  <= 2 Redis round trips per turn (rcmd/t counts commands, an upper bound on round trips); peak RSS <= 64M under overload.\n" +
 		"  turns/cpu = turns per CPU-second of the server process (serve and reference pinned to one core).\n" +
-		"  503 = refused with Retry-After (the platform redelivers); lost = acknowledged but never answered;\n" +
+		"  503 = shed with Retry-After before any work (Slack redelivers, Twilio takes its fallback URL); lost = acknowledged but never answered;\n" +
 		"  err = transport errors, non-200 or an error/busy answer; unsent = arrivals dropped by the generator (4000 in flight).\n")
 	return w.String()
 }
