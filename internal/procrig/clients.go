@@ -36,7 +36,7 @@ func NewClient(base string, conc int) *Client {
 
 // SlackEvent builds the Events API body of a DM from user in channel.
 func SlackEvent(eventID, user, channel, text string) []byte {
-	b, _ := json.Marshal(map[string]any{"token": "legacy", "team_id": SlackTeam, "api_app_id": "A1",
+	b, _ := json.Marshal(map[string]any{"token": "legacy", "team_id": SlackTeam, "api_app_id": "A0PROCRIG",
 		"type": "event_callback", "event_id": eventID, "event_time": time.Now().Unix(),
 		"event": map[string]any{"type": "message", "channel_type": "im", "channel": channel, "user": user,
 			"text": text, "ts": "1.1"}})

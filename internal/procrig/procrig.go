@@ -281,6 +281,8 @@ channels:
     signing_secret: %q
     bot_token: %q
     api_url: %q
+    team_ids: [%s]
+    api_app_id: A0PROCRIG
     workers: %d
     queue: %d
   twilio:
@@ -293,7 +295,7 @@ channels:
 %s
 `, s.Public, s.Admin, PublicURL, o.ShutdownTimeout, o.Pprof, redis, s.AuditFile,
 		b.Slapd.LDAPSURL, b.Slapd.CAFile, testserver.SlapdBotDN, testserver.SlapdBotPW, testserver.SlapdPeopleDN,
-		o.LDAPTimeout, SlackSigningSecret, SlackBotToken, b.Slack.APIURL(), o.SlackWorkers, o.SlackQueue,
+		o.LDAPTimeout, SlackSigningSecret, SlackBotToken, b.Slack.APIURL(), SlackTeam, o.SlackWorkers, o.SlackQueue,
 		TwilioAccountSID, TwilioAuthToken, b.Twilio.URL, o.Extra)
 	return w.String()
 }
