@@ -14,7 +14,7 @@
 // from the fake Twilio), and errors shown to the user. It asserts 0 lost and
 // 0 doubled; errors shown are reported.
 //
-// The scenarios take about two minutes in all. Scenarios that still fail on
-// main run only with RESETBOT_FAULTS=all (see gate); they log their counts
-// either way when run.
+// The scenarios that run by default take about a minute and a half. Those
+// that still fail on main run only with RESETBOT_FAULTS=all or by name
+// (kill-slack, shutdown-slack, redis; see gate), and say so when skipped.
 package faulttest
