@@ -30,6 +30,9 @@ test-short: ## unit tests only, no server processes
 bench: ## Go benchmarks (engine turn per store, stores, verifiers, policy) and the load test
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
 
+bench-load: ## load test: serve vs a reference handler over loopback (real redis + slapd), prints a table and a CPU profile
+	$(GO) test -run '^$$' -bench '^BenchmarkLoad$$' -benchtime 1x -timeout 10m ./internal/loadtest/
+
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet $(PKGS)

@@ -19,7 +19,8 @@ func Mount(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger
 		return nil, nil
 	}
 	b, err := New(Options{Config: c, PublicURL: a.Config.Server.PublicURL, Engine: a.Engine, Messages: a.Messages,
-		Tokens: a.Tokens, Store: a.Store, Log: log, Audit: a.Audit, Pages: a.EnrollPages, HelpDeskChannel: a.Config.Handoff.HelpDeskSlackChannel})
+		Tokens: a.Tokens, Store: a.Store, Log: log, Audit: a.Audit, Pages: a.EnrollPages, HelpDeskChannel: a.Config.Handoff.HelpDeskSlackChannel,
+		APIURL: c.APIBase()})
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +33,8 @@ func Mount(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger
 		for pattern, h := range b.Routes() {
 			srv.Handle(pattern, h)
 		}
-		return b.Close, nil
+		// The queue drain shares the server's shutdown budget.
+		return func() { _ = b.Shutdown(srv.ShutdownBudget()) }, nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -42,5 +44,5 @@ func Mount(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger
 			log.Error("slack socket mode stopped", "err", err)
 		}
 	}()
-	return func() { cancel(); <-done; b.Close() }, nil
+	return func() { cancel(); <-done; _ = b.Shutdown(srv.ShutdownBudget()) }, nil
 }

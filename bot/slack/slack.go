@@ -233,18 +233,38 @@ func (b *Bot) apiOptions() []slack.Option {
 	return opts
 }
 
+// releaseTimeout bounds releasing a cut turn's claim during shutdown.
+const releaseTimeout = 500 * time.Millisecond
+
 // Close stops the worker pool the Bot created, after queued turns finish,
-// then posts the queued handoff status changes.
-func (b *Bot) Close() {
+// then posts the queued handoff status changes. It waits as long as that
+// takes; a server calls Shutdown.
+func (b *Bot) Close() { _ = b.Shutdown(context.Background()) }
+
+// Shutdown is Close bounded by ctx (the rest of server.shutdown_timeout):
+// at ctx's deadline turns still running or queued are cut (their contexts
+// cancelled; the queued ones release their delivery claims) and the held
+// replies and pending status posts are abandoned. It returns dispatch.ErrCut
+// when turns were cut.
+func (b *Bot) Shutdown(ctx context.Context) error {
 	if b.stopSweep != nil {
 		b.stopSweep()
 		<-b.swept
 	}
+	var err error
 	if b.ownPool {
-		b.pool.Close()
+		err = b.pool.Shutdown(ctx)
 	}
-	b.held.Wait()
-	b.status.close()
+	// Replies held back for their timing floor are shown, then the queued
+	// status posts, within what is left of the budget.
+	done := make(chan struct{})
+	go func() { b.held.Wait(); b.status.close(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		b.log.Warn("slack held replies and status posts abandoned at the shutdown deadline")
+	}
+	return err
 }
 
 // Routes returns the HTTP handlers by ServeMux pattern (Events API mode).
@@ -350,8 +370,22 @@ func (b *Bot) queue(j func(ctx context.Context)) error {
 }
 
 // submit queues a job, releasing the delivery claim when the pool is full.
+// A job that shutdown cuts before it starts (its context is already done)
+// releases the claim instead of running, so that a redelivery (Socket Mode
+// withholds nothing once acked, but interactivity and retries do come back)
+// is processed by a replica still running rather than answered "seen".
 func (b *Bot) submit(ctx context.Context, delivery string, j func(ctx context.Context)) error {
-	if err := b.pool.Submit(j); err != nil {
+	job := func(jctx context.Context) {
+		if jctx.Err() != nil {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(jctx), releaseTimeout)
+			defer cancel()
+			b.release(rctx, delivery)
+			b.log.Warn("slack turn cut by shutdown before it started; claim released")
+			return
+		}
+		j(jctx)
+	}
+	if err := b.pool.Submit(job); err != nil {
 		b.release(ctx, delivery)
 		b.log.Warn("slack turn not queued", "err", err)
 		return fmt.Errorf("%w: %w", errBusy, err)

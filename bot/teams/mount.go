@@ -51,13 +51,14 @@ func Mount(_ context.Context, a *app.App, srv *server.Server, log *slog.Logger) 
 	}
 	srv.Handle(Route, bot)
 	log.Info("teams channel mounted", "route", Route, "actions", cfg.ActionStyle(), "enroll_page", cfg.EnrollPage())
+	// The queue drain shares the server's shutdown budget.
 	if cfg.EnrollPage() {
-		return pool.Close, nil
+		return func() { _ = pool.Shutdown(srv.ShutdownBudget()) }, nil
 	}
 	sctx, cancel := context.WithCancel(context.Background())
 	swept := make(chan struct{})
 	go func() { defer close(swept); bot.RunCleanups(sctx) }()
-	return func() { cancel(); <-swept; pool.Close() }, nil
+	return func() { cancel(); <-swept; _ = pool.Shutdown(srv.ShutdownBudget()) }, nil
 }
 
 // build wires a Bot from the app. insecure allows plain-HTTP serviceUrls for

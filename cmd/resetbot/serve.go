@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -65,11 +66,26 @@ func runServe(ctx context.Context, args []string) int {
 		log.Error("channel setup failed", "err", err)
 		return 1
 	}
-	defer stop()
 	log.Info("resetbot serving", "listen", cfg.Server.Listen, "admin", cfg.Server.AdminListen, "mode", cfg.Mode)
-	if err := srv.Run(ctx); err != nil {
-		log.Error("server stopped", "err", err)
+	runErr := srv.Run(ctx)
+	shutdown(srv, stop, a, log)
+	if runErr != nil {
+		log.Error("server stopped", "err", runErr)
 		return 1
 	}
 	return 0
+}
+
+// shutdown ends what Run left running within the one shutdown budget
+// (server.shutdown_timeout, counted from the signal): the channels' turn
+// queues (turns past the deadline are cut and release their claims), then
+// the audit queue. Closing the app follows.
+func shutdown(srv *server.Server, stopChannels func(), a *app.App, log *slog.Logger) {
+	srv.BeginShutdown() // a listener failure ends Run without a signal
+	started := time.Now()
+	stopChannels()
+	if err := a.FlushAudit(srv.ShutdownBudget()); err != nil {
+		log.Error("audit flush", "err", err)
+	}
+	log.Info("resetbot stopped", "drain", time.Since(started).Round(time.Millisecond))
 }

@@ -51,7 +51,9 @@ const DefaultFloor = 300 * time.Millisecond
 type Options struct {
 	// Log receives operational logs; nil discards them.
 	Log *slog.Logger
-	// Audit receives audit events in addition to the configured sink.
+	// Audit receives audit events in addition to the configured sink,
+	// synchronously (the configured sink is queued); it must not depend on
+	// the context being live.
 	Audit audit.Sink
 	// Outbox receives what SMS, calls and emails would carry when the
 	// configuration selects the outbox (demo mode only); nil only records.
@@ -100,8 +102,9 @@ type App struct {
 	EnrollPages *enrollpage.Pages
 	Log         *slog.Logger
 
-	checks  []namedCheck
-	closers []func() error
+	checks     []namedCheck
+	closers    []func() error
+	auditQueue *audit.Queue
 }
 
 type namedCheck struct {
@@ -339,6 +342,16 @@ func (a *App) Checkers() map[string]func(context.Context) error {
 		m[c.name] = c.fn
 	}
 	return m
+}
+
+// FlushAudit writes every queued audit event, waiting at most until ctx is
+// done (the rest of the shutdown budget). Later audit writes, from turns
+// still finishing, are written synchronously. Call it before Close.
+func (a *App) FlushAudit(ctx context.Context) error {
+	if a.auditQueue == nil {
+		return nil
+	}
+	return a.auditQueue.Close(ctx)
 }
 
 // Close releases everything Build opened, in reverse order.

@@ -5,8 +5,31 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/engine"
 )
+
+// registerAuditMetrics exposes the audit queue: its depth, and the events
+// written synchronously because it was full (the overload signal) or refused
+// by the sink.
+func registerAuditMetrics(reg prometheus.Registerer, q *audit.Queue) error {
+	cs := []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "resetbot_audit_queued",
+			Help: "Audit events waiting to be written."}, func() float64 { return float64(q.Stats().Queued) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "resetbot_audit_overloaded_total",
+			Help: "Audit events written synchronously because the queue was full."},
+			func() float64 { return float64(q.Stats().Overloaded) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "resetbot_audit_failed_total",
+			Help: "Audit events the sink refused (logged at ERROR)."},
+			func() float64 { return float64(q.Stats().Failed) }),
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // turnMetrics counts engine turns by channel and outcome, with their
 // duration. Labels are low-cardinality: never a user, a session or a flow

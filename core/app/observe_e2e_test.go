@@ -70,6 +70,10 @@ func TestObservedConversation(t *testing.T) {
 		refs[e.Ref] = true
 	}
 
+	// OCSF records go through the audit queue: flush it, as shutdown does.
+	if err := r.a.FlushAudit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	data, err := os.ReadFile(ocsfFile)
 	if err != nil {
 		t.Fatal(err)

@@ -17,23 +17,25 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 )
 
-// observerSinks returns the audit sinks beside the JSON trail: the OCSF
-// outputs (audit.ocsf), the abuse alarms and, when metrics are on, the
-// business metrics that are derived from audit events in one place.
-func (a *App) observerSinks(cfg *config.Config, opt Options) ([]audit.Sink, error) {
-	sinks, err := a.ocsfSinks(cfg.Audit.OCSF, opt.Log)
+// observerSinks returns the audit sinks beside the JSON trail: records,
+// the OCSF outputs (audit.ocsf), which go through the audit queue with the
+// JSON trail; and live observers, the abuse alarms and, when metrics are on,
+// the business metrics derived from audit events in one place, which are
+// written synchronously (in memory, and current when a turn returns).
+func (a *App) observerSinks(cfg *config.Config, opt Options) (records, live []audit.Sink, err error) {
+	records, err = a.ocsfSinks(cfg.Audit.OCSF, opt.Log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	sinks = append(sinks, a.alarms(cfg, opt))
+	live = append(live, a.alarms(cfg, opt))
 	if opt.Metrics != nil {
 		m, err := newAuditMetrics(opt.Metrics)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		sinks = append(sinks, m)
+		live = append(live, m)
 	}
-	return sinks, nil
+	return records, live, nil
 }
 
 // ocsfSinks opens the configured OCSF file or stdout and syslog collector.

@@ -182,6 +182,7 @@ func (a *App) twilioSenders(cfg *config.Config, opt Options, out map[notify.Chan
 	c, err := notifytwilio.New(notifytwilio.Config{AccountSID: tc.AccountSID, AuthToken: tc.AuthToken,
 		From: tc.FromNumber, API: tc.SMSAPI, VerifyServiceSID: tc.VerifyServiceSID, AllowedPrefixes: tc.AllowedPrefixes,
 		MaxPerHour: tc.MaxSendsPerHour, Timeout: tc.RequestTimeout, PublicURL: cfg.Server.PublicURL,
+		BaseURL: tc.APIBaseURL, Edge: tc.Edge, Region: tc.Region,
 		Store: a.Store, Messages: a.Messages, Clock: opt.Clock, Rand: opt.Rand, Log: opt.Log})
 	if err != nil {
 		return fmt.Errorf("channels.twilio: %w", err)
@@ -215,15 +216,30 @@ func (a *App) auditSink(cfg *config.Config, opt Options) (audit.Sink, error) {
 		a.closers = append(a.closers, fh.Close)
 		sinks = append(sinks, audit.NewJSONWriter(fh))
 	}
-	obs, err := a.observerSinks(cfg, opt)
+	records, live, err := a.observerSinks(cfg, opt)
 	if err != nil {
 		return nil, err
 	}
-	sinks = append(sinks, obs...)
-	if opt.Audit != nil {
-		sinks = append(sinks, opt.Audit)
+	sinks = append(sinks, records...)
+	// Writes to the record sinks (JSON trail, OCSF) are detached from the
+	// request through a bounded queue, so a client that hangs up cannot cost
+	// a record; FlushAudit flushes it on shutdown, and the closers (run in
+	// reverse) flush it before the files close.
+	q := audit.NewQueue(audit.Multi(sinks...), auditQueueSize, opt.Log)
+	a.auditQueue = q
+	a.closers = append(a.closers, func() error { return q.Close(context.Background()) })
+	if opt.Metrics != nil {
+		if err := registerAuditMetrics(opt.Metrics, q); err != nil {
+			return nil, err
+		}
 	}
-	return audit.Multi(sinks...), nil
+	// Live observers and the caller's sink (tests, embedding) are written
+	// synchronously so that they see a turn's events when the turn returns.
+	out := append([]audit.Sink{q}, live...)
+	if opt.Audit != nil {
+		out = append(out, opt.Audit)
+	}
+	return audit.Multi(out...), nil
 }
 
 // redisConfig maps the validated store.redis section onto the Redis store's
@@ -235,3 +251,8 @@ func redisConfig(r config.RedisConfig) redis.Config {
 		DialTimeout: r.DialTimeout, ReadTimeout: r.ReadTimeout, WriteTimeout: r.WriteTimeout, PoolSize: r.PoolSize,
 		ReplicaAcks: r.ReplicaAcks, ReplicaAckTimeout: r.ReplicaAckTimeout}
 }
+
+// auditQueueSize bounds the audit events waiting for the sink. At thousands
+// of turns per second a local file keeps it nearly empty; a full queue makes
+// writers synchronous (resetbot_audit_overloaded_total), never lossy.
+const auditQueueSize = 4096

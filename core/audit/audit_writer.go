@@ -73,11 +73,10 @@ func (e Event) MarshalJSON() ([]byte, error) {
 func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // Write implements Sink. It stamps a zero Time from the writer's clock, encodes
-// the event as a single line and writes it with one Write call.
-func (j *JSONWriter) Write(ctx context.Context, e Event) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
+// the event as a single line and writes it with one Write call. A cancelled
+// ctx does not stop it: a local append is quick, and a decision whose client
+// hung up must still be on record.
+func (j *JSONWriter) Write(_ context.Context, e Event) error {
 	if e.Time.IsZero() {
 		e.Time = j.now()
 	}

@@ -32,6 +32,11 @@ type ServerConfig struct {
 	ReadyTimeout time.Duration `yaml:"ready_timeout"`
 	// MaxBodyBytes limits request bodies; larger bodies get 413.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxInflight bounds the webhook requests the public listener works on
+	// at once; beyond it a request gets 503 with Retry-After at once (Slack
+	// redelivers, Twilio takes its fallback URL) instead of memory and
+	// latency growing without bound. /healthz and /readyz are not counted.
+	MaxInflight int `yaml:"max_inflight"`
 	// TLSCertFile and TLSKeyFile enable TLS (minimum 1.2) on the public listener.
 	// Without them, terminate TLS at a proxy and set PublicURL to https.
 	TLSCertFile string `yaml:"tls_cert_file"`
@@ -49,6 +54,7 @@ func defaultServer() ServerConfig {
 		ShutdownTimeout:   10 * time.Second,
 		ReadyTimeout:      3 * time.Second,
 		MaxBodyBytes:      1 << 20,
+		MaxInflight:       256,
 	}
 }
 
@@ -84,6 +90,9 @@ func (v *validator) server(s *ServerConfig) {
 	v.positive(p+".ready_timeout", s.ReadyTimeout)
 	if s.MaxBodyBytes < 1024 || s.MaxBodyBytes > 64<<20 {
 		v.errorf(p+".max_body_bytes", "must be between 1024 and 67108864")
+	}
+	if s.MaxInflight < 1 || s.MaxInflight > 100000 {
+		v.errorf(p+".max_inflight", "must be between 1 and 100000")
 	}
 	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
 		v.errorf(p+".tls_cert_file", "tls_cert_file and tls_key_file must be set together")

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"net"
+	"net/url"
 	"strings"
 
 	"github.com/resetbot/resetbot/core/secret"
@@ -67,6 +69,19 @@ type SlackConfig struct {
 	// acknowledged (defaults 8 and 256).
 	Workers int `yaml:"workers"`
 	Queue   int `yaml:"queue"`
+	// APIURL is the Web API base URL (default https://slack.com/api/), for
+	// an egress proxy or a gateway in front of Slack. The bot token is sent
+	// there, so it must be https (plain http only to a loopback address).
+	APIURL string `yaml:"api_url"`
+}
+
+// APIBase returns APIURL with the trailing "/" the Slack client needs, or ""
+// for the library's default.
+func (s SlackConfig) APIBase() string {
+	if s.APIURL == "" || strings.HasSuffix(s.APIURL, "/") {
+		return s.APIURL
+	}
+	return s.APIURL + "/"
 }
 
 // Enrollment delivery modes (channels.slack/teams.enroll_delivery).
@@ -125,6 +140,7 @@ func (v *validator) slack(s SlackConfig, publicURL string) {
 	if s.Queue < 0 || s.Queue > 100000 {
 		v.errorf(p+".slack.queue", "must be between 1 and 100000 (0 = default 256)")
 	}
+	v.apiURL(p+".slack.api_url", s.APIURL)
 	if len(s.AppName) > 35 {
 		v.errorf(p+".slack.app_name", "must be at most 35 characters")
 	}
@@ -219,4 +235,27 @@ func validSlashCommand(c string) bool {
 	return strings.IndexFunc(c[1:], func(r rune) bool {
 		return (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '_'
 	}) < 0
+}
+
+// apiURL checks an outbound API base URL that receives credentials: an
+// absolute https URL without query or credentials; plain http only to a
+// loopback address (a local proxy, a test fake).
+func (v *validator) apiURL(key, raw string) {
+	if raw == "" {
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		v.errorf(key, "must be an absolute URL such as https://proxy.example.com/api/ (no credentials or query)")
+		return
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			v.errorf(key, "must use https (plain http only to a loopback address): the credentials travel with every call")
+		}
+	default:
+		v.errorf(key, "must be an https URL")
+	}
 }

@@ -57,3 +57,22 @@ func TestSlackPinsAndEnrollDelivery(t *testing.T) {
 		t.Fatal("page must be the default and chat the opt-in")
 	}
 }
+
+func TestSlackAPIURL(t *testing.T) {
+	base := "mode: demo\nserver: {public_url: \"https://resetbot.test\"}\nchannels:\n  slack:\n    enabled: true\n" +
+		"    bot_token: xoxb-1\n    signing_secret: s\n"
+	checkSection(t, base, "channels.slack", []sectionCase{
+		{"https proxy", "    api_url: https://slack-proxy.corp.example/api/\n", ""},
+		{"loopback http", "    api_url: http://127.0.0.1:8089/api\n", ""},
+		{"plain http off host", "    api_url: http://slack-proxy.corp.example/api/\n", "channels.slack.api_url"},
+		{"credentials in url", "    api_url: https://u:p@proxy.example/api/\n", "channels.slack.api_url"},
+		{"relative", "    api_url: /api/\n", "channels.slack.api_url"},
+		{"other scheme", "    api_url: ftp://proxy.example/\n", "channels.slack.api_url"},
+	})
+	for in, want := range map[string]string{"": "", "https://p.example/api": "https://p.example/api/",
+		"https://p.example/api/": "https://p.example/api/"} {
+		if got := (config.SlackConfig{APIURL: in}).APIBase(); got != want {
+			t.Errorf("APIBase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

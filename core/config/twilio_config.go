@@ -60,7 +60,21 @@ type TwilioConfig struct {
 	// Twilio per clock hour, across replicas (default 500). It backs up the
 	// regulation send budgets and also covers passphrases and notices.
 	MaxSendsPerHour int `yaml:"max_sends_per_hour"`
+	// APIBaseURL sends every REST call to this scheme and host instead of
+	// Twilio's (api.twilio.com, verify.twilio.com), keeping the path: an
+	// egress proxy. Empty calls Twilio directly. Excludes Edge and Region.
+	APIBaseURL string `yaml:"api_base_url"`
+	// Edge and Region pin REST calls to a Twilio edge location (dublin,
+	// sydney, ...) and processing region (ie1, au1, ...), as the
+	// TWILIO_EDGE and TWILIO_REGION variables would; resetbot ignores those
+	// variables so that only this file changes the hosts it calls.
+	Edge   string `yaml:"edge"`
+	Region string `yaml:"region"`
 }
+
+// twilioEdges are Twilio's edge locations.
+var twilioEdges = []string{"ashburn", "dublin", "frankfurt", "roaming", "sao-paulo", "singapore",
+	"sydney", "tokyo", "umatilla"}
 
 func (t TwilioConfig) configured() bool {
 	return t.AccountSID != "" && !t.AuthToken.Empty() && t.FromNumber != ""
@@ -89,6 +103,26 @@ func (v *validator) twilio(t TwilioConfig, publicURL string) {
 	v.e164(p+".twilio.help_desk_number", t.HelpDeskNumber)
 	v.twilioSending(t)
 	v.twilioVoice(t)
+	v.twilioHosts(t)
+}
+
+func (v *validator) twilioHosts(t TwilioConfig) {
+	const p = "channels.twilio"
+	v.apiURL(p+".api_base_url", t.APIBaseURL)
+	if t.Edge != "" && !slices.Contains(twilioEdges, t.Edge) {
+		v.errorf(p+".edge", "%q is not a Twilio edge (%s)", t.Edge, strings.Join(twilioEdges, ", "))
+	}
+	if t.Region != "" && !regionOK(t.Region) {
+		v.errorf(p+".region", "%q is not a Twilio region such as us1, ie1 or au1", t.Region)
+	}
+	if t.APIBaseURL != "" && (t.Edge != "" || t.Region != "") {
+		v.errorf(p+".api_base_url", "excludes edge and region (the proxy chooses where calls go)")
+	}
+}
+
+// regionOK accepts two lower-case letters and a digit (us1, ie1, au1).
+func regionOK(r string) bool {
+	return len(r) == 3 && r[0] >= 'a' && r[0] <= 'z' && r[1] >= 'a' && r[1] <= 'z' && r[2] >= '1' && r[2] <= '9'
 }
 
 func (v *validator) twilioSending(t TwilioConfig) {

@@ -20,5 +20,11 @@ func TestTwilioValidation(t *testing.T) {
 		{"bad blocked caller", "    blocked_callers: [\"anonymous\"]\n", "channels.twilio.blocked_callers"},
 		{"negative budget", "    max_sends_per_hour: -1\n", "channels.twilio.max_sends_per_hour"},
 		{"long gather timeout", "    gather_timeout: 2m\n", "channels.twilio.gather_timeout"},
+		{"edge and region", "    edge: dublin\n    region: ie1\n", ""},
+		{"api base url", "    api_base_url: https://twilio-proxy.corp.example\n", ""},
+		{"unknown edge", "    edge: atlantis\n", "channels.twilio.edge"},
+		{"bad region", "    region: europe\n", "channels.twilio.region"},
+		{"plain http base", "    api_base_url: http://twilio-proxy.corp.example\n", "channels.twilio.api_base_url"},
+		{"base url with edge", "    api_base_url: https://p.example\n    edge: sydney\n", "channels.twilio.api_base_url"},
 	})
 }

@@ -11,6 +11,7 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"sync"
@@ -37,6 +38,11 @@ type Pool struct {
 	mu      sync.RWMutex
 	closed  bool
 
+	// base parents every job's context; Shutdown cancels it at its deadline
+	// so that running jobs stop and queued ones start already cancelled.
+	base   context.Context
+	cutAll context.CancelFunc
+
 	done, rejected, panics atomic.Uint64
 }
 
@@ -59,6 +65,7 @@ func New(workers, size int, timeout time.Duration, log *slog.Logger) *Pool {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Pool{jobs: make(chan Job, size), timeout: timeout, log: log}
+	p.base, p.cutAll = context.WithCancel(context.Background())
 	for range workers {
 		p.wg.Add(1)
 		go p.work()
@@ -92,7 +99,7 @@ func (p *Pool) work() {
 // run executes one job; a panic is logged (type and stack, not the value,
 // which could quote user input) and the worker lives on.
 func (p *Pool) run(j Job) {
-	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+	ctx, cancel := context.WithTimeout(p.base, p.timeout)
 	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {
@@ -104,15 +111,42 @@ func (p *Pool) run(j Job) {
 	p.done.Add(1)
 }
 
-// Close stops accepting work and waits for queued jobs to finish.
-func (p *Pool) Close() {
+// Close stops accepting work and waits for queued jobs to finish, however
+// long they take. Servers use Shutdown, which is bounded.
+func (p *Pool) Close() { _ = p.Shutdown(context.Background()) }
+
+// ErrCut is returned by Shutdown when jobs were still queued or running at
+// its deadline.
+var ErrCut = errors.New("dispatch: jobs cut by shutdown")
+
+// Shutdown stops accepting work and waits for queued and running jobs to
+// finish until ctx is done. At that deadline it cancels the context of every
+// running job and of every job still queued, which then runs at once with a
+// done context, so that each job can release what it holds (a delivery
+// claim) and record that it was cut instead of vanishing; Shutdown then waits
+// for those, which return promptly when they honour their context. It
+// returns ErrCut with the number of jobs that did not finish in time.
+func (p *Pool) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.closed {
 		p.closed = true
 		close(p.jobs)
 	}
 	p.mu.Unlock()
-	p.wg.Wait()
+	finished := make(chan struct{})
+	go func() { p.wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+		return nil
+	case <-ctx.Done():
+	}
+	before := p.done.Load() + p.panics.Load()
+	queued := len(p.jobs)
+	p.cutAll()
+	<-finished
+	cut := p.done.Load() + p.panics.Load() - before
+	p.log.Warn("shutdown deadline reached; turns cut", "cut", cut, "queued_at_deadline", queued)
+	return fmt.Errorf("%w: %d jobs (%d not started)", ErrCut, cut, queued)
 }
 
 // Stats returns the pool's counters.

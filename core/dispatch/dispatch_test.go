@@ -47,3 +47,58 @@ func TestBoundedAndRecovers(t *testing.T) {
 		t.Fatalf("closed pool accepted work: %v", err)
 	}
 }
+
+// TestShutdownBounded: a job longer than the budget is cancelled at the
+// deadline, a queued job starts with a done context (so it can release its
+// claim) instead of vanishing, and Shutdown returns ErrCut promptly.
+func TestShutdownBounded(t *testing.T) {
+	p := dispatch.New(1, 4, time.Minute, nil)
+	started := make(chan struct{})
+	var runningCut, queuedCut bool
+	var mu sync.Mutex
+	_ = p.Submit(func(ctx context.Context) {
+		close(started)
+		<-ctx.Done()
+		mu.Lock()
+		runningCut = true
+		mu.Unlock()
+	})
+	<-started
+	_ = p.Submit(func(ctx context.Context) {
+		mu.Lock()
+		queuedCut = ctx.Err() != nil
+		mu.Unlock()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	err := p.Shutdown(ctx)
+	took := time.Since(t0)
+	if !errors.Is(err, dispatch.ErrCut) {
+		t.Fatalf("Shutdown = %v, want ErrCut", err)
+	}
+	if took > 2*time.Second {
+		t.Fatalf("Shutdown took %v with a 100ms budget", took)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !runningCut || !queuedCut {
+		t.Fatalf("running job cut %v, queued job saw a done context %v", runningCut, queuedCut)
+	}
+	if err := p.Submit(func(context.Context) {}); !errors.Is(err, dispatch.ErrClosed) {
+		t.Fatalf("Submit after Shutdown = %v", err)
+	}
+}
+
+func TestShutdownInTime(t *testing.T) {
+	p := dispatch.New(2, 4, time.Minute, nil)
+	var n sync.WaitGroup
+	for range 4 {
+		n.Add(1)
+		_ = p.Submit(func(ctx context.Context) { time.Sleep(5 * time.Millisecond); n.Done() })
+	}
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatalf("Shutdown with time to spare = %v", err)
+	}
+	n.Wait()
+}

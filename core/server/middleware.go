@@ -176,3 +176,25 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		next.ServeHTTP(rw, r)
 	})
 }
+
+// limitInflight sheds load before any work: with server.max_inflight
+// requests already running, a webhook gets 503 and Retry-After at once,
+// before its body is read or its signature checked, so that an overload
+// costs neither memory nor CPU (Slack redelivers; Twilio takes its fallback
+// URL). Health probes are never shed: a busy replica is not a dead one.
+func (s *Server) limitInflight(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		select {
+		case s.slots <- struct{}{}:
+			defer func() { <-s.slots }()
+			next.ServeHTTP(w, r)
+		default:
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		}
+	})
+}

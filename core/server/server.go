@@ -55,7 +55,11 @@ type Server struct {
 	mu     sync.Mutex
 	checks []namedCheck
 
+	slots       chan struct{} // one per public request in flight (server.max_inflight)
 	stopping    atomic.Bool
+	budget      context.Context // done shutdown_timeout after shutdown begins
+	cutBudget   context.CancelFunc
+	beginOnce   sync.Once
 	readyMu     sync.Mutex // one public readiness run at a time
 	readyAt     time.Time
 	readyFailed []string
@@ -81,6 +85,9 @@ func New(cfg config.ServerConfig, logger *slog.Logger, reg *prometheus.Registry)
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = 3 * time.Second
 	}
+	if cfg.MaxInflight <= 0 {
+		cfg.MaxInflight = 256
+	}
 	s := &Server{
 		cfg:     cfg,
 		log:     logger,
@@ -88,7 +95,9 @@ func New(cfg config.ServerConfig, logger *slog.Logger, reg *prometheus.Registry)
 		admin:   http.NewServeMux(),
 		metrics: newMetrics(reg),
 		rand:    rand.Reader,
+		slots:   make(chan struct{}, cfg.MaxInflight),
 	}
+	s.budget, s.cutBudget = context.WithCancel(context.Background())
 	// Explicit 404s: a catch-all "/" route registered later cannot expose these.
 	s.public.Handle("/metrics", http.NotFoundHandler())
 	s.public.Handle("/debug/", http.NotFoundHandler())
@@ -122,7 +131,7 @@ func (s *Server) AddCheck(name string, c Checker) {
 
 // PublicHandler returns the public listener's handler with all middleware.
 func (s *Server) PublicHandler() http.Handler {
-	return s.requestID(s.instrument(s.recoverPanics(s.limitBody(s.secureHeaders(s.public)))))
+	return s.requestID(s.instrument(s.recoverPanics(s.limitInflight(s.limitBody(s.secureHeaders(s.public))))))
 }
 
 // AdminHandler returns the admin listener's handler.
@@ -186,16 +195,42 @@ func (s *Server) Serve(ctx context.Context, public, admin net.Listener) error {
 			runErr = fmt.Errorf("server: %w", runErr)
 		}
 	}
-	s.stopping.Store(true)
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
-	defer cancel()
+	s.BeginShutdown()
+	sctx := s.ShutdownBudget()
 	for _, srv := range servers {
-		if err := srv.Shutdown(sctx); err != nil && runErr == nil {
-			runErr = fmt.Errorf("server: shutdown: %w", err)
+		if err := srv.Shutdown(sctx); err != nil {
+			// Requests still running at the deadline are cut: closing their
+			// connections cancels their contexts, so their turns stop and the
+			// platform retries them on another replica.
+			_ = srv.Close()
+			s.log.Warn("shutdown deadline reached; open requests cut", "timeout", s.cfg.ShutdownTimeout)
+			if runErr == nil {
+				runErr = fmt.Errorf("server: shutdown: %w", err)
+			}
 		}
 	}
 	return runErr
 }
+
+// BeginShutdown starts the shutdown budget (server.shutdown_timeout) and
+// marks the server unready. Serve calls it when its context is done; it is
+// idempotent.
+func (s *Server) BeginShutdown() {
+	s.beginOnce.Do(func() {
+		s.stopping.Store(true)
+		d := s.cfg.ShutdownTimeout
+		if d <= 0 {
+			d = 15 * time.Second
+		}
+		time.AfterFunc(d, s.cutBudget)
+	})
+}
+
+// ShutdownBudget returns a context that is done shutdown_timeout after
+// shutdown began: one budget for the whole exit, shared by the HTTP
+// listeners, the channels' turn queues and the audit flush. It is not done
+// before BeginShutdown.
+func (s *Server) ShutdownBudget() context.Context { return s.budget }
 
 func (s *Server) httpServer(h http.Handler) *http.Server {
 	return &http.Server{

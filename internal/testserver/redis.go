@@ -263,3 +263,7 @@ func (l *redisLog) String() string {
 	defer l.mu.Unlock()
 	return l.buf.String()
 }
+
+// Signal sends sig to the server: SIGSTOP hangs it (connections open, no
+// answers), SIGCONT resumes it.
+func (s *RedisServer) Signal(sig syscall.Signal) error { return s.cmd.Process.Signal(sig) }

@@ -194,3 +194,14 @@ func (s *SlapdServer) TLSConfig() *tls.Config {
 	}
 	return &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
 }
+
+// Signal sends sig to the running server: SIGSTOP makes a directory that
+// accepts connections and never answers (a hung DC), SIGCONT resumes it.
+func (s *SlapdServer) Signal(sig syscall.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return fmt.Errorf("testserver: slapd is not running")
+	}
+	return s.cmd.Process.Signal(sig)
+}

@@ -25,6 +25,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -79,6 +80,13 @@ type Config struct {
 	// callee presses 1.
 	Store    store.Store
 	Messages Renderer
+	// BaseURL, when set, sends every REST call to its scheme and host,
+	// keeping the path (channels.twilio.api_base_url: an egress proxy).
+	BaseURL string
+	// Edge and Region pin calls to a Twilio edge and region
+	// (channels.twilio.edge, .region); the TWILIO_EDGE and TWILIO_REGION
+	// variables are ignored.
+	Edge, Region string
 	// Transport replaces the HTTP transport (tests point it at a fake).
 	Transport http.RoundTripper
 	Clock     func() time.Time
@@ -122,15 +130,24 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := &http.Client{Timeout: cfg.Timeout, Transport: cfg.Transport,
+	tr := cfg.Transport
+	if cfg.BaseURL != "" {
+		base, err := url.Parse(cfg.BaseURL)
+		if err != nil || base.Host == "" {
+			return nil, errors.New("twilio: the api base url must be an absolute URL")
+		}
+		tr = hostRewrite{scheme: base.Scheme, host: base.Host, next: tr}
+	}
+	hc := &http.Client{Timeout: cfg.Timeout, Transport: tr,
 		// The library's default client does not follow redirects; keep that.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	bc := &client.Client{Credentials: client.NewCredentials(cfg.AccountSID, cfg.AuthToken.Reveal()), HTTPClient: hc}
 	bc.SetAccountSid(cfg.AccountSID)
 	rc := twilio.NewRestClientWithParams(twilio.ClientParams{Client: bc})
-	// TWILIO_EDGE / TWILIO_REGION would silently change the hosts we call.
-	rc.SetEdge("")
-	rc.SetRegion("")
+	// TWILIO_EDGE / TWILIO_REGION would silently change the hosts we call:
+	// only the configuration does.
+	rc.SetEdge(cfg.Edge)
+	rc.SetRegion(cfg.Region)
 	return &Client{cfg: cfg, rc: rc, guard: g, key: CodeKey(cfg.AuthToken)}, nil
 }
 
@@ -181,4 +198,21 @@ func providerError(err error) error {
 		return fmt.Errorf("%w: timeout", ErrProvider)
 	}
 	return fmt.Errorf("%w: request failed", ErrProvider)
+}
+
+// hostRewrite sends every request to one scheme and host, keeping the path
+// and query (the REST hosts are hard-coded in twilio-go).
+type hostRewrite struct {
+	scheme, host string
+	next         http.RoundTripper
+}
+
+func (t hostRewrite) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host, r.Host = t.scheme, t.host, t.host
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(r)
 }

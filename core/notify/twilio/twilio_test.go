@@ -205,3 +205,56 @@ func TestCountryCode(t *testing.T) {
 		}
 	}
 }
+
+// hostSpy records the host each request was addressed to, then passes it on.
+type hostSpy struct {
+	hosts []string
+	next  http.RoundTripper
+}
+
+func (h *hostSpy) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.hosts = append(h.hosts, r.URL.Host)
+	return h.next.RoundTrip(r)
+}
+
+// TestEdgeRegionAndBaseURL: channels.twilio.edge/region choose the REST host
+// and api_base_url sends every call to the proxy, with no test transport.
+func TestEdgeRegionAndBaseURL(t *testing.T) {
+	t.Setenv("TWILIO_EDGE", "tokyo") // ignored: only the configuration decides
+	t.Setenv("TWILIO_REGION", "jp1")
+	cases := []struct {
+		name, edge, region, want string
+	}{
+		{"default", "", "", "api.twilio.com"},
+		{"edge and region", "dublin", "ie1", "api.dublin.ie1.twilio.com"},
+		{"region only", "", "au1", "api.au1.twilio.com"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var spy *hostSpy
+			f := newFixture(t, func(c *twilio.Config) {
+				spy = &hostSpy{next: c.Transport}
+				c.Transport, c.Edge, c.Region = spy, tc.edge, tc.region
+			})
+			if err := f.c.SMS().Send(context.Background(), codeMsg("+15555550101")); err != nil {
+				t.Fatal(err)
+			}
+			if len(spy.hosts) != 1 || spy.hosts[0] != tc.want {
+				t.Fatalf("called %v, want [%s]", spy.hosts, tc.want)
+			}
+		})
+	}
+	t.Run("base url", func(t *testing.T) {
+		var fake *twiliotest.Server
+		f := newFixture(t, func(c *twilio.Config) {
+			fake = twiliotest.New(t)
+			c.Transport, c.BaseURL = nil, fake.URL
+		})
+		if err := f.c.SMS().Send(context.Background(), codeMsg("+15555550101")); err != nil {
+			t.Fatal(err)
+		}
+		if len(fake.Messages()) != 1 || len(f.fake.Messages()) != 0 {
+			t.Fatalf("proxy got %d messages, default fake %d", len(fake.Messages()), len(f.fake.Messages()))
+		}
+	})
+}

@@ -1,0 +1,200 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/resetbot/resetbot/internal/procrig"
+)
+
+// sample is what a workload measured, before the process counters.
+type sample struct {
+	turns, rejected, lost, errors int64
+	unsent                        int64 // open loop: arrivals the generator could not start (in-flight cap)
+	wall                          time.Duration
+	ack, turn                     []time.Duration
+}
+
+// recorder collects latencies from many goroutines.
+type recorder struct {
+	mu        sync.Mutex
+	ack, turn []time.Duration
+	turns     atomic.Int64
+	rejected  atomic.Int64
+	lost      atomic.Int64
+	errors    atomic.Int64
+	unsent    atomic.Int64
+}
+
+func (r *recorder) ok(ack, turn time.Duration) {
+	r.turns.Add(1)
+	r.mu.Lock()
+	r.ack = append(r.ack, ack)
+	r.turn = append(r.turn, turn)
+	r.mu.Unlock()
+}
+
+func (r *recorder) sample(wall time.Duration) sample {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return sample{turns: r.turns.Load(), rejected: r.rejected.Load(), lost: r.lost.Load(), errors: r.errors.Load(),
+		unsent: r.unsent.Load(), wall: wall, ack: r.ack, turn: r.turn}
+}
+
+// replyWait bounds how long a Slack turn may take before it counts as lost.
+const replyWait = 5 * time.Second
+
+// slackTurn sends one DM event and waits for the bot's reply in that DM.
+func slackTurn(c *procrig.Client, f *procrig.FakeSlack, rec *recorder, id, user string) {
+	channel := "D" + user
+	wait := f.Expect(channel)
+	t0 := time.Now()
+	code, err := c.PostSlack(procrig.SlackEvent("Ev"+id, user, channel, "hello"), 0)
+	ack := time.Since(t0)
+	switch {
+	case err != nil:
+		f.Cancel(channel)
+		rec.errors.Add(1)
+		return
+	case code == http.StatusServiceUnavailable:
+		f.Cancel(channel)
+		rec.rejected.Add(1) // Slack redelivers a 503: not lost
+		return
+	case code != http.StatusOK:
+		f.Cancel(channel)
+		rec.errors.Add(1)
+		return
+	}
+	select {
+	case p := <-wait:
+		rec.ok(ack, p.At.Sub(t0))
+	case <-time.After(replyWait):
+		f.Cancel(channel)
+		rec.lost.Add(1) // acknowledged, never answered
+	}
+}
+
+// voiceTurn sends one voice webhook and returns the next action ("" when
+// the call ended or the turn failed).
+func voiceTurn(c *procrig.Client, rec *recorder, path, call, digits string) string {
+	t0 := time.Now()
+	code, doc, err := c.PostTwilio(path, procrig.CallParams(call, digits))
+	d := time.Since(t0)
+	switch {
+	case err != nil:
+		rec.errors.Add(1)
+		return ""
+	case code == http.StatusServiceUnavailable:
+		rec.rejected.Add(1) // shed before any work: Twilio takes the fallback URL
+		return ""
+	case code != http.StatusOK:
+		rec.errors.Add(1)
+		return ""
+	case strings.Contains(doc, "very busy") || strings.Contains(doc, "went wrong"):
+		rec.errors.Add(1) // answered, but not with the turn
+		return ""
+	}
+	rec.ok(d, d)
+	return procrig.TwiMLAction(doc)
+}
+
+// closedLoop runs conc senders back to back for d (at most maxTurns turns).
+func closedLoop(conc int, d time.Duration, maxTurns int64, one func(worker int, seq int64)) time.Duration {
+	var seq atomic.Int64
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for w := range conc {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				n := seq.Add(1)
+				if n > maxTurns {
+					return
+				}
+				one(w, n)
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(t0)
+}
+
+// openLoop starts one arrival every 1/rate for d, each in its own goroutine,
+// with at most maxInFlight outstanding; arrivals beyond that are counted as
+// unsent (the generator, not the server, fell behind).
+func openLoop(rate float64, d time.Duration, maxInFlight int, rec *recorder, one func(seq int64)) time.Duration {
+	sem := make(chan struct{}, maxInFlight)
+	t0 := time.Now()
+	n := int64(d.Seconds() * rate)
+	var wg sync.WaitGroup
+	for i := range n {
+		at := t0.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+		if w := time.Until(at); w > 0 {
+			time.Sleep(w)
+		}
+		select {
+		case sem <- struct{}{}:
+		default:
+			rec.unsent.Add(1)
+			continue
+		}
+		wg.Go(func() { defer func() { <-sem }(); one(i) })
+	}
+	wg.Wait()
+	return time.Since(t0)
+}
+
+// workloads ------------------------------------------------------------------
+
+func slackSaturated(c *procrig.Client, f *procrig.FakeSlack, tag string, conc int, d time.Duration) sample {
+	rec := &recorder{}
+	wall := closedLoop(conc, d, 200000, func(w int, n int64) {
+		slackTurn(c, f, rec, fmt.Sprintf("%s%d", tag, n), fmt.Sprintf("U%s%d", tag, w))
+	})
+	return rec.sample(wall)
+}
+
+func slackRate(c *procrig.Client, f *procrig.FakeSlack, tag string, rate float64, d time.Duration) sample {
+	rec := &recorder{}
+	wall := openLoop(rate, d, 4000, rec, func(n int64) {
+		slackTurn(c, f, rec, fmt.Sprintf("%s%d", tag, n), fmt.Sprintf("U%s%d", tag, n))
+	})
+	return rec.sample(wall)
+}
+
+func voiceSaturated(c *procrig.Client, tag string, conc int, d time.Duration) sample {
+	rec := &recorder{}
+	wall := closedLoop(conc, d, 200000, func(w int, n int64) {
+		// A call: choose English (the engine's first turn), then reset.
+		call := fmt.Sprintf("CA%s%d", tag, n)
+		if next := voiceTurn(c, rec, "/voice/language", call, "1"); next != "" {
+			voiceTurn(c, rec, next, call, "1")
+		}
+	})
+	return rec.sample(wall)
+}
+
+func voiceRate(c *procrig.Client, tag string, rate float64, d time.Duration) sample {
+	rec := &recorder{}
+	wall := openLoop(rate, d, 4000, rec, func(n int64) {
+		voiceTurn(c, rec, "/voice/language", fmt.Sprintf("CA%s%d", tag, n), "1")
+	})
+	return rec.sample(wall)
+}
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(p * float64(len(s)-1))
+	return s[i]
+}
