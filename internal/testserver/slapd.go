@@ -41,10 +41,11 @@ type SlapdServer struct {
 	stderrMu sync.Mutex
 }
 
-// slapdBinaries finds slapd and slapadd, skipping (or failing under CI=true)
-// when they are missing.
+// slapdBinaries finds slapd and slapadd, skipping (or failing when servers are
+// required) when they are missing; it skips under -short.
 func slapdBinaries(t testing.TB) (slapd, slapadd string) {
 	t.Helper()
+	skipShort(t)
 	find := func(name string) string {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
@@ -57,10 +58,7 @@ func slapdBinaries(t testing.TB) (slapd, slapadd string) {
 	slapd, slapadd = find("slapd"), find("slapadd")
 	if slapd == "" || slapadd == "" || !fileExists("/usr/lib/ldap/ppolicy.so") {
 		msg := "testserver: slapd, slapadd or the ppolicy module not installed (run .ci/install-deps.sh)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		missing(t, msg)
 	}
 	return slapd, slapadd
 }
