@@ -19,13 +19,25 @@ import (
 	"github.com/resetbot/resetbot/core/server"
 )
 
+const serveNoConfig = `resetbot serve: -config FILE is required.
+  To try resetbot without any server:   resetbot demo   (or: make run)
+  To check a configuration file:        resetbot check-config -config FILE
+  A starting point for a file:          core/config/example.yaml
+`
+
 // runServe starts the HTTP service: channel webhooks on the public listener,
 // /healthz and /readyz, and /metrics on the admin listener. It refuses to
 // start when the configuration or a startup check fails.
 func runServe(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	path := fs.String("config", "", "configuration file (YAML); empty runs the built-in demo configuration")
+	path := fs.String("config", "", "configuration file (YAML), required")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *path == "" {
+		// Never the built-in demo by accident: it has published demo
+		// passwords and prints codes to the terminal.
+		fmt.Fprint(os.Stderr, serveNoConfig)
 		return 2
 	}
 	cfg, probs := config.Load(*path, os.Environ())
@@ -36,6 +48,9 @@ func runServe(ctx context.Context, args []string) int {
 		return 1
 	}
 	log := logging.New(os.Stderr, logging.ParseLevel(cfg.Log.Level), cfg.Log.Format)
+	if cfg.Mode == config.ModeDemo {
+		log.Warn("serving a demo-mode configuration: demo directory with published passwords, codes printed to the outbox; never expose it")
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a, err := app.Build(ctx, cfg, app.Options{Log: log, Metrics: reg})

@@ -6,9 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/resetbot/resetbot/core/config"
 )
 
 func freeAddr(t *testing.T) string {
@@ -21,16 +25,20 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// TestServeDemoConfig starts `resetbot serve` on the built-in demo
+// TestServeDemoConfig starts `resetbot serve` on a copy of the demo
 // configuration (listeners moved by environment overrides) and checks the
 // health, readiness and metrics endpoints and a clean shutdown.
 func TestServeDemoConfig(t *testing.T) {
 	pub, adm := freeAddr(t), freeAddr(t)
 	t.Setenv("RESETBOT_SERVER__LISTEN", pub)
 	t.Setenv("RESETBOT_SERVER__ADMIN_LISTEN", adm)
+	file := filepath.Join(t.TempDir(), "demo.yaml")
+	if err := os.WriteFile(file, config.DemoYAML(), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- runServe(ctx, nil) }()
+	go func() { done <- runServe(ctx, []string{"-config", file}) }()
 	get := func(addr, path string) (int, string) {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
@@ -77,5 +85,15 @@ func TestServeDemoConfig(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// TestServeWithoutConfigRefuses: serve never runs the built-in demo by
+// accident; the refusal names the demo and check-config.
+func TestServeWithoutConfigRefuses(t *testing.T) {
+	var code int
+	out := captureStderr(t, func() { code = runServe(context.Background(), nil) })
+	if code == 0 || !strings.Contains(out, "resetbot demo") || !strings.Contains(out, "check-config") {
+		t.Fatalf("exit %d, stderr:\n%s", code, out)
 	}
 }

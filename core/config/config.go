@@ -117,13 +117,23 @@ func DemoYAML() []byte { return bytes.Clone(demoYAML) }
 func Load(path string, env []string) (*Config, Problems) {
 	l := newLoader()
 	if path == "" {
-		return l.parse(demoYAML, env)
+		cfg, probs := l.parse(demoYAML, env)
+		return cfg, probs.from(BuiltIn)
 	}
 	data, err := l.readFile(path)
 	if err != nil {
 		return nil, Problems{{Message: fmt.Sprintf("cannot read the configuration file: %v", err)}}
 	}
-	return l.parse(data, env)
+	cfg, probs := l.parse(data, env)
+	return cfg, probs.from(path)
+}
+
+// from sets the File of every problem.
+func (ps Problems) from(file string) Problems {
+	for i := range ps {
+		ps[i].File = file
+	}
+	return ps
 }
 
 // Parse is Load for YAML already in memory.

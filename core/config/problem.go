@@ -20,15 +20,32 @@ type Problem struct {
 	Message string
 	// Warning marks a problem that does not stop the service from starting.
 	Warning bool
+	// File names where the setting was read: the path given to Load, or
+	// BuiltIn for the built-in demo configuration. Empty for Parse.
+	File string
 }
 
-// String formats the problem as "line 12: directories[0].ldap.url: message".
+// BuiltIn is the File of problems found in the built-in demo configuration
+// (Load with no path), typically an environment override applied to it: the
+// operator never wrote that file, so its line numbers are not theirs.
+const BuiltIn = "the built-in demo configuration"
+
+// String formats the problem as "line 12: directories[0].ldap.url: message",
+// prefixed with the file ("/etc/resetbot.yaml:12: ...") when it is known.
 func (p Problem) String() string {
 	var b strings.Builder
 	if p.Warning {
 		b.WriteString("warning: ")
 	}
-	if p.Line > 0 {
+	switch {
+	case p.File == BuiltIn:
+		// No line: it would point into a file the operator has never seen.
+		b.WriteString("in " + BuiltIn + " (no -config file given): ")
+	case p.File != "" && p.Line > 0:
+		fmt.Fprintf(&b, "%s:%d: ", p.File, p.Line)
+	case p.File != "":
+		b.WriteString(p.File + ": ")
+	case p.Line > 0:
 		fmt.Fprintf(&b, "line %d: ", p.Line)
 	}
 	if p.Path != "" {
