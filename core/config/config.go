@@ -229,4 +229,5 @@ func (v *validator) config(c *Config) {
 	v.alarms(&c.Alarms)
 	v.tracing(&c.Tracing)
 	v.fanout(&c.Fanout, c.Directories)
+	v.escalations(c)
 }

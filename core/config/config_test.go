@@ -71,11 +71,12 @@ func fixture(t *testing.T) (dir string, sections map[string]string) {
     auth_token: twilio-token-value
     from_number: "+15551230000"
 `,
+		"handoff": "handoff:\n  help_desk_slack_channel: C0123HELP\n",
 	}
 }
 
 var sectionOrder = []string{"mode", "server", "store", "keys", "directories", "factors", "password",
-	"sessions", "regulation", "notify", "audit", "log", "channels"}
+	"sessions", "regulation", "notify", "audit", "log", "channels", "handoff"}
 
 // render joins sections, replacing those in over (an empty string drops one).
 func render(sections, over map[string]string) string {

@@ -3,6 +3,7 @@ package config_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -27,5 +28,28 @@ func TestProblemsNameTheirSource(t *testing.T) {
 	if !probs.HasErrors() || !strings.Contains(got, "built-in demo configuration") ||
 		!strings.Contains(got, "RESETBOT_LOG__LEVEL") || strings.Contains(got, "line ") {
 		t.Errorf("env override on the built-in config:\n%s", got)
+	}
+}
+
+// TestEscalationsNeedADestination: a production config whose escalations go
+// nowhere is refused (users would be told "the help desk will contact you").
+func TestEscalationsNeedADestination(t *testing.T) {
+	_, sections := fixture(t)
+	for _, c := range []struct {
+		name, handoff string
+		errPath       string
+	}{
+		{"none", "handoff: {}\n", "handoff"},
+		{"slack channel without slack", "handoff:\n  help_desk_teams_channel: 19:abc@thread.tacv2\n", "handoff"},
+		{"ticket webhook", "handoff:\n  ticket_webhook_url: https://itsm.corp.example/hook\n  ticket_webhook_secret: 0123456789abcdef0\n", ""},
+		{"slack channel", "handoff:\n  help_desk_slack_channel: C0123HELP\n", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, probs := config.Parse([]byte(render(sections, map[string]string{"handoff": c.handoff})), nil)
+			got := errorPaths(probs)
+			if c.errPath == "" && len(got) != 0 || c.errPath != "" && !slices.Contains(got, c.errPath) {
+				t.Errorf("error paths %q, want %q\n%s", got, c.errPath, probs.Error())
+			}
+		})
 	}
 }
