@@ -1,21 +1,26 @@
-// Package console is the terminal channel used by `resetbot demo`: a chat
-// conversation, or a phone call played with keypad digits, driven through the
-// same engine and flows as Slack, Teams and Twilio.
+// Package console is the terminal channel used by `resetbot demo`: chat
+// conversations (Console) and phone calls (Phone), driven through the same
+// engine and flows as Slack, Teams and Twilio.
+//
+// One run holds several conversations: when one ends the demo offers
+// another, against the same store, so what a user enrolled stays enrolled
+// (enroll, then reset with the authenticator app, in one run). Ctrl-C or
+// Ctrl-D at any prompt, hidden ones included, cancels the conversation and
+// ends the demo. Lines longer than MaxLine are refused, never a crash.
 //
 // In chat mode choices are numbered and masked fields are read without echo
-// when the input is a terminal. In phone mode only keypad keys are accepted
-// (0–9, * and #) and every prompt is the voice variant that the IVR would
-// speak.
+// when the input is a terminal (TerminalSecret). Phone calls go through the
+// real phone line's webhooks (see Phone), so the demo line is the Twilio line.
 package console
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/secret"
@@ -32,17 +37,16 @@ type Renderer interface {
 }
 
 // SecretReader reads a line without echo; nil reads it like any other line.
+// It returns ErrInterrupted for Ctrl-C and io.EOF for Ctrl-D.
 type SecretReader func(prompt string) (string, error)
 
-// Console is one terminal conversation.
+// Console holds chat conversations in a terminal.
 type Console struct {
 	Engine   Handler
 	Messages Renderer
 	In       io.Reader
 	Out      io.Writer
-	// Phone plays the conversation as a call: keypad input, voice prompts.
-	Phone bool
-	// User is the channel identity (a fixed demo user or a call ID).
+	// User is the channel identity (one demo chat user for the whole run).
 	User   string
 	Locale string
 	// Hints are identity signals the chat platform would give (a profile email).
@@ -52,25 +56,44 @@ type Console struct {
 	// QR prints an enrollment QR code for the terminal; nil prints nothing.
 	QR func(png []byte) string
 
-	lines *bufio.Scanner
+	lines *lineReader
 	seq   int
 }
 
-func (c *Console) channel() string {
-	if c.Phone {
-		return "voice"
-	}
-	return "console"
-}
+// errQuit ends the run: the input ended or was interrupted, and the open
+// conversation has been cancelled.
+var errQuit = errors.New("console: quit")
 
-// Run holds the conversation until the flow ends, the input ends or ctx is done.
+// Run holds conversations until the input ends, Ctrl-C, or ctx is done. The
+// first starts the flow named start ("" greets the bot like a chat user);
+// after each the user may type to start another.
 func (c *Console) Run(ctx context.Context, start string) error {
-	c.lines = bufio.NewScanner(c.In)
-	c.lines.Buffer(make([]byte, 4096), 4096)
+	c.lines = newLineReader(c.In)
+	defer c.lines.close()
 	in := engine.Input{Kind: engine.InputStart, Flow: start}
 	if start == "" {
 		in = engine.Input{Kind: engine.InputText, Value: secret.New("hello")}
 	}
+	for {
+		err := c.conversation(ctx, in)
+		if errors.Is(err, errQuit) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.Out, "(type to start another conversation — e.g. reset, unlock, enroll — or Ctrl-D to quit)")
+		s, err := c.line(ctx, "you> ")
+		if err != nil {
+			return nil
+		}
+		in = engine.Input{Kind: engine.InputText, Value: secret.New(strings.TrimSpace(s))}
+	}
+}
+
+// conversation runs turns until the flow ends (nil) or the user quits
+// (errQuit, after cancelling the conversation in the engine).
+func (c *Console) conversation(ctx context.Context, in engine.Input) error {
 	for {
 		r := c.Engine.Handle(ctx, c.turn(in))
 		c.show(r)
@@ -78,35 +101,36 @@ func (c *Console) Run(ctx context.Context, start string) error {
 			return nil
 		}
 		var err error
-		if in, err = c.read(r.Last().Expect); err != nil {
-			if errors.Is(err, io.EOF) {
-				c.Engine.Handle(ctx, c.turn(engine.Input{Kind: engine.InputCancel}))
-				return nil
+		if in, err = c.read(ctx, r.Last().Expect); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, ErrInterrupted) {
+				c.cancel(ctx)
+				return errQuit
 			}
 			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
 		}
 	}
 }
 
+// cancel ends the open conversation in the engine, even when ctx was
+// cancelled by Ctrl-C.
+func (c *Console) cancel(ctx context.Context) {
+	cctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer stop()
+	fmt.Fprintln(c.Out)
+	c.show(c.Engine.Handle(cctx, c.turn(engine.Input{Kind: engine.InputCancel})))
+}
+
 func (c *Console) turn(in engine.Input) engine.Turn {
 	c.seq++
-	return engine.Turn{Channel: c.channel(), ChannelUser: c.User, Locale: c.Locale, Hints: c.Hints,
+	return engine.Turn{Channel: "console", ChannelUser: c.User, Locale: c.Locale, Hints: c.Hints,
 		DeliveryID: c.User + "-" + strconv.Itoa(c.seq), Input: in}
 }
 
 // show prints the reply's outputs.
 func (c *Console) show(r engine.Reply) {
 	for _, o := range r.Outputs {
-		text := c.Messages.Text(c.Locale, o.MessageID, c.Phone, o.Args)
-		prefix := "bot> "
-		if c.Phone {
-			prefix = "📞 says> "
-		}
-		fmt.Fprintf(c.Out, "%s%s\n", prefix, text)
-		if a := o.Attachment; a != nil && !c.Phone {
+		fmt.Fprintf(c.Out, "bot> %s\n", c.Messages.Text(c.Locale, o.MessageID, false, o.Args))
+		if a := o.Attachment; a != nil {
 			if c.QR != nil && len(a.PNG) > 0 {
 				fmt.Fprintln(c.Out, c.QR(a.PNG))
 			}
@@ -118,13 +142,7 @@ func (c *Console) show(r engine.Reply) {
 		}
 		if o.Expect.Kind == engine.ExpectChoice {
 			for i, ch := range o.Expect.Choices {
-				label := c.Messages.Text(c.Locale, ch.MessageID, c.Phone, nil)
-				if c.Phone {
-					fmt.Fprintf(c.Out, "%s%s\n", prefix, c.Messages.Text(c.Locale, "voice.press", true,
-						map[string]string{"option": label, "digit": strconv.Itoa(i + 1)}))
-					continue
-				}
-				fmt.Fprintf(c.Out, "     [%d] %s\n", i+1, label)
+				fmt.Fprintf(c.Out, "     [%d] %s\n", i+1, c.Messages.Text(c.Locale, ch.MessageID, false, nil))
 			}
 		}
 	}
@@ -133,26 +151,26 @@ func (c *Console) show(r engine.Reply) {
 	}
 }
 
-func (c *Console) line(prompt string) (string, error) {
-	fmt.Fprint(c.Out, prompt)
-	if !c.lines.Scan() {
-		if err := c.lines.Err(); err != nil {
-			return "", err
+// line prints prompt and reads a line; a line that is too long is refused
+// and asked again.
+func (c *Console) line(ctx context.Context, prompt string) (string, error) {
+	for {
+		fmt.Fprint(c.Out, prompt)
+		s, err := c.lines.next(ctx)
+		if errors.Is(err, errTooLong) {
+			fmt.Fprintf(c.Out, "\n     (that line is too long: at most %d characters; try again)\n", MaxLine)
+			continue
 		}
-		return "", io.EOF
+		return s, err
 	}
-	return c.lines.Text(), nil
 }
 
 // read collects the next input as the expected kind asks.
-func (c *Console) read(ex engine.Expect) (engine.Input, error) {
-	if c.Phone {
-		return c.readKeypad()
-	}
+func (c *Console) read(ctx context.Context, ex engine.Expect) (engine.Input, error) {
 	if ex.Kind == engine.ExpectSecret {
-		return c.readSecret(ex.Confirm)
+		return c.readSecret(ctx, ex.Confirm)
 	}
-	s, err := c.line("you> ")
+	s, err := c.line(ctx, "you> ")
 	if err != nil {
 		return engine.Input{}, err
 	}
@@ -168,42 +186,36 @@ func (c *Console) read(ex engine.Expect) (engine.Input, error) {
 	return engine.Input{Kind: engine.InputText, Value: secret.New(s)}, nil
 }
 
-func (c *Console) readSecret(confirm bool) (engine.Input, error) {
+func (c *Console) readSecret(ctx context.Context, confirm bool) (engine.Input, error) {
 	get := c.ReadSecret
 	if get == nil {
-		get = c.line
+		get = func(prompt string) (string, error) {
+			fmt.Fprint(c.Out, prompt)
+			return c.lines.next(ctx)
+		}
 	}
-	v, err := get("you (hidden)> ")
+	ask := func(prompt string) (string, error) {
+		for {
+			v, err := get(prompt)
+			if !errors.Is(err, errTooLong) {
+				return v, err
+			}
+			fmt.Fprintf(c.Out, "     (too long: at most %d characters; try again)\n", MaxLine)
+		}
+	}
+	v, err := ask("you (hidden)> ")
 	if err != nil {
 		return engine.Input{}, err
 	}
 	in := engine.Input{Kind: engine.InputSecret, Value: secret.New(v)}
 	if confirm {
-		w, err := get("again (hidden)> ")
+		w, err := ask("again (hidden)> ")
 		if err != nil {
 			return engine.Input{}, err
 		}
 		in.Confirm = secret.New(w)
 	}
 	return in, nil
-}
-
-// readKeypad accepts only what a phone keypad can send; an empty line is
-// silence, as when a caller says nothing.
-func (c *Console) readKeypad() (engine.Input, error) {
-	s, err := c.line("keypad> ")
-	if err != nil {
-		return engine.Input{}, err
-	}
-	s = strings.TrimSuffix(strings.ReplaceAll(strings.TrimSpace(s), " ", ""), "#")
-	switch {
-	case s == "":
-		return engine.Input{Kind: engine.InputTimeout}, nil
-	case !isKeypad(s):
-		fmt.Fprintln(c.Out, "     (a phone keypad has only 0-9, * and #)")
-		return c.readKeypad()
-	}
-	return engine.Input{Kind: engine.InputDigits, Value: secret.New(s)}, nil
 }
 
 func isKeypad(s string) bool {

@@ -6,8 +6,10 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/resetbot/resetbot/bot/console"
 	"github.com/resetbot/resetbot/core/engine"
@@ -59,25 +61,6 @@ func TestChatRendersChoicesAndReadsSecretsTwice(t *testing.T) {
 	}
 }
 
-func TestPhoneAcceptsOnlyKeypad(t *testing.T) {
-	fl := &script{replies: []engine.Reply{
-		{Outputs: []engine.Output{{MessageID: "menu", Expect: engine.Expect{Kind: engine.ExpectChoice, Choices: []engine.Choice{{ID: "flow:reset", MessageID: "X"}}}}}},
-		{Outputs: []engine.Output{{MessageID: "ok"}}},
-		{Outputs: []engine.Output{{MessageID: "bye"}}, Ended: true},
-	}}
-	var out bytes.Buffer
-	c := &console.Console{Engine: fl, Messages: words{}, In: strings.NewReader("abc\n10041#\n\n"), Out: &out, User: "call", Phone: true}
-	if err := c.Run(context.Background(), ""); err != nil {
-		t.Fatal(err)
-	}
-	if len(fl.got) != 3 || fl.got[1].Kind != engine.InputDigits || fl.got[1].Value.Reveal() != "10041" || fl.got[2].Kind != engine.InputTimeout {
-		t.Fatalf("inputs %+v", fl.got)
-	}
-	if !strings.Contains(out.String(), "only 0-9") || !strings.Contains(out.String(), "(voice) voice.press(voice) X") {
-		t.Fatalf("output:\n%s", out.String())
-	}
-}
-
 func TestEndOfInputCancels(t *testing.T) {
 	fl := &script{replies: []engine.Reply{{Outputs: []engine.Output{{MessageID: "q", Expect: engine.Expect{Kind: engine.ExpectText}}}}}}
 	c := &console.Console{Engine: fl, Messages: words{}, In: strings.NewReader(""), Out: &bytes.Buffer{}, User: "u"}
@@ -119,5 +102,89 @@ func TestTerminalQR(t *testing.T) {
 	}
 	if console.TerminalQR([]byte("not a png")) != "" {
 		t.Fatal("garbage rendered")
+	}
+}
+
+// hiddenEOF is a secret reader that gets Ctrl-D (or Ctrl-C).
+func hiddenErr(err error) console.SecretReader {
+	return func(string) (string, error) { return "", err }
+}
+
+// TestCtrlCAndCtrlDAtAHiddenPromptCancel: the conversation is cancelled in
+// the engine and the demo ends; nothing typed later becomes the password.
+func TestCtrlCAndCtrlDAtAHiddenPromptCancel(t *testing.T) {
+	for name, err := range map[string]error{"ctrl-c": console.ErrInterrupted, "ctrl-d": io.EOF} {
+		t.Run(name, func(t *testing.T) {
+			fl := &script{replies: []engine.Reply{
+				{Outputs: []engine.Output{{MessageID: "pw", Expect: engine.Expect{Kind: engine.ExpectSecret, Confirm: true}}}},
+				{Outputs: []engine.Output{{MessageID: "cancelled"}}, Ended: true},
+			}}
+			c := &console.Console{Engine: fl, Messages: words{}, In: strings.NewReader("Typed-After-CtrlC\n"),
+				Out: &bytes.Buffer{}, User: "u", ReadSecret: hiddenErr(err)}
+			if err := c.Run(context.Background(), "reset"); err != nil {
+				t.Fatal(err)
+			}
+			if len(fl.got) != 2 || fl.got[1].Kind != engine.InputCancel {
+				t.Fatalf("inputs %+v", fl.got)
+			}
+		})
+	}
+}
+
+// TestCtrlCAtALinePromptCancels: a cancelled context (SIGINT) ends a prompt
+// that is waiting for a line that never comes.
+func TestCtrlCAtALinePromptCancels(t *testing.T) {
+	fl := &script{replies: []engine.Reply{
+		{Outputs: []engine.Output{{MessageID: "q", Expect: engine.Expect{Kind: engine.ExpectText}}}},
+		{Outputs: []engine.Output{{MessageID: "cancelled"}}, Ended: true},
+	}}
+	in, w := io.Pipe()
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &console.Console{Engine: fl, Messages: words{}, In: in, Out: &bytes.Buffer{}, User: "u"}
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, "reset") }()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Ctrl-C did not end the prompt")
+	}
+	if last := fl.got[len(fl.got)-1]; last.Kind != engine.InputCancel {
+		t.Fatalf("last input %+v", last)
+	}
+}
+
+// TestLongLineIsRefusedNotACrash: a 10,000-character piped line is refused
+// with a note and the next line is read.
+func TestLongLineIsRefusedNotACrash(t *testing.T) {
+	fl := &script{replies: []engine.Reply{
+		{Outputs: []engine.Output{{MessageID: "q", Expect: engine.Expect{Kind: engine.ExpectText}}}},
+		{Outputs: []engine.Output{{MessageID: "done"}}, Ended: true},
+	}}
+	var out bytes.Buffer
+	c := &console.Console{Engine: fl, Messages: words{}, In: strings.NewReader(strings.Repeat("x", 10000) + "\namartin\n"),
+		Out: &out, User: "u"}
+	if err := c.Run(context.Background(), "reset"); err != nil {
+		t.Fatal(err)
+	}
+	if len(fl.got) != 2 || fl.got[1].Value.Reveal() != "amartin" || !strings.Contains(out.String(), "too long") {
+		t.Fatalf("inputs %+v\n%s", fl.got, out.String())
+	}
+}
+
+// TestAnotherConversation: after one ends, typing starts the next.
+func TestAnotherConversation(t *testing.T) {
+	fl := &script{replies: []engine.Reply{{Outputs: []engine.Output{{MessageID: "bye"}}, Ended: true}}}
+	c := &console.Console{Engine: fl, Messages: words{}, In: strings.NewReader("unlock\n"), Out: &bytes.Buffer{}, User: "u"}
+	if err := c.Run(context.Background(), "reset"); err != nil {
+		t.Fatal(err)
+	}
+	if len(fl.got) != 2 || fl.got[1].Kind != engine.InputText || fl.got[1].Value.Reveal() != "unlock" {
+		t.Fatalf("inputs %+v", fl.got)
 	}
 }

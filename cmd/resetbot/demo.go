@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/term"
@@ -18,6 +20,8 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory/memory"
 	"github.com/resetbot/resetbot/core/logging"
+	"github.com/resetbot/resetbot/core/secret"
+	ivrtwilio "github.com/resetbot/resetbot/ivr/twilio"
 )
 
 const demoBanner = `resetbot demo — everything runs in memory: a demo company directory, an outbox
@@ -25,17 +29,23 @@ standing in for the phones and mailboxes, generated keys. Nothing leaves this te
 
 Demo accounts (login, name, employee number, state):
 %sCodes sent "by SMS", "by call" and "by email" appear in OUTBOX boxes below.
-Type "cancel" to stop, "agent" for a person.%s
+Type "cancel" to stop, "agent" for a person. Ctrl-C or Ctrl-D ends the demo at any prompt.
+When a conversation ends you can start another: enrollments are kept for the whole run.%s
 `
 
-// runDemo runs one terminal conversation (chat, or a call with -phone).
+// runDemo runs terminal conversations (chat, or calls with -phone) until
+// the input ends or Ctrl-C.
 func runDemo(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	phone := fs.Bool("phone", false, "play a phone call: keypad digits and voice prompts")
-	flow := fs.String("flow", "", "start this flow at once (reset, unlock, enroll)")
+	phone := fs.Bool("phone", false, "play phone calls: keypad digits and voice prompts, through the real phone line")
+	flow := fs.String("flow", "", "start this flow at once (reset, unlock, enroll; chat only)")
 	lang := fs.String("lang", "en", "language (en, es)")
 	cfgPath := fs.String("config", "", "a demo-mode configuration file (default: built in)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *phone && *flow != "" {
+		fmt.Fprintln(os.Stderr, "resetbot demo: -flow is for chat; on the phone the line's menu offers the flows")
 		return 2
 	}
 	cfg, probs := config.Load(*cfgPath, os.Environ())
@@ -56,29 +66,82 @@ func runDemo(ctx context.Context, args []string) int {
 		return 1
 	}
 	defer a.Close()
-	extra := ""
+	if langs := a.Messages.Languages(); !slices.Contains(langs, *lang) {
+		fmt.Fprintf(os.Stderr, "resetbot demo: -lang %q is not supported; the languages are: %s\n", *lang, strings.Join(langs, ", "))
+		return 2
+	}
 	if *phone {
-		extra = "\nPhone mode: type keypad keys (0-9, *, #) and press Enter; an empty line is silence,\n" +
-			"0 asks for a person, * repeats. You are identified by employee number."
-	}
-	fmt.Printf(demoBanner, accountTable(), extra)
-	fmt.Printf("Audit trail: %s\n\n", auditPath)
-	c := &console.Console{Engine: a.Engine, Messages: a.Messages, In: os.Stdin, Out: os.Stdout,
-		Phone: *phone, User: "demo-" + randomSuffix(), Locale: *lang, QR: console.TerminalQR}
-	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
-		c.ReadSecret = func(prompt string) (string, error) {
-			fmt.Print(prompt)
-			b, err := term.ReadPassword(fd)
-			fmt.Println()
-			return string(b), err
+		err = runPhoneDemo(ctx, a, log, *lang)
+	} else {
+		fmt.Printf(demoBanner, accountTable(), "")
+		fmt.Printf("Audit trail: %s\n\n", auditPath)
+		c := &console.Console{Engine: a.Engine, Messages: a.Messages, In: os.Stdin, Out: os.Stdout,
+			User: "demo-" + randomSuffix(), Locale: *lang, QR: console.TerminalQR}
+		if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
+			c.ReadSecret = console.TerminalSecret(fd, os.Stdin, os.Stdout)
 		}
+		err = c.Run(ctx, *flow)
 	}
-	if err := c.Run(ctx, *flow); err != nil && ctx.Err() == nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "resetbot demo:", err)
 		return 1
 	}
 	return 0
 }
+
+// Demo phone line: the Twilio webhooks of ivr/twilio served in-process.
+const (
+	demoLineURL    = "https://demo.resetbot.invalid"
+	demoAccountSID = "AC00000000000000000000000000000000"
+	demoCaller     = "+15555550142"
+)
+
+// runPhoneDemo plays calls against the real phone line (ivr/twilio) built on
+// the demo app, so the demo has the line's menu, keys and silence rule.
+func runPhoneDemo(ctx context.Context, a *app.App, log *slog.Logger, lang string) error {
+	p, err := demoPhone(a, a.Messages, log, lang, os.Stdin, os.Stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Printf(demoBanner, accountTable(), demoPhoneNote)
+	fmt.Printf("Audit trail: %s\n\n", a.Config.Audit.File)
+	return p.Run(ctx)
+}
+
+// demoPhone builds the phone line exactly as `serve` mounts it (the
+// configuration's languages, gather timeout and help-desk number; lang is
+// offered first) and a terminal caller for it.
+func demoPhone(a *app.App, msgs ivrtwilio.Renderer, log *slog.Logger, lang string, in io.Reader, out io.Writer) (*console.Phone, error) {
+	tc := a.Config.Channels.Twilio
+	langs := []string{lang}
+	offered := tc.Languages
+	if len(offered) == 0 {
+		offered = []string{"en", "es"} // the line's default
+	}
+	for _, l := range offered {
+		if l != lang {
+			langs = append(langs, l)
+		}
+	}
+	helpDesk := tc.HelpDeskNumber
+	if helpDesk == "" {
+		helpDesk = "+15555550199"
+	}
+	token := randomSuffix() + randomSuffix()
+	line, err := ivrtwilio.New(a.Engine, msgs, ivrtwilio.Config{PublicURL: demoLineURL,
+		AccountSID: demoAccountSID, AuthToken: secret.New(token), HelpDesk: helpDesk, Languages: langs,
+		GatherTimeout: tc.GatherTimeout, Log: log, Audit: a.Audit})
+	if err != nil {
+		return nil, err
+	}
+	return &console.Phone{Line: line, PublicURL: demoLineURL, AccountSID: demoAccountSID, AuthToken: token,
+		From: demoCaller, To: "+15555550100", In: in, Out: out}, nil
+}
+
+const demoPhoneNote = `
+Phone mode: this is the Twilio line's own code. Type keypad keys (0-9, *, #) and press Enter;
+an empty line is silence (asked once more, then goodbye), * repeats, 0 asks for a person.
+You are identified by employee number (e.g. 10041).`
 
 // accountTable lists the demo directory's accounts for the banner.
 func accountTable() string {

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/resetbot/resetbot/bot/console"
+	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/core/config"
+)
+
+// screen is the demo's terminal: the test waits for text on it.
+type screen struct {
+	mu   sync.Mutex
+	text string
+	pos  int
+}
+
+func (s *screen) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	s.text += string(p)
+	s.mu.Unlock()
+	return len(p), nil
+}
+
+// expect waits for re after what earlier expects consumed and returns its
+// submatches.
+func (s *screen) expect(t *testing.T, re string) []string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s.mu.Lock()
+		m := rx.FindStringSubmatchIndex(s.text[s.pos:])
+		if m != nil {
+			out := make([]string, 0, len(m)/2)
+			for i := 0; i+1 < len(m); i += 2 {
+				if m[i] >= 0 {
+					out = append(out, s.text[s.pos+m[i]:s.pos+m[i+1]])
+				} else {
+					out = append(out, "")
+				}
+			}
+			s.pos += m[1]
+			s.mu.Unlock()
+			return out
+		}
+		rest := s.text[s.pos:]
+		s.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q on the screen; it shows:\n%s", re, rest)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// idMessages shows each message's ID before its text, so the test follows
+// the flow by IDs, not by wording.
+type idMessages struct{ console.Renderer }
+
+func (m idMessages) Text(locale, id string, voice bool, args map[string]string) string {
+	return "<" + id + "> " + m.Renderer.Text(locale, id, voice, args)
+}
+
+func demoApp(t *testing.T, out io.Writer) *app.App {
+	t.Helper()
+	cfg, probs := config.Load("", nil)
+	if probs.HasErrors() {
+		t.Fatal(probs.Error())
+	}
+	cfg.Audit.File = filepath.Join(t.TempDir(), "audit.jsonl")
+	a, err := app.Build(context.Background(), cfg, app.Options{Outbox: out, Floor: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// TestDemoEnrollThenResetWithTheApp drives the chat demo as a person would:
+// enroll an authenticator app, then, in a second conversation of the same
+// run, reset the password with a code from that app.
+func TestDemoEnrollThenResetWithTheApp(t *testing.T) {
+	scr := &screen{}
+	a := demoApp(t, scr)
+	in, typ := io.Pipe()
+	c := &console.Console{Engine: a.Engine, Messages: idMessages{a.Messages}, In: in, Out: scr, User: "demo-test", Locale: "en"}
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background(), "") }()
+	send := func(s string) { t.Helper(); fmt.Fprintln(typ, s) }
+	choose := func(label string) {
+		t.Helper()
+		// The menu's line for label, then the prompt after that menu.
+		send(scr.expect(t, `\[(\d)\] <[^>]*> [^\n]*`+label+`[^\n]*\n(?:[^\n]*\n)*?you> `)[1])
+	}
+	code := func() string { t.Helper(); return scr.expect(t, `OUTBOX(?:[^└]*?)\b(\d{6})\b`)[1] }
+
+	scr.expect(t, `you> `)
+	send("enroll")
+	scr.expect(t, `you> `)
+	send("bnguyen")
+	choose("Text message")
+	send(code())
+	choose("Email")
+	send(code())
+	key := scr.expect(t, `setup key: (\S+)`)[1]
+	enrolledAt := time.Now()
+	now, err := totp.GenerateCode(key, enrolledAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(now)
+	scr.expect(t, `<enroll.done>`)
+	scr.expect(t, `conversation ended`)
+
+	// Second conversation, same run: the app enrolled above now verifies.
+	scr.expect(t, `you> `)
+	send("reset")
+	scr.expect(t, `you> `)
+	send("bnguyen")
+	choose("authenticator")
+	// Each time step is accepted once: use the next one (±1 step is accepted).
+	next, _ := totp.GenerateCode(key, enrolledAt.Add(30*time.Second))
+	send(next)
+	scr.expect(t, `<verify.ok_more>`)
+	choose("Text message")
+	send(code())
+	scr.expect(t, `hidden\)> `)
+	send("Tulip-Walrus-Mocha-42")
+	scr.expect(t, `hidden\)> `)
+	send("Tulip-Walrus-Mocha-42")
+	scr.expect(t, `<reset.done>`)
+	typ.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(scr.text, "Tulip-Walrus-Mocha-42") {
+		t.Fatal("the new password was shown on the screen")
+	}
+}
+
+// TestPhoneDemoIsTheLine: the phone demo runs the Twilio line's code, so it
+// has the line's language menu, silence rule (re-prompt once, then goodbye)
+// and keys (0 for a person is a transfer).
+func TestPhoneDemoIsTheLine(t *testing.T) {
+	for _, c := range []struct {
+		name, keys string
+		want       []string
+	}{
+		{"silence", "\n\n\n", []string{`<twilio.language>`, `<common.no_input>`, `<twilio.expired>`, `call ended`}},
+		{"zero for a person", "1\n0\n", []string{`<twilio.language>`, `<twilio.transfer>`, `transferred to the help desk at \+1`, `call ended`}},
+		{"star repeats", "1\n*\n", []string{`<twilio.hint>`, `To reset`, `keypad> [^\n]*<`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			scr := &screen{}
+			a := demoApp(t, scr)
+			p, err := demoPhone(a, idMessages{a.Messages}, nil, "en", strings.NewReader(c.keys), scr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range c.want {
+				scr.expect(t, w)
+			}
+		})
+	}
+}
+
+// TestDemoRefusesAnUnsupportedLanguage: -lang fr is an error listing the
+// languages, not a silent fallback to English.
+func TestDemoRefusesAnUnsupportedLanguage(t *testing.T) {
+	var code int
+	out := captureStderr(t, func() { code = runDemo(context.Background(), []string{"-lang", "fr"}) })
+	if code == 0 || !strings.Contains(out, `"fr"`) || !strings.Contains(out, "en, es") {
+		t.Fatalf("exit %d, stderr:\n%s", code, out)
+	}
+}
