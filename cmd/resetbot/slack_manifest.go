@@ -13,7 +13,9 @@ import (
 )
 
 // runSlackManifest prints the Slack app manifest for the configuration:
-// paste it into api.slack.com/apps → Create New App → From a manifest.
+// paste it into api.slack.com/apps → Create New App → From a manifest. It
+// needs server.public_url (unless Socket Mode); missing secrets are only
+// warnings (see loadForSetup).
 func runSlackManifest(_ context.Context, args []string) int {
 	fs := flag.NewFlagSet("slack-manifest", flag.ContinueOnError)
 	path := fs.String("config", "", "configuration file (YAML); empty uses the built-in demo configuration")
@@ -30,10 +32,10 @@ func writeSlackManifest(out, errOut io.Writer, path, publicURL string, asJSON bo
 	if path == "" {
 		cfg.Channels.Slack.SocketMode = publicURL == ""
 	} else {
-		var probs config.Problems
-		cfg, probs = config.Load(path, os.Environ())
-		if probs.HasErrors() {
-			fmt.Fprintln(errOut, probs.Error())
+		// The tokens and signing secret do not exist yet: Slack issues them
+		// after the manifest is pasted, and they are not in it.
+		var ok bool
+		if cfg, ok = loadForSetup("slack-manifest", path, errOut); !ok {
 			return 1
 		}
 	}

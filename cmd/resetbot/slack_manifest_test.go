@@ -58,3 +58,30 @@ channels:
 		})
 	}
 }
+
+// TestSlackManifestBeforeSecrets: the manifest comes first in a Slack setup
+// (Slack issues the token and signing secret after it is pasted), so a
+// production file without them still prints it, with a warning — as
+// teams-package does.
+func TestSlackManifestBeforeSecrets(t *testing.T) {
+	cfgFile := filepath.Join(t.TempDir(), "c.yaml")
+	cfg := "server: {public_url: \"https://bot.example\"}\nchannels:\n  slack: {enabled: true}\n"
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := writeSlackManifest(&out, &errOut, cfgFile, "", false); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "https://bot.example/slack/events") {
+		t.Errorf("no manifest:\n%s", out.String())
+	}
+	if !strings.Contains(errOut.String(), "warning") || !strings.Contains(errOut.String(), "signing_secret") {
+		t.Errorf("no warning about the missing secrets:\n%s", errOut.String())
+	}
+	// What the manifest is built from is still required.
+	_ = os.WriteFile(cfgFile, []byte("channels:\n  slack: {enabled: true}\n"), 0o600)
+	if code := writeSlackManifest(&bytes.Buffer{}, &bytes.Buffer{}, cfgFile, "", false); code == 0 {
+		t.Error("a manifest without public_url (and not Socket Mode) was printed")
+	}
+}

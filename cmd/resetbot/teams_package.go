@@ -7,7 +7,6 @@ import (
 	"os"
 
 	teamsbot "github.com/resetbot/resetbot/bot/teams"
-	"github.com/resetbot/resetbot/core/config"
 )
 
 // runTeamsPackage writes the Teams app package (manifest.json and two icons,
@@ -35,13 +34,9 @@ func runTeamsPackage(_ context.Context, args []string) int {
 		fmt.Fprintln(os.Stderr, "teams-package: -config FILE is required")
 		return 2
 	}
-	cfg, probs := config.Load(*path, os.Environ())
-	if cfg == nil {
-		fmt.Fprintln(os.Stderr, probs.Error())
+	cfg, ok := loadForSetup("teams-package", *path, os.Stderr)
+	if !ok {
 		return 1
-	}
-	if len(probs) > 0 {
-		fmt.Fprintln(os.Stderr, "warning: the configuration has problems (run check-config):\n"+probs.Error())
 	}
 	p.AppID, p.PublicURL = cfg.Channels.Teams.AppID, cfg.Server.PublicURL
 	zip, err := teamsbot.AppPackage(p)

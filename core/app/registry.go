@@ -151,8 +151,12 @@ func (a *App) senders(cfg *config.Config, opt Options) (map[notify.Channel]notif
 		return out, nil
 	}
 	if e := cfg.Notify.Email; e.Host != "" {
+		tc, err := smtpTLS(e.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("notify.email.%w", err)
+		}
 		s, err := email.New(email.Config{Host: e.Host, Port: e.Port, Username: e.Username, Password: e.Password,
-			From: e.From, TLS: email.TLSMode(e.TLS), Timeout: 15 * time.Second})
+			From: e.From, TLS: email.TLSMode(e.TLS), Timeout: 15 * time.Second, TLSConfig: tc})
 		if err != nil {
 			return nil, fmt.Errorf("notify.email: %w", err)
 		}

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -177,6 +178,14 @@ func (l *loader) parse(data []byte, env []string) (*Config, Problems) {
 		cfg.KeysGenerated = gen
 	}
 	v.config(cfg)
+	if r.given("factors.require.enroll") {
+		v.enrollRequire(cfg.Factors.Require)
+	} else {
+		// Enrolling needs what a reset needs (flows.Policy enforces it): the
+		// default is the reset's requirement, so the value shown is in force.
+		// Set after validation, which has reported the reset's counts already.
+		cfg.Factors.Require.Enroll = maps.Clone(cfg.Factors.Require.Reset)
+	}
 	return cfg, r.probs
 }
 

@@ -240,6 +240,7 @@ func (v *validator) conn(p string, c *ConnConfig, ad bool) {
 		v.errorf(p+".attributes.login", "is required")
 	}
 	v.fileExists(p+".ca_file", c.CAFile)
+	v.protectedGroups(p+".protected_groups", c.ProtectedGroups)
 	v.positive(p+".dial_timeout", c.DialTimeout)
 	v.positive(p+".request_timeout", c.RequestTimeout)
 	if c.DialTimeout > 30*time.Second {
@@ -274,4 +275,43 @@ func (d DirectoryConfig) attributes() *AttributesConfig {
 		return &d.AD.Attributes
 	}
 	return nil
+}
+
+// protectedGroups checks that each entry is a whole group DN. An unquoted DN
+// in a YAML flow list ([cn=admins,ou=groups,dc=corp]) is split at its
+// commas into one-RDN pieces; the bot would then protect nobody, so a piece
+// with a single RDN is an error that shows the quoted form.
+func (v *validator) protectedGroups(p string, groups []string) {
+	for i, g := range groups {
+		rdns := splitDN(g)
+		for _, r := range rdns {
+			if !strings.Contains(r, "=") {
+				v.errorf(index(p, i), "%q is not a DN (attribute=value pairs separated by commas)", g)
+				return
+			}
+		}
+		if len(rdns) < 2 {
+			v.errorf(p, "%q is not a whole group DN: an unquoted DN in a YAML list is split at its commas; "+
+				`quote each DN: protected_groups: ["cn=admins,ou=groups,dc=corp,dc=example"]`, g)
+			return
+		}
+	}
+}
+
+// splitDN splits a DN at the commas that are not escaped with a backslash.
+func splitDN(dn string) []string {
+	var parts []string
+	start, esc := 0, false
+	for i := 0; i < len(dn); i++ {
+		switch {
+		case esc:
+			esc = false
+		case dn[i] == '\\':
+			esc = true
+		case dn[i] == ',':
+			parts = append(parts, strings.TrimSpace(dn[start:i]))
+			start = i + 1
+		}
+	}
+	return append(parts, strings.TrimSpace(dn[start:]))
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"net/mail"
 	"slices"
+	"strings"
 
 	"github.com/resetbot/resetbot/core/secret"
 )
@@ -25,6 +26,9 @@ type EmailConfig struct {
 	From     string        `yaml:"from"`
 	// TLS is mandatory (STARTTLS, the default), implicit (port 465) or none.
 	TLS string `yaml:"tls"`
+	// CAFile is a PEM bundle of the CAs that sign the relay's certificate,
+	// for a relay with a private CA; empty trusts the system roots.
+	CAFile string `yaml:"ca_file"`
 }
 
 // SMSConfig selects the SMS and voice provider.
@@ -65,7 +69,7 @@ func (v *validator) notify(n *NotifyConfig, c *Config) {
 	switch n.SMS.Provider {
 	case "twilio":
 		if (c.Factors.Has(FactorSMS) || c.Factors.Has(FactorVoice)) && !n.Outbox && !c.Channels.Twilio.configured() {
-			v.errorf(p+".sms.provider", "twilio needs channels.twilio.account_sid, auth_token and from_number")
+			v.errorf(p+".sms.provider", "twilio needs %s", twilioMissing(c.Channels.Twilio))
 		}
 	case "outbox":
 		if v.production() {
@@ -78,6 +82,28 @@ func (v *validator) notify(n *NotifyConfig, c *Config) {
 	default:
 		v.errorf(p+".sms.provider", "must be twilio or outbox")
 	}
+}
+
+// twilioMissing names the Twilio settings that are not set, e.g.
+// "channels.twilio.auth_token" or "channels.twilio.account_sid and from_number".
+func twilioMissing(t TwilioConfig) string {
+	var miss []string
+	if t.AccountSID == "" {
+		miss = append(miss, "account_sid")
+	}
+	if t.AuthToken.Empty() {
+		miss = append(miss, "auth_token")
+	}
+	if t.FromNumber == "" {
+		miss = append(miss, "from_number")
+	}
+	switch len(miss) {
+	case 0:
+		return "channels.twilio settings"
+	case 1:
+		return "channels.twilio." + miss[0]
+	}
+	return "channels.twilio." + strings.Join(miss[:len(miss)-1], ", ") + " and " + miss[len(miss)-1]
 }
 
 func (v *validator) email(p string, e *EmailConfig) {
@@ -94,6 +120,10 @@ func (v *validator) email(p string, e *EmailConfig) {
 	}
 	if e.Username != "" && e.Password.Empty() {
 		v.errorf(p+".password", "is required when username is set")
+	}
+	v.fileExists(p+".ca_file", e.CAFile)
+	if e.CAFile != "" && e.TLS == "none" {
+		v.errorf(p+".ca_file", "is set but tls is none: the CA would never be used")
 	}
 	switch e.TLS {
 	case "mandatory", "implicit":

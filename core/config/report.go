@@ -47,6 +47,24 @@ func (r *report) lineOf(path string) int {
 	return 0
 }
 
+// given reports whether the file or the environment set path or anything
+// below it.
+func (r *report) given(path string) bool {
+	for _, m := range []map[string]int{r.lines} {
+		for p := range m {
+			if p == path || strings.HasPrefix(p, path+".") {
+				return true
+			}
+		}
+	}
+	for p := range r.origins {
+		if p == path || strings.HasPrefix(p, path+".") {
+			return true
+		}
+	}
+	return false
+}
+
 // parent strips the last ".key" or "[i]" from a setting path.
 func parent(path string) string {
 	i := strings.LastIndexAny(path, ".[")

@@ -53,3 +53,68 @@ func TestEscalationsNeedADestination(t *testing.T) {
 		})
 	}
 }
+
+// TestSMTPCAFileAndTwilioMissing: notify.email.ca_file must exist; the Twilio
+// problem names only the settings that are missing.
+func TestSMTPCAFileAndTwilioMissing(t *testing.T) {
+	dir, sections := fixture(t)
+	notify := "notify:\n  email:\n    host: smtp.corp.example\n    from: resetbot@corp.example\n    ca_file: " +
+		filepath.Join(dir, "nope.pem") + "\n"
+	_, probs := config.Parse([]byte(render(sections, map[string]string{"notify": notify})), nil)
+	if !slices.Contains(errorPaths(probs), "notify.email.ca_file") {
+		t.Errorf("missing ca_file not reported:\n%s", probs.Error())
+	}
+	notify = "notify:\n  email:\n    host: smtp.corp.example\n    from: resetbot@corp.example\n    ca_file: " +
+		filepath.Join(dir, "ca.pem") + "\n"
+	_, probs = config.Parse([]byte(render(sections, map[string]string{"notify": notify})), nil)
+	if slices.Contains(errorPaths(probs), "notify.email.ca_file") {
+		t.Errorf("existing ca_file refused:\n%s", probs.Error())
+	}
+
+	channels := "channels:\n  twilio:\n    account_sid: AC123\n    from_number: \"+15551230000\"\n"
+	_, probs = config.Parse([]byte(render(sections, map[string]string{"channels": channels})), nil)
+	got := probs.Error()
+	if !strings.Contains(got, "twilio needs channels.twilio.auth_token") || strings.Contains(got, "account_sid, auth_token") {
+		t.Errorf("twilio problem does not name only the token:\n%s", got)
+	}
+}
+
+// TestProtectedGroupsSplitByYAML: an unquoted DN in a YAML flow list is
+// split at its commas; check-config says so instead of protecting nobody.
+func TestProtectedGroupsSplitByYAML(t *testing.T) {
+	_, sections := fixture(t)
+	dirs := func(groups string) string {
+		return strings.Replace(sections["directories"], "      base_dn: ou=people,dc=corp,dc=example\n",
+			"      base_dn: ou=people,dc=corp,dc=example\n      protected_groups: "+groups+"\n", 1)
+	}
+	_, probs := config.Parse([]byte(render(sections, map[string]string{"directories": dirs("[cn=admins,ou=groups,dc=corp,dc=example]")})), nil)
+	if !slices.Contains(errorPaths(probs), "directories[0].ldap.protected_groups") || !strings.Contains(probs.Error(), "quote") {
+		t.Errorf("split DN not reported:\n%s", probs.Error())
+	}
+	cfg, probs := config.Parse([]byte(render(sections, map[string]string{"directories": dirs(`["cn=admins,ou=groups,dc=corp,dc=example", "cn=a\\,b,dc=corp"]`)})), nil)
+	if probs.HasErrors() || len(cfg.Directories[0].LDAP.ProtectedGroups) != 2 {
+		t.Errorf("quoted DNs refused:\n%s", probs.Error())
+	}
+	ex, _ := config.Parse(config.ExampleYAML(), nil)
+	if g := ex.Directories[0].LDAP.ProtectedGroups; len(g) != 1 || !strings.HasPrefix(g[0], "cn=admins,ou=groups") {
+		t.Errorf("example.yaml protected_groups = %q", g)
+	}
+}
+
+// TestEnrollRequirementInForce: the enroll requirement shown is the one in
+// force — by default the reset's counts; a lower configured value is warned
+// about (the flows raise it to the reset's).
+func TestEnrollRequirementInForce(t *testing.T) {
+	cfg := config.Default()
+	if got := cfg.Factors.Require.For("enroll", "slack"); got != cfg.Factors.Require.For("reset", "slack") || got < 2 {
+		t.Errorf("default enroll requirement %d, reset %d", got, cfg.Factors.Require.For("reset", "slack"))
+	}
+	_, probs := config.Parse([]byte("mode: demo\nfactors:\n  require:\n    enroll: {default: 1}\n"), nil)
+	var warned bool
+	for _, p := range probs.Warnings() {
+		warned = warned || p.Path == "factors.require.enroll.default" && strings.Contains(p.Message, "2 is in force")
+	}
+	if !warned {
+		t.Errorf("no warning for an enroll requirement below reset's:\n%s", probs.Error())
+	}
+}

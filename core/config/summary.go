@@ -12,9 +12,11 @@ import (
 )
 
 // Summary writes the effective configuration (defaults, file and environment
-// merged) as YAML for `resetbot check-config`. A secret prints as REDACTED when
-// set and as "" when empty, never its value.
+// merged, and the defaults the adapters apply at use filled in) as YAML for
+// `resetbot check-config`. A secret prints as REDACTED when set and as ""
+// when empty, never its value.
 func (c *Config) Summary(w io.Writer) error {
+	c = c.effective()
 	var n yaml.Node
 	if err := n.Encode(c); err != nil {
 		return fmt.Errorf("config: encode summary: %w", err)

@@ -1,0 +1,52 @@
+package app
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestSMTPCAFile: notify.email.ca_file makes the relay's private CA the
+// trusted root (TLS stays mandatory); a file without a certificate is refused.
+func TestSMTPCAFile(t *testing.T) {
+	if tc, err := smtpTLS(""); tc != nil || err != nil {
+		t.Fatalf("no ca_file: %v, %v (want system roots)", tc, err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Corp Mail CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tc, err := smtpTLS(ca)
+	if err != nil || tc == nil || tc.RootCAs == nil {
+		t.Fatalf("ca_file: %v, %v", tc, err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: tc.RootCAs}); err != nil {
+		t.Fatalf("the CA is not trusted: %v", err)
+	}
+	junk := filepath.Join(dir, "junk.pem")
+	_ = os.WriteFile(junk, []byte("not a certificate"), 0o600)
+	if _, err := smtpTLS(junk); err == nil {
+		t.Fatal("a file without a certificate was accepted")
+	}
+}
