@@ -18,7 +18,10 @@ export GOFLAGS     := -buildvcs=false
 GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.10.0
 HELM        := helm.sh/helm/v3/cmd/helm@v3.22.0
 
-.PHONY: help build run deps test test-short bench bench-load lint vulncheck diagrams fmt image image-check chart-check
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: help build run deps test test-short bench bench-load lint vulncheck diagrams fmt \
+        static image image-check chart-check compose-check systemd-check deploy-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -57,3 +60,23 @@ diagrams: ## regenerate the Mermaid diagrams of the flows (docs/flows/*.md)
 
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')
+
+static: ## build the static binary bin/resetbot-static (CGO_ENABLED=0) for the image
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/resetbot-static ./cmd/resetbot
+
+image: static ## OCI image layout of the static binary in bin/oci, without a container daemon
+	$(GO) run ./deploy/ociimage -binary bin/resetbot-static -out bin/oci -tag resetbot:$(VERSION) -version $(VERSION)
+
+image-check: image ## verify bin/oci and run check-config from its unpacked filesystem (chroot, user 65532)
+	@bash .ci/image-check.sh bin/oci
+
+chart-check: ## helm lint and render deploy/helm/resetbot (helm via go run) and check the manifests
+	@HELM=$(HELM) bash .ci/chart-check.sh
+
+compose-check: build ## the compose staging config against its slapd seed and a redis-server (no container runtime)
+	@bash .ci/compose-check.sh $(BIN)
+
+systemd-check: build ## systemd-analyze verify and security of deploy/systemd/resetbot.service
+	@bash .ci/systemd-check.sh $(BIN)
+
+deploy-check: image-check chart-check compose-check systemd-check ## every deployment artefact check (CI)

@@ -11,7 +11,7 @@
 # except under VULNCHECK_REQUIRED=1, where that is a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}"
+export GOTOOLCHAIN=go1.27.3
 tool="${GOVULNCHECK:-golang.org/x/vuln/cmd/govulncheck@v1.10.0}"
 db="${GOVULNDB:-https://vuln.go.dev}"
 
