@@ -21,7 +21,7 @@ type options struct {
 
 // result reports what was written.
 type result struct {
-	Manifest                          string
+	Manifest                           string
 	LayerCompressed, LayerUncompressed int64
 }
 
