@@ -29,9 +29,11 @@ standing in for the phones and mailboxes, generated keys. Nothing leaves this te
 
 Demo accounts (login, name, employee number, state):
 %sCodes sent "by SMS", "by call" and "by email" appear in OUTBOX boxes below.
-Type "cancel" to stop, "agent" for a person. Ctrl-C or Ctrl-D ends the demo at any prompt.
-When a conversation ends you can start another: enrollments are kept for the whole run.%s
+Ctrl-C or Ctrl-D ends the demo at any prompt. When a conversation ends you can start
+another: enrollments are kept for the whole run.%s
 `
+
+const demoChatNote = `Type "cancel" to stop, "agent" for a person.`
 
 // runDemo runs terminal conversations (chat, or calls with -phone) until
 // the input ends or Ctrl-C.
@@ -73,7 +75,7 @@ func runDemo(ctx context.Context, args []string) int {
 	if *phone {
 		err = runPhoneDemo(ctx, a, log, *lang)
 	} else {
-		fmt.Printf(demoBanner, accountTable(), "")
+		fmt.Printf(demoBanner, accountTable(), "\n"+demoChatNote)
 		fmt.Printf("Audit trail: %s\n\n", auditPath)
 		c := &console.Console{Engine: a.Engine, Messages: a.Messages, In: os.Stdin, Out: os.Stdout,
 			User: "demo-" + randomSuffix(), Locale: *lang, QR: console.TerminalQR}
