@@ -37,7 +37,7 @@ deps: ## install redis-server, slapd and Samba AD when missing (sudo when not ro
 
 test: deps ## all tests, with real redis-server, slapd and Samba AD; a missing server fails
 	$(GO) vet $(PKGS)
-	RESETBOT_REQUIRE_SERVERS=1 $(GO) test $(TESTFLAGS) $(PKGS)
+	TESTSERVER_REQUIRE=1 $(GO) test $(TESTFLAGS) $(PKGS)
 
 test-short: ## unit tests only: no server process starts (those tests skip)
 	$(GO) test -short -count=1 $(PKGS)

@@ -2,7 +2,7 @@
 // throwaway child processes on free loopback ports for tests.
 //
 // A missing server binary skips the test, except when the environment has
-// CI=true or RESETBOT_REQUIRE_SERVERS=1 (set by `make test`): then it fails,
+// CI=true or TESTSERVER_REQUIRE=1 (set by `make test`): then it fails,
 // so a run cannot pass by silently testing nothing. Under `go test -short`
 // no server starts: every starter skips its test.
 package testserver

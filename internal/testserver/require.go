@@ -6,10 +6,11 @@ import (
 )
 
 // RequireEnv names the environment variable that makes a missing server a
-// failure instead of a skip. `make test` sets it (after installing the
+// failure instead of a skip. (Not RESETBOT_*: that prefix belongs to
+// configuration overrides, and an unknown one is a configuration error.) `make test` sets it (after installing the
 // servers with .ci/install-deps.sh), so a newcomer's run never passes by
 // silently testing nothing; CI=true has the same effect.
-const RequireEnv = "RESETBOT_REQUIRE_SERVERS"
+const RequireEnv = "TESTSERVER_REQUIRE"
 
 // Required reports whether a missing server must fail the test.
 func Required() bool {
@@ -25,7 +26,7 @@ func skipShort(t testing.TB) {
 	}
 }
 
-// missing fails t when servers are required (CI=true or RESETBOT_REQUIRE_SERVERS=1)
+// missing fails t when servers are required (CI=true or TESTSERVER_REQUIRE=1)
 // and skips it otherwise.
 func missing(t testing.TB, msg string) {
 	t.Helper()

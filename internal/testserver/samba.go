@@ -55,7 +55,7 @@ type SambaOptions struct {
 const SambaServerName = "dc1.samdom.example.org"
 
 // SambaDC starts a throwaway Samba AD DC for t, cloned from a golden DC that
-// is provisioned once and cached under $TMPDIR (or $RESETBOT_SAMBA_CACHE).
+// is provisioned once and cached under $TMPDIR (or $TESTSERVER_SAMBA_CACHE).
 // The DC process is killed and its directory removed when t ends.
 func SambaDC(t testing.TB) *SambaServer {
 	t.Helper()

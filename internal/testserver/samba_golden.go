@@ -29,9 +29,13 @@ func sambaGolden(sambaVersion string) (string, error) {
 	sum := sha256.Sum256([]byte(sambaVersion + "\x00" + sambaFixtureVersion + "\x00" +
 		sambaBaseLDIF() + sambaPeopleLDIF(0)))
 	key := hex.EncodeToString(sum[:6])
-	root := os.Getenv("RESETBOT_SAMBA_CACHE")
+	// Not RESETBOT_*: that prefix is read as configuration overrides.
+	root := os.Getenv("TESTSERVER_SAMBA_CACHE")
 	if root == "" {
 		root = os.TempDir()
+	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return "", err
 	}
 	dir := filepath.Join(root, "resetbot-samba-golden-"+key)
 	ready := filepath.Join(dir, ".ready")
