@@ -17,6 +17,7 @@ func TestShortStartsNoServer(t *testing.T) {
 		"shared": func(t testing.TB) { SharedRedis(t) },
 		"slapd":  func(t testing.TB) { Slapd(t) },
 		"samba":  func(t testing.TB) { SambaDC(t) },
+		"kdc":    func(t testing.TB) { KDC(t) },
 	}
 	for name, start := range starters {
 		var skipped bool
