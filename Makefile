@@ -32,10 +32,10 @@ build: ## build bin/resetbot
 run: build ## the terminal demo: chat and keypad conversations against a demo directory
 	./$(BIN) demo
 
-deps: ## install redis-server, slapd and Samba AD when missing (sudo when not root)
+deps: ## install redis-server, slapd, Samba AD and a Kerberos KDC when missing (sudo when not root)
 	@bash .ci/install-deps.sh
 
-test: deps ## all tests, with real redis-server, slapd and Samba AD; a missing server fails
+test: deps ## all tests, with the real servers (installed by deps); a missing server fails
 	$(GO) vet $(PKGS)
 	TESTSERVER_REQUIRE=1 $(GO) test $(TESTFLAGS) $(PKGS)
 
