@@ -111,7 +111,7 @@ func TestPhonePassphraseFansOut(t *testing.T) {
 	pw := ""
 	for _, m := range h.box.Messages() {
 		if m.Message.Summary == "sms.passphrase" {
-			pw = strings.Fields(strings.TrimPrefix(m.Message.Body.Reveal(), "Your temporary password is "))[0]
+			pw = strings.Fields(strings.TrimPrefix(m.Message.Body.Reveal(), "Your temporary password is:"))[0]
 		}
 	}
 	h.secrets = append(h.secrets, pw)

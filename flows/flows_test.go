@@ -74,7 +74,7 @@ func TestPhoneResetSendsPassphrase(t *testing.T) {
 		t.Fatalf("outbox order: %s", pass.Message.Summary)
 	}
 	assertNoticed(t, h, "notice.reset", "sms:+15555550101", "email:alice@personal.example", "chat:alice.martin@demo.example")
-	pw := strings.Fields(strings.TrimPrefix(pass.Message.Body.Reveal(), "Your temporary password is "))[0]
+	pw := strings.Fields(strings.TrimPrefix(pass.Message.Body.Reveal(), "Your temporary password is:"))[0]
 	h.secrets = append(h.secrets, pw)
 	if !h.dir.Bind(context.Background(), "amartin", secret.New(pw)) || !h.dir.MustChange(alice) {
 		t.Fatal("passphrase not set as a must-change password")

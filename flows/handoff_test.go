@@ -271,7 +271,7 @@ func TestEscalationPacketHasContextNotSecrets(t *testing.T) {
 		p.Factors[0].Factor != "sms" || p.Factors[0].Outcome != "wrong" {
 		t.Fatalf("packet %+v", p)
 	}
-	want := []string{"identify.prompt", "factor.choose", "code.prompt.sms", "verify.wrong", "code.prompt.sms"}
+	want := []string{"identify.prompt", "factor.choose", "code.prompt.sms", "verify.wrong", "code.prompt.again"}
 	if strings.Join(p.Messages, ",") != strings.Join(want, ",") {
 		t.Fatalf("messages %v", p.Messages)
 	}

@@ -95,7 +95,13 @@ func stale(c *engine.Ctx) {
 func (d *Deps) newPassword() engine.Step {
 	return engine.Step{
 		Prompt: func(_ context.Context, c *engine.Ctx) {
-			o := c.Say("password.prompt", "min", strconv.Itoa(d.Passwords.MinLength()))
+			id := "password.prompt"
+			if c.Again {
+				// After a refusal the reason was just said; "you are
+				// verified" again would be noise.
+				id = "password.prompt.again"
+			}
+			o := c.Say(id, "min", strconv.Itoa(d.Passwords.MinLength()))
 			o.Sensitive = true
 			o.Expect = engine.Expect{Kind: engine.ExpectSecret, Confirm: true, FieldID: "password.field"}
 		},
@@ -362,7 +368,13 @@ func (d *Deps) cancelCodes(ctx context.Context, c *engine.Ctx) {
 
 // escalated hands the case to people with a context packet (no secrets).
 func (d *Deps) escalated(reason string) engine.Step {
-	st := final("escalate.done", true)
+	id := "escalate.done"
+	if reason == "lockout" {
+		// The person was just told how long to wait: the help desk is for
+		// sooner, not "someone will contact you".
+		id = "escalate.lockout"
+	}
+	st := final(id, true)
 	st.Auto = true
 	st.Handle = func(ctx context.Context, c *engine.Ctx, _ engine.Input) (string, error) {
 		s := c.Session

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/engine"
@@ -158,7 +159,13 @@ func (d *Deps) verifyFactor() engine.Step {
 	return engine.Step{
 		Prompt: func(_ context.Context, c *engine.Ctx) {
 			p := loadV(c.Session).Prompt
-			o := c.Say(p.MessageID)
+			id := p.MessageID
+			if c.Again && strings.HasPrefix(id, "code.prompt.") {
+				// After a wrong code: no "a code is on its way" again, which
+				// sounds like a new one was sent.
+				id = "code.prompt.again"
+			}
+			o := c.Say(id)
 			o.Sensitive = true
 			o.Expect = engine.Expect{Kind: engine.ExpectText}
 			if p.Digits > 0 {
@@ -233,6 +240,13 @@ func (d *Deps) verdict(ctx context.Context, c *engine.Ctx, m identity.Method, re
 	}
 	if ev, stop, err := d.failed(ctx, c, regGroup(m), true); stop {
 		return ev, err
+	}
+	if res == identity.Replayed {
+		// Most often the owner typing the code they just used (to enroll,
+		// or twice): say what to do. It tells nothing new to anyone else:
+		// only the right code for this account is a replay.
+		c.Say("totp.replayed").Error = true
+		return "", nil
 	}
 	c.Say("verify.wrong").Error = true
 	return "", nil

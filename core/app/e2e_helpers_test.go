@@ -137,7 +137,7 @@ func (r *rig) passphrase() string {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Message.Summary == "sms.passphrase" {
 			body := msgs[i].Message.Body.Reveal()
-			pw := strings.Fields(strings.TrimPrefix(body, "Your temporary password is "))[0]
+			pw := strings.Fields(strings.TrimPrefix(body, "Your temporary password is:"))[0]
 			pw = strings.TrimRight(pw, ".")
 			r.secrets = append(r.secrets, pw)
 			return pw

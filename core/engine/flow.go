@@ -134,6 +134,11 @@ type Ctx struct {
 	Now time.Time
 	// Voice is true on voice channels: no free text, no masked fields.
 	Voice bool
+	// Again is true when the state's prompt runs again because its step
+	// kept the conversation where it was (a wrong code, a refused
+	// password): prompts that announce something ("a code is on its way",
+	// "you are verified") then ask more briefly instead of saying it twice.
+	Again bool
 
 	outputs []Output
 	floor   time.Duration

@@ -245,6 +245,7 @@ func (e *Engine) dispatch(ctx context.Context, c *Ctx) error {
 		return err
 	}
 	if ev == "" {
+		c.Again = true
 		return e.prompt(ctx, c, f)
 	}
 	return e.fire(ctx, c, f, ev, 0)

@@ -106,7 +106,7 @@ func TestPhoneReset(t *testing.T) {
 	if notice.To != "+15555550101" || !strings.Contains(notice.Body, "password was changed") {
 		t.Fatalf("no reset notice by SMS: to %s", notice.To)
 	}
-	passphrase := strings.TrimSpace(strings.TrimSuffix(strings.SplitN(strings.SplitN(pass.Body, " is ", 2)[1], " . ", 2)[0], "."))
+	passphrase := strings.Fields(strings.SplitN(pass.Body, " is:", 2)[1])[0]
 	h.assertNoSecrets(passphrase, code, smsCode, seed)
 
 	words, secs := speechSeconds(t, h.twiml)
