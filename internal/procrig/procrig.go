@@ -280,6 +280,11 @@ factors:
   require: {reset: {default: 1, voice: 1}}
   policy: {phone_alone: true}
 notify: {sms: {provider: twilio}}
+# Escalations need a destination in production; nothing listens there, and
+# no scenario here asks for a person.
+handoff:
+  ticket_webhook_url: https://127.0.0.1:9/tickets
+  ticket_webhook_secret: procrig-ticket-secret-0123456789
 channels:
   slack:
     enabled: true
@@ -295,6 +300,7 @@ channels:
     account_sid: %q
     auth_token: %q
     from_number: "+15555550100"
+    help_desk_number: "+15555550199"
     allowed_prefixes: ["+1"]
     api_base_url: %q
 %s
