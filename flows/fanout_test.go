@@ -104,7 +104,7 @@ func TestPhonePassphraseFansOut(t *testing.T) {
 	h.send("voice", "CA1", digits("10041"))
 	h.send("voice", "CA1", digits("2"))
 	h.send("voice", "CA1", digits(h.code()))
-	h.send("voice", "CA1", digits("2"))
+	h.send("voice", "CA1", digits("4"))
 	if r := h.send("voice", "CA1", digits(h.code())); r.State != "done" {
 		t.Fatalf("ended in %s", r.State)
 	}
@@ -130,7 +130,7 @@ func TestPhonePassphraseRefusedByTargetEscalates(t *testing.T) {
 	h.send("voice", "CA1", digits("10041"))
 	h.send("voice", "CA1", digits("2"))
 	h.send("voice", "CA1", digits(h.code()))
-	h.send("voice", "CA1", digits("2"))
+	h.send("voice", "CA1", digits("4"))
 	if r := h.send("voice", "CA1", digits(h.code())); r.State != "escalated" {
 		t.Fatalf("ended in %s", r.State)
 	}

@@ -63,7 +63,7 @@ func TestPhoneResetSendsPassphrase(t *testing.T) {
 	h.send("voice", "CA1", digits("10041"))
 	h.send("voice", "CA1", digits("2")) // sms
 	h.send("voice", "CA1", digits(h.code()))
-	h.send("voice", "CA1", digits("2")) // email (phone group used)
+	h.send("voice", "CA1", digits("4")) // email: its number in every menu (phone group used)
 	r := h.send("voice", "CA1", digits(h.code()))
 	if r.State != "done" {
 		t.Fatalf("ended in %s", r.State)

@@ -46,16 +46,24 @@ func (d *Deps) chooseFactor() engine.Step {
 			if c.Session.Flow == FlowVerify && len(v.Passed) == 0 {
 				c.Say("assist.intro")
 			}
+			// Each choice keeps its number from one menu to the next (its
+			// place among all the methods), so a keypad caller who heard
+			// "4 for email" can still press 4 after the text message.
+			all := d.Methods.Methods()
+			key := make(map[identity.Factor]int, len(all))
+			for i, m := range all {
+				key[m.Factor()] = i + 1
+			}
 			choices := []engine.Choice{}
 			for _, m := range d.offered(c) {
-				choices = append(choices, engine.Choice{ID: string(m.Factor()), MessageID: "factor." + string(m.Factor())})
+				choices = append(choices, engine.Choice{ID: string(m.Factor()), MessageID: "factor." + string(m.Factor()), Key: key[m.Factor()]})
 			}
 			if !c.Voice {
 				// On the phone, 0 already reaches the help desk at every step.
-				choices = append(choices, engine.Choice{ID: choiceNone, MessageID: "factor.none"})
+				choices = append(choices, engine.Choice{ID: choiceNone, MessageID: "factor.none", Key: len(all) + 1})
 			}
 			if c.Session.Flow == FlowVerify {
-				choices = append(choices, engine.Choice{ID: choiceNotMe, MessageID: "assist.not_me"})
+				choices = append(choices, engine.Choice{ID: choiceNotMe, MessageID: "assist.not_me", Key: len(all) + 2})
 			}
 			c.Say(id).Expect = engine.Expect{Kind: engine.ExpectChoice, Choices: choices}
 		},

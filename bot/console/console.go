@@ -142,7 +142,7 @@ func (c *Console) show(r engine.Reply) {
 		}
 		if o.Expect.Kind == engine.ExpectChoice {
 			for i, ch := range o.Expect.Choices {
-				fmt.Fprintf(c.Out, "     [%d] %s\n", i+1, c.Messages.Text(c.Locale, ch.MessageID, false, nil))
+				fmt.Fprintf(c.Out, "     [%d] %s\n", ch.Digit(i), c.Messages.Text(c.Locale, ch.MessageID, false, nil))
 			}
 		}
 	}
@@ -176,8 +176,10 @@ func (c *Console) read(ctx context.Context, ex engine.Expect) (engine.Input, err
 	}
 	s = strings.TrimSpace(s)
 	if ex.Kind == engine.ExpectChoice {
-		if n, err := strconv.Atoi(s); err == nil && n >= 1 && n <= len(ex.Choices) {
-			return engine.Input{Kind: engine.InputChoice, Choice: ex.Choices[n-1].ID}, nil
+		if n, err := strconv.Atoi(s); err == nil {
+			if id, ok := ex.ChoiceFor(n); ok {
+				return engine.Input{Kind: engine.InputChoice, Choice: id}, nil
+			}
 		}
 	}
 	if ex.Kind == engine.ExpectDigits && isKeypad(s) {

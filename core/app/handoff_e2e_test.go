@@ -111,7 +111,7 @@ handoff:
 	}
 	turn("2") // SMS
 	turn(lastCode())
-	turn("2") // email
+	turn("4") // email: the number it had in the first menu
 	if r := turn(lastCode()); r.State != "done" {
 		t.Fatalf("call ended in %s", r.State)
 	}

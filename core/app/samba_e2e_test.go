@@ -81,7 +81,7 @@ func TestSambaPhoneReset(t *testing.T) {
 	r.expect(r.send("voice", "CA1", digits(u.EmployeeID)), "choose_factor", "factor.choose")
 	r.expect(r.send("voice", "CA1", digits("2")), "verify_factor", "code.prompt.sms")
 	r.expect(r.send("voice", "CA1", digits(r.code())), "choose_factor", "factor.another")
-	r.expect(r.send("voice", "CA1", digits("2")), "verify_factor", "code.prompt.email")
+	r.expect(r.send("voice", "CA1", digits("4")), "verify_factor", "code.prompt.email")
 	r.expect(r.send("voice", "CA1", digits(r.code())), "done", "reset.passphrase_sent")
 	pw := r.passphrase()
 	if got := sambaAttr(t, s, u.DN, "pwdLastSet"); got != "0" {

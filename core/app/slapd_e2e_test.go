@@ -125,7 +125,7 @@ func TestSlapdPhoneReset(t *testing.T) {
 	r.expect(r.send("voice", "CA1", digits(slapdAlice.EmployeeNumber)), "choose_factor", "factor.choose")
 	r.expect(r.send("voice", "CA1", digits("2")), "verify_factor", "code.prompt.sms")
 	r.expect(r.send("voice", "CA1", digits(r.code())), "choose_factor", "factor.another")
-	r.expect(r.send("voice", "CA1", digits("2")), "verify_factor", "code.prompt.email")
+	r.expect(r.send("voice", "CA1", digits("4")), "verify_factor", "code.prompt.email")
 	r.expect(r.send("voice", "CA1", digits(r.code())), "done", "reset.passphrase_sent")
 	pw := r.passphrase()
 	if err := slapdBind(t, s, slapdAlice.DN(), pw); err != nil {

@@ -114,6 +114,29 @@ const (
 type Choice struct {
 	ID        string `json:"id"`
 	MessageID string `json:"m"`
+	// Key, when set, is the digit that picks this choice on a keypad or in
+	// a numbered list, so an option keeps its number from one menu to the
+	// next ("4 for email" stays 4 after the text message was used). Zero:
+	// its position, from 1.
+	Key int `json:"n,omitempty"`
+}
+
+// Digit is the number that picks the choice at position i (from 0).
+func (c Choice) Digit(i int) int {
+	if c.Key > 0 {
+		return c.Key
+	}
+	return i + 1
+}
+
+// ChoiceFor returns the ID of the choice that digit n picks, if any.
+func (e Expect) ChoiceFor(n int) (string, bool) {
+	for i, c := range e.Choices {
+		if c.Digit(i) == n {
+			return c.ID, true
+		}
+	}
+	return "", false
 }
 
 // Expect describes the input the flow waits for.

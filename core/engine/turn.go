@@ -271,10 +271,14 @@ func (e *Engine) choiceFromDigits(ctx context.Context, c *Ctx, f *Flow, in Input
 		return in
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(in.Value.Reveal()))
-	if err != nil || n < 1 || n > len(last.Expect.Choices) {
+	if err != nil {
 		return in
 	}
-	return Input{Kind: InputChoice, Choice: last.Expect.Choices[n-1].ID}
+	id, ok := last.Expect.ChoiceFor(n)
+	if !ok {
+		return in
+	}
+	return Input{Kind: InputChoice, Choice: id}
 }
 
 // fire moves the session with event ev, as the flow's FSM table decides, then

@@ -79,7 +79,7 @@ func TestGoldenResetCall(t *testing.T) {
 	step("press 1 (authenticator)", func() TwiML { return c.press("1") })
 	code, _ := potp.GenerateCode(seed, h.clock())
 	step("press <totp>", func() TwiML { return c.press(code) })
-	step("press 1 (text message)", func() TwiML { return c.press("1") })
+	step("press 2 (text message)", func() TwiML { return c.press("2") })
 	h.waitSends(before + 1)
 	step("press <sms code>", func() TwiML { return c.press(h.lastSMSCode()) })
 	got := refs.ReplaceAllString(strings.Join(lines, "\n"), "reference is <ref>")

@@ -76,7 +76,7 @@ func (h *Handler) render(v view) []twiml.Element {
 		for i, c := range choices {
 			option := h.msgs.Text(loc, c.MessageID, true, nil)
 			says = append(says, h.say(loc, h.msgs.Text(loc, "voice.press", true,
-				map[string]string{"option": option, "digit": strconv.Itoa(i + 1)})))
+				map[string]string{"option": option, "digit": strconv.Itoa(c.Digit(i))})))
 		}
 	}
 	g := &twiml.VoiceGather{Input: "dtmf", Action: h.gatherURL(loc, v.seq, v.silences, 0), Method: http.MethodPost,
