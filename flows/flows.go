@@ -132,7 +132,7 @@ func (d *Deps) resetFlow() *engine.Flow {
 	steps[stBlocked] = d.ended("preflight.next_steps", "blocked")
 	steps[stDone] = final("reset.done", true)
 	return &engine.Flow{Name: FlowReset, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.reset",
-		Keywords: []string{"reset", "password", "forgot", "contraseña", "restablecer"}, Guard: d.guard}
+		Guard: d.guard}
 }
 
 func (d *Deps) unlockFlow() *engine.Flow {
@@ -150,7 +150,7 @@ func (d *Deps) unlockFlow() *engine.Flow {
 	steps[stBlocked] = d.ended("preflight.next_steps", "blocked")
 	steps[stDone] = final("unlock.done", true)
 	return &engine.Flow{Name: FlowUnlock, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.unlock",
-		Keywords: []string{"unlock", "locked", "desbloquear", "bloqueada", "bloqueado"}, Guard: d.guard}
+		Guard: d.guard}
 }
 
 func (d *Deps) enrollFlow() *engine.Flow {
@@ -168,7 +168,7 @@ func (d *Deps) enrollFlow() *engine.Flow {
 	steps[stEnrollQ] = d.enrollQuestions()
 	steps[stDone] = final("enroll.done", true)
 	return &engine.Flow{Name: FlowEnroll, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.enroll",
-		Keywords: []string{"enroll", "enrol", "setup", "authenticator", "registrar"}, Guard: d.guard}
+		Guard: d.guard}
 }
 
 // verifyFlow verifies the person for the help desk and binds the result to

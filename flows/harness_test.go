@@ -137,7 +137,11 @@ func newHarnessWith(t testing.TB, st store.Store, accounts []memory.Account, mut
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.eng, err = engine.New(engine.Options{Store: h.st, Flows: fl, Audit: h.rec, Log: log, Clock: clock,
+	var words engine.Words
+	if h.cat != nil {
+		words = engine.Words(h.cat.Words())
+	}
+	h.eng, err = engine.New(engine.Options{Store: h.st, Flows: fl, Audit: h.rec, Log: log, Clock: clock, Words: words,
 		Sleep: func(_ context.Context, d time.Duration) { h.mu.Lock(); h.slept += d; h.mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/resetbot/resetbot/bot/console"
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/messages"
 )
 
 // screen is the demo's terminal: the test waits for text on it.
@@ -65,10 +66,11 @@ func (s *screen) expect(t *testing.T, re string) []string {
 
 // idMessages shows each message's ID before its text, so the test follows
 // the flow by IDs, not by wording.
-type idMessages struct{ console.Renderer }
+// It keeps the catalog's other methods (voices, languages) for the phone.
+type idMessages struct{ *messages.Catalog }
 
 func (m idMessages) Text(locale, id string, voice bool, args map[string]string) string {
-	return "<" + id + "> " + m.Renderer.Text(locale, id, voice, args)
+	return "<" + id + "> " + m.Catalog.Text(locale, id, voice, args)
 }
 
 func demoApp(t *testing.T, out io.Writer) *app.App {

@@ -163,7 +163,7 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 	if err != nil {
 		return nil, err
 	}
-	eo := engine.Options{Store: a.Store, Flows: fl, Audit: sink, Log: opt.Log,
+	eo := engine.Options{Store: a.Store, Flows: fl, Audit: sink, Log: opt.Log, Words: engine.Words(a.Messages.Words()),
 		Clock: opt.Clock, Rand: opt.Rand, IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout}
 	if opt.Metrics != nil {
 		m, err := newTurnMetrics(opt.Metrics)

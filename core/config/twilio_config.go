@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/resetbot/resetbot/core/messages"
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -43,7 +44,7 @@ type TwilioConfig struct {
 	// or unlock_only.
 	VoiceReset string `yaml:"voice_reset"`
 	// Languages offered at the start of a call, first is the default
-	// (default [en, es]).
+	// (default: every language with a catalog file, English first).
 	Languages []string `yaml:"languages"`
 	// GatherTimeout is how long the IVR waits for a key press (default 6s).
 	GatherTimeout time.Duration `yaml:"gather_timeout"`
@@ -161,9 +162,16 @@ func (v *validator) twilioVoice(t TwilioConfig) {
 	default:
 		v.errorf(p+".voice_reset", "must be passphrase_sms or unlock_only")
 	}
-	for _, l := range t.Languages {
-		if !slices.Contains([]string{"en", "es"}, l) {
-			v.errorf(p+".languages", "%q has no voice; use en or es", l)
+	if len(t.Languages) > 0 {
+		cat, err := messages.Load()
+		if err != nil {
+			v.errorf(p+".languages", "message catalogs: %v", err)
+			return
+		}
+		for _, l := range t.Languages {
+			if !slices.Contains(cat.Languages(), l) {
+				v.errorf(p+".languages", "%q has no catalog; use one of %s", l, strings.Join(cat.Languages(), ", "))
+			}
 		}
 	}
 	if t.GatherTimeout < 0 || t.GatherTimeout > 30*time.Second {

@@ -15,7 +15,7 @@ func TestTwilioValidation(t *testing.T) {
 		{"unknown sms api", "    sms_api: carrier-pigeon\n", "channels.twilio.sms_api"},
 		{"verify without service", "    sms_api: verify\n", "channels.twilio.verify_service_sid"},
 		{"bad voice reset", "    voice_reset: speak_it\n", "channels.twilio.voice_reset"},
-		{"language without voice", "    languages: [fr]\n", "channels.twilio.languages"},
+		{"language without catalog", "    languages: [tlh]\n", "channels.twilio.languages"},
 		{"bad prefix", "    allowed_prefixes: [\"44\"]\n", "channels.twilio.allowed_prefixes"},
 		{"bad blocked caller", "    blocked_callers: [\"anonymous\"]\n", "channels.twilio.blocked_callers"},
 		{"negative budget", "    max_sends_per_hour: -1\n", "channels.twilio.max_sends_per_hour"},

@@ -74,6 +74,9 @@ type Options struct {
 	// of the same delivery still running elsewhere (default 5 s, and never
 	// past ctx's deadline); then it is answered MsgBusy.
 	DuplicateWait time.Duration
+	// Words are the cancel, agent, help and language-switch words and the
+	// flow keywords of every language (from the message catalogs).
+	Words Words
 	// OnTurn, if set, observes every finished turn (metrics). It must not
 	// block and sees no user input.
 	OnTurn func(channel string, r Reply, took time.Duration)

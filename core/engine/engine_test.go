@@ -97,7 +97,8 @@ func newFixture(t *testing.T) *fixture {
 	fx := &fixture{tf: &testFlow{}, rec: &audit.Recorder{}, now: time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)}
 	fx.clock = func() time.Time { fx.mu.Lock(); defer fx.mu.Unlock(); return fx.now }
 	fx.st = memory.New(memory.WithClock(fx.clock))
-	eng, err := engine.New(engine.Options{Store: fx.st, Flows: []*engine.Flow{fx.tf.flow()}, Audit: fx.rec, Clock: fx.clock})
+	eng, err := engine.New(engine.Options{Store: fx.st, Flows: []*engine.Flow{fx.tf.flow()}, Audit: fx.rec, Clock: fx.clock,
+		Words: testWords})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,4 +413,13 @@ func TestStepFromAnotherConversationRefused(t *testing.T) {
 	if r := fx.eng.Handle(ctx, turn(engine.Input{Kind: engine.InputChoice, Choice: "a", State: fresh.Step})); r.State != "digits" {
 		t.Fatalf("current button: %s", r.State)
 	}
+}
+
+// testWords are the words the engine tests type; real ones come from the
+// message catalogs.
+var testWords = engine.Words{
+	Cancel: map[string]bool{"cancel": true, "cancelar": true, "annuler": true},
+	Agent:  map[string]bool{"agent": true, "help desk": true},
+	Help:   map[string]bool{"help": true},
+	Switch: map[string]string{"français": "fr"},
 }

@@ -161,9 +161,9 @@ func (e *Engine) route(t *Turn) *Flow {
 	case InputText:
 		words := strings.Fields(strings.ToLower(in.Value.Reveal()))
 		for _, f := range e.order {
-			for _, k := range f.Keywords {
+			for _, k := range e.keywords(f) {
 				for _, w := range words {
-					if w == k || w == "/"+k {
+					if w = strings.TrimRight(w, ".,!?"); w == k || w == "/"+k {
 						return f
 					}
 				}
@@ -197,7 +197,7 @@ func (e *Engine) dispatch(ctx context.Context, c *Ctx) error {
 	if t := c.Turn; t.Locale != "" {
 		s.Locale = t.Locale
 	}
-	switch ev := globalEvent(in, c.Voice); {
+	switch ev := e.globalEvent(in, c.Voice); {
 	case in.Kind == InputStart && (in.Flow != s.Flow || in.Handoff != "") && e.route(c.Turn) != nil:
 		// A new request replaces the old conversation.
 		if err := e.fire(ctx, c, f, EventCancel, 0); err != nil {

@@ -1,15 +1,24 @@
 package engine
 
-import "strings"
-
-// Words that leave the flow or ask for a person from any state, in every
-// catalogued language. They are matched as the whole input, so a sentence that
-// merely contains "stop" does not end a reset.
-var (
-	cancelWords   = map[string]bool{"cancel": true, "stop": true, "quit": true, "exit": true, "cancelar": true, "salir": true}
-	escalateWords = map[string]bool{"agent": true, "human": true, "person": true, "helpdesk": true, "help desk": true,
-		"operator": true, "agente": true, "persona": true, "humano": true}
+import (
+	"strings"
+	"unicode"
 )
+
+// Words are the typed words the engine recognises in every step, in every
+// language at once. They come from the message catalogs (the "language:"
+// block of each catalog file, messages.Catalog.Words), so the engine holds no
+// language of its own. Words are matched as the whole input, folded to lower
+// case without surrounding punctuation, so a sentence that merely contains
+// "stop" does not end a reset.
+type Words struct {
+	Cancel, Agent, Help map[string]bool
+	// Switch maps a word ("français") to the language it selects ("fr").
+	Switch map[string]string
+	// Keywords maps a flow name to the words that start it from free text,
+	// added to the flow's own Flow.Keywords.
+	Keywords map[string][]string
+}
 
 // Choice IDs that adapters may put on buttons present in every step.
 const (
@@ -20,8 +29,14 @@ const (
 	DigitsRepeat   = "*"
 )
 
+// fold normalizes typed input for word matching (as messages.Fold does).
+func fold(s string) string {
+	s = strings.Join(strings.Fields(strings.ToLower(s)), " ")
+	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) })
+}
+
 // globalEvent returns the event an input fires whatever the state is, or "".
-func globalEvent(in Input, voice bool) string {
+func (e *Engine) globalEvent(in Input, voice bool) string {
 	switch in.Kind {
 	case InputCancel:
 		return EventCancel
@@ -33,12 +48,11 @@ func globalEvent(in Input, voice bool) string {
 			return EventEscalate
 		}
 	case InputText:
-		w := strings.Join(strings.Fields(strings.ToLower(in.Value.Reveal())), " ")
-		w = strings.Trim(w, ".!?¡¿ ")
-		if cancelWords[w] {
+		w := fold(in.Value.Reveal())
+		if e.opt.Words.Cancel[w] {
 			return EventCancel
 		}
-		if escalateWords[w] {
+		if e.opt.Words.Agent[w] {
 			return EventEscalate
 		}
 	case InputDigits:
@@ -47,6 +61,24 @@ func globalEvent(in Input, voice bool) string {
 		}
 	}
 	return ""
+}
+
+// switchTo returns the language a typed switch word selects, or "".
+func (e *Engine) switchTo(in Input) string {
+	if in.Kind != InputText {
+		return ""
+	}
+	return e.opt.Words.Switch[fold(in.Value.Reveal())]
+}
+
+// isHelp reports whether the input is a help word.
+func (e *Engine) isHelp(in Input) bool {
+	return in.Kind == InputText && e.opt.Words.Help[fold(in.Value.Reveal())]
+}
+
+// keywords returns the words that start f: its own and the catalogs'.
+func (e *Engine) keywords(f *Flow) []string {
+	return append(append([]string(nil), f.Keywords...), e.opt.Words.Keywords[f.Name]...)
 }
 
 // isRepeat reports whether the input asks to hear the prompt again.

@@ -144,13 +144,16 @@ func (p *Pages) render(w http.ResponseWriter, status int, v view) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// language picks es or en from a locale or an Accept-Language header.
+// language returns the first tag of a locale or an Accept-Language header
+// ("fr-FR,fr;q=0.9" → "fr-fr"); the catalog maps it to a language it has,
+// or to English.
 func language(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if strings.HasPrefix(s, "es") {
-		return "es"
+	s, _, _ = strings.Cut(s, ",")
+	s, _, _ = strings.Cut(s, ";")
+	if s = strings.ToLower(strings.TrimSpace(s)); s == "" || s == "*" {
+		return "en"
 	}
-	return "en"
+	return s
 }
 
 // groupKey spaces a base32 setup key in groups of four for typing.

@@ -66,6 +66,7 @@ type entry struct {
 // Catalog holds the messages of every language. It is safe for concurrent use.
 type Catalog struct {
 	langs map[string]map[string]entry
+	meta  map[string]Language
 
 	mu      sync.Mutex
 	missing map[string]bool
@@ -83,16 +84,17 @@ func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
-	c := &Catalog{langs: map[string]map[string]entry{}, missing: map[string]bool{}}
+	c := &Catalog{langs: map[string]map[string]entry{}, meta: map[string]Language{}, missing: map[string]bool{}}
 	var errs []error
 	for _, name := range names {
 		lang := normalize(strings.TrimSuffix(path.Base(name), ".yaml"))
-		entries, err := parseFile(fsys, name)
+		entries, meta, err := parseFile(fsys, name)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		c.langs[lang] = entries
+		c.meta[lang] = meta
 	}
 	if len(errs) == 0 && c.langs[DefaultLanguage] == nil {
 		errs = append(errs, fmt.Errorf("messages: no %s.yaml catalog in %s", DefaultLanguage, dir))
@@ -103,19 +105,34 @@ func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
 	return c, nil
 }
 
-func parseFile(fsys fs.FS, name string) (map[string]entry, error) {
+// file is one catalog file: the language block and the messages by ID.
+type file struct {
+	Language *Language        `yaml:"language"`
+	Messages map[string]entry `yaml:",inline"`
+}
+
+func parseFile(fsys fs.FS, name string) (map[string]entry, Language, error) {
 	f, err := fsys.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("messages: %w", err)
+		return nil, Language{}, fmt.Errorf("messages: %w", err)
 	}
 	defer f.Close()
 	dec := yaml.NewDecoder(f)
 	dec.KnownFields(true)
-	entries := map[string]entry{}
-	if err := dec.Decode(&entries); err != nil {
-		return nil, fmt.Errorf("messages: %s: %w", name, err)
+	var doc file
+	if err := dec.Decode(&doc); err != nil {
+		return nil, Language{}, fmt.Errorf("messages: %s: %w", name, err)
 	}
+	entries := doc.Messages
 	var errs []error
+	if doc.Language == nil {
+		errs = append(errs, fmt.Errorf("messages: %s: no language block", name))
+		doc.Language = &Language{}
+	} else {
+		for _, err := range doc.Language.check() {
+			errs = append(errs, fmt.Errorf("messages: %s: %w", name, err))
+		}
+	}
 	for id, e := range entries {
 		if strings.TrimSpace(e.Chat) == "" {
 			errs = append(errs, fmt.Errorf("messages: %s: %s: empty chat text", name, id))
@@ -126,17 +143,21 @@ func parseFile(fsys fs.FS, name string) (map[string]entry, error) {
 			}
 		}
 	}
-	return entries, errors.Join(errs...)
+	return entries, *doc.Language, errors.Join(errs...)
 }
 
-// Languages returns the catalog languages, sorted.
+// Languages returns the catalog languages: DefaultLanguage first, then the
+// others sorted. They are the supported languages: whatever catalog files
+// exist, no list in Go code.
 func (c *Catalog) Languages() []string {
 	out := make([]string, 0, len(c.langs))
 	for l := range c.langs {
-		out = append(out, l)
+		if l != DefaultLanguage {
+			out = append(out, l)
+		}
 	}
 	sort.Strings(out)
-	return out
+	return append([]string{DefaultLanguage}, out...)
 }
 
 // Has reports whether id exists in the reference (English) catalog.

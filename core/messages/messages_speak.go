@@ -6,7 +6,8 @@ package messages
 var spelled = []string{"ref", "code"}
 
 // Text renders id for chat (voice false) or for the ear (voice true). In voice
-// variants the ref and code arguments are spelled out with SpellDigits.
+// variants the ref and code arguments are spelled out as the
+// language's catalog says (Language.Digits, Language.SpellSeparator).
 func (c *Catalog) Text(locale, id string, voice bool, args map[string]string) string {
 	if !voice {
 		return c.Render(locale, id, Chat, args)
@@ -15,9 +16,10 @@ func (c *Catalog) Text(locale, id string, voice bool, args map[string]string) st
 	for k, v := range args {
 		spoken[k] = v
 	}
+	lang := c.Lang(locale)
 	for _, k := range spelled {
 		if v, ok := spoken[k]; ok {
-			spoken[k] = SpellDigits(v)
+			spoken[k] = lang.spell(v)
 		}
 	}
 	return c.Render(locale, id, Voice, spoken)

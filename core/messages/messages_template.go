@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"unicode"
 )
 
 // segment is literal text or, when name is set, a placeholder.
@@ -109,10 +108,7 @@ func (c *Catalog) Validate() error {
 			}
 			errs = append(errs, comparePlaceholders(lang, id, "chat", e.Chat, r.Chat))
 			errs = append(errs, comparePlaceholders(lang, id, "voice", spoken(e), spoken(r)))
-			if i := strings.IndexAny(literal(spoken(e)), VoiceSymbols); i >= 0 {
-				errs = append(errs, fmt.Errorf("messages: %s: %s: spoken text contains %q; add a voice variant without symbols",
-					lang, id, literal(spoken(e))[i]))
-			}
+			errs = append(errs, unspeakable(lang, id, literal(spoken(e))))
 		}
 		for _, id := range sortedKeys(ref) {
 			if _, ok := entries[id]; !ok {
@@ -121,6 +117,25 @@ func (c *Catalog) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unspeakable reports spoken text a text-to-speech voice would mangle:
+// symbols, digits (read as numbers, in the voice's guess of a language:
+// spell them as words or pass them as {placeholders}) and web addresses.
+func unspeakable(lang, id, text string) error {
+	if i := strings.IndexAny(text, VoiceSymbols); i >= 0 {
+		return fmt.Errorf("messages: %s: %s: spoken text contains %q; add a voice variant without symbols", lang, id, text[i])
+	}
+	if i := strings.IndexAny(text, "0123456789"); i >= 0 {
+		return fmt.Errorf("messages: %s: %s: spoken text has an unexpanded digit %q; say it in words", lang, id, text[i])
+	}
+	low := strings.ToLower(text)
+	for _, u := range []string{"http:", "https:", "www.", ".com", ".org", ".net"} {
+		if strings.Contains(low, u) {
+			return fmt.Errorf("messages: %s: %s: spoken text contains a web address (%s)", lang, id, u)
+		}
+	}
+	return nil
 }
 
 func spoken(e entry) string {
@@ -150,12 +165,5 @@ func sortedKeys(m map[string]entry) []string {
 // SpellDigits spells a code or reference for text-to-speech, one character at
 // a time: "1234" becomes "1, 2, 3, 4" and "r7-k2" becomes "R, 7, K, 2".
 // Letters are upper-cased; anything but letters and digits is dropped.
-func SpellDigits(s string) string {
-	var parts []string
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			parts = append(parts, string(unicode.ToUpper(r)))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
+// Catalog.Text spells in the locale's own way (Language.spell).
+func SpellDigits(s string) string { return Language{}.spell(s) }

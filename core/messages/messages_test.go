@@ -90,7 +90,7 @@ func TestRenderFallbacks(t *testing.T) {
 		{"spanish", "es", "common.error", messages.Chat, "Algo salió mal por nuestra parte. Referencia: R7K2."},
 		{"region to language", "es-MX", "common.goodbye", messages.Chat, "Adiós."},
 		{"underscore and case", "ES_mx", "common.goodbye", messages.Chat, "Adiós."},
-		{"unknown language to english", "fr-FR", "common.goodbye", messages.Chat, "Goodbye."},
+		{"unknown language to english", "ja-JP", "common.goodbye", messages.Chat, "Goodbye."},
 		{"empty locale", "", "common.goodbye", messages.Chat, "Goodbye."},
 		{"unknown id is generic", "es", "no.such.id", messages.Chat, "Lo sentimos, algo salió mal. Inténtalo de nuevo más tarde."},
 	}
@@ -133,8 +133,20 @@ func TestCheckArgs(t *testing.T) {
 	}
 }
 
+// langBlock is a minimal language block for catalogs written in tests.
+const langBlock = `language:
+  name: "Test"
+  voice: "Polly.Joanna"
+  voice_language: "en-US"
+  cancel: ["cancel"]
+  agent: ["agent"]
+  help: ["help"]
+  switch: ["test"]
+  keywords: {reset: ["reset"], unlock: ["unlock"], enroll: ["enroll"]}
+`
+
 func TestValidateCatchesProblems(t *testing.T) {
-	en := `common.fallback: {chat: "Sorry."}
+	en := langBlock + `common.fallback: {chat: "Sorry."}
 a.one: {chat: "Hello {name}.", voice: "Hello {name}."}
 a.two: {chat: "Two."}
 `
@@ -161,12 +173,20 @@ a.two: {chat: "Dos."}
 a.one: {chat: "Hola {name}."}
 a.two: {chat: "Pulsa #."}
 `, "add a voice variant"},
+		{"digits in voice", `common.fallback: {chat: "x"}
+a.one: {chat: "Hola {name}.", voice: "Hola {name}, pulsa 1."}
+a.two: {chat: "Dos."}
+`, "unexpanded digit"},
+		{"url in voice", `common.fallback: {chat: "x"}
+a.one: {chat: "Hola {name}.", voice: "Hola {name}, visita www.example.com."}
+a.two: {chat: "Dos."}
+`, "a web address"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := messages.LoadFS(fstest.MapFS{
 				"cat/en.yaml": {Data: []byte(en)},
-				"cat/es.yaml": {Data: []byte(tc.es)},
+				"cat/es.yaml": {Data: []byte(langBlock + tc.es)},
 			}, "cat")
 			if err != nil {
 				t.Fatal(err)

@@ -60,6 +60,9 @@ type Engine interface {
 // Renderer renders catalogued messages (core/messages.Catalog).
 type Renderer interface {
 	Text(locale, id string, voice bool, args map[string]string) string
+	Voice(locale string) (voice, language string)
+	// Languages are the catalog languages, the default first.
+	Languages() []string
 }
 
 // Config configures the IVR.
@@ -72,7 +75,8 @@ type Config struct {
 	// HelpDesk is the E.164 number escalated calls are transferred to; empty
 	// ends such calls politely instead.
 	HelpDesk string
-	// Languages offered at the start, first is the default (default en, es).
+	// Languages offered at the start, first is the default (default: every
+	// catalog language, English first).
 	Languages []string
 	// GatherTimeout is the silence before a re-prompt (default 6s).
 	GatherTimeout time.Duration
@@ -116,7 +120,7 @@ func New(eng Engine, msgs Renderer, cfg Config) (*Handler, error) {
 		return nil, errors.New("ivr/twilio: account sid and auth token are required")
 	}
 	if len(cfg.Languages) == 0 {
-		cfg.Languages = []string{"en", "es"}
+		cfg.Languages = msgs.Languages()
 	}
 	if cfg.TurnBudget <= 0 {
 		cfg.TurnBudget = DefaultTurnBudget

@@ -8,7 +8,6 @@ import (
 	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/resetbot/resetbot/core/engine"
-	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 )
 
 // States after which the caller is transferred to the help desk.
@@ -106,7 +105,7 @@ func (h *Handler) goodbye(loc, id string) []twiml.Element {
 }
 
 func (h *Handler) say(loc, text string) *twiml.VoiceSay {
-	voice, language := notifytwilio.VoiceFor(loc)
+	voice, language := h.msgs.Voice(loc)
 	return &twiml.VoiceSay{Message: text, Voice: voice, Language: language}
 }
 

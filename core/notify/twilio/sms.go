@@ -70,14 +70,3 @@ func lang(locale string) string {
 	l, _, _ := strings.Cut(strings.ToLower(locale), "-")
 	return l
 }
-
-// VoiceFor returns the Polly voice and the language attribute for a locale.
-// Languages without a voice use English.
-func VoiceFor(locale string) (voice, language string) {
-	switch lang(locale) {
-	case "es":
-		return "Polly.Lupe", "es-US"
-	default:
-		return "Polly.Joanna", "en-US"
-	}
-}

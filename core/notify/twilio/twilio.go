@@ -55,6 +55,9 @@ var (
 // Renderer renders catalogued messages (core/messages.Catalog).
 type Renderer interface {
 	Text(locale, id string, voice bool, args map[string]string) string
+	// Voice returns the Twilio <Say> voice and its language tag for locale,
+	// from the locale's catalog file.
+	Voice(locale string) (voice, language string)
 }
 
 // Config configures a Client.

@@ -82,7 +82,7 @@ func (c *Client) call(ctx context.Context, m notify.Message) error {
 // said twice inside a one-key Gather whose action is actionURL; silence
 // falls through to goodbye and hang up, with no code spoken.
 func GateTwiML(msgs Renderer, locale, actionURL string) (string, error) {
-	voice, language := VoiceFor(locale)
+	voice, language := msgs.Voice(locale)
 	say := func(id string) *twiml.VoiceSay {
 		return &twiml.VoiceSay{Message: msgs.Text(locale, id, true, nil), Voice: voice, Language: language}
 	}
@@ -173,7 +173,7 @@ func (h *CodeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			locale, spoken = h.open(id, rec.Value)
 		}
 	}
-	voice, language := VoiceFor(locale)
+	voice, language := h.Messages.Voice(locale)
 	var verbs []twiml.Element
 	switch {
 	case !spoken.Empty():
