@@ -58,6 +58,9 @@ type harness struct {
 	slept   time.Duration
 	// transcript lines for golden files
 	lines []string
+	// locale, when set, is the language of every turn, and the transcript
+	// also records the text the user reads or hears.
+	locale string
 }
 
 func newHarness(t testing.TB, mutate ...func(*flows.Deps)) *harness {
@@ -157,10 +160,16 @@ func (h *harness) send(channel, user string, in engine.Input) engine.Reply {
 	if in.Kind == engine.InputSecret {
 		h.secrets = append(h.secrets, in.Value.Reveal())
 	}
-	r := h.eng.Handle(context.Background(), engine.Turn{Channel: channel, ChannelUser: user, Input: in})
+	r := h.eng.Handle(context.Background(), engine.Turn{Channel: channel, ChannelUser: user, Locale: h.locale, Input: in})
 	h.lines = append(h.lines, "> "+describe(in))
 	for _, o := range r.Outputs {
 		h.lines = append(h.lines, "< "+render(o))
+		if h.locale != "" {
+			h.lines = append(h.lines, "  | "+h.cat.Text(h.locale, o.MessageID, channel == "voice", stable(o.Args)))
+			for _, c := range o.Expect.Choices {
+				h.lines = append(h.lines, "  | ["+h.cat.Text(h.locale, c.MessageID, channel == "voice", nil)+"]")
+			}
+		}
 		if txt := h.cat.Text("en", o.MessageID, channel == "voice", o.Args); strings.Contains(txt, "Sorry, something went wrong") {
 			h.t.Errorf("message %q is not in the catalog", o.MessageID)
 		}
@@ -188,6 +197,24 @@ func describe(in engine.Input) string {
 }
 
 var codeLike = regexp.MustCompile(`^\d{6}$`)
+
+// stable replaces the volatile arguments (reference, time, read-back phrase)
+// with fixed ones, so rendered texts can be golden.
+func stable(args map[string]string) map[string]string {
+	out := make(map[string]string, len(args))
+	for k, v := range args {
+		switch k {
+		case "ref":
+			v = "R7K2M9Q4"
+		case "when", "time", "until":
+			v = "<" + k + ">"
+		case "phrase":
+			v = "<phrase>"
+		}
+		out[k] = v
+	}
+	return out
+}
 
 // render prints an output without its volatile reference ID.
 func render(o engine.Output) string {

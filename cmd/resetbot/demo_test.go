@@ -179,12 +179,12 @@ func TestPhoneDemoIsTheLine(t *testing.T) {
 	}
 }
 
-// TestDemoRefusesAnUnsupportedLanguage: -lang fr is an error listing the
-// languages, not a silent fallback to English.
+// TestDemoRefusesAnUnsupportedLanguage: -lang tlh (no catalog) is an error
+// listing the languages, not a silent fallback to English.
 func TestDemoRefusesAnUnsupportedLanguage(t *testing.T) {
 	var code int
-	out := captureStderr(t, func() { code = runDemo(context.Background(), []string{"-lang", "fr"}) })
-	if code == 0 || !strings.Contains(out, `"fr"`) || !strings.Contains(out, "en, es") {
+	out := captureStderr(t, func() { code = runDemo(context.Background(), []string{"-lang", "tlh"}) })
+	if code == 0 || !strings.Contains(out, `"tlh"`) || !strings.Contains(out, "en, de, es, fr, pt-br") {
 		t.Fatalf("exit %d, stderr:\n%s", code, out)
 	}
 }

@@ -169,7 +169,7 @@ func (v *validator) twilioVoice(t TwilioConfig) {
 			return
 		}
 		for _, l := range t.Languages {
-			if !slices.Contains(cat.Languages(), l) {
+			if !cat.Supported(l) {
 				v.errorf(p+".languages", "%q has no catalog; use one of %s", l, strings.Join(cat.Languages(), ", "))
 			}
 		}

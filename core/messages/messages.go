@@ -178,15 +178,21 @@ func (c *Catalog) IDs() []string {
 
 // Language returns the catalog language used for locale: the full tag if a
 // catalog has it ("pt-br"), else its language part ("es-MX" → "es"), else
+// a regional catalog of the same language ("pt" → "pt-br"), else
 // DefaultLanguage. Case and "_" versus "-" do not matter.
 func (c *Catalog) Language(locale string) string {
 	l := normalize(locale)
 	if _, ok := c.langs[l]; ok {
 		return l
 	}
-	if base, _, found := strings.Cut(l, "-"); found {
-		if _, ok := c.langs[base]; ok {
-			return base
+	base, _, _ := strings.Cut(l, "-")
+	if _, ok := c.langs[base]; ok {
+		return base
+	}
+	// "pt" or "pt-PT" with only a pt-BR catalog: the closest regional one.
+	for _, lang := range c.Languages() {
+		if strings.HasPrefix(lang, base+"-") {
+			return lang
 		}
 	}
 	return DefaultLanguage

@@ -71,12 +71,7 @@ func (c *Catalog) Lang(locale string) Language { return c.meta[c.Language(locale
 // language part), rather than falling back to DefaultLanguage.
 func (c *Catalog) Supported(locale string) bool {
 	l := normalize(locale)
-	if _, ok := c.langs[l]; ok {
-		return true
-	}
-	base, _, _ := strings.Cut(l, "-")
-	_, ok := c.langs[base]
-	return ok
+	return l != "" && (c.Language(l) != DefaultLanguage || strings.HasPrefix(l+"-", DefaultLanguage+"-"))
 }
 
 // Voice returns the Twilio voice name and its language tag for locale.

@@ -26,7 +26,7 @@ func TestEmbeddedCatalogIsValid(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Languages(); !slices.Contains(got, "en") || !slices.Contains(got, "es") {
+	if got := c.Languages(); !slices.Equal(got, []string{"en", "de", "es", "fr", "pt-br"}) {
 		t.Errorf("Languages = %v", got)
 	}
 	for _, id := range []string{"common.error", "common.busy", "common.expired", "common.cancelled",
@@ -90,6 +90,10 @@ func TestRenderFallbacks(t *testing.T) {
 		{"spanish", "es", "common.error", messages.Chat, "Algo salió mal por nuestra parte. Referencia: R7K2."},
 		{"region to language", "es-MX", "common.goodbye", messages.Chat, "Adiós."},
 		{"underscore and case", "ES_mx", "common.goodbye", messages.Chat, "Adiós."},
+		{"french", "fr-CA", "common.goodbye", messages.Chat, "Au revoir."},
+		{"german", "de-AT", "common.goodbye", messages.Chat, "Auf Wiederhören."},
+		{"brazilian portuguese", "pt-BR", "common.goodbye", messages.Chat, "Até logo."},
+		{"portuguese to the regional catalog", "pt", "common.goodbye", messages.Chat, "Até logo."},
 		{"unknown language to english", "ja-JP", "common.goodbye", messages.Chat, "Goodbye."},
 		{"empty locale", "", "common.goodbye", messages.Chat, "Goodbye."},
 		{"unknown id is generic", "es", "no.such.id", messages.Chat, "Lo sentimos, algo salió mal. Inténtalo de nuevo más tarde."},
