@@ -139,6 +139,7 @@ func activeKey(userKey string) string { return "active:" + userKey }
 // identified binds the conversation to account u.
 func (d *Deps) identified(_ context.Context, c *engine.Ctx, u directory.User) error {
 	setUser(c.Session, u)
+	updateV(c.Session, func(v *verification) { v.Lang = u.PreferredLanguage })
 	if loadV(c.Session).RegKey == "" {
 		// Identified without typing (a platform hint, a handoff): regulated
 		// as if the login had been typed.

@@ -141,10 +141,11 @@ func newHarnessWith(t testing.TB, st store.Store, accounts []memory.Account, mut
 		t.Fatal(err)
 	}
 	var words engine.Words
+	var supports func(string) bool
 	if h.cat != nil {
-		words = engine.Words(h.cat.Words())
+		words, supports = engine.Words(h.cat.Words()), h.cat.Supported
 	}
-	h.eng, err = engine.New(engine.Options{Store: h.st, Flows: fl, Audit: h.rec, Log: log, Clock: clock, Words: words,
+	h.eng, err = engine.New(engine.Options{Store: h.st, Flows: fl, Audit: h.rec, Log: log, Clock: clock, Words: words, Supports: supports,
 		Sleep: func(_ context.Context, d time.Duration) { h.mu.Lock(); h.slept += d; h.mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)

@@ -270,6 +270,9 @@ func (d *Deps) verified(ctx context.Context, c *engine.Ctx) (string, error) {
 	v := loadV(s)
 	v.VerifiedAt = c.Now.Unix()
 	saveV(s, v)
+	// Only now may the conversation switch to the account's own language:
+	// before verification it would tell whether the account exists.
+	c.PreferLocale(v.Lang)
 	if s.Flow != FlowVerify {
 		// Agent-assisted verification reports "verified" only after the
 		// read-back (steps_assist.go).

@@ -45,6 +45,9 @@ type verification struct {
 	Trail []FactorAttempt `json:"trail,omitempty"`
 	// Sends counts codes requested in this conversation.
 	Sends int `json:"sends,omitempty"`
+	// Lang is the account's preferred language from the directory, spoken
+	// once verification completes.
+	Lang string `json:"lang,omitempty"`
 	// VerifiedAt is when verification completed (Unix seconds).
 	VerifiedAt int64 `json:"verified_at,omitempty"`
 	// DenyReason is the regulator's reason when attempts were refused.

@@ -128,6 +128,11 @@ func (c *Console) turn(in engine.Input) engine.Turn {
 
 // show prints the reply's outputs.
 func (c *Console) show(r engine.Reply) {
+	if r.Locale != "" {
+		// The conversation switched language (a language word, the
+		// directory's preferred language): the demo follows it.
+		c.Locale = r.Locale
+	}
 	for _, o := range r.Outputs {
 		fmt.Fprintf(c.Out, "bot> %s\n", c.Messages.Text(c.Locale, o.MessageID, false, o.Args))
 		if a := o.Attachment; a != nil {

@@ -141,9 +141,13 @@ func (b *Bot) turn(ctx context.Context, j job) (r engine.Reply, loc string, ok b
 	t := engine.Turn{Channel: Channel, ChannelUser: userKey(j.team, j.user), DeliveryID: j.delivery,
 		Locale: p.Locale, Hints: engine.Hints{Email: p.Email}, Input: j.input, NoReplay: true}
 	if run, ok := b.o.Engine.(runner); ok {
-		return run.Run(ctx, t), p.Locale, true
+		r = run.Run(ctx, t)
+	} else {
+		r = b.o.Engine.Handle(ctx, t)
 	}
-	return b.o.Engine.Handle(ctx, t), p.Locale, true
+	// The conversation may speak another language than the Slack locale
+	// (a language word, the directory's preferred language).
+	return r, replyLocale(r, p.Locale), true
 }
 
 // runner is an engine that returns before the turn's timing floor
@@ -175,4 +179,12 @@ func (b *Bot) show(ctx context.Context, j job, r engine.Reply, loc string) {
 		}
 	}
 	b.deliver(ctx, j, r, loc)
+}
+
+// replyLocale is the language to render r in: the conversation's, else loc.
+func replyLocale(r engine.Reply, loc string) string {
+	if r.Locale != "" {
+		return r.Locale
+	}
+	return loc
 }

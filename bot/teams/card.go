@@ -59,6 +59,11 @@ type cards struct {
 // card renders a reply for user. With live false the card is "frozen": texts
 // only, no inputs, no buttons and no image (what stays in the chat history).
 func (c *cards) card(r engine.Reply, locale, user string, live bool) map[string]any {
+	if r.Locale != "" {
+		// The conversation's language (a language word, the directory's
+		// preferred language) wins over the Teams client locale.
+		locale = r.Locale
+	}
 	body := []any{}
 	for _, o := range r.Outputs {
 		tb := map[string]any{"type": "TextBlock", "wrap": true, "text": c.msg.Text(locale, o.MessageID, false, o.Args)}

@@ -43,6 +43,9 @@ func pageConversation(convID string) string { return Channel + ":" + convID }
 // before it is rendered, and revokes an unopened page when the conversation
 // has left the enrollment step.
 func (b *Bot) prepareEnroll(ctx context.Context, to target, r engine.Reply, locale string) engine.Reply {
+	if r.Locale != "" {
+		locale = r.Locale
+	}
 	if r.State != stateEnrollTOTP && b.pages != nil {
 		if err := b.pages.Revoke(ctx, pageConversation(to.convID)); err != nil {
 			b.log.Warn("teams: enrollment page not revoked", "err", err)

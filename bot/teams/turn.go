@@ -140,6 +140,9 @@ func (b *Bot) claim(ctx context.Context, act *inbound) bool {
 // card is updated in place; otherwise the previous live card is frozen and a
 // new one is posted. Either way at most one card per chat holds inputs.
 func (b *Bot) send(ctx context.Context, to target, r engine.Reply, locale, user, replyTo string) {
+	if r.Locale != "" {
+		locale = r.Locale
+	}
 	r = b.prepareEnroll(ctx, to, r, locale)
 	out := &Outgoing{Type: "message", Locale: locale, Attachments: attachmentOf(b.cards.card(r, locale, user, true))}
 	if replyTo != "" {

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"golang.org/x/term"
@@ -41,7 +40,7 @@ func runDemo(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	phone := fs.Bool("phone", false, "play phone calls: keypad digits and voice prompts, through the real phone line")
 	flow := fs.String("flow", "", "start this flow at once (reset, unlock, enroll; chat only)")
-	lang := fs.String("lang", "en", "language (en, es)")
+	lang := fs.String("lang", "en", "language: any message catalog (en, de, es, fr, pt-BR)")
 	cfgPath := fs.String("config", "", "a demo-mode configuration file (default: built in)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -68,8 +67,9 @@ func runDemo(ctx context.Context, args []string) int {
 		return 1
 	}
 	defer a.Close()
-	if langs := a.Messages.Languages(); !slices.Contains(langs, *lang) {
-		fmt.Fprintf(os.Stderr, "resetbot demo: -lang %q is not supported; the languages are: %s\n", *lang, strings.Join(langs, ", "))
+	if !a.Messages.Supported(*lang) {
+		fmt.Fprintf(os.Stderr, "resetbot demo: -lang %q is not supported; the languages are: %s\n",
+			*lang, strings.Join(a.Messages.Languages(), ", "))
 		return 2
 	}
 	if *phone {

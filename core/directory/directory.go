@@ -38,8 +38,12 @@ type User struct {
 	Directory   string `json:"directory,omitempty"`
 	Login       string `json:"login"`
 	DisplayName string `json:"display_name,omitempty"`
-	GivenName   string `json:"given_name,omitempty"`
-	Surname     string `json:"surname,omitempty"`
+	// PreferredLanguage is the account's preferredLanguage (RFC 2798, a
+	// BCP 47 tag such as "fr" or "pt-BR"); flows speak it once the user is
+	// verified, never before (it would tell whether the account exists).
+	PreferredLanguage string `json:"preferred_language,omitempty"`
+	GivenName         string `json:"given_name,omitempty"`
+	Surname           string `json:"surname,omitempty"`
 	// Email is the account's own work mailbox (attribute mail): an identifier
 	// and a chat lookup key, never a verification factor.
 	Email          string `json:"email,omitempty"`

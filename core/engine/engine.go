@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +38,9 @@ const (
 	MsgTooMany   = "common.too_many_turns"
 	MsgBadChoice = "common.invalid_input"
 	MsgStale     = "common.stale"
+	MsgHelp      = "common.help"
+	// MsgLanguage confirms a switch of language, in the new language.
+	MsgLanguage = "common.language"
 )
 
 // Options configure an Engine. Store and Flows are required.
@@ -77,6 +81,10 @@ type Options struct {
 	// Words are the cancel, agent, help and language-switch words and the
 	// flow keywords of every language (from the message catalogs).
 	Words Words
+	// Supports reports whether a locale has a message catalog; a turn in a
+	// locale it refuses is served in the default language, and the locale
+	// is logged once. Nil accepts every locale.
+	Supports func(locale string) bool
 	// OnTurn, if set, observes every finished turn (metrics). It must not
 	// block and sees no user input.
 	OnTurn func(channel string, r Reply, took time.Duration)
@@ -92,6 +100,8 @@ type Engine struct {
 	all         []*Flow
 	order       []*Flow // the menu: flows that are not hidden
 	voice       map[string]bool
+	// unsupported remembers the locales already logged as unsupported.
+	unsupported sync.Map
 }
 
 // New checks every flow table and returns an Engine.

@@ -84,8 +84,12 @@ type Turn struct {
 	DeliveryID string
 	// Locale is the user's language ("en", "es-MX"); empty keeps the session's.
 	Locale string
-	Hints  Hints
-	Input  Input
+	// LocaleChosen says the user picked Locale explicitly (the phone's
+	// language menu), so the directory's preferred language does not
+	// replace it.
+	LocaleChosen bool
+	Hints        Hints
+	Input        Input
 	// NoReplay says the adapter never shows the reply of a repeated
 	// delivery (Slack acknowledges before the turn runs): the engine keeps
 	// only a mark that the delivery ran, and answers a copy arriving while
@@ -188,6 +192,10 @@ type Reply struct {
 	// it in the signed tokens of buttons and forms (Input.State), so a click
 	// from another conversation — even one at the same state — is refused.
 	Step string `json:"sp,omitempty"`
+	// Locale is the language the conversation now speaks (the user's word,
+	// the directory's preference, else the turn's locale). Adapters render
+	// the outputs in it; empty means the turn's locale.
+	Locale string `json:"l,omitempty"`
 	// Ended means the conversation is over and the session is gone.
 	Ended bool `json:"end,omitempty"`
 	// Closed means the conversation was closed for good (Turn.Close): the

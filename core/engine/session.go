@@ -22,8 +22,11 @@ type Session struct {
 	Channel     string `json:"c"`
 	ChannelUser string `json:"cu"`
 	Locale      string `json:"l,omitempty"`
-	Created     int64  `json:"t0"`
-	Updated     int64  `json:"t"`
+	// LocaleBy says where Locale comes from; a source never gives way to
+	// a weaker one (the channel's locale arrives with every turn).
+	LocaleBy LocaleSource `json:"lb,omitempty"`
+	Created  int64        `json:"t0"`
+	Updated  int64        `json:"t"`
 	// Steps counts turns, bounding a conversation's length.
 	Steps int `json:"n,omitempty"`
 	// Vars is flow data (user key, factors passed, attempts).
@@ -136,3 +139,16 @@ func newRef(r io.Reader) string {
 	}
 	return string(out)
 }
+
+// LocaleSource ranks where a conversation's language comes from.
+type LocaleSource uint8
+
+// Locale sources, weakest first.
+const (
+	// LocaleByChannel is the chat client's locale or the phone number's language.
+	LocaleByChannel LocaleSource = iota
+	// LocaleByDirectory is the account's preferredLanguage, once verified.
+	LocaleByDirectory
+	// LocaleByUser is the user's own choice: a language word, the keypad menu.
+	LocaleByUser
+)

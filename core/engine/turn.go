@@ -32,6 +32,7 @@ func (e *Engine) step(ctx context.Context, t *Turn, ref string, rec store.Record
 		return res
 	}
 	now := e.opt.Clock()
+	e.checkLocale(t)
 	s := e.decode(t, rec)
 	if s == nil && rec.Version != 0 {
 		// A record we cannot use (older format, a flow or state another
@@ -82,7 +83,7 @@ func (e *Engine) failed(ctx context.Context, t *Turn, ref string, s *Session, er
 // flow ended, otherwise written over the version the turn loaded.
 func (e *Engine) plan(c *Ctx, res result) result {
 	s := c.Session
-	res.reply = Reply{Ref: c.Ref, Outputs: c.outputs, Flow: s.Flow, State: s.State, Step: s.step()}
+	res.reply = Reply{Ref: c.Ref, Outputs: c.outputs, Flow: s.Flow, State: s.State, Step: s.step(), Locale: s.Locale}
 	if e.flows[s.Flow].Steps[s.State].Final {
 		res.reply.Ended = true
 		res.op = store.SessionKeep
@@ -136,7 +137,7 @@ func (e *Engine) newSession(t *Turn, f *Flow, now time.Time) (*Session, error) {
 		return nil, fmt.Errorf("session id: %w", err)
 	}
 	return &Session{ID: id, Flow: f.Name, State: f.Initial, Channel: t.Channel,
-		ChannelUser: t.ChannelUser, Locale: t.Locale, Created: now.Unix(), Updated: now.Unix()}, nil
+		ChannelUser: t.ChannelUser, Locale: t.Locale, LocaleBy: t.localeBy(), Created: now.Unix(), Updated: now.Unix()}, nil
 }
 
 // route picks the flow a session-less turn starts: an explicit start, a
@@ -179,10 +180,20 @@ func (e *Engine) menu(ctx context.Context, c *Ctx) Reply {
 	for _, f := range e.order {
 		choices = append(choices, Choice{ID: "flow:" + f.Name, MessageID: f.MessageID})
 	}
-	if c.Turn.Input.Kind == InputCancel {
+	in := c.Turn.Input
+	if in.Kind == InputCancel {
 		return Reply{Ref: c.Ref, Ended: true, Outputs: []Output{{MessageID: MsgGoodbye}}}
 	}
-	return Reply{Ref: c.Ref, Outputs: []Output{{MessageID: MsgMenu, Expect: Expect{Kind: ExpectChoice, Choices: choices}}}}
+	menu := Output{MessageID: MsgMenu, Expect: Expect{Kind: ExpectChoice, Choices: choices}}
+	switch lang := e.switchTo(in); {
+	case lang != "":
+		// No session holds the choice yet: this reply is in the new
+		// language, and the conversation it starts keeps it.
+		return Reply{Ref: c.Ref, Locale: lang, Outputs: []Output{{MessageID: MsgLanguage}, menu}}
+	case e.isHelp(in):
+		return Reply{Ref: c.Ref, Outputs: []Output{{MessageID: MsgHelp}, menu}}
+	}
+	return Reply{Ref: c.Ref, Outputs: []Output{menu}}
 }
 
 // dispatch applies the input to the session's current step.
@@ -194,8 +205,17 @@ func (e *Engine) dispatch(ctx context.Context, c *Ctx) error {
 		c.Say(MsgTooMany, "ref", c.Ref)
 		return e.fire(ctx, c, f, EventExpire, 0)
 	}
-	if t := c.Turn; t.Locale != "" {
-		s.Locale = t.Locale
+	if t := c.Turn; t.Locale != "" && t.localeBy() >= s.LocaleBy {
+		s.Locale, s.LocaleBy = t.Locale, t.localeBy()
+	}
+	if lang := e.switchTo(in); lang != "" {
+		s.Locale, s.LocaleBy = lang, LocaleByUser
+		c.Say(MsgLanguage)
+		return e.prompt(ctx, c, f)
+	}
+	if e.isHelp(in) {
+		c.Say(MsgHelp)
+		return e.prompt(ctx, c, f)
 	}
 	switch ev := e.globalEvent(in, c.Voice); {
 	case in.Kind == InputStart && (in.Flow != s.Flow || in.Handoff != "") && e.route(c.Turn) != nil:

@@ -85,3 +85,35 @@ func (e *Engine) keywords(f *Flow) []string {
 func isRepeat(in Input) bool {
 	return in.Kind == InputDigits && in.Value.Reveal() == DigitsRepeat
 }
+
+// checkLocale serves a turn whose locale has no catalog in the default
+// language, and logs each such locale once.
+func (e *Engine) checkLocale(t *Turn) {
+	if t.Locale == "" || e.opt.Supports == nil || e.opt.Supports(t.Locale) {
+		return
+	}
+	if _, seen := e.unsupported.LoadOrStore(strings.ToLower(t.Locale), true); !seen {
+		e.opt.Log.Info("locale has no message catalog; using the default language", "locale", t.Locale)
+	}
+	t.Locale, t.LocaleChosen = "", false
+}
+
+// PreferLocale sets the conversation's language to the directory's
+// preferred language of the account (flows call it once the account is
+// known), unless the user chose a language or the locale has no catalog.
+func (c *Ctx) PreferLocale(locale string) {
+	s := c.Session
+	if locale == "" || s == nil || s.LocaleBy > LocaleByDirectory ||
+		(c.eng.opt.Supports != nil && !c.eng.opt.Supports(locale)) {
+		return
+	}
+	s.Locale, s.LocaleBy = locale, LocaleByDirectory
+}
+
+// localeBy ranks the turn's locale: the user's choice, or the channel's.
+func (t *Turn) localeBy() LocaleSource {
+	if t.LocaleChosen {
+		return LocaleByUser
+	}
+	return LocaleByChannel
+}

@@ -201,9 +201,10 @@ func (h *Handler) blocked(from string) bool {
 	return slices.ContainsFunc(h.cfg.Blocked, func(p string) bool { return p != "" && strings.HasPrefix(from, p) })
 }
 
-// locale returns the configured language named l, or the default.
+// locale returns l when it is a configured or catalog language, else the
+// default (the first configured one).
 func (h *Handler) locale(l string) string {
-	if slices.Contains(h.cfg.Languages, l) {
+	if slices.Contains(h.cfg.Languages, l) || slices.Contains(h.msgs.Languages(), l) {
 		return l
 	}
 	return h.cfg.Languages[0]

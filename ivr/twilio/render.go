@@ -44,6 +44,11 @@ func (h *Handler) respond(w http.ResponseWriter, v view) { h.write(w, h.render(v
 
 // render turns a view into TwiML verbs.
 func (h *Handler) render(v view) []twiml.Element {
+	if v.reply.Locale != "" {
+		// The conversation's language (a language word, the directory's
+		// preferred language); later gathers carry it in their URLs.
+		v.locale = h.locale(v.reply.Locale)
+	}
 	loc := v.locale
 	var says []twiml.Element
 	for _, id := range v.pre {

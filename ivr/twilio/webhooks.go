@@ -35,7 +35,7 @@ func (h *Handler) incoming(w http.ResponseWriter, r *http.Request, p callParams)
 		return
 	}
 	if len(h.cfg.Languages) == 1 {
-		h.start(w, r, p, h.cfg.Languages[0])
+		h.start(w, r, p, h.cfg.Languages[0], false)
 		return
 	}
 	g := &twiml.VoiceGather{Input: "dtmf", NumDigits: "1", Timeout: h.timeout(), Action: h.auth.URL(PathLanguage),
@@ -54,12 +54,13 @@ func (h *Handler) language(w http.ResponseWriter, r *http.Request, p callParams)
 	if n, err := strconv.Atoi(p.Digits); err == nil && n >= 1 && n <= len(h.cfg.Languages) {
 		loc = h.cfg.Languages[n-1]
 	}
-	h.start(w, r, p, loc)
+	h.start(w, r, p, loc, true)
 }
 
 // start shows the engine's menu in locale, with the keypad hint.
-func (h *Handler) start(w http.ResponseWriter, r *http.Request, p callParams, loc string) {
-	t := engine.Turn{Channel: Channel, ChannelUser: p.CallSid, DeliveryID: p.CallSid + ":0", Locale: loc,
+// chosen says the caller picked loc in the language menu.
+func (h *Handler) start(w http.ResponseWriter, r *http.Request, p callParams, loc string, chosen bool) {
+	t := engine.Turn{Channel: Channel, ChannelUser: p.CallSid, DeliveryID: p.CallSid + ":0", Locale: loc, LocaleChosen: chosen,
 		Hints: engine.Hints{Phone: p.From}, Input: engine.Input{Kind: engine.InputStart}}
 	rep, ok := h.turn(r, t)
 	if !ok {

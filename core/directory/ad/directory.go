@@ -145,7 +145,7 @@ func (d *Directory) Find(ctx context.Context, key directory.Key, value string) (
 // userAttrs are the attributes a directory.User is read from.
 func (d *Directory) userAttrs() []string {
 	a := d.cfg.Attributes
-	attrs := []string{"sAMAccountName", "userPrincipalName", "displayName", "givenName", "sn",
+	attrs := []string{"sAMAccountName", "userPrincipalName", "displayName", "givenName", "sn", "preferredLanguage",
 		a.Email, a.Mobile, a.EmployeeNumber}
 	for _, extra := range []string{a.RecoveryEmail, a.Manager} {
 		if extra != "" {
@@ -164,6 +164,7 @@ func (d *Directory) toUser(e *ldap.Entry) directory.User {
 		Surname: e.GetAttributeValue("sn"), Email: e.GetAttributeValue(a.Email),
 		Mobile: e.GetAttributeValue(a.Mobile), EmployeeNumber: e.GetAttributeValue(a.EmployeeNumber),
 		RecoveryEmail: optAttr(e, a.RecoveryEmail), Manager: optAttr(e, a.Manager),
+		PreferredLanguage: e.GetAttributeValue("preferredLanguage"),
 	}
 }
 

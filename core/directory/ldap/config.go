@@ -108,6 +108,8 @@ type AttrMap struct {
 	DisplayName    string `yaml:"display_name"`    // default displayName
 	GivenName      string `yaml:"given_name"`      // default givenName
 	Surname        string `yaml:"surname"`         // default sn
+	// PreferredLanguage holds the user's language (default preferredLanguage).
+	PreferredLanguage string `yaml:"preferred_language"`
 	// RecoveryEmail holds a personal/recovery address (no default: empty
 	// means no account has one). Never the login mailbox.
 	RecoveryEmail string `yaml:"recovery_email"`
@@ -139,6 +141,7 @@ func (cfg Config) withDefaults() Config {
 	def(&a.DisplayName, "displayName")
 	def(&a.GivenName, "givenName")
 	def(&a.Surname, "sn")
+	def(&a.PreferredLanguage, "preferredLanguage")
 	def(&cfg.UserFilter, "(objectClass=inetOrgPerson)")
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = 5 * time.Second

@@ -130,7 +130,8 @@ func (d *Directory) Find(ctx context.Context, key directory.Key, value string) (
 
 func (d *Directory) userAttrs() []string {
 	a := d.cfg.Attributes
-	attrs := []string{a.Login, a.Email, a.Mobile, a.EmployeeNumber, a.DisplayName, a.GivenName, a.Surname}
+	attrs := []string{a.Login, a.Email, a.Mobile, a.EmployeeNumber, a.DisplayName, a.GivenName, a.Surname,
+		a.PreferredLanguage}
 	for _, extra := range []string{a.RecoveryEmail, a.Manager} {
 		if extra != "" {
 			attrs = append(attrs, extra)
@@ -142,16 +143,17 @@ func (d *Directory) userAttrs() []string {
 func (d *Directory) toUser(e *ldap.Entry) directory.User {
 	a := d.cfg.Attributes
 	return directory.User{
-		ID:             e.DN,
-		Login:          e.GetAttributeValue(a.Login),
-		DisplayName:    e.GetAttributeValue(a.DisplayName),
-		GivenName:      e.GetAttributeValue(a.GivenName),
-		Surname:        e.GetAttributeValue(a.Surname),
-		Email:          e.GetAttributeValue(a.Email),
-		Mobile:         normalizePhone(e.GetAttributeValue(a.Mobile)),
-		EmployeeNumber: e.GetAttributeValue(a.EmployeeNumber),
-		RecoveryEmail:  optAttr(e, a.RecoveryEmail),
-		Manager:        optAttr(e, a.Manager),
+		ID:                e.DN,
+		Login:             e.GetAttributeValue(a.Login),
+		DisplayName:       e.GetAttributeValue(a.DisplayName),
+		PreferredLanguage: e.GetAttributeValue(a.PreferredLanguage),
+		GivenName:         e.GetAttributeValue(a.GivenName),
+		Surname:           e.GetAttributeValue(a.Surname),
+		Email:             e.GetAttributeValue(a.Email),
+		Mobile:            normalizePhone(e.GetAttributeValue(a.Mobile)),
+		EmployeeNumber:    e.GetAttributeValue(a.EmployeeNumber),
+		RecoveryEmail:     optAttr(e, a.RecoveryEmail),
+		Manager:           optAttr(e, a.Manager),
 	}
 }
 
