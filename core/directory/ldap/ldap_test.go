@@ -174,3 +174,26 @@ func TestStatusLockedPermanently(t *testing.T) {
 		t.Fatalf("Status = %+v, want locked until unlocked", st)
 	}
 }
+
+// TestPreferredLanguage: the account's preferredLanguage (RFC 2798) is read,
+// for the flows to speak once the user is verified.
+func TestPreferredLanguage(t *testing.T) {
+	in, s := instance(t)
+	mia := find(t, in.Dir, "mia")
+	if mia.PreferredLanguage != "" {
+		t.Fatalf("PreferredLanguage = %q before it is set", mia.PreferredLanguage)
+	}
+	c, err := rawConn(s, testserver.SlapdRootDN, testserver.SlapdRootPW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	m := goldap.NewModifyRequest(mia.ID, nil)
+	m.Replace("preferredLanguage", []string{"pt-BR"})
+	if err := c.Modify(m); err != nil {
+		t.Fatal(err)
+	}
+	if got := find(t, in.Dir, "mia").PreferredLanguage; got != "pt-BR" {
+		t.Fatalf("PreferredLanguage = %q, want pt-BR", got)
+	}
+}
