@@ -149,8 +149,11 @@ func TestAliasLinkTiming(t *testing.T) {
 	if len(known) != 6 || known[0] == 0 {
 		t.Fatalf("delays %v: the test measures nothing", known)
 	}
+	// The timing floor pads with real time, so a loaded machine moves a
+	// delay by a few milliseconds; the oracle this guards against is a
+	// step of the progressive delay (250 ms and up).
 	for i := range known {
-		if known[i] != unknown[i] {
+		if d := known[i] - unknown[i]; d > 100*time.Millisecond || d < -100*time.Millisecond {
 			t.Fatalf("delays differ: known %v, unknown %v", known, unknown)
 		}
 	}
