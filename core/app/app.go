@@ -141,6 +141,11 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 	if a.Messages, err = messages.Load(); err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
+	if cfg.Language != "" {
+		if err = a.Messages.SetFallback(cfg.Language); err != nil {
+			return nil, err
+		}
+	}
 	if opt.tracer, err = a.tracer(ctx, cfg, opt); err != nil {
 		return nil, err
 	}

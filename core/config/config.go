@@ -27,8 +27,11 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/resetbot/resetbot/core/messages"
 )
 
 // Mode is demo or production.
@@ -43,7 +46,10 @@ const (
 // Config is the whole resetbot configuration.
 type Config struct {
 	// Mode defaults to production when a file is loaded.
-	Mode        Mode              `yaml:"mode"`
+	Mode Mode `yaml:"mode"`
+	// Language is spoken to people whose locale has no catalog (default
+	// en). The phone's default is the first of channels.twilio.languages.
+	Language    string            `yaml:"language"`
 	Server      ServerConfig      `yaml:"server"`
 	Store       StoreConfig       `yaml:"store"`
 	Keys        KeysConfig        `yaml:"keys"`
@@ -239,4 +245,20 @@ func (v *validator) config(c *Config) {
 	v.tracing(&c.Tracing)
 	v.fanout(&c.Fanout, c.Directories)
 	v.escalations(c)
+	v.language(c.Language)
+}
+
+// language checks the default language against the message catalogs.
+func (v *validator) language(l string) {
+	if l == "" {
+		return
+	}
+	cat, err := messages.Load()
+	if err != nil {
+		v.errorf("language", "message catalogs: %v", err)
+		return
+	}
+	if !cat.Supported(l) {
+		v.errorf("language", "%q has no catalog; use one of %s", l, strings.Join(cat.Languages(), ", "))
+	}
 }

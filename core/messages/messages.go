@@ -67,6 +67,9 @@ type entry struct {
 type Catalog struct {
 	langs map[string]map[string]entry
 	meta  map[string]Language
+	// fallback is the language of a locale without a catalog
+	// (SetFallback; DefaultLanguage when empty).
+	fallback string
 
 	mu      sync.Mutex
 	missing map[string]bool
@@ -181,21 +184,44 @@ func (c *Catalog) IDs() []string {
 // a regional catalog of the same language ("pt" → "pt-br"), else
 // DefaultLanguage. Case and "_" versus "-" do not matter.
 func (c *Catalog) Language(locale string) string {
+	if l, ok := c.match(locale); ok {
+		return l
+	}
+	if c.fallback != "" {
+		return c.fallback
+	}
+	return DefaultLanguage
+}
+
+// match finds the catalog language of locale: itself, its base language, or
+// the closest regional catalog of that base.
+func (c *Catalog) match(locale string) (string, bool) {
 	l := normalize(locale)
 	if _, ok := c.langs[l]; ok {
-		return l
+		return l, true
 	}
 	base, _, _ := strings.Cut(l, "-")
 	if _, ok := c.langs[base]; ok {
-		return base
+		return base, true
 	}
 	// "pt" or "pt-PT" with only a pt-BR catalog: the closest regional one.
 	for _, lang := range c.Languages() {
 		if strings.HasPrefix(lang, base+"-") {
-			return lang
+			return lang, true
 		}
 	}
-	return DefaultLanguage
+	return "", false
+}
+
+// SetFallback makes lang the language of every locale without a catalog
+// (the operator's default language). It must have a catalog. Call it once,
+// before the catalog is shared.
+func (c *Catalog) SetFallback(lang string) error {
+	if !c.Supported(lang) {
+		return fmt.Errorf("messages: no catalog for %q", lang)
+	}
+	c.fallback = c.Language(lang)
+	return nil
 }
 
 func normalize(locale string) string {

@@ -70,8 +70,8 @@ func (c *Catalog) Lang(locale string) Language { return c.meta[c.Language(locale
 // Supported reports whether locale has a catalog of its own (by full tag or
 // language part), rather than falling back to DefaultLanguage.
 func (c *Catalog) Supported(locale string) bool {
-	l := normalize(locale)
-	return l != "" && (c.Language(l) != DefaultLanguage || strings.HasPrefix(l+"-", DefaultLanguage+"-"))
+	_, ok := c.match(locale)
+	return ok
 }
 
 // Voice returns the Twilio voice name and its language tag for locale.
