@@ -403,3 +403,22 @@ func TestSambaManager(t *testing.T) {
 		t.Errorf("Manager without attribute = %v, %v", ok, err)
 	}
 }
+
+// TestSambaPreferredLanguage: the account's preferredLanguage is read with
+// it (the language a verified person is spoken to in).
+func TestSambaPreferredLanguage(t *testing.T) {
+	s := testserver.SambaDC(t)
+	d := open(t, config(s))
+	a := testserver.SambaASmith
+	if got := find(t, d, directory.ByLogin, "asmith").PreferredLanguage; got != "" {
+		t.Fatalf("PreferredLanguage = %q before it is set", got)
+	}
+	m := ldap.NewModifyRequest(a.DN, nil)
+	m.Replace("preferredLanguage", []string{"de-DE"})
+	if err := s.Admin(t).Modify(m); err != nil {
+		t.Fatalf("set preferredLanguage: %v", err)
+	}
+	if got := find(t, d, directory.ByLogin, "asmith").PreferredLanguage; got != "de-DE" {
+		t.Fatalf("PreferredLanguage = %q, want de-DE", got)
+	}
+}
