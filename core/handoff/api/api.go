@@ -141,13 +141,19 @@ type View struct {
 	Links   Links           `json:"links"`
 }
 
-func (h *Handler) create(w http.ResponseWriter, r *http.Request, k apikey.Key) {
+// jsonBody reads a request body that must be JSON, at most MaxBody bytes;
+// it has answered the client when ok is false.
+func (h *Handler) jsonBody(w http.ResponseWriter, r *http.Request, k apikey.Key) ([]byte, bool) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		h.invalid(w, r, k, http.StatusUnsupportedMediaType, "unsupported_media_type", "content type must be application/json")
-		return
+		return nil, false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
-	body, ok := server.ReadBody(w, r)
+	return server.ReadBody(w, r)
+}
+
+func (h *Handler) create(w http.ResponseWriter, r *http.Request, k apikey.Key) {
+	body, ok := h.jsonBody(w, r, k)
 	if !ok {
 		return
 	}

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 
 	"github.com/resetbot/resetbot/core/handoff/apikey"
-	"github.com/resetbot/resetbot/core/server"
 )
 
 // liftRequest is the body of POST /api/v1/lifts.
@@ -31,12 +29,7 @@ const StatusLifted = "lifted"
 // help-desk action for an owner whose account strangers paused. It is
 // idempotent: lifting twice is lifting once.
 func (h *Handler) lift(w http.ResponseWriter, r *http.Request, k apikey.Key) {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		h.invalid(w, r, k, http.StatusUnsupportedMediaType, "unsupported_media_type", "content type must be application/json")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
-	body, ok := server.ReadBody(w, r)
+	body, ok := h.jsonBody(w, r, k)
 	if !ok {
 		return
 	}

@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/handoff"
 	"github.com/resetbot/resetbot/core/handoff/apikey"
 	"github.com/resetbot/resetbot/core/secret"
-	"github.com/resetbot/resetbot/core/server"
 )
 
 // ReadbackAnswer is the answer to POST /api/v1/handoffs/{id}/readback.
@@ -26,12 +24,7 @@ type ReadbackAnswer struct {
 // readback lets the agent's ticketing system enter what the caller read
 // back. Only the key that created the handoff may; any other sees 404.
 func (h *Handler) readback(w http.ResponseWriter, r *http.Request, k apikey.Key) {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		h.invalid(w, r, k, http.StatusUnsupportedMediaType, "unsupported_media_type", "content type must be application/json")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
-	body, ok := server.ReadBody(w, r)
+	body, ok := h.jsonBody(w, r, k)
 	if !ok {
 		return
 	}
