@@ -286,12 +286,28 @@ func TestAckWhileEngineIsSlow(t *testing.T) {
 		t.Fatalf("late result not posted to the DM: %q", got)
 	}
 
+	// An event is acknowledged only once its turn ran: with the engine stuck
+	// past AckBudget, Slack is told 503 (it redelivers), never "ok" for a
+	// turn that a crash could still lose.
 	gate2 := make(chan struct{})
 	e.spy.e = &slowEngine{e: e.a.Engine, gate: gate2}
-	done = e.b.pool.Stats().Done
-	if code := e.tr.event(t, messageEvent("EvSlow", "U1", "DU1", "cancel")); code != 200 {
-		t.Fatalf("event with the engine stuck: status %d", code)
+	done, n = e.b.pool.Stats().Done, e.f.postCount()
+	t0 := time.Now()
+	if code := e.tr.event(t, messageEvent("EvSlow", "U1", "DU1", "cancel")); code != http.StatusServiceUnavailable {
+		t.Fatalf("event with the engine stuck: status %d, want 503", code)
+	}
+	if took := time.Since(t0); took > AckBudget+500*time.Millisecond {
+		t.Fatalf("503 after %v, past the ack budget %v", took, AckBudget)
 	}
 	close(gate2)
 	waitFor(t, "event turn", func() bool { return e.b.pool.Stats().Done > done })
+	// The turn could not start within the budget, so it did nothing; Slack's
+	// redelivery runs it, and it is acknowledged once its reply is posted.
+	e.spy.e = e.a.Engine
+	if code := e.tr.event(t, messageEvent("EvSlow", "U1", "DU1", "cancel")); code != http.StatusOK {
+		t.Fatalf("redelivery of a finished event: status %d, want 200", code)
+	}
+	if got := e.f.postsSince(n); len(got) != 1 {
+		t.Fatalf("event reply posted %d times: %q", len(got), texts(got))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -25,6 +26,10 @@ type job struct {
 	// clicked is the message whose choice button started the turn; its
 	// buttons are replaced by the chosen label once the turn has run.
 	clicked *clickedMessage
+	// verdict, set for an event run before its ack (runBeforeAck), receives
+	// whether Slack may be acknowledged; startBy bounds the turn's start.
+	verdict chan verdict
+	startBy time.Time
 }
 
 // ServedEvents are the Events API event types the bot acts on; the manifest
@@ -37,9 +42,10 @@ func typed(s string) engine.Input {
 	return engine.Input{Kind: engine.InputText, Value: secret.New(strings.TrimSpace(s))}
 }
 
-// onEvent handles an authenticated Events API callback. It never blocks on
-// Slack or the directory: it queues the turn, whose event_id the engine
-// claims (a retry of a queued or finished event acts no more).
+// onEvent handles an authenticated Events API callback. It runs the turn
+// before the ack, bounded by AckBudget (runBeforeAck): nil means Slack may
+// be acknowledged, an error wrapping errBusy that it must redeliver. The
+// engine claims the event_id, so a redelivery acts no more.
 func (b *Bot) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) error {
 	if ev.Type != slackevents.CallbackEvent {
 		return nil
@@ -69,7 +75,7 @@ func (b *Bot) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) error 
 		return nil
 	}
 	j.delivery = "e:" + cb.EventID
-	return b.queue(func(ctx context.Context) { b.run(ctx, j) })
+	return b.runBeforeAck(ctx, j)
 }
 
 // onCommand handles a slash command; the response is the ack body.
@@ -123,6 +129,11 @@ func (b *Bot) turn(ctx context.Context, j job) (r engine.Reply, loc string, ok b
 		// Without the profile we cannot tell a guest from an employee:
 		// fail closed with a generic message.
 		b.log.Warn("slack profile lookup failed", "err", err)
+		if j.beforeAck() {
+			// Not acknowledged yet: the redelivery tries again.
+			j.tell(verdictRetry)
+			return r, "", false
+		}
 		b.post(ctx, j, []slack.Block{section(b.text("", "common.fallback"))}, b.text("", "common.fallback"))
 		return r, "", false
 	}
@@ -136,10 +147,14 @@ func (b *Bot) turn(ctx context.Context, j job) (r engine.Reply, loc string, ok b
 		b.post(ctx, j, []slack.Block{section(msg)}, msg)
 		return r, "", false
 	}
-	// Slack never sees the reply of a repeated delivery (it was acked), so
-	// the engine keeps only the mark that the delivery ran.
+	// A turn run after its ack never shows the reply of a repeated
+	// delivery, so the engine keeps only the mark that the delivery ran. One
+	// run before its ack keeps the reply, for the redelivery of a turn whose
+	// reply was never posted, and does not wait for a copy in flight (Slack
+	// redelivers).
 	t := engine.Turn{Channel: Channel, ChannelUser: userKey(j.team, j.user), DeliveryID: j.delivery,
-		Locale: p.Locale, Hints: engine.Hints{Email: p.Email}, Input: j.input, NoReplay: true}
+		Locale: p.Locale, Hints: engine.Hints{Email: p.Email}, Input: j.input,
+		NoReplay: !j.beforeAck(), NoWait: j.beforeAck(), StartBy: j.startBy}
 	if run, ok := b.o.Engine.(runner); ok {
 		r = run.Run(ctx, t)
 	} else {

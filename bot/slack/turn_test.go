@@ -98,9 +98,8 @@ func TestFloorDelaysTheReplyNotTheWorker(t *testing.T) {
 	e.b.o.Engine = floorEngine{Engine: e.spy, floor: floor}
 	n := e.f.postCount()
 	started := time.Now()
-	if code := e.tr.event(t, messageEvent("EvFloor", "U1", "DU1", "reset")); code != 200 {
-		t.Fatalf("event: %d", code)
-	}
+	acked := make(chan int, 1)
+	go func() { acked <- e.tr.event(t, messageEvent("EvFloor", "U1", "DU1", "reset")) }()
 	waitFor(t, "turn", func() bool { return e.b.pool.Stats().Done > 0 })
 	workerDone := time.Since(started)
 	// Had the worker waited out the floor, it would have posted before
@@ -108,7 +107,14 @@ func TestFloorDelaysTheReplyNotTheWorker(t *testing.T) {
 	if got := e.f.postCount(); got != n {
 		t.Fatalf("posted before the floor (worker done after %v)", workerDone)
 	}
-	waitFor(t, "reply", func() bool { return e.f.postCount() > n })
+	// Slack is acknowledged once the reply is posted (the floor fits in the
+	// ack budget), so a crash cannot lose an acknowledged event.
+	if code := <-acked; code != 200 {
+		t.Fatalf("event: %d", code)
+	}
+	if e.f.postCount() <= n {
+		t.Fatal("acknowledged before the reply was posted")
+	}
 	if took := time.Since(started); took < floor {
 		t.Fatalf("reply after %v, floor %v", took, floor)
 	}

@@ -277,6 +277,9 @@ func (e *Engine) Run(ctx context.Context, t Turn) Reply {
 		stepCtx, stop := e.keepLease(ctx, k)
 		res := e.safeStep(stepCtx, &t, ref, rec)
 		stop()
+		if res.failed && ctx.Err() != nil {
+			res = result{base: res.base, reply: res.reply, cut: true}
+		}
 		if t.Close {
 			res.op, res.value, res.ttl = store.SessionPut, closedMark, e.opt.CloseKeep
 		}
@@ -295,7 +298,7 @@ func (e *Engine) safeStep(ctx context.Context, t *Turn, ref string, rec store.Re
 	defer func() {
 		if p := recover(); p != nil {
 			// The panic value is not logged: it could quote user input.
-			res = result{base: rec.Version, reply: e.fail(ctx, t, ref, nil, fmt.Errorf("panic in a step (%T)", p))}
+			res = result{base: rec.Version, failed: true, reply: e.fail(ctx, t, ref, nil, fmt.Errorf("panic in a step (%T)", p))}
 		}
 	}()
 	return e.step(ctx, t, ref, rec)

@@ -95,6 +95,16 @@ type Turn struct {
 	// only a mark that the delivery ran, and answers a copy arriving while
 	// it runs at once instead of waiting for its reply.
 	NoReplay bool
+	// NoWait answers a copy of the delivery that is running elsewhere at
+	// once (Reply.Retry) instead of waiting for its reply: Slack, which
+	// redelivers, does not hold a worker for it.
+	NoWait bool
+	// StartBy, when set, bounds the acquire step: a turn whose store step
+	// cannot start by then (the store hung or down) gives up with
+	// Reply.Retry, having done nothing, so an adapter that must answer
+	// within a platform's deadline can tell it to redeliver. The step and
+	// the commit are not bounded by it.
+	StartBy time.Time
 	// Close ends the conversation for good (a phone call hung up): after
 	// the turn, a closed mark replaces the session for Options.CloseKeep,
 	// and any later turn of the conversation gets a Reply with Closed set
@@ -207,6 +217,14 @@ type Reply struct {
 	// must not be shown earlier. Engine.Handle waits for it; adapters using
 	// Engine.Run delay the reply instead of holding a worker.
 	NotBefore time.Time `json:"-"`
+	// Retry says the turn did nothing that lasts and must be delivered
+	// again: the store was unavailable (acquire or commit failed), the same
+	// delivery was running elsewhere (with Turn.NoWait), or the step was cut
+	// (its context ended) and its claim released. The outputs are then
+	// only a fallback (the catalogued error or busy message): adapters that
+	// can have the platform redeliver (Slack: 503; Twilio: a hold and a
+	// redirect) should do that instead of showing them.
+	Retry bool `json:"-"`
 }
 
 // Last returns the last output, which carries what to expect next.

@@ -76,7 +76,7 @@ func (e *Engine) step(ctx context.Context, t *Turn, ref string, rec store.Record
 
 // failed is the result of a step that failed: the session stays as stored.
 func (e *Engine) failed(ctx context.Context, t *Turn, ref string, s *Session, err error, base uint64) result {
-	return result{base: base, reply: e.fail(ctx, t, ref, s, err)}
+	return result{base: base, failed: true, reply: e.fail(ctx, t, ref, s, err)}
 }
 
 // plan turns the session after the step into the commit: deleted when the

@@ -29,6 +29,12 @@ type result struct {
 	floor time.Duration
 	// after are audit events true only once the commit holds (flow.end).
 	after []audit.Event
+	// cut is a step that failed after its context ended (a shutdown, the
+	// caller's deadline): the commit keeps the session and drops the
+	// delivery claim instead of recording the error, so a retry runs.
+	cut bool
+	// failed is a step that ended in the catalogued error.
+	failed bool
 }
 
 // acquire claims the delivery, takes the session lease and loads the session
@@ -40,12 +46,20 @@ func (e *Engine) acquire(ctx context.Context, t *Turn, k store.TurnKeys) (rec st
 	if d, has := ctx.Deadline(); has && d.Before(until) {
 		until = d
 	}
+	actx := ctx
+	if !t.StartBy.IsZero() {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithDeadline(ctx, t.StartBy)
+		defer cancel()
+	}
 	pause := 2 * time.Millisecond
 	for {
-		a, err := e.turns.AcquireTurn(ctx, k, e.opt.Lease)
+		a, err := e.turns.AcquireTurn(actx, k, e.opt.Lease)
 		if err != nil {
-			e.noteStore(ctx, err)
-			return rec, e.fail(ctx, t, k.Owner, nil, fmt.Errorf("acquire turn: %w", err)), false
+			e.noteStore(actx, err)
+			r := e.fail(ctx, t, k.Owner, nil, fmt.Errorf("acquire turn: %w", err))
+			r.Retry = true
+			return rec, r, false
 		}
 		switch a.State {
 		case store.TurnAcquired:
@@ -60,9 +74,9 @@ func (e *Engine) acquire(ctx context.Context, t *Turn, k store.TurnKeys) (rec st
 		}
 		// TurnRunning: the same delivery is running elsewhere; its reply is
 		// this one's too.
-		if t.NoReplay || time.Now().Add(pause).After(until) {
+		if t.NoReplay || t.NoWait || time.Now().Add(pause).After(until) {
 			e.audit(ctx, t, nil, k.Owner, audit.Event{Name: "flow.duplicate", Reason: "in_flight"})
-			return rec, Reply{Ref: k.Owner, Duplicate: true, Outputs: []Output{{MessageID: MsgBusy}}}, false
+			return rec, Reply{Ref: k.Owner, Duplicate: true, Retry: true, Outputs: []Output{{MessageID: MsgBusy}}}, false
 		}
 		sleepCtx(ctx, pause)
 		pause = min(2*pause, 100*time.Millisecond)
@@ -146,7 +160,7 @@ func (e *Engine) commit(ctx context.Context, t *Turn, k store.TurnKeys, res resu
 	if res.ttl > 0 {
 		c.TTL = res.ttl
 	}
-	if k.Delivery != "" {
+	if k.Delivery != "" && !res.cut {
 		c.Outcome, c.Keep = e.outcome(t, res.reply), e.opt.ReplayKeep
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
@@ -157,6 +171,7 @@ func (e *Engine) commit(ctx context.Context, t *Turn, k store.TurnKeys, res resu
 		for _, ev := range res.after {
 			e.write(ctx, ev)
 		}
+		res.reply.Retry = res.cut
 		return res.reply
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrLeaseLost):
 		reason := "version_conflict"
@@ -167,5 +182,7 @@ func (e *Engine) commit(ctx context.Context, t *Turn, k store.TurnKeys, res resu
 		return Reply{Ref: k.Owner, Outputs: []Output{{MessageID: MsgBusy}}}
 	}
 	e.noteStore(cctx, err)
-	return e.fail(ctx, t, k.Owner, nil, fmt.Errorf("commit turn: %w", err))
+	r := e.fail(ctx, t, k.Owner, nil, fmt.Errorf("commit turn: %w", err))
+	r.Retry = true
+	return r
 }
