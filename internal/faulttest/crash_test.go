@@ -79,7 +79,6 @@ func TestReplicaKilledMidTurn(t *testing.T) {
 		tl.report(t, "replica kill -9 with a phone turn stuck in slapd")
 	})
 	t.Run("acked Slack turn stuck in directory", func(t *testing.T) {
-		gate(t, "kill-slack", "Slack never redelivers an event a crashed replica acknowledged")
 		tl := &tally{}
 		slapd := e.be.Slapd
 		// The login is looked up in the hung directory when the replica dies.
@@ -173,16 +172,18 @@ func TestShutdownPastBudget(t *testing.T) {
 		tl := &tally{}
 		e.call(tl, users[0], "term1", routeCut, stuckThenTerm(t, e, 2, &took, &mu))
 		e.replace(0)
-		// A Slack turn acknowledged and running (stuck) in the queue drain:
-		// the drain must not outlast the budget either.
+		// A Slack turn running (stuck) when the replica is told to stop: its
+		// request and the queue drain must not outlast the budget either.
+		// The event is not acknowledged while its turn is stuck (Slack
+		// redelivers it; the next subtests check that it is answered).
 		c := e.client(e.rep(0))
 		if code, err := c.PostSlack(procrig.SlackEvent("EvTerm1", "UTERM2", "DUTERM2", "reset"), 0); err != nil || code != 200 ||
 			!e.waitPost("DUTERM2", 0, "employee number", 5*time.Second) {
 			t.Fatalf("slack reset: %d %v", code, err)
 		}
 		stuckThenTerm(t, e, 0, &took, &mu)(0) // the login is looked up in the hung directory
-		if code, err := c.PostSlack(procrig.SlackEvent("EvTerm2", "UTERM2", "DUTERM2", "alice"), 0); err != nil || code != 200 {
-			t.Fatalf("slack login: %d %v", code, err)
+		if code, err := c.PostSlack(procrig.SlackEvent("EvTerm2", "UTERM2", "DUTERM2", "alice"), 0); err == nil && code == 200 {
+			t.Errorf("slack login stuck in the directory was acknowledged (%d) by a replica shutting down", code)
 		}
 		e.rep(0).Wait(10 * time.Second)
 		time.Sleep(100 * time.Millisecond)
@@ -208,7 +209,6 @@ func TestShutdownPastBudget(t *testing.T) {
 		tl.report(t, "SIGTERM with a phone turn longer than shutdown_timeout")
 	})
 	t.Run("cut acked Slack turn is answered", func(t *testing.T) {
-		gate(t, "shutdown-slack", "Slack never redelivers an event it was acknowledged for; a turn cut by shutdown is gone")
 		tl := &tally{}
 		e.chat(tl, users[1], "term4", one(0), stuckThenTerm(t, e, 1, &took, &mu))
 		tl.report(t, "SIGTERM with an acked Slack turn longer than shutdown_timeout")

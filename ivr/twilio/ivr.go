@@ -106,6 +106,8 @@ type Handler struct {
 	cfg  Config
 	auth *notifytwilio.WebhookAuth
 	mux  *http.ServeMux
+	// held keeps the keys of turns put on hold for the redirect resuming them.
+	held heldKeys
 }
 
 // New checks cfg and builds the handler.

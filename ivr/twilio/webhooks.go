@@ -75,23 +75,43 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, p callParams, lo
 // still running at the budget: the caller answers with a hold, and the turn
 // goes on (detached from the request, bounded by turnLimit) so that the
 // resuming request finds its reply under the same delivery ID.
+//
+// A turn that did nothing and must run again (Reply.Retry: the store
+// unavailable, or the turn cut) is tried again within the budget; if it
+// still cannot run, the caller is put on hold too, never told the fallback
+// message as if it were the answer to the keys pressed.
 func (h *Handler) turn(r *http.Request, t engine.Turn) (engine.Reply, bool) {
 	done := make(chan engine.Reply, 1)
+	retryUntil := time.Now().Add(h.cfg.TurnBudget - retryPause)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), turnLimit)
 		defer cancel()
-		done <- h.eng.Handle(ctx, t)
+		for {
+			rep := h.eng.Handle(ctx, t)
+			if !rep.Retry || time.Now().Add(retryPause).After(retryUntil) {
+				done <- rep
+				return
+			}
+			time.Sleep(retryPause)
+		}
 	}()
 	budget := time.NewTimer(h.cfg.TurnBudget)
 	defer budget.Stop()
 	select {
 	case rep := <-done:
+		if rep.Retry {
+			h.cfg.Log.Warn("voice turn could not run (store unavailable); the caller is put on hold", "ref", rep.Ref)
+			return engine.Reply{}, false
+		}
 		return rep, true
 	case <-budget.C:
 		h.cfg.Log.Warn("voice turn over budget; the caller is put on hold", "budget", h.cfg.TurnBudget)
 		return engine.Reply{}, false
 	}
 }
+
+// retryPause is the pause between tries of a turn that could not run.
+const retryPause = 500 * time.Millisecond
 
 // gather handles a key press or a silence.
 func (h *Handler) gather(w http.ResponseWriter, r *http.Request, p callParams) {
@@ -112,11 +132,15 @@ func (h *Handler) gather(w http.ResponseWriter, r *http.Request, p callParams) {
 	case waits > 0:
 		// A redirect resuming turn n after a hold or a busy answer. It
 		// carries no digits (keypad input stays out of URLs): the engine
-		// answers it with turn n's reply, once that turn has run. Should
-		// turn n have died with its process, this runs in its place and
-		// the question is asked again: never silence, never a key press
-		// taken for another question.
+		// answers it with turn n's reply, once that turn has run. A turn
+		// that could not run (the store unavailable) runs now with the keys
+		// this process kept for it. Should turn n have died with its
+		// process, this runs in its place and the question is asked again:
+		// never silence, never a key press taken for another question.
 		t.Input = engine.Input{Kind: engine.InputDigits, Value: secret.New(engine.DigitsRepeat)}
+		if keys, ok := h.held.take(t.DeliveryID, time.Now()); ok {
+			t.Input.Value = keys
+		}
 	case n == 0:
 		// Only the hold of a start turn redirects here with n 0.
 		http.Error(w, "bad request", http.StatusBadRequest)
@@ -137,6 +161,9 @@ func (h *Handler) gather(w http.ResponseWriter, r *http.Request, p callParams) {
 	}
 	var done bool
 	if v.reply, done = h.turn(r, t); !done {
+		if t.Input.Kind == engine.InputDigits && t.Input.Value.Reveal() != engine.DigitsRepeat {
+			h.held.put(t.DeliveryID, t.Input.Value, time.Now())
+		}
 		h.hold(w, loc, n, sil, waits)
 		return
 	}
