@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -247,5 +248,62 @@ func TestStoreUpFollowsFailures(t *testing.T) {
 	}
 	if eng.StoreUp() {
 		t.Fatal("StoreUp after a store failure")
+	}
+}
+
+// hungStore is a store whose backend accepts commands and never answers
+// (Redis SIGSTOP): the turn steps wait until their context ends.
+type hungStore struct{ downStore }
+
+func (hungStore) AcquireTurn(ctx context.Context, _ store.TurnKeys, _ time.Duration) (store.Acquisition, error) {
+	<-ctx.Done()
+	return store.Acquisition{}, fmt.Errorf("%w: %w", store.ErrUnavailable, ctx.Err())
+}
+
+// A turn that cannot reach the store says so (Reply.Retry) instead of
+// passing the fallback message off as an answer; StartBy bounds how long it
+// waits for a hung store.
+func TestStoreDownAsksForRetry(t *testing.T) {
+	tf := &testFlow{}
+	for _, st := range []store.Store{downStore{memory.New()}, hungStore{downStore{memory.New()}}} {
+		eng, err := engine.New(engine.Options{Store: st, Flows: []*engine.Flow{tf.flow()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tn := turn(text("test"))
+		tn.DeliveryID, tn.StartBy = "evt-9", time.Now().Add(100*time.Millisecond)
+		started := time.Now()
+		r := eng.Run(context.Background(), tn)
+		if !r.Retry || ids(r) != engine.MsgError {
+			t.Fatalf("%T: %q retry=%v", st, ids(r), r.Retry)
+		}
+		if took := time.Since(started); took > 2*time.Second {
+			t.Fatalf("%T: gave up after %v, StartBy was 100ms", st, took)
+		}
+	}
+}
+
+// A step cut by its context (a shutdown) keeps the session, drops the
+// delivery claim and asks for a retry: the redelivery runs the turn once,
+// instead of replaying the error.
+func TestCutStepDropsItsClaim(t *testing.T) {
+	eng, tf := realFixture(t, time.Second, memory.New())
+	tf.block = make(chan struct{})
+	tn := turn(digits("42"))
+	tn.DeliveryID = "evt-cut"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan engine.Reply)
+	go func() { done <- eng.Run(ctx, tn) }()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	tf.fail = context.Canceled
+	close(tf.block)
+	if r := <-done; !r.Retry {
+		t.Fatalf("cut step: %q retry=%v", ids(r), r.Retry)
+	}
+	tf.block, tf.fail = nil, nil
+	r := eng.Run(context.Background(), tn)
+	if r.Duplicate || r.Retry || ids(r) != "done" || tf.acts.Load() != 1 {
+		t.Fatalf("redelivery: %q dup=%v retry=%v, acted %d", ids(r), r.Duplicate, r.Retry, tf.acts.Load())
 	}
 }

@@ -2,8 +2,6 @@ package faulttest
 
 import (
 	"fmt"
-	"os"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -12,18 +10,6 @@ import (
 	"github.com/resetbot/resetbot/internal/procrig"
 	"github.com/resetbot/resetbot/internal/testserver"
 )
-
-// gate runs a scenario known to fail on main only when RESETBOT_FAULTS=all
-// (or names the scenario). It is not a silent skip: the skip message says
-// why and how to run it, and the report of the issue carries the counts.
-func gate(t *testing.T, name, why string) {
-	t.Helper()
-	v := os.Getenv("RESETBOT_FAULTS")
-	if v == "all" || strings.Contains(","+v+",", ","+name+",") {
-		return
-	}
-	t.Skipf("fault scenario %s still fails on main (%s); run it with RESETBOT_FAULTS=all or RESETBOT_FAULTS=%s", name, why, name)
-}
 
 // alternate sends step i to replica i%2 (a round-robin load balancer).
 func alternate(step int) route { return route{first: step, copies: 1} }
@@ -156,7 +142,7 @@ func stuckThenTerm(t *testing.T, e *env, step int, took *[]time.Duration, mu *sy
 // TestShutdownPastBudget: SIGTERM while a turn is stuck in a hung directory
 // for longer than shutdown_timeout. The replica must exit within the budget
 // (checked always) and release the cut turn's claim, so that the
-// redelivery to the other replica runs it (gated until the engine can).
+// redelivery to the other replica runs it.
 func TestShutdownPastBudget(t *testing.T) {
 	const budget = time.Second
 	e := newEnv(t, procrig.Backends{Redis: testserver.Redis(t)}, procrig.Options{ShutdownTimeout: budget}, 2)

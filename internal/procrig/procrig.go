@@ -170,8 +170,8 @@ func StartServe(t testing.TB, b Backends, o Options) *Serve {
 }
 
 // cleanEnv is the test's environment without RESETBOT_ variables: the
-// configuration file alone decides (RESETBOT_FAULTS selects fault tests and
-// would be read as an unknown setting).
+// configuration file alone decides (a RESETBOT_ variable of the caller's
+// would be read as a setting).
 func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
