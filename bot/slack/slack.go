@@ -12,9 +12,13 @@
 //     the interaction's trigger_id), which the engine claims in the same
 //     store step that loads the session, so a retry or a replay never acts
 //     twice.
-//   - Slack is acknowledged at once; the turn runs on a bounded dispatch pool.
-//     A full pool answers 503 (HTTP) or withholds the ack (Socket Mode) so
-//     that Slack retries later instead of the bot growing without bound.
+//   - Events (messages, mentions) run on a bounded dispatch pool before
+//     Slack is acknowledged, within AckBudget: the ack follows the commit
+//     and the post of the reply, so a crash or a store outage never loses an
+//     acknowledged event (see ackturn.go). Commands and clicks are still
+//     acknowledged at once and their turns queued. A full pool, a store
+//     found down, or a turn that did not finish in time answers 503 (HTTP)
+//     or withholds the ack (Socket Mode), so that Slack redelivers.
 //   - Buttons and modals carry signed tokens (core/token) bound to the Slack
 //     user, the flow state and an expiry; a click or submission from another
 //     user, an altered value or a stale step is refused before the engine.

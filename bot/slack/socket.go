@@ -9,8 +9,8 @@ import (
 	"github.com/slack-go/slack/socketmode"
 )
 
-// maxSocketHandlers bounds the envelopes handled at once; each only acks and
-// queues (or, for a modal submission, waits at most SubmitWait).
+// maxSocketHandlers bounds the envelopes handled at once; each waits at most
+// AckBudget (an event's turn) or SubmitWait (a modal submission).
 const maxSocketHandlers = 64
 
 // RunSocketMode connects to Slack with the app-level token and serves
@@ -68,8 +68,9 @@ func (b *Bot) socketStatus(evt socketmode.Event) {
 	}
 }
 
-// onEnvelope acks one Socket Mode request. When the pool is full the ack is
-// withheld, so Slack redelivers later (as a 503 does over HTTP).
+// onEnvelope acks one Socket Mode request. When the pool is full, or an
+// event's turn did not finish within AckBudget, the ack is withheld, so
+// Slack redelivers later (as a 503 does over HTTP).
 func (b *Bot) onEnvelope(ctx context.Context, c *socketmode.Client, evt socketmode.Event) {
 	defer func() {
 		if r := recover(); r != nil {
