@@ -73,3 +73,52 @@ func TestSlowTurnIsHeldAndResumed(t *testing.T) {
 		t.Fatalf("the key press ran %d times", n)
 	}
 }
+
+// downEngine is a store outage: while down, every turn does nothing and
+// asks to be delivered again (Reply.Retry), as the engine does when the
+// store cannot be reached.
+type downEngine struct {
+	e    ivr.Engine
+	down atomic.Bool
+}
+
+func (d *downEngine) Handle(ctx context.Context, t engine.Turn) engine.Reply {
+	if d.down.Load() {
+		return engine.Reply{Ref: "R1", Retry: true, Outputs: []engine.Output{{MessageID: engine.MsgError, Args: map[string]string{"ref": "R1"}}}}
+	}
+	return d.e.Handle(ctx, t)
+}
+
+// TestStoreDownHoldsTheKeys: a key press that arrives while the store is
+// down is answered with the hold prompt and a redirect, never with the
+// fallback as if the key were a wrong menu choice; the redirect, once the
+// store is back, runs the turn with the key that was pressed.
+func TestStoreDownHoldsTheKeys(t *testing.T) {
+	h := newHarness(t)
+	d := &downEngine{e: h.a.Engine}
+	var err error
+	h.ivr, err = ivr.New(d, h.a.Messages, ivr.Config{PublicURL: public, AccountSID: h.a.Config.Channels.Twilio.AccountSID,
+		AuthToken: h.a.Config.Channels.Twilio.AuthToken, Languages: []string{"en", "es"}, TurnBudget: 150 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := h.call("CA901")
+	c.start("1")
+	c.press("1")
+	c.press("10041")
+	d.down.Store(true)
+	held := c.press("2")
+	if held.Redirect == nil || !strings.Contains(held.Text(), "One moment") || held.Gather != nil ||
+		strings.Contains(held.Text(), "not one of the options") || strings.Contains(held.Text(), "went wrong") {
+		t.Fatalf("store down: not a hold: %s", c.h.twiml[len(c.h.twiml)-1])
+	}
+	d.down.Store(false)
+	resumed := c.do(strings.TrimPrefix(held.Redirect.URL, public), c.form())
+	if resumed.Gather == nil || !strings.Contains(strings.ToLower(resumed.Text()), "code") {
+		t.Fatalf("resumed answer: %s", c.h.twiml[len(c.h.twiml)-1])
+	}
+	h.waitSends(1)
+	if strings.Contains(held.Redirect.URL, "Digits") {
+		t.Fatalf("the key went into the redirect URL: %s", held.Redirect.URL)
+	}
+}
