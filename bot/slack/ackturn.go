@@ -11,19 +11,21 @@ import (
 // failure would lose the turn. An event is therefore acknowledged only once
 // its turn is committed and its reply posted, within AckBudget; otherwise it
 // is answered 503 (Events API) or left unacknowledged (Socket Mode), and
-// Slack's redelivery finds the turn done (its stored reply is posted unless
-// it already was), running elsewhere (503 again), or not started (it runs).
+// Slack's redelivery finds the turn done (acknowledged, nothing posted
+// again), running elsewhere (503 again), or not started, or cut and
+// released (it runs).
 //
-// What the user sees at each crash point:
-//   - before acquire, or during the step: nothing was committed; the claim
-//     lapses with the lease (5 s) and a redelivery runs the turn once.
-//   - after commit, before the post mark: the redelivery posts the stored
-//     reply.
-//   - after the post mark, before the post: the reply is lost (the window is
-//     one chat.postMessage call); the user's next message continues the
-//     conversation from the committed state.
-//   - after the post, before the ack: the redelivery finds the mark and only
-//     acknowledges.
+// What the user sees when the replica dies at each point:
+//   - before acquire, or during the step: nothing was committed; a cut turn
+//     drops its claim at once, a killed one's lease lapses within 5 s, and a
+//     redelivery runs the turn once and posts its reply.
+//   - after the commit, before the post (one chat.postMessage, or the
+//     timing floor of about 300 ms): the redelivery finds the turn done and
+//     acknowledges it; this reply is lost, and the user's next message
+//     continues from the committed state. (Posting the recorded reply on
+//     redelivery needs a "posted" mark: one more store round trip per turn;
+//     see docs/deadlines.md.)
+//   - after the post, before the ack: acknowledged, nothing posted twice.
 
 // verdict is what a turn run before the ack tells the waiting request.
 type verdict int
@@ -40,10 +42,6 @@ const (
 // startMargin is kept between the last moment a turn may start (its acquire
 // step) and the end of the ack budget, for the step, the commit and the post.
 const startMargin = 500 * time.Millisecond
-
-// postedKeep is how long the mark that a delivery's reply was posted is
-// kept: longer than the engine keeps the reply for redeliveries.
-const postedKeep = 15 * time.Minute
 
 // errNotYet means the turn did not finish within the ack budget, or must be
 // delivered again; the transport answers as for a full pool.
@@ -104,15 +102,8 @@ func (b *Bot) runEvent(ctx context.Context, j job) {
 		j.tell(verdictRetry)
 		return
 	}
-	first, err := b.markPosted(ctx, j.delivery)
-	switch {
-	case err != nil:
-		// The store failed after the commit: the redelivery posts the
-		// stored reply.
-		b.log.Warn("slack post mark failed; Slack will redeliver", "err", err)
-		j.tell(verdictRetry)
-		return
-	case !first:
+	if r.Duplicate {
+		// Done by an earlier delivery of the event, which posted the reply.
 		j.tell(verdictAck)
 		return
 	}
@@ -123,19 +114,6 @@ func (b *Bot) runEvent(ctx context.Context, j job) {
 	if !b.later(ctx, r, show) {
 		show(ctx)
 	}
-}
-
-// markPosted claims the posting of a delivery's reply: first is false when
-// another delivery of the same event posted it (or is posting it).
-func (b *Bot) markPosted(ctx context.Context, delivery string) (first bool, err error) {
-	_, err = b.o.Store.CompareAndSwap(ctx, "slack:posted:"+delivery, 0, []byte{1}, postedKeep)
-	switch {
-	case err == nil:
-		return true, nil
-	case errorsIsConflict(err):
-		return false, nil
-	}
-	return false, err
 }
 
 // beforeAck reports whether a job runs before its ack (runBeforeAck).

@@ -147,14 +147,12 @@ func (b *Bot) turn(ctx context.Context, j job) (r engine.Reply, loc string, ok b
 		b.post(ctx, j, []slack.Block{section(msg)}, msg)
 		return r, "", false
 	}
-	// A turn run after its ack never shows the reply of a repeated
-	// delivery, so the engine keeps only the mark that the delivery ran. One
-	// run before its ack keeps the reply, for the redelivery of a turn whose
-	// reply was never posted, and does not wait for a copy in flight (Slack
-	// redelivers).
+	// Slack never gets the reply of a repeated delivery (the first one
+	// posted it), so the engine keeps only the mark that the delivery ran,
+	// and answers a copy in flight at once (Slack redelivers it).
 	t := engine.Turn{Channel: Channel, ChannelUser: userKey(j.team, j.user), DeliveryID: j.delivery,
 		Locale: p.Locale, Hints: engine.Hints{Email: p.Email}, Input: j.input,
-		NoReplay: !j.beforeAck(), NoWait: j.beforeAck(), StartBy: j.startBy}
+		NoReplay: true, StartBy: j.startBy}
 	if run, ok := b.o.Engine.(runner); ok {
 		r = run.Run(ctx, t)
 	} else {

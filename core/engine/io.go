@@ -95,10 +95,6 @@ type Turn struct {
 	// only a mark that the delivery ran, and answers a copy arriving while
 	// it runs at once instead of waiting for its reply.
 	NoReplay bool
-	// NoWait answers a copy of the delivery that is running elsewhere at
-	// once (Reply.Retry) instead of waiting for its reply: Slack, which
-	// redelivers, does not hold a worker for it.
-	NoWait bool
 	// StartBy, when set, bounds the acquire step: a turn whose store step
 	// cannot start by then (the store hung or down) gives up with
 	// Reply.Retry, having done nothing, so an adapter that must answer
@@ -219,7 +215,8 @@ type Reply struct {
 	NotBefore time.Time `json:"-"`
 	// Retry says the turn did nothing that lasts and must be delivered
 	// again: the store was unavailable (acquire or commit failed), the same
-	// delivery was running elsewhere (with Turn.NoWait), or the step was cut
+	// delivery was running elsewhere (past the wait, or at once with
+	// Turn.NoReplay), or the step was cut
 	// (its context ended) and its claim released. The outputs are then
 	// only a fallback (the catalogued error or busy message): adapters that
 	// can have the platform redeliver (Slack: 503; Twilio: a hold and a

@@ -74,7 +74,7 @@ func (e *Engine) acquire(ctx context.Context, t *Turn, k store.TurnKeys) (rec st
 		}
 		// TurnRunning: the same delivery is running elsewhere; its reply is
 		// this one's too.
-		if t.NoReplay || t.NoWait || time.Now().Add(pause).After(until) {
+		if t.NoReplay || time.Now().Add(pause).After(until) {
 			e.audit(ctx, t, nil, k.Owner, audit.Event{Name: "flow.duplicate", Reason: "in_flight"})
 			return rec, Reply{Ref: k.Owner, Duplicate: true, Retry: true, Outputs: []Output{{MessageID: MsgBusy}}}, false
 		}
