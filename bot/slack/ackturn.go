@@ -23,8 +23,8 @@ import (
 //     timing floor of about 300 ms): the redelivery finds the turn done and
 //     acknowledges it; this reply is lost, and the user's next message
 //     continues from the committed state. (Posting the recorded reply on
-//     redelivery needs a "posted" mark: one more store round trip per turn;
-//     see docs/deadlines.md.)
+//     redelivery would need a "posted" mark: one more store round trip per
+//     turn; see docs/deadlines.md.)
 //   - after the post, before the ack: acknowledged, nothing posted twice.
 
 // verdict is what a turn run before the ack tells the waiting request.
