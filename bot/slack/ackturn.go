@@ -3,7 +3,6 @@ package slack
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 // Events run before Slack is acknowledged. Slack never redelivers an event
@@ -39,10 +38,6 @@ const (
 	verdictRetry
 )
 
-// startMargin is kept between the last moment a turn may start (its acquire
-// step) and the end of the ack budget, for the step, the commit and the post.
-const startMargin = 500 * time.Millisecond
-
 // errNotYet means the turn did not finish within the ack budget, or must be
 // delivered again; the transport answers as for a full pool.
 var errNotYet = fmt.Errorf("%w: turn not finished before the ack", errBusy)
@@ -68,9 +63,6 @@ func (b *Bot) runBeforeAck(ctx context.Context, j job) error {
 	ctx, cancel := context.WithTimeout(ctx, AckBudget)
 	defer cancel()
 	j.verdict = make(chan verdict, 1)
-	if dl, ok := ctx.Deadline(); ok {
-		j.startBy = dl.Add(-startMargin)
-	}
 	if err := b.queue(func(ctx context.Context) { b.runEvent(ctx, j) }); err != nil {
 		return err
 	}

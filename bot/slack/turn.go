@@ -4,7 +4,6 @@ import (
 	"context"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -27,9 +26,8 @@ type job struct {
 	// buttons are replaced by the chosen label once the turn has run.
 	clicked *clickedMessage
 	// verdict, set for an event run before its ack (runBeforeAck), receives
-	// whether Slack may be acknowledged; startBy bounds the turn's start.
+	// whether Slack may be acknowledged.
 	verdict chan verdict
-	startBy time.Time
 }
 
 // ServedEvents are the Events API event types the bot acts on; the manifest
@@ -152,7 +150,7 @@ func (b *Bot) turn(ctx context.Context, j job) (r engine.Reply, loc string, ok b
 	// and answers a copy in flight at once (Slack redelivers it).
 	t := engine.Turn{Channel: Channel, ChannelUser: userKey(j.team, j.user), DeliveryID: j.delivery,
 		Locale: p.Locale, Hints: engine.Hints{Email: p.Email}, Input: j.input,
-		NoReplay: true, StartBy: j.startBy}
+		NoReplay: true}
 	if run, ok := b.o.Engine.(runner); ok {
 		r = run.Run(ctx, t)
 	} else {
