@@ -68,9 +68,12 @@ func (e *Engine) acquire(ctx context.Context, t *Turn, k store.TurnKeys) (rec st
 			e.audit(ctx, t, nil, k.Owner, audit.Event{Name: "flow.duplicate"})
 			return rec, e.replay(ctx, t, k.Owner, a.Outcome), false
 		case store.TurnBusy:
-			// Nothing was claimed, so the platform's retry of this delivery runs.
+			// Nothing was claimed, so the platform's retry of this delivery
+			// runs: adapters that can have it redelivered do (a lease left
+			// by a turn cut in a failover lapses within seconds), instead
+			// of losing the input behind a "busy" reply.
 			e.audit(ctx, t, nil, k.Owner, audit.Event{Name: "flow.busy"})
-			return rec, Reply{Ref: k.Owner, Outputs: []Output{{MessageID: MsgBusy}}}, false
+			return rec, Reply{Ref: k.Owner, Outputs: []Output{{MessageID: MsgBusy}}, Retry: true}, false
 		}
 		// TurnRunning: the same delivery is running elsewhere; its reply is
 		// this one's too.

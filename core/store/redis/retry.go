@@ -15,6 +15,10 @@ import (
 
 var errMalformed = errors.New("malformed reply")
 
+// errDemoted means a write went to a node a failover has demoted since: it
+// is transient, and the idempotent call is retried on the new master.
+var errDemoted = errors.New("redis: the write reached a demoted master")
+
 // Defaults for retries across a failover.
 const (
 	// DefaultRetryFor bounds how long an idempotent call is retried when the
@@ -65,7 +69,7 @@ func transient(err error) bool {
 	switch {
 	case errors.Is(err, goredis.Nil), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED),
+	case errors.Is(err, errDemoted), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, goredis.ErrClosed),
 		errors.Is(err, goredis.ErrPoolTimeout):
 		return true
@@ -102,6 +106,9 @@ func (s *Store) runAcked(ctx context.Context, script *goredis.Script, keys []str
 		pipe := node.Pipeline()
 		run := pipe.EvalSha(ctx, script.Hash(), keys, args...)
 		wait := pipe.Do(ctx, "wait", s.acks, s.ackTimeout.Milliseconds())
+		// ROLE runs after WAIT returns, in the same round trip: it says
+		// whether this node is still the master once the wait is over.
+		role := pipe.Do(ctx, "role")
 		_, _ = pipe.Exec(ctx)
 		if err := run.Err(); err != nil {
 			if try == 0 && strings.HasPrefix(err.Error(), "NOSCRIPT") {
@@ -113,6 +120,14 @@ func (s *Store) runAcked(ctx context.Context, script *goredis.Script, keys []str
 			return 0, err
 		}
 		if n, err := wait.Int64(); err != nil || n < int64(s.acks) {
+			// Unacknowledged: a lagging or dead replica, or this node was
+			// demoted by a failover (its writes will be discarded when it
+			// resyncs from the new master). Only the first is acceptable:
+			// on a node that is no longer master the commit must be done
+			// again where the new master is (it is idempotent).
+			if r, err := role.Slice(); err != nil || len(r) == 0 || r[0] != "master" {
+				return 0, errDemoted
+			}
 			s.lagged.Add(1)
 		}
 		return run.Int64()
