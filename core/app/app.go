@@ -100,7 +100,10 @@ type App struct {
 	// EnrollPages serves one-time authenticator enrollment pages (mount at
 	// enrollpage.Path); nil when no chat channel delivers enrollments so.
 	EnrollPages *enrollpage.Pages
-	Log         *slog.Logger
+	// CallerKey is the HMAC key the phone channel keys a caller number's
+	// remembered language with (derived from keys.hmac for that one use).
+	CallerKey []byte
+	Log       *slog.Logger
 
 	checks     []namedCheck
 	closers    []func() error
@@ -233,6 +236,7 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 		return flows.Deps{}, err
 	}
 	codeKey := derive(hmacKey, "resetbot one-time codes")
+	a.CallerKey = derive(hmacKey, "resetbot caller languages")
 	fc := cfg.Factors
 	tv := totp.New(a.Store, kr, totp.Options{Issuer: fc.TOTP.Issuer, Clock: opt.Clock, Rand: opt.Rand})
 	cv := code.New(a.Store, codeKey, code.Options{Digits: fc.Codes.Digits, TTL: fc.Codes.TTL,

@@ -16,6 +16,9 @@ const (
 	DefaultTwilioGatherTimeout  = 6 * time.Second
 	DefaultTwilioRequestTimeout = 10 * time.Second
 	DefaultTwilioMaxSendsHour   = 500
+	// DefaultTwilioLanguageMemory is how long a caller number's language is
+	// remembered (ivr/twilio.DefaultLanguageMemory).
+	DefaultTwilioLanguageMemory = 180 * 24 * time.Hour
 )
 
 // DefaultTwilioLanguages are offered at the start of a call by default.
@@ -53,6 +56,9 @@ func (c *Config) effective() *Config {
 		w.RequestTimeout = DefaultTwilioRequestTimeout
 	}
 	w.MaxSendsPerHour = orInt(w.MaxSendsPerHour, DefaultTwilioMaxSendsHour)
+	if w.LanguageMemory == 0 {
+		w.LanguageMemory = DefaultTwilioLanguageMemory
+	}
 	return &e
 }
 

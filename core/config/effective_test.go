@@ -43,6 +43,7 @@ func TestEffectiveDefaultsMatchTheExample(t *testing.T) {
 		"twilio.gather_timeout":     {tw.GatherTimeout, config.DefaultTwilioGatherTimeout},
 		"twilio.request_timeout":    {tw.RequestTimeout, config.DefaultTwilioRequestTimeout},
 		"twilio.max_sends_per_hour": {tw.MaxSendsPerHour, config.DefaultTwilioMaxSendsHour},
+		"twilio.language_memory":    {tw.LanguageMemory, config.DefaultTwilioLanguageMemory},
 		"twilio.languages":          {strings.Join(tw.Languages, ","), strings.Join(config.DefaultTwilioLanguages, ",")},
 		"teams.timeout":             {cfg.Channels.Teams.Timeout, 10 * time.Second},
 	} {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -46,6 +47,14 @@ type TwilioConfig struct {
 	// Languages offered at the start of a call, first is the default
 	// (default: every language with a catalog file, English first).
 	Languages []string `yaml:"languages"`
+	// Numbers maps a Twilio number of this account (E.164, the number
+	// called) to the language its callers hear without a language menu,
+	// e.g. {"+34910000000": es}. Each language must be offered.
+	Numbers map[string]string `yaml:"numbers"`
+	// LanguageMemory is how long a caller's language is remembered for the
+	// calling number, so the next call skips the menu (default 180 days;
+	// negative: never remembered). The store keeps an HMAC of the number.
+	LanguageMemory time.Duration `yaml:"language_memory"`
 	// GatherTimeout is how long the IVR waits for a key press (default 6s).
 	GatherTimeout time.Duration `yaml:"gather_timeout"`
 	// RequestTimeout bounds every Twilio REST call (default 10s).
@@ -174,8 +183,39 @@ func (v *validator) twilioVoice(t TwilioConfig) {
 			}
 		}
 	}
+	v.twilioNumbers(t)
+	if t.LanguageMemory > 2*365*24*time.Hour {
+		v.errorf(p+".language_memory", "must be at most 17520h (two years); negative turns it off")
+	}
 	if t.GatherTimeout < 0 || t.GatherTimeout > 30*time.Second {
 		v.errorf(p+".gather_timeout", "must be between 0 (default) and 30s")
+	}
+}
+
+// twilioNumbers checks the per-number languages: E.164 numbers, each
+// language one the calls offer.
+func (v *validator) twilioNumbers(t TwilioConfig) {
+	const p = "channels.twilio.numbers"
+	if len(t.Numbers) == 0 {
+		return
+	}
+	cat, err := messages.Load()
+	if err != nil {
+		v.errorf(p, "message catalogs: %v", err)
+		return
+	}
+	offered := t.Languages
+	if len(offered) == 0 {
+		offered = cat.Languages()
+	}
+	for _, n := range slices.Sorted(maps.Keys(t.Numbers)) {
+		l := t.Numbers[n]
+		if !prefixOK(n) || len(n) < 9 {
+			v.errorf(p, "%q is not an E.164 number such as +34910000000", n)
+		}
+		if !slices.Contains(offered, l) {
+			v.errorf(p+"."+n, "%q is not one of the offered languages (%s)", l, strings.Join(offered, ", "))
+		}
 	}
 }
 

@@ -19,6 +19,13 @@ func TestTwilioValidation(t *testing.T) {
 		{"bad prefix", "    allowed_prefixes: [\"44\"]\n", "channels.twilio.allowed_prefixes"},
 		{"bad blocked caller", "    blocked_callers: [\"anonymous\"]\n", "channels.twilio.blocked_callers"},
 		{"negative budget", "    max_sends_per_hour: -1\n", "channels.twilio.max_sends_per_hour"},
+		{"number languages", "    languages: [en, es, fr]\n    numbers: {\"+34910000000\": es, \"+33140000000\": fr}\n" +
+			"    language_memory: 720h\n", ""},
+		{"number language not offered", "    languages: [en, es]\n    numbers: {\"+33140000000\": fr}\n",
+			"channels.twilio.numbers.+33140000000"},
+		{"number not e164", "    numbers: {\"0034910000000\": es}\n", "channels.twilio.numbers"},
+		{"language memory off", "    language_memory: -1s\n", ""},
+		{"language memory too long", "    language_memory: 100000h\n", "channels.twilio.language_memory"},
 		{"long gather timeout", "    gather_timeout: 2m\n", "channels.twilio.gather_timeout"},
 		{"edge and region", "    edge: dublin\n    region: ie1\n", ""},
 		{"api base url", "    api_base_url: https://twilio-proxy.corp.example\n", ""},

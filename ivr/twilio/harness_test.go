@@ -39,6 +39,7 @@ type harness struct {
 	mu    sync.Mutex
 	now   time.Time
 	twiml []string // every TwiML document the IVR answered
+	seed  string   // the authenticator seed enrolled, if any
 }
 
 // useFake sends every outbound HTTP request of this test binary to the fake
@@ -77,7 +78,7 @@ func newHarness(t testing.TB, mutate ...func(*config.Config)) *harness {
 	tc := cfg.Channels.Twilio
 	h.ivr, err = ivr.New(a.Engine, a.Messages, ivr.Config{PublicURL: public, AccountSID: tc.AccountSID,
 		AuthToken: tc.AuthToken, HelpDesk: tc.HelpDeskNumber, Languages: tc.Languages, Blocked: tc.BlockedCallers,
-		Log: log})
+		Log: log, Numbers: tc.Numbers, Store: a.Store, CallerKey: a.CallerKey, LanguageMemory: tc.LanguageMemory})
 	if err != nil {
 		t.Fatal(err)
 	}

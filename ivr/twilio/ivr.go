@@ -88,6 +88,16 @@ type Config struct {
 	TurnBudget time.Duration
 	Log        *slog.Logger
 	Audit      audit.Sink
+	// Numbers maps a Twilio number called (the webhook's To, E.164) to the
+	// language its callers hear without a language menu.
+	Numbers map[string]string
+	// Store and CallerKey keep each caller number's language (an HMAC of
+	// the number under CallerKey) for LanguageMemory (default
+	// DefaultLanguageMemory; negative: nothing is remembered). Without a
+	// store or key nothing is remembered.
+	Store          LanguageStore
+	CallerKey      []byte
+	LanguageMemory time.Duration
 }
 
 // Deadlines of a voice turn.
@@ -130,6 +140,9 @@ func New(eng Engine, msgs Renderer, cfg Config) (*Handler, error) {
 	if cfg.GatherTimeout <= 0 {
 		cfg.GatherTimeout = 6 * time.Second
 	}
+	if cfg.LanguageMemory == 0 {
+		cfg.LanguageMemory = DefaultLanguageMemory
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -162,6 +175,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 type callParams struct {
 	CallSid    string
 	From       string
+	To         string
 	Digits     string
 	CallStatus string
 	hasDigits  bool
@@ -175,7 +189,7 @@ func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, callParams)
 		if !ok {
 			return
 		}
-		p := callParams{CallSid: form.Get("CallSid"), From: form.Get("From"), Digits: form.Get("Digits"),
+		p := callParams{CallSid: form.Get("CallSid"), From: form.Get("From"), To: form.Get("To"), Digits: form.Get("Digits"),
 			CallStatus: form.Get("CallStatus"), hasDigits: form.Has("Digits")}
 		if !validSid(p.CallSid) {
 			http.Error(w, "bad request", http.StatusBadRequest)

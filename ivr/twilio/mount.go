@@ -28,7 +28,8 @@ func Mount(_ context.Context, a *app.App, srv *server.Server, log *slog.Logger) 
 	}
 	h, err := New(a.Engine, a.Messages, Config{PublicURL: cfg.Server.PublicURL, AccountSID: tc.AccountSID,
 		AuthToken: tc.AuthToken, HelpDesk: tc.HelpDeskNumber, Languages: tc.Languages,
-		GatherTimeout: tc.GatherTimeout, Blocked: tc.BlockedCallers, Log: log, Audit: a.Audit})
+		GatherTimeout: tc.GatherTimeout, Blocked: tc.BlockedCallers, Log: log, Audit: a.Audit,
+		Numbers: tc.Numbers, Store: a.Store, CallerKey: a.CallerKey, LanguageMemory: tc.LanguageMemory})
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,11 @@ func (h *Handler) render(v view) []twiml.Element {
 		}
 		says = append(says, h.say(loc, h.msgs.Text(loc, id, true, o.Args)))
 		if v.hint && i == 0 {
-			says = append(says, h.say(loc, h.msgs.Text(loc, "twilio.hint", true, nil)))
+			hint := "twilio.hint"
+			if len(h.cfg.Languages) > 1 {
+				hint = "twilio.hint_languages"
+			}
+			says = append(says, h.say(loc, h.msgs.Text(loc, hint, true, nil)))
 		}
 	}
 	last := v.reply.Last()
@@ -83,7 +87,12 @@ func (h *Handler) render(v view) []twiml.Element {
 				map[string]string{"option": option, "digit": strconv.Itoa(c.Digit(i))})))
 		}
 	}
-	g := &twiml.VoiceGather{Input: "dtmf", Action: h.gatherURL(loc, v.seq, v.silences, 0), Method: http.MethodPost,
+	action := h.gatherURL(loc, v.seq, v.silences, 0)
+	if v.reply.Flow == "" && len(h.cfg.Languages) > 1 {
+		// The main menu: nine opens the language menu (see gather).
+		action += "&m=1"
+	}
+	g := &twiml.VoiceGather{Input: "dtmf", Action: action, Method: http.MethodPost,
 		Timeout: h.timeout(), FinishOnKey: "#", ActionOnEmptyResult: "true", InnerElements: says}
 	switch e := last.Expect; {
 	case e.Kind == engine.ExpectChoice, e.Kind == engine.ExpectNone:

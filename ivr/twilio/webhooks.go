@@ -10,7 +10,6 @@ import (
 
 	"github.com/twilio/twilio-go/twiml"
 
-	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/secret"
 )
@@ -24,43 +23,10 @@ const (
 	maxBusyWaits = 3
 )
 
-// incoming answers a new call: blocked callers hear goodbye, others choose a
-// language (or go straight to the menu when only one is configured).
-func (h *Handler) incoming(w http.ResponseWriter, r *http.Request, p callParams) {
-	if h.blocked(p.From) {
-		// Caller ID can be spoofed, so the blocklist only sheds known abusers;
-		// it never grants anything.
-		_ = h.cfg.Audit.Write(r.Context(), audit.Event{Name: audit.NameAuthnRejected, Channel: Channel, Reason: "blocked_caller"})
-		h.write(w, h.goodbye(h.cfg.Languages[0], "twilio.blocked"))
-		return
-	}
-	if len(h.cfg.Languages) == 1 {
-		h.start(w, r, p, h.cfg.Languages[0], false)
-		return
-	}
-	g := &twiml.VoiceGather{Input: "dtmf", NumDigits: "1", Timeout: h.timeout(), Action: h.auth.URL(PathLanguage),
-		Method: http.MethodPost, ActionOnEmptyResult: "true"}
-	for i, l := range h.cfg.Languages {
-		g.InnerElements = append(g.InnerElements, h.say(l, h.msgs.Text(l, "twilio.language", true,
-			map[string]string{"digit": strconv.Itoa(i + 1)})))
-	}
-	h.write(w, []twiml.Element{g})
-}
-
-// language takes the language digit (silence or anything else keeps the
-// default) and starts the conversation.
-func (h *Handler) language(w http.ResponseWriter, r *http.Request, p callParams) {
-	loc := h.cfg.Languages[0]
-	if n, err := strconv.Atoi(p.Digits); err == nil && n >= 1 && n <= len(h.cfg.Languages) {
-		loc = h.cfg.Languages[n-1]
-	}
-	h.start(w, r, p, loc, true)
-}
-
 // start shows the engine's menu in locale, with the keypad hint.
 // chosen says the caller picked loc in the language menu.
 func (h *Handler) start(w http.ResponseWriter, r *http.Request, p callParams, loc string, chosen bool) {
-	t := engine.Turn{Channel: Channel, ChannelUser: p.CallSid, DeliveryID: p.CallSid + ":0", Locale: loc, LocaleChosen: chosen,
+	t := engine.Turn{Channel: Channel, ChannelUser: p.CallSid, DeliveryID: startID(p.CallSid, loc), Locale: loc, LocaleChosen: chosen,
 		Hints: engine.Hints{Phone: p.From}, Input: engine.Input{Kind: engine.InputStart}}
 	rep, ok := h.turn(r, t)
 	if !ok {
@@ -128,6 +94,11 @@ func (h *Handler) gather(w http.ResponseWriter, r *http.Request, p callParams) {
 		Locale: loc, Hints: engine.Hints{Phone: p.From}}
 	v := view{locale: loc, seq: n + 1}
 	keyed, ok := cleanDigits(p.Digits)
+	if q.Get("m") == "1" && keyed == keySwitchLanguage && waits == 0 && len(h.cfg.Languages) > 1 {
+		// Nine on the main menu: another language.
+		h.write(w, h.languageMenu(h.auth.URL(PathLanguage)))
+		return
+	}
 	switch {
 	case waits > 0:
 		// A redirect resuming turn n after a hold or a busy answer. It
@@ -157,7 +128,7 @@ func (h *Handler) gather(w http.ResponseWriter, r *http.Request, p callParams) {
 	}
 	if n == 0 {
 		// Resuming a start turn (hold in start): same delivery ID.
-		t.DeliveryID, t.Input, v.seq, v.hint = p.CallSid+":0", engine.Input{Kind: engine.InputStart}, 1, true
+		t.DeliveryID, t.Input, v.seq, v.hint = startID(p.CallSid, loc), engine.Input{Kind: engine.InputStart}, 1, true
 	}
 	var done bool
 	if v.reply, done = h.turn(r, t); !done {
@@ -175,6 +146,11 @@ func (h *Handler) gather(w http.ResponseWriter, r *http.Request, p callParams) {
 	if v.reply.Last().MessageID == engine.MsgBusy && len(v.reply.Outputs) == 1 {
 		h.busy(w, loc, n, sil, waits)
 		return
+	}
+	if rl := v.reply.Locale; rl != "" && rl != loc && h.offered(rl) {
+		// The conversation switched to the account's preferred language
+		// (only ever after verification): the next call starts in it.
+		h.remember(r.Context(), p.From, rl)
 	}
 	if v.reply.Flow == "" && !v.reply.Ended {
 		h.menuTurn(w, &v, t.Input, keyed, sil)
@@ -252,6 +228,10 @@ func cleanDigits(d string) (string, bool) {
 	}
 	return d, true
 }
+
+// startID is the delivery ID of a call's start turn in loc: a caller who
+// switches language at the menu starts again with an ID of its own.
+func startID(callSid, loc string) string { return callSid + ":0:" + loc }
 
 func (h *Handler) gatherURL(loc string, n, sil, waits int) string {
 	q := url.Values{"l": {loc}, "n": {strconv.Itoa(n)}, "s": {strconv.Itoa(sil)}, "w": {strconv.Itoa(waits)}}

@@ -1,0 +1,153 @@
+package twilio_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	potp "github.com/pquerna/otp/totp"
+
+	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/messages"
+	ivr "github.com/resetbot/resetbot/ivr/twilio"
+)
+
+// Speech targets of the phone paths at 150 words per minute (issue 12).
+const (
+	resetSpeechTarget  = 60.0
+	unlockSpeechTarget = 40.0
+)
+
+// phonePath is one scripted call: the menu key of its flow, the account's
+// employee number, whether it has an authenticator, and the factor keys the
+// caller prefers when a menu of factors is offered.
+type phonePath struct {
+	name    string
+	flow    string
+	login   string
+	emp     string
+	totp    bool
+	factors []string
+	target  float64
+	endWith string // a word of the last reply in English, to prove the path finished
+}
+
+var phonePaths = []phonePath{
+	{name: "reset (authenticator + text)", flow: "1", login: "amartin", emp: "10041", totp: true,
+		factors: []string{"1", "2"}, target: resetSpeechTarget, endWith: "password has been changed"},
+	{name: "unlock (authenticator)", flow: "2", login: "crossi", emp: "10063", totp: true,
+		factors: []string{"1"}, target: unlockSpeechTarget, endWith: "unlocked"},
+	{name: "unlock (text code)", flow: "2", login: "crossi", emp: "10063",
+		factors: []string{"2"}, target: unlockSpeechTarget, endWith: "unlocked"},
+}
+
+// pathResult is what a scripted call cost the caller.
+type pathResult struct {
+	keys     int     // key entries (a number and its pound key are one)
+	menu     float64 // seconds of the language menu (0 when it did not play)
+	seconds  float64 // seconds of speech after the language menu
+	lastText string
+}
+
+// TestPhoneSpeech runs every phone path through the real handler in every
+// catalog language, counts the caller's key entries and the seconds of
+// speech at 150 words per minute (every <Say> of the call, the final
+// reference included; only the code call, a separate call, is left out),
+// and holds each path to its target: a reset at most 60 s, an unlock at most
+// 40 s. The first call of a number hears the language menu; the target is
+// for a returning caller, whose language is remembered.
+func TestPhoneSpeech(t *testing.T) {
+	cat, err := messages.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	langs := cat.Languages()
+	var table []string
+	for _, p := range phonePaths {
+		for i, lang := range langs {
+			t.Run(p.name+"/"+lang, func(t *testing.T) {
+				var first, again pathResult
+				t.Run("first call", func(t *testing.T) {
+					first = runPath(t, newPathHarness(t, p, langs), p, "CA7"+strconv.Itoa(i), strconv.Itoa(i+1))
+				})
+				t.Run("returning caller", func(t *testing.T) {
+					// An earlier call from the number chose the language and
+					// hung up at the menu.
+					h := newPathHarness(t, p, langs)
+					c := h.call("CA9" + strconv.Itoa(i))
+					c.start(strconv.Itoa(i + 1))
+					c.hangUp()
+					again = runPath(t, h, p, "CA8"+strconv.Itoa(i), strconv.Itoa(i+1))
+				})
+				table = append(table, strings.Join([]string{p.name, lang,
+					strconv.Itoa(first.keys), strconv.FormatFloat(first.menu+first.seconds, 'f', 1, 64),
+					strconv.Itoa(again.keys), strconv.FormatFloat(again.menu+again.seconds, 'f', 1, 64)}, " | "))
+				if lang == "en" && !strings.Contains(again.lastText, p.endWith) {
+					t.Errorf("%s: the call ended with %q, want %q", p.name, again.lastText, p.endWith)
+				}
+				if s := again.menu + again.seconds; s > p.target {
+					t.Errorf("%s in %s: a returning caller hears %.1f s of speech; the target is %.0f s", p.name, lang, s, p.target)
+				}
+			})
+		}
+	}
+	t.Logf("path | language | first call keys | first call s | returning keys | returning s\n%s", strings.Join(table, "\n"))
+}
+
+// runPath drives one call of path p: language (when asked), flow, employee
+// number, then factors until the call hangs up.
+func runPath(t *testing.T, h *harness, p phonePath, sid, langKey string) pathResult {
+	t.Helper()
+	var r pathResult
+	start := len(h.twiml)
+	c := h.call(sid)
+	d := c.do(ivr.PathIncoming, c.form())
+	if d.Gather != nil && strings.Contains(d.Gather.Action, ivr.PathLanguage) {
+		_, r.menu = speechSeconds(t, h.twiml[start:])
+		start = len(h.twiml)
+		r.keys++
+		c.press(langKey)
+	}
+	press := func(k string) TwiML { r.keys++; return c.press(k) }
+	press(p.flow)
+	d = press(p.emp)
+	totpUsed, factor := !p.totp, 0
+	msgs, sends := len(h.fake.Messages()), h.fake.Sends()
+	for step := 0; d.Hangup == nil && d.Dial == nil; step++ {
+		if step > 8 || d.Gather == nil {
+			t.Fatalf("%s: the call did not finish: %s", p.name, d.Text())
+		}
+		switch {
+		case d.Gather.NumDigits == "1" && factor < len(p.factors):
+			d, factor = press(p.factors[factor]), factor+1
+		case d.Gather.NumDigits == "1":
+			t.Fatalf("%s: an unexpected menu: %s", p.name, d.Text())
+		case !totpUsed:
+			code, _ := potp.GenerateCode(h.seed, h.clock())
+			d, totpUsed = press(code), true
+		default:
+			h.waitSends(sends + 1)
+			var code string
+			if len(h.fake.Messages()) > msgs {
+				code = h.lastSMSCode()
+			} else {
+				code = h.hearCode()
+			}
+			msgs, sends = len(h.fake.Messages()), h.fake.Sends()
+			d = press(code)
+		}
+	}
+	_, r.seconds = speechSeconds(t, h.twiml[start:])
+	r.lastText = d.Text()
+	return r
+}
+
+// newPathHarness is a harness offering every language, with an
+// authenticator enrolled for the path's account if it uses one.
+func newPathHarness(t *testing.T, p phonePath, langs []string) *harness {
+	h := newHarness(t, func(c *config.Config) { c.Channels.Twilio.Languages = langs })
+	if p.totp {
+		h.seed = h.enrollTOTP(p.login)
+	}
+	return h
+}
