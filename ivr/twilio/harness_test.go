@@ -200,11 +200,16 @@ func (c *call) do(path string, form url.Values) TwiML {
 	return d
 }
 
-// start answers the call and picks a language (1 English, 2 Spanish).
+// start answers the call and picks a language (1 English, 2 Spanish). When
+// the number's language is remembered and the menu skipped, nine on the
+// main menu opens the language menu.
 func (c *call) start(lang string) TwiML {
 	c.h.t.Helper()
 	d := c.do(ivr.PathIncoming, c.form())
-	if d.Gather == nil {
+	if d.Gather != nil && !strings.Contains(d.Gather.Action, ivr.PathLanguage) {
+		d = c.press("9")
+	}
+	if d.Gather == nil || !strings.Contains(d.Gather.Action, ivr.PathLanguage) {
 		c.h.t.Fatalf("no language gather: %s", d.Text())
 	}
 	return c.press(lang)

@@ -34,11 +34,11 @@ type phonePath struct {
 
 var phonePaths = []phonePath{
 	{name: "reset (authenticator + text)", flow: "1", login: "amartin", emp: "10041", totp: true,
-		factors: []string{"1", "2"}, target: resetSpeechTarget, endWith: "password has been changed"},
+		factors: []string{"1", "2"}, target: resetSpeechTarget, endWith: "Password changed"},
 	{name: "unlock (authenticator)", flow: "2", login: "crossi", emp: "10063", totp: true,
-		factors: []string{"1"}, target: unlockSpeechTarget, endWith: "unlocked"},
+		factors: []string{"1"}, target: unlockSpeechTarget, endWith: "Account unlocked"},
 	{name: "unlock (text code)", flow: "2", login: "crossi", emp: "10063",
-		factors: []string{"2"}, target: unlockSpeechTarget, endWith: "unlocked"},
+		factors: []string{"2"}, target: unlockSpeechTarget, endWith: "Account unlocked"},
 }
 
 // pathResult is what a scripted call cost the caller.
