@@ -190,6 +190,7 @@ func (c *call) do(path string, form url.Values) TwiML {
 		c.h.t.Fatalf("%s: status %d: %s", path, w.Code, w.Body.String())
 	}
 	body := w.Body.String()
+	checkBargeIn(c.h.t, body)
 	c.h.twiml = append(c.h.twiml, body)
 	d := parseTwiML(c.h.t, body)
 	c.last = d

@@ -196,8 +196,14 @@ func (h *Handler) hold(w http.ResponseWriter, loc string, n, sil, waits int) {
 		h.write(w, h.goodbye(loc, "twilio.busy"))
 		return
 	}
-	h.write(w, []twiml.Element{h.say(loc, h.msgs.Text(loc, "twilio.hold", true, nil)),
-		&twiml.VoiceRedirect{Method: http.MethodPost, Url: h.gatherURL(loc, n, sil, waits+1)}})
+	// The hold prompt is inside a one-second gather posting to the resume
+	// URL, so a key interrupts it like any prompt (barge-in). Keys pressed
+	// here are not taken as an answer: the resume ignores them (see gather).
+	resume := h.gatherURL(loc, n, sil, waits+1)
+	h.write(w, []twiml.Element{&twiml.VoiceGather{Input: "dtmf", NumDigits: "1", Timeout: "1", Action: resume,
+		Method: http.MethodPost, ActionOnEmptyResult: "true",
+		InnerElements: []twiml.Element{h.say(loc, h.msgs.Text(loc, "twilio.hold", true, nil))}},
+		&twiml.VoiceRedirect{Method: http.MethodPost, Url: resume}})
 }
 
 // status handles the call's status callback: a call that ended cancels its
