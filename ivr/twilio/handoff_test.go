@@ -9,7 +9,7 @@ import (
 
 // TestHandoffCodeIdentifies: the ten-digit code the help desk gave the
 // caller, keyed at the identify prompt in one entry, identifies the account
-// (the factor menu follows, as for an employee number, and the handoff is
+// (verification follows, as for an employee number, and the handoff is
 // started), and is spoken and logged nowhere. Single use is core/handoff's.
 func TestHandoffCodeIdentifies(t *testing.T) {
 	h := newHarness(t)
@@ -27,7 +27,7 @@ func TestHandoffCodeIdentifies(t *testing.T) {
 	c.start("1")
 	mustContain(t, c.press("1"), "help desk code")
 	d := c.press(code.Reveal())
-	mustContain(t, d, "Authenticator app, press 1", "Text message, press 2")
+	mustContain(t, d, "Text message, press 2") // verification follows
 	if got, err := h.a.Handoffs.Store.Get(ctx, ho.ID); err != nil || got.Status != handoff.StatusStarted {
 		t.Fatalf("the handoff is %v (%v), want started", got.Status, err)
 	}

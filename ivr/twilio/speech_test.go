@@ -111,29 +111,42 @@ func runPath(t *testing.T, h *harness, p phonePath, sid, langKey string) pathRes
 	press := func(k string) TwiML { r.keys++; return c.press(k) }
 	press(p.flow)
 	d = press(p.emp)
-	totpUsed, factor := !p.totp, 0
-	msgs, sends := len(h.fake.Messages()), h.fake.Sends()
+	// The factor keys are pressed in a menu, or beside a code prompt that
+	// asks for another method at once; a code prompt right after a code
+	// is a second factor sent at once.
+	f, pending, afterCode := 0, "", false
+	sends, calls := h.fake.Sends(), len(h.fake.Calls())
 	for step := 0; d.Hangup == nil && d.Dial == nil; step++ {
 		if step > 8 || d.Gather == nil {
 			t.Fatalf("%s: the call did not finish: %s", p.name, d.Text())
 		}
+		menu := d.Gather.NumDigits == "1"
 		switch {
-		case d.Gather.NumDigits == "1" && factor < len(p.factors):
-			d, factor = press(p.factors[factor]), factor+1
-		case d.Gather.NumDigits == "1":
+		case menu && f < len(p.factors):
+			pending, f, afterCode = p.factors[f], f+1, false
+			d = press(pending)
+		case menu:
 			t.Fatalf("%s: an unexpected menu: %s", p.name, d.Text())
-		case !totpUsed:
+		case pending == "1" || pending == "" && !afterCode && f < len(p.factors) && p.factors[f] == "1":
+			if pending == "" {
+				f++
+			}
 			code, _ := potp.GenerateCode(h.seed, h.clock())
-			d, totpUsed = press(code), true
+			pending, afterCode = "", true
+			d = press(code)
+		case pending == "" && !afterCode && f < len(p.factors):
+			pending, f = p.factors[f], f+1
+			d = press(pending)
 		default:
+			if pending == "" {
+				f++ // the next factor was sent at once
+			}
 			h.waitSends(sends + 1)
-			var code string
-			if len(h.fake.Messages()) > msgs {
-				code = h.lastSMSCode()
-			} else {
+			code := h.lastSMSCode()
+			if len(h.fake.Calls()) > calls {
 				code = h.hearCode()
 			}
-			msgs, sends = len(h.fake.Messages()), h.fake.Sends()
+			sends, calls, pending, afterCode = h.fake.Sends(), len(h.fake.Calls()), "", true
 			d = press(code)
 		}
 	}
