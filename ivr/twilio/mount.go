@@ -26,10 +26,7 @@ func Mount(_ context.Context, a *app.App, srv *server.Server, log *slog.Logger) 
 	if !tc.Enabled {
 		return nil, nil
 	}
-	h, err := New(a.Engine, a.Messages, Config{PublicURL: cfg.Server.PublicURL, AccountSID: tc.AccountSID,
-		AuthToken: tc.AuthToken, HelpDesk: tc.HelpDeskNumber, Languages: tc.Languages,
-		GatherTimeout: tc.GatherTimeout, Blocked: tc.BlockedCallers, Log: log, Audit: a.Audit,
-		Numbers: tc.Numbers, Store: a.Store, CallerKey: a.CallerKey, LanguageMemory: tc.LanguageMemory})
+	h, err := New(a.Engine, a.Messages, configOf(a, log))
 	if err != nil {
 		return nil, err
 	}
@@ -38,6 +35,16 @@ func Mount(_ context.Context, a *app.App, srv *server.Server, log *slog.Logger) 
 	}
 	log.Info("phone channel mounted", "webhook", cfg.Server.PublicURL+PathIncoming)
 	return nil, nil
+}
+
+// configOf is the IVR's configuration in the built app a.
+func configOf(a *app.App, log *slog.Logger) Config {
+	cfg := a.Config
+	tc := cfg.Channels.Twilio
+	return Config{PublicURL: cfg.Server.PublicURL, AccountSID: tc.AccountSID,
+		AuthToken: tc.AuthToken, HelpDesk: tc.HelpDeskNumber, Languages: tc.Languages,
+		GatherTimeout: tc.GatherTimeout, Blocked: tc.BlockedCallers, Log: log, Audit: a.Audit,
+		Numbers: tc.Numbers, Store: a.Store, CallerKey: a.CallerKey, LanguageMemory: tc.LanguageMemory}
 }
 
 // codeCalls reports whether Twilio places code calls in this configuration.
