@@ -59,7 +59,7 @@ func BenchmarkTurn(b *testing.B) {
 					turn(text("amartin"), "")
 					b.StartTimer()
 				}
-				if r := turn(choice("nope"), "d"+strconv.Itoa(i)); r.State != "choose_factor" {
+				if r := turn(choice("nope"), "d"+strconv.Itoa(i)); r.State != "verify_factor" {
 					b.Fatalf("state %s", r.State)
 				}
 			}

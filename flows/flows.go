@@ -81,7 +81,8 @@ func verifyEvents(next string) fsm.Events {
 	return fsm.Events{
 		{Name: evIdentified, Src: []string{stIdentify, stDisambiguate}, Dst: stChoose},
 		{Name: evAmbiguous, Src: []string{stIdentify}, Dst: stDisambiguate},
-		{Name: evChallenge, Src: []string{stChoose}, Dst: stVerify},
+		{Name: evChallenge, Src: []string{stChoose, stVerify}, Dst: stVerify},
+		{Name: evOther, Src: []string{stChoose, stVerify}, Dst: stIdentify},
 		{Name: evMore, Src: []string{stVerify}, Dst: stChoose},
 		{Name: evRetry, Src: []string{stVerify}, Dst: stChoose},
 		{Name: evQuestions, Src: []string{stVerify}, Dst: stQuestions},

@@ -20,8 +20,7 @@ func TestChatResetWithTwoFactors(t *testing.T) {
 	h.send("slack", "U1", text("I forgot my password"))
 	h.send("slack", "U1", text("amartin"))
 	h.send("slack", "U1", choice("sms"))
-	h.send("slack", "U1", text(h.code()))
-	h.send("slack", "U1", choice("email"))
+	h.send("slack", "U1", text(h.code())) // the email code is sent at once
 	h.send("slack", "U1", text(h.code()))
 	h.send("slack", "U1", text("Correct-Horse-Battery-9"))       // typed in the chat: refused
 	h.send("slack", "U1", masked("short", "short"))              // policy
@@ -61,9 +60,8 @@ func TestPhoneResetSendsPassphrase(t *testing.T) {
 	h := newHarness(t)
 	h.send("voice", "CA1", digits("1")) // menu: reset
 	h.send("voice", "CA1", digits("10041"))
-	h.send("voice", "CA1", digits("2")) // sms
-	h.send("voice", "CA1", digits(h.code()))
-	h.send("voice", "CA1", digits("4")) // email: its number in every menu (phone group used)
+	h.send("voice", "CA1", digits("2"))      // sms
+	h.send("voice", "CA1", digits(h.code())) // the email code is sent at once
 	r := h.send("voice", "CA1", digits(h.code()))
 	if r.State != "done" {
 		t.Fatalf("ended in %s", r.State)
@@ -135,8 +133,7 @@ func TestPreflightTellsWhatToDo(t *testing.T) {
 func TestWrongCodesLockOut(t *testing.T) {
 	h := newHarness(t)
 	h.send("slack", "U3", start(flows.FlowReset))
-	h.send("slack", "U3", text("bnguyen"))
-	h.send("slack", "U3", choice("totp"))
+	h.send("slack", "U3", text("bnguyen")) // the authenticator is asked at once
 	var r engine.Reply
 	for i := 0; i < 5; i++ {
 		r = h.send("slack", "U3", text("123456"))
@@ -150,7 +147,7 @@ func TestWrongCodesLockOut(t *testing.T) {
 	h.send("slack", "U4", start(flows.FlowReset))
 	h.send("slack", "U4", text("bao.nguyen@demo.example"))
 	h.send("slack", "U4", choice("sms"))
-	if r := h.send("slack", "U4", text(h.code())); r.State != "choose_factor" {
+	if r := h.send("slack", "U4", text(h.code())); r.State != "verify_factor" {
 		t.Fatalf("owner after a stranger's five wrong codes: %s %v", r.State, r.Outputs)
 	}
 	// The stranger's identity stays throttled.
@@ -167,10 +164,9 @@ func TestEnrollThenResetWithApp(t *testing.T) {
 	h.send("slack", "U5", text("fhaddad"))
 	// Binding a factor needs what a reset needs: two here.
 	h.send("slack", "U5", choice("sms"))
-	if r := h.send("slack", "U5", text(h.code())); r.State != "choose_factor" {
+	if r := h.send("slack", "U5", text(h.code())); r.State != "verify_factor" {
 		t.Fatalf("enrolled after one factor: %s", r.State)
 	}
-	h.send("slack", "U5", choice("email"))
 	r := h.send("slack", "U5", text(h.code()))
 	var seed string
 	for _, o := range r.Outputs {
@@ -191,10 +187,8 @@ func TestEnrollThenResetWithApp(t *testing.T) {
 	h.advance(time.Minute)
 	h.send("slack", "U5", start(flows.FlowReset))
 	h.send("slack", "U5", text("fhaddad"))
-	h.send("slack", "U5", choice("totp"))
-	h.send("slack", "U5", text(h.totpCode(seed)))
-	h.send("slack", "U5", choice("sms"))
-	h.send("slack", "U5", text(h.code()))
+	h.send("slack", "U5", text(h.totpCode(seed))) // asked at once
+	h.send("slack", "U5", text(h.code()))         // the text message is sent at once
 	if r := h.send("slack", "U5", masked("Pebble-Quartz-Anchor-5", "Pebble-Quartz-Anchor-5")); r.State != "done" {
 		t.Fatalf("reset ended in %s", r.State)
 	}
@@ -220,8 +214,6 @@ func TestTOTPCodeAcceptedOnce(t *testing.T) {
 	}
 	h.send("slack", "X", text("amartin"))
 	h.send("voice", "X", digits("10041"))
-	h.send("slack", "X", choice("totp"))
-	h.send("voice", "X", digits("1"))
 	first := h.send("slack", "X", text(c))
 	second := h.send("voice", "X", digits(c))
 	if first.State != "blocked" || second.State != "verify_factor" {
@@ -247,8 +239,9 @@ func TestStaleVerificationIsRedone(t *testing.T) {
 	h.send("slack", "U6", text(h.code()))
 	h.advance(11 * time.Minute)
 	r := h.send("slack", "U6", masked("Lantern-Violet-Ocean-7", "Lantern-Violet-Ocean-7"))
-	if r.State != "choose_factor" {
-		t.Fatalf("state %s, want choose_factor", r.State)
+	if r.State != "verify_factor" || r.Last().MessageID != "code.prompt.sms" {
+		// A new code by the method used last is sent at once.
+		t.Fatalf("state %s, want verify_factor with a new text message", r.State)
 	}
 	if h.dir.Bind(context.Background(), "amartin", secret.New("Lantern-Violet-Ocean-7")) {
 		t.Fatal("password changed after verification went stale")
@@ -332,22 +325,21 @@ func TestEnrollCannotLowerTheBar(t *testing.T) {
 	h.send("slack", "U31", start(flows.FlowEnroll))
 	h.send("slack", "U31", text("bnguyen"))
 	h.send("slack", "U31", choice("sms"))
-	h.send("slack", "U31", text(h.code()))
-	// The policy asks for the strongest factor of record first: only the
-	// app (or the help desk) is offered now.
-	r := h.send("slack", "U31", choice("email"))
-	r = h.send("slack", "U31", text(h.code()))
-	if r.State != "choose_factor" || r.Outputs[0].MessageID != "verify.need_strongest" ||
-		len(r.Outputs[1].Expect.Choices) != 2 || r.Outputs[1].Expect.Choices[0].ID != "totp" {
+	r := h.send("slack", "U31", text(h.code()))
+	// The policy asks for the strongest factor of record: only the app (or
+	// the help desk) is asked for now, and email is not accepted instead.
+	if r.State != "verify_factor" || r.Outputs[0].MessageID != "verify.need_strongest" ||
+		r.Last().MessageID != "totp.prompt" || len(r.Last().Expect.Choices) != 1 || r.Last().Expect.Choices[0].ID != "none" {
 		t.Fatalf("replaced the app without it: %s %v", r.State, r.Outputs)
+	}
+	if r = h.send("slack", "U31", choice("email")); r.State != "verify_factor" || r.Outputs[0].MessageID != engine.MsgBadChoice {
+		t.Fatalf("email instead of the app: %s %v", r.State, r.Outputs)
 	}
 	// With the app among the factors, it can be replaced.
 	h.advance(time.Minute)
 	h.send("slack", "U32", start(flows.FlowEnroll))
 	h.send("slack", "U32", text("bnguyen"))
-	h.send("slack", "U32", choice("totp"))
 	h.send("slack", "U32", text(h.totpCode(en.Secret.Reveal())))
-	h.send("slack", "U32", choice("sms"))
 	if r := h.send("slack", "U32", text(h.code())); r.State != "enroll_totp" {
 		t.Fatalf("with the app: %s", r.State)
 	}
@@ -391,7 +383,6 @@ func TestCallerThrottledAcrossCalls(t *testing.T) {
 	for i, sid := range []string{"CA1", "CA2", "CA3"} {
 		call(sid, "1")
 		call(sid, []string{"10041", "10057", "10088"}[i]) // a different account each call
-		call(sid, "1")                                    // authenticator
 		for _, code := range []string{"111111", "222222"} {
 			if r := call(sid, code); r.State == "locked_out" {
 				locked = i*2 + 1

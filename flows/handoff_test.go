@@ -84,12 +84,11 @@ func TestHandoffSkipsIdentificationNotVerification(t *testing.T) {
 	fh := newFakeHandoffs()
 	h := newHarness(t, func(d *flows.Deps) { d.Handoffs = fh })
 	r := h.send("slack", "U7", engine.Input{Kind: engine.InputStart, Flow: flows.FlowReset, Handoff: "H1"})
-	if r.State != "choose_factor" {
+	if r.State != "verify_factor" {
 		t.Fatalf("handoff start ended in %s", r.State)
 	}
 	h.send("slack", "U7", choice("sms"))
-	h.send("slack", "U7", text(h.code()))
-	h.send("slack", "U7", choice("email"))
+	h.send("slack", "U7", text(h.code())) // the email code is sent at once
 	h.send("slack", "U7", text(h.code()))
 	if r := h.send("slack", "U7", masked("Orchid-Falcon-Meadow-3", "Orchid-Falcon-Meadow-3")); r.State != "done" {
 		t.Fatalf("ended in %s", r.State)
@@ -112,7 +111,7 @@ func TestPhoneHandoffCodeIsSingleUse(t *testing.T) {
 	fh := newFakeHandoffs()
 	h := newHarness(t, func(d *flows.Deps) { d.Handoffs = fh })
 	h.send("voice", "CA7", digits("1"))
-	if r := h.send("voice", "CA7", digits("4821337790")); r.State != "choose_factor" || fh.reports[0] != "H1:started:" {
+	if r := h.send("voice", "CA7", digits("4821337790")); r.State != "verify_factor" || fh.reports[0] != "H1:started:" {
 		t.Fatalf("code not redeemed: %s %v", r.State, fh.reports)
 	}
 	// A second call with the same code is an unknown employee number: it
@@ -143,7 +142,7 @@ func TestEmployeeNumbersNeverTriedAsCodes(t *testing.T) {
 		t.Fatalf("an identifier was tried as a handoff code (%d tries, reports %v)", fh.tried, fh.reports)
 	}
 	h.send("voice", "CE9", digits("1"))
-	if r := h.send("voice", "CE9", digits("4821337790")); fh.tried != 1 || r.State != "choose_factor" {
+	if r := h.send("voice", "CE9", digits("4821337790")); fh.tried != 1 || r.State != "verify_factor" {
 		t.Fatalf("a %d-digit code was not redeemed: %d tries, %s", flows.HandoffCodeDigits, fh.tried, r.State)
 	}
 }
@@ -271,7 +270,7 @@ func TestEscalationPacketHasContextNotSecrets(t *testing.T) {
 		p.Factors[0].Factor != "sms" || p.Factors[0].Outcome != "wrong" {
 		t.Fatalf("packet %+v", p)
 	}
-	want := []string{"identify.prompt", "factor.choose", "code.prompt.sms", "verify.wrong", "code.prompt.again"}
+	want := []string{"identify.prompt", "totp.prompt", "code.prompt.sms", "verify.wrong", "code.prompt.again"}
 	if strings.Join(p.Messages, ",") != strings.Join(want, ",") {
 		t.Fatalf("messages %v", p.Messages)
 	}

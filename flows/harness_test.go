@@ -61,6 +61,8 @@ type harness struct {
 	// locale, when set, is the language of every turn, and the transcript
 	// also records the text the user reads or hears.
 	locale string
+	// hints are the platform identity hints of every turn.
+	hints engine.Hints
 }
 
 func newHarness(t testing.TB, mutate ...func(*flows.Deps)) *harness {
@@ -161,7 +163,7 @@ func (h *harness) send(channel, user string, in engine.Input) engine.Reply {
 	if in.Kind == engine.InputSecret {
 		h.secrets = append(h.secrets, in.Value.Reveal())
 	}
-	r := h.eng.Handle(context.Background(), engine.Turn{Channel: channel, ChannelUser: user, Locale: h.locale, Input: in})
+	r := h.eng.Handle(context.Background(), engine.Turn{Channel: channel, ChannelUser: user, Locale: h.locale, Hints: h.hints, Input: in})
 	h.lines = append(h.lines, "> "+describe(in))
 	for _, o := range r.Outputs {
 		h.lines = append(h.lines, "< "+render(o))
@@ -197,7 +199,8 @@ func describe(in engine.Input) string {
 	return in.Kind.String()
 }
 
-var codeLike = regexp.MustCompile(`^\d{6}$`)
+// codeLike matches a code as typed or pasted ("123456", "123 456", "123-456").
+var codeLike = regexp.MustCompile(`^\d{3}[ -]?\d{3}$`)
 
 // stable replaces the volatile arguments (reference, time, read-back phrase)
 // with fixed ones, so rendered texts can be golden.
@@ -235,7 +238,7 @@ func render(o engine.Output) string {
 		}
 		fmt.Fprintf(&b, " %s=%s", k, v)
 	}
-	if o.Expect.Kind == engine.ExpectChoice {
+	if len(o.Expect.Choices) > 0 {
 		ids := make([]string, len(o.Expect.Choices))
 		for i, c := range o.Expect.Choices {
 			ids[i] = c.ID

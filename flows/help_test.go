@@ -20,15 +20,15 @@ func TestHelpAndAgentAtEveryPrompt(t *testing.T) {
 		}
 		return out
 	}
-	// Chat: help at the login prompt, at the factor menu and at the code.
+	// Chat: help at the login prompt, at the first code and at another.
 	h.send("slack", "H1", start(flows.FlowReset))
 	for _, step := range []struct {
 		in    engine.Input
 		state string
 	}{
 		{text("help"), "identify"},
-		{text("amartin"), "choose_factor"},
-		{text("help"), "choose_factor"},
+		{text("amartin"), "verify_factor"},
+		{text("help"), "verify_factor"},
 		{choice("sms"), "verify_factor"},
 		{text("Help"), "verify_factor"},
 	} {

@@ -146,6 +146,25 @@ func (d *Deps) ofRecord(ctx context.Context, c *engine.Ctx) []string {
 	return names
 }
 
+// needs returns how many independent groups the conversation needs and the
+// strength it must reach, given the account's standing: the flow's count, at
+// least two for a reset or enrollment without an authenticator (unless the
+// operator lets a phone code stand alone), and the strongest factor of
+// record where the flow needs it.
+func (d *Deps) needs(c *engine.Ctx, st standing) (int, identity.Strength) {
+	s := c.Session
+	need := d.Policy.Required(s.Flow, s.Channel)
+	resetLike := s.Flow == FlowReset || s.Flow == FlowEnroll
+	if resetLike && !d.Policy.PhoneAlone && loadV(s).Top < identity.StrengthApp {
+		need = max(need, 2)
+	}
+	var needTop identity.Strength
+	if d.Policy.strongest(s.Flow) {
+		needTop = st.top
+	}
+	return need, needTop
+}
+
 // afterVerified applies the policy once a factor was proved: the required
 // count of independent groups, the strongest factor of record where the flow
 // needs it, and no reset on a phone code alone unless the operator opted in.
@@ -160,15 +179,8 @@ func (d *Deps) afterVerified(ctx context.Context, c *engine.Ctx, m identity.Meth
 	if err != nil {
 		return "", err
 	}
-	need := d.Policy.Required(s.Flow, s.Channel)
+	need, needTop := d.needs(c, st)
 	resetLike := s.Flow == FlowReset || s.Flow == FlowEnroll
-	if resetLike && !d.Policy.PhoneAlone && v.Top < identity.StrengthApp {
-		need = max(need, 2)
-	}
-	var needTop identity.Strength
-	if d.Policy.strongest(s.Flow) {
-		needTop = st.top
-	}
 	if len(v.Passed) >= need && v.Top >= needTop {
 		if resetLike && v.Top < identity.StrengthApp {
 			// NIST SP 800-63B-4 calls phone codes restricted: say so.

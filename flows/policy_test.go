@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/directory/memory"
+	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/flows"
 )
 
@@ -86,7 +87,7 @@ func TestPhoneAloneNeedsOptIn(t *testing.T) {
 		h.send("slack", "U42", text("amartin"))
 		h.send("slack", "U42", choice("sms"))
 		r := h.send("slack", "U42", text(h.code()))
-		want := "choose_factor"
+		want := "verify_factor" // the second factor, asked at once
 		if optIn {
 			want = "new_password"
 		}
@@ -101,7 +102,6 @@ func TestPhoneAloneNeedsOptIn(t *testing.T) {
 	seed := enrollApp(t, h, "amartin")
 	h.send("slack", "U43", start(flows.FlowReset))
 	h.send("slack", "U43", text("amartin"))
-	h.send("slack", "U43", choice("totp"))
 	if r := h.send("slack", "U43", text(h.totpCode(seed))); r.State != "new_password" {
 		t.Fatalf("authenticator alone: %s", r.State)
 	}
@@ -115,19 +115,20 @@ func TestAuthenticatorUserNeedsTheAuthenticator(t *testing.T) {
 	h.send("slack", "U44", start(flows.FlowReset))
 	h.send("slack", "U44", text("amartin"))
 	h.send("slack", "U44", choice("sms"))
-	h.send("slack", "U44", text(h.code()))
-	h.send("slack", "U44", choice("email"))
 	r := h.send("slack", "U44", text(h.code()))
-	if r.State != "choose_factor" || r.Outputs[0].MessageID != "verify.need_strongest" || hasChoice(r, "sms") || !hasChoice(r, "totp") {
+	// After the text message, the authenticator is asked for at once; the
+	// email is no longer offered in its place.
+	if r.State != "verify_factor" || r.Outputs[0].MessageID != "verify.need_strongest" || r.Last().MessageID != "totp.prompt" ||
+		hasChoice(r, "email") || hasChoice(r, "voice") {
 		t.Fatalf("reset without the authenticator: %s %v", r.State, r.Outputs)
+	}
+	if r := h.send("slack", "U44", choice("email")); r.State != "verify_factor" || r.Outputs[0].MessageID != engine.MsgBadChoice {
+		t.Fatalf("email instead of the authenticator: %s %v", r.State, r.Outputs)
 	}
 	if r := h.send("slack", "U44", masked("Lantern-Violet-Ocean-7", "Lantern-Violet-Ocean-7")); r.State == "done" {
 		t.Fatal("password set without the authenticator")
 	}
 	h.advance(time.Minute)
-	if r := h.send("slack", "U44", choice("totp")); r.State != "verify_factor" {
-		t.Fatalf("app not offered: %s", r.State)
-	}
 	if r := h.send("slack", "U44", text(h.totpCode(seed))); r.State != "new_password" {
 		t.Fatalf("with the authenticator: %s", r.State)
 	}

@@ -50,7 +50,6 @@ func enrollApp(t *testing.T, h *harness, login string) string {
 func guessApp(h *harness, user, login string, n int) engine.Reply {
 	h.send("slack", user, start(flows.FlowReset))
 	h.send("slack", user, text(login))
-	h.send("slack", user, choice("totp"))
 	var r engine.Reply
 	for range n {
 		if r = h.send("slack", user, text("000000")); r.Ended {
@@ -80,7 +79,6 @@ func TestPausedAccountToldTruth(t *testing.T) {
 		// The owner, with the right code.
 		h.send("slack", "U62", start(flows.FlowReset))
 		h.send("slack", "U62", text(login))
-		h.send("slack", "U62", choice("totp"))
 		r := h.send("slack", "U62", text(h.totpCode(seed)))
 		if r.State != "locked_out" || r.Outputs[0].MessageID != "regulation.paused" || r.Outputs[0].Args["until"] != "07:15" {
 			t.Fatalf("%s with the right code during the pause: %s %v", login, r.State, r.Outputs)
@@ -118,8 +116,7 @@ func TestPauseEndsByItself(t *testing.T) {
 	h.advance(15 * time.Minute)
 	h.send("slack", "U72", start(flows.FlowReset))
 	h.send("slack", "U72", text("bnguyen"))
-	h.send("slack", "U72", choice("totp"))
-	if r := h.send("slack", "U72", text(h.totpCode(seed))); r.State != "choose_factor" {
+	if r := h.send("slack", "U72", text(h.totpCode(seed))); r.State != "verify_factor" {
 		t.Fatalf("after the pause: %s %v", r.State, r.Outputs)
 	}
 }
@@ -135,7 +132,6 @@ func TestAliasLinkTiming(t *testing.T) {
 			u := "U8" + string(rune('0'+i))
 			h.send("slack", u, start(flows.FlowReset))
 			h.send("slack", u, text(login))
-			h.send("slack", u, choice("totp"))
 			for range 2 {
 				before := h.slept
 				h.send("slack", u, text("000000"))
@@ -189,8 +185,7 @@ func TestPhoneWaitsStayShort(t *testing.T) {
 	h := newHarness(t)
 	call := func() {
 		h.send("voice", "C1", start(flows.FlowReset))
-		h.send("voice", "C1", digits("10057"))
-		h.send("voice", "C1", digits("1"))
+		h.send("voice", "C1", digits("10057")) // the authenticator is asked at once
 	}
 	wrong := func() (engine.Reply, time.Duration) {
 		before := h.slept
@@ -243,8 +238,7 @@ func TestConcurrentGuessesThroughFlows(t *testing.T) {
 			for i := range n {
 				u := fmt.Sprintf("caller-%02d", i)
 				h.send("voice", u, start(flows.FlowReset))
-				h.send("voice", u, digits("10057"))
-				if r := h.send("voice", u, digits("1")); r.State != "verify_factor" {
+				if r := h.send("voice", u, digits("10057")); r.State != "verify_factor" {
 					t.Fatalf("%s at %s", u, r.State)
 				}
 			}

@@ -41,6 +41,10 @@ func (d *Deps) identify() engine.Step {
 				if start := c.Turn.Input; start.Kind == engine.InputStart && start.Handoff != "" {
 					return d.fromHandoff(ctx, c, start.Handoff)
 				}
+				// Every start takes the same time, whether hints came,
+				// mapped, or did not: the reply to a chat identity that
+				// maps to nothing is the plain start's, timing included.
+				c.EqualizeTo(d.Floor)
 				return d.fromHints(ctx, c)
 			}
 			if in.Kind != engine.InputText && in.Kind != engine.InputDigits {
@@ -53,8 +57,17 @@ func (d *Deps) identify() engine.Step {
 	}
 }
 
+// fromHints picks the account from the platform identity when it maps to
+// exactly one account and the adapter vouches for it (engine.Hints): the
+// conversation then starts at once for that account, naming it, with a
+// "different account" choice. The hint is a signal, never a factor: the
+// verification that follows is the same. No match, several matches or an
+// unverified hint leave the conversation exactly where a plain start is.
 func (d *Deps) fromHints(ctx context.Context, c *engine.Ctx) (string, error) {
 	h := c.Turn.Hints
+	if h.Unverified || loadV(c.Session).NoHint || c.Session.Flow == FlowVerify {
+		return "", nil
+	}
 	for _, q := range []struct {
 		key directory.Key
 		v   string
@@ -67,7 +80,16 @@ func (d *Deps) fromHints(ctx context.Context, c *engine.Ctx) (string, error) {
 			return "", fmt.Errorf("identify from hint: %w", err)
 		}
 		if len(users) == 1 {
-			return evIdentified, d.identified(ctx, c, users[0])
+			if err := d.identified(ctx, c, users[0]); err != nil {
+				return "", err
+			}
+			updateV(c.Session, func(v *verification) { v.ViaHint = true })
+			nameAccount(c, users[0].Login)
+			return evIdentified, nil
+		}
+		if len(users) > 1 {
+			// Ambiguous: not for a signal to settle.
+			return "", nil
 		}
 	}
 	return "", nil

@@ -34,9 +34,12 @@ func (d *Deps) offered(c *engine.Ctx) []identity.Method {
 	return out
 }
 
-// chooseFactor offers the verification methods.
+// chooseFactor offers the verification methods. On entry it challenges a
+// default method at once instead (steps_fast.go); the menu is shown only
+// when there is none to pick, or after "another method" ran out of sends.
 func (d *Deps) chooseFactor() engine.Step {
 	return engine.Step{
+		Auto: true,
 		Prompt: func(_ context.Context, c *engine.Ctx) {
 			v := loadV(c.Session)
 			id := "factor.choose"
@@ -65,11 +68,19 @@ func (d *Deps) chooseFactor() engine.Step {
 			if c.Session.Flow == FlowVerify {
 				choices = append(choices, engine.Choice{ID: choiceNotMe, MessageID: "assist.not_me", Key: len(all) + 2})
 			}
+			if v.ViaHint && len(v.Passed) == 0 && !c.Voice {
+				choices = append(choices, engine.Choice{ID: choiceOther, MessageID: "identify.other", Key: len(all) + 3})
+			}
 			c.Say(id).Expect = engine.Expect{Kind: engine.ExpectChoice, Choices: choices}
 		},
 		Handle: func(ctx context.Context, c *engine.Ctx, in engine.Input) (string, error) {
+			if in.Kind == 0 {
+				return d.autoChallenge(ctx, c)
+			}
 			if in.Kind == engine.InputChoice {
 				switch {
+				case in.Choice == choiceOther && loadV(c.Session).ViaHint:
+					return d.otherAccount(ctx, c), nil
 				case in.Choice == choiceNone && !c.Voice:
 					return d.noFactor(ctx, c)
 				case in.Choice == choiceNotMe && c.Session.Flow == FlowVerify:
@@ -132,20 +143,28 @@ func (d *Deps) challenge(ctx context.Context, c *engine.Ctx, m identity.Method) 
 	c.EqualizeTo(d.Floor)
 	s := c.Session
 	v := loadV(s)
-	if v.Sends >= maxSends {
+	dm, destined := m.(identity.Destined)
+	if destined && v.Sends >= maxSends {
 		c.Say("code.limit").Error = true
 		return "", nil
 	}
-	v.Sends++
-	v.Factor = m.Factor()
+	if destined {
+		v.Sends++
+	}
+	v.Factor, v.To = m.Factor(), ""
 	saveV(s, v)
 	sub, err := d.subject(ctx, s)
 	if err != nil {
 		return "", err
 	}
 	ch := identity.Challenge{Key: challengeKey(s, m.Factor()), Subject: sub, Locale: s.Locale, Voice: c.Voice}
-	if dm, ok := m.(identity.Destined); ok {
+	if destined {
 		dest := dm.Destination(sub)
+		if dest != "" && len(v.Passed) > 0 {
+			// After a first factor the person may learn where the code
+			// went: it is their account.
+			updateV(s, func(v *verification) { v.To = audit.MaskDestination(dest) })
+		}
 		ev, ok, err := d.sendBudget(ctx, c, m, dest, sub.Key)
 		if err != nil || !ok {
 			return ev, err
@@ -173,16 +192,33 @@ func (d *Deps) verifyFactor() engine.Step {
 				// sounds like a new one was sent.
 				id = "code.prompt.again"
 			}
-			o := c.Say(id)
+			var o *engine.Output
+			if to := loadV(c.Session).To; to != "" && !c.Again && strings.HasPrefix(id, "code.prompt.") {
+				// The code went to the person's own destination: say
+				// where, instead of "if a number is on file".
+				o = c.Say("code.sent_to", "to", to)
+			} else {
+				o = c.Say(id)
+			}
 			o.Sensitive = true
 			o.Expect = engine.Expect{Kind: engine.ExpectText}
 			if p.Digits > 0 {
 				o.Expect = engine.Expect{Kind: engine.ExpectDigits, MinDigits: p.Digits, MaxDigits: p.Digits}
 			}
+			if fastChoose(c) {
+				o.Expect.Choices = d.sideChoices(c)
+			}
 		},
 		Handle: func(ctx context.Context, c *engine.Ctx, in engine.Input) (string, error) {
 			if in.Kind == engine.InputChoice && in.Choice == "resend" {
 				return evRetry, nil
+			}
+			if ev, ok, err := d.sideChoice(ctx, c, in); ok || err != nil {
+				return ev, err
+			}
+			if in.Kind == engine.InputChoice {
+				c.Say(engine.MsgBadChoice).Error = true
+				return "", nil
 			}
 			v := loadV(c.Session)
 			m, ok := d.Methods.Get(v.Factor)

@@ -21,7 +21,7 @@ const verificationVersion = 1
 // verification is what the flows remember between turns about who is being
 // verified and how far they got. It holds identifiers, counters and outcomes,
 // never a secret, and never contact data (destinations are read again from
-// the directory at every turn).
+// the directory at every turn; only a masked form is kept for a prompt).
 type verification struct {
 	Version int `json:"v"`
 	// Login is the identified account's login (the key is engine.VarUser).
@@ -43,7 +43,21 @@ type verification struct {
 	Top    identity.Strength `json:"top,omitempty"`
 	// Trail is factor:outcome of the attempts, for the escalation packet.
 	Trail []FactorAttempt `json:"trail,omitempty"`
-	// Sends counts codes requested in this conversation.
+	// Alts are the other methods offered next to the live challenge's
+	// prompt ("use a text message instead"), computed when it was issued.
+	Alts []identity.Factor `json:"alts,omitempty"`
+	// To is the masked destination the live challenge was sent to
+	// ("•••• 0102"), told in its prompt only after a first factor passed
+	// (before, it would tell whether the account has one).
+	To string `json:"to,omitempty"`
+	// ViaHint: the account was picked from the platform identity (Hints),
+	// not typed; the prompts name it and offer "different account".
+	ViaHint bool `json:"via_hint,omitempty"`
+	// NoHint: the person chose "different account"; the hints are not
+	// used again in this conversation.
+	NoHint bool `json:"no_hint,omitempty"`
+	// Sends counts codes sent in this conversation (methods that send
+	// something; an authenticator prompt sends nothing).
 	Sends int `json:"sends,omitempty"`
 	// Lang is the account's preferred language from the directory, spoken
 	// once verification completes.

@@ -66,10 +66,23 @@ type Input struct {
 
 // Hints are identity signals from the platform: the chat profile's email, the
 // caller ID. They may pre-select the account, never verify it.
+//
+// Contract with the adapters: Email and Login are the platform identity's
+// mapping to a directory attribute (Slack profile email, Teams UPN or
+// object ID → the configured attribute). When the flows find exactly one
+// account for them, the conversation starts at once for that account (it is
+// named, and a "different account" choice goes back to asking for a login);
+// the verification required is the same either way. An adapter that cannot
+// vouch for the mapping (an unconfirmed email, a guest account) sets
+// Unverified: the flows then ignore Email and Login entirely, and the reply
+// is the plain start's, with the same timing.
 type Hints struct {
 	Email string
 	Login string
 	Phone string
+	// Unverified marks Email and Login as not vouched for by the platform:
+	// never used to pick an account.
+	Unverified bool
 }
 
 // Turn is one inbound event for the engine.
@@ -150,6 +163,13 @@ func (e Expect) ChoiceFor(n int) (string, bool) {
 }
 
 // Expect describes the input the flow waits for.
+//
+// Choices on an ExpectText, ExpectDigits or ExpectSecret input are side
+// actions offered next to the field ("Use a text message instead",
+// "Different account"): chat adapters render them as buttons beside the
+// input, and on a keypad a single key that is a choice's Digit picks it when
+// the field wants more digits than one (the engine maps it, see
+// choiceFromDigits), so the caller can press "2#" instead of a code.
 type Expect struct {
 	Kind    ExpectKind `json:"k,omitempty"`
 	Choices []Choice   `json:"c,omitempty"`

@@ -160,16 +160,7 @@ func (e *Engine) route(t *Turn) *Flow {
 			return e.order[n-1]
 		}
 	case InputText:
-		words := strings.Fields(strings.ToLower(in.Value.Reveal()))
-		for _, f := range e.order {
-			for _, k := range e.keywords(f) {
-				for _, w := range words {
-					if w = strings.TrimRight(w, ".,!?"); w == k || w == "/"+k {
-						return f
-					}
-				}
-			}
-		}
+		return e.byPhrase(in.Value.Reveal())
 	}
 	return nil
 }
@@ -274,7 +265,9 @@ func (e *Engine) dispatch(ctx context.Context, c *Ctx) error {
 const varTimeouts = "_to"
 
 // choiceFromDigits maps keypad digit N to the N-th choice of the current
-// prompt, so voice menus need nothing from the flows.
+// prompt, so voice menus need nothing from the flows. Next to a field that
+// wants several digits (a code), a single digit picks the side choice with
+// that digit (see Expect).
 func (e *Engine) choiceFromDigits(ctx context.Context, c *Ctx, f *Flow, in Input) Input {
 	if in.Kind != InputDigits && in.Kind != InputText {
 		return in
@@ -287,10 +280,16 @@ func (e *Engine) choiceFromDigits(ctx context.Context, c *Ctx, f *Flow, in Input
 	if n := len(probe.outputs); n > 0 {
 		last = probe.outputs[n-1]
 	}
-	if last.Expect.Kind != ExpectChoice {
+	typed := strings.TrimSpace(in.Value.Reveal())
+	switch ex := last.Expect; {
+	case ex.Kind == ExpectChoice:
+	case len(ex.Choices) > 0 && len(typed) == 1 && (ex.Kind == ExpectText || ex.MinDigits > 1):
+		// A side choice next to a field: one key cannot be the field's
+		// answer, so it picks the choice with that digit.
+	default:
 		return in
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(in.Value.Reveal()))
+	n, err := strconv.Atoi(typed)
 	if err != nil {
 		return in
 	}

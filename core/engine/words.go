@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -15,8 +16,11 @@ type Words struct {
 	Cancel, Agent, Help map[string]bool
 	// Switch maps a word ("français") to the language it selects ("fr").
 	Switch map[string]string
-	// Keywords maps a flow name to the words that start it from free text,
-	// added to the flow's own Flow.Keywords.
+	// Keywords maps a flow name to the words and phrases that start it
+	// from free text ("locked out", "forgot my password"), added to the
+	// flow's own Flow.Keywords. A phrase matches as consecutive words of
+	// the input; the longest match wins, so "forgot my authenticator"
+	// can start another flow than "forgot".
 	Keywords map[string][]string
 }
 
@@ -79,6 +83,51 @@ func (e *Engine) isHelp(in Input) bool {
 // keywords returns the words that start f: its own and the catalogs'.
 func (e *Engine) keywords(f *Flow) []string {
 	return append(append([]string(nil), f.Keywords...), e.opt.Words.Keywords[f.Name]...)
+}
+
+// byPhrase returns the flow whose keyword or phrase matches the most
+// consecutive words of text (ties: menu order), or nil.
+func (e *Engine) byPhrase(text string) *Flow {
+	words := tokens(text)
+	var best *Flow
+	bestLen := 0
+	for _, f := range e.order {
+		for _, k := range e.keywords(f) {
+			kw := tokens(k)
+			if len(kw) > bestLen && (containsRun(words, kw) || (len(kw) == 1 && slices.Contains(words, "/"+kw[0]))) {
+				best, bestLen = f, len(kw)
+			}
+		}
+	}
+	return best
+}
+
+// tokens splits text into lower-case words without surrounding punctuation;
+// a typographic apostrophe is read as a plain one ("can’t" is "can't").
+func tokens(text string) []string {
+	text = strings.ReplaceAll(strings.ToLower(text), "’", "'")
+	var out []string
+	for _, w := range strings.Fields(text) {
+		w = strings.TrimFunc(w, func(r rune) bool { return unicode.IsPunct(r) && r != '/' })
+		w = strings.TrimRight(w, "'")
+		if w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// containsRun reports whether run appears as consecutive words of words.
+func containsRun(words, run []string) bool {
+	if len(run) == 0 {
+		return false
+	}
+	for i := 0; i+len(run) <= len(words); i++ {
+		if slices.Equal(words[i:i+len(run)], run) {
+			return true
+		}
+	}
+	return false
 }
 
 // isRepeat reports whether the input asks to hear the prompt again.
