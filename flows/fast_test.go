@@ -187,7 +187,7 @@ func TestPhrasesStartTheRightFlow(t *testing.T) {
 func TestActionCounts(t *testing.T) {
 	bounds := []struct {
 		file, flow, what string
-		max             int
+		max              int
 	}{
 		{"fast_reset", flows.FlowReset, "chat reset, mapped identity, authenticator enrolled", 4},
 		{"fast_unlock", flows.FlowUnlock, "chat unlock, mapped identity, authenticator enrolled", 2},
