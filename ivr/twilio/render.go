@@ -76,7 +76,10 @@ func (h *Handler) render(v view) []twiml.Element {
 		}
 		return append(says, &twiml.VoiceHangup{})
 	}
-	if last.Expect.Kind == engine.ExpectChoice {
+	// Choices are a menu, or the side choices next to a code ("for a text
+	// message, press 2"): one key that cannot be a code picks them (the
+	// engine maps it, see engine.Expect).
+	if len(last.Expect.Choices) > 0 {
 		choices := last.Expect.Choices
 		for len(choices) > 1 && voiceHidden[choices[len(choices)-1].ID] {
 			choices = choices[:len(choices)-1]
