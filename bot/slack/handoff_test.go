@@ -80,7 +80,11 @@ func (e *env) handoffCmd(agent, channel, text string) string {
 // so the next step's wait counts only its own turn.
 func (e *env) handoffDM(user string, done, jobs uint64) []posted {
 	e.t.Helper()
-	posts := e.waitPosts("handoff DM", 0, inDM(user, e.msg("factor.choose")))
+	// A reset asks for the authenticator at once; agent-assisted
+	// verification shows its menu.
+	posts := e.waitPosts("handoff DM", 0, func(p posted) bool {
+		return inDM(user, e.msg("totp.prompt"))(p) || inDM(user, e.msg("factor.choose"))(p)
+	})
 	waitFor(e.t, "handoff jobs", func() bool { return e.b.pool.Stats().Done >= done+jobs })
 	return posts
 }
@@ -150,9 +154,8 @@ func (e *env) resetByCodes(posts []posted, password string) []posted {
 	e.t.Helper()
 	posts = e.click("U1", e.find(posts, e.msg("factor.sms")))
 	meta, _ := e.openModal("U1", e.find(posts, e.msg("slack.button.code")))
-	_, posts = e.submit("U1", meta, e.lastCode())
-	posts = e.click("U1", e.find(posts, e.msg("factor.email")))
-	posts = e.dm("U1", e.lastCode())
+	e.submit("U1", meta, e.lastCode())
+	posts = e.dm("U1", e.lastCode()) // the email code was sent at once
 	meta, _ = e.openModal("U1", e.find(posts, e.msg("slack.button.password")))
 	e.secrets = append(e.secrets, password)
 	resp, posts := e.submit("U1", meta, password, password)

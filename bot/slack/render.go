@@ -78,15 +78,7 @@ func (b *Bot) widgets(loc, key, state string, i int, ex engine.Expect) []slack.B
 	blockID := "act" + strconv.Itoa(i)
 	switch ex.Kind {
 	case engine.ExpectChoice:
-		var els []slack.BlockElement
-		for n, c := range ex.Choices {
-			if n == 25 { // Block Kit's limit per actions block
-				break
-			}
-			els = append(els, b.button(loc, actionChoice+"_"+strconv.Itoa(n), c.MessageID,
-				b.sign(purposeChoice, key, state, c.ID)))
-		}
-		return []slack.Block{slack.NewActionBlock(blockID, els...)}
+		return []slack.Block{slack.NewActionBlock(blockID, b.choiceButtons(loc, key, state, ex.Choices, 25)...)}
 	case engine.ExpectSecret:
 		kind, label := kindSecret, "slack.button.password"
 		switch {
@@ -97,14 +89,32 @@ func (b *Bot) widgets(loc, key, state string, i int, ex engine.Expect) []slack.B
 		}
 		btn := b.button(loc, actionOpen, label, b.sign(purposeOpen, key, state, kind))
 		btn.Style = slack.StylePrimary
-		return []slack.Block{slack.NewActionBlock(blockID, btn)}
+		els := append([]slack.BlockElement{btn}, b.choiceButtons(loc, key, state, ex.Choices, 24)...)
+		return []slack.Block{slack.NewActionBlock(blockID, els...)}
 	case engine.ExpectDigits:
 		btn := b.button(loc, actionOpen, "slack.button.code", b.sign(purposeOpen, key, state, kindCode))
 		btn.Style = slack.StylePrimary
+		// Side choices ("text message instead", "different account") sit
+		// beside the code button: switching is one click, like the menu was.
+		els := append([]slack.BlockElement{btn}, b.choiceButtons(loc, key, state, ex.Choices, 24)...)
 		hint := slack.NewContextBlock("", slack.NewTextBlockObject(slack.PlainTextType, b.text(loc, "slack.code_hint"), false, false))
-		return []slack.Block{slack.NewActionBlock(blockID, btn), hint}
+		return []slack.Block{slack.NewActionBlock(blockID, els...), hint}
 	}
 	return nil
+}
+
+// choiceButtons renders choices as signed buttons, at most limit (Block
+// Kit allows 25 elements per actions block).
+func (b *Bot) choiceButtons(loc, key, state string, choices []engine.Choice, limit int) []slack.BlockElement {
+	var els []slack.BlockElement
+	for n, c := range choices {
+		if n == limit {
+			break
+		}
+		els = append(els, b.button(loc, actionChoice+"_"+strconv.Itoa(n), c.MessageID,
+			b.sign(purposeChoice, key, state, c.ID)))
+	}
+	return els
 }
 
 // post sends one message to the user's DM.

@@ -239,7 +239,7 @@ func TestStaleAndExpiredButtons(t *testing.T) {
 	first := e.dm("U1", "reset")
 	sms := e.find(first, e.msg("factor.sms"))
 	e.click("U1", sms)
-	posts := e.click("U1", e.find(first, e.msg("factor.email"))) // the session is in verify_code now
+	posts := e.click("U1", e.find(first, e.msg("factor.email"))) // the session moved on to the text message's code
 	if !strings.Contains(texts(posts), e.msg("common.stale")) || len(e.a.Outbox.Messages()) != 1 {
 		t.Fatalf("stale click: %q, %d codes sent", texts(posts), len(e.a.Outbox.Messages()))
 	}
@@ -282,7 +282,7 @@ func TestAckWhileEngineIsSlow(t *testing.T) {
 	}
 	close(gate)
 	waitFor(t, "late turn", func() bool { return e.b.pool.Stats().Done > done })
-	if got := texts(e.f.postsSince(n)); !strings.Contains(got, e.msg("factor.another")) {
+	if got := texts(e.f.postsSince(n)); !strings.Contains(got, e.msg("verify.ok_more")) {
 		t.Fatalf("late result not posted to the DM: %q", got)
 	}
 

@@ -31,6 +31,10 @@ type Session struct {
 	Steps int `json:"n,omitempty"`
 	// Vars is flow data (user key, factors passed, attempts).
 	Vars map[string]string `json:"v,omitempty"`
+	// Entries counts the transitions the conversation made, so a state
+	// entered again (a code challenged anew by another method) is another
+	// step: buttons rendered for the earlier visit are stale.
+	Entries int `json:"e,omitempty"`
 }
 
 // Get returns a flow variable.
@@ -88,12 +92,20 @@ func (s *Session) addTrail(ids []string) {
 }
 
 // step names the session's current state in this conversation.
-func (s *Session) step() string { return s.State + "@" + s.Hash()[:10] }
+func (s *Session) step() string { return s.State + "@" + s.stepID() }
+
+// stepID names this visit of the state in this conversation.
+func (s *Session) stepID() string {
+	if s.Entries == 0 {
+		return s.Hash()[:10]
+	}
+	return s.Hash()[:10] + "." + strconv.Itoa(s.Entries)
+}
 
 // at reports whether a rendered step (or bare state name) is the current one.
 func (s *Session) at(step string) bool {
 	st, id, ok := strings.Cut(step, "@")
-	return st == s.State && (!ok || id == s.Hash()[:10])
+	return st == s.State && (!ok || id == s.stepID())
 }
 
 // StepState returns the state name of a Reply.Step.

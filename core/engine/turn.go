@@ -316,6 +316,7 @@ func (e *Engine) fire(ctx context.Context, c *Ctx, f *Flow, ev string, depth int
 	}
 	from := s.State
 	s.State = m.Current()
+	s.Entries++
 	e.audit(ctx, c.Turn, s, c.Ref, audit.Event{Name: "flow.transition", From: from, To: s.State, Event: ev})
 	return e.enter(ctx, c, f, depth)
 }
