@@ -110,6 +110,13 @@ func (c *cards) card(r engine.Reply, locale, user string, live bool) map[string]
 		}
 		actions = append(actions, c.action(c.msg.Text(locale, "teams.send", false, nil), user, r.Step, valueSecret))
 	}
+	if ex.Kind != engine.ExpectChoice {
+		// Side choices beside a field ("text message instead", "different
+		// account"): one click, like the menu they replace.
+		for _, ch := range ex.Choices {
+			actions = append(actions, c.action(c.msg.Text(locale, ch.MessageID, false, nil), user, r.Step, valueChoice+ch.ID))
+		}
+	}
 	if r.Flow != "" {
 		actions = append(actions, c.action(c.msg.Text(locale, "teams.cancel", false, nil), user, r.Step, valueChoice+engine.ChoiceCancel))
 	}

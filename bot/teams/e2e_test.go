@@ -43,13 +43,14 @@ func TestResetConversation(t *testing.T) {
 			t.Fatalf("want %q in card:\n%s", want, texts(card))
 		}
 	}
-	step(map[string]any{tokenKey: r.button(card, "amartin", "c:flow:reset")}, "How would you like to verify?")
+	// The authenticator is asked at once, the other methods beside it.
+	step(map[string]any{tokenKey: r.button(card, "amartin", "c:flow:reset")}, "authenticator app")
 	step(map[string]any{tokenKey: r.button(card, "amartin", "c:sms")}, "by text message")
 	if got := inputs(card); !slices.Equal(got, []string{fieldText}) {
 		t.Fatalf("code card inputs %q", got)
 	}
-	step(map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()}, "one more check")
-	step(map[string]any{tokenKey: r.button(card, "amartin", "c:email")}, "a code is on its way")
+	// The email code is sent as soon as the text message's passes.
+	step(map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()}, "is on its way to a•••@personal.example")
 	step(map[string]any{tokenKey: r.button(card, "amartin", valueText), fieldText: r.code()}, "choose a new password")
 	if got := inputs(card); !slices.Equal(got, []string{fieldPass, fieldPass2}) {
 		t.Fatalf("password card inputs %q", got)
@@ -134,7 +135,7 @@ func TestUnlockConversationExecute(t *testing.T) {
 			}
 		}
 	}
-	invoke(map[string]any{tokenKey: r.button(card, "crossi", valueText), fieldText: "chiara.rossi@demo.example"}, "How would you like to verify?")
+	invoke(map[string]any{tokenKey: r.button(card, "crossi", valueText), fieldText: "chiara.rossi@demo.example"}, "authenticator app")
 	invoke(map[string]any{tokenKey: r.button(card, "crossi", "c:voice")}, "calling it now")
 	invoke(map[string]any{tokenKey: r.button(card, "crossi", valueText), fieldText: r.code()}, "your account is unlocked")
 	st, err := r.a.Directory.Status(context.Background(), directory.User{ID: "uid=crossi,ou=people,dc=demo,dc=example", Login: "crossi"})
@@ -165,7 +166,7 @@ func TestMentionInChannelMovesToPersonalChat(t *testing.T) {
 	if len(channel) != 1 || !strings.Contains(channel[0].Body, "private chat") || strings.Contains(channel[0].Body, "attachments") {
 		t.Fatalf("channel got %+v", channel)
 	}
-	if len(personal) != 1 || !strings.Contains(texts(cardOf(t, []byte(personal[0].Body))), "How would you like to verify?") {
+	if len(personal) != 1 || !strings.Contains(texts(cardOf(t, []byte(personal[0].Body))), "authenticator app") {
 		t.Fatalf("personal chat got %+v", personal)
 	}
 	// Unmentioned channel chatter is ignored.

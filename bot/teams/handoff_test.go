@@ -106,7 +106,7 @@ func (r *rig) shownIn(conv string) (map[string]any, string) {
 func (r *rig) finishReset(user, conv, pw string) {
 	r.t.Helper()
 	card, id := r.shownIn(conv)
-	if !strings.Contains(texts(card), "How would you like to verify?") {
+	if !strings.Contains(texts(card), "authenticator app") {
 		r.t.Fatalf("the handoff card:\n%s", texts(card))
 	}
 	step := func(data map[string]any, want string) {
@@ -120,8 +120,7 @@ func (r *rig) finishReset(user, conv, pw string) {
 		}
 	}
 	step(map[string]any{tokenKey: r.button(card, user, "c:sms")}, "by text message")
-	step(map[string]any{tokenKey: r.button(card, user, valueText), fieldText: r.code()}, "one more check")
-	step(map[string]any{tokenKey: r.button(card, user, "c:email")}, "a code is on its way")
+	step(map[string]any{tokenKey: r.button(card, user, valueText), fieldText: r.code()}, "is on its way to")
 	step(map[string]any{tokenKey: r.button(card, user, valueText), fieldText: r.code()}, "choose a new password")
 	step(map[string]any{tokenKey: r.button(card, user, valueSecret), fieldPass: pw, fieldPass2: pw}, "your password has been changed")
 }
