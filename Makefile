@@ -29,8 +29,8 @@ help: ## list the targets
 build: ## build bin/resetbot
 	$(GO) build -o $(BIN) ./cmd/resetbot
 
-run: build ## the terminal demo: chat and keypad conversations against a demo directory
-	./$(BIN) demo
+run: build ## the terminal demo: chat and keypad conversations against a demo directory (DEMO="-as amartin": a mapped chat identity)
+	./$(BIN) demo $(DEMO)
 
 deps: ## install redis-server, slapd, Samba AD and a Kerberos KDC when missing (sudo when not root)
 	@bash .ci/install-deps.sh

@@ -145,7 +145,9 @@ func (c *Console) show(r engine.Reply) {
 				fmt.Fprintf(c.Out, "     setup key: %s\n", a.Text.Reveal())
 			}
 		}
-		if o.Expect.Kind == engine.ExpectChoice {
+		// A menu, or the side choices beside a field ("2" for a text
+		// message instead of the authenticator's code).
+		if len(o.Expect.Choices) > 0 {
 			for i, ch := range o.Expect.Choices {
 				fmt.Fprintf(c.Out, "     [%d] %s\n", ch.Digit(i), c.Messages.Text(c.Locale, ch.MessageID, false, nil))
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory/memory"
+	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/logging"
 	"github.com/resetbot/resetbot/core/secret"
 	ivrtwilio "github.com/resetbot/resetbot/ivr/twilio"
@@ -41,12 +42,13 @@ func runDemo(ctx context.Context, args []string) int {
 	phone := fs.Bool("phone", false, "play phone calls: keypad digits and voice prompts, through the real phone line")
 	flow := fs.String("flow", "", "start this flow at once (reset, unlock, enroll; chat only)")
 	lang := fs.String("lang", "en", "language: any message catalog (en, de, es, fr, pt-BR)")
+	as := fs.String("as", "", "chat as this account's chat identity, as Slack or Teams would map it (e.g. amartin; chat only)")
 	cfgPath := fs.String("config", "", "a demo-mode configuration file (default: built in)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *phone && *flow != "" {
-		fmt.Fprintln(os.Stderr, "resetbot demo: -flow is for chat; on the phone the line's menu offers the flows")
+	if *phone && (*flow != "" || *as != "") {
+		fmt.Fprintln(os.Stderr, "resetbot demo: -flow and -as are for chat; on the phone the line's menu offers the flows")
 		return 2
 	}
 	cfg, probs := config.Load(*cfgPath, os.Environ())
@@ -76,9 +78,13 @@ func runDemo(ctx context.Context, args []string) int {
 		err = runPhoneDemo(ctx, a, log, *lang)
 	} else {
 		fmt.Printf(demoBanner, accountTable(), "\n"+demoChatNote)
-		fmt.Printf("Audit trail: %s\n\n", auditPath)
+		fmt.Printf("Audit trail: %s\n", auditPath)
 		c := &console.Console{Engine: a.Engine, Messages: a.Messages, In: os.Stdin, Out: os.Stdout,
-			User: "demo-" + randomSuffix(), Locale: *lang, QR: console.TerminalQR}
+			User: "demo-" + randomSuffix(), Locale: *lang, QR: console.TerminalQR, Hints: demoHints(*as)}
+		if *as != "" {
+			fmt.Printf("Chat identity: %s's, as Slack or Teams would map it (a signal, never a factor).\n", *as)
+		}
+		fmt.Println()
 		if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
 			c.ReadSecret = console.TerminalSecret(fd, os.Stdin, os.Stdout)
 		}
@@ -89,6 +95,16 @@ func runDemo(ctx context.Context, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// demoHints is the identity a chat platform would pass for the demo
+// account login (its mapped login), or none. A login that is not an account
+// maps to nothing, and the conversation starts as a plain one does.
+func demoHints(login string) engine.Hints {
+	if login == "" {
+		return engine.Hints{}
+	}
+	return engine.Hints{Login: login}
 }
 
 // Demo phone line: the Twilio webhooks of ivr/twilio served in-process.

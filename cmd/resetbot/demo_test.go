@@ -88,32 +88,35 @@ func demoApp(t *testing.T, out io.Writer) *app.App {
 	return a
 }
 
-// TestDemoEnrollThenResetWithTheApp drives the chat demo as a person would:
-// enroll an authenticator app, then, in a second conversation of the same
-// run, reset the password with a code from that app.
+// TestDemoEnrollThenResetWithTheApp drives the chat demo as a person would,
+// with the chat identity of bnguyen (demo -as bnguyen): enroll an
+// authenticator app, then, in a second conversation of the same run, reset
+// the password in four actions — "reset", the app's code, the text
+// message's code (sent at once), the password form (typed twice, hidden).
 func TestDemoEnrollThenResetWithTheApp(t *testing.T) {
 	scr := &screen{}
 	a := demoApp(t, scr)
 	in, typ := io.Pipe()
-	c := &console.Console{Engine: a.Engine, Messages: idMessages{a.Messages}, In: in, Out: scr, User: "demo-test", Locale: "en"}
+	c := &console.Console{Engine: a.Engine, Messages: idMessages{a.Messages}, In: in, Out: scr, User: "demo-test", Locale: "en",
+		Hints: demoHints("bnguyen")}
 	done := make(chan error, 1)
 	go func() { done <- c.Run(context.Background(), "") }()
 	send := func(s string) { t.Helper(); fmt.Fprintln(typ, s) }
 	choose := func(label string) {
 		t.Helper()
-		// The menu's line for label, then the prompt after that menu.
+		// The choice's line for label, then the prompt after those choices.
 		send(scr.expect(t, `\[(\d)\] <[^>]*> [^\n]*`+label+`[^\n]*\n(?:[^\n]*\n)*?you> `)[1])
 	}
 	code := func() string { t.Helper(); return scr.expect(t, `OUTBOX(?:[^└]*?)\b(\d{6})\b`)[1] }
 
 	scr.expect(t, `you> `)
 	send("enroll")
-	scr.expect(t, `you> `)
-	send("bnguyen")
-	choose("Text message")
+	scr.expect(t, `<identify.as.enroll> [^\n]*bnguyen`)
+	choose("Text message") // beside the authenticator's prompt: bnguyen has none yet
 	send(code())
-	choose("Email")
-	send(code())
+	email := code() // the email code, sent at once (the outbox shows before the reply)
+	scr.expect(t, `<code.sent_to>`)
+	send(email)
 	key := scr.expect(t, `setup key: (\S+)`)[1]
 	enrolledAt := time.Now()
 	now, err := totp.GenerateCode(key, enrolledAt)
@@ -124,20 +127,19 @@ func TestDemoEnrollThenResetWithTheApp(t *testing.T) {
 	scr.expect(t, `<enroll.done>`)
 	scr.expect(t, `conversation ended`)
 
-	// Second conversation, same run: the app enrolled above now verifies.
+	// Second conversation, same run: four actions.
 	scr.expect(t, `you> `)
-	send("reset")
-	scr.expect(t, `you> `)
-	send("bnguyen")
-	choose("authenticator")
+	send("reset") // 1
+	scr.expect(t, `<identify.as.reset> [^\n]*bnguyen`)
+	scr.expect(t, `<totp.prompt>[^\n]*\n(?:[^\n]*\n)*?you> `)
 	// Each time step is accepted once: use the next one (±1 step is accepted).
 	next, _ := totp.GenerateCode(key, enrolledAt.Add(30*time.Second))
-	send(next)
+	send(next[:3] + " " + next[3:]) // 2, pasted with a space
+	sms := code() // sent at once
 	scr.expect(t, `<verify.ok_more>`)
-	choose("Text message")
-	send(code())
+	send(sms) // 3
 	scr.expect(t, `hidden\)> `)
-	send("Tulip-Walrus-Mocha-42")
+	send("Tulip-Walrus-Mocha-42") // 4: one form, typed twice
 	scr.expect(t, `hidden\)> `)
 	send("Tulip-Walrus-Mocha-42")
 	scr.expect(t, `<reset.done>`)
