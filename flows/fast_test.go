@@ -223,3 +223,18 @@ func actionsOf(golden, flow string) (int, bool) {
 	}
 	return n, ok
 }
+
+// TestStrayKeyIsNoAttempt: "1", pressed out of habit where the menu used to
+// offer the authenticator, is asked again without spending an attempt.
+func TestStrayKeyIsNoAttempt(t *testing.T) {
+	h := newHarness(t)
+	h.send("voice", "CA9", digits("1"))
+	h.send("voice", "CA9", digits("10041"))
+	r := h.send("voice", "CA9", digits("1"))
+	if r.State != "verify_factor" || r.Outputs[0].MessageID != engine.MsgBadChoice || len(h.rec.Find("verify.attempt")) != 0 {
+		t.Fatalf("a stray key: %s %v, %d attempts", r.State, r.Outputs, len(h.rec.Find("verify.attempt")))
+	}
+	if r = h.send("voice", "CA9", digits("2")); r.Last().MessageID != "code.prompt.sms" {
+		t.Fatalf("2 beside the code: %v", r.Outputs)
+	}
+}

@@ -216,7 +216,9 @@ func (d *Deps) verifyFactor() engine.Step {
 			if ev, ok, err := d.sideChoice(ctx, c, in); ok || err != nil {
 				return ev, err
 			}
-			if in.Kind == engine.InputChoice {
+			if in.Kind == engine.InputChoice || miskeyed(loadV(c.Session).Prompt, in) {
+				// Not an answer (a key meant for a menu, a stray button):
+				// asked again, and no attempt is spent.
 				c.Say(engine.MsgBadChoice).Error = true
 				return "", nil
 			}
@@ -243,6 +245,16 @@ func (d *Deps) verifyFactor() engine.Step {
 			return d.verdict(ctx, c, m, res)
 		},
 	}
+}
+
+// miskeyed reports a keypad entry too short to be the numeric answer
+// asked for ("1", pressed out of habit for the authenticator): the same for
+// every account, so refusing it without an attempt tells nothing.
+func miskeyed(p identity.Prompt, in engine.Input) bool {
+	if p.Digits == 0 || in.Kind != engine.InputDigits {
+		return false
+	}
+	return len(strings.TrimSpace(in.Value.Reveal())) < p.Digits
 }
 
 // verdict turns a verification result into the flow's next event.

@@ -10,6 +10,7 @@ import (
 	potp "github.com/pquerna/otp/totp"
 
 	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/identity"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/flows"
@@ -101,23 +102,23 @@ func TestAssuranceOnRealDirectories(t *testing.T) {
 			// oracle), but nothing is sent, and the way out is the help desk.
 			sent := len(r.a.Outbox.Messages())
 			r.expect(r.send("slack", "M1", start(flows.FlowReset)), "identify", "identify.prompt")
-			r.expect(r.send("slack", "M1", text(tc.mailboxOnly)), "choose_factor", "")
+			r.expect(r.send("slack", "M1", text(tc.mailboxOnly)), "verify_factor", "totp.prompt")
 			r.expect(r.send("slack", "M1", choice("email")), "verify_factor", "code.prompt.email")
 			if got := r.a.Outbox.Messages()[sent:]; len(got) != 0 {
 				t.Fatalf("a mailbox-only account was sent %d messages (%s)", len(got), got[0].Message.Summary)
 			}
-			r.expect(r.send("slack", "M1", choice("resend")), "choose_factor", "")
+			r.expect(r.send("slack", "M1", choice("resend")), "verify_factor", "code.prompt.email")
 			r.expect(r.send("slack", "M1", choice("none")), "escalated", "escalate.done")
 
 			// The authenticator, bound the way enrollment binds it.
 			seed := bindApp(t, r, tc.withApp)
 			r.expect(r.send("slack", "A1", start(flows.FlowReset)), "identify", "identify.prompt")
-			r.expect(r.send("slack", "A1", text(tc.withApp)), "choose_factor", "")
+			r.expect(r.send("slack", "A1", text(tc.withApp)), "verify_factor", "totp.prompt")
 			r.expect(r.send("slack", "A1", choice("sms")), "verify_factor", "code.prompt.sms")
-			r.expect(r.send("slack", "A1", text(r.code())), "choose_factor", "verify.need_strongest")
-			r.expect(r.send("slack", "A1", choice("email")), "verify_factor", "code.prompt.email")
-			r.expect(r.send("slack", "A1", text(r.code())), "choose_factor", "verify.need_strongest")
-			r.expect(r.send("slack", "A1", choice("totp")), "verify_factor", "totp.prompt")
+			// After the text message only the authenticator is asked for;
+			// email is not accepted in its place.
+			r.expect(r.send("slack", "A1", text(r.code())), "verify_factor", "verify.need_strongest")
+			r.expect(r.send("slack", "A1", choice("email")), "verify_factor", engine.MsgBadChoice)
 			code, err := potp.GenerateCode(seed, time.Now())
 			if err != nil {
 				t.Fatal(err)

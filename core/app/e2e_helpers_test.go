@@ -153,9 +153,15 @@ func (r *rig) chatVerify(user, flow, login string, factors ...string) engine.Rep
 	r.t.Helper()
 	r.expect(r.send("slack", user, start(flow)), "identify", "identify.prompt")
 	rep := r.send("slack", user, text(login))
-	r.expect(rep, "choose_factor", "")
-	for _, f := range factors {
-		r.expect(r.send("slack", user, choice(f)), "verify_factor", "code.prompt."+f)
+	r.expect(rep, "verify_factor", "totp.prompt") // asked at once, the others beside it
+	for i, f := range factors {
+		// The first factor is picked beside the authenticator's prompt; a
+		// later one is challenged at once unless it is offered beside
+		// another's.
+		if i == 0 || hasChoice(rep, f) {
+			rep = r.send("slack", user, choice(f))
+			r.expect(rep, "verify_factor", "")
+		}
 		rep = r.send("slack", user, text(r.code()))
 	}
 	return rep
@@ -280,4 +286,16 @@ func slapdEnv(s *testserver.SlapdServer) env {
 func sambaEnv(s *testserver.SambaServer) env {
 	return env{Samba: s, SambaCA: s.CAFile, SambaName: "samba",
 		SambaBotDN: testserver.SambaBot.DN, SambaBotPW: testserver.SambaBot.Password}
+}
+
+// hasChoice reports whether the reply offers choice id (a menu or beside a field).
+func hasChoice(rep engine.Reply, id string) bool {
+	for _, o := range rep.Outputs {
+		for _, c := range o.Expect.Choices {
+			if c.ID == id {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -106,12 +106,11 @@ handoff:
 		return m[1]
 	}
 	turn("1") // reset
-	if r := turn(hcode[1]); r.State != "choose_factor" {
+	if r := turn(hcode[1]); r.State != "verify_factor" {
 		t.Fatalf("handoff code not accepted: %s", r.State)
 	}
-	turn("2") // SMS
+	turn("2") // SMS, beside the authenticator's prompt
 	turn(lastCode())
-	turn("4") // email: the number it had in the first menu
 	if r := turn(lastCode()); r.State != "done" {
 		t.Fatalf("call ended in %s", r.State)
 	}

@@ -78,10 +78,9 @@ func TestSambaPhoneReset(t *testing.T) {
 	r, s := sambaRig(t)
 	u := testserver.SambaJDoe
 	r.expect(r.send("voice", "CA1", digits("1")), "identify", "identify.prompt")
-	r.expect(r.send("voice", "CA1", digits(u.EmployeeID)), "choose_factor", "factor.choose")
+	r.expect(r.send("voice", "CA1", digits(u.EmployeeID)), "verify_factor", "totp.prompt")
 	r.expect(r.send("voice", "CA1", digits("2")), "verify_factor", "code.prompt.sms")
-	r.expect(r.send("voice", "CA1", digits(r.code())), "choose_factor", "factor.another")
-	r.expect(r.send("voice", "CA1", digits("4")), "verify_factor", "code.prompt.email")
+	r.expect(r.send("voice", "CA1", digits(r.code())), "verify_factor", "code.sent_to") // email, sent at once
 	r.expect(r.send("voice", "CA1", digits(r.code())), "done", "reset.passphrase_sent")
 	pw := r.passphrase()
 	if got := sambaAttr(t, s, u.DN, "pwdLastSet"); got != "0" {
@@ -150,7 +149,7 @@ func TestSambaVoiceUnlock(t *testing.T) {
 	r, s := sambaRig(t)
 	u := testserver.SambaLocked
 	r.expect(r.send("voice", "CA2", digits("2")), "identify", "identify.prompt") // menu: unlock
-	r.expect(r.send("voice", "CA2", digits(u.EmployeeID)), "choose_factor", "factor.choose")
+	r.expect(r.send("voice", "CA2", digits(u.EmployeeID)), "verify_factor", "totp.prompt")
 	r.expect(r.send("voice", "CA2", digits("3")), "verify_factor", "code.prompt.voice")
 	r.expect(r.send("voice", "CA2", digits(r.code())), "done", "unlock.done")
 	if err := s.Bind(u.UPN, u.Password); err != nil {

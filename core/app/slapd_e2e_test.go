@@ -122,10 +122,9 @@ func TestSlapdChatUnlock(t *testing.T) {
 func TestSlapdPhoneReset(t *testing.T) {
 	r, s := slapdRig(t)
 	r.expect(r.send("voice", "CA1", digits("1")), "identify", "identify.prompt")
-	r.expect(r.send("voice", "CA1", digits(slapdAlice.EmployeeNumber)), "choose_factor", "factor.choose")
+	r.expect(r.send("voice", "CA1", digits(slapdAlice.EmployeeNumber)), "verify_factor", "totp.prompt")
 	r.expect(r.send("voice", "CA1", digits("2")), "verify_factor", "code.prompt.sms")
-	r.expect(r.send("voice", "CA1", digits(r.code())), "choose_factor", "factor.another")
-	r.expect(r.send("voice", "CA1", digits("4")), "verify_factor", "code.prompt.email")
+	r.expect(r.send("voice", "CA1", digits(r.code())), "verify_factor", "code.sent_to") // email, sent at once
 	r.expect(r.send("voice", "CA1", digits(r.code())), "done", "reset.passphrase_sent")
 	pw := r.passphrase()
 	if err := slapdBind(t, s, slapdAlice.DN(), pw); err != nil {
