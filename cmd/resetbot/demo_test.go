@@ -135,7 +135,7 @@ func TestDemoEnrollThenResetWithTheApp(t *testing.T) {
 	// Each time step is accepted once: use the next one (±1 step is accepted).
 	next, _ := totp.GenerateCode(key, enrolledAt.Add(30*time.Second))
 	send(next[:3] + " " + next[3:]) // 2, pasted with a space
-	sms := code() // sent at once
+	sms := code()                   // sent at once
 	scr.expect(t, `<verify.ok_more>`)
 	send(sms) // 3
 	scr.expect(t, `hidden\)> `)
