@@ -44,6 +44,8 @@ type fakeSlack struct {
 type fakeUser struct {
 	Email, Locale, Team string
 	Guest               bool
+	// Unconfirmed users have is_email_confirmed false.
+	Unconfirmed bool
 }
 
 // posted is one chat.postMessage, chat.postEphemeral or chat.update; TS
@@ -112,7 +114,8 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.reply(w, map[string]any{"ok": true, "user": map[string]any{"id": form.Get("user"), "locale": u.Locale,
-			"is_restricted": u.Guest, "team_id": u.Team, "profile": map[string]any{"email": u.Email}}})
+			"is_restricted": u.Guest, "team_id": u.Team, "is_email_confirmed": !u.Unconfirmed,
+			"profile": map[string]any{"email": u.Email}}})
 	case "users.lookupByEmail":
 		f.lookupByEmail(w, form.Get("email"))
 	case "auth.test":

@@ -100,6 +100,9 @@ func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options))
 	if o.Pages == nil {
 		o.Pages = a.EnrollPages
 	}
+	if o.Accounts == nil {
+		o.Accounts = a.Directory
+	}
 	if e.b, err = New(o); err != nil {
 		t.Fatal(err)
 	}

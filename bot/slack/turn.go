@@ -149,7 +149,7 @@ func (b *Bot) turn(ctx context.Context, j job) (r engine.Reply, loc string, ok b
 	// posted it), so the engine keeps only the mark that the delivery ran,
 	// and answers a copy in flight at once (Slack redelivers it).
 	t := engine.Turn{Channel: Channel, ChannelUser: userKey(j.team, j.user), DeliveryID: j.delivery,
-		Locale: p.Locale, Hints: engine.Hints{Email: p.Email}, Input: j.input,
+		Locale: p.Locale, Hints: b.hints(ctx, p), Input: j.input,
 		NoReplay: true}
 	if run, ok := b.o.Engine.(runner); ok {
 		r = run.Run(ctx, t)
