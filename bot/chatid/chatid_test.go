@@ -56,7 +56,7 @@ func TestHints(t *testing.T) {
 		{"ambiguous email", email, false, chatid.Identity{Email: "shared@corp.example", EmailConfirmed: true}, ""},
 		{"login prefix", prefix, false, chatid.Identity{Email: "amartin@corp.example", EmailConfirmed: true}, "amartin"},
 		{"login prefix other domain", prefix, false, chatid.Identity{Email: "amartin@partner.example", EmailConfirmed: true}, ""},
-		{"teams upn to login", config.IdentityMapping{}, true, chatid.Identity{UPN: "amartin"}, "amartin"},
+		{"teams upn to login", config.IdentityMapping{From: config.MapFromUPN}, true, chatid.Identity{UPN: "amartin"}, "amartin"},
 		{"teams upn unknown", config.IdentityMapping{}, true, chatid.Identity{UPN: "zz@corp.example"}, ""},
 		{"teams object id", oid, true, chatid.Identity{ObjectID: "oid-1"}, "amartin"},
 		{"control characters", email, false, chatid.Identity{Email: "alice.martin@corp.example\x00", EmailConfirmed: true}, ""},

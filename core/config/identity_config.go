@@ -52,15 +52,15 @@ type IdentityMapping struct {
 // Off reports whether the mapping is turned off.
 func (m IdentityMapping) Off() bool { return m.From == MapFromOff }
 
-// WithDefaults returns m with empty fields set to the channel defaults
-// (Slack: the confirmed profile email against mail; Teams: the UPN against
-// the login, which Active Directory matches with userPrincipalName).
+// WithDefaults returns m with empty fields set to the defaults: the
+// profile email (Slack: only once confirmed; Teams: the member's Entra
+// mail) against the directory's mail; a UPN against the login (Active
+// Directory matches it with userPrincipalName). teams is kept for
+// channel-specific defaults.
 func (m IdentityMapping) WithDefaults(teams bool) IdentityMapping {
+	_ = teams
 	if m.From == "" {
 		m.From = MapFromEmail
-		if teams {
-			m.From = MapFromUPN
-		}
 	}
 	if m.To == "" {
 		m.To = MapToEmail

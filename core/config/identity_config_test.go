@@ -35,7 +35,8 @@ func TestIdentityMappingValidation(t *testing.T) {
 		from, to string
 	}{
 		{config.IdentityMapping{}, false, config.MapFromEmail, config.MapToEmail},
-		{config.IdentityMapping{}, true, config.MapFromUPN, config.MapToLogin},
+		{config.IdentityMapping{}, true, config.MapFromEmail, config.MapToEmail},
+		{config.IdentityMapping{From: config.MapFromUPN}, true, config.MapFromUPN, config.MapToLogin},
 		{config.IdentityMapping{From: config.MapFromEmail}, true, config.MapFromEmail, config.MapToEmail},
 	} {
 		got := tc.in.WithDefaults(tc.teams)

@@ -73,7 +73,7 @@ type TeamsConfig struct {
 	// frozen afterwards).
 	EnrollDelivery string `yaml:"enroll_delivery"`
 	// IdentityMapping maps the member's UPN, email or Entra object ID to a
-	// directory account (default: UPN against the login).
+	// directory account (default: the member's email against mail).
 	IdentityMapping IdentityMapping `yaml:"identity_mapping"`
 }
 
