@@ -26,6 +26,8 @@ type fakeSlack struct {
 	bodies   []string
 	posts    []posted
 	views    []json.RawMessage
+	// published are the App Home views (views.publish).
+	published []json.RawMessage
 	uploads  int
 	deleted  []string
 	profiles map[string]fakeUser
@@ -167,6 +169,16 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		f.views = append(f.views, req.View)
 		f.mu.Unlock()
 		f.reply(w, map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
+	case "views.publish":
+		var req struct {
+			UserID string          `json:"user_id"`
+			View   json.RawMessage `json:"view"`
+		}
+		_ = json.Unmarshal(raw, &req)
+		f.mu.Lock()
+		f.published = append(f.published, req.View)
+		f.mu.Unlock()
+		f.reply(w, map[string]any{"ok": true, "view": map[string]any{"id": "VH"}})
 	case "files.getUploadURLExternal":
 		f.reply(w, map[string]any{"ok": true, "upload_url": f.srv.URL + "/upload/F1", "file_id": "F1"})
 	case "files.completeUploadExternal":

@@ -402,3 +402,27 @@ func (e *env) assertNoLeak(extra ...string) {
 		}
 	}
 }
+
+func homeEvent(eventID, user string) []byte {
+	b, _ := json.Marshal(map[string]any{"team_id": testTeam, "api_app_id": "A1", "type": "event_callback",
+		"event_id": eventID, "event_time": time.Now().Unix(),
+		"event": map[string]any{"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home"}})
+	return b
+}
+
+// shortcutPayload is a global ("global") or message ("message") shortcut.
+func shortcutPayload(kind, callback, user, trigger string) []byte {
+	m := map[string]any{"type": "shortcut", "callback_id": callback, "trigger_id": trigger,
+		"team": map[string]any{"id": testTeam}, "user": map[string]any{"id": user}}
+	if kind == "message" {
+		m["type"], m["channel"], m["message_ts"] = "message_action", map[string]any{"id": "C1"}, "1.5"
+	}
+	out, _ := json.Marshal(m)
+	return out
+}
+
+func (e *env) homeCount() int {
+	e.f.mu.Lock()
+	defer e.f.mu.Unlock()
+	return len(e.f.published)
+}

@@ -76,6 +76,13 @@ func TestManifestMatchesHandlers(t *testing.T) {
 					body = messageEvent(e.next("Ev"), "U1", "DU1", "hello")
 				case "app_mention":
 					body = mentionEvent(e.next("Ev"), "U1", "C1", "<@UBOT> hello")
+				case "app_home_opened":
+					n := e.homeCount()
+					e.step(func() { e.tr.event(t, homeEvent(e.next("Ev"), "U1")) })
+					if e.homeCount() != n+1 {
+						t.Errorf("event %s not served: no views.publish", ev)
+					}
+					continue
 				default:
 					t.Fatalf("manifest subscribes to %q, which the bot does not handle", ev)
 				}
@@ -83,6 +90,16 @@ func TestManifestMatchesHandlers(t *testing.T) {
 				e.step(func() { e.tr.event(t, body) })
 				if e.spy.turns.Load() != before+1 {
 					t.Errorf("event %s not served", ev)
+				}
+			}
+			if !m.Features.AppHome.HomeTabEnabled || len(m.Features.Shortcuts) == 0 {
+				t.Fatalf("no home tab or shortcuts: %+v", m.Features)
+			}
+			for _, sc := range m.Features.Shortcuts {
+				before := e.spy.turns.Load()
+				e.step(func() { e.tr.interact(t, shortcutPayload(sc.Type, sc.CallbackID, "U2", e.next("trg-"))) })
+				if e.spy.turns.Load() != before+1 {
+					t.Errorf("shortcut %s (%s) not served", sc.CallbackID, sc.Type)
 				}
 			}
 			scopes := strings.Join(m.OAuthConfig.Scopes.Bot, " ")

@@ -88,18 +88,13 @@ func (b *Bot) widgets(loc, key, state string, i int, ex engine.Expect) []slack.B
 		}
 		return []slack.Block{slack.NewActionBlock(blockID, els...)}
 	case engine.ExpectSecret:
-		kind, label := kindSecret, "slack.button.password"
-		switch {
-		case ex.Confirm:
-			kind = kindSecretConfirm
-		case ex.FieldID == "questions.field":
-			kind, label = kindAnswer, "slack.button.answer"
-		}
+		kind, label := modalKind(ex)
 		btn := b.button(loc, actionOpen, label, b.sign(purposeOpen, key, state, kind))
 		btn.Style = slack.StylePrimary
 		return []slack.Block{slack.NewActionBlock(blockID, btn)}
 	case engine.ExpectDigits:
-		btn := b.button(loc, actionOpen, "slack.button.code", b.sign(purposeOpen, key, state, kindCode))
+		kind, label := modalKind(ex)
+		btn := b.button(loc, actionOpen, label, b.sign(purposeOpen, key, state, kind))
 		btn.Style = slack.StylePrimary
 		hint := slack.NewContextBlock("", slack.NewTextBlockObject(slack.PlainTextType, b.text(loc, "slack.code_hint"), false, false))
 		return []slack.Block{slack.NewActionBlock(blockID, btn), hint}
