@@ -22,15 +22,15 @@ type fakeSlack struct {
 	t   testing.TB
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	bodies   []string
-	posts    []posted
-	views    []json.RawMessage
+	mu     sync.Mutex
+	bodies []string
+	posts  []posted
+	views  []json.RawMessage
 	// published are the App Home views (views.publish).
 	published []json.RawMessage
-	uploads  int
-	deleted  []string
-	profiles map[string]fakeUser
+	uploads   int
+	deleted   []string
+	profiles  map[string]fakeUser
 	// anyUser answers users.info for unknown users (load tests).
 	anyUser *fakeUser
 	wsConns chan *websocket.Conn
