@@ -83,6 +83,7 @@ type person struct {
 	posts       []posted
 	modal       *shownModal
 	lastAppCode string
+	usedOutbox  int
 	maxActions  int
 }
 
@@ -126,18 +127,20 @@ func (p *person) value() []string {
 		e.secrets = append(e.secrets, p.password)
 		return []string{p.password, p.password}
 	}
-	context := p.modal.text + texts(p.posts)
-	if strings.Contains(context, jsonText(e.msg("totp.prompt"))) || strings.Contains(context, e.msg("totp.prompt")) {
-		at := time.Now()
-		code, _ := totp.GenerateCode(p.seed, at)
-		if code == p.lastAppCode { // the same step twice would be a replay
-			code, _ = totp.GenerateCode(p.seed, at.Add(30*time.Second))
-		}
-		p.lastAppCode = code
-		e.secrets = append(e.secrets, code)
-		return []string{code}
+	// A code sent since the last one used is the one asked for; otherwise
+	// the prompt is the authenticator app's.
+	if n := len(e.a.Outbox.Messages()); n > p.usedOutbox {
+		p.usedOutbox = n
+		return []string{e.lastCode()}
 	}
-	return []string{e.lastCode()}
+	at := time.Now()
+	code, _ := totp.GenerateCode(p.seed, at)
+	if code == p.lastAppCode { // the same step twice would be a replay
+		code, _ = totp.GenerateCode(p.seed, at.Add(30*time.Second))
+	}
+	p.lastAppCode = code
+	e.secrets = append(e.secrets, code)
+	return []string{code}
 }
 
 func jsonText(s string) string { b, _ := json.Marshal(s); return strings.Trim(string(b), `"`) }
