@@ -11,6 +11,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/resetbot/resetbot/core/crypt"
+	"github.com/resetbot/resetbot/core/engine"
 	rbtotp "github.com/resetbot/resetbot/core/identity/totp"
 	"github.com/resetbot/resetbot/core/secret"
 )
@@ -303,5 +304,54 @@ func TestHomeTab(t *testing.T) {
 	e.tr.interact(t, homeActionPayload("U1", e.next("trg-"), button{ActionID: actionHome + "x", BlockID: "home", Value: "admin"}))
 	if e.spy.turns.Load() != before {
 		t.Fatal("a forged home button started a turn")
+	}
+}
+
+// TestSideChoices: choices next to a code field ("use a text message
+// instead") are buttons beside the DM's "Enter code" button and inside the
+// modal; a click inside the modal updates that modal with the next masked
+// prompt.
+func TestSideChoices(t *testing.T) {
+	e := newEnv(t, false)
+	key := userKey(testTeam, "U1")
+	side := []engine.Choice{{ID: "sms", MessageID: "factor.sms"}, {ID: "other_account", MessageID: "factor.email"}}
+	r := engine.Reply{Step: "verify@x", Outputs: []engine.Output{{MessageID: "totp.prompt",
+		Expect: engine.Expect{Kind: engine.ExpectDigits, MinDigits: 6, MaxDigits: 8, Choices: side}}}}
+	blocks, _ := e.b.render("en", key, r.Step, r.Outputs)
+	raw, _ := json.Marshal(blocks)
+	var dm []map[string]any
+	_ = json.Unmarshal(raw, &dm)
+	got := buttons([]posted{{Blocks: dm}})
+	if len(got) != 3 || got[0].ActionID != actionOpen || got[1].Label != e.msg("factor.sms") {
+		t.Fatalf("DM buttons %+v", got)
+	}
+	v, ok := e.b.nextModal(r, "en", key)
+	mv, _ := json.Marshal(v)
+	if !ok || !strings.Contains(string(mv), `"block_id":"side"`) || !strings.Contains(string(mv), jsonText(e.msg("factor.sms"))) {
+		t.Fatalf("modal without the side choices: %s", mv)
+	}
+
+	// A click inside a modal: the factor menu's SMS choice, sent from the
+	// modal's side block, updates the modal with the code prompt.
+	posts := e.dm("U1", "reset")
+	b := e.find(posts, e.msg("factor.sms"))
+	var p map[string]any
+	_ = json.Unmarshal(actionPayload("U1", e.next("trg-"), b), &p)
+	delete(p, "channel")
+	delete(p, "message")
+	p["container"] = map[string]any{"type": "view", "view_id": "VM"}
+	p["view"] = map[string]any{"id": "VM", "type": "modal", "callback_id": callbackModal}
+	payload, _ := json.Marshal(p)
+	e.step(func() { e.tr.interact(t, payload) })
+	e.f.mu.Lock()
+	n := len(e.f.updated)
+	var last string
+	if n > 0 {
+		last = string(e.f.updated[n-1])
+	}
+	e.f.mu.Unlock()
+	code := e.a.Messages.Text("en", "code.prompt.sms", false, nil)
+	if n != 1 || !strings.Contains(last, jsonText(code)) || !strings.Contains(last, `"type":"input"`) {
+		t.Fatalf("modal not updated with the code prompt (%d updates): %s", n, last)
 	}
 }

@@ -26,11 +26,12 @@ type fakeSlack struct {
 	bodies []string
 	posts  []posted
 	views  []json.RawMessage
-	// published are the App Home views (views.publish).
-	published []json.RawMessage
-	uploads   int
-	deleted   []string
-	profiles  map[string]fakeUser
+	// published are the App Home views (views.publish), updated the
+	// modals replaced by views.update.
+	published, updated []json.RawMessage
+	uploads            int
+	deleted            []string
+	profiles           map[string]fakeUser
 	// anyUser answers users.info for unknown users (load tests).
 	anyUser *fakeUser
 	wsConns chan *websocket.Conn
@@ -169,6 +170,16 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		f.views = append(f.views, req.View)
 		f.mu.Unlock()
 		f.reply(w, map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
+	case "views.update":
+		var req struct {
+			ViewID string          `json:"view_id"`
+			View   json.RawMessage `json:"view"`
+		}
+		_ = json.Unmarshal(raw, &req)
+		f.mu.Lock()
+		f.updated = append(f.updated, req.View)
+		f.mu.Unlock()
+		f.reply(w, map[string]any{"ok": true, "view": map[string]any{"id": req.ViewID}})
 	case "views.publish":
 		var req struct {
 			UserID string          `json:"user_id"`

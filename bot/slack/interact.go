@@ -67,6 +67,10 @@ func (b *Bot) onAction(ctx context.Context, ic slack.InteractionCallback) (any, 
 			input:   engine.Input{Kind: engine.InputChoice, Choice: c.Value, State: c.State},
 			trigger: ic.TriggerID, triggerAt: b.now(),
 			clicked: &clickedMessage{channel: ic.Channel.ID, ts: ic.Container.MessageTs, msg: ic.Message, label: a.Text.Text}}
+		if ic.View.ID != "" && ic.View.Type == slack.VTModal {
+			// A side choice inside a modal: no chat message to consume.
+			j.view, j.clicked, j.channel = ic.View.ID, nil, ""
+		}
 		return nil, nil, b.queue(func(ctx context.Context) { b.run(ctx, j) })
 	case strings.HasPrefix(a.ActionID, actionHome):
 		if !homeFlow(a.Value) {

@@ -38,7 +38,7 @@ func modalKind(ex engine.Expect) (kind, label string) {
 // one input, or two for a new password and its confirmation. Block Kit has
 // no masked input: the modal keeps the value out of the chat history, and
 // its hint says that Slack shows what is typed.
-func (b *Bot) modal(loc, key, state, kind string, intro []string) slack.ModalViewRequest {
+func (b *Bot) modal(loc, key, state, kind string, intro []string, side ...engine.Choice) slack.ModalViewRequest {
 	pt := func(id string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, id), 150), false, false)
 	}
@@ -68,6 +68,11 @@ func (b *Bot) modal(loc, key, state, kind string, intro []string) slack.ModalVie
 		if kind == kindSecretConfirm {
 			blocks = append(blocks, input(blockConfirm, "slack.modal.confirm_label", 1024, true))
 		}
+	}
+	if els := b.choiceButtons(loc, key, state, side, 25); len(els) > 0 {
+		// Side choices ("use a text message instead") work from the
+		// modal too: a click updates it (onModalChoice).
+		blocks = append(blocks, slack.NewActionBlock("side", els...))
 	}
 	meta := b.o.Tokens.Sign(token.Claims{Purpose: purposeModal, User: key, State: state, Value: kind,
 		Expires: b.now().Add(b.o.TokenTTL)})
@@ -100,7 +105,7 @@ func (b *Bot) nextModal(r engine.Reply, loc, key string) (slack.ModalViewRequest
 		}
 		intro = append(intro, text)
 	}
-	return b.modal(loc, key, r.Step, kind, intro), true
+	return b.modal(loc, key, r.Step, kind, intro, r.Last().Expect.Choices...), true
 }
 
 // openNext opens the modal for the reply's masked prompt with the trigger
@@ -109,6 +114,10 @@ func (b *Bot) nextModal(r engine.Reply, loc, key string) (slack.ModalViewRequest
 // instead of clicking "Enter code" first. Too late for the trigger, or no
 // masked prompt: nothing happens, and the DM's button opens the form.
 func (b *Bot) openNext(ctx context.Context, j job, r engine.Reply, loc string) {
+	if j.view != "" {
+		b.updateModal(ctx, j, r, loc)
+		return
+	}
 	if j.trigger == "" || b.now().Sub(j.triggerAt) > triggerWindow {
 		return
 	}
@@ -120,5 +129,32 @@ func (b *Bot) openNext(ctx context.Context, j job, r engine.Reply, loc string) {
 	defer cancel()
 	if _, err := b.api.OpenViewContext(ctx, j.trigger, v); err != nil {
 		b.log.Warn("slack views.open failed; the DM button opens the form", "err", err)
+	}
+}
+
+// updateModal follows a side choice clicked inside a modal: the modal shows
+// the next masked prompt (the text message's code instead of the
+// authenticator's), or, when the next step is not typed in a form, the
+// reply's texts with only a Close button; the reply is in the DM as well.
+func (b *Bot) updateModal(ctx context.Context, j job, r engine.Reply, loc string) {
+	if r.Duplicate {
+		return
+	}
+	v, ok := b.nextModal(r, loc, userKey(j.team, j.user))
+	if !ok {
+		var blocks []slack.Block
+		for _, o := range r.Outputs {
+			blocks = append(blocks, section(b.o.Messages.Text(loc, o.MessageID, false, o.Args)))
+		}
+		blocks = append(blocks, section(b.text(loc, "slack.moved_to_dm")))
+		v = slack.ModalViewRequest{Type: slack.VTModal, CallbackID: callbackModal, ClearOnClose: true,
+			Title:  slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, "slack.modal.code_title"), 24), false, false),
+			Close:  slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, "slack.modal.cancel"), 24), false, false),
+			Blocks: slack.Blocks{BlockSet: blocks}}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if _, err := b.api.UpdateViewContext(ctx, v, "", "", j.view); err != nil {
+		b.log.Warn("slack views.update failed; the reply is in the DM", "err", err)
 	}
 }

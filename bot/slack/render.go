@@ -73,33 +73,41 @@ func (b *Bot) button(loc, actionID, label, value string) *slack.ButtonBlockEleme
 }
 
 // widgets renders what an output expects: buttons for choices, a button
-// opening the password or code modal.
+// opening the password or code modal. Choices next to a field (side
+// choices: "use a text message instead", "different account") are buttons
+// beside it.
 func (b *Bot) widgets(loc, key, state string, i int, ex engine.Expect) []slack.Block {
 	blockID := "act" + strconv.Itoa(i)
-	switch ex.Kind {
-	case engine.ExpectChoice:
-		var els []slack.BlockElement
-		for n, c := range ex.Choices {
-			if n == 25 { // Block Kit's limit per actions block
-				break
-			}
-			els = append(els, b.button(loc, actionChoice+"_"+strconv.Itoa(n), c.MessageID,
-				b.sign(purposeChoice, key, state, c.ID)))
+	var els []slack.BlockElement
+	var extra []slack.Block
+	if kind, label := modalKind(ex); kind != "" {
+		btn := b.button(loc, actionOpen, label, b.sign(purposeOpen, key, state, kind))
+		btn.Style = slack.StylePrimary
+		els = append(els, btn)
+		if kind == kindCode {
+			extra = append(extra, slack.NewContextBlock("", slack.NewTextBlockObject(slack.PlainTextType,
+				b.text(loc, "slack.code_hint"), false, false)))
 		}
-		return []slack.Block{slack.NewActionBlock(blockID, els...)}
-	case engine.ExpectSecret:
-		kind, label := modalKind(ex)
-		btn := b.button(loc, actionOpen, label, b.sign(purposeOpen, key, state, kind))
-		btn.Style = slack.StylePrimary
-		return []slack.Block{slack.NewActionBlock(blockID, btn)}
-	case engine.ExpectDigits:
-		kind, label := modalKind(ex)
-		btn := b.button(loc, actionOpen, label, b.sign(purposeOpen, key, state, kind))
-		btn.Style = slack.StylePrimary
-		hint := slack.NewContextBlock("", slack.NewTextBlockObject(slack.PlainTextType, b.text(loc, "slack.code_hint"), false, false))
-		return []slack.Block{slack.NewActionBlock(blockID, btn), hint}
 	}
-	return nil
+	els = append(els, b.choiceButtons(loc, key, state, ex.Choices, 25-len(els))...)
+	if len(els) == 0 {
+		return nil
+	}
+	return append([]slack.Block{slack.NewActionBlock(blockID, els...)}, extra...)
+}
+
+// choiceButtons are signed buttons for choices, at most max (Block Kit
+// allows 25 elements per actions block).
+func (b *Bot) choiceButtons(loc, key, state string, choices []engine.Choice, max int) []slack.BlockElement {
+	var els []slack.BlockElement
+	for n, c := range choices {
+		if n == max {
+			break
+		}
+		els = append(els, b.button(loc, actionChoice+"_"+strconv.Itoa(n), c.MessageID,
+			b.sign(purposeChoice, key, state, c.ID)))
+	}
+	return els
 }
 
 // post sends one message to the user's DM.

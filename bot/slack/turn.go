@@ -28,6 +28,9 @@ type job struct {
 	// modal of a masked prompt at once (openNext).
 	trigger   string
 	triggerAt time.Time
+	// view is the modal whose side-choice button started the turn: it is
+	// updated with the next prompt (updateModal).
+	view string
 	// clicked is the message whose choice button started the turn; its
 	// buttons are replaced by the chosen label once the turn has run.
 	clicked *clickedMessage
