@@ -426,3 +426,9 @@ func (e *env) homeCount() int {
 	defer e.f.mu.Unlock()
 	return len(e.f.published)
 }
+
+// closedOrChained reports whether a submission's ack accepted the input:
+// the modal closes, or the next masked prompt replaces it.
+func closedOrChained(resp map[string]any) bool {
+	return resp["response_action"] == "clear" || resp["response_action"] == "update"
+}
