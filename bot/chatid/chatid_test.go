@@ -106,3 +106,20 @@ func TestOffAndCache(t *testing.T) {
 		t.Fatalf("after a failure: %+v, %d lookups", h, d.calls)
 	}
 }
+
+// TestSameWorkUnmapped: an address that names no account and one that
+// names several cost the same one lookup as one that maps, so the mapping
+// step takes the same time whatever the directory holds (the flows equalize
+// the rest of the start, see flows' identify).
+func TestSameWorkUnmapped(t *testing.T) {
+	for _, email := range []string{"alice.martin@corp.example", "nobody@corp.example", "shared@corp.example"} {
+		d := &countingDir{d: testDir()}
+		p := chatid.New(config.IdentityMapping{}, false, d, nil)
+		if _, err := p.Hints(context.Background(), chatid.Identity{Email: email, EmailConfirmed: true}); err != nil {
+			t.Fatal(err)
+		}
+		if d.calls != 1 {
+			t.Errorf("%s: %d lookups, want 1", email, d.calls)
+		}
+	}
+}
