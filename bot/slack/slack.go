@@ -24,7 +24,10 @@
 //     user, an altered value or a stale step is refused before the engine.
 //   - Passwords and codes are typed in modals, never posted; the conversation
 //     itself happens in the DM with the bot, and a command used in a channel
-//     gets only an ephemeral "continue in DM" note there.
+//     gets only an ephemeral "continue in DM" note there. A click, command,
+//     shortcut or App Home button opens the next prompt's modal at once with
+//     its trigger_id, and a submission whose next prompt is typed input
+//     again replaces the modal with it (one action per factor, modal.go).
 //   - The Slack profile (email, locale) is an identity signal for the engine,
 //     never a verification factor: a confirmed profile email that names
 //     exactly one directory account (identity_mapping) starts the flow for
