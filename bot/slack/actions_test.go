@@ -99,7 +99,7 @@ func (p *person) act(what string) {
 // opened picks up a modal that the last action's trigger opened.
 func (p *person) opened(before int) {
 	if n := p.e.f.viewCount(); n > before {
-		p.modal = parseModal(p.e.t, p.e.f.view(n-1))
+		p.modal = parseModal(p.e.t, p.e.f.viewAt(n-1))
 	}
 }
 

@@ -160,36 +160,8 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		f.posts = append(f.posts, p)
 		f.mu.Unlock()
 		f.reply(w, map[string]any{"ok": true, "channel": p.Channel, "ts": p.TS, "message_ts": p.TS})
-	case "views.open":
-		var req struct {
-			TriggerID string          `json:"trigger_id"`
-			View      json.RawMessage `json:"view"`
-		}
-		_ = json.Unmarshal(raw, &req)
-		f.mu.Lock()
-		f.views = append(f.views, req.View)
-		f.mu.Unlock()
-		f.reply(w, map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
-	case "views.update":
-		var req struct {
-			ViewID string          `json:"view_id"`
-			View   json.RawMessage `json:"view"`
-		}
-		_ = json.Unmarshal(raw, &req)
-		f.mu.Lock()
-		f.updated = append(f.updated, req.View)
-		f.mu.Unlock()
-		f.reply(w, map[string]any{"ok": true, "view": map[string]any{"id": req.ViewID}})
-	case "views.publish":
-		var req struct {
-			UserID string          `json:"user_id"`
-			View   json.RawMessage `json:"view"`
-		}
-		_ = json.Unmarshal(raw, &req)
-		f.mu.Lock()
-		f.published = append(f.published, req.View)
-		f.mu.Unlock()
-		f.reply(w, map[string]any{"ok": true, "view": map[string]any{"id": "VH"}})
+	case "views.open", "views.update", "views.publish":
+		f.view(w, method, raw)
 	case "files.getUploadURLExternal":
 		f.reply(w, map[string]any{"ok": true, "upload_url": f.srv.URL + "/upload/F1", "file_id": "F1"})
 	case "files.completeUploadExternal":
@@ -274,7 +246,7 @@ func (f *fakeSlack) viewCount() int {
 	return len(f.views)
 }
 
-func (f *fakeSlack) view(i int) json.RawMessage {
+func (f *fakeSlack) viewAt(i int) json.RawMessage {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.views[i]
@@ -296,4 +268,26 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// view records a views.open (modals opened), views.update (modals replaced)
+// or views.publish (App Home) call.
+func (f *fakeSlack) view(w http.ResponseWriter, method string, raw []byte) {
+	var req struct {
+		ViewID string          `json:"view_id"`
+		View   json.RawMessage `json:"view"`
+	}
+	_ = json.Unmarshal(raw, &req)
+	f.mu.Lock()
+	id := "V1"
+	switch method {
+	case "views.open":
+		f.views = append(f.views, req.View)
+	case "views.update":
+		f.updated, id = append(f.updated, req.View), req.ViewID
+	default:
+		f.published, id = append(f.published, req.View), "VH"
+	}
+	f.mu.Unlock()
+	f.reply(w, map[string]any{"ok": true, "view": map[string]any{"id": id}})
 }

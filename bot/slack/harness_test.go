@@ -343,7 +343,7 @@ func (e *env) openModal(user string, b button) (meta string, inputs int) {
 		PrivateMetadata string           `json:"private_metadata"`
 		Blocks          []map[string]any `json:"blocks"`
 	}
-	if err := json.Unmarshal(e.f.view(n), &v); err != nil {
+	if err := json.Unmarshal(e.f.viewAt(n), &v); err != nil {
 		e.t.Fatal(err)
 	}
 	for _, bl := range v.Blocks {
