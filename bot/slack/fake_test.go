@@ -22,13 +22,16 @@ type fakeSlack struct {
 	t   testing.TB
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	bodies   []string
-	posts    []posted
-	views    []json.RawMessage
-	uploads  int
-	deleted  []string
-	profiles map[string]fakeUser
+	mu     sync.Mutex
+	bodies []string
+	posts  []posted
+	views  []json.RawMessage
+	// published are the App Home views (views.publish), updated the
+	// modals replaced by views.update.
+	published, updated []json.RawMessage
+	uploads            int
+	deleted            []string
+	profiles           map[string]fakeUser
 	// anyUser answers users.info for unknown users (load tests).
 	anyUser *fakeUser
 	wsConns chan *websocket.Conn
@@ -44,6 +47,8 @@ type fakeSlack struct {
 type fakeUser struct {
 	Email, Locale, Team string
 	Guest               bool
+	// Unconfirmed users have is_email_confirmed false.
+	Unconfirmed bool
 }
 
 // posted is one chat.postMessage, chat.postEphemeral or chat.update; TS
@@ -112,7 +117,8 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.reply(w, map[string]any{"ok": true, "user": map[string]any{"id": form.Get("user"), "locale": u.Locale,
-			"is_restricted": u.Guest, "team_id": u.Team, "profile": map[string]any{"email": u.Email}}})
+			"is_restricted": u.Guest, "team_id": u.Team, "is_email_confirmed": !u.Unconfirmed,
+			"profile": map[string]any{"email": u.Email}}})
 	case "users.lookupByEmail":
 		f.lookupByEmail(w, form.Get("email"))
 	case "auth.test":
@@ -154,16 +160,8 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		f.posts = append(f.posts, p)
 		f.mu.Unlock()
 		f.reply(w, map[string]any{"ok": true, "channel": p.Channel, "ts": p.TS, "message_ts": p.TS})
-	case "views.open":
-		var req struct {
-			TriggerID string          `json:"trigger_id"`
-			View      json.RawMessage `json:"view"`
-		}
-		_ = json.Unmarshal(raw, &req)
-		f.mu.Lock()
-		f.views = append(f.views, req.View)
-		f.mu.Unlock()
-		f.reply(w, map[string]any{"ok": true, "view": map[string]any{"id": "V1"}})
+	case "views.open", "views.update", "views.publish":
+		f.view(w, method, raw)
 	case "files.getUploadURLExternal":
 		f.reply(w, map[string]any{"ok": true, "upload_url": f.srv.URL + "/upload/F1", "file_id": "F1"})
 	case "files.completeUploadExternal":
@@ -248,7 +246,7 @@ func (f *fakeSlack) viewCount() int {
 	return len(f.views)
 }
 
-func (f *fakeSlack) view(i int) json.RawMessage {
+func (f *fakeSlack) viewAt(i int) json.RawMessage {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.views[i]
@@ -270,4 +268,26 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// view records a views.open (modals opened), views.update (modals replaced)
+// or views.publish (App Home) call.
+func (f *fakeSlack) view(w http.ResponseWriter, method string, raw []byte) {
+	var req struct {
+		ViewID string          `json:"view_id"`
+		View   json.RawMessage `json:"view"`
+	}
+	_ = json.Unmarshal(raw, &req)
+	f.mu.Lock()
+	id := "V1"
+	switch method {
+	case "views.open":
+		f.views = append(f.views, req.View)
+	case "views.update":
+		f.updated, id = append(f.updated, req.View), req.ViewID
+	default:
+		f.published, id = append(f.published, req.View), "VH"
+	}
+	f.mu.Unlock()
+	f.reply(w, map[string]any{"ok": true, "view": map[string]any{"id": id}})
 }

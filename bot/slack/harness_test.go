@@ -100,6 +100,9 @@ func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options))
 	if o.Pages == nil {
 		o.Pages = a.EnrollPages
 	}
+	if o.Accounts == nil {
+		o.Accounts = a.Directory
+	}
 	if e.b, err = New(o); err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +343,7 @@ func (e *env) openModal(user string, b button) (meta string, inputs int) {
 		PrivateMetadata string           `json:"private_metadata"`
 		Blocks          []map[string]any `json:"blocks"`
 	}
-	if err := json.Unmarshal(e.f.view(n), &v); err != nil {
+	if err := json.Unmarshal(e.f.viewAt(n), &v); err != nil {
 		e.t.Fatal(err)
 	}
 	for _, bl := range v.Blocks {
@@ -398,4 +401,34 @@ func (e *env) assertNoLeak(extra ...string) {
 			e.t.Errorf("secret %q was sent to Slack", s)
 		}
 	}
+}
+
+func homeEvent(eventID, user string) []byte {
+	b, _ := json.Marshal(map[string]any{"team_id": testTeam, "api_app_id": "A1", "type": "event_callback",
+		"event_id": eventID, "event_time": time.Now().Unix(),
+		"event": map[string]any{"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home"}})
+	return b
+}
+
+// shortcutPayload is a global ("global") or message ("message") shortcut.
+func shortcutPayload(kind, callback, user, trigger string) []byte {
+	m := map[string]any{"type": "shortcut", "callback_id": callback, "trigger_id": trigger,
+		"team": map[string]any{"id": testTeam}, "user": map[string]any{"id": user}}
+	if kind == "message" {
+		m["type"], m["channel"], m["message_ts"] = "message_action", map[string]any{"id": "C1"}, "1.5"
+	}
+	out, _ := json.Marshal(m)
+	return out
+}
+
+func (e *env) homeCount() int {
+	e.f.mu.Lock()
+	defer e.f.mu.Unlock()
+	return len(e.f.published)
+}
+
+// closedOrChained reports whether a submission's ack accepted the input:
+// the modal closes, or the next masked prompt replaces it.
+func closedOrChained(resp map[string]any) bool {
+	return resp["response_action"] == "clear" || resp["response_action"] == "update"
 }

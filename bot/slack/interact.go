@@ -36,6 +36,8 @@ func (b *Bot) onInteraction(ctx context.Context, ic slack.InteractionCallback) (
 	case slack.InteractionTypeViewSubmission:
 		resp, err := b.onSubmit(ctx, ic)
 		return resp, nil, err
+	case slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut:
+		return nil, nil, b.onShortcut(ic)
 	}
 	return nil, nil, nil
 }
@@ -63,8 +65,18 @@ func (b *Bot) onAction(ctx context.Context, ic slack.InteractionCallback) (any, 
 		}
 		j := job{team: ic.Team.ID, user: ic.User.ID, channel: ic.Channel.ID, delivery: deliveryOf("a:", ic),
 			input:   engine.Input{Kind: engine.InputChoice, Choice: c.Value, State: c.State},
+			trigger: ic.TriggerID, triggerAt: b.now(),
 			clicked: &clickedMessage{channel: ic.Channel.ID, ts: ic.Container.MessageTs, msg: ic.Message, label: a.Text.Text}}
+		if ic.View.ID != "" && ic.View.Type == slack.VTModal {
+			// A side choice inside a modal: no chat message to consume.
+			j.view, j.clicked, j.channel = ic.View.ID, nil, ""
+		}
 		return nil, nil, b.queue(func(ctx context.Context) { b.run(ctx, j) })
+	case strings.HasPrefix(a.ActionID, actionHome):
+		if !homeFlow(a.Value) {
+			return nil, nil, nil
+		}
+		return nil, nil, b.startFrom(ic, a.Value, "h:")
 	case a.ActionID == actionOpen:
 		c, err := b.o.Tokens.Verify(a.Value, purposeOpen, key)
 		if err != nil {
@@ -73,7 +85,7 @@ func (b *Bot) onAction(ctx context.Context, ic slack.InteractionCallback) (any, 
 		if !b.claim(ctx, deliveryOf("o:", ic)) {
 			return nil, nil, nil
 		}
-		view := b.modal(b.locale(ic.User.ID), key, c)
+		view := b.modal(b.locale(ic.User.ID), key, c.State, c.Value, nil)
 		return nil, func() {
 			ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 			defer cancel()
@@ -97,42 +109,6 @@ func (b *Bot) refuse(ctx context.Context, ic slack.InteractionCallback, err erro
 			b.log.Warn("slack ephemeral refusal failed", "err", err)
 		}
 	}
-}
-
-// modal builds the secure entry form. Block Kit has no masked input: the
-// modal keeps the value out of the chat history, and its hint says that
-// Slack shows what is typed.
-func (b *Bot) modal(loc, key string, c token.Claims) slack.ModalViewRequest {
-	pt := func(id string) *slack.TextBlockObject {
-		return slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, id), 150), false, false)
-	}
-	input := func(block, label string, max int, hint bool) slack.Block {
-		el := slack.NewPlainTextInputBlockElement(nil, elementValue)
-		el.MaxLength = max
-		ib := slack.NewInputBlock(block, pt(label), nil, el)
-		if hint {
-			ib.Hint = pt("slack.modal.hint")
-		}
-		return ib
-	}
-	title, blocks := "slack.modal.code_title", []slack.Block{input(blockInput, "slack.modal.code_label", 16, false)}
-	switch c.Value {
-	case kindCode:
-	case kindAnswer:
-		title, blocks = "slack.modal.answer_title", []slack.Block{input(blockInput, "questions.field", 256, true)}
-	default:
-		title = "slack.modal.password_title"
-		blocks = []slack.Block{input(blockInput, "password.field", 1024, c.Value != kindSecretConfirm)}
-		if c.Value == kindSecretConfirm {
-			blocks = append(blocks, input(blockConfirm, "slack.modal.confirm_label", 1024, true))
-		}
-	}
-	meta := b.o.Tokens.Sign(token.Claims{Purpose: purposeModal, User: key, State: c.State, Value: c.Value,
-		Expires: b.now().Add(b.o.TokenTTL)})
-	return slack.ModalViewRequest{Type: slack.VTModal, CallbackID: callbackModal, PrivateMetadata: meta,
-		Title:  slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, title), 24), false, false),
-		Submit: pt("slack.modal.submit"), Close: pt("slack.modal.cancel"), ClearOnClose: true,
-		Blocks: slack.Blocks{BlockSet: blocks}}
 }
 
 // modalInput turns a submitted modal into the engine input it stands for.
@@ -209,8 +185,18 @@ func (b *Bot) onSubmit(ctx context.Context, ic slack.InteractionCallback) (any, 
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.reply == nil || !inModal(*w.reply, c.State) {
+	if w.reply == nil {
 		w.gaveUp = true
+		return slack.NewClearViewSubmissionResponse(), nil
+	}
+	if !inModal(*w.reply, c.State) {
+		// The next prompt is masked input again (the second factor's
+		// code, the new password): it replaces this form, so each factor
+		// costs one submission. Anything else closes the form; the reply
+		// is in the DM either way.
+		if v, ok := b.nextModal(*w.reply, w.loc, key); ok {
+			return slack.NewUpdateViewSubmissionResponse(&v), nil
+		}
 		return slack.NewClearViewSubmissionResponse(), nil
 	}
 	var msgs []string

@@ -11,7 +11,7 @@ import (
 
 // BotScopes are the OAuth bot scopes the adapter uses, each for one call:
 // app_mentions:read (app_mention), chat:write (replies, ephemeral notes),
-// commands (slash commands), im:history (message.im), im:write
+// commands (slash commands and shortcuts), im:history (message.im), im:write
 // (conversations.open), users:read and users:read.email (users.info email
 // and locale, users.lookupByEmail for handoffs), files:write (the enrollment
 // QR image with enroll_delivery: chat, deleted afterwards; left out of the
@@ -36,14 +36,25 @@ type ManifestDisplay struct {
 	Description string `yaml:"description" json:"description"`
 }
 
-// ManifestFeatures are the bot user, App Home and slash commands.
+// ManifestFeatures are the bot user, App Home, shortcuts and slash commands.
 type ManifestFeatures struct {
 	AppHome       ManifestAppHome        `yaml:"app_home" json:"app_home"`
 	BotUser       ManifestBotUser        `yaml:"bot_user" json:"bot_user"`
+	Shortcuts     []ManifestShortcut     `yaml:"shortcuts" json:"shortcuts"`
 	SlashCommands []ManifestSlashCommand `yaml:"slash_commands" json:"slash_commands"`
 }
 
-// ManifestAppHome enables the Messages tab (the DM with the bot).
+// ManifestShortcut is a global (lightning menu) or message (⋮ on a
+// message) shortcut; its callback ID names the flow it starts.
+type ManifestShortcut struct {
+	Name        string `yaml:"name" json:"name"`
+	Type        string `yaml:"type" json:"type"`
+	CallbackID  string `yaml:"callback_id" json:"callback_id"`
+	Description string `yaml:"description" json:"description"`
+}
+
+// ManifestAppHome enables the Home tab (buttons that start each flow) and
+// the Messages tab (the DM with the bot).
 type ManifestAppHome struct {
 	HomeTabEnabled             bool `yaml:"home_tab_enabled" json:"home_tab_enabled"`
 	MessagesTabEnabled         bool `yaml:"messages_tab_enabled" json:"messages_tab_enabled"`
@@ -111,7 +122,12 @@ func BuildManifest(cfg config.SlackConfig, publicURL string) Manifest {
 	var m Manifest
 	m.DisplayInformation = ManifestDisplay{Name: name,
 		Description: "Self-service password reset and account unlock."}
-	m.Features.AppHome = ManifestAppHome{MessagesTabEnabled: true}
+	m.Features.AppHome = ManifestAppHome{HomeTabEnabled: true, MessagesTabEnabled: true}
+	m.Features.Shortcuts = []ManifestShortcut{
+		{Name: "Reset my password", Type: "global", CallbackID: callbackReset, Description: "Reset your password"},
+		{Name: "Unlock my account", Type: "global", CallbackID: callbackUnlock, Description: "Unlock your account"},
+		{Name: "Reset my password", Type: "message", CallbackID: callbackReset, Description: "Reset your password"},
+	}
 	m.Features.BotUser = ManifestBotUser{DisplayName: name, AlwaysOnline: true}
 	m.Features.SlashCommands = []ManifestSlashCommand{
 		{Command: reset, URL: url(PathCommands), Description: "Reset your password"},

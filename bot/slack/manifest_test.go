@@ -3,6 +3,7 @@ package slack
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -76,6 +77,8 @@ func TestManifestMatchesHandlers(t *testing.T) {
 					body = messageEvent(e.next("Ev"), "U1", "DU1", "hello")
 				case "app_mention":
 					body = mentionEvent(e.next("Ev"), "U1", "C1", "<@UBOT> hello")
+				case "app_home_opened":
+					continue // checkEntryPoints
 				default:
 					t.Fatalf("manifest subscribes to %q, which the bot does not handle", ev)
 				}
@@ -85,6 +88,7 @@ func TestManifestMatchesHandlers(t *testing.T) {
 					t.Errorf("event %s not served", ev)
 				}
 			}
+			checkEntryPoints(t, e, m)
 			scopes := strings.Join(m.OAuthConfig.Scopes.Bot, " ")
 			for _, s := range []string{"chat:write", "commands", "im:history", "users:read.email", "im:write",
 				"channels:read", "groups:read", "usergroups:read"} {
@@ -102,5 +106,27 @@ func TestManifestMatchesHandlers(t *testing.T) {
 				t.Error("files:write missing with enroll_delivery: chat")
 			}
 		})
+	}
+}
+
+// checkEntryPoints: the manifest's Home tab is on and published when
+// opened (app_home_opened), and each shortcut starts a flow.
+func checkEntryPoints(t *testing.T, e *env, m Manifest) {
+	t.Helper()
+	if !m.Features.AppHome.HomeTabEnabled || len(m.Features.Shortcuts) == 0 ||
+		!slices.Contains(m.Settings.EventSubscriptions.BotEvents, "app_home_opened") {
+		t.Fatalf("no home tab, home event or shortcuts: %+v %+v", m.Features, m.Settings.EventSubscriptions)
+	}
+	n := e.homeCount()
+	e.step(func() { e.tr.event(t, homeEvent(e.next("Ev"), "U1")) })
+	if e.homeCount() != n+1 {
+		t.Error("app_home_opened not served: no views.publish")
+	}
+	for _, sc := range m.Features.Shortcuts {
+		before := e.spy.turns.Load()
+		e.step(func() { e.tr.interact(t, shortcutPayload(sc.Type, sc.CallbackID, "U2", e.next("trg-"))) })
+		if e.spy.turns.Load() != before+1 {
+			t.Errorf("shortcut %s (%s) not served", sc.CallbackID, sc.Type)
+		}
 	}
 }

@@ -20,7 +20,7 @@ func Mount(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger
 	}
 	b, err := New(Options{Config: c, PublicURL: a.Config.Server.PublicURL, Engine: a.Engine, Messages: a.Messages,
 		Tokens: a.Tokens, Store: a.Store, Log: log, Audit: a.Audit, Pages: a.EnrollPages, HelpDeskChannel: a.Config.Handoff.HelpDeskSlackChannel,
-		APIURL: c.APIBase()})
+		APIURL: c.APIBase(), Accounts: a.Directory})
 	if err != nil {
 		return nil, err
 	}

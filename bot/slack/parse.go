@@ -12,8 +12,8 @@ import (
 var errMalformed = errors.New("slack: malformed payload")
 
 // eventBody is the part of an Events API body the bot reads: the envelope
-// and the fields of the two inner events it serves (message.im and
-// app_mention), decoded in one pass.
+// and the fields of the inner events it serves (message.im, app_mention
+// and app_home_opened), decoded in one pass.
 type eventBody struct {
 	Type         string `json:"type"`
 	Challenge    string `json:"challenge"`
@@ -30,6 +30,7 @@ type eventBody struct {
 		BotID       string `json:"bot_id"`
 		SubType     string `json:"subtype"`
 		TimeStamp   string `json:"ts"`
+		Tab         string `json:"tab"`
 	} `json:"event"`
 }
 
@@ -59,6 +60,8 @@ func parseEvent(body []byte) (slackevents.EventsAPIEvent, error) {
 		case string(slackevents.Message):
 			ev.InnerEvent.Data = &slackevents.MessageEvent{Type: in.Type, User: in.User, Text: in.Text,
 				Channel: in.Channel, ChannelType: in.ChannelType, BotID: in.BotID, SubType: in.SubType, TimeStamp: in.TimeStamp}
+		case string(slackevents.AppHomeOpened):
+			ev.InnerEvent.Data = &slackevents.AppHomeOpenedEvent{Type: in.Type, User: in.User, Channel: in.Channel, Tab: in.Tab}
 		case string(slackevents.AppMention):
 			ev.InnerEvent.Data = &slackevents.AppMentionEvent{Type: in.Type, User: in.User, Text: in.Text,
 				Channel: in.Channel, BotID: in.BotID, TimeStamp: in.TimeStamp}

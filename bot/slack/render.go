@@ -73,42 +73,35 @@ func (b *Bot) button(loc, actionID, label, value string) *slack.ButtonBlockEleme
 }
 
 // widgets renders what an output expects: buttons for choices, a button
-// opening the password or code modal.
+// opening the password or code modal. Choices next to a field (side
+// choices: "use a text message instead", "different account") are buttons
+// beside it.
 func (b *Bot) widgets(loc, key, state string, i int, ex engine.Expect) []slack.Block {
 	blockID := "act" + strconv.Itoa(i)
-	switch ex.Kind {
-	case engine.ExpectChoice:
-		return []slack.Block{slack.NewActionBlock(blockID, b.choiceButtons(loc, key, state, ex.Choices, 25)...)}
-	case engine.ExpectSecret:
-		kind, label := kindSecret, "slack.button.password"
-		switch {
-		case ex.Confirm:
-			kind = kindSecretConfirm
-		case ex.FieldID == "questions.field":
-			kind, label = kindAnswer, "slack.button.answer"
-		}
+	var els []slack.BlockElement
+	var extra []slack.Block
+	if kind, label := modalKind(ex); kind != "" {
 		btn := b.button(loc, actionOpen, label, b.sign(purposeOpen, key, state, kind))
 		btn.Style = slack.StylePrimary
-		els := append([]slack.BlockElement{btn}, b.choiceButtons(loc, key, state, ex.Choices, 24)...)
-		return []slack.Block{slack.NewActionBlock(blockID, els...)}
-	case engine.ExpectDigits:
-		btn := b.button(loc, actionOpen, "slack.button.code", b.sign(purposeOpen, key, state, kindCode))
-		btn.Style = slack.StylePrimary
-		// Side choices ("text message instead", "different account") sit
-		// beside the code button: switching is one click, like the menu was.
-		els := append([]slack.BlockElement{btn}, b.choiceButtons(loc, key, state, ex.Choices, 24)...)
-		hint := slack.NewContextBlock("", slack.NewTextBlockObject(slack.PlainTextType, b.text(loc, "slack.code_hint"), false, false))
-		return []slack.Block{slack.NewActionBlock(blockID, els...), hint}
+		els = append(els, btn)
+		if kind == kindCode {
+			extra = append(extra, slack.NewContextBlock("", slack.NewTextBlockObject(slack.PlainTextType,
+				b.text(loc, "slack.code_hint"), false, false)))
+		}
 	}
-	return nil
+	els = append(els, b.choiceButtons(loc, key, state, ex.Choices, 25-len(els))...)
+	if len(els) == 0 {
+		return nil
+	}
+	return append([]slack.Block{slack.NewActionBlock(blockID, els...)}, extra...)
 }
 
-// choiceButtons renders choices as signed buttons, at most limit (Block
-// Kit allows 25 elements per actions block).
-func (b *Bot) choiceButtons(loc, key, state string, choices []engine.Choice, limit int) []slack.BlockElement {
+// choiceButtons are signed buttons for choices, at most max (Block Kit
+// allows 25 elements per actions block).
+func (b *Bot) choiceButtons(loc, key, state string, choices []engine.Choice, max int) []slack.BlockElement {
 	var els []slack.BlockElement
 	for n, c := range choices {
-		if n == limit {
+		if n == max {
 			break
 		}
 		els = append(els, b.button(loc, actionChoice+"_"+strconv.Itoa(n), c.MessageID,

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/core/engine"
-	"github.com/resetbot/resetbot/core/token"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -74,7 +73,7 @@ func TestRenderGolden(t *testing.T) {
 func TestAnswerModal(t *testing.T) {
 	e := newEnv(t, false)
 	e.b.o.Messages = idRenderer{}
-	v := e.b.modal("en", "T1:U1", token.Claims{Purpose: purposeOpen, User: "T1:U1", State: "verify_questions", Value: kindAnswer})
+	v := e.b.modal("en", "T1:U1", "verify_questions", kindAnswer, nil)
 	b, _ := json.Marshal(v)
 	if len(v.Blocks.BlockSet) != 1 || !strings.Contains(string(b), "slack.modal.answer_t") || !strings.Contains(string(b), "questions.field") {
 		t.Fatalf("modal %s", b)

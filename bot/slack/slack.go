@@ -24,9 +24,14 @@
 //     user, an altered value or a stale step is refused before the engine.
 //   - Passwords and codes are typed in modals, never posted; the conversation
 //     itself happens in the DM with the bot, and a command used in a channel
-//     gets only an ephemeral "continue in DM" note there.
+//     gets only an ephemeral "continue in DM" note there. A click, command,
+//     shortcut or App Home button opens the next prompt's modal at once with
+//     its trigger_id, and a submission whose next prompt is typed input
+//     again replaces the modal with it (one action per factor, modal.go).
 //   - The Slack profile (email, locale) is an identity signal for the engine,
-//     never a verification factor.
+//     never a verification factor: a confirmed profile email that names
+//     exactly one directory account (identity_mapping) starts the flow for
+//     that account; anything else gets the same replies as no profile.
 package slack
 
 import (
@@ -40,6 +45,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/resetbot/resetbot/bot/chatid"
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/dispatch"
@@ -122,6 +128,9 @@ type Options struct {
 	SubmitWait time.Duration
 	// TokenTTL is how long buttons and modals stay usable (default 30 min).
 	TokenTTL time.Duration
+	// Accounts finds directory accounts for the identity mapping
+	// (Config.IdentityMapping); nil turns the mapping off.
+	Accounts chatid.Finder
 	// Pages issues the one-time enrollment pages (enroll_delivery page, the
 	// default); without it enrollments cannot be shown in page mode.
 	Pages *enrollpage.Pages
@@ -134,6 +143,7 @@ type Bot struct {
 	pool          *dispatch.Pool
 	ownPool       bool
 	users         *userCache
+	mapper        *chatid.Mapper
 	log           *slog.Logger
 	now           func() time.Time
 	reset, unlock string
@@ -203,6 +213,7 @@ func New(o Options) (*Bot, error) {
 	}
 	b := &Bot{o: o, log: o.Log.With("channel", Channel), now: o.Clock, users: newUserCache(o.Clock)}
 	b.reset, b.unlock = o.Config.Commands()
+	b.mapper = chatid.New(o.Config.IdentityMapping, false, o.Accounts, o.Clock)
 	b.handoffCmd = o.Config.Handoff()
 	if len(o.Config.TeamIDs) > 0 {
 		b.teams = map[string]bool{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -22,6 +23,14 @@ type job struct {
 	notice   string
 	delivery string
 	input    engine.Input
+	// trigger, when set, is the trigger_id of the click, command or
+	// shortcut that started the turn, received at triggerAt: it opens the
+	// modal of a masked prompt at once (openNext).
+	trigger   string
+	triggerAt time.Time
+	// view is the modal whose side-choice button started the turn: it is
+	// updated with the next prompt (updateModal).
+	view string
 	// clicked is the message whose choice button started the turn; its
 	// buttons are replaced by the chosen label once the turn has run.
 	clicked *clickedMessage
@@ -32,7 +41,7 @@ type job struct {
 
 // ServedEvents are the Events API event types the bot acts on; the manifest
 // subscribes to exactly these.
-var ServedEvents = []string{"message.im", "app_mention"}
+var ServedEvents = []string{"message.im", "app_mention", "app_home_opened"}
 
 var mention = regexp.MustCompile(`<@[A-Z0-9]+(\|[^>]*)?>`)
 
@@ -69,6 +78,11 @@ func (b *Bot) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) error 
 			return nil
 		}
 		j = job{team: ev.TeamID, user: e.User, notice: e.Channel, input: typed(mention.ReplaceAllString(e.Text, ""))}
+	case *slackevents.AppHomeOpenedEvent:
+		if e == nil || e.User == "" || e.Tab != "home" {
+			return nil
+		}
+		return b.onHomeOpened(ctx, e.User, cb.EventID)
 	default:
 		return nil
 	}
@@ -99,7 +113,7 @@ func (b *Bot) onCommand(ctx context.Context, c slack.SlashCommand) (any, error) 
 	}
 	// The command's text is ignored: people type passwords anywhere.
 	j := job{team: c.TeamID, user: c.UserID, delivery: "c:" + c.TriggerID,
-		input: engine.Input{Kind: engine.InputStart, Flow: flow}}
+		input: engine.Input{Kind: engine.InputStart, Flow: flow}, trigger: c.TriggerID, triggerAt: b.now()}
 	inDM := false
 	if p, ok := b.users.get(c.UserID); ok && p.DM != "" && p.DM == c.ChannelID {
 		inDM, j.channel = true, c.ChannelID
@@ -149,7 +163,7 @@ func (b *Bot) turn(ctx context.Context, j job) (r engine.Reply, loc string, ok b
 	// posted it), so the engine keeps only the mark that the delivery ran,
 	// and answers a copy in flight at once (Slack redelivers it).
 	t := engine.Turn{Channel: Channel, ChannelUser: userKey(j.team, j.user), DeliveryID: j.delivery,
-		Locale: p.Locale, Hints: engine.Hints{Email: p.Email}, Input: j.input,
+		Locale: p.Locale, Hints: b.hints(ctx, p), Input: j.input,
 		NoReplay: true}
 	if run, ok := b.o.Engine.(runner); ok {
 		r = run.Run(ctx, t)
@@ -182,6 +196,7 @@ func (b *Bot) run(ctx context.Context, j job) {
 // show posts a turn's reply: the clicked buttons consumed, the public notice,
 // the reply in the DM.
 func (b *Bot) show(ctx context.Context, j job, r engine.Reply, loc string) {
+	b.openNext(ctx, j, r, loc)
 	b.consume(ctx, j.clicked)
 	if j.notice != "" {
 		if _, err := b.api.PostEphemeralContext(ctx, j.notice, j.user,

@@ -9,6 +9,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/resetbot/resetbot/bot/chatid"
+	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/store"
 )
 
@@ -17,8 +19,11 @@ func errorsIsConflict(err error) bool { return errors.Is(err, store.ErrConflict)
 // profile is what the bot knows about a Slack user: identity signals and
 // where to reach them privately.
 type profile struct {
-	Email  string
-	Locale string
+	Email string
+	// EmailConfirmed is Slack's is_email_confirmed: only a confirmed
+	// address may name a directory account (identity_mapping).
+	EmailConfirmed bool
+	Locale         string
 	// Team is the user's home workspace; it differs from the event's team
 	// for Slack Connect (external) users.
 	Team    string
@@ -98,7 +103,7 @@ func (b *Bot) profile(ctx context.Context, user string) (profile, error) {
 	}
 	// Guests and strangers (Slack Connect users of other organisations) are
 	// not employees of this directory.
-	p := profile{Email: u.Profile.Email, Locale: u.Locale, Team: u.TeamID,
+	p := profile{Email: u.Profile.Email, EmailConfirmed: u.IsEmailConfirmed, Locale: u.Locale, Team: u.TeamID,
 		Guest: u.IsRestricted || u.IsUltraRestricted || u.IsStranger, Bot: u.IsBot || u.IsAppUser, Deleted: u.Deleted}
 	b.users.put(user, p)
 	return p, nil
@@ -116,4 +121,15 @@ func (b *Bot) dm(ctx context.Context, user string) (string, error) {
 	}
 	b.users.setDM(user, ch.ID)
 	return ch.ID, nil
+}
+
+// hints maps the profile to a directory account (identity_mapping): a
+// signal that lets the flow start for that account, never a factor. A
+// directory failure gives no hint: the person is asked who they are.
+func (b *Bot) hints(ctx context.Context, p profile) engine.Hints {
+	h, err := b.mapper.Hints(ctx, chatid.Identity{Email: p.Email, EmailConfirmed: p.EmailConfirmed})
+	if err != nil {
+		b.log.Warn("slack identity mapping failed; continuing without it", "err", err)
+	}
+	return h
 }

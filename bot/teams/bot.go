@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/resetbot/resetbot/bot/chatid"
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/dispatch"
@@ -110,6 +111,7 @@ type Bot struct {
 	handoffs  HandoffStore
 	accounts  Accounts
 	lifter    Lifter
+	mapper    *chatid.Mapper
 
 	pages    *enrollpage.Pages
 	cleanups *enrollpage.Cleanups
@@ -147,8 +149,13 @@ func New(opt Options) (*Bot, error) {
 	if opt.InvokeWait <= 0 {
 		opt.InvokeWait = 4 * time.Second
 	}
+	var dir chatid.Finder
+	if opt.Accounts != nil {
+		dir = opt.Accounts
+	}
 	return &Bot{
-		cfg: opt.Config, engine: opt.Engine, msg: opt.Messages, store: opt.Store, pool: opt.Pool,
+		mapper: chatid.New(opt.Config.IdentityMapping, true, dir, opt.Clock),
+		cfg:    opt.Config, engine: opt.Engine, msg: opt.Messages, store: opt.Store, pool: opt.Pool,
 		validator: opt.Validator, conn: opt.Connector, log: opt.Log, now: opt.Clock,
 		wait: opt.InvokeWait, ttl: opt.CardTTL, hints: map[string]hintEntry{}, guests: map[string]guestEntry{},
 		audit: opt.Audit, helpDesk: opt.HelpDeskChannel, handoffs: opt.Handoffs, accounts: opt.Accounts, lifter: opt.Lifter,

@@ -111,8 +111,8 @@ func (c *cards) card(r engine.Reply, locale, user string, live bool) map[string]
 		actions = append(actions, c.action(c.msg.Text(locale, "teams.send", false, nil), user, r.Step, valueSecret))
 	}
 	if ex.Kind != engine.ExpectChoice {
-		// Side choices beside a field ("text message instead", "different
-		// account"): one click, like the menu they replace.
+		// Side choices next to a field ("use a text message instead",
+		// "different account") are buttons beside its Send button.
 		for _, ch := range ex.Choices {
 			actions = append(actions, c.action(c.msg.Text(locale, ch.MessageID, false, nil), user, r.Step, valueChoice+ch.ID))
 		}

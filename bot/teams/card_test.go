@@ -213,6 +213,9 @@ func TestCardRendering(t *testing.T) {
 		{"secret twice", engine.Expect{Kind: engine.ExpectSecret, Confirm: true}, fieldPass + "," + fieldPass2, 2},
 		{"choice", engine.Expect{Kind: engine.ExpectChoice, Choices: []engine.Choice{{ID: "sms", MessageID: "factor.sms"}}}, "", 2},
 		{"none", engine.Expect{}, "", 1},
+		// Side choices beside a code field: Send, the choices, Cancel.
+		{"digits with side choices", engine.Expect{Kind: engine.ExpectDigits, MinDigits: 6, MaxDigits: 8,
+			Choices: []engine.Choice{{ID: "sms", MessageID: "factor.sms"}, {ID: "email", MessageID: "factor.email"}}}, fieldText, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/resetbot/resetbot/bot/chatid"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/store"
@@ -250,8 +251,10 @@ const (
 	hintTimeout = 3 * time.Second
 )
 
-// hintsFor returns the user's UPN and email from the Teams member API. They
-// may pre-select the directory account; they never verify it.
+// hintsFor maps the member (UPN, email, Entra object ID from the Teams
+// member API) to a directory account (identity_mapping). The mapping may
+// pre-select the account; it never verifies it. A failed member lookup or
+// directory lookup gives no hint and is not cached.
 func (b *Bot) hintsFor(ctx context.Context, act *inbound) engine.Hints {
 	aad, now := act.From.AadObjectID, b.now()
 	b.hintMu.Lock()
@@ -267,8 +270,16 @@ func (b *Bot) hintsFor(ctx context.Context, act *inbound) engine.Hints {
 	switch {
 	case err != nil:
 		b.log.Info("teams: member lookup failed; continuing without hints", "err", err)
+		return h
 	case m.AadObjectID == "" || m.AadObjectID == aad:
-		h = engine.Hints{Email: m.Email, Login: m.UserPrincipalName}
+		// Entra issues these values to the tenant's own members: the email
+		// counts as confirmed.
+		h, err = b.mapper.Hints(cctx, chatid.Identity{Email: m.Email, EmailConfirmed: true,
+			UPN: m.UserPrincipalName, ObjectID: aad})
+		if err != nil {
+			b.log.Warn("teams: identity mapping failed; continuing without it", "err", err)
+			return h
+		}
 		m.AadObjectID = aad
 		b.learn(ctx, m, act.ServiceURL, act.Locale) // so that a help-desk handoff can reach them
 	}

@@ -65,6 +65,9 @@ type SlackConfig struct {
 	EnrollDelivery string `yaml:"enroll_delivery"`
 	// AllowGuests lets Slack guest accounts (restricted users) use the bot.
 	AllowGuests bool `yaml:"allow_guests"`
+	// IdentityMapping maps the Slack profile email, once Slack has
+	// confirmed it, to a directory account (default: email against mail).
+	IdentityMapping IdentityMapping `yaml:"identity_mapping"`
 	// Workers and Queue size the pool that runs turns after Slack has been
 	// acknowledged (defaults 8 and 256).
 	Workers int `yaml:"workers"`
@@ -141,6 +144,7 @@ func (v *validator) slack(s SlackConfig, publicURL string) {
 		v.errorf(p+".slack.queue", "must be between 1 and 100000 (0 = default 256)")
 	}
 	v.apiURL(p+".slack.api_url", s.APIURL)
+	v.identityMapping(p+".slack.identity_mapping", s.IdentityMapping, false)
 	if len(s.AppName) > 35 {
 		v.errorf(p+".slack.app_name", "must be at most 35 characters")
 	}

@@ -72,6 +72,9 @@ type TeamsConfig struct {
 	// never enters Teams) or "chat" (opt-in: the QR code in the card, which is
 	// frozen afterwards).
 	EnrollDelivery string `yaml:"enroll_delivery"`
+	// IdentityMapping maps the member's UPN, email or Entra object ID to a
+	// directory account (default: the member's email against mail).
+	IdentityMapping IdentityMapping `yaml:"identity_mapping"`
 }
 
 // EnrollPage reports whether enrollments go through the one-time page.
@@ -171,6 +174,7 @@ func (v *validator) teams(t TeamsConfig, publicURL string) {
 		v.warnf(p+".agent_ids", "is empty: nobody may hand users to the bot from Teams")
 	}
 	v.enrollDelivery(p+".enroll_delivery", t.EnrollDelivery, publicURL)
+	v.identityMapping(p+".identity_mapping", t.IdentityMapping, true)
 	if t.Timeout < 0 || t.Timeout > time.Minute {
 		v.errorf(p+".timeout", "must be between 0 (default 10s) and 1m")
 	}
