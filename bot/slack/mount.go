@@ -24,6 +24,7 @@ func Mount(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
+	a.Posters.Set(Channel, b.Poster)
 	if a.Handoffs != nil {
 		b.o.Handoffs = a.Handoffs.Store
 		b.o.Lifter = a.Handoffs.Lifter

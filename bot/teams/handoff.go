@@ -11,6 +11,7 @@ import (
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/handoff"
+	"github.com/resetbot/resetbot/core/handoff/escalate"
 	"github.com/resetbot/resetbot/core/store"
 )
 
@@ -198,10 +199,20 @@ func (b *Bot) PostEscalation(ctx context.Context, text string) error {
 	if b.helpDesk == "" {
 		return errors.New("teams: no help-desk channel configured")
 	}
+	return b.postTo(ctx, b.helpDesk, text)
+}
+
+// Poster posts plain text into the channel conversation target (alarms, the
+// monthly summary), as PostEscalation does into the help-desk channel.
+func (b *Bot) Poster(target string) escalate.Poster {
+	return escalate.PosterFunc(func(ctx context.Context, text string) error { return b.postTo(ctx, target, text) })
+}
+
+func (b *Bot) postTo(ctx context.Context, conv, text string) error {
 	svc := b.proactiveURL(ctx)
 	if svc == "" {
 		return errors.New("teams: no service URL known yet: set channels.teams.service_url")
 	}
-	_, err := b.conn.Send(ctx, svc, b.helpDesk, &Outgoing{Type: "message", Text: text, TextFormat: "plain"})
+	_, err := b.conn.Send(ctx, svc, conv, &Outgoing{Type: "message", Text: text, TextFormat: "plain"})
 	return err
 }

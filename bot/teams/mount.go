@@ -88,6 +88,7 @@ func build(a *app.App, log *slog.Logger, hc *http.Client, pool Submitter, insecu
 	if err != nil {
 		return nil, err
 	}
+	a.Posters.Set(Channel, bot.Poster)
 	if a.Handoffs != nil {
 		a.Handoffs.SetStarter(Channel, handoff.StarterFunc(bot.StartHandoff))
 		a.Handoffs.Watch(handoff.ChangeFunc(bot.handoffChanged))

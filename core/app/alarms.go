@@ -11,10 +11,13 @@ import (
 	"github.com/resetbot/resetbot/core/handoff/webhook"
 )
 
+// alarmChatQueue bounds the alerts waiting for one chat channel.
+const alarmChatQueue = 64
+
 // alarms builds the abuse detector (an audit sink) and its destinations:
 // the operational log at warn level, an abuse.alarm audit event (so the
 // SIEM gets it as an OCSF Detection Finding) and, when configured, the
-// signed security webhook.
+// signed security webhook and chat channels (alarms.destinations).
 func (a *App) alarms(cfg *config.Config, opt Options) *alarm.Detector {
 	ac := cfg.Alarms
 	ns := []alarm.Notifier{alarm.NotifierFunc(func(ctx context.Context, al alarm.Alert) error {
@@ -36,6 +39,11 @@ func (a *App) alarms(cfg *config.Config, opt Options) *alarm.Detector {
 			AllowLoopbackHTTP: cfg.Mode == config.ModeDemo})
 		a.closers = append(a.closers, s.Close)
 		ns = append(ns, alarm.Webhook(s, webhook.Target{Name: "alarms", URL: ac.WebhookURL, Secret: ac.WebhookSecret}))
+	}
+	for _, d := range ac.Destinations {
+		c := alarm.NewChat(d.Channel+":"+d.Target, a.Posters.To(d), alarmChatQueue, opt.Log)
+		a.closers = append(a.closers, c.Close)
+		ns = append(ns, c)
 	}
 	return alarm.New(alarm.Thresholds{Window: ac.Window, AccountsPerIdentity: ac.AccountsPerIdentity,
 		FailingAccounts: ac.FailingAccounts}, alarm.Fanout(ns...), opt.Clock)

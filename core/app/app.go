@@ -103,7 +103,10 @@ type App struct {
 	// CallerKey is the HMAC key the phone channel keys a caller number's
 	// remembered language with (derived from keys.hmac for that one use).
 	CallerKey []byte
-	Log       *slog.Logger
+	// Posters post into chat channels (alarms, the monthly summary); chat
+	// adapters register in it when mounted.
+	Posters *ChatPosters
+	Log     *slog.Logger
 
 	checks     []namedCheck
 	closers    []func() error
@@ -132,7 +135,7 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 	case opt.Floor < 0:
 		opt.Floor = 0
 	}
-	built := &App{Config: cfg, Log: opt.Log}
+	built := &App{Config: cfg, Log: opt.Log, Posters: &ChatPosters{}}
 	defer func() {
 		// Every error return sets a to nil, so close what was opened through
 		// built, not a.

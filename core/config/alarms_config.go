@@ -23,13 +23,16 @@ type AlarmsConfig struct {
 	// WebhookSecret like every resetbot webhook.
 	WebhookURL    string        `yaml:"webhook_url"`
 	WebhookSecret secret.String `yaml:"webhook_secret"`
+	// Destinations are chat channels (a security team's Slack or Teams
+	// channel) that receive each alert as a short message.
+	Destinations []ChatDestination `yaml:"destinations"`
 }
 
 func defaultAlarms() AlarmsConfig {
 	return AlarmsConfig{Window: time.Hour, AccountsPerIdentity: 3, FailingAccounts: 10}
 }
 
-func (v *validator) alarms(a *AlarmsConfig) {
+func (v *validator) alarms(a *AlarmsConfig, ch *ChannelsConfig) {
 	const p = "alarms"
 	v.positive(p+".window", a.Window)
 	if a.AccountsPerIdentity < 2 {
@@ -39,4 +42,13 @@ func (v *validator) alarms(a *AlarmsConfig) {
 		v.errorf(p+".failing_accounts", "must be at least 2")
 	}
 	v.webhook(p+".webhook_url", p+".webhook_secret", a.WebhookURL, a.WebhookSecret)
+	seen := map[ChatDestination]bool{}
+	for i, d := range a.Destinations {
+		dp := index(p+".destinations", i)
+		v.chatDestination(dp, d, ch)
+		if seen[d] {
+			v.errorf(dp, "is listed twice (one alert per incident)")
+		}
+		seen[d] = true
+	}
 }

@@ -64,6 +64,7 @@ type Config struct {
 	Channels    ChannelsConfig    `yaml:"channels"`
 	Handoff     HandoffConfig     `yaml:"handoff"`
 	Alarms      AlarmsConfig      `yaml:"alarms"`
+	Report      ReportConfig      `yaml:"report"`
 	Tracing     TracingConfig     `yaml:"tracing"`
 	Fanout      FanoutConfig      `yaml:"fanout"`
 
@@ -89,6 +90,7 @@ func defaults() *Config {
 		Log:        LogConfig{Level: "info", Format: "json"},
 		Handoff:    defaultHandoff(),
 		Alarms:     defaultAlarms(),
+		Report:     defaultReport(),
 		Tracing:    defaultTracing(),
 	}
 }
@@ -241,7 +243,8 @@ func (v *validator) config(c *Config) {
 	v.log(&c.Log)
 	v.channels(&c.Channels, c.Server.PublicURL)
 	v.handoff(&c.Handoff)
-	v.alarms(&c.Alarms)
+	v.alarms(&c.Alarms, &c.Channels)
+	v.report(&c.Report, &c.Channels)
 	v.tracing(&c.Tracing)
 	v.fanout(&c.Fanout, c.Directories)
 	v.escalations(c)

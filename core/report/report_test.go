@@ -20,7 +20,14 @@ var since = time.Date(2026, 11, 5, 0, 0, 0, 0, time.UTC)
 func seeded(t *testing.T) *bytes.Buffer {
 	t.Helper()
 	var buf bytes.Buffer
-	w := audit.NewJSONWriter(&buf)
+	seed(t, audit.NewJSONWriter(&buf))
+	buf.WriteString("not json\n")
+	return &buf
+}
+
+// seed writes the known month of audit events to w.
+func seed(t *testing.T, w audit.Sink) {
+	t.Helper()
 	ctx := context.Background()
 	at := since.Add(24 * time.Hour)
 	write := func(e audit.Event) {
@@ -55,8 +62,10 @@ func seeded(t *testing.T) *bytes.Buffer {
 	conv(41, "unlock", "slack", "slack:U41", "expired", time.Minute)
 	conv(42, "enroll", "slack", "user7", "done", time.Minute, audit.Event{Name: "enroll.done", Outcome: audit.OutcomeSuccess})
 	conv(43, "enroll", "slack", "user7", "done", time.Minute, audit.Event{Name: "enroll.done", Outcome: audit.OutcomeSuccess})
-	buf.WriteString("not json\n")
-	return &buf
+	// Ratings after completed flows: 3 up, 1 down, one unknown value ignored.
+	for i, r := range []string{report.RatingUp, report.RatingUp, report.RatingDown, report.RatingUp, "meh"} {
+		write(audit.Event{Time: at.Add(time.Duration(50+i) * time.Hour), Name: report.NameRating, Flow: "reset", Channel: "slack", Reason: r})
+	}
 }
 
 func TestSeededReport(t *testing.T) {
@@ -79,8 +88,11 @@ func TestSeededReport(t *testing.T) {
 	check("saving", rep.Saving, 292.5)
 	check("abandoned", float64(rep.Abandoned), 2)
 	check("users served", float64(rep.UsersServed), 10)
-	check("enrollments", float64(rep.Enrollments), 1)
+	check("enrollments", float64(rep.Enrollments), 2)
 	check("skipped", float64(rep.Skipped), 1)
+	check("rated up", float64(rep.Satisfaction.Up), 3)
+	check("rated down", float64(rep.Satisfaction.Down), 1)
+	check("satisfaction", rep.Satisfaction.Share, 0.75)
 	want := []report.Count{{"enroll", "slack", 2}, {"reset", "slack", 10}, {"unlock", "voice", 3}}
 	if fmt.Sprint(rep.Completions) != fmt.Sprint(want) {
 		t.Errorf("completions %v, want %v", rep.Completions, want)
@@ -92,7 +104,7 @@ func TestSeededReport(t *testing.T) {
 	if err := rep.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"median 5m0s, p90 9m0s", "86.7%", "292.50 USD (13 tickets × 22.50 USD)", "reset on slack", "asked_for_agent 2"} {
+	for _, s := range []string{"median 5m0s, p90 9m0s", "86.7%", "292.50 USD (13 tickets × 22.50 USD)", "reset on slack", "asked_for_agent 2", "75.0% (3 👍, 1 👎)"} {
 		if !strings.Contains(text.String(), s) {
 			t.Errorf("text lacks %q:\n%s", s, text.String())
 		}

@@ -16,7 +16,17 @@ func (r Report) WriteText(w io.Writer) error {
 	if !r.Until.IsZero() {
 		until = r.Until.Format(time.RFC3339)
 	}
-	fmt.Fprintf(tw, "resetbot report\t%s to %s\n\n", r.Since.Format(time.RFC3339), until)
+	fmt.Fprintf(tw, "resetbot report\t%s to %s (from the %s)\n\n", r.Since.Format(time.RFC3339), until, r.Source)
+	if a := r.Adoption; a != nil {
+		bound := ""
+		if a.Truncated {
+			bound = ", count stopped at its bound"
+		}
+		fmt.Fprintf(tw, "Adoption (users enrolled / in scope)\t%.1f%% (%d of %d, counted %s%s)\n",
+			a.Ratio*100, a.Enrolled, a.InScope, a.At.UTC().Format(time.RFC3339), bound)
+	} else {
+		fmt.Fprintf(tw, "Adoption\tnot counted yet (the service counts it from the directory)\n")
+	}
 	fmt.Fprintf(tw, "Conversations started\t%s\n", counts(r.Started))
 	fmt.Fprintf(tw, "Completed, by flow and channel\t\n")
 	for _, c := range r.Completions {
@@ -32,10 +42,16 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(tw, "Escalations to the help desk\t%d %s\n", r.Escalations, brackets(counts(r.EscalationsByReason)))
 	fmt.Fprintf(tw, "Deflection (no help desk needed)\t%.1f%%\n", r.Deflection*100)
+	if sa := r.Satisfaction; sa.Up+sa.Down > 0 {
+		fmt.Fprintf(tw, "Satisfaction (rated easy)\t%.1f%% (%d 👍, %d 👎)\n", sa.Share*100, sa.Up, sa.Down)
+	} else {
+		fmt.Fprintf(tw, "Satisfaction\tno rating\n")
+	}
 	fmt.Fprintf(tw, "Estimated saving\t%s (%d tickets × %s)\n", money(r.Saving, r.Currency), r.Completed, money(r.CostPerTicket, r.Currency))
-	fmt.Fprintf(tw, "Users served\t%d\n", r.UsersServed)
+	if r.UsersServed >= 0 {
+		fmt.Fprintf(tw, "Users served\t%d\n", r.UsersServed)
+	}
 	fmt.Fprintf(tw, "Factor enrollments\t%d\n", r.Enrollments)
-	fmt.Fprintf(tw, "Adoption\t%s\n", r.AdoptionNote)
 	if r.Skipped > 0 {
 		fmt.Fprintf(tw, "Lines skipped (not audit events)\t%d\n", r.Skipped)
 	}

@@ -1,0 +1,108 @@
+package config
+
+import (
+	"regexp"
+	"strings"
+	"time"
+)
+
+// ChatDestination is a chat channel resetbot posts to (alarms, the monthly
+// summary), through the adapter's help-desk posting.
+type ChatDestination struct {
+	// Channel is the chat platform: "slack" or "teams" (enabled under
+	// channels).
+	Channel string `yaml:"channel"`
+	// Target is the Slack channel ID (C0123ABCD) or the Teams channel's
+	// conversation ID (19:...@thread.tacv2).
+	Target string `yaml:"target"`
+}
+
+// ReportConfig sets the ROI report's prices and the service's side of it:
+// the adoption count and the monthly summary (docs/report.md).
+type ReportConfig struct {
+	// CostPerTicket is what one help-desk reset or unlock ticket costs, for
+	// the estimated saving; Currency labels it.
+	CostPerTicket float64 `yaml:"cost_per_ticket"`
+	Currency      string  `yaml:"currency"`
+	// AdoptionInterval is how often the service counts the users in scope
+	// and those enrolled (a directory listing and one store read per user).
+	AdoptionInterval time.Duration `yaml:"adoption_interval"`
+	// AdoptionMaxUsers bounds that count; beyond it the count is marked
+	// truncated.
+	AdoptionMaxUsers int `yaml:"adoption_max_users"`
+	// Monthly posts last month's report to a chat channel; off while
+	// Monthly.Channel is empty.
+	Monthly MonthlyConfig `yaml:"monthly"`
+}
+
+// MonthlyConfig is the monthly summary's destination and time.
+type MonthlyConfig struct {
+	// Channel and Target as in ChatDestination.
+	Channel string `yaml:"channel"`
+	Target  string `yaml:"target"`
+	// Day (1-28) and Hour (0-23, UTC) say when in the month it is posted.
+	Day  int `yaml:"day"`
+	Hour int `yaml:"hour"`
+}
+
+// Destination returns where the summary is posted.
+func (m MonthlyConfig) Destination() ChatDestination {
+	return ChatDestination{Channel: m.Channel, Target: m.Target}
+}
+
+func defaultReport() ReportConfig {
+	return ReportConfig{AdoptionInterval: 6 * time.Hour, AdoptionMaxUsers: 200000,
+		Monthly: MonthlyConfig{Day: 1, Hour: 9}}
+}
+
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
+func (v *validator) report(r *ReportConfig, ch *ChannelsConfig) {
+	const p = "report"
+	if r.CostPerTicket < 0 {
+		v.errorf(p+".cost_per_ticket", "must not be negative")
+	}
+	if r.Currency != "" && !currencyCode.MatchString(r.Currency) {
+		v.errorf(p+".currency", "must be an ISO 4217 code such as USD or EUR")
+	}
+	if r.AdoptionInterval < time.Minute {
+		v.errorf(p+".adoption_interval", "must be at least 1m (each count lists the directory)")
+	}
+	if r.AdoptionMaxUsers < 1 || r.AdoptionMaxUsers > 10_000_000 {
+		v.errorf(p+".adoption_max_users", "must be between 1 and 10000000")
+	}
+	if r.Monthly.Channel != "" {
+		v.chatDestination(p+".monthly", r.Monthly.Destination(), ch)
+	}
+	if r.Monthly.Day < 1 || r.Monthly.Day > 28 {
+		v.errorf(p+".monthly.day", "must be between 1 and 28 (every month has it)")
+	}
+	if r.Monthly.Hour < 0 || r.Monthly.Hour > 23 {
+		v.errorf(p+".monthly.hour", "must be between 0 and 23 (UTC)")
+	}
+}
+
+var slackChannelID = regexp.MustCompile(`^[CG][A-Z0-9]{6,}$`)
+
+// chatDestination checks a channel to post to: an enabled chat adapter and
+// a target in its platform's form.
+func (v *validator) chatDestination(p string, d ChatDestination, ch *ChannelsConfig) {
+	switch d.Channel {
+	case "slack":
+		if !ch.Slack.Enabled {
+			v.errorf(p+".channel", "slack is not enabled (channels.slack.enabled)")
+		}
+		if !slackChannelID.MatchString(d.Target) {
+			v.errorf(p+".target", "must be a Slack channel ID such as C0123ABCD (not a #name)")
+		}
+	case "teams":
+		if !ch.Teams.Enabled {
+			v.errorf(p+".channel", "teams is not enabled (channels.teams.enabled)")
+		}
+		if !strings.HasPrefix(d.Target, "19:") {
+			v.errorf(p+".target", "must be a Teams channel conversation ID (19:...@thread.tacv2)")
+		}
+	default:
+		v.errorf(p+".channel", "must be slack or teams")
+	}
+}
