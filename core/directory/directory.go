@@ -149,6 +149,22 @@ type Checker interface {
 	Check(ctx context.Context) error
 }
 
+// Lister is implemented by directories that can enumerate the accounts in
+// scope (those Find can find: the base DN and user filter), for the
+// adoption count (users with a factor enrolled / users in scope).
+//
+// List calls fn with each page of at most pageSize users, in a stable
+// order, until the last page, fn's first error (returned as is) or ctx's
+// end. It never holds the whole directory in memory: LDAP and AD use the
+// Simple Paged Results control (RFC 2696). A failure after pages were
+// delivered is not retried (fn would see users twice).
+type Lister interface {
+	List(ctx context.Context, pageSize int, fn func([]User) error) error
+}
+
+// ErrNotListable means a directory behind a Router cannot list its users.
+var ErrNotListable = errors.New("directory: cannot list users")
+
 // Closer is implemented by directories that hold connections.
 type Closer interface {
 	Close() error

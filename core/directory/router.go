@@ -32,6 +32,7 @@ type Router struct {
 }
 
 var (
+	_ Lister    = (*Router)(nil)
 	_ Directory = (*Router)(nil)
 	_ Checker   = (*Router)(nil)
 	_ Closer    = (*Router)(nil)
@@ -235,4 +236,25 @@ func (r *Router) Manager(ctx context.Context, u User) (User, bool, error) {
 	}
 	m.Directory = rt.Name
 	return m, found, nil
+}
+
+// List implements Lister over every directory in order, naming each user's
+// directory. It fails with ErrNotListable if a directory cannot list.
+func (r *Router) List(ctx context.Context, pageSize int, fn func([]User) error) error {
+	for _, rt := range r.routes {
+		l, ok := rt.Dir.(Lister)
+		if !ok {
+			return fmt.Errorf("directory %q: %w", rt.Name, ErrNotListable)
+		}
+		err := l.List(ctx, pageSize, func(us []User) error {
+			for i := range us {
+				us[i].Directory = rt.Name
+			}
+			return fn(us)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -30,6 +30,7 @@ func Run(t *testing.T, h Harness) {
 		t.Run("TooYoung", func(t *testing.T) { testTooYoung(t, h, in) })
 		t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, in) })
 		t.Run("Cancelled", func(t *testing.T) { testCancelled(t, in) })
+		t.Run("List", func(t *testing.T) { testList(t, in) })
 	})
 	t.Run("Reset", func(t *testing.T) { testReset(t, h.New(t)) })
 	t.Run("MustChange", func(t *testing.T) { testMustChange(t, h.New(t)) })

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -77,7 +78,10 @@ type Directory struct {
 	accounts []*account
 }
 
-var _ directory.Directory = (*Directory)(nil)
+var (
+	_ directory.Directory = (*Directory)(nil)
+	_ directory.Lister    = (*Directory)(nil)
+)
 
 // New returns a directory holding users, with DefaultPolicy and the system
 // clock. A user without an ID gets its lower-cased login as ID.
@@ -111,6 +115,38 @@ func (d *Directory) SetPolicy(p Policy) {
 // hash is a fake-grade password hash: good enough to keep plaintext out of
 // memory dumps of the demo, not a password storage scheme.
 func hash(p secret.String) [32]byte { return sha256.Sum256([]byte(p.Reveal())) }
+
+// List implements directory.Lister, in ID order. Each page is copied
+// under the lock and handed to fn without it.
+func (d *Directory) List(ctx context.Context, pageSize int, fn func([]directory.User) error) error {
+	if pageSize < 1 {
+		return fmt.Errorf("memory directory: list: page size %d", pageSize)
+	}
+	d.mu.Lock()
+	ids := make([]string, 0, len(d.accounts))
+	byID := make(map[string]directory.User, len(d.accounts))
+	for _, a := range d.accounts {
+		ids = append(ids, a.ID)
+		byID[a.ID] = a.User
+	}
+	d.mu.Unlock()
+	sort.Strings(ids)
+	for len(ids) > 0 {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("memory directory: list: %w", err)
+		}
+		n := min(pageSize, len(ids))
+		page := make([]directory.User, n)
+		for i, id := range ids[:n] {
+			page[i] = byID[id]
+		}
+		if err := fn(page); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
 
 // Find implements directory.Directory.
 func (d *Directory) Find(ctx context.Context, key directory.Key, value string) ([]directory.User, error) {
