@@ -27,7 +27,7 @@ var commands = []command{
 	{"slack-manifest", "print the Slack app manifest (no secrets needed yet)", runSlackManifest},
 	{"teams-package", "write the Teams app package to upload (no secrets needed yet)", runTeamsPackage},
 	{"serve", "run the service (webhooks, /healthz, /readyz; /metrics on the admin listener)", runServe},
-	{"report", "summarise the audit trail: completions per channel, time to reset, escalations", runReport},
+	{"report", "the ROI report from the store or the audit trail: adoption, completions, time to reset, deflection, satisfaction, saving", runReport},
 	{"version", "print the version", func(context.Context, []string) int { fmt.Println("resetbot", version); return 0 }},
 	{"help", "this list", nil},
 }

@@ -111,6 +111,7 @@ type App struct {
 	checks     []namedCheck
 	closers    []func() error
 	auditQueue *audit.Queue
+	reporting  *reporting
 }
 
 type namedCheck struct {
@@ -188,6 +189,7 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 	if err != nil {
 		return nil, err
 	}
+	a.startReporting(cfg, opt)
 	return a, nil
 }
 
@@ -288,6 +290,7 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 	if err != nil {
 		return flows.Deps{}, err
 	}
+	a.reporting.enrolled = enrolledChecks(ms, qv)
 	words := cfg.Password.PassphraseWords
 	return flows.Deps{Directory: a.Directory, Methods: ms, Passwords: pc, Regulator: reg,
 		Senders: senders, Renderer: a.Messages, Policy: factorPolicy(cfg), Rand: opt.Rand, Log: opt.Log, Floor: opt.Floor,

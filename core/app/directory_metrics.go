@@ -156,3 +156,14 @@ func (t *timedDirectory) Close() error {
 	}
 	return nil
 }
+
+// List passes directory.Lister through, timed as one "list" operation.
+func (t *timedDirectory) List(ctx context.Context, pageSize int, fn func([]directory.User) error) (err error) {
+	l, ok := t.Directory.(directory.Lister)
+	if !ok {
+		return directory.ErrNotListable
+	}
+	ctx, span := t.begin(ctx, "list")
+	defer func(s time.Time) { t.observe(span, "list", s, err) }(time.Now())
+	return l.List(ctx, pageSize, fn)
+}

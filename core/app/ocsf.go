@@ -15,25 +15,32 @@ import (
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/audit/ocsf"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/report"
 )
 
 // observerSinks returns the audit sinks beside the JSON trail: records,
 // the OCSF outputs (audit.ocsf), which go through the audit queue with the
-// JSON trail; and live observers, the abuse alarms and, when metrics are on,
-// the business metrics derived from audit events in one place, which are
-// written synchronously (in memory, and current when a turn returns).
+// JSON trail; and live observers, the abuse alarms, the report's daily
+// aggregates and, when metrics are on, the business metrics derived from
+// audit events in one place, which are written synchronously (in memory,
+// and current when a turn returns).
 func (a *App) observerSinks(cfg *config.Config, opt Options) (records, live []audit.Sink, err error) {
 	records, err = a.ocsfSinks(cfg.Audit.OCSF, opt.Log)
 	if err != nil {
 		return nil, nil, err
 	}
 	live = append(live, a.alarms(cfg, opt))
+	a.reporting = &reporting{agg: report.NewAggregator(), st: a.Store, cfg: cfg.Report, log: opt.Log, clock: opt.Clock}
+	live = append(live, a.reporting.agg)
 	if opt.Metrics != nil {
 		m, err := newAuditMetrics(opt.Metrics)
 		if err != nil {
 			return nil, nil, err
 		}
 		live = append(live, m)
+		if a.reporting.gauges, err = newReportGauges(opt.Metrics); err != nil {
+			return nil, nil, err
+		}
 	}
 	return records, live, nil
 }

@@ -260,3 +260,17 @@ func redisConfig(r config.RedisConfig) redis.Config {
 // of turns per second a local file keeps it nearly empty; a full queue makes
 // writers synchronous (resetbot_audit_overloaded_total), never lossy.
 const auditQueueSize = 4096
+
+// OpenStore opens the configured store alone, for commands that read it
+// (resetbot report -from store). The caller closes it if it is an io.Closer.
+func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	open, ok := storeTypes[cfg.Store.Type]
+	if !ok {
+		return nil, fmt.Errorf("store: unknown type %q", cfg.Store.Type)
+	}
+	st, err := open(ctx, cfg, Options{Clock: time.Now})
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", cfg.Store.Type, err)
+	}
+	return st, nil
+}

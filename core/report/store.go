@@ -15,6 +15,7 @@ type KV interface {
 	Get(ctx context.Context, key string) (store.Record, error)
 	CompareAndSwap(ctx context.Context, key string, expect uint64, value []byte, ttl time.Duration) (uint64, error)
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) (uint64, error)
+	Delete(ctx context.Context, key string) error
 }
 
 // Retention is how long the store keeps a day's aggregate (and the adoption
