@@ -131,7 +131,7 @@ func (d *Deps) resetFlow() *engine.Flow {
 	steps[stNewPassword] = d.newPassword()
 	steps[stPassphrase] = d.passphrase()
 	steps[stBlocked] = d.ended("preflight.next_steps", "blocked")
-	steps[stDone] = final("reset.done", true)
+	steps[stDone] = completed("reset.done")
 	return &engine.Flow{Name: FlowReset, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.reset",
 		Guard: d.guard}
 }
@@ -149,7 +149,7 @@ func (d *Deps) unlockFlow() *engine.Flow {
 	steps[stPreflight] = d.preflight()
 	steps[stUnlock] = d.unlock()
 	steps[stBlocked] = d.ended("preflight.next_steps", "blocked")
-	steps[stDone] = final("unlock.done", true)
+	steps[stDone] = completed("unlock.done")
 	return &engine.Flow{Name: FlowUnlock, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.unlock",
 		Guard: d.guard}
 }
@@ -167,7 +167,7 @@ func (d *Deps) enrollFlow() *engine.Flow {
 	steps[stEnrollChoose] = d.enrollChoose()
 	steps[stEnrollTOTP] = d.enrollTOTP()
 	steps[stEnrollQ] = d.enrollQuestions()
-	steps[stDone] = final("enroll.done", true)
+	steps[stDone] = completed("enroll.done")
 	return &engine.Flow{Name: FlowEnroll, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.enroll",
 		Guard: d.guard}
 }

@@ -26,7 +26,7 @@ func TestChatResetWithTwoFactors(t *testing.T) {
 	h.send("slack", "U1", masked("short", "short"))              // policy
 	h.send("slack", "U1", masked("Lantern-Violet-Ocean-7", "x")) // mismatch
 	r := h.send("slack", "U1", masked("Lantern-Violet-Ocean-7", "Lantern-Violet-Ocean-7"))
-	if r.State != "done" || !r.Ended {
+	if r.State != "done" || r.Ended || r.Last().MessageID != engine.MsgRateAsk {
 		t.Fatalf("ended in %s", r.State)
 	}
 	ctx := context.Background()

@@ -147,7 +147,7 @@ func newHarnessWith(t testing.TB, st store.Store, accounts []memory.Account, mut
 	if h.cat != nil {
 		words, supports = engine.Words(h.cat.Words()), h.cat.Supported
 	}
-	h.eng, err = engine.New(engine.Options{Store: h.st, Flows: fl, Audit: h.rec, Log: log, Clock: clock, Words: words, Supports: supports,
+	h.eng, err = engine.New(engine.Options{Store: h.st, Flows: fl, Audit: h.rec, Log: log, Clock: clock, Words: words, Supports: supports, Ratings: true,
 		Sleep: func(_ context.Context, d time.Duration) { h.mu.Lock(); h.slept += d; h.mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)

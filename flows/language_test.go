@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/core/directory/memory"
+	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/messages"
 )
 
@@ -30,7 +31,7 @@ func TestChatResetEveryLanguage(t *testing.T) {
 			h.send("slack", u, text(h.totpCode(seed)))
 			h.send("slack", u, text(h.code()))
 			r := h.send("slack", u, masked("Lantern-Violet-Ocean-7", "Lantern-Violet-Ocean-7"))
-			if r.State != "done" || !r.Ended {
+			if r.State != "done" || r.Ended || r.Last().MessageID != engine.MsgRateAsk {
 				t.Fatalf("ended in %s", r.State)
 			}
 			h.secrets = append(h.secrets, "Lantern-Violet-Ocean-7")

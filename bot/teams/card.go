@@ -117,7 +117,7 @@ func (c *cards) card(r engine.Reply, locale, user string, live bool) map[string]
 			actions = append(actions, c.action(c.msg.Text(locale, ch.MessageID, false, nil), user, r.Step, valueChoice+ch.ID))
 		}
 	}
-	if r.Flow != "" {
+	if r.Flow != "" && r.Last().MessageID != engine.MsgRateAsk { // the flow is done: nothing to cancel
 		actions = append(actions, c.action(c.msg.Text(locale, "teams.cancel", false, nil), user, r.Step, valueChoice+engine.ChoiceCancel))
 	}
 	card["body"] = body

@@ -11,6 +11,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -66,8 +67,13 @@ func TestResetConversation(t *testing.T) {
 		t.Error("the refusal is not shown as an error in the refreshed card")
 	}
 	step(map[string]any{tokenKey: r.button(card, "amartin", valueSecret), fieldPass: pw, fieldPass2: pw}, "your password has been changed")
+	// The final card holds only the optional rating buttons.
+	if len(inputs(card)) != 0 || len(list(card["actions"])) != 2 {
+		t.Errorf("the final card should hold the two rating buttons only: %v", card)
+	}
+	step(map[string]any{tokenKey: r.button(card, "amartin", valueChoice+engine.ChoiceRateUp)}, "Thank you")
 	if len(inputs(card)) != 0 || card["actions"] != nil {
-		t.Errorf("the final card still has inputs or buttons: %v", card)
+		t.Errorf("the card after the rating still has inputs or buttons: %v", card)
 	}
 	if b, ok := r.a.Directory.(interface {
 		Bind(ctx context.Context, login string, pw secret.String) bool

@@ -125,6 +125,10 @@ func TestDemoEnrollThenResetWithTheApp(t *testing.T) {
 	}
 	send(now)
 	scr.expect(t, `<enroll.done>`)
+	// The optional rating question after the goodbye: answered here.
+	scr.expect(t, `<rate.ask>`)
+	choose("Yes, easy")
+	scr.expect(t, `<rate.thanks>`)
 	scr.expect(t, `conversation ended`)
 
 	// Second conversation, same run: four actions.

@@ -177,7 +177,8 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 	}
 	eo := engine.Options{Store: a.Store, Flows: fl, Audit: sink, Log: opt.Log,
 		Words: engine.Words(a.Messages.Words()), Supports: a.Messages.Supported,
-		Clock: opt.Clock, Rand: opt.Rand, IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout}
+		Clock: opt.Clock, Rand: opt.Rand, IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout,
+		Ratings: cfg.Report.Ratings}
 	if opt.Metrics != nil {
 		m, err := newTurnMetrics(opt.Metrics)
 		if err != nil {

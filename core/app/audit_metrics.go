@@ -21,6 +21,7 @@ import (
 type auditMetrics struct {
 	started, ended, verifications, codesSent, sendFailures *prometheus.CounterVec
 	refused, escalations, changes, rejected, findings      *prometheus.CounterVec
+	ratings                                                *prometheus.CounterVec
 	// completion is the time from a conversation's start to done, by flow
 	// and channel (time to reset, time to unlock).
 	completion *prometheus.HistogramVec
@@ -41,6 +42,7 @@ var (
 	metricChannels = set("slack", "teams", "voice", "console", "api", "sms")
 	metricFactors  = set("totp", "sms", "voice", "email", "questions", "passphrase")
 	metricEnds     = set("done", "cancelled", "expired", "escalated", "locked_out", "blocked")
+	metricRatings  = set("up", "down")
 	metricOutcomes = set(audit.OutcomeSuccess, audit.OutcomeFailure, audit.OutcomeDenied, audit.OutcomeError, "replay")
 )
 
@@ -68,6 +70,7 @@ func newAuditMetrics(reg prometheus.Registerer) (*auditMetrics, error) {
 		changes:       cv("account_changes_total", "Password resets, unlocks and enrollments, by operation and outcome.", "operation", "outcome"),
 		rejected:      cv("requests_rejected_total", "Inbound requests refused before the engine ran (bad signature, token, key), by channel.", "channel"),
 		findings:      cv("abuse_signals_total", "Abuse signals: replayed codes, owner warnings, alarms, by kind.", "kind"),
+		ratings:       cv("ratings_total", "Satisfaction answers after a completed flow (was it easy? up or down), by flow and channel.", "flow", "channel", "rating"),
 		completion: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "resetbot_flow_completion_seconds",
 			Help:    "Time from the start of a conversation to its completion (time to reset, to unlock), by flow and channel.",
@@ -76,7 +79,7 @@ func newAuditMetrics(reg prometheus.Registerer) (*auditMetrics, error) {
 		starts: map[string]time.Time{},
 	}
 	for _, c := range []prometheus.Collector{m.started, m.ended, m.verifications, m.codesSent, m.sendFailures,
-		m.refused, m.escalations, m.changes, m.rejected, m.findings, m.completion} {
+		m.refused, m.escalations, m.changes, m.rejected, m.findings, m.ratings, m.completion} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -154,6 +157,8 @@ func (m *auditMetrics) Write(_ context.Context, e audit.Event) error {
 		m.findings.WithLabelValues("owner_warned").Inc()
 	case "abuse.alarm":
 		m.findings.WithLabelValues("alarm").Inc()
+	case "flow.rating":
+		m.ratings.WithLabelValues(flow, ch, pick(e.Reason, metricRatings)).Inc()
 	}
 	return nil
 }

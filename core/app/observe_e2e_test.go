@@ -17,6 +17,7 @@ import (
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/audit/ocsf/ocsftest"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/core/report"
 	"github.com/resetbot/resetbot/flows"
@@ -65,6 +66,8 @@ func TestObservedConversation(t *testing.T) {
 	// The owner resets.
 	rep := r.chatReset("U1", "amartin", "Velvet-Harbor-Lantern-93")
 	r.expect(rep, "done", "")
+	// The owner rates it: the flow.rating event goes through OCSF too.
+	r.expect(r.send("slack", "U1", rate(rep, engine.ChoiceRateUp)), "", engine.MsgRateThanks)
 	refs := map[string]bool{}
 	for _, e := range r.rec.Events() {
 		refs[e.Ref] = true
@@ -124,6 +127,7 @@ func TestObservedConversation(t *testing.T) {
 		{"resetbot_account_changes_total", []string{"operation", "reset", "outcome", "success"}, 1},
 		{"resetbot_directory_operation_duration_seconds", []string{"directory", "demo", "operation", "reset"}, 1},
 		{"resetbot_flow_completion_seconds", []string{"flow", "reset", "channel", "slack"}, 1},
+		{"resetbot_ratings_total", []string{"flow", "reset", "channel", "slack", "rating", "up"}, 1},
 	} {
 		if got := metricValue(t, reg, c.metric, c.labels...); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.metric, c.labels, got, c.want)
@@ -266,4 +270,10 @@ func (d *describedRegistry) MustRegister(cs ...prometheus.Collector) {
 			panic(err)
 		}
 	}
+}
+
+// rate is the click on a rating button of the completion reply rep.
+func rate(rep engine.Reply, choice string) engine.Input {
+	in := engine.Input{Kind: engine.InputChoice, Choice: choice, State: rep.Step}
+	return in
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/report"
 	"github.com/resetbot/resetbot/flows"
 )
@@ -18,7 +19,9 @@ func TestReportFromTheStore(t *testing.T) {
 	ctx := context.Background()
 	r.send("slack", "U9", start(flows.FlowReset))
 	r.send("slack", "U9", choice("cancel"))
-	r.expect(r.chatReset("U1", "amartin", "Velvet-Harbor-Lantern-93"), "done", "")
+	done := r.chatReset("U1", "amartin", "Velvet-Harbor-Lantern-93")
+	r.expect(done, "done", engine.MsgRateAsk)
+	r.send("slack", "U1", rate(done, engine.ChoiceRateDown))
 	bindApp(t, r, "bnguyen")
 
 	inScope := 0
@@ -37,16 +40,19 @@ func TestReportFromTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rep.Completed != 1 || rep.Abandoned != 1 || rep.TimeToReset.Count != 1 || rep.Started["reset"] != 2 ||
-		rep.Adoption == nil || rep.Adoption.Enrolled != 1 || rep.Adoption.InScope != inScope {
+		rep.Adoption == nil || rep.Adoption.Enrolled != 1 || rep.Adoption.InScope != inScope ||
+		rep.Satisfaction.Down != 1 || rep.Satisfaction.Up != 0 {
 		t.Errorf("report from the store: %+v", rep)
 	}
 	for name, want := range map[string]float64{
-		"resetbot_users_in_scope":          float64(inScope),
-		"resetbot_users_enrolled":          1,
-		"resetbot_adoption_ratio":          1 / float64(inScope),
-		"resetbot_report_completed":        1,
-		"resetbot_report_escalations":      0,
-		"resetbot_report_deflection_ratio": 1,
+		"resetbot_users_in_scope":            float64(inScope),
+		"resetbot_users_enrolled":            1,
+		"resetbot_adoption_ratio":            1 / float64(inScope),
+		"resetbot_report_completed":          1,
+		"resetbot_report_escalations":        0,
+		"resetbot_report_deflection_ratio":   1,
+		"resetbot_report_ratings":            1,
+		"resetbot_report_satisfaction_ratio": 0,
 	} {
 		if got := gaugeValue(t, reg, name); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)

@@ -20,6 +20,9 @@ type ChatDestination struct {
 // ReportConfig sets the ROI report's prices and the service's side of it:
 // the adoption count and the monthly summary (docs/report.md).
 type ReportConfig struct {
+	// Ratings asks "was this easy?" after a completed reset, unlock or
+	// enrollment (buttons in chat, one key on the phone; optional).
+	Ratings bool `yaml:"ratings"`
 	// CostPerTicket is what one help-desk reset or unlock ticket costs, for
 	// the estimated saving; Currency labels it.
 	CostPerTicket float64 `yaml:"cost_per_ticket"`
@@ -51,7 +54,7 @@ func (m MonthlyConfig) Destination() ChatDestination {
 }
 
 func defaultReport() ReportConfig {
-	return ReportConfig{AdoptionInterval: 6 * time.Hour, AdoptionMaxUsers: 200000,
+	return ReportConfig{Ratings: true, AdoptionInterval: 6 * time.Hour, AdoptionMaxUsers: 200000,
 		Monthly: MonthlyConfig{Day: 1, Hour: 9}}
 }
 

@@ -74,6 +74,9 @@ type Options struct {
 	// CloseKeep is how long a closed conversation (Turn.Close) stays
 	// closed (default 2 h).
 	CloseKeep time.Duration
+	// Ratings asks for a satisfaction rating after flows completed in a
+	// state with Step.Rate (rate.go).
+	Ratings bool
 	// DuplicateWait bounds how long a repeated delivery waits for the reply
 	// of the same delivery still running elsewhere (default 5 s, and never
 	// past ctx's deadline); then it is answered MsgBusy.

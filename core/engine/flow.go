@@ -37,6 +37,10 @@ type Step struct {
 	Auto bool
 	// Final states end the conversation; their Prompt is the goodbye.
 	Final bool
+	// Rate marks a final state that completes the flow: with
+	// Options.Ratings the engine then asks, after the goodbye, whether it
+	// was easy (rate.go). The answer is optional and nothing waits for it.
+	Rate bool
 }
 
 // Flow is one conversation (reset, unlock, enroll), defined once for every channel.

@@ -31,6 +31,15 @@ func (e *Engine) step(ctx context.Context, t *Turn, ref string, rec store.Record
 		res.reply = Reply{Ref: ref, Ended: true, Closed: true}
 		return res
 	}
+	if m, ok := decodeRateMark(rec); ok {
+		if e.rated(ctx, t, ref, m, &res) {
+			return res
+		}
+		// Not a rating: the question is dropped and the input handled as
+		// the start of a new conversation, over the mark's version.
+		// (res.base keeps the mark's version for the commit.)
+		rec, res.op = store.Record{}, store.SessionDelete
+	}
 	now := e.opt.Clock()
 	e.checkLocale(t)
 	s := e.decode(t, rec)
@@ -84,13 +93,19 @@ func (e *Engine) failed(ctx context.Context, t *Turn, ref string, s *Session, er
 func (e *Engine) plan(c *Ctx, res result) result {
 	s := c.Session
 	res.reply = Reply{Ref: c.Ref, Outputs: c.outputs, Flow: s.Flow, State: s.State, Step: s.step(), Locale: s.Locale}
-	if e.flows[s.Flow].Steps[s.State].Final {
+	if st := e.flows[s.Flow].Steps[s.State]; st.Final {
 		res.reply.Ended = true
 		res.op = store.SessionKeep
 		if res.base != 0 {
 			res.op = store.SessionDelete
 		}
-		res.after = append(res.after, e.event(c.Turn, s, c.Ref, audit.Event{Name: "flow.end", Outcome: s.State}))
+		// seconds is the conversation's length, so whichever replica ends
+		// it can tell the time to reset (core/report).
+		res.after = append(res.after, e.event(c.Turn, s, c.Ref, audit.Event{Name: "flow.end", Outcome: s.State,
+			Fields: map[string]string{"seconds": strconv.FormatInt(max(c.Now.Unix()-s.Created, 0), 10)}}))
+		if st.Rate && e.opt.Ratings {
+			e.offerRating(c, &res)
+		}
 		return res
 	}
 	s.Updated = c.Now.Unix()

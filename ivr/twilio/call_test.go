@@ -93,9 +93,15 @@ func TestPhoneReset(t *testing.T) {
 	h.waitSends(sendsBefore + 1)
 	smsCode := h.lastSMSCode()
 	done := c.press(smsCode)
+	doneAt := len(h.twiml) - 1
 	mustContain(t, done, "temporary password", "Goodbye")
-	if done.Hangup == nil || done.Gather != nil {
-		t.Fatalf("the call should end: %+v", done)
+	// The goodbye is said before the optional rating question, outside
+	// its gather; silence skips the rating and ends the call.
+	if done.Hangup != nil || done.Gather == nil || done.Gather.NumDigits != "1" || len(done.Say) < 2 {
+		t.Fatalf("want the goodbye, then a one-key rating question: %+v", done)
+	}
+	if end := c.silence(); end.Hangup == nil || end.Gather != nil || len(end.Say) != 0 {
+		t.Fatalf("silence at the rating should end the call: %+v", end)
 	}
 	h.waitSends(sendsBefore + 3) // the code, the passphrase, the notice to the mobile of record
 	msgs := h.fake.Messages()
@@ -114,7 +120,13 @@ func TestPhoneReset(t *testing.T) {
 	passphrase := strings.Fields(strings.SplitN(pass.Body, " is:", 2)[1])[0]
 	h.assertNoSecrets(passphrase, code, smsCode, seed)
 
-	words, secs := speechSeconds(t, h.twiml)
+	// Timed to the goodbye: the optional rating question after it is
+	// skipped by hanging up.
+	words, _ := speechSeconds(t, h.twiml[:doneAt])
+	for _, say := range done.Say {
+		words += len(strings.Fields(say.Text))
+	}
+	secs := float64(words) / 150 * 60
 	for _, d := range h.twiml {
 		t.Logf("%s", parseTwiML(t, d).Text())
 	}

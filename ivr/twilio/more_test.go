@@ -34,8 +34,9 @@ func TestPhoneUnlock(t *testing.T) {
 	}
 	done := c.press(code)
 	mustContain(t, done, "Account unlocked")
-	if done.Hangup == nil {
-		t.Fatal("call not ended")
+	// One key rates it (2: not easy), then the call ends.
+	if end := c.press("2"); end.Hangup == nil || !strings.Contains(end.Text(), "Thank you") {
+		t.Fatalf("call not ended after the rating: %s", end.Text())
 	}
 	h.assertNoSecrets(code)
 }

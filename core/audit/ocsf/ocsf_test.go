@@ -41,6 +41,7 @@ func events() []audit.Event {
 		mk(audit.Event{Name: "flow.end", Outcome: "locked_out"}),
 		mk(audit.Event{Name: "flow.end", Outcome: "done"}),
 		mk(audit.Event{Name: audit.NameEscalation, Reason: "user_asked"}),
+		mk(audit.Event{Name: "flow.rating", Reason: "up", Outcome: audit.OutcomeSuccess}),
 		{Time: at, Name: audit.NameAuthnRejected, Channel: "teams", Actor: "teams:29:abc", Reason: "bad_jwt", Ref: "R-AAAAA"},
 		mk(audit.Event{Name: "abuse.alarm", Reason: "identity_many_accounts", Fields: map[string]string{"count": "4"}}),
 	}
