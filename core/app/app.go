@@ -175,7 +175,7 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 	if err != nil {
 		return nil, err
 	}
-	eo := engine.Options{Store: a.Store, Flows: fl, Audit: sink, Log: opt.Log,
+	eo := engine.Options{Store: traceTurns(a.Store, opt.tracer), Tracer: opt.tracer, Flows: fl, Audit: sink, Log: opt.Log,
 		Words: engine.Words(a.Messages.Words()), Supports: a.Messages.Supported,
 		Clock: opt.Clock, Rand: opt.Rand, IdleTimeout: cfg.Sessions.IdleTimeout, AbsoluteTimeout: cfg.Sessions.AbsoluteTimeout,
 		Ratings: cfg.Report.Ratings}

@@ -16,8 +16,9 @@ import (
 )
 
 // TestTracesHoldNoSecret runs a full reset with a recording tracer and
-// checks the directory and notifier spans exist and that no span name,
-// attribute, event or status holds a secret or a user identifier.
+// checks the turn, store, directory and notifier spans exist, nest as
+// turn → acquire / step → directory, notify / commit, and that no span
+// name, attribute, event or status holds a secret or a user identifier.
 func TestTracesHoldNoSecret(t *testing.T) {
 	yaml := `mode: demo
 store: {type: memory}
@@ -50,11 +51,13 @@ notify: {outbox: true, sms: {provider: outbox}}
 		}
 		dump.WriteByte('\n')
 	}
-	for _, n := range []string{"directory.find", "directory.reset", "notify.send"} {
+	for _, n := range []string{"engine.turn", "engine.step", "store.acquire_turn", "store.commit_turn",
+		"directory.find", "directory.reset", "notify.send"} {
 		if names[n] == 0 {
 			t.Errorf("no %s span (spans: %v)", n, names)
 		}
 	}
+	assertNesting(t, sr.Ended())
 	forbidden := append([]string{pw, "amartin", "Alice", "+1555", "5550101", "@demo.example"}, r.secrets...)
 	for _, s := range forbidden {
 		if len(s) >= 5 && strings.Contains(dump.String(), s) {
@@ -63,5 +66,29 @@ notify: {outbox: true, sms: {provider: outbox}}
 	}
 	if dump.Len() == 0 {
 		t.Fatal("no spans at all: the sweep proves nothing")
+	}
+}
+
+// assertNesting checks each span's parent: store calls and the step under
+// the turn, directory calls under the step (notifier sends are queued, so
+// they may outlive it and are only checked to belong to a trace).
+func assertNesting(t *testing.T, spans []sdktrace.ReadOnlySpan) {
+	t.Helper()
+	byID := map[string]sdktrace.ReadOnlySpan{}
+	for _, s := range spans {
+		byID[s.SpanContext().SpanID().String()] = s
+	}
+	parent := func(s sdktrace.ReadOnlySpan) string {
+		if p, ok := byID[s.Parent().SpanID().String()]; ok {
+			return p.Name()
+		}
+		return ""
+	}
+	want := map[string]string{"store.acquire_turn": "engine.turn", "store.commit_turn": "engine.turn",
+		"engine.step": "engine.turn", "directory.find": "engine.step", "directory.reset": "engine.step"}
+	for _, s := range spans {
+		if w, ok := want[s.Name()]; ok && parent(s) != w {
+			t.Errorf("%s is under %q, want %q", s.Name(), parent(s), w)
+		}
 	}
 }

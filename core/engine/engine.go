@@ -22,6 +22,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/store"
 )
@@ -91,6 +94,9 @@ type Options struct {
 	// OnTurn, if set, observes every finished turn (metrics). It must not
 	// block and sees no user input.
 	OnTurn func(channel string, r Reply, took time.Duration)
+	// Tracer, if set, gets an "engine.turn" span per turn and an
+	// "engine.step" span around the flow's step (trace.go).
+	Tracer trace.Tracer
 }
 
 // Engine runs flows. It is safe for concurrent use; all state is in the Store.
@@ -139,6 +145,9 @@ func New(opt Options) (*Engine, error) {
 	}
 	if opt.Audit == nil {
 		opt.Audit = audit.Discard
+	}
+	if opt.Tracer == nil {
+		opt.Tracer = noop.NewTracerProvider().Tracer("")
 	}
 	if opt.IdleTimeout <= 0 {
 		opt.IdleTimeout = 15 * time.Minute
@@ -259,10 +268,11 @@ func (e *Engine) Handle(ctx context.Context, t Turn) Reply {
 //
 // Infrastructure failures become a catalogued error with a reference ID; the
 // cause is logged with the same reference.
-func (e *Engine) Run(ctx context.Context, t Turn) Reply {
+func (e *Engine) Run(ctx context.Context, t Turn) (r Reply) {
 	started := time.Now()
 	ref := newRef(e.opt.Rand)
-	var r Reply
+	ctx, span := e.startTurn(ctx, &t)
+	defer func() { endTurn(span, r) }()
 	switch {
 	case t.Channel == "" || t.ChannelUser == "":
 		r = e.fail(ctx, &t, ref, nil, errors.New("engine: turn without channel identity"))
@@ -278,7 +288,9 @@ func (e *Engine) Run(ctx context.Context, t Turn) Reply {
 			break
 		}
 		stepCtx, stop := e.keepLease(ctx, k)
+		stepCtx, stepSpan := e.opt.Tracer.Start(stepCtx, "engine.step")
 		res := e.safeStep(stepCtx, &t, ref, rec)
+		stepSpan.End()
 		stop()
 		if res.failed && ctx.Err() != nil {
 			res = result{base: res.base, reply: res.reply, cut: true}

@@ -1,0 +1,32 @@
+package engine
+
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// startTurn opens the turn's span. Its attributes are the channel and the
+// kind of input: never the channel user, the input's value or a choice
+// beyond its ID space (typed text is a secret.String and never reaches it).
+func (e *Engine) startTurn(ctx context.Context, t *Turn) (context.Context, trace.Span) {
+	return e.opt.Tracer.Start(ctx, "engine.turn", trace.WithAttributes(
+		attribute.String("resetbot.channel", t.Channel),
+		attribute.String("resetbot.input.kind", t.Input.Kind.String())))
+}
+
+// endTurn records where the conversation stands (flow, state, ended) and
+// the reference ID the user saw, which finds the audit records and logs.
+func endTurn(span trace.Span, r Reply) {
+	span.SetAttributes(attribute.String("resetbot.ref", r.Ref), attribute.String("resetbot.flow", r.Flow),
+		attribute.String("resetbot.state", StepState(r.State)), attribute.Bool("resetbot.ended", r.Ended))
+	if r.Retry {
+		span.SetAttributes(attribute.Bool("resetbot.retry", true))
+	}
+	if r.Last().MessageID == MsgError {
+		span.SetStatus(codes.Error, "turn failed")
+	}
+	span.End()
+}
