@@ -34,6 +34,7 @@ store: {type: memory}
 directories: [{name: demo, type: memory}]
 notify: {outbox: true, sms: {provider: outbox}}
 audit: {file: "` + filepath.Join(dir, "audit.jsonl") + `", ocsf: {file: "` + ocsfFile + `"}}
+report: {cost_per_ticket: 25, currency: USD}
 `
 	cfg, probs := config.Parse([]byte(yaml), nil)
 	if probs.HasErrors() {
