@@ -24,6 +24,8 @@ const (
 	reportFlushEvery = time.Minute
 	// monthlyEvery is how often the monthly summary checks whether it is due.
 	monthlyEvery = time.Hour
+	// adoptionFirst is when the first adoption count runs after start.
+	adoptionFirst = 2 * time.Minute
 	// adoptionPage is the directory listing's page size.
 	adoptionPage = 500
 	// gaugePeriod is the window of the report gauges on /metrics.
@@ -168,16 +170,18 @@ func (a *App) startReporting(cfg *config.Config, opt Options) {
 		}
 		return nil
 	})
-	a.every(reportFlushEvery, func(ctx context.Context) {
+	a.every(reportFlushEvery, reportFlushEvery, func(ctx context.Context) {
 		if err := a.FlushReport(ctx); err != nil {
 			opt.Log.Warn("report aggregates not flushed", "err", err)
 		}
 	})
-	a.every(cfg.Report.AdoptionInterval, a.countAdoptionOnce)
+	// The first count comes soon after start, so the gauges and the report
+	// have a figure the same day; then one per interval.
+	a.every(min(cfg.Report.AdoptionInterval, adoptionFirst), cfg.Report.AdoptionInterval, a.countAdoptionOnce)
 	if m := cfg.Report.Monthly; m.Channel != "" {
 		mo := &report.Monthly{KV: a.Store, Poster: a.Posters.To(m.Destination()), Day: m.Day, Hour: m.Hour,
 			Options: report.Options{CostPerTicket: cfg.Report.CostPerTicket, Currency: cfg.Report.Currency}}
-		a.every(monthlyEvery, func(ctx context.Context) {
+		a.every(monthlyEvery, monthlyEvery, func(ctx context.Context) {
 			if posted, err := mo.Tick(ctx, opt.Clock()); err != nil {
 				opt.Log.Warn("monthly report not posted", "err", err)
 			} else if posted {
@@ -187,13 +191,14 @@ func (a *App) startReporting(cfg *config.Config, opt Options) {
 	}
 }
 
-// every runs fn every d until Close (which waits for a run in progress).
-func (a *App) every(d time.Duration, fn func(context.Context)) {
+// every runs fn after first, then every d, until Close (which waits for a
+// run in progress).
+func (a *App) every(first, d time.Duration, fn func(context.Context)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(d)
+		t := time.NewTimer(first)
 		defer t.Stop()
 		for {
 			select {
@@ -201,6 +206,7 @@ func (a *App) every(d time.Duration, fn func(context.Context)) {
 				return
 			case <-t.C:
 				fn(ctx)
+				t.Reset(d)
 			}
 		}
 	}()
