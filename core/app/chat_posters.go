@@ -15,7 +15,7 @@ import (
 // post through it. Adapters register when they are mounted, after Build, so
 // posters resolve their adapter at post time.
 type ChatPosters struct {
-	mu  sync.RWMutex
+	mu     sync.RWMutex
 	byChan map[string]func(target string) escalate.Poster
 }
 
