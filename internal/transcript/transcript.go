@@ -42,11 +42,15 @@ func IsAction(input string) bool {
 }
 
 // Runs splits a transcript into conversations and counts each one's
-// actions. A line "= flow/state ended=true" closes a conversation; actions
-// after the last such line form a last run with no flow (a phone call).
+// actions. A line "= flow/state ended=true" closes a conversation, and so
+// does the state line after the optional rating question of a completed
+// flow ("< rate.ask", then "= reset/done ended=false"): the work is done,
+// answering is not an action the flow needs. Actions after the last such
+// line form a last run with no flow (a phone call).
 func Runs(text string) []Run {
 	var out []Run
 	cur := Run{}
+	rated := false // the last output was the rating question
 	sc := bufio.NewScanner(strings.NewReader(text))
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {
@@ -58,7 +62,10 @@ func Runs(text string) []Run {
 				cur.Actions++
 				cur.Inputs = append(cur.Inputs, in)
 			}
-		case strings.HasPrefix(line, "= ") && strings.HasSuffix(line, "ended=true"):
+		case strings.HasPrefix(line, "< "):
+			rated = strings.HasPrefix(line, "< rate.ask")
+		case strings.HasPrefix(line, "= ") && (strings.HasSuffix(line, "ended=true") || rated):
+			rated = false
 			where := strings.Fields(strings.TrimPrefix(line, "= "))[0]
 			cur.Flow, cur.State, _ = strings.Cut(where, "/")
 			out = append(out, cur)
