@@ -95,9 +95,9 @@ func TestPhoneReset(t *testing.T) {
 	done := c.press(smsCode)
 	doneAt := len(h.twiml) - 1
 	mustContain(t, done, "temporary password", "Goodbye")
-	// The goodbye is said before the optional rating question, outside
-	// its gather; silence skips the rating and ends the call.
-	if done.Hangup != nil || done.Gather == nil || done.Gather.NumDigits != "1" || len(done.Say) < 2 {
+	// The optional rating question follows the goodbye in one gather;
+	// silence skips it and ends the call.
+	if done.Hangup != nil || done.Gather == nil || done.Gather.NumDigits != "1" || !rated(t, h.twiml[doneAt]) {
 		t.Fatalf("want the goodbye, then a one-key rating question: %+v", done)
 	}
 	if end := c.silence(); end.Hangup == nil || end.Gather != nil || len(end.Say) != 0 {
@@ -122,10 +122,8 @@ func TestPhoneReset(t *testing.T) {
 
 	// Timed to the goodbye: the optional rating question after it is
 	// skipped by hanging up.
-	words, _ := speechSeconds(t, h.twiml[:doneAt])
-	for _, say := range done.Say {
-		words += len(strings.Fields(say.Text))
-	}
+	words, _ := speechSeconds(t, h.twiml[:doneAt+1])
+	words -= ratingWords(t, h.twiml[:doneAt+1])
 	secs := float64(words) / 150 * 60
 	for _, d := range h.twiml {
 		t.Logf("%s", parseTwiML(t, d).Text())

@@ -51,7 +51,6 @@ func (h *Handler) render(v view) []twiml.Element {
 	}
 	loc := v.locale
 	var says []twiml.Element
-	rateAt := 0 // where the last output's speech starts
 	for _, id := range v.pre {
 		says = append(says, h.say(loc, h.msgs.Text(loc, id, true, nil)))
 	}
@@ -61,7 +60,6 @@ func (h *Handler) render(v view) []twiml.Element {
 		if alt, ok := voiceIDs[id]; ok {
 			id = alt
 		}
-		rateAt = len(says)
 		says = append(says, h.say(loc, h.msgs.Text(loc, id, true, o.Args)))
 		if v.hint && i == 0 {
 			hint := "twilio.hint"
@@ -97,12 +95,6 @@ func (h *Handler) render(v view) []twiml.Element {
 		// The main menu: nine opens the language menu (see gather).
 		action += "&m=1"
 	}
-	var before []twiml.Element
-	if last.MessageID == engine.MsgRateAsk {
-		// The goodbye is said whole before the optional rating question: a
-		// key pressed early cannot cut it short (only the question listens).
-		before, says = append([]twiml.Element(nil), says[:rateAt]...), says[rateAt:]
-	}
 	g := &twiml.VoiceGather{Input: "dtmf", Action: action, Method: http.MethodPost,
 		Timeout: h.timeout(), FinishOnKey: "#", ActionOnEmptyResult: "true", InnerElements: says}
 	switch e := last.Expect; {
@@ -112,7 +104,7 @@ func (h *Handler) render(v view) []twiml.Element {
 	case e.MinDigits > 0 && e.MinDigits == e.MaxDigits:
 		g.NumDigits = strconv.Itoa(e.MaxDigits)
 	}
-	return append(before, g)
+	return []twiml.Element{g}
 }
 
 // transfer says the reply, then dials the help desk (or says it cannot).

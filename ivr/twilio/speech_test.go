@@ -121,6 +121,12 @@ func runPath(t *testing.T, h *harness, p phonePath, sid, langKey string) pathRes
 			t.Fatalf("%s: the call did not finish: %s", p.name, d.Text())
 		}
 		menu := d.Gather.NumDigits == "1"
+		if rated(t, h.twiml[len(h.twiml)-1]) {
+			// The optional rating question after the goodbye: skipped.
+			r.lastText = d.Text()
+			d = c.silence()
+			continue
+		}
 		switch {
 		case menu && f < len(p.factors):
 			pending, f, afterCode = p.factors[f], f+1, false
@@ -150,8 +156,11 @@ func runPath(t *testing.T, h *harness, p phonePath, sid, langKey string) pathRes
 			d = press(code)
 		}
 	}
-	_, r.seconds = speechSeconds(t, h.twiml[start:])
-	r.lastText = d.Text()
+	words, _ := speechSeconds(t, h.twiml[start:])
+	r.seconds = float64(words-ratingWords(t, h.twiml[start:])) / 150 * 60
+	if r.lastText == "" {
+		r.lastText = d.Text()
+	}
 	return r
 }
 
