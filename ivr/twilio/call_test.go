@@ -67,7 +67,7 @@ func TestPhoneReset(t *testing.T) {
 	if lang.Gather == nil || len(lang.Gather.Say) != 2 || lang.Gather.NumDigits != "1" {
 		t.Fatalf("language menu: %+v", lang)
 	}
-	if es := lang.Gather.Say[1]; es.Language != "es-US" || !strings.Contains(es.Text, "español") || !strings.HasPrefix(es.Voice, "Polly.") {
+	if es := lang.Gather.Say[1]; es.Language != "es-US" || !strings.Contains(es.Text, "Español") || !strings.HasPrefix(es.Voice, "Polly.") {
 		t.Fatalf("spanish prompt: %+v", es)
 	}
 	menu := c.press("1")

@@ -56,7 +56,7 @@ func (h *Handler) incoming(w http.ResponseWriter, r *http.Request, p callParams)
 		return
 	}
 	if loc, chosen, ok := h.knownLanguage(r.Context(), p); ok {
-		h.start(w, r, p, loc, chosen)
+		h.start(w, r, p, loc, chosen, false)
 		return
 	}
 	h.write(w, h.languageMenu(h.auth.URL(PathLanguage)))
@@ -83,7 +83,7 @@ func (h *Handler) language(w http.ResponseWriter, r *http.Request, p callParams)
 		loc = h.cfg.Languages[n-1]
 		h.remember(r.Context(), p.From, loc)
 	}
-	h.start(w, r, p, loc, true)
+	h.start(w, r, p, loc, true, true)
 }
 
 // knownLanguage returns the call's language when the menu can be skipped.

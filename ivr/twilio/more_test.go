@@ -271,7 +271,7 @@ func TestDisallowedCountry(t *testing.T) {
 	c.start("1")
 	c.press("1")
 	c.press("10041")
-	mustContain(t, c.press("2"), "code is on its way")
+	mustContain(t, c.press("2"), "Code texted to the mobile on file, if any")
 	time.Sleep(100 * time.Millisecond)
 	if n := h.fake.Sends(); n != 0 {
 		t.Fatalf("sent %d to a disallowed country", n)

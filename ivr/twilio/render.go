@@ -36,8 +36,9 @@ type view struct {
 	// seq is the sequence number of the next gather.
 	seq      int
 	silences int
-	// hint adds the star/zero hint after the first output (start of a call).
-	hint bool
+	// hint is the message ID of the keypad hint said after the first output
+	// (start of a call; see startHint), empty for none.
+	hint string
 }
 
 func (h *Handler) respond(w http.ResponseWriter, v view) { h.write(w, h.render(v)) }
@@ -61,12 +62,8 @@ func (h *Handler) render(v view) []twiml.Element {
 			id = alt
 		}
 		says = append(says, h.say(loc, h.msgs.Text(loc, id, true, o.Args)))
-		if v.hint && i == 0 {
-			hint := "twilio.hint"
-			if len(h.cfg.Languages) > 1 {
-				hint = "twilio.hint_languages"
-			}
-			says = append(says, h.say(loc, h.msgs.Text(loc, hint, true, nil)))
+		if v.hint != "" && i == 0 {
+			says = append(says, h.say(loc, h.msgs.Text(loc, v.hint, true, nil)))
 		}
 	}
 	last := v.reply.Last()
@@ -76,20 +73,7 @@ func (h *Handler) render(v view) []twiml.Element {
 		}
 		return append(says, &twiml.VoiceHangup{})
 	}
-	// Choices are a menu, or the side choices next to a code ("for a text
-	// message, press 2"): one key that cannot be a code picks them (the
-	// engine maps it, see engine.Expect).
-	if len(last.Expect.Choices) > 0 {
-		choices := last.Expect.Choices
-		for len(choices) > 1 && voiceHidden[choices[len(choices)-1].ID] {
-			choices = choices[:len(choices)-1]
-		}
-		for i, c := range choices {
-			option := h.msgs.Text(loc, c.MessageID, true, nil)
-			says = append(says, h.say(loc, h.msgs.Text(loc, "voice.press", true,
-				map[string]string{"option": option, "digit": strconv.Itoa(c.Digit(i))})))
-		}
-	}
+	says = append(says, h.choices(loc, last.Expect)...)
 	action := h.gatherURL(loc, v.seq, v.silences, 0)
 	if v.reply.Flow == "" && len(h.cfg.Languages) > 1 {
 		// The main menu: nine opens the language menu (see gather).
@@ -105,6 +89,50 @@ func (h *Handler) render(v view) []twiml.Element {
 		g.NumDigits = strconv.Itoa(e.MaxDigits)
 	}
 	return []twiml.Element{g}
+}
+
+// choices says the choices of e: a menu ("reset password, press 1"), or the
+// side choices next to a code ("text message, press 2 then pound"): one key
+// that cannot be a code picks them (the engine maps it, see engine.Expect).
+//
+// A side choice is said with the pound key because the code's gather waits
+// for six digits: a lone "2" is only sent after pound or the gather's
+// timeout. Twilio has no way to end a gather on one particular key other
+// than finishOnKey, and a shorter timeout would cut off a caller typing the
+// code slowly (the timeout runs between keys), so the prompt names pound
+// instead.
+func (h *Handler) choices(loc string, e engine.Expect) []twiml.Element {
+	choices := e.Choices
+	for len(choices) > 1 && voiceHidden[choices[len(choices)-1].ID] {
+		choices = choices[:len(choices)-1]
+	}
+	press := "voice.press"
+	if sideChoices(e) {
+		press = "voice.press_pound"
+	}
+	var says []twiml.Element
+	for i, c := range choices {
+		option := h.msgs.Text(loc, c.MessageID, true, nil)
+		says = append(says, h.say(loc, h.msgs.Text(loc, press, true,
+			map[string]string{"option": option, "digit": strconv.Itoa(c.Digit(i))})))
+	}
+	return says
+}
+
+// sideChoices reports whether e's choices sit beside a keyed entry (a
+// code) rather than making a one-key menu.
+func sideChoices(e engine.Expect) bool {
+	return len(e.Choices) > 0 && e.Kind != engine.ExpectChoice && e.Kind != engine.ExpectNone
+}
+
+// startHint is the keypad hint of a call's first menu. Nine (another
+// language) is named only when the language was not just chosen in the
+// language menu: a caller who has just heard that menu knows it.
+func (h *Handler) startHint(menuHeard bool) string {
+	if len(h.cfg.Languages) > 1 && !menuHeard {
+		return "twilio.hint_languages"
+	}
+	return "twilio.hint"
 }
 
 // transfer says the reply, then dials the help desk (or says it cannot).

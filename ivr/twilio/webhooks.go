@@ -24,8 +24,9 @@ const (
 )
 
 // start shows the engine's menu in locale, with the keypad hint.
-// chosen says the caller picked loc in the language menu.
-func (h *Handler) start(w http.ResponseWriter, r *http.Request, p callParams, loc string, chosen bool) {
+// chosen says loc is the caller's own choice (remembered or just made);
+// menuHeard says it was just made in the language menu.
+func (h *Handler) start(w http.ResponseWriter, r *http.Request, p callParams, loc string, chosen, menuHeard bool) {
 	t := engine.Turn{Channel: Channel, ChannelUser: p.CallSid, DeliveryID: startID(p.CallSid, loc), Locale: loc, LocaleChosen: chosen,
 		Hints: engine.Hints{Phone: p.From}, Input: engine.Input{Kind: engine.InputStart}}
 	rep, ok := h.turn(r, t)
@@ -34,7 +35,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, p callParams, lo
 		h.hold(w, loc, 0, 0, 0)
 		return
 	}
-	h.respond(w, view{locale: loc, reply: rep, seq: 1, hint: true})
+	h.respond(w, view{locale: loc, reply: rep, seq: 1, hint: h.startHint(menuHeard)})
 }
 
 // turn runs t within the webhook's budget. ok is false when the turn is
@@ -128,7 +129,9 @@ func (h *Handler) gather(w http.ResponseWriter, r *http.Request, p callParams) {
 	}
 	if n == 0 {
 		// Resuming a start turn (hold in start): same delivery ID.
-		t.DeliveryID, t.Input, v.seq, v.hint = startID(p.CallSid, loc), engine.Input{Kind: engine.InputStart}, 1, true
+		// Whether the language menu was heard is not known here: the hint
+		// names nine.
+		t.DeliveryID, t.Input, v.seq, v.hint = startID(p.CallSid, loc), engine.Input{Kind: engine.InputStart}, 1, h.startHint(false)
 	}
 	var done bool
 	if v.reply, done = h.turn(r, t); !done {
