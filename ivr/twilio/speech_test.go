@@ -73,6 +73,9 @@ func TestPhoneSpeech(t *testing.T) {
 				var first, again pathResult
 				t.Run("first call", func(t *testing.T) {
 					first = runPath(t, newPathHarness(t, p, langs), p, "CA7"+strconv.Itoa(i), strconv.Itoa(i+1))
+					if first.menu == 0 {
+						t.Errorf("a first call did not hear the language menu")
+					}
 					checkPath(t, p, lang, "a first call", first)
 				})
 				t.Run("returning caller", func(t *testing.T) {
