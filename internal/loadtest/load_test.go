@@ -85,6 +85,10 @@ func BenchmarkLoad(b *testing.B) {
 		}},
 		{"voice", "2000/s", func(t target, tag string, d time.Duration) sample { return voiceRate(t.c, tag, offered, d) }},
 	}
+	if dir := os.Getenv("LOADTEST_PROFILE"); dir != "" {
+		profileOnly(b, srv, targets[0], f, dir)
+		return
+	}
 	var rows []row
 	for i, w := range workloads {
 		for _, t := range targets {

@@ -15,7 +15,9 @@ import (
 // document twiml.Voice produces (same elements, attributes and text, read as
 // XML) for every verb the adapter answers with, special characters included.
 func TestEncodeTwiMLMatchesTwilioGo(t *testing.T) {
-	say := func(s string) *twiml.VoiceSay { return &twiml.VoiceSay{Message: s, Voice: "Polly.Joanna", Language: "en-US"} }
+	say := func(s string) *twiml.VoiceSay {
+		return &twiml.VoiceSay{Message: s, Voice: "Polly.Joanna", Language: "en-US"}
+	}
 	cases := map[string][]twiml.Element{
 		"gather": {&twiml.VoiceGather{Input: "dtmf", Action: "https://bot.example.org/voice/gather?l=en&n=2&s=0", Method: "POST",
 			Timeout: "6", FinishOnKey: "#", ActionOnEmptyResult: "true", NumDigits: "1",
