@@ -34,11 +34,26 @@ func profileOnly(b *testing.B, srv *procrig.Serve, t target, f *procrig.FakeSlac
 			}
 		}
 	}
+	// The heap in use under overload (Slack at the offered rate), taken
+	// half-way through, for peak RSS.
+	done := make(chan error, 1)
+	go func() {
+		time.Sleep(phase / 2)
+		done <- saveProfile(srv.Admin, "heap", 0, filepath.Join(dir, "overload.heap"))
+	}()
+	_ = slackRate(t.c, f, "ph", offered, phase)
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
 	fmt.Printf("profiles in %s (binary %s)\n", dir, procrig.Binary(b))
 }
 
 func saveProfile(admin, kind string, secs int, file string) error {
-	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", admin, kind, secs))
+	u := fmt.Sprintf("http://%s/debug/pprof/%s", admin, kind)
+	if secs > 0 {
+		u += fmt.Sprintf("?seconds=%d", secs)
+	}
+	resp, err := http.Get(u)
 	if err != nil {
 		return err
 	}
