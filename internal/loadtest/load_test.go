@@ -51,7 +51,8 @@ type row struct {
 	redisCmds              int64
 	trips                  int64
 	redis                  redisUse
-	cmds                   string // Redis commands per turn, most frequent first
+	cpu0                   time.Duration // CPU 0's busy time during the phase, all processes
+	cmds                   string        // Redis commands per turn, most frequent first
 }
 
 func (r row) perCPU() float64 {
@@ -104,14 +105,16 @@ func BenchmarkLoad(b *testing.B) {
 			// Warm up connections and caches, then measure.
 			_ = w.run(t, fmt.Sprintf("w%d%s", i, t.name[:1]), warmup)
 			before, _ := procrig.ReadProc(t.pid)
+			busy0 := cpuBusy(0)
 			cmds0, use0, trips0 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips()
 			s := w.run(t, fmt.Sprintf("m%d%s", i, t.name[:1]), phase)
 			cmds1, use1, trips1 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips()
 			after, _ := procrig.ReadProc(t.pid)
+			busy1 := cpuBusy(0)
 			d, n := delta(cmds0, cmds1)
 			rows = append(rows, row{target: t.name, workload: w.name, mode: w.mode, s: s,
 				cpu: after.CPU - before.CPU, peakRSS: after.PeakRSS, redisCmds: n, trips: trips1 - trips0,
-				redis: use1.minus(use0), cmds: topCommands(d, s.turns)})
+				redis: use1.minus(use0), cpu0: busy1 - busy0, cmds: topCommands(d, s.turns)})
 		}
 	}
 	fmt.Print(table(rows))
@@ -208,9 +211,9 @@ func topCommands(d map[string]int64, turns int64) string {
 
 func table(rows []row) string {
 	var w strings.Builder
-	fmt.Fprintf(&w, "\n%-9s %-5s %-9s %8s %9s %7s %7s %7s %7s %7s %8s %5s %6s %6s %6s %5s %5s %5s %6s\n", "target", "work", "mode",
+	fmt.Fprintf(&w, "\n%-9s %-5s %-9s %8s %9s %7s %7s %7s %7s %7s %8s %5s %6s %6s %6s %5s %5s %5s %6s %5s %5s\n", "target", "work", "mode",
 		"turns/s", "turns/cpu", "ratio", "ack50", "ack99", "turn50", "turn99", "peakRSS", "rt/t", "rcmd/t", "netB/t", "memB/t",
-		"503", "lost", "err", "unsent")
+		"503", "lost", "err", "unsent", "srv%", "cpu0%")
 	ref := map[string]float64{}
 	for _, r := range rows {
 		if r.target == "reference" {
@@ -229,10 +232,11 @@ func table(rows []row) string {
 			}
 			return float64(n) / float64(r.s.turns)
 		}
-		fmt.Fprintf(&w, "%-9s %-5s %-9s %8.0f %9.0f %7s %7s %7s %7s %7s %7.1fM %5.2f %6.1f %6.0f %6.0f %5d %5d %5d %6d\n", r.target, r.workload, r.mode,
+		fmt.Fprintf(&w, "%-9s %-5s %-9s %8.0f %9.0f %7s %7s %7s %7s %7s %7.1fM %5.2f %6.1f %6.0f %6.0f %5d %5d %5d %6d %5.0f %5.0f\n", r.target, r.workload, r.mode,
 			float64(r.s.turns)/r.s.wall.Seconds(), r.perCPU(), ratio, ms(percentile(r.s.ack, .5)), ms(percentile(r.s.ack, .99)),
 			ms(percentile(r.s.turn, .5)), ms(percentile(r.s.turn, .99)), float64(r.peakRSS)/(1<<20), per(r.trips), per(r.redisCmds),
-			per(r.redis.net), per(r.redis.mem), r.s.rejected, r.s.lost, r.s.errors, r.s.unsent)
+			per(r.redis.net), per(r.redis.mem), r.s.rejected, r.s.lost, r.s.errors, r.s.unsent,
+			100*r.cpu.Seconds()/r.s.wall.Seconds(), 100*r.cpu0.Seconds()/r.s.wall.Seconds())
 	}
 	w.WriteString("Redis commands per turn (INFO commandstats; commands run inside a Lua script are counted too:\n" +
 		"  rcmd/t is server work, rt/t the round trips each server counted on its own client):\n")
@@ -244,6 +248,8 @@ func table(rows []row) string {
 		"  netB/t = Redis network bytes in+out per turn; memB/t = Redis used_memory growth per turn during the phase\n" +
 		"  (kept until the records expire: resetbot's delivery marks after replay_keep, its sessions after the idle timeout).\n" +
 		"  At a fixed rate, latency counts from each arrival's due time (open loop, no coordinated omission).\n" +
+		"  srv% = the server's CPU time / wall time; cpu0% = CPU 0 busy (every process) / wall time: cpu0% well above\n" +
+		"  srv% means other processes took the measured server's core, and latency then says more about them than about it.\n" +
 		"  turns/cpu = turns per CPU-second of the server process (serve and reference pinned to one core).\n" +
 		"  503 = shed with Retry-After before any work (Slack redelivers, Twilio takes its fallback URL); lost = acknowledged but never answered;\n" +
 		"  err = transport errors, non-200 or an error/busy answer; unsent = arrivals dropped by the generator (4000 in flight).\n")
@@ -351,4 +357,28 @@ func cpusAllowed() string {
 		}
 	}
 	return "?"
+}
+
+// cpuBusy is CPU n's busy time so far (/proc/stat: everything but idle and
+// iowait), in USER_HZ ticks converted at 100 Hz.
+func cpuBusy(n int) time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 8 || f[0] != "cpu"+strconv.Itoa(n) {
+			continue
+		}
+		var busy int64
+		for i, v := range f[1:] {
+			x, _ := strconv.ParseInt(v, 10, 64)
+			if i != 3 && i != 4 { // idle, iowait
+				busy += x
+			}
+		}
+		return time.Duration(busy) * 10 * time.Millisecond
+	}
+	return 0
 }
