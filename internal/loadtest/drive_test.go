@@ -173,10 +173,13 @@ func slackRate(c *procrig.Client, f *procrig.FakeSlack, tag string, rate float64
 func voiceSaturated(c *procrig.Client, tag string, conc int, d time.Duration) sample {
 	rec := &recorder{}
 	wall := closedLoop(conc, d, 200000, func(w int, n int64) {
-		// A call: choose English (the engine's first turn), then reset.
+		// A call: choose English (the engine's first turn), then star to
+		// hear the prompt again (a turn on the stored session). Not a
+		// login: an identification answer waits out the anti-enumeration
+		// timing floor (~300 ms) by design, which would measure the floor.
 		call := fmt.Sprintf("CA%s%d", tag, n)
 		if next := voiceTurn(c, rec, "/voice/language", call, "1", time.Now()); next != "" {
-			voiceTurn(c, rec, next, call, "1", time.Now())
+			voiceTurn(c, rec, next, call, "*", time.Now())
 		}
 	})
 	return rec.sample(wall)
