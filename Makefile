@@ -45,8 +45,12 @@ test-short: ## unit tests only: no server process starts (those tests skip)
 bench: ## Go benchmarks (engine turn per store, stores, verifiers, policy)
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
 
+# serve and the reference run on CPU 0 (internal/loadtest pins them); the
+# generator, redis-server and the fakes run on CPU 1 so that they do not take
+# the measured server's core. LOADTEST_PROFILE=dir saves CPU and allocation
+# profiles of serve under load instead of printing the table.
 bench-load: ## load test: serve vs a reference handler over loopback (real redis + slapd), prints a table and a CPU profile
-	$(GO) test -run '^$$' -bench '^BenchmarkLoad$$' -benchtime 1x -timeout 10m ./internal/loadtest/
+	$$( [ "$$(nproc)" -ge 2 ] && echo taskset -c 1 ) $(GO) test -run '^$$' -bench '^BenchmarkLoad$$' -benchtime 1x -timeout 10m ./internal/loadtest/
 
 lint: vulncheck ## gofmt, go vet and govulncheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

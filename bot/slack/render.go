@@ -117,7 +117,7 @@ func (b *Bot) post(ctx context.Context, j job, blocks []slack.Block, text string
 		b.log.Warn("slack DM unavailable", "err", err)
 		return
 	}
-	if _, _, err := b.api.PostMessageContext(ctx, ch, slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false)); err != nil {
+	if err := b.postMessage(ctx, ch, blocks, text); err != nil {
 		b.log.Warn("slack chat.postMessage failed", "err", err)
 	}
 }

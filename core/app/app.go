@@ -39,6 +39,7 @@ import (
 	"github.com/resetbot/resetbot/core/regulation"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/store"
+	"github.com/resetbot/resetbot/core/store/redis"
 	"github.com/resetbot/resetbot/core/token"
 	"github.com/resetbot/resetbot/flows"
 )
@@ -206,6 +207,11 @@ func (a *App) openBackends(ctx context.Context, cfg *config.Config, opt Options)
 	}
 	a.Store = st
 	a.track("store", st)
+	if rs, ok := st.(*redis.Store); ok && opt.Metrics != nil {
+		if err := registerRedisMetrics(opt.Metrics, rs); err != nil {
+			return err
+		}
+	}
 	dm, err := newDirMetrics(opt.Metrics, opt.tracer)
 	if err != nil {
 		return err

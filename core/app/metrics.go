@@ -7,7 +7,31 @@ import (
 
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/store/redis"
 )
+
+// registerRedisMetrics exposes the Redis store's counters: round trips (a
+// turn costs two), retries across a failover, and commits that did not
+// reach the asked number of replicas in time.
+func registerRedisMetrics(reg prometheus.Registerer, s *redis.Store) error {
+	cs := []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "resetbot_redis_round_trips_total",
+			Help: "Requests sent to Redis (a command, a script or a pipeline counts once)."},
+			func() float64 { return float64(s.Stats().RoundTrips) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "resetbot_redis_retries_total",
+			Help: "Idempotent Redis calls repeated after a transient failure (a failover)."},
+			func() float64 { return float64(s.Stats().Retries) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "resetbot_redis_replica_lag_total",
+			Help: "Turn commits not acknowledged by the asked number of replicas in time."},
+			func() float64 { return float64(s.Stats().ReplicaLag) }),
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // registerAuditMetrics exposes the audit queue: its depth, and the events
 // written synchronously because it was full (the overload signal) or refused

@@ -46,7 +46,7 @@ type RedisConfig struct {
 	DialTimeout  time.Duration `yaml:"dial_timeout"`
 	ReadTimeout  time.Duration `yaml:"read_timeout"`
 	WriteTimeout time.Duration `yaml:"write_timeout"`
-	// PoolSize is the connection pool size per node (default 10 per CPU).
+	// PoolSize is the connection pool size per node (default 64).
 	PoolSize int `yaml:"pool_size"`
 	// ReplicaAcks is how many replicas acknowledge a turn's session write
 	// (Redis WAIT) before the turn answers; unset means 1 with Sentinel or

@@ -108,7 +108,10 @@ type Engine struct {
 	flows       map[string]*Flow
 	all         []*Flow
 	order       []*Flow // the menu: flows that are not hidden
-	voice       map[string]bool
+	// phrases are the keywords and catalog phrasings of each menu flow,
+	// split into words once (byPhrase runs on every typed turn).
+	phrases map[*Flow][][]string
+	voice   map[string]bool
 	// unsupported remembers the locales already logged as unsupported.
 	unsupported sync.Map
 }
@@ -183,6 +186,12 @@ func New(opt Options) (*Engine, error) {
 	}
 	for _, c := range opt.VoiceChannels {
 		e.voice[c] = true
+	}
+	e.phrases = make(map[*Flow][][]string, len(e.order))
+	for _, f := range e.order {
+		for _, k := range e.keywords(f) {
+			e.phrases[f] = append(e.phrases[f], tokens(k))
+		}
 	}
 	return e, nil
 }

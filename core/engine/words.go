@@ -92,8 +92,7 @@ func (e *Engine) byPhrase(text string) *Flow {
 	var best *Flow
 	bestLen := 0
 	for _, f := range e.order {
-		for _, k := range e.keywords(f) {
-			kw := tokens(k)
+		for _, kw := range e.phrases[f] {
 			if len(kw) > bestLen && (containsRun(words, kw) || (len(kw) == 1 && slices.Contains(words, "/"+kw[0]))) {
 				best, bestLen = f, len(kw)
 			}

@@ -261,6 +261,9 @@ func (c *Catalog) Render(locale, id string, v Variant, args map[string]string) s
 			return fallbackText
 		}
 	}
+	if !strings.ContainsAny(t, "{}") {
+		return t // no placeholder: nothing to parse or copy (most messages)
+	}
 	segs, err := parse(t)
 	if err != nil { // impossible: templates are checked at load
 		return fallbackText

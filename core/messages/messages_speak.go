@@ -9,8 +9,8 @@ var spelled = []string{"ref", "code"}
 // variants the ref and code arguments are spelled out as the
 // language's catalog says (Language.Digits, Language.SpellSeparator).
 func (c *Catalog) Text(locale, id string, voice bool, args map[string]string) string {
-	if !voice {
-		return c.Render(locale, id, Chat, args)
+	if !voice || len(args) == 0 {
+		return c.Render(locale, id, variant(voice), args)
 	}
 	spoken := make(map[string]string, len(args))
 	for k, v := range args {
@@ -23,4 +23,11 @@ func (c *Catalog) Text(locale, id string, voice bool, args map[string]string) st
 		}
 	}
 	return c.Render(locale, id, Voice, spoken)
+}
+
+func variant(voice bool) Variant {
+	if voice {
+		return Voice
+	}
+	return Chat
 }

@@ -10,8 +10,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"hash"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -40,6 +42,9 @@ type Claims struct {
 type Signer struct {
 	key []byte
 	now func() time.Time
+	// macs are reusable HMAC states under key: a Slack menu signs one token
+	// per button, and hmac.New allocates two hash states each time.
+	macs sync.Pool
 }
 
 // New returns a signer; the key must be at least 32 bytes.
@@ -50,7 +55,9 @@ func New(key []byte, now func() time.Time) (*Signer, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Signer{key: append([]byte(nil), key...), now: now}, nil
+	s := &Signer{key: append([]byte(nil), key...), now: now}
+	s.macs.New = func() any { return hmac.New(sha256.New, s.key) }
+	return s, nil
 }
 
 // Sign returns the token for c. Tokens are URL-safe and carry no secret: the
@@ -62,9 +69,13 @@ func (s *Signer) Sign(c Claims) string {
 }
 
 func (s *Signer) mac(enc string) string {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte(enc))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+	m := s.macs.Get().(hash.Hash)
+	m.Reset()
+	_, _ = m.Write([]byte(enc))
+	var sum [sha256.Size]byte
+	out := base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0])[:18])
+	s.macs.Put(m)
+	return out
 }
 
 // Verify checks the signature and expiry and that the token was issued for

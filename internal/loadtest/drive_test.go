@@ -51,10 +51,11 @@ func (r *recorder) sample(wall time.Duration) sample {
 const replyWait = 5 * time.Second
 
 // slackTurn sends one DM event and waits for the bot's reply in that DM.
-func slackTurn(c *procrig.Client, f *procrig.FakeSlack, rec *recorder, id, user string) {
+// t0 is when the turn was due: its latency counts from then, so a generator
+// that starts it late does not hide the wait (no coordinated omission).
+func slackTurn(c *procrig.Client, f *procrig.FakeSlack, rec *recorder, id, user string, t0 time.Time) {
 	channel := "D" + user
 	wait := f.Expect(channel)
-	t0 := time.Now()
 	code, err := c.PostSlack(procrig.SlackEvent("Ev"+id, user, channel, "hello"), 0)
 	ack := time.Since(t0)
 	switch {
@@ -81,9 +82,8 @@ func slackTurn(c *procrig.Client, f *procrig.FakeSlack, rec *recorder, id, user 
 }
 
 // voiceTurn sends one voice webhook and returns the next action ("" when
-// the call ended or the turn failed).
-func voiceTurn(c *procrig.Client, rec *recorder, path, call, digits string) string {
-	t0 := time.Now()
+// the call ended or the turn failed); t0 is when it was due, as for slackTurn.
+func voiceTurn(c *procrig.Client, rec *recorder, path, call, digits string, t0 time.Time) string {
 	code, doc, err := c.PostTwilio(path, procrig.CallParams(call, digits))
 	d := time.Since(t0)
 	switch {
@@ -128,8 +128,9 @@ func closedLoop(conc int, d time.Duration, maxTurns int64, one func(worker int, 
 
 // openLoop starts one arrival every 1/rate for d, each in its own goroutine,
 // with at most maxInFlight outstanding; arrivals beyond that are counted as
-// unsent (the generator, not the server, fell behind).
-func openLoop(rate float64, d time.Duration, maxInFlight int, rec *recorder, one func(seq int64)) time.Duration {
+// unsent (the generator, not the server, fell behind). Each arrival gets its
+// due time, from which its latency is measured.
+func openLoop(rate float64, d time.Duration, maxInFlight int, rec *recorder, one func(seq int64, due time.Time)) time.Duration {
 	sem := make(chan struct{}, maxInFlight)
 	t0 := time.Now()
 	n := int64(d.Seconds() * rate)
@@ -145,7 +146,7 @@ func openLoop(rate float64, d time.Duration, maxInFlight int, rec *recorder, one
 			rec.unsent.Add(1)
 			continue
 		}
-		wg.Go(func() { defer func() { <-sem }(); one(i) })
+		wg.Go(func() { defer func() { <-sem }(); one(i, at) })
 	}
 	wg.Wait()
 	return time.Since(t0)
@@ -156,15 +157,15 @@ func openLoop(rate float64, d time.Duration, maxInFlight int, rec *recorder, one
 func slackSaturated(c *procrig.Client, f *procrig.FakeSlack, tag string, conc int, d time.Duration) sample {
 	rec := &recorder{}
 	wall := closedLoop(conc, d, 200000, func(w int, n int64) {
-		slackTurn(c, f, rec, fmt.Sprintf("%s%d", tag, n), fmt.Sprintf("U%s%d", tag, w))
+		slackTurn(c, f, rec, fmt.Sprintf("%s%d", tag, n), fmt.Sprintf("U%s%d", tag, w), time.Now())
 	})
 	return rec.sample(wall)
 }
 
 func slackRate(c *procrig.Client, f *procrig.FakeSlack, tag string, rate float64, d time.Duration) sample {
 	rec := &recorder{}
-	wall := openLoop(rate, d, 4000, rec, func(n int64) {
-		slackTurn(c, f, rec, fmt.Sprintf("%s%d", tag, n), fmt.Sprintf("U%s%d", tag, n))
+	wall := openLoop(rate, d, 4000, rec, func(n int64, due time.Time) {
+		slackTurn(c, f, rec, fmt.Sprintf("%s%d", tag, n), fmt.Sprintf("U%s%d", tag, n), due)
 	})
 	return rec.sample(wall)
 }
@@ -172,10 +173,13 @@ func slackRate(c *procrig.Client, f *procrig.FakeSlack, tag string, rate float64
 func voiceSaturated(c *procrig.Client, tag string, conc int, d time.Duration) sample {
 	rec := &recorder{}
 	wall := closedLoop(conc, d, 200000, func(w int, n int64) {
-		// A call: choose English (the engine's first turn), then reset.
+		// A call: choose English (the engine's first turn), then star to
+		// hear the prompt again (a turn on the stored session). Not a
+		// login: an identification answer waits out the anti-enumeration
+		// timing floor (~300 ms) by design, which would measure the floor.
 		call := fmt.Sprintf("CA%s%d", tag, n)
-		if next := voiceTurn(c, rec, "/voice/language", call, "1"); next != "" {
-			voiceTurn(c, rec, next, call, "1")
+		if next := voiceTurn(c, rec, "/voice/language", call, "1", time.Now()); next != "" {
+			voiceTurn(c, rec, next, call, "*", time.Now())
 		}
 	})
 	return rec.sample(wall)
@@ -183,8 +187,8 @@ func voiceSaturated(c *procrig.Client, tag string, conc int, d time.Duration) sa
 
 func voiceRate(c *procrig.Client, tag string, rate float64, d time.Duration) sample {
 	rec := &recorder{}
-	wall := openLoop(rate, d, 4000, rec, func(n int64) {
-		voiceTurn(c, rec, "/voice/language", fmt.Sprintf("CA%s%d", tag, n), "1")
+	wall := openLoop(rate, d, 4000, rec, func(n int64, due time.Time) {
+		voiceTurn(c, rec, "/voice/language", fmt.Sprintf("CA%s%d", tag, n), "1", due)
 	})
 	return rec.sample(wall)
 }

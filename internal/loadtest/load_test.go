@@ -36,6 +36,10 @@ type target struct {
 	name string
 	c    *procrig.Client
 	pid  int
+	// trips returns the Redis round trips the server has made so far (its
+	// own client-side count: Redis's command statistics also count what a
+	// script runs).
+	trips func() int64
 }
 
 // row is one line of the table.
@@ -45,7 +49,10 @@ type row struct {
 	cpu                    time.Duration
 	peakRSS                int64
 	redisCmds              int64
-	cmds                   string // Redis commands per turn, most frequent first
+	trips                  int64
+	redis                  redisUse
+	cpu0                   time.Duration // CPU 0's busy time during the phase, all processes
+	cmds                   string        // Redis commands per turn, most frequent first
 }
 
 func (r row) perCPU() float64 {
@@ -67,9 +74,12 @@ func BenchmarkLoad(b *testing.B) {
 	rdb := redis.NewClient(&redis.Options{Addr: rdAddr})
 	defer rdb.Close()
 	targets := []target{
-		{"resetbot", procrig.NewClient("http://"+srv.Public, 256), srv.PID()},
-		{"reference", procrig.NewClient("http://"+ref.addr, 256), ref.cmd.Process.Pid},
+		{"resetbot", procrig.NewClient("http://"+srv.Public, 256), srv.PID(),
+			counter(b, "http://"+srv.Admin+"/metrics", "resetbot_redis_round_trips_total")},
+		{"reference", procrig.NewClient("http://"+ref.addr, 256), ref.cmd.Process.Pid,
+			counter(b, "http://"+ref.addr+"/roundtrips", "")},
 	}
+	fmt.Printf("load generator, Redis and fakes on CPUs %s; serve and the reference on CPU 0\n", cpusAllowed())
 	type workload struct {
 		name, mode string
 		run        func(t target, tag string, d time.Duration) sample
@@ -85,19 +95,26 @@ func BenchmarkLoad(b *testing.B) {
 		}},
 		{"voice", "2000/s", func(t target, tag string, d time.Duration) sample { return voiceRate(t.c, tag, offered, d) }},
 	}
+	if dir := os.Getenv("LOADTEST_PROFILE"); dir != "" {
+		profileOnly(b, srv, targets[0], f, dir)
+		return
+	}
 	var rows []row
 	for i, w := range workloads {
 		for _, t := range targets {
 			// Warm up connections and caches, then measure.
 			_ = w.run(t, fmt.Sprintf("w%d%s", i, t.name[:1]), warmup)
 			before, _ := procrig.ReadProc(t.pid)
-			cmds0 := redisCalls(b, rdb)
+			busy0 := cpuBusy(0)
+			cmds0, use0, trips0 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips()
 			s := w.run(t, fmt.Sprintf("m%d%s", i, t.name[:1]), phase)
-			cmds1 := redisCalls(b, rdb)
+			cmds1, use1, trips1 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips()
 			after, _ := procrig.ReadProc(t.pid)
+			busy1 := cpuBusy(0)
 			d, n := delta(cmds0, cmds1)
 			rows = append(rows, row{target: t.name, workload: w.name, mode: w.mode, s: s,
-				cpu: after.CPU - before.CPU, peakRSS: after.PeakRSS, redisCmds: n, cmds: topCommands(d, s.turns)})
+				cpu: after.CPU - before.CPU, peakRSS: after.PeakRSS, redisCmds: n, trips: trips1 - trips0,
+				redis: use1.minus(use0), cpu0: busy1 - busy0, cmds: topCommands(d, s.turns)})
 		}
 	}
 	fmt.Print(table(rows))
@@ -194,8 +211,9 @@ func topCommands(d map[string]int64, turns int64) string {
 
 func table(rows []row) string {
 	var w strings.Builder
-	fmt.Fprintf(&w, "\n%-9s %-5s %-9s %8s %9s %7s %7s %7s %7s %7s %8s %6s %5s %5s %5s %6s\n", "target", "work", "mode",
-		"turns/s", "turns/cpu", "ratio", "ack50", "ack99", "turn50", "turn99", "peakRSS", "rcmd/t", "503", "lost", "err", "unsent")
+	fmt.Fprintf(&w, "\n%-9s %-5s %-9s %8s %9s %7s %7s %7s %7s %7s %8s %5s %6s %6s %6s %5s %5s %5s %6s %5s %5s\n", "target", "work", "mode",
+		"turns/s", "turns/cpu", "ratio", "ack50", "ack99", "turn50", "turn99", "peakRSS", "rt/t", "rcmd/t", "netB/t", "memB/t",
+		"503", "lost", "err", "unsent", "srv%", "cpu0%")
 	ref := map[string]float64{}
 	for _, r := range rows {
 		if r.target == "reference" {
@@ -208,22 +226,30 @@ func table(rows []row) string {
 		if x := ref[r.workload+r.mode]; x > 0 {
 			ratio = fmt.Sprintf("%.2fx", r.perCPU()/x)
 		}
-		perTurn := 0.0
-		if r.s.turns > 0 {
-			perTurn = float64(r.redisCmds) / float64(r.s.turns)
+		per := func(n int64) float64 {
+			if r.s.turns == 0 {
+				return 0
+			}
+			return float64(n) / float64(r.s.turns)
 		}
-		fmt.Fprintf(&w, "%-9s %-5s %-9s %8.0f %9.0f %7s %7s %7s %7s %7s %7.1fM %6.1f %5d %5d %5d %6d\n", r.target, r.workload, r.mode,
+		fmt.Fprintf(&w, "%-9s %-5s %-9s %8.0f %9.0f %7s %7s %7s %7s %7s %7.1fM %5.2f %6.1f %6.0f %6.0f %5d %5d %5d %6d %5.0f %5.0f\n", r.target, r.workload, r.mode,
 			float64(r.s.turns)/r.s.wall.Seconds(), r.perCPU(), ratio, ms(percentile(r.s.ack, .5)), ms(percentile(r.s.ack, .99)),
-			ms(percentile(r.s.turn, .5)), ms(percentile(r.s.turn, .99)), float64(r.peakRSS)/(1<<20), perTurn,
-			r.s.rejected, r.s.lost, r.s.errors, r.s.unsent)
+			ms(percentile(r.s.turn, .5)), ms(percentile(r.s.turn, .99)), float64(r.peakRSS)/(1<<20), per(r.trips), per(r.redisCmds),
+			per(r.redis.net), per(r.redis.mem), r.s.rejected, r.s.lost, r.s.errors, r.s.unsent,
+			100*r.cpu.Seconds()/r.s.wall.Seconds(), 100*r.cpu0.Seconds()/r.s.wall.Seconds())
 	}
-	w.WriteString("Redis commands per turn (INFO commandstats; commands run inside a Lua script are counted too, so\n" +
-		"  round trips per turn = evalsha + the plain commands, e.g. hmget, get, set, unlink, del):\n")
+	w.WriteString("Redis commands per turn (INFO commandstats; commands run inside a Lua script are counted too:\n" +
+		"  rcmd/t is server work, rt/t the round trips each server counted on its own client):\n")
 	for _, r := range rows {
 		fmt.Fprintf(&w, "  %-9s %-5s %-9s %s\n", r.target, r.workload, r.mode, r.cmds)
 	}
 	w.WriteString("targets (issue 18, reported not asserted): ratio >= 0.60x slack, >= 0.50x voice; turn p99 <= 5ms at 2000/s;\n" +
-		"  <= 2 Redis round trips per turn (rcmd/t counts commands, an upper bound on round trips); peak RSS <= 64M under overload.\n" +
+		"  <= 2 Redis round trips per turn (rt/t); peak RSS <= 64M under overload.\n" +
+		"  netB/t = Redis network bytes in+out per turn; memB/t = Redis used_memory growth per turn during the phase\n" +
+		"  (kept until the records expire: resetbot's delivery marks after replay_keep, its sessions after the idle timeout).\n" +
+		"  At a fixed rate, latency counts from each arrival's due time (open loop, no coordinated omission).\n" +
+		"  srv% = the server's CPU time / wall time; cpu0% = CPU 0 busy (every process) / wall time: cpu0% well above\n" +
+		"  srv% means other processes took the measured server's core, and latency then says more about them than about it.\n" +
 		"  turns/cpu = turns per CPU-second of the server process (serve and reference pinned to one core).\n" +
 		"  503 = shed with Retry-After before any work (Slack redelivers, Twilio takes its fallback URL); lost = acknowledged but never answered;\n" +
 		"  err = transport errors, non-200 or an error/busy answer; unsent = arrivals dropped by the generator (4000 in flight).\n")
@@ -267,4 +293,92 @@ func profile(b *testing.B, srv *procrig.Serve, t target, f *procrig.FakeSlack) s
 		w.Write(out)
 	}
 	return w.String()
+}
+
+// counter returns a reader of a server's Redis round-trip count: a
+// Prometheus counter named metric in the text at url, or the whole body as a
+// number when metric is "".
+func counter(b *testing.B, url, metric string) func() int64 {
+	return func() int64 {
+		code, body := procrig.Get(url)
+		if code != http.StatusOK {
+			b.Fatalf("%s: %d", url, code)
+		}
+		if metric == "" {
+			n, _ := strconv.ParseInt(strings.TrimSpace(body), 10, 64)
+			return n
+		}
+		for _, line := range strings.Split(body, "\n") {
+			if v, ok := strings.CutPrefix(line, metric+" "); ok {
+				f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				return int64(f)
+			}
+		}
+		b.Fatalf("%s: no %s", url, metric)
+		return 0
+	}
+}
+
+// redisUse is Redis's network traffic and memory at one moment.
+type redisUse struct{ net, mem int64 }
+
+func (u redisUse) minus(v redisUse) redisUse { return redisUse{u.net - v.net, u.mem - v.mem} }
+
+func redisUsage(b *testing.B, rdb *redis.Client) redisUse {
+	info, err := rdb.Info(context.Background(), "stats", "memory").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var u redisUse
+	for _, line := range strings.Split(info, "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "total_net_input_bytes", "total_net_output_bytes":
+			u.net += n
+		case "used_memory":
+			u.mem = n
+		}
+	}
+	return u
+}
+
+// cpusAllowed is this process's CPU affinity (Cpus_allowed_list): `make
+// bench-load` runs the generator on CPU 1 so that it does not take serve's
+// core.
+func cpusAllowed() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+// cpuBusy is CPU n's busy time so far (/proc/stat: everything but idle and
+// iowait), in USER_HZ ticks converted at 100 Hz.
+func cpuBusy(n int) time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 8 || f[0] != "cpu"+strconv.Itoa(n) {
+			continue
+		}
+		var busy int64
+		for i, v := range f[1:] {
+			x, _ := strconv.ParseInt(v, 10, 64)
+			if i != 3 && i != 4 { // idle, iowait
+				busy += x
+			}
+		}
+		return time.Duration(busy) * 10 * time.Millisecond
+	}
+	return 0
 }

@@ -1,7 +1,7 @@
 package twilio
 
 import (
-	"io"
+	"bytes"
 	"net/http"
 	"strconv"
 
@@ -154,15 +154,14 @@ func (h *Handler) say(loc, text string) *twiml.VoiceSay {
 	return &twiml.VoiceSay{Message: text, Voice: voice, Language: language}
 }
 
-// write sends TwiML. If it cannot be built the caller hears Twilio's
-// generic error, and the log says why.
+// write sends TwiML.
 func (h *Handler) write(w http.ResponseWriter, verbs []twiml.Element) {
-	doc, err := twiml.Voice(verbs)
-	if err != nil {
-		h.cfg.Log.Error("twiml not built", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
+	b := twimlBufs.Get().(*bytes.Buffer)
+	b.Reset()
+	encodeTwiML(b, verbs)
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	_, _ = io.WriteString(w, doc)
+	_, _ = w.Write(b.Bytes())
+	if b.Cap() <= 64<<10 {
+		twimlBufs.Put(b)
+	}
 }

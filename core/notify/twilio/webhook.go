@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/twilio/twilio-go/client"
-
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -21,7 +19,7 @@ const MaxWebhookBytes = 64 << 10
 type WebhookAuth struct {
 	publicURL  string
 	accountSID string
-	rv         client.RequestValidator
+	sig        *signer
 	log        *slog.Logger
 	// OnReject, when set, is called once per refused request with a short
 	// reason (for the authn.rejected audit event).
@@ -35,7 +33,7 @@ func NewWebhookAuth(publicURL, accountSID string, authToken secret.String, log *
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &WebhookAuth{publicURL: strings.TrimRight(publicURL, "/"), accountSID: accountSID,
-		rv: client.NewRequestValidator(authToken.Reveal()), log: log}
+		sig: newSigner(strings.TrimRight(publicURL, "/"), authToken.Reveal()), log: log}
 }
 
 // URL returns the public URL of path (which may carry a query).
@@ -47,8 +45,8 @@ func (a *WebhookAuth) URL(path string) string { return a.publicURL + path }
 //
 // The signature covers the public URL from configuration plus the request
 // URI, never the Host header or X-Forwarded-*: behind a TLS-terminating proxy
-// those are whatever the client or proxy says. Only then is the body parsed;
-// a key sent twice is refused, because the signature covers only the first
+// those are whatever the client or proxy says. No field is read before the
+// signature over the URL and the sorted fields holds; a key sent twice is refused, because the signature covers only the first
 // value of a repeated key. The AccountSid must be ours, so a signature made
 // for another account (same token reused) does not pass.
 func (a *WebhookAuth) Form(w http.ResponseWriter, r *http.Request) (form url.Values, ok bool) {
@@ -66,15 +64,14 @@ func (a *WebhookAuth) Form(w http.ResponseWriter, r *http.Request) (form url.Val
 		}
 		return nil, false
 	}
+	// The form is parsed before the signature is checked because the
+	// signature covers its sorted fields; nothing reads a field before the
+	// check passes.
+	query := r.URL.Query()
 	sig := r.Header.Get("X-Twilio-Signature")
-	if sig == "" || r.URL.Query().Has("bodySHA256") ||
-		!a.rv.ValidateBody(a.URL(r.URL.RequestURI()), body, sig) {
-		a.reject(w, r, http.StatusForbidden, "signature")
-		return nil, false
-	}
 	form, err = url.ParseQuery(string(body))
-	if err != nil {
-		a.reject(w, r, http.StatusBadRequest, "malformed")
+	if sig == "" || query.Has("bodySHA256") || err != nil || !a.sig.valid(r.URL.RequestURI(), form, sig) {
+		a.reject(w, r, http.StatusForbidden, "signature")
 		return nil, false
 	}
 	for _, vs := range form {
@@ -83,7 +80,7 @@ func (a *WebhookAuth) Form(w http.ResponseWriter, r *http.Request) (form url.Val
 			return nil, false
 		}
 	}
-	for _, vs := range r.URL.Query() {
+	for _, vs := range query {
 		if len(vs) != 1 {
 			a.reject(w, r, http.StatusBadRequest, "repeated_key")
 			return nil, false

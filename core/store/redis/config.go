@@ -22,6 +22,13 @@ import (
 const (
 	DefaultDialTimeout = 2 * time.Second
 	DefaultReadTimeout = 2 * time.Second
+	// DefaultPoolSize is the connections per node. Every turn waits on
+	// Redis twice, and a replica runs many turns at once (Slack workers,
+	// phone webhooks up to server.max_inflight): go-redis's own default,
+	// 10 per GOMAXPROCS, is 10 on a one-CPU container, which capped a
+	// replica at 10 ÷ round-trip time under load (in the load test, at a
+	// few hundred turns/s once Redis slowed to ~20 ms).
+	DefaultPoolSize = 64
 )
 
 // Config selects and authenticates a Redis deployment. The topology follows
@@ -58,8 +65,7 @@ type Config struct {
 	DialTimeout  time.Duration `yaml:"dial_timeout"`
 	ReadTimeout  time.Duration `yaml:"read_timeout"`
 	WriteTimeout time.Duration `yaml:"write_timeout"`
-	// PoolSize is the connection pool size per node (0: go-redis default,
-	// 10 per CPU).
+	// PoolSize is the connection pool size per node (0: DefaultPoolSize).
 	PoolSize int `yaml:"pool_size"`
 	// ReplicaAcks is how many replicas must acknowledge a turn's commit
 	// (Redis WAIT) before the turn answers, so a failover does not roll the
@@ -166,7 +172,7 @@ func (c Config) options() (*goredis.UniversalOptions, error) {
 		DialTimeout:      dial,
 		ReadTimeout:      read,
 		WriteTimeout:     write,
-		PoolSize:         c.PoolSize,
+		PoolSize:         cmp.Or(c.PoolSize, DefaultPoolSize),
 		// Let ctx deadlines bound socket reads and writes too.
 		ContextTimeoutEnabled: true,
 		// No CLIENT SETINFO on connect: ACL users limited to the store's

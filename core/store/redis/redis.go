@@ -93,7 +93,9 @@ var (
 // takes ownership: Close closes the client. Configure the client like Open
 // does (ContextTimeoutEnabled, MaxRetries -1) for the same guarantees.
 func New(client goredis.UniversalClient, prefix string) *Store {
-	return &Store{c: client, prefix: prefix, retryFor: DefaultRetryFor}
+	s := &Store{c: client, prefix: prefix, retryFor: DefaultRetryFor}
+	client.AddHook(tripCounter{&s.trips})
+	return s
 }
 
 // Check implements store.Checker with a PING.

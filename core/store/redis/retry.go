@@ -151,14 +151,40 @@ type Stats struct {
 	// ReplicaLag is how many acknowledged writes did not reach the asked
 	// number of replicas within the ack timeout.
 	ReplicaLag int64
+	// RoundTrips is how many requests went to Redis: a command, or a
+	// pipeline sent and answered as one (a script counts once, whatever it
+	// runs on the server).
+	RoundTrips int64
 }
 
 // Stats returns the store's counters.
 func (s *Store) Stats() Stats {
-	return Stats{Retries: s.retries.Load(), ReplicaLag: s.lagged.Load()}
+	return Stats{Retries: s.retries.Load(), ReplicaLag: s.lagged.Load(), RoundTrips: s.trips.Load()}
 }
 
 type counters struct {
 	retries atomic.Int64
 	lagged  atomic.Int64
+	trips   atomic.Int64
+}
+
+// tripCounter is a go-redis hook counting round trips (Stats.RoundTrips):
+// what a turn costs in network waits, which Redis's own command statistics
+// cannot tell (they count the commands a script runs too).
+type tripCounter struct{ n *atomic.Int64 }
+
+func (h tripCounter) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (h tripCounter) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (h tripCounter) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmds)
+	}
 }

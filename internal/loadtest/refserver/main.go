@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,6 +38,7 @@ import (
 
 type server struct {
 	rdb       *redis.Client
+	trips     atomic.Int64 // Redis round trips (commands and pipelines)
 	slackKey  []byte
 	twilioKey []byte
 	public    string
@@ -61,6 +63,7 @@ func main() {
 		hc: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: workers * 2, MaxIdleConnsPerHost: workers * 2}},
 	}
+	s.rdb.AddHook(tripHook{&s.trips})
 	for range workers {
 		go s.poster()
 	}
@@ -68,6 +71,9 @@ func main() {
 	mux.HandleFunc("POST /slack/events", s.slack)
 	mux.HandleFunc("POST /voice/", s.voice)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /roundtrips", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, strconv.FormatInt(s.trips.Load(), 10))
+	})
 	srv := &http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -128,6 +134,20 @@ func (s *server) turn(ctx context.Context, ch, delivery, user string) bool {
 	step, _ := strconv.Atoi(sess.Val())
 	s.rdb.Set(ctx, "ref:sess:"+ch+":"+user, strconv.Itoa(step+1), 15*time.Minute)
 	return true
+}
+
+// tripHook counts Redis round trips the way resetbot's store does: a command
+// or a pipeline counts once.
+type tripHook struct{ n *atomic.Int64 }
+
+func (h tripHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h tripHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { h.n.Add(1); return next(ctx, cmd) }
+}
+
+func (h tripHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(1); return next(ctx, cmds) }
 }
 
 func (s *server) poster() {
