@@ -47,7 +47,9 @@ func (f *fakeDir) Status(_ context.Context, u directory.User) (directory.Status,
 	}
 	return directory.Status{Locked: true}, nil
 }
-func (f *fakeDir) Find(context.Context, directory.Key, string) ([]directory.User, error) { return nil, nil }
+func (f *fakeDir) Find(context.Context, directory.Key, string) ([]directory.User, error) {
+	return nil, nil
+}
 func (f *fakeDir) ResetPassword(context.Context, directory.User, secret.String, directory.ResetOptions) error {
 	return nil
 }
