@@ -58,6 +58,8 @@ func (b *Bot) onAction(ctx context.Context, ic slack.InteractionCallback) (any, 
 	a := ic.ActionCallback.BlockActions[0]
 	key := userKey(ic.Team.ID, ic.User.ID)
 	switch {
+	case strings.HasPrefix(a.ActionID, actionOutreach):
+		return b.onOutreach(ctx, ic, a)
 	case strings.HasPrefix(a.ActionID, actionChoice):
 		c, err := b.o.Tokens.Verify(a.Value, purposeChoice, key)
 		if err != nil {

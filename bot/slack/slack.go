@@ -161,6 +161,8 @@ type Bot struct {
 	holdSlots chan struct{}
 	// qrs are the users with an enrollment QR this replica posted.
 	qrs sync.Map
+	// out answers clicks on outreach notices (outreach.go).
+	out outreachState
 }
 
 // Token purposes; a token for one purpose is refused for any other.
