@@ -122,6 +122,9 @@ type Bot struct {
 
 	svcURL   atomic.Value // string: serviceUrl of the latest authenticated activity
 	statusMu sync.Mutex   // serialises agent status card updates
+
+	// out answers clicks on outreach notices (outreach.go).
+	out outreachState
 }
 
 // New returns a Bot. It refuses an empty app ID or tenant ID: the first would

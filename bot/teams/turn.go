@@ -56,6 +56,9 @@ func (b *Bot) input(act *inbound) (in engine.Input, fromCard bool, err error) {
 
 // personalTurn handles a message (typed text or an Action.Submit) in a 1:1 chat.
 func (b *Bot) personalTurn(ctx context.Context, act *inbound) {
+	if b.outreachClick(ctx, act) {
+		return
+	}
 	to := target{act.ServiceURL, act.Conversation.ID}
 	in, fromCard, err := b.input(act)
 	if err != nil {

@@ -49,6 +49,10 @@ type Recipient struct {
 	// TimeZone is the user's IANA zone when the platform knows it
 	// ("Europe/Paris"); quiet hours use it over the configured default.
 	TimeZone string `json:"tz,omitempty"`
+	// Address is the platform's opaque delivery address when User alone
+	// cannot be messaged (Teams: the stored conversation reference). Only
+	// the adapter that resolved the recipient reads it.
+	Address string `json:"addr,omitempty"`
 }
 
 // Action is one button of a notice.
