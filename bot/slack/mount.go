@@ -25,6 +25,9 @@ func Mount(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger
 		return nil, err
 	}
 	a.Posters.Set(Channel, b.Poster)
+	if a.Outreach != nil {
+		a.Outreach.Register(b.Outreach(a.Outreach.Answers()))
+	}
 	if a.Handoffs != nil {
 		b.o.Handoffs = a.Handoffs.Store
 		b.o.Lifter = a.Handoffs.Lifter

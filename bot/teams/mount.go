@@ -49,6 +49,9 @@ func Mount(_ context.Context, a *app.App, srv *server.Server, log *slog.Logger) 
 		pool.Close()
 		return nil, err
 	}
+	if a.Outreach != nil {
+		a.Outreach.Register(bot.Outreach(a.Outreach.Answers()))
+	}
 	srv.Handle(Route, bot)
 	log.Info("teams channel mounted", "route", Route, "actions", cfg.ActionStyle(), "enroll_page", cfg.EnrollPage())
 	// The queue drain shares the server's shutdown budget.

@@ -81,6 +81,16 @@ func runServe(ctx context.Context, args []string) int {
 		log.Error("channel setup failed", "err", err)
 		return 1
 	}
+	if a.Outreach != nil {
+		// After the channels: they registered their messengers.
+		stopOutreach, err := a.Outreach.Start(ctx)
+		if err != nil {
+			stop()
+			log.Error("outreach setup failed", "err", err)
+			return 1
+		}
+		stop = func(channels func()) func() { return func() { stopOutreach(); channels() } }(stop)
+	}
 	log.Info("resetbot serving", "listen", cfg.Server.Listen, "admin", cfg.Server.AdminListen, "mode", cfg.Mode)
 	runErr := srv.Run(ctx)
 	shutdown(srv, stop, a, log)

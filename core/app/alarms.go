@@ -45,6 +45,8 @@ func (a *App) alarms(cfg *config.Config, opt Options) *alarm.Detector {
 		a.closers = append(a.closers, c.Close)
 		ns = append(ns, c)
 	}
+	// Outreach raises its spray alerts through the same destinations.
+	a.alarmNotify = alarm.Fanout(ns...)
 	return alarm.New(alarm.Thresholds{Window: ac.Window, AccountsPerIdentity: ac.AccountsPerIdentity,
-		FailingAccounts: ac.FailingAccounts}, alarm.Fanout(ns...), opt.Clock)
+		FailingAccounts: ac.FailingAccounts}, a.alarmNotify, opt.Clock)
 }

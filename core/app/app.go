@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/resetbot/resetbot/core/alarm"
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/crypt"
@@ -34,6 +35,7 @@ import (
 	"github.com/resetbot/resetbot/core/identity/questions"
 	"github.com/resetbot/resetbot/core/identity/totp"
 	"github.com/resetbot/resetbot/core/messages"
+	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/core/notify/outbox"
 	"github.com/resetbot/resetbot/core/policy"
 	"github.com/resetbot/resetbot/core/regulation"
@@ -108,6 +110,15 @@ type App struct {
 	// adapters register in it when mounted.
 	Posters *ChatPosters
 	Log     *slog.Logger
+
+	// Outreach runs the lockout watchers; nil unless outreach.lockout.enabled.
+	Outreach *Outreach
+
+	// outreachKey names outreach records in the store; smsSender and
+	// alarmNotify are what outreach reuses of the notifiers and alarms.
+	outreachKey []byte
+	smsSender   notify.Sender
+	alarmNotify alarm.Notifier
 
 	checks     []namedCheck
 	closers    []func() error
@@ -192,6 +203,9 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 		return nil, err
 	}
 	a.startReporting(cfg, opt)
+	if err = a.buildOutreach(cfg, opt); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -244,6 +258,7 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 	if a.Tokens, err = token.New(derive(hmacKey, "resetbot button tokens"), opt.Clock); err != nil {
 		return flows.Deps{}, err
 	}
+	a.outreachKey = derive(hmacKey, "resetbot outreach keys")
 	if err := a.buildEnrollPages(cfg, opt, hmacKey); err != nil {
 		return flows.Deps{}, err
 	}
@@ -284,6 +299,7 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 	if err != nil {
 		return flows.Deps{}, err
 	}
+	a.smsSender = senders[notify.ChannelSMS]
 	senders = traceSenders(senders, opt.tracer)
 	ms, err := methods(cfg, methodParts{totp: tv, codes: cv}, senders)
 	if err != nil {

@@ -67,6 +67,7 @@ type Config struct {
 	Report      ReportConfig      `yaml:"report"`
 	Tracing     TracingConfig     `yaml:"tracing"`
 	Fanout      FanoutConfig      `yaml:"fanout"`
+	Outreach    OutreachConfig    `yaml:"outreach"`
 
 	// KeysGenerated is true when demo mode generated the keys at startup.
 	KeysGenerated bool `yaml:"-"`
@@ -92,6 +93,7 @@ func defaults() *Config {
 		Alarms:     defaultAlarms(),
 		Report:     defaultReport(),
 		Tracing:    defaultTracing(),
+		Outreach:   defaultOutreach(),
 	}
 }
 
@@ -247,6 +249,7 @@ func (v *validator) config(c *Config) {
 	v.report(&c.Report, &c.Channels)
 	v.tracing(&c.Tracing)
 	v.fanout(&c.Fanout, c.Directories)
+	v.outreach(&c.Outreach, c)
 	v.escalations(c)
 	v.language(c.Language)
 }

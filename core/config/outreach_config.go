@@ -1,0 +1,173 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// OutreachConfig is resetbot reaching users first (docs/outreach.md): the
+// lockout watcher, and what every notice obeys (channels, per-user rate,
+// quiet hours, spray waves, the lease that keeps one watcher per cluster).
+type OutreachConfig struct {
+	Lockout LockoutWatchConfig `yaml:"lockout"`
+	// Channels are the chat platforms tried in order to reach a user
+	// (slack, teams); each must be enabled under channels. Empty: every
+	// enabled chat channel, Slack first.
+	Channels []string `yaml:"channels"`
+	// SMS lets a user who is on no chat platform get the notice as a text
+	// message to the directory's mobile number (no buttons: it tells them
+	// to ask the bot). Off unless the operator opts in.
+	SMS bool `yaml:"sms"`
+	// RatePerUser notices per RateWindow per account at most.
+	RatePerUser int           `yaml:"rate_per_user"`
+	RateWindow  time.Duration `yaml:"rate_window"`
+	QuietHours  QuietHours    `yaml:"quiet_hours"`
+	Spray       SprayConfig   `yaml:"spray"`
+	// LeaseTTL is how long a dead replica's watcher blocks a takeover.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
+}
+
+// LockoutWatchConfig configures the lockout watcher.
+type LockoutWatchConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// Interval between polls of each directory.
+	Interval time.Duration `yaml:"interval"`
+	// MaxAge: lockouts older than this get no notice (first start, catch-up).
+	MaxAge time.Duration `yaml:"max_age"`
+	// Directories to watch, with optional filters. Empty: every ldap and
+	// ad directory, unfiltered.
+	Directories []WatchedDirectory `yaml:"directories"`
+}
+
+// WatchedDirectory is one watched directory and its filters.
+type WatchedDirectory struct {
+	// Name is a directories[].name of type ldap or ad.
+	Name string `yaml:"name"`
+	// Bases are the OUs to watch (inside the directory's base_dn); empty:
+	// the whole base_dn.
+	Bases []string `yaml:"bases"`
+	// Groups limit the watch to members of these groups (AD: nested
+	// membership; OpenLDAP: needs the memberOf overlay).
+	Groups []string `yaml:"groups"`
+}
+
+// QuietHours is when no notice is sent, "22:00" to "07:00" in TimeZone
+// (or the user's own zone when the platform knows it). Empty: none.
+type QuietHours struct {
+	Start    string `yaml:"start"`
+	End      string `yaml:"end"`
+	TimeZone string `yaml:"time_zone"`
+}
+
+// SprayConfig is spray detection over lockouts.
+type SprayConfig struct {
+	// Accounts locked within Window that make one wave and one alert.
+	Accounts int           `yaml:"accounts"`
+	Window   time.Duration `yaml:"window"`
+	// PerSource lockouts from one source (when the directory tells it).
+	PerSource int `yaml:"per_source"`
+	// PauseOutreach sends no DM during a wave (pause_outreach_on_spray).
+	PauseOutreach bool `yaml:"pause_outreach_on_spray"`
+}
+
+func defaultOutreach() OutreachConfig {
+	return OutreachConfig{RatePerUser: 3, RateWindow: 24 * time.Hour, LeaseTTL: 10 * time.Second,
+		Lockout: LockoutWatchConfig{Interval: 30 * time.Second, MaxAge: 15 * time.Minute},
+		Spray:   SprayConfig{Accounts: 10, Window: 10 * time.Minute, PerSource: 5, PauseOutreach: true}}
+}
+
+// ClockOffset parses "HH:MM" into the time since midnight.
+func ClockOffset(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a time of day such as 22:00", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+func (v *validator) outreach(o *OutreachConfig, c *Config) {
+	const p = "outreach"
+	if !o.Lockout.Enabled {
+		return
+	}
+	if o.Lockout.Interval < 5*time.Second {
+		v.errorf(p+".lockout.interval", "must be at least 5s (every poll reads the directory)")
+	}
+	v.positive(p+".lockout.max_age", o.Lockout.MaxAge)
+	v.atLeast(p+".rate_per_user", o.RatePerUser, 1)
+	v.positive(p+".rate_window", o.RateWindow)
+	if o.LeaseTTL < time.Second {
+		v.errorf(p+".lease_ttl", "must be at least 1s")
+	}
+	v.watched(p+".lockout.directories", o.Lockout.Directories, c.Directories)
+	v.outreachChannels(p+".channels", o, c)
+	v.quietHours(p+".quiet_hours", o.QuietHours)
+	v.atLeast(p+".spray.accounts", o.Spray.Accounts, 2)
+	v.positive(p+".spray.window", o.Spray.Window)
+	v.atLeast(p+".spray.per_source", o.Spray.PerSource, 2)
+}
+
+func (v *validator) watched(p string, ws []WatchedDirectory, dirs []DirectoryConfig) {
+	types := map[string]string{}
+	for _, d := range dirs {
+		types[d.Name] = d.Type
+	}
+	for i, w := range ws {
+		wp := index(p, i)
+		switch t, ok := types[w.Name]; {
+		case !ok:
+			v.errorf(wp+".name", "%q is not a configured directory", w.Name)
+		case t != "ldap" && t != "ad":
+			v.errorf(wp+".name", "directory %q is of type %s: only ldap and ad directories can be watched", w.Name, t)
+		}
+		for k, dn := range w.Bases {
+			if _, err := ldap.ParseDN(dn); err != nil || !strings.Contains(dn, "=") {
+				v.errorf(index(wp+".bases", k), "%q is not a DN", dn)
+			}
+		}
+		for k, dn := range w.Groups {
+			if _, err := ldap.ParseDN(dn); err != nil || !strings.Contains(dn, "=") {
+				v.errorf(index(wp+".groups", k), "%q is not a DN", dn)
+			}
+		}
+	}
+}
+
+func (v *validator) outreachChannels(p string, o *OutreachConfig, c *Config) {
+	enabled := map[string]bool{"slack": c.Channels.Slack.Enabled, "teams": c.Channels.Teams.Enabled}
+	for i, ch := range o.Channels {
+		on, known := enabled[ch]
+		switch {
+		case !known:
+			v.errorf(index(p, i), "%q is not a chat channel (slack, teams)", ch)
+		case !on:
+			v.errorf(index(p, i), "channels.%s is not enabled", ch)
+		}
+	}
+	if !enabled["slack"] && !enabled["teams"] && !o.SMS {
+		v.warnf(p, "no chat channel is enabled and outreach.sms is off: lockout notices reach nobody")
+	}
+}
+
+func (v *validator) quietHours(p string, q QuietHours) {
+	if q.Start == "" && q.End == "" {
+		if q.TimeZone != "" {
+			v.warnf(p+".time_zone", "is set without start and end: no quiet hours")
+		}
+		return
+	}
+	if _, err := ClockOffset(q.Start); err != nil {
+		v.errorf(p+".start", "%v", err)
+	}
+	if _, err := ClockOffset(q.End); err != nil {
+		v.errorf(p+".end", "%v", err)
+	}
+	if q.TimeZone != "" {
+		if _, err := time.LoadLocation(q.TimeZone); err != nil {
+			v.errorf(p+".time_zone", "%q is not an IANA time zone such as Europe/Paris", q.TimeZone)
+		}
+	}
+}
