@@ -93,8 +93,8 @@ func (v *validator) outreach(o *OutreachConfig, c *Config) {
 	if !o.Lockout.Enabled {
 		return
 	}
-	if o.Lockout.Interval < 5*time.Second {
-		v.errorf(p+".lockout.interval", "must be at least 5s (every poll reads the directory)")
+	if o.Lockout.Interval < time.Second {
+		v.errorf(p+".lockout.interval", "must be at least 1s (every poll reads the directory)")
 	}
 	v.positive(p+".lockout.max_age", o.Lockout.MaxAge)
 	v.atLeast(p+".rate_per_user", o.RatePerUser, 1)

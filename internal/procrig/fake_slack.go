@@ -61,6 +61,12 @@ func (f *FakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		u := vals.Get("user")
 		_, _ = io.WriteString(w, `{"ok":true,"user":{"id":"`+u+`","team_id":"`+SlackTeam+
 			`","locale":"en-US","profile":{"email":"`+strings.ToLower(u)+`@example.org"}}}`)
+	case "users.lookupByEmail":
+		// Every address of the directory is a person of SlackTeam, whose
+		// ID is derived from the local part (alice.martin -> UALICEMARTIN).
+		id := SlackUserFor(vals.Get("email"))
+		_, _ = io.WriteString(w, `{"ok":true,"user":{"id":"`+id+`","team_id":"`+SlackTeam+
+			`","locale":"en-US","tz":"Europe/Paris","profile":{"email":"`+vals.Get("email")+`"}}}`)
 	case "auth.test":
 		_, _ = io.WriteString(w, `{"ok":true,"team_id":"`+SlackTeam+`","user_id":"UBOT","bot_id":"B1"}`)
 	case "chat.postMessage", "chat.update", "chat.postEphemeral":
@@ -120,4 +126,16 @@ func (f *FakeSlack) Total() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.total
+}
+
+// SlackUserFor is the Slack user ID users.lookupByEmail answers for email;
+// the bot's DM with them is "D" + that ID.
+func SlackUserFor(email string) string {
+	local, _, _ := strings.Cut(strings.ToUpper(email), "@")
+	return "U" + strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, local)
 }
