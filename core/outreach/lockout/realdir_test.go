@@ -2,8 +2,8 @@ package lockout_test
 
 import (
 	"context"
-	"os"
 	"fmt"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
