@@ -159,6 +159,7 @@ var classes = map[string]class{
 	"regulation.notice":        {CategoryFindings, ClassDetectionFinding, FindingCreate, "Create", SeverityMedium},
 	"abuse.alarm":              {CategoryFindings, ClassDetectionFinding, FindingCreate, "Create", SeverityMedium},
 	"assist.not_me":            {CategoryFindings, ClassDetectionFinding, FindingCreate, "Create", SeverityMedium},
+	"outreach.spray":           {CategoryFindings, ClassDetectionFinding, FindingCreate, "Create", SeverityMedium},
 	// OCSF has no feedback class: a satisfaction rating is a Base Event
 	// named "Rating", its answer (up, down) in status_detail.
 	"flow.rating": {0, ClassBase, ActivityOther, "Rating", SeverityInformational},
