@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -50,6 +51,9 @@ func (w *Watcher) handle(ctx context.Context, l directory.Lockout, paused bool) 
 	ev.Reason = reason
 	if r.Channel != "" {
 		ev.Channel = r.Channel
+	}
+	if reason == ReasonQuietHours {
+		ev.Fields["deferred"] = fmt.Sprint(w.deferLockout(ctx, l, r.TimeZone))
 	}
 	if reason != ReasonSent {
 		w.audit(ctx, ev)

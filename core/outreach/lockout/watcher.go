@@ -188,6 +188,7 @@ func (w *Watcher) Poll(ctx context.Context) (PollStats, error) {
 	if len(fresh) > 0 {
 		st.Wave, paused = w.spray(ctx, fresh, now)
 	}
+	st.Sent += w.redeliver(ctx, now)
 	for _, l := range fresh {
 		if w.handle(ctx, l, paused) {
 			st.Sent++

@@ -186,6 +186,8 @@ func TestRateLimitPerUser(t *testing.T) {
 	}
 }
 
+// TestQuietHoursInUserZone defers a notice past quiet hours (in the
+// user's zone) and sends it then, once, unless the lock ended meanwhile.
 func TestQuietHoursInUserZone(t *testing.T) {
 	// 10:00 UTC is 11:00 in Paris: quiet 10:30-12:00 there, not in UTC.
 	r := newRig(t, func(o *lockout.Options) {
@@ -195,6 +197,29 @@ func TestQuietHoursInUserZone(t *testing.T) {
 	r.poll(t)
 	if n := r.chat.count(); n != 0 || r.reasons()["corp:uid=alice"] != lockout.ReasonQuietHours {
 		t.Fatalf("%d notices, reason %q", n, r.reasons()["corp:uid=alice"])
+	}
+	// Still quiet: it waits.
+	r.now = r.now.Add(50 * time.Minute)
+	r.poll(t)
+	if n := r.chat.count(); n != 0 {
+		t.Fatalf("%d notices during quiet hours", n)
+	}
+	// Quiet hours over (12:00 in Paris): delivered once, if still locked.
+	r.now = r.now.Add(15 * time.Minute)
+	r.poll(t)
+	r.poll(t)
+	if n := r.chat.count(); n != 1 {
+		t.Fatalf("%d notices after quiet hours, want 1", n)
+	}
+	// A lockout that ended meanwhile is not delivered.
+	r.now = time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)
+	r.dir.lock("bob", r.now.Add(-time.Minute))
+	r.poll(t)
+	r.dir.status["bob"] = directory.Status{}
+	r.now = r.now.Add(time.Hour)
+	r.poll(t)
+	if n := r.chat.count(); n != 1 || r.reasons()["corp:uid=bob"] != lockout.ReasonNotLocked {
+		t.Fatalf("%d notices, bob's reason %q", n, r.reasons()["corp:uid=bob"])
 	}
 }
 
