@@ -88,8 +88,9 @@ func TestOutreachNotice(t *testing.T) {
 	if got := ans.seen(); len(got) != 1 || got[0] != "ref1 unlock aad-amartin" {
 		t.Fatalf("answers %v", got)
 	}
-	if c, _ := r.shown(); !strings.Contains(texts(c), msg("factor.choose")) {
-		t.Fatalf("Unlock did not start the flow's verification: %q", texts(c))
+	unlocking := r.a.Messages.Text("en", "identify.as.unlock", false, map[string]string{"login": "amartin"})
+	if c, _ := r.shown(); !strings.Contains(texts(c), unlocking) {
+		t.Fatalf("Unlock did not start the unlock flow: %q", texts(c))
 	}
 	r.submit("amartin", id, map[string]any{outreachKey: notMe})
 	c, _ := r.shown()
