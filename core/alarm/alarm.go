@@ -39,6 +39,11 @@ const (
 	RuleSendBudget           = "send_budget"
 	RuleCodeReplay           = "code_replay"
 	RuleNotMe                = "not_me"
+	// RuleLockoutSpray and RuleLockoutSpraySource are raised by the lockout
+	// watcher (core/outreach/lockout), not by the Detector: many accounts
+	// locked at once, or from one source.
+	RuleLockoutSpray       = "lockout_spray"
+	RuleLockoutSpraySource = "lockout_spray_source"
 )
 
 // NameAlarm is the audit event of a raised alert; NameNotMe is the audit

@@ -86,6 +86,8 @@ var ruleText = map[string]string{
 	RuleSendBudget:           "a code send budget is exhausted",
 	RuleCodeReplay:           "an authenticator code was presented twice",
 	RuleNotMe:                "a user answered \"Not me\" to a notice about their account",
+	RuleLockoutSpray:         "many accounts were locked out within minutes (password spraying?)",
+	RuleLockoutSpraySource:   "many lockouts from one source",
 }
 
 // Render returns the chat text of an alert. Phone numbers in the subject

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/handoff/escalate"
 	"github.com/resetbot/resetbot/core/outreach"
 	"github.com/resetbot/resetbot/core/outreach/lockout"
 	"github.com/resetbot/resetbot/core/secret"
@@ -46,12 +48,12 @@ func (c *recordingChat) Send(_ context.Context, _ outreach.Recipient, n outreach
 }
 
 // TestOutreachNotMeRaisesAlarm: "Not me" on a lockout notice goes through
-// the app's audit pipeline to the not_me alarm rule and reaches a security
-// destination added after Build (the Slack channel's path), with the
-// account as subject.
+// the app's audit pipeline to the not_me alarm rule and reaches the
+// security channel (alarms.destinations) once, with the account as subject.
 func TestOutreachNotMeRaisesAlarm(t *testing.T) {
 	cfg := config.Default()
 	cfg.Outreach.Lockout.Enabled = true
+	cfg.Alarms.Destinations = []config.ChatDestination{{Channel: "slack", Target: "CSEC"}}
 	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -60,14 +62,13 @@ func TestOutreachNotMeRaisesAlarm(t *testing.T) {
 	if a.Outreach == nil {
 		t.Fatal("outreach.lockout.enabled built no Outreach")
 	}
-	var mu sync.Mutex
-	var alerts []alarm.Alert
-	a.AddAlarmDestination(alarm.NotifierFunc(func(_ context.Context, al alarm.Alert) error {
-		mu.Lock()
-		defer mu.Unlock()
-		alerts = append(alerts, al)
-		return nil
-	}))
+	posted := make(chan string, 4)
+	a.Posters.Set("slack", func(target string) escalate.Poster {
+		return escalate.PosterFunc(func(_ context.Context, text string) error {
+			posted <- target + " " + text
+			return nil
+		})
+	})
 	keys, _ := outreach.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
 	chat := &recordingChat{}
 	w, err := lockout.New(lockout.Options{Directory: "corp", Source: lockedDir{}, Dir: lockedDir{}, Store: a.Store,
@@ -86,9 +87,18 @@ func TestOutreachNotMeRaisesAlarm(t *testing.T) {
 	if err := a.FlushAudit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(alerts) != 1 || alerts[0].Rule != alarm.RuleNotMe || alerts[0].Subject != "corp:uid=alice" {
-		t.Fatalf("alerts = %+v, want one not_me for corp:uid=alice", alerts)
+	select {
+	case p := <-posted:
+		if !strings.HasPrefix(p, "CSEC ") || !strings.Contains(p, "("+alarm.RuleNotMe+")") ||
+			!strings.Contains(p, "corp:uid=alice") {
+			t.Fatalf("security channel got %q", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no alert in the security channel")
+	}
+	select {
+	case p := <-posted:
+		t.Fatalf("a second alert: %q", p)
+	case <-time.After(200 * time.Millisecond):
 	}
 }

@@ -27,10 +27,3 @@ func TestOutreachConfig(t *testing.T) {
 		{"lease too short", on + "  lease_ttl: 10ms\n", "outreach.lease_ttl"},
 	})
 }
-
-// TestAlarmsSlackChannel: a Slack security channel needs Slack.
-func TestAlarmsSlackChannel(t *testing.T) {
-	checkSection(t, "mode: demo\nalarms:\n  slack_channel: C0SEC\n", "alarms", []sectionCase{
-		{"without slack", "", "alarms.slack_channel"},
-	})
-}

@@ -15,8 +15,8 @@ import (
 
 // RuleSpray and RuleSpraySource are the alarm rules of a lockout wave.
 const (
-	RuleSpray       = "lockout_spray"
-	RuleSpraySource = "lockout_spray_source"
+	RuleSpray       = alarm.RuleLockoutSpray
+	RuleSpraySource = alarm.RuleLockoutSpraySource
 )
 
 // Spray configures spray detection: many accounts locked in a short
