@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
 
@@ -57,6 +58,9 @@ func TestConformance(t *testing.T) {
 				},
 				MustChange: func(_ context.Context, u directory.User) (bool, error) {
 					return pwdLastSet(t, s, u.ID) == "0", nil
+				},
+				SetMaxPasswordAge: func(_ context.Context, maxAge time.Duration) error {
+					return s.SetMaxPasswordAge(t, maxAge)
 				},
 			}
 		},

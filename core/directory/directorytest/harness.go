@@ -7,6 +7,7 @@ package directorytest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/secret"
@@ -45,6 +46,11 @@ type Instance struct {
 	// MustChange reports whether the account must change its password at next
 	// logon. Nil skips the MustChange test.
 	MustChange func(ctx context.Context, u directory.User) (bool, error)
+	// SetMaxPasswordAge sets the maximum password age of the policy that
+	// governs Normal and Disabled (ppolicy's default pwdMaxAge, AD's domain
+	// maxPwdAge), for the expiry tests. Nil skips them; a backend whose
+	// Dir is not a directory.ExpiryLister must leave it nil.
+	SetMaxPasswordAge func(ctx context.Context, maxAge time.Duration) error
 }
 
 // Account is a prepared account. Empty fields are not looked up.

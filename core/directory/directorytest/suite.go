@@ -39,6 +39,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Held", func(t *testing.T) { testHeld(t, h.New(t)) })
 	t.Run("Protected", func(t *testing.T) { testProtected(t, h.New(t)) })
 	t.Run("UnicodePassword", func(t *testing.T) { testUnicode(t, h.New(t)) })
+	t.Run("Expiry", func(t *testing.T) { testExpiry(t, h.New(t)) })
 }
 
 func ctxT(t *testing.T) context.Context {

@@ -111,6 +111,9 @@ func instance(t *testing.T) (*directorytest.Instance, *testserver.SlapdServer) {
 			}
 			return res.Entries[0].GetAttributeValue("pwdReset") == "TRUE", nil
 		},
+		SetMaxPasswordAge: func(ctx context.Context, maxAge time.Duration) error {
+			return s.SetMaxPasswordAge(testserver.SlapdPolicyDN, maxAge)
+		},
 	}
 	return in, s
 }

@@ -58,6 +58,9 @@ type Policy struct {
 	History int
 	// MinAge is the minimum time between two changes.
 	MinAge time.Duration
+	// MaxAge, when positive, is how long a password lasts (like ppolicy
+	// pwdMaxAge or AD maxPwdAge); see ExpiringWithin.
+	MaxAge time.Duration
 }
 
 // DefaultPolicy is the policy New starts with.

@@ -75,6 +75,10 @@ func TestConformance(t *testing.T) {
 				MustChange: func(_ context.Context, u directory.User) (bool, error) {
 					return d.MustChange(u.ID), nil
 				},
+				SetMaxPasswordAge: func(_ context.Context, maxAge time.Duration) error {
+					d.SetMaxAge(maxAge)
+					return nil
+				},
 			}
 		},
 	})
