@@ -54,7 +54,8 @@ const (
 	evEnrollQuestions = "enroll_questions"
 )
 
-// New returns the reset, unlock and enroll flows bound to d, in menu order.
+// New returns the reset, unlock, enroll and change flows (and the hidden
+// help-desk verify flow) bound to d, in menu order.
 func New(d Deps) ([]*engine.Flow, error) {
 	if d.Directory == nil || d.Methods == nil || d.Passwords == nil || d.Regulator == nil || d.Renderer == nil || len(d.Senders) == 0 {
 		return nil, errors.New("flows: directory, methods, passwords, regulator, renderer and senders are required")
@@ -72,7 +73,7 @@ func New(d Deps) ([]*engine.Flow, error) {
 		d.Policy = DefaultPolicy()
 	}
 	dp := &d
-	return []*engine.Flow{dp.resetFlow(), dp.unlockFlow(), dp.enrollFlow(), dp.verifyFlow()}, nil
+	return []*engine.Flow{dp.resetFlow(), dp.unlockFlow(), dp.enrollFlow(), dp.verifyFlow(), dp.changeFlow()}, nil
 }
 
 // verifyEvents is the identify-and-verify part every flow shares; next is the

@@ -73,10 +73,11 @@ func DefaultPolicy() Policy {
 
 // Required returns how many factors flow needs on channel (at least 1).
 // Enrolling a factor needs at least what a reset needs: a factor bound with
-// less would let a reset through with less.
+// less would let a reset through with less. A change sets a password just as
+// a reset does, so it needs at least as much too.
 func (p Policy) Required(flow, channel string) int {
 	n := p.required(flow, channel)
-	if flow == FlowEnroll {
+	if flow == FlowEnroll || flow == FlowChange {
 		n = max(n, p.required(FlowReset, channel))
 	}
 	return n
@@ -97,13 +98,19 @@ func (p Policy) required(flow, channel string) int {
 // asksQuestions reports whether flow adds the security questions; enrolling
 // asks them whenever a reset does, so re-enrolling cannot sidestep them.
 func (p Policy) asksQuestions(flow string) bool {
-	return p.Require[flow].Questions || (flow == FlowEnroll && p.Require[FlowReset].Questions)
+	return p.Require[flow].Questions || (setsPassword(flow) && p.Require[FlowReset].Questions)
 }
 
 // strongest reports whether flow needs the strongest factor of record
 // (enrolling always does when a reset does).
 func (p Policy) strongest(flow string) bool {
-	return slices.Contains(p.Strongest, flow) || (flow == FlowEnroll && slices.Contains(p.Strongest, FlowReset))
+	return slices.Contains(p.Strongest, flow) || (setsPassword(flow) && slices.Contains(p.Strongest, FlowReset))
+}
+
+// setsPassword reports whether flow sets a password or binds a factor, and
+// so is held to everything a reset is held to (the change flow included).
+func setsPassword(flow string) bool {
+	return flow == FlowReset || flow == FlowEnroll || flow == FlowChange
 }
 
 // standing is what the account has of record: its groups and the strength
@@ -154,7 +161,7 @@ func (d *Deps) ofRecord(ctx context.Context, c *engine.Ctx) []string {
 func (d *Deps) needs(c *engine.Ctx, st standing) (int, identity.Strength) {
 	s := c.Session
 	need := d.Policy.Required(s.Flow, s.Channel)
-	resetLike := s.Flow == FlowReset || s.Flow == FlowEnroll
+	resetLike := setsPassword(s.Flow)
 	if resetLike && !d.Policy.PhoneAlone && loadV(s).Top < identity.StrengthApp {
 		need = max(need, 2)
 	}
@@ -180,7 +187,7 @@ func (d *Deps) afterVerified(ctx context.Context, c *engine.Ctx, m identity.Meth
 		return "", err
 	}
 	need, needTop := d.needs(c, st)
-	resetLike := s.Flow == FlowReset || s.Flow == FlowEnroll
+	resetLike := setsPassword(s.Flow)
 	if len(v.Passed) >= need && v.Top >= needTop {
 		if resetLike && v.Top < identity.StrengthApp {
 			// NIST SP 800-63B-4 calls phone codes restricted: say so.

@@ -25,7 +25,7 @@ var voiceIDs = map[string]string{
 // voiceHidden are choices not offered on a call because they only answer
 // "not available by phone". They are left out only at the end of a menu, so
 // the keys of the other choices stay the engine's.
-var voiceHidden = map[string]bool{"flow:enroll": true}
+var voiceHidden = map[string]bool{"flow:enroll": true, "flow:change": true}
 
 // view is one TwiML answer: the engine's reply plus what the adapter adds.
 type view struct {
