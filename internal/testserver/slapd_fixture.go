@@ -118,6 +118,8 @@ rootpw %[4]s
 directory %[1]s/db
 index objectClass eq
 index uid,mail,mobile,employeeNumber eq
+# The expiry listing pages through more than the default 500 entries.
+limits dn.exact="%[6]s" size.prtotal=unlimited
 overlay ppolicy
 ppolicy_default "%[5]s"
 ppolicy_use_lockout
