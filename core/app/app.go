@@ -118,6 +118,7 @@ type App struct {
 	// alarmNotify are what outreach reuses of the notifiers and alarms.
 	outreachKey []byte
 	smsSender   notify.Sender
+	emailSender notify.Sender
 	alarmNotify alarm.Notifier
 
 	checks     []namedCheck
@@ -300,6 +301,7 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 		return flows.Deps{}, err
 	}
 	a.smsSender = senders[notify.ChannelSMS]
+	a.emailSender = senders[notify.ChannelEmail]
 	senders = traceSenders(senders, opt.tracer)
 	ms, err := methods(cfg, methodParts{totp: tv, codes: cv}, senders)
 	if err != nil {

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/outreach"
-	"github.com/resetbot/resetbot/core/outreach/expiry"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/flows"
 	"github.com/resetbot/resetbot/internal/testserver"
@@ -64,18 +62,13 @@ func (c *fakeChat) dmsTo(id string) []outreach.Notice {
 func expiryChange(t *testing.T, r *rig, login, email string) string {
 	t.Helper()
 	chat := &fakeChat{users: map[string]string{strings.ToLower(email): "U1"}}
-	keys, err := outreach.NewKeys(bytes.Repeat([]byte{4}, 32))
-	if err != nil {
-		t.Fatal(err)
+	if r.a.Outreach == nil {
+		t.Fatal("outreach.expiry is enabled but the app built no outreach")
 	}
-	lister, ok := r.a.Directory.(directory.ExpiryLister)
-	if !ok {
-		t.Fatalf("the app's directory %T lists no expiries", r.a.Directory)
-	}
-	s, err := expiry.New(expiry.Options{Dir: lister, Messengers: []outreach.DirectMessenger{chat},
-		Renderer: r.a.Messages, Store: r.a.Store, Keys: keys, Audit: r.rec, Log: r.a.Log})
-	if err != nil {
-		t.Fatal(err)
+	r.a.Outreach.Register(chat)
+	s, err := r.a.Outreach.Expiry()
+	if err != nil || s == nil {
+		t.Fatalf("expiry scheduler: %v, %v", s, err)
 	}
 	for range 2 {
 		if _, err := s.Sweep(context.Background()); err != nil {
@@ -89,8 +82,8 @@ func expiryChange(t *testing.T, r *rig, login, email string) string {
 	if n := dms[0]; n.MessageID != "expiry.reminder" || n.Args["days"] != "6" {
 		t.Fatalf("reminder = %s %v, want expiry.reminder in 6 days", n.MessageID, n.Args)
 	}
-	ans := &expiry.Answers{Store: r.a.Store, Audit: r.rec}
-	reply, err := ans.Answer(context.Background(), dms[0].Ref, outreach.ActionChange, outreach.Recipient{Channel: "slack", User: "U1"})
+	// The adapters' Answerer: lockout and expiry notices behind one.
+	reply, err := r.a.Outreach.Answers().Answer(context.Background(), dms[0].Ref, outreach.ActionChange, outreach.Recipient{Channel: "slack", User: "U1"})
 	if err != nil || reply.Flow != flows.FlowChange {
 		t.Fatalf("Change it now = %+v, %v", reply, err)
 	}
@@ -101,11 +94,19 @@ func expiryChange(t *testing.T, r *rig, login, email string) string {
 	return pw
 }
 
+// expiryOn enables the reminders (e-mail to the outbox for users the
+// fake chat does not know).
+const expiryOn = `outreach:
+  expiry: {enabled: true, email: true, change_url: "https://chat.example/resetbot"}
+`
+
 // TestSlapdExpiryReminderAndChange: alice's password (changed now) expires
 // in six days under the default policy's pwdMaxAge.
 func TestSlapdExpiryReminderAndChange(t *testing.T) {
 	s := testserver.Slapd(t)
-	r := newRig(t, yamlConfig(t, demoHead+slapdDir+"      policy_dn: "+testserver.SlapdPolicyDN+"\n", slapdEnv(s)))
+	e := slapdEnv(s)
+	e.Extra = expiryOn
+	r := newRig(t, yamlConfig(t, demoHead+slapdDir+"      policy_dn: "+testserver.SlapdPolicyDN+"\n", e))
 	ctx := context.Background()
 	users, err := r.a.Directory.Find(ctx, directory.ByLogin, slapdAlice.Login)
 	if err != nil || len(users) != 1 {
@@ -134,7 +135,7 @@ func TestSlapdExpiryReminderAndChange(t *testing.T) {
 // TestSambaExpiryReminderAndChange: the domain's maxPwdAge is set so that
 // jdoe's password expires in six days (msDS-UserPasswordExpiryTimeComputed).
 func TestSambaExpiryReminderAndChange(t *testing.T) {
-	r, s := sambaRig(t)
+	r, s := sambaRig(t, func(e *env) { e.Extra = expiryOn })
 	u := testserver.SambaJDoe
 	last, err := strconv.ParseInt(sambaAttr(t, s, u.DN, "pwdLastSet"), 10, 64)
 	if err != nil || last <= 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/outreach"
+	"github.com/resetbot/resetbot/core/outreach/expiry"
 	"github.com/resetbot/resetbot/core/outreach/lease"
 	"github.com/resetbot/resetbot/core/outreach/lockout"
 	"github.com/resetbot/resetbot/core/store"
@@ -36,6 +37,8 @@ type Outreach struct {
 	answers *lockout.Answers
 	metrics *outreachMetrics
 	sms     outreach.DirectMessenger
+	// expiry is the reminder scheduler's part (outreach_expiry.go).
+	expiry outreachExpiry
 
 	mu         sync.Mutex
 	messengers map[string]outreach.DirectMessenger
@@ -43,7 +46,7 @@ type Outreach struct {
 
 // buildOutreach builds a.Outreach when the lockout watcher is enabled.
 func (a *App) buildOutreach(cfg *config.Config, opt Options) error {
-	if !cfg.Outreach.Lockout.Enabled {
+	if !cfg.Outreach.Lockout.Enabled && !cfg.Outreach.Expiry.Enabled {
 		return nil
 	}
 	router, ok := a.Directory.(*directory.Router)
@@ -69,12 +72,16 @@ func (a *App) buildOutreach(cfg *config.Config, opt Options) error {
 	if cfg.Outreach.SMS && a.smsSender != nil {
 		o.sms = &outreach.SMS{Sender: a.smsSender, Render: a.Messages.Text}
 	}
+	o.expiry = outreachExpiry{email: a.emailSender, render: a.Messages,
+		answers: &expiry.Answers{Store: a.Store, Audit: sink, Clock: opt.Clock}}
 	a.Outreach = o
 	return nil
 }
 
 // Answers is the Answerer for notice buttons (any replica answers).
-func (o *Outreach) Answers() outreach.Answerer { return o.answers }
+func (o *Outreach) Answers() outreach.Answerer {
+	return outreach.Answerers{o.answers, o.expiry.answers}
+}
 
 // Register adds a chat platform's messenger; adapters call it at mount.
 func (o *Outreach) Register(m outreach.DirectMessenger) {
@@ -185,7 +192,13 @@ func (t *timedDirectory) Lockouts(ctx context.Context, q directory.LockoutQuery)
 // called (serve calls it at shutdown; the leases are released so another
 // replica takes over at once).
 func (o *Outreach) Start(ctx context.Context) (stop func(), err error) {
-	ws, err := o.Watchers()
+	var ws []*lockout.Watcher
+	if o.cfg.Lockout.Enabled {
+		if ws, err = o.Watchers(); err != nil {
+			return nil, err
+		}
+	}
+	sched, err := o.expiryScheduler()
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +210,12 @@ func (o *Outreach) Start(ctx context.Context) (stop func(), err error) {
 			OnChange: o.metrics.leaseChanged(w.LeaseName())}
 		wg.Add(1)
 		go func() { defer wg.Done(); r.Run(ctx, w.Run) }()
+	}
+	if sched != nil {
+		r := &lease.Runner{Lease: l, Name: expiryLease, Owner: o.owner, TTL: o.cfg.LeaseTTL, Log: o.log,
+			OnChange: o.metrics.leaseChanged(expiryLease)}
+		wg.Add(1)
+		go func() { defer wg.Done(); r.Run(ctx, sched.Loop) }()
 	}
 	o.log.Info("outreach watchers started", "watchers", len(ws), "messengers", len(o.messengerList()))
 	return func() { cancel(); wg.Wait() }, nil

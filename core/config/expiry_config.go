@@ -98,3 +98,17 @@ func (v *validator) expiryReminders(p string, e *ExpiryRemindersConfig, c *Confi
 		}
 	}
 }
+
+// leaseAndQuiet checks the outreach settings reminders share with the
+// lockout watcher, when only the reminders are enabled.
+func (v *validator) leaseAndQuiet(p string, o *OutreachConfig) {
+	if o.LeaseTTL < time.Second {
+		v.errorf(p+".lease_ttl", "must be at least 1s")
+	}
+	v.quietHours(p+".quiet_hours", o.QuietHours)
+	for i, ch := range o.Channels {
+		if ch != "slack" && ch != "teams" {
+			v.errorf(index(p+".channels", i), "%q is not a chat channel (slack, teams)", ch)
+		}
+	}
+}

@@ -13,6 +13,8 @@ import (
 // quiet hours, spray waves, the lease that keeps one watcher per cluster).
 type OutreachConfig struct {
 	Lockout LockoutWatchConfig `yaml:"lockout"`
+	// Expiry is the password expiry reminders (expiry_config.go).
+	Expiry ExpiryRemindersConfig `yaml:"expiry"`
 	// Channels are the chat platforms tried in order to reach a user
 	// (slack, teams); each must be enabled under channels. Empty: every
 	// enabled chat channel, Slack first.
@@ -76,6 +78,7 @@ type SprayConfig struct {
 func defaultOutreach() OutreachConfig {
 	return OutreachConfig{RatePerUser: 3, RateWindow: 24 * time.Hour, LeaseTTL: 10 * time.Second,
 		Lockout: LockoutWatchConfig{Interval: 30 * time.Second, MaxAge: 15 * time.Minute},
+		Expiry:  defaultExpiryReminders(),
 		Spray:   SprayConfig{Accounts: 10, Window: 10 * time.Minute, PerSource: 5, PauseOutreach: true}}
 }
 
@@ -90,7 +93,12 @@ func ClockOffset(s string) (time.Duration, error) {
 
 func (v *validator) outreach(o *OutreachConfig, c *Config) {
 	const p = "outreach"
+	v.expiryReminders(p+".expiry", &o.Expiry, c)
 	if !o.Lockout.Enabled {
+		if o.Expiry.Enabled {
+			// What every notice obeys, reminders included.
+			v.leaseAndQuiet(p, o)
+		}
 		return
 	}
 	if o.Lockout.Interval < time.Second {
