@@ -48,7 +48,7 @@ import (
 const (
 	DefaultInterval  = time.Hour
 	DefaultMaxPerRun = 500
-	DefaultNoticeTTL = 72 * time.Hour
+	DefaultNoticeTTL = 24 * time.Hour
 )
 
 // DefaultThresholds are the days before expiry a reminder goes out.
