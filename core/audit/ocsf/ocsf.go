@@ -48,6 +48,7 @@ const (
 
 	ActivityOther = 99
 
+	AccountPasswordChange  = 3
 	AccountPasswordReset   = 4
 	AccountLock            = 9
 	AccountMFAFactorEnable = 10
@@ -149,8 +150,10 @@ var (
 
 // classes maps audit event names; names not listed become Base Events.
 var classes = map[string]class{
-	audit.NameResetDone:        {CategoryIAM, ClassAccountChange, AccountPasswordReset, "Password Reset", SeverityInformational},
-	audit.NameUnlockDone:       {CategoryIAM, ClassAccountChange, ActivityOther, "Unlock", SeverityInformational},
+	audit.NameResetDone:  {CategoryIAM, ClassAccountChange, AccountPasswordReset, "Password Reset", SeverityInformational},
+	audit.NameUnlockDone: {CategoryIAM, ClassAccountChange, ActivityOther, "Unlock", SeverityInformational},
+	// The change flow: the user's own new password (flows/steps_change.go).
+	"change.done":              {CategoryIAM, ClassAccountChange, AccountPasswordChange, "Password Change", SeverityInformational},
 	"enroll.done":              {CategoryIAM, ClassAccountChange, AccountMFAFactorEnable, "MFA Factor Enable", SeverityInformational},
 	audit.NameVerifyAttempt:    {CategoryIAM, ClassAuthentication, ActivityOther, "Verify Factor", SeverityInformational},
 	"totp.replay":              {CategoryIAM, ClassAuthentication, ActivityOther, "Verify Factor", SeverityMedium},

@@ -44,6 +44,7 @@ func events() []audit.Event {
 		mk(audit.Event{Name: "flow.rating", Reason: "up", Outcome: audit.OutcomeSuccess}),
 		{Time: at, Name: audit.NameAuthnRejected, Channel: "teams", Actor: "teams:29:abc", Reason: "bad_jwt", Ref: "R-AAAAA"},
 		mk(audit.Event{Name: "abuse.alarm", Reason: "identity_many_accounts", Fields: map[string]string{"count": "4"}}),
+		mk(audit.Event{Name: "change.done", Outcome: audit.OutcomeSuccess}),
 	}
 }
 
@@ -88,6 +89,7 @@ func TestEveryEventValidates(t *testing.T) {
 func TestMapping(t *testing.T) {
 	want := map[string][2]int{ // name(+outcome) -> class, activity
 		"reset.done":          {3001, 4},
+		"change.done":         {3001, 3},
 		"unlock.done":         {3001, 99},
 		"enroll.done":         {3001, 10},
 		"flow.end/locked_out": {3001, 9},
