@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/directory"
@@ -51,50 +50,7 @@ func (d *Deps) changePreflight() engine.Step {
 // one submission) and sets it. Refusals — local policy, a connected system,
 // the directory — are told with their reason and the form is asked again.
 func (d *Deps) changePassword() engine.Step {
-	return engine.Step{
-		Prompt: func(_ context.Context, c *engine.Ctx) {
-			id := "change.prompt"
-			if c.Again {
-				id = "password.prompt.again"
-			}
-			o := c.Say(id, "min", strconv.Itoa(d.Passwords.MinLength()))
-			o.Sensitive = true
-			o.Expect = engine.Expect{Kind: engine.ExpectSecret, Confirm: true, FieldID: "password.field"}
-		},
-		Handle: func(ctx context.Context, c *engine.Ctx, in engine.Input) (string, error) {
-			if in.Kind != engine.InputSecret {
-				// A password typed into the chat is in the history now: never use it.
-				c.Say("password.use_form").Error = true
-				c.Audit(ctx, audit.Event{Name: "password.plaintext_refused", Outcome: audit.OutcomeDenied})
-				return "", nil
-			}
-			if !fresh(c) {
-				stale(c)
-				return evRetry, nil
-			}
-			if !in.Value.Equal(in.Confirm) {
-				c.Say("password.mismatch").Error = true
-				return "", nil
-			}
-			u, ev, err := d.account(ctx, c)
-			if ev != "" || err != nil {
-				return ev, err
-			}
-			ref, err := d.Passwords.Check(ctx, in.Value, u)
-			if err != nil {
-				return "", fmt.Errorf("password policy: %w", err)
-			}
-			if ref != nil {
-				c.Emit(engine.Output{MessageID: ref.MessageID(), Args: ref.Args, Error: true})
-				c.Audit(ctx, audit.Event{Name: "password.refused", Reason: ref.Reason})
-				return "", nil
-			}
-			if no, err := d.refusedByTarget(ctx, c, u, in.Value, true); no || err != nil {
-				return "", err
-			}
-			return d.setOwn(ctx, c, u, in.Value)
-		},
-	}
+	return d.passwordStep("change.prompt", d.setOwn)
 }
 
 // setOwn writes the user's own new password. It goes through the same

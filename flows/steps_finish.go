@@ -91,11 +91,29 @@ func stale(c *engine.Ctx) {
 	updateV(c.Session, func(v *verification) { v.restart() })
 }
 
-// newPassword collects the new password in a masked field, typed twice.
+// newPassword collects the new password in a masked field, typed twice, and
+// resets it; a done reset is noticed and reported.
 func (d *Deps) newPassword() engine.Step {
+	return d.passwordStep("password.prompt", func(ctx context.Context, c *engine.Ctx, u directory.User, pw secret.String) (string, error) {
+		ev, err := d.reset(ctx, c, u, pw, false)
+		if ev == evDone {
+			d.notice(ctx, c, u, "notice.reset")
+			d.report(ctx, c, HandoffDone, "", "")
+		}
+		return ev, err
+	})
+}
+
+// passwordStep is the step the reset and change flows share to take a new
+// password: it asks with prompt (the masked form, typed twice, one
+// submission), refuses a password typed into the chat, a stale
+// verification, a mismatch, and a password local policy or a connected
+// system refuses — each told with its reason, the form asked again — and
+// hands an acceptable one to set, whose event it returns.
+func (d *Deps) passwordStep(prompt string, set func(context.Context, *engine.Ctx, directory.User, secret.String) (string, error)) engine.Step {
 	return engine.Step{
 		Prompt: func(_ context.Context, c *engine.Ctx) {
-			id := "password.prompt"
+			id := prompt
 			if c.Again {
 				// After a refusal the reason was just said; "you are
 				// verified" again would be noise.
@@ -136,12 +154,7 @@ func (d *Deps) newPassword() engine.Step {
 			if no, err := d.refusedByTarget(ctx, c, u, in.Value, true); no || err != nil {
 				return "", err
 			}
-			ev, err = d.reset(ctx, c, u, in.Value, false)
-			if ev == evDone {
-				d.notice(ctx, c, u, "notice.reset")
-				d.report(ctx, c, HandoffDone, "", "")
-			}
-			return ev, err
+			return set(ctx, c, u, in.Value)
 		},
 	}
 }
