@@ -13,6 +13,9 @@
 //     clicked; it says which flow to start or which message to show;
 //   - Once (once.go) claims an event exactly once in the shared store, so
 //     a DM is sent once per event even across restarts and replicas;
+//   - notice.go holds what every kind does alike: resolve and send through
+//     the messengers, name a notice (NewRef), keep its record and let only
+//     its addressee answer it (NoticeRecord, ReadNotice);
 //   - lease (sub-package) elects the one replica that runs each watcher.
 //
 // A notice is never a verification factor: the buttons only start the

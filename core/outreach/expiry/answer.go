@@ -2,8 +2,6 @@ package expiry
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -31,19 +29,12 @@ var expired = outreach.Reply{MessageID: "outreach.expired"}
 // flow, which identifies and verifies the person from scratch — the
 // reminder is not a factor and does not pick the account.
 func (a *Answers) Answer(ctx context.Context, ref, action string, who outreach.Recipient) (outreach.Reply, error) {
-	rec, err := a.Store.Get(ctx, noticeKey(ref))
-	if errors.Is(err, store.ErrNotFound) {
-		return expired, nil
-	}
+	var n noticeRecord
+	ok, err := outreach.ReadNotice(ctx, a.Store, noticeKey(ref), who, &n)
 	if err != nil {
 		return outreach.Reply{}, fmt.Errorf("expiry: read reminder: %w", err)
 	}
-	var n noticeRecord
-	if err := json.Unmarshal(rec.Value, &n); err != nil || action != outreach.ActionChange {
-		return expired, nil
-	}
-	// A forwarded or replayed button from someone else's DM does nothing.
-	if n.Channel != who.Channel || n.ChatUser != who.User {
+	if !ok || action != outreach.ActionChange {
 		return expired, nil
 	}
 	if a.Audit != nil {
@@ -52,7 +43,7 @@ func (a *Answers) Answer(ctx context.Context, ref, action string, who outreach.R
 			now = a.Clock()
 		}
 		_ = a.Audit.Write(ctx, audit.Event{Time: now, Name: "outreach.answer", Ref: ref, Channel: who.Channel,
-			Actor: n.Directory + ":" + n.UserID, Outcome: audit.OutcomeSuccess, Reason: action,
+			Actor: n.Actor(), Outcome: audit.OutcomeSuccess, Reason: action,
 			Fields: map[string]string{"kind": Kind}})
 	}
 	return outreach.Reply{Flow: "change"}, nil

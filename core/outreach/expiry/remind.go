@@ -2,14 +2,11 @@ package expiry
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/resetbot/resetbot/core/audit"
@@ -45,7 +42,7 @@ func (s *Scheduler) remind(ctx context.Context, e directory.Expiry) string {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return s.failed(ctx, e, t, "", fmt.Errorf("expiry: read claim: %w", err))
 	}
-	r, err := s.resolve(ctx, e.User)
+	r, err := outreach.Resolve(ctx, s.o.Messengers, e.User)
 	switch {
 	case errors.Is(err, outreach.ErrUnmapped) && (s.o.Email == nil || e.User.Email == ""):
 		return ReasonUnmapped
@@ -66,7 +63,7 @@ func (s *Scheduler) remind(ctx context.Context, e directory.Expiry) string {
 	}
 	// Claimed before sending: a crash now loses one reminder (the next
 	// threshold still comes), never sends two.
-	ref := newRef()
+	ref := outreach.NewRef()
 	if err := s.deliver(ctx, ref, e, r, left); err != nil {
 		return s.failed(ctx, e, t, r.Channel, err)
 	}
@@ -89,24 +86,6 @@ func fields(e directory.Expiry, t time.Duration) map[string]string {
 }
 
 func userKey(u directory.User) string { return u.Directory + ":" + u.ID }
-
-// resolve asks each messenger in turn; ErrUnmapped when none knows u.
-func (s *Scheduler) resolve(ctx context.Context, u directory.User) (outreach.Recipient, error) {
-	var errs []error
-	for _, m := range s.o.Messengers {
-		r, err := m.Resolve(ctx, u)
-		if err == nil {
-			return r, nil
-		}
-		if !errors.Is(err, outreach.ErrUnmapped) {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
-		return outreach.Recipient{}, errors.Join(errs...)
-	}
-	return outreach.Recipient{}, outreach.ErrUnmapped
-}
 
 // deliver sends the reminder: a DM with the Change it now button, or an
 // e-mail with the link.
@@ -131,12 +110,10 @@ func (s *Scheduler) deliver(ctx context.Context, ref string, e directory.Expiry,
 	}
 	n := outreach.Notice{Ref: ref, Kind: Kind, MessageID: id, Args: args, Locale: locale,
 		Actions: []outreach.Action{{ID: outreach.ActionChange, MessageID: "expiry.change_now"}}}
-	for _, m := range s.o.Messengers {
-		if m.Channel() == r.Channel {
-			return m.Send(ctx, r, n)
-		}
+	if err := outreach.Send(ctx, s.o.Messengers, r, n); err != nil {
+		return fmt.Errorf("expiry: %w", err)
 	}
-	return errors.New("expiry: no messenger for channel " + r.Channel)
+	return nil
 }
 
 // body picks the message and its arguments: whole days left (rounded), and
@@ -160,12 +137,7 @@ func (s *Scheduler) body(e directory.Expiry, r outreach.Recipient, left time.Dur
 }
 
 // noticeRecord is what a reminder's button finds in the store.
-type noticeRecord struct {
-	Directory string `json:"d"`
-	UserID    string `json:"u"`
-	Channel   string `json:"c"`
-	ChatUser  string `json:"cu"`
-}
+type noticeRecord = outreach.NoticeRecord
 
 func noticeKey(ref string) string { return "out:expiry:notice:" + ref }
 
@@ -178,12 +150,4 @@ func (s *Scheduler) remember(ctx context.Context, ref string, u directory.User, 
 		return fmt.Errorf("expiry: store notice: %w", err)
 	}
 	return nil
-}
-
-// newRef is a reminder's reference: random, 16 base32 characters, no
-// account data.
-func newRef() string {
-	var b [10]byte
-	_, _ = rand.Read(b[:])
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }

@@ -2,7 +2,6 @@ package lockout
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -35,22 +34,15 @@ var expired = outreach.Reply{MessageID: "outreach.expired"}
 // is not a factor and does not even pick the account. Not me raises the
 // security alert (once per notice) and offers a reset.
 func (a *Answers) Answer(ctx context.Context, ref, action string, who outreach.Recipient) (outreach.Reply, error) {
-	rec, err := a.Store.Get(ctx, noticeKey(ref))
-	if errors.Is(err, store.ErrNotFound) {
-		return expired, nil
-	}
+	var n noticeRecord
+	ok, err := outreach.ReadNotice(ctx, a.Store, noticeKey(ref), who, &n)
 	if err != nil {
 		return outreach.Reply{}, fmt.Errorf("lockout: read notice: %w", err)
 	}
-	var n noticeRecord
-	if err := json.Unmarshal(rec.Value, &n); err != nil {
+	if !ok {
 		return expired, nil
 	}
-	// A forwarded or replayed button from someone else's DM does nothing.
-	if n.Channel != who.Channel || n.ChatUser != who.User {
-		return expired, nil
-	}
-	actor := n.Directory + ":" + n.UserID
+	actor := n.Actor()
 	ev := audit.Event{Name: "outreach.answer", Ref: ref, Channel: who.Channel, Actor: actor,
 		Outcome: audit.OutcomeSuccess, Reason: action, Fields: map[string]string{"kind": Kind}}
 	switch action {

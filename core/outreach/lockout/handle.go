@@ -2,12 +2,9 @@ package lockout
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/resetbot/resetbot/core/audit"
@@ -101,7 +98,7 @@ func (w *Watcher) decide(ctx context.Context, l directory.Lockout, paused bool) 
 	case !st.Locked:
 		return ReasonNotLocked, none, nil
 	}
-	r, err := w.resolve(ctx, l.User)
+	r, err := outreach.Resolve(ctx, w.o.Messengers, l.User)
 	if err != nil {
 		if errors.Is(err, outreach.ErrUnmapped) {
 			return ReasonUnmapped, none, nil
@@ -121,31 +118,11 @@ func (w *Watcher) decide(ctx context.Context, l directory.Lockout, paused bool) 
 	return ReasonSent, r, nil
 }
 
-// resolve asks each messenger in turn; ErrUnmapped when none knows u.
-func (w *Watcher) resolve(ctx context.Context, u directory.User) (outreach.Recipient, error) {
-	var errs []error
-	for _, m := range w.o.Messengers {
-		r, err := m.Resolve(ctx, u)
-		if err == nil {
-			return r, nil
-		}
-		if !errors.Is(err, outreach.ErrUnmapped) {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
-		return outreach.Recipient{}, errors.Join(errs...)
-	}
-	return outreach.Recipient{}, outreach.ErrUnmapped
-}
-
 func (w *Watcher) send(ctx context.Context, r outreach.Recipient, n outreach.Notice) error {
-	for _, m := range w.o.Messengers {
-		if m.Channel() == r.Channel {
-			return m.Send(ctx, r, n)
-		}
+	if err := outreach.Send(ctx, w.o.Messengers, r, n); err != nil {
+		return fmt.Errorf("lockout: %w", err)
 	}
-	return errors.New("lockout: no messenger for channel " + r.Channel)
+	return nil
 }
 
 // notice builds the DM: when it was locked (in the user's zone when the
@@ -159,7 +136,7 @@ func (w *Watcher) notice(l directory.Lockout, r outreach.Recipient) outreach.Not
 	if locale == "" {
 		locale = w.o.Locale
 	}
-	return outreach.Notice{Ref: newRef(), Kind: Kind, MessageID: "outreach.lockout", Locale: locale,
+	return outreach.Notice{Ref: outreach.NewRef(), Kind: Kind, MessageID: "outreach.lockout", Locale: locale,
 		Args: map[string]string{"when": l.At.In(loc).Format("2006-01-02 15:04 MST")},
 		Actions: []outreach.Action{{ID: outreach.ActionUnlock, MessageID: "outreach.unlock"},
 			{ID: outreach.ActionNotMe, MessageID: "outreach.not_me", Danger: true}}}
@@ -167,18 +144,15 @@ func (w *Watcher) notice(l directory.Lockout, r outreach.Recipient) outreach.Not
 
 // noticeRecord is what a notice's buttons find in the store.
 type noticeRecord struct {
-	Directory string    `json:"d"`
-	UserID    string    `json:"u"`
-	Channel   string    `json:"c"`
-	ChatUser  string    `json:"cu"`
-	LockedAt  time.Time `json:"at"`
+	outreach.NoticeRecord
+	LockedAt time.Time `json:"at"`
 }
 
 func noticeKey(ref string) string { return "out:notice:" + ref }
 
 func (w *Watcher) remember(ctx context.Context, ref string, l directory.Lockout, r outreach.Recipient) error {
-	b, err := json.Marshal(noticeRecord{Directory: w.o.Directory, UserID: l.User.ID, Channel: r.Channel,
-		ChatUser: r.User, LockedAt: l.At})
+	b, err := json.Marshal(noticeRecord{NoticeRecord: outreach.NoticeRecord{Directory: w.o.Directory,
+		UserID: l.User.ID, Channel: r.Channel, ChatUser: r.User}, LockedAt: l.At})
 	if err != nil {
 		return err
 	}
@@ -190,12 +164,4 @@ func (w *Watcher) audit(ctx context.Context, e audit.Event) {
 	if w.o.Audit != nil {
 		_ = w.o.Audit.Write(ctx, e)
 	}
-}
-
-// newRef is a notice's reference: random, 16 base32 characters, no
-// account data.
-func newRef() string {
-	var b [10]byte
-	_, _ = rand.Read(b[:])
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
