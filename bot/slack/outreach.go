@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -29,15 +28,13 @@ const (
 
 // outreachState is the Bot's part of outreach: who answers clicks.
 type outreachState struct {
-	answerer atomic.Pointer[outreach.Answerer]
+	answerer outreach.LateAnswerer
 }
 
 // Outreach returns the bot's outreach.DirectMessenger, and makes answers
 // go to a (nil: clicks on notices are answered "expired").
 func (b *Bot) Outreach(a outreach.Answerer) outreach.DirectMessenger {
-	if a != nil {
-		b.out.answerer.Store(&a)
-	}
+	b.out.answerer.Set(a)
 	return &messenger{b: b}
 }
 
@@ -137,14 +134,10 @@ func (b *Bot) answerNotice(ctx context.Context, ic slack.InteractionCallback, ke
 	if !b.claim(ctx, delivery) {
 		return
 	}
-	reply := outreach.Reply{MessageID: "outreach.expired"}
-	if p := b.out.answerer.Load(); p != nil {
-		r, err := (*p).Answer(ctx, ref, action, outreach.Recipient{Channel: Channel, User: key})
-		if err != nil {
-			b.log.Warn("slack outreach answer failed", "err", err)
-			r = outreach.Reply{MessageID: "common.fallback"}
-		}
-		reply = r
+	reply, err := b.out.answerer.Answer(ctx, ref, action, outreach.Recipient{Channel: Channel, User: key})
+	if err != nil {
+		b.log.Warn("slack outreach answer failed", "err", err)
+		reply = outreach.Reply{MessageID: "common.fallback"}
 	}
 	j := job{team: ic.Team.ID, user: ic.User.ID, channel: ic.Channel.ID, delivery: delivery, clicked: clicked}
 	if reply.Flow != "" {

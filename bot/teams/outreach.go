@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/resetbot/resetbot/core/directory"
@@ -25,7 +24,7 @@ const (
 
 // outreachState is the Bot's part of outreach: who answers clicks.
 type outreachState struct {
-	answerer atomic.Pointer[outreach.Answerer]
+	answerer outreach.LateAnswerer
 }
 
 // Outreach returns the bot's outreach.DirectMessenger and makes answers go
@@ -37,9 +36,7 @@ type outreachState struct {
 // their conversation reference) or members of the help-desk team. Everyone
 // else is unmapped and skipped (see docs/outreach.md).
 func (b *Bot) Outreach(a outreach.Answerer) outreach.DirectMessenger {
-	if a != nil {
-		b.out.answerer.Store(&a)
-	}
+	b.out.answerer.Set(a)
 	return &messenger{b: b}
 }
 
@@ -129,14 +126,10 @@ func (b *Bot) outreachClick(ctx context.Context, act *inbound) bool {
 		return true
 	}
 	ref, action, _ := strings.Cut(c.Value, ":")
-	reply := outreach.Reply{MessageID: "outreach.expired"}
-	if a := b.out.answerer.Load(); a != nil {
-		r, err := (*a).Answer(ctx, ref, action, outreach.Recipient{Channel: Channel, User: user})
-		if err != nil {
-			b.log.Warn("teams: outreach answer failed", "err", err)
-			r = outreach.Reply{MessageID: "common.fallback"}
-		}
-		reply = r
+	reply, err := b.out.answerer.Answer(ctx, ref, action, outreach.Recipient{Channel: Channel, User: user})
+	if err != nil {
+		b.log.Warn("teams: outreach answer failed", "err", err)
+		reply = outreach.Reply{MessageID: "common.fallback"}
 	}
 	if reply.Flow != "" {
 		in := engine.Input{Kind: engine.InputStart, Flow: reply.Flow}

@@ -1,6 +1,9 @@
 package outreach
 
-import "context"
+import (
+	"context"
+	"sync/atomic"
+)
 
 // MsgExpired is the reply an Answerer gives for a ref it does not know (or
 // that is expired, or someone else's).
@@ -28,4 +31,27 @@ func (as Answerers) Answer(ctx context.Context, ref, action string, who Recipien
 		last = r
 	}
 	return last, nil
+}
+
+// LateAnswerer is an Answerer that is set after it is handed out: a chat
+// adapter gives its messenger to the outreach watchers before the Answerer
+// that takes its clicks is built. Unset, it answers every click "expired".
+// Safe for concurrent use.
+type LateAnswerer struct{ p atomic.Pointer[Answerer] }
+
+var _ Answerer = (*LateAnswerer)(nil)
+
+// Set makes a answer from now on; a nil a changes nothing.
+func (l *LateAnswerer) Set(a Answerer) {
+	if a != nil {
+		l.p.Store(&a)
+	}
+}
+
+// Answer implements Answerer.
+func (l *LateAnswerer) Answer(ctx context.Context, ref, action string, who Recipient) (Reply, error) {
+	if p := l.p.Load(); p != nil {
+		return (*p).Answer(ctx, ref, action, who)
+	}
+	return Reply{MessageID: MsgExpired}, nil
 }
