@@ -24,17 +24,8 @@ func (d *Directory) List(ctx context.Context, pageSize int, fn func([]directory.
 	err := d.pool.do(ctx, false, func(c *ldap.Conn) error {
 		req := ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 			0, 0, false, "(&"+personFilter+")", d.userAttrs(), nil)
-		_, err := paging.Each(c, req, uint32(pageSize), func(es []*ldap.Entry) error {
-			users := make([]directory.User, len(es))
-			for i, e := range es {
-				users[i] = d.toUser(e)
-			}
-			if err := fn(users); err != nil {
-				fnErr = err
-				return err
-			}
-			return nil
-		})
+		var err error
+		_, fnErr, err = paging.Map(c, req, uint32(pageSize), d.toUser, fn)
 		return err
 	})
 	if fnErr != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/directory/internal/paging"
 )
 
 var _ directory.LockoutSource = (*Directory)(nil)
@@ -42,27 +43,17 @@ func (d *Directory) Lockouts(ctx context.Context, q directory.LockoutQuery) (dir
 		out.Full = full
 		out.Cursor = dsa + "|" + strconv.FormatInt(high, 10)
 		filter := d.lockoutFilter(q, from)
-		for _, base := range d.lockoutBases(q) {
-			res, err := c.SearchWithPaging(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree,
-				ldap.NeverDerefAliases, 0, 0, false, filter, append(d.userAttrs(), "lockoutTime", "userAccountControl"), nil),
-				lockoutPage)
-			if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			out.Entries += len(res.Entries)
-			for _, e := range res.Entries {
+		n, err := paging.Bases(c, d.lockoutBases(q), filter, append(d.userAttrs(), "lockoutTime", "userAccountControl"),
+			lockoutPage, func(e *ldap.Entry) {
 				at := ntTime(attrInt(e, "lockoutTime"))
 				if at.IsZero() || at.Before(q.Since) {
-					continue
+					return
 				}
 				out.Lockouts = append(out.Lockouts, directory.Lockout{User: d.toUser(e), At: at,
 					Admin: attrInt(e, "userAccountControl")&uacAccountDisable != 0})
-			}
-		}
-		return nil
+			})
+		out.Entries += n
+		return err
 	})
 	return out, translate("lockouts", err)
 }

@@ -22,17 +22,8 @@ func (d *Directory) List(ctx context.Context, pageSize int, fn func([]directory.
 	err := d.op(ctx, "list", func(c *ldap.Conn, sent *bool) error {
 		req := ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 			0, 0, false, d.cfg.UserFilter, d.userAttrs(), nil)
-		started, err := paging.Each(c, req, uint32(pageSize), func(es []*ldap.Entry) error {
-			users := make([]directory.User, len(es))
-			for i, e := range es {
-				users[i] = d.toUser(e)
-			}
-			if err := fn(users); err != nil {
-				fnErr = err
-				return err
-			}
-			return nil
-		})
+		started, ferr, err := paging.Map(c, req, uint32(pageSize), d.toUser, fn)
+		fnErr = ferr
 		// Once a page is delivered the listing is not retried: fn would
 		// see the same users again.
 		*sent = *sent || started

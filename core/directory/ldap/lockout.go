@@ -8,6 +8,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/directory/internal/paging"
 )
 
 var _ directory.LockoutSource = (*Directory)(nil)
@@ -50,28 +51,18 @@ func (d *Directory) Lockouts(ctx context.Context, q directory.LockoutQuery) (dir
 	latest, _ := parseTime(from)
 	err := d.op(ctx, "lockouts", func(c *ldap.Conn, _ *bool) error {
 		out.Lockouts, out.Entries = nil, 0
-		for _, base := range bases {
-			res, err := c.SearchWithPaging(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree,
-				ldap.NeverDerefAliases, 0, 0, false, filter, attrs, nil), lockoutPage)
-			if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
-				continue
+		n, err := paging.Bases(c, bases, filter, attrs, lockoutPage, func(e *ldap.Entry) {
+			l, ok := d.lockout(e, q.Since)
+			if !ok {
+				return
 			}
-			if err != nil {
-				return err
+			out.Lockouts = append(out.Lockouts, l)
+			if l.At.After(latest) {
+				latest = l.At
 			}
-			out.Entries += len(res.Entries)
-			for _, e := range res.Entries {
-				l, ok := d.lockout(e, q.Since)
-				if !ok {
-					continue
-				}
-				out.Lockouts = append(out.Lockouts, l)
-				if l.At.After(latest) {
-					latest = l.At
-				}
-			}
-		}
-		return nil
+		})
+		out.Entries += n
+		return err
 	})
 	if err != nil {
 		return directory.LockoutRead{}, err

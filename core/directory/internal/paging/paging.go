@@ -49,3 +49,42 @@ func abandon(c *ldap.Conn, req *ldap.SearchRequest, ctl *ldap.ControlPaging) {
 	ctl.PagingSize = 0
 	_, _ = c.Search(req)
 }
+
+// Map is Each for a caller that hands out its own values: it converts each
+// page's entries with conv and calls fn with them. err is what Each
+// returns (fn's error included, so the caller's connection handling sees
+// the search stop as before); fnErr is fn's error alone, which the caller
+// returns as is rather than as a directory fault.
+func Map[T any](c *ldap.Conn, req *ldap.SearchRequest, size uint32, conv func(*ldap.Entry) T, fn func([]T) error) (started bool, fnErr, err error) {
+	started, err = Each(c, req, size, func(es []*ldap.Entry) error {
+		page := make([]T, len(es))
+		for i, e := range es {
+			page[i] = conv(e)
+		}
+		fnErr = fn(page)
+		return fnErr
+	})
+	return started, fnErr, err
+}
+
+// Bases runs the subtree search for filter under each of bases in turn, size
+// entries per page, and calls fn with every entry found. A base that does
+// not exist is skipped, so one stale or mistyped base does not hide the
+// others. n counts the entries read, also when err stops it early.
+func Bases(c *ldap.Conn, bases []string, filter string, attrs []string, size uint32, fn func(*ldap.Entry)) (n int, err error) {
+	for _, base := range bases {
+		res, err := c.SearchWithPaging(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree,
+			ldap.NeverDerefAliases, 0, 0, false, filter, attrs, nil), size)
+		if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		n += len(res.Entries)
+		for _, e := range res.Entries {
+			fn(e)
+		}
+	}
+	return n, nil
+}
