@@ -23,7 +23,7 @@ var _ outreach.Answerer = (*Answers)(nil)
 
 // expired is the reply to an unknown, expired or someone else's reminder:
 // the same in every case.
-var expired = outreach.Reply{MessageID: "outreach.expired"}
+var expired = outreach.Reply{MessageID: outreach.MsgExpired}
 
 // Answer implements outreach.Answerer: Change it now starts the change
 // flow, which identifies and verifies the person from scratch — the

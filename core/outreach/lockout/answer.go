@@ -27,7 +27,7 @@ var _ outreach.Answerer = (*Answers)(nil)
 
 // expired is the reply to an unknown, expired or someone else's notice:
 // the same in every case.
-var expired = outreach.Reply{MessageID: "outreach.expired"}
+var expired = outreach.Reply{MessageID: outreach.MsgExpired}
 
 // Answer implements outreach.Answerer. Unlock and reset start the normal
 // flow, which identifies and verifies the user from scratch: the notice
