@@ -253,7 +253,8 @@ func redisConfig(r config.RedisConfig) redis.Config {
 		Password: r.Password, SentinelUsername: r.SentinelUsername, SentinelPassword: r.SentinelPassword,
 		DB: r.DB, TLS: r.TLS, CAFile: r.CAFile, ServerName: r.ServerName, KeyPrefix: r.KeyPrefix,
 		DialTimeout: r.DialTimeout, ReadTimeout: r.ReadTimeout, WriteTimeout: r.WriteTimeout, PoolSize: r.PoolSize,
-		ReplicaAcks: r.ReplicaAcks, ReplicaAckTimeout: r.ReplicaAckTimeout}
+		ReplicaAcks: r.ReplicaAcks, ReplicaAckTimeout: r.ReplicaAckTimeout,
+		ReplicaAckGrace: r.ReplicaAckGrace}
 }
 
 // auditQueueSize bounds the audit events waiting for the sink. At thousands

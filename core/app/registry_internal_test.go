@@ -18,7 +18,7 @@ func TestRedisConfigComplete(t *testing.T) {
 		DB: 3, TLS: true, AllowPlain: true, CAFile: "/ca", ServerName: "sn", KeyPrefix: "k:", Cluster: true,
 		SentinelUsername: "su", SentinelPassword: secret.New("sp"), DialTimeout: time.Second,
 		ReadTimeout: 2 * time.Second, WriteTimeout: 3 * time.Second, PoolSize: 9,
-		ReplicaAcks: &acks, ReplicaAckTimeout: time.Millisecond}
+		ReplicaAcks: &acks, ReplicaAckTimeout: time.Millisecond, ReplicaAckGrace: time.Minute}
 	out := reflect.ValueOf(redisConfig(in))
 	byTag := map[string]reflect.Value{}
 	for i := range out.NumField() {

@@ -213,7 +213,9 @@ func TestBadConfigs(t *testing.T) {
     dial_timeout: -1s
     pool_size: -1
     replica_acks: 17
-`}, []string{"store.redis.dial_timeout", "store.redis.pool_size", "store.redis.replica_ack_timeout", "store.redis.replica_acks"}},
+    replica_ack_grace: -1s
+`}, []string{"store.redis.dial_timeout", "store.redis.pool_size", "store.redis.replica_ack_timeout", "store.redis.replica_acks",
+			"store.redis.replica_ack_grace"}},
 		{"redis without tls", map[string]string{"store": "store:\n  type: redis\n  redis: {addrs: [\"redis:6379\", nope]}\n"},
 			[]string{"store.redis.addrs[1]", "store.redis.tls"}},
 		{"channels incomplete", map[string]string{"channels": `channels:

@@ -52,8 +52,13 @@ type RedisConfig struct {
 	// (Redis WAIT) before the turn answers; unset means 1 with Sentinel or
 	// Cluster and 0 (off) with a single server. ReplicaAckTimeout bounds
 	// the wait (default 250 ms; it must be shorter than the read timeout).
+	// A commit the replicas did not acknowledge is not reported as done
+	// (the platform redelivers) until none has been acknowledged for
+	// ReplicaAckGrace in a row (default 5 s): then the replica is taken as
+	// down for good and commits are accepted unacknowledged.
 	ReplicaAcks       *int          `yaml:"replica_acks"`
 	ReplicaAckTimeout time.Duration `yaml:"replica_ack_timeout"`
+	ReplicaAckGrace   time.Duration `yaml:"replica_ack_grace"`
 }
 
 func defaultStore() StoreConfig {
@@ -124,7 +129,7 @@ func (v *validator) redisTiming(r *RedisConfig, replicated bool) {
 		key string
 		v   time.Duration
 	}{{"dial_timeout", r.DialTimeout}, {"read_timeout", r.ReadTimeout}, {"write_timeout", r.WriteTimeout},
-		{"replica_ack_timeout", r.ReplicaAckTimeout}} {
+		{"replica_ack_timeout", r.ReplicaAckTimeout}, {"replica_ack_grace", r.ReplicaAckGrace}} {
 		if d.v < 0 {
 			v.errorf(p+"."+d.key, "must not be negative")
 		}

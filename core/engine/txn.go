@@ -182,7 +182,10 @@ func (e *Engine) commit(ctx context.Context, t *Turn, k store.TurnKeys, res resu
 			reason = "lease_lost"
 		}
 		e.audit(ctx, t, nil, k.Owner, audit.Event{Name: "flow.busy", Reason: reason})
-		return Reply{Ref: k.Owner, Outputs: []Output{{MessageID: MsgBusy}}}
+		// Nothing of this turn was saved: the platform's redelivery runs it
+		// again on the session as it now is (after a failover, as the new
+		// master has it), rather than the input being dropped.
+		return Reply{Ref: k.Owner, Outputs: []Output{{MessageID: MsgBusy}}, Retry: true}
 	}
 	e.noteStore(cctx, err)
 	r := e.fail(ctx, t, k.Owner, nil, fmt.Errorf("commit turn: %w", err))

@@ -14,8 +14,5 @@
 // from the fake Twilio), and errors shown to the user. It asserts 0 lost and
 // 0 doubled; errors shown are reported.
 //
-// The scenarios that run by default take about two minutes. One still
-// fails now and then on main and asserts only with RESETBOT_FAULTS=all or
-// by name (planned-failover: the failover runs and its counts are logged;
-// see gate), and says so when skipped.
+// Every scenario asserts by default; together they take about two minutes.
 package faulttest

@@ -214,12 +214,6 @@ func TestSentinelFailover(t *testing.T) {
 			waitMaster(t, sc, s.name, s.replica.addr)
 			time.Sleep(2 * time.Second)
 		})
-		// The failover itself always runs (the next scenario starts from
-		// it); only the assertion is gated, and the counts are logged.
-		t.Logf("planned SENTINEL FAILOVER: conversations %d, lost %d, doubled sends %d, doubled actions %d",
-			tl.convs.Load(), tl.lost.Load(), tl.doubledSends.Load(), tl.doubledActs.Load())
-		gate(t, "planned-failover", "a session written in the moment before the switch is acknowledged by the old master alone "+
-			"and lost when it resyncs: 4 of 18 conversations in the last runs")
 		tl.report(t, "planned SENTINEL FAILOVER")
 	})
 	t.Run("master killed", func(t *testing.T) {

@@ -71,10 +71,15 @@ type Config struct {
 	// (Redis WAIT) before the turn answers, so a failover does not roll the
 	// session back. nil means the default: 1 with Sentinel or Cluster, 0
 	// (no WAIT) with a single server. ReplicaAckTimeout bounds the wait
-	// (default DefaultReplicaAckTimeout); a commit not acknowledged in time
-	// still answers and is counted in Stats.ReplicaLag.
+	// (default DefaultReplicaAckTimeout). A commit not acknowledged in time
+	// is not committed: it is retried, then the turn is reported as failed
+	// so the platform redelivers — until no commit has been acknowledged for
+	// ReplicaAckGrace in a row (default DefaultReplicaAckGrace; a replica
+	// down for good), after which commits are accepted unacknowledged and
+	// counted in Stats.ReplicaLag.
 	ReplicaAcks       *int          `yaml:"replica_acks"`
 	ReplicaAckTimeout time.Duration `yaml:"replica_ack_timeout"`
+	ReplicaAckGrace   time.Duration `yaml:"replica_ack_grace"`
 	// RetryFor bounds how long the idempotent turn steps are retried across
 	// a failover (default DefaultRetryFor; never past the caller's deadline).
 	RetryFor time.Duration `yaml:"retry_for"`
@@ -82,6 +87,12 @@ type Config struct {
 
 // DefaultReplicaAckTimeout bounds WAIT when ReplicaAcks is on.
 const DefaultReplicaAckTimeout = 250 * time.Millisecond
+
+// DefaultReplicaAckGrace is how long commits are refused while no replica
+// acknowledges them. It outlasts the moment of a Sentinel failover in which
+// the old master still takes writes (about 1 s until Sentinel announces the
+// new master and clients switch), so nothing written then is answered.
+const DefaultReplicaAckGrace = 5 * time.Second
 
 // Acks returns the replica acknowledgements to wait for: ReplicaAcks, or
 // its default for the topology.
@@ -118,7 +129,7 @@ func (c Config) Validate() error {
 	if !c.TLS && (c.CAFile != "" || c.ServerName != "") {
 		errs = append(errs, errors.New("redis: ca_file and server_name need tls enabled"))
 	}
-	if c.DialTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.ReplicaAckTimeout < 0 || c.RetryFor < 0 {
+	if c.DialTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.ReplicaAckTimeout < 0 || c.ReplicaAckGrace < 0 || c.RetryFor < 0 {
 		errs = append(errs, errors.New("redis: timeouts must not be negative"))
 	}
 	if c.ReplicaAcks != nil && (*c.ReplicaAcks < 0 || *c.ReplicaAcks > 16) {
@@ -149,6 +160,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := New(goredis.NewUniversalClient(opts), cfg.KeyPrefix)
 	s.acks, s.ackTimeout = cfg.Acks(), cmp.Or(cfg.ReplicaAckTimeout, DefaultReplicaAckTimeout)
+	s.ackGrace = cmp.Or(cfg.ReplicaAckGrace, DefaultReplicaAckGrace)
 	s.retryFor = cmp.Or(cfg.RetryFor, DefaultRetryFor)
 	if err := s.Check(ctx); err != nil {
 		_ = s.Close()

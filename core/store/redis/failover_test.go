@@ -2,6 +2,8 @@ package redis_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -87,14 +89,65 @@ func TestCommitWaitsForReplica(t *testing.T) {
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("replica keys %v, %v", keys, err)
 	}
-	// With the replica gone, the commit still answers after the ack timeout
-	// and is counted.
-	ts.Replica.Kill()
-	quick := openPrefixed(t, redis.Config{Addrs: []string{ts.Sentinel}, MasterName: ts.MasterName,
-		ReplicaAckTimeout: 100 * time.Millisecond})
-	commitOne(t, quick, "B", "state-2", 0) // its own key prefix: a new session
-	if lag := quick.Stats().ReplicaLag; lag != 1 {
-		t.Fatalf("replica lag %d, want 1", lag)
+}
+
+// The moment of a planned Sentinel failover: the replica has been promoted
+// (REPLICAOF NO ONE drops its link) while the old master still believes it
+// is master and takes writes, which it will discard when Sentinel makes it
+// a replica. A commit there must not be reported as committed; it is
+// retried and then reported as unavailable, so the platform redelivers.
+// Only when no commit has been acknowledged for the grace period (a replica
+// down for good) are commits accepted unacknowledged, and counted.
+func TestUnacknowledgedCommitIsNotCommitted(t *testing.T) {
+	primary := testserver.StartRedis(t, "--repl-diskless-sync-delay", "0")
+	_, port, _ := net.SplitHostPort(primary.Addr)
+	replica := testserver.StartRedis(t, "--replicaof", "127.0.0.1", port)
+	raw := goredis.NewClient(&goredis.Options{Addr: replica.Addr, DisableIdentity: true})
+	defer raw.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if info, _ := raw.Info(t.Context(), "replication").Result(); strings.Contains(info, "master_link_status:up") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the replica never linked")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	one := 1
+	s := openPrefixed(t, redis.Config{Addrs: []string{primary.Addr}, ReplicaAcks: &one,
+		ReplicaAckTimeout: 500 * time.Millisecond, ReplicaAckGrace: time.Hour, RetryFor: 600 * time.Millisecond})
+	commitOne(t, s, "A", "state-1", 0)
+	if st := s.Stats(); st.Unacked != 0 || st.ReplicaLag != 0 {
+		t.Fatalf("stats with a live replica: %+v", st)
+	}
+	k := turnKeys("B")
+	if a, err := s.AcquireTurn(t.Context(), k, 5*time.Second); err != nil || a.Session.Version != 1 {
+		t.Fatalf("acquire: %+v %v", a, err)
+	}
+	if err := raw.Do(t.Context(), "replicaof", "no", "one").Err(); err != nil {
+		t.Fatal(err)
+	}
+	c := store.Commit{Op: store.SessionPut, Expect: 1, Value: []byte("state-2"), TTL: time.Hour, Outcome: []byte("r"), Keep: time.Minute}
+	err := s.CommitTurn(t.Context(), k, c)
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("unacknowledged commit: %v, want store.ErrUnavailable", err)
+	}
+	st := s.Stats()
+	if st.Unacked < 2 || st.ReplicaLag != 0 || st.Retries == 0 {
+		t.Fatalf("stats %+v: want the commit refused, retried and refused again, none accepted", st)
+	}
+	// Nor may a repeated delivery be told "done" from that commit, which
+	// only the old master holds: acquiring waits for the replicas too.
+	if a, err := s.AcquireTurn(t.Context(), k, 5*time.Second); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("acquire after the unacknowledged commit: %v %v, want store.ErrUnavailable", a.State, err)
+	}
+	// The same store with a short grace: the streak of refusals that began
+	// above outlasts it, so the retried commit is now accepted and counted.
+	lenient := openPrefixed(t, redis.Config{Addrs: []string{primary.Addr}, ReplicaAcks: &one,
+		ReplicaAckTimeout: 50 * time.Millisecond, ReplicaAckGrace: 100 * time.Millisecond, RetryFor: time.Second})
+	commitOne(t, lenient, "C", "state-1", 0)
+	if st := lenient.Stats(); st.Unacked == 0 || st.ReplicaLag == 0 {
+		t.Fatalf("stats after the grace: %+v, want refusals then one accepted", st)
 	}
 }
 

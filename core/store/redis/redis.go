@@ -79,6 +79,9 @@ type Store struct {
 	// acks and ackTimeout configure WAIT after turn commits (0: no WAIT).
 	acks       int
 	ackTimeout time.Duration
+	// ackGrace is how long commits go unacknowledged in a row before they
+	// are accepted anyway (see runAcked).
+	ackGrace time.Duration
 	// retryFor bounds retries of idempotent calls (0: none).
 	retryFor time.Duration
 	counters
@@ -93,7 +96,7 @@ var (
 // takes ownership: Close closes the client. Configure the client like Open
 // does (ContextTimeoutEnabled, MaxRetries -1) for the same guarantees.
 func New(client goredis.UniversalClient, prefix string) *Store {
-	s := &Store{c: client, prefix: prefix, retryFor: DefaultRetryFor}
+	s := &Store{c: client, prefix: prefix, retryFor: DefaultRetryFor, ackGrace: DefaultReplicaAckGrace}
 	client.AddHook(tripCounter{&s.trips})
 	return s
 }

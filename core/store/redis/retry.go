@@ -69,7 +69,7 @@ func transient(err error) bool {
 	switch {
 	case errors.Is(err, goredis.Nil), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
-	case errors.Is(err, errDemoted), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED),
+	case errors.Is(err, errDemoted), errors.Is(err, errUnacked), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, goredis.ErrClosed),
 		errors.Is(err, goredis.ErrPoolTimeout):
 		return true
@@ -90,17 +90,39 @@ func transient(err error) bool {
 	return false
 }
 
+// errUnacked means a commit was written on the master but not acknowledged
+// by the replicas asked for: it is not reported as committed (a failover
+// right now would discard it), and it is retried — committing again is a
+// no-op that waits again.
+var errUnacked = errors.New("redis: the commit was not acknowledged by the replicas")
+
 // runAcked runs script and, when replica acknowledgements are configured,
-// WAIT on the same connection in the same round trip. Fewer acknowledgements
-// than asked for in time are counted (ReplicaLag), not failed: the write is
-// on the master and the turn has acted.
-func (s *Store) runAcked(ctx context.Context, script *goredis.Script, keys []string, args []any) (int64, error) {
+// WAIT and ROLE on the same connection in the same round trip.
+//
+// A commit the replicas did not acknowledge in time is not a commit: on a
+// master that a planned failover has just replaced (the promoted replica
+// has already dropped its link, Sentinel has not yet demoted the old
+// master, and clients still write to it) it would be discarded when the old
+// master resyncs, after the turn has answered. So it fails with errDemoted
+// (this node is no longer master) or errUnacked, both retried within the
+// caller's budget and then reported; the platform redelivers. Only once no
+// commit has been acknowledged for ackGrace in a row (a replica down for
+// good, longer than any failover's switch) are unacknowledged commits
+// accepted, counted in Stats.ReplicaLag: availability then, rather than an
+// outage until the replica returns.
+//
+// Acquire runs through here too: what it reads (a delivery recorded as
+// done, a session) may be a commit the old master took alone in that
+// moment, and a turn must not answer "done" from a write that is about to
+// vanish.
+func (s *Store) runAcked(ctx context.Context, script *goredis.Script, keys []string, args []any) (*goredis.Cmd, error) {
 	if s.acks <= 0 {
-		return script.Run(ctx, s.c, keys, args...).Int64()
+		c := script.Run(ctx, s.c, keys, args...)
+		return c, c.Err()
 	}
 	node, err := s.nodeFor(ctx, keys[0])
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	for try := 0; ; try++ {
 		pipe := node.Pipeline()
@@ -113,25 +135,34 @@ func (s *Store) runAcked(ctx context.Context, script *goredis.Script, keys []str
 		if err := run.Err(); err != nil {
 			if try == 0 && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 				if err := script.Load(ctx, node).Err(); err != nil {
-					return 0, err
+					return nil, err
 				}
 				continue
 			}
-			return 0, err
+			return nil, err
 		}
-		if n, err := wait.Int64(); err != nil || n < int64(s.acks) {
-			// Unacknowledged: a lagging or dead replica, or this node was
-			// demoted by a failover (its writes will be discarded when it
-			// resyncs from the new master). Only the first is acceptable:
-			// on a node that is no longer master the commit must be done
-			// again where the new master is (it is idempotent).
-			if r, err := role.Slice(); err != nil || len(r) == 0 || r[0] != "master" {
-				return 0, errDemoted
-			}
-			s.lagged.Add(1)
+		if n, err := wait.Int64(); err == nil && n >= int64(s.acks) {
+			s.unackedSince.Store(0)
+			return run, nil
 		}
-		return run.Int64()
+		if r, err := role.Slice(); err != nil || len(r) == 0 || r[0] != "master" {
+			return nil, errDemoted
+		}
+		if !s.degraded(time.Now()) {
+			s.refused.Add(1)
+			return nil, errUnacked
+		}
+		s.lagged.Add(1)
+		return run, nil
 	}
+}
+
+// degraded reports whether commits have gone unacknowledged for ackGrace in
+// a row as of now (the streak starts with the first unacknowledged commit
+// after an acknowledged one, or after the store opened).
+func (s *Store) degraded(now time.Time) bool {
+	s.unackedSince.CompareAndSwap(0, now.UnixNano())
+	return now.Sub(time.Unix(0, s.unackedSince.Load())) >= s.ackGrace
 }
 
 // nodeFor returns the client of the master serving key: the client itself
@@ -148,24 +179,29 @@ func (s *Store) nodeFor(ctx context.Context, key string) (goredis.Cmdable, error
 type Stats struct {
 	// Retries is how many calls were repeated after a transient failure.
 	Retries int64
-	// ReplicaLag is how many acknowledged writes did not reach the asked
-	// number of replicas within the ack timeout.
+	// ReplicaLag is how many commits were accepted without the asked
+	// number of replica acknowledgements (after ackGrace without any).
 	ReplicaLag int64
 	// RoundTrips is how many requests went to Redis: a command, or a
 	// pipeline sent and answered as one (a script counts once, whatever it
 	// runs on the server).
 	RoundTrips int64
+	// Unacked is how many commit attempts were refused because the
+	// replicas did not acknowledge them in time (each then retried, or the
+	// turn reported as not committed).
+	Unacked int64
 }
 
 // Stats returns the store's counters.
 func (s *Store) Stats() Stats {
-	return Stats{Retries: s.retries.Load(), ReplicaLag: s.lagged.Load(), RoundTrips: s.trips.Load()}
+	return Stats{Retries: s.retries.Load(), ReplicaLag: s.lagged.Load(), RoundTrips: s.trips.Load(), Unacked: s.refused.Load()}
 }
 
 type counters struct {
-	retries atomic.Int64
-	lagged  atomic.Int64
-	trips   atomic.Int64
+	retries, lagged, refused, trips atomic.Int64
+	// unackedSince is when the current streak of unacknowledged commits
+	// began (Unix ns; 0: the last commit was acknowledged).
+	unackedSince atomic.Int64
 }
 
 // tripCounter is a go-redis hook counting round trips (Stats.RoundTrips):

@@ -104,7 +104,11 @@ func (s *Store) AcquireTurn(ctx context.Context, k store.TurnKeys, lease time.Du
 	var vals []any
 	err = s.retry(ctx, true, func() error {
 		var err error
-		vals, err = acquireScript.Run(ctx, s.c, s.turnKeys(k), k.Owner, ms).Slice()
+		c, err := s.runAcked(ctx, acquireScript, s.turnKeys(k), []any{k.Owner, ms})
+		if err != nil {
+			return err
+		}
+		vals, err = c.Slice()
 		return err
 	})
 	if err != nil {
@@ -184,7 +188,11 @@ func (s *Store) CommitTurn(ctx context.Context, k store.TurnKeys, c store.Commit
 	var n int64
 	err = s.retry(ctx, true, func() error {
 		var err error
-		n, err = s.runAcked(ctx, commitScript, s.turnKeys(k), args)
+		c, err := s.runAcked(ctx, commitScript, s.turnKeys(k), args)
+		if err != nil {
+			return err
+		}
+		n, err = c.Int64()
 		return err
 	})
 	if err != nil {
