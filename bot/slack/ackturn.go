@@ -5,14 +5,18 @@ import (
 	"fmt"
 )
 
-// Events run before Slack is acknowledged. Slack never redelivers an event
-// it was told "ok" for, so an ack followed by a crash, a shutdown or a store
-// failure would lose the turn. An event is therefore acknowledged only once
-// its turn is committed and its reply posted, within AckBudget; otherwise it
-// is answered 503 (Events API) or left unacknowledged (Socket Mode), and
-// Slack's redelivery finds the turn done (acknowledged, nothing posted
-// again), running elsewhere (503 again), or not started, or cut and
-// released (it runs).
+// Events, clicks on our choice buttons and slash commands run before Slack
+// is acknowledged. Slack never redelivers a request it was told "ok" for,
+// so an ack followed by a crash, a shutdown or a store failure would lose
+// the turn. A request is therefore acknowledged only once its turn is
+// committed and its reply posted, within AckBudget; otherwise it is
+// answered 503 (Socket Mode: left unacknowledged). Slack redelivers an
+// event, and the redelivery finds the turn done (acknowledged, after
+// posting a reply that could not be posted the first time: repost.go),
+// running elsewhere (503 again), or not started, or cut and released (it
+// runs). Slack does not redeliver interactions and commands: it shows the
+// person an error, and they click or type again (the turn did not act, or
+// its reply is recorded as lost).
 //
 // What the user sees when the replica dies at each point:
 //   - before acquire, or during the step: nothing was committed; a cut turn
@@ -22,8 +26,9 @@ import (
 //     timing floor of about 300 ms): the redelivery finds the turn done and
 //     acknowledges it; this reply is lost, and the user's next message
 //     continues from the committed state. (Posting the recorded reply on
-//     redelivery would need a "posted" mark: one more store round trip per
-//     turn; see docs/deadlines.md.)
+//     every redelivery would need the reply kept for every turn, or a
+//     "posted" mark: one more store round trip per turn; see
+//     docs/deadlines.md. A post that fails while the replica lives is kept.)
 //   - after the post, before the ack: acknowledged, nothing posted twice.
 
 // verdict is what a turn run before the ack tells the waiting request.
@@ -54,7 +59,7 @@ func (j job) tell(v verdict) {
 	}
 }
 
-// runBeforeAck queues an event's turn and waits, at most until the ack
+// runBeforeAck queues a request's turn and waits, at most until the ack
 // budget ends, for it to be committed and its reply posted. It returns nil
 // when Slack may be acknowledged, an error wrapping errBusy otherwise. The
 // worker is not held past the turn: a reply held for its timing floor is
@@ -73,12 +78,12 @@ func (b *Bot) runBeforeAck(ctx context.Context, j job) error {
 		}
 		return errNotYet
 	case <-ctx.Done():
-		b.log.Warn("slack turn not finished within the ack budget; Slack will redeliver", "budget", AckBudget)
+		b.log.Warn("slack turn not finished within the ack budget; answered 503", "budget", AckBudget)
 		return errNotYet
 	}
 }
 
-// runEvent is the queued turn of an event run before its ack.
+// runEvent is the queued turn of a request run before its ack.
 func (b *Bot) runEvent(ctx context.Context, j job) {
 	if ctx.Err() != nil {
 		// Cut by shutdown before it started: the redelivery runs it.
@@ -93,14 +98,22 @@ func (b *Bot) runEvent(ctx context.Context, j job) {
 	case r.Retry:
 		j.tell(verdictRetry)
 		return
-	}
-	if r.Duplicate {
-		// Done by an earlier delivery of the event, which posted the reply.
-		j.tell(verdictAck)
+	case r.Duplicate:
+		// Done by an earlier delivery, which posted the reply, or kept it
+		// for this redelivery when its post failed.
+		j.tell(b.repost(ctx, j))
 		return
 	}
 	show := func(ctx context.Context) {
-		b.show(ctx, j, r, loc)
+		if err := b.show(ctx, j, r, loc); err != nil {
+			if j.redelivered {
+				b.keep(ctx, j, r, loc)
+			} else {
+				b.replyFailed(ctx, j, "lost")
+			}
+			j.tell(verdictRetry)
+			return
+		}
 		j.tell(verdictAck)
 	}
 	if !b.later(ctx, r, show) {

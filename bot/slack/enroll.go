@@ -39,8 +39,9 @@ const (
 )
 
 // deliver posts a reply in the DM. In chat mode a QR attachment splits the
-// reply: the text before it, the image, then the rest.
-func (b *Bot) deliver(ctx context.Context, j job, r engine.Reply, loc string) {
+// reply: the text before it, the image, then the rest. A post that fails
+// (after post's retries) ends the delivery with its error.
+func (b *Bot) deliver(ctx context.Context, j job, r engine.Reply, loc string) error {
 	key := userKey(j.team, j.user)
 	outs := append([]engine.Output(nil), r.Outputs...)
 	start := 0
@@ -53,13 +54,17 @@ func (b *Bot) deliver(ctx context.Context, j job, r engine.Reply, loc string) {
 			continue
 		}
 		blocks, text := b.render(loc, key, r.Step, outs[start:i+1])
-		b.post(ctx, j, blocks, text)
+		if err := b.post(ctx, j, blocks, text); err != nil {
+			return err
+		}
 		b.uploadQR(ctx, j, loc, o.Attachment)
 		start = i + 1
 	}
 	if start < len(outs) {
 		blocks, text := b.render(loc, key, r.Step, outs[start:])
-		b.post(ctx, j, blocks, text)
+		if err := b.post(ctx, j, blocks, text); err != nil {
+			return err
+		}
 	}
 	// A QR or a page is shown only in the enrollment flow: other turns look
 	// for one only when this replica showed one to the user (others are
@@ -72,6 +77,7 @@ func (b *Bot) deliver(ctx context.Context, j job, r engine.Reply, loc string) {
 			}
 		}
 	}
+	return nil
 }
 
 func pageConversation(key string) string { return Channel + ":" + key }

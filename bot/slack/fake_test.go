@@ -42,6 +42,8 @@ type fakeSlack struct {
 	public  map[string]bool // channels that are public (conversations.info)
 	groups  map[string][]string
 	ts      int
+	// failPosts makes the next chat.postMessage calls fail with HTTP 500.
+	failPosts int
 }
 
 type fakeUser struct {
@@ -149,6 +151,16 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 	case "conversations.open":
 		f.reply(w, map[string]any{"ok": true, "channel": map[string]any{"id": "D" + form.Get("users")}})
 	case "chat.postMessage", "chat.postEphemeral", "chat.update":
+		f.mu.Lock()
+		fail := method == "chat.postMessage" && f.failPosts > 0
+		if fail {
+			f.failPosts--
+		}
+		f.mu.Unlock()
+		if fail {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
 		p := posted{Method: method, Channel: form.Get("channel"), User: form.Get("user"), Text: form.Get("text"),
 			TS: form.Get("ts"), ThreadTS: form.Get("thread_ts")}
 		_ = json.Unmarshal([]byte(form.Get("blocks")), &p.Blocks)
@@ -226,6 +238,13 @@ func (f *fakeSlack) allBodies() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return strings.Join(f.bodies, "\n")
+}
+
+// failNextPosts makes the next n chat.postMessage calls fail.
+func (f *fakeSlack) failNextPosts(n int) {
+	f.mu.Lock()
+	f.failPosts = n
+	f.mu.Unlock()
 }
 
 func (f *fakeSlack) postCount() int {

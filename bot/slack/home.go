@@ -81,24 +81,26 @@ func (b *Bot) publishHome(ctx context.Context, user string) {
 
 // startFrom starts flow for the person behind an App Home button or a
 // shortcut; the conversation goes on in the DM. A shortcut used on a
-// message in a channel gets the "continue in DM" note there.
-func (b *Bot) startFrom(ic slack.InteractionCallback, flow, prefix string) error {
+// message in a channel gets the "continue in DM" note there. Slack is
+// acknowledged once the turn is committed and its reply posted
+// (runBeforeAck).
+func (b *Bot) startFrom(ctx context.Context, ic slack.InteractionCallback, flow, prefix string) error {
 	j := job{team: ic.Team.ID, user: ic.User.ID, delivery: deliveryOf(prefix, ic),
 		input:   engine.Input{Kind: engine.InputStart, Flow: flow},
 		trigger: ic.TriggerID, triggerAt: b.now()}
 	if ch := ic.Channel.ID; ch != "" && !strings.HasPrefix(ch, "D") {
 		j.notice = ch
 	}
-	return b.queue(func(ctx context.Context) { b.run(ctx, j) })
+	return b.runBeforeAck(ctx, j)
 }
 
 // onShortcut handles the message and global shortcuts.
-func (b *Bot) onShortcut(ic slack.InteractionCallback) error {
+func (b *Bot) onShortcut(ctx context.Context, ic slack.InteractionCallback) error {
 	switch ic.CallbackID {
 	case callbackReset:
-		return b.startFrom(ic, "reset", "s:")
+		return b.startFrom(ctx, ic, "reset", "s:")
 	case callbackUnlock:
-		return b.startFrom(ic, "unlock", "s:")
+		return b.startFrom(ctx, ic, "unlock", "s:")
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func (b *Bot) onInteraction(ctx context.Context, ic slack.InteractionCallback) (
 		resp, err := b.onSubmit(ctx, ic)
 		return resp, nil, err
 	case slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut:
-		return nil, nil, b.onShortcut(ic)
+		return nil, nil, b.onShortcut(ctx, ic)
 	}
 	return nil, nil, nil
 }
@@ -73,12 +73,15 @@ func (b *Bot) onAction(ctx context.Context, ic slack.InteractionCallback) (any, 
 			// A side choice inside a modal: no chat message to consume.
 			j.view, j.clicked, j.channel = ic.View.ID, nil, ""
 		}
-		return nil, nil, b.queue(func(ctx context.Context) { b.run(ctx, j) })
+		// Acknowledged once the turn is committed and its reply posted
+		// (runBeforeAck); otherwise 503, and Slack shows the person that
+		// the click failed.
+		return nil, nil, b.runBeforeAck(ctx, j)
 	case strings.HasPrefix(a.ActionID, actionHome):
 		if !homeFlow(a.Value) {
 			return nil, nil, nil
 		}
-		return nil, nil, b.startFrom(ic, a.Value, "h:")
+		return nil, nil, b.startFrom(ctx, ic, a.Value, "h:")
 	case a.ActionID == actionOpen:
 		c, err := b.o.Tokens.Verify(a.Value, purposeOpen, key)
 		if err != nil {
@@ -137,13 +140,16 @@ func modalInput(v slack.View, c token.Claims) engine.Input {
 	return in
 }
 
-// waiter hands a submission's reply back to the ack path when it comes in
-// time; otherwise the job posts it to the DM.
+// waiter hands a submission's finished turn back to the ack path when it
+// comes in time; a submission not answered in time is answered 503.
 type waiter struct {
 	mu     sync.Mutex
 	gaveUp bool
+	// shown: ok is the turn's (false: nothing to show, such as a guest);
+	// failed means it did not commit, or its reply could not be posted.
 	reply  *engine.Reply
 	loc    string
+	failed bool
 	done   chan struct{}
 }
 
@@ -187,8 +193,19 @@ func (b *Bot) onSubmit(ctx context.Context, ic slack.InteractionCallback) (any, 
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.reply == nil {
+	select {
+	case <-w.done:
+	default:
+		// Not committed in time: 503 keeps the modal open, with what was
+		// typed, and Slack shows the person an error.
 		w.gaveUp = true
+		b.log.Warn("slack modal turn not finished in time; answered 503", "wait", b.o.SubmitWait)
+		return nil, errNotYet
+	}
+	switch {
+	case w.failed:
+		return nil, errNotYet
+	case w.reply == nil:
 		return slack.NewClearViewSubmissionResponse(), nil
 	}
 	if !inModal(*w.reply, c.State) {
@@ -220,22 +237,32 @@ func (b *Bot) runSubmit(ctx context.Context, j job, state string, w *waiter) {
 	finish(ctx)
 }
 
-// finishSubmit hands a modal turn's reply to the waiting submission, or
-// posts it in the DM when the modal is closed.
+// finishSubmit answers a submission from its committed turn: a refusal of
+// what was typed goes back into the modal (response_action errors); any
+// other reply is posted in the DM before the modal is cleared, so the ack
+// follows the commit and the post. A turn that did not commit (r.Retry)
+// posts nothing: the submission is answered 503 and can be sent again.
 func (b *Bot) finishSubmit(ctx context.Context, j job, state string, w *waiter, r engine.Reply, loc string, ok bool) {
 	w.mu.Lock()
-	keep := false
-	if !w.gaveUp {
-		if ok {
-			w.reply, w.loc = &r, loc
-			keep = inModal(r, state)
-		}
-		close(w.done)
-	}
+	late := w.gaveUp
 	w.mu.Unlock()
-	if ok && !r.Duplicate && !keep {
-		b.deliver(ctx, j, r, loc)
+	failed := ok && r.Retry
+	if ok && !failed && !r.Duplicate && (late || !inModal(r, state)) {
+		if err := b.deliver(ctx, j, r, loc); err != nil {
+			b.replyFailed(ctx, j, "lost")
+			failed = true
+		}
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.gaveUp {
+		return
+	}
+	if ok {
+		w.reply, w.loc = &r, loc
+	}
+	w.failed = failed
+	close(w.done)
 }
 
 // clickedMessage is a bot message whose choice button was used.

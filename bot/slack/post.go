@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 )
@@ -53,11 +55,14 @@ func (b *Bot) postMessage(ctx context.Context, channel string, blocks []slack.Bl
 	if err != nil {
 		return err
 	}
+	// Errors are slack-go's types, as PostMessageContext returned them, so
+	// that post can tell what a retry may cure (postRetry).
 	if resp.StatusCode == http.StatusTooManyRequests {
-		return fmt.Errorf("slack: chat.postMessage rate limited (retry after %s s)", resp.Header.Get("Retry-After"))
+		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return &slack.RateLimitedError{RetryAfter: time.Duration(secs) * time.Second}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("slack: chat.postMessage: HTTP %d", resp.StatusCode)
+		return slack.StatusCodeError{Code: resp.StatusCode, Status: resp.Status}
 	}
 	var out struct {
 		OK    bool   `json:"ok"`
@@ -67,7 +72,7 @@ func (b *Bot) postMessage(ctx context.Context, channel string, blocks []slack.Bl
 		return fmt.Errorf("slack: chat.postMessage answer: %w", err)
 	}
 	if !out.OK {
-		return fmt.Errorf("slack: chat.postMessage: %s", out.Error)
+		return slack.SlackErrorResponse{Err: out.Error}
 	}
 	return nil
 }

@@ -110,18 +110,7 @@ func (b *Bot) choiceButtons(loc, key, state string, choices []engine.Choice, max
 	return els
 }
 
-// post sends one message to the user's DM.
-func (b *Bot) post(ctx context.Context, j job, blocks []slack.Block, text string) {
-	ch, err := b.channel(ctx, j)
-	if err != nil {
-		b.log.Warn("slack DM unavailable", "err", err)
-		return
-	}
-	if err := b.postMessage(ctx, ch, blocks, text); err != nil {
-		b.log.Warn("slack chat.postMessage failed", "err", err)
-	}
-}
-
+// channel is where a job's replies go: its channel, else the user's DM.
 func (b *Bot) channel(ctx context.Context, j job) (string, error) {
 	if j.channel != "" {
 		return j.channel, nil

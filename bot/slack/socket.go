@@ -68,9 +68,11 @@ func (b *Bot) socketStatus(evt socketmode.Event) {
 	}
 }
 
-// onEnvelope acks one Socket Mode request. When the pool is full, or an
-// event's turn did not finish within AckBudget, the ack is withheld, so
-// Slack redelivers later (as a 503 does over HTTP).
+// onEnvelope acks one Socket Mode request. When the pool is full, or a
+// turn did not commit and post its reply within AckBudget (SubmitWait for
+// a modal), the ack is withheld, as a 503 over HTTP: Slack redelivers an
+// event later, and shows the person an error for an interaction or a
+// command.
 func (b *Bot) onEnvelope(ctx context.Context, c *socketmode.Client, evt socketmode.Event) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -34,9 +34,12 @@ type job struct {
 	// clicked is the message whose choice button started the turn; its
 	// buttons are replaced by the chosen label once the turn has run.
 	clicked *clickedMessage
-	// verdict, set for an event run before its ack (runBeforeAck), receives
-	// whether Slack may be acknowledged.
+	// verdict, set for a request run before its ack (runBeforeAck),
+	// receives whether Slack may be acknowledged.
 	verdict chan verdict
+	// redelivered is set for events, which Slack delivers again when they
+	// are not acknowledged (interactions and commands it does not).
+	redelivered bool
 }
 
 // ServedEvents are the Events API event types the bot acts on; the manifest
@@ -86,7 +89,7 @@ func (b *Bot) onEvent(ctx context.Context, ev slackevents.EventsAPIEvent) error 
 	default:
 		return nil
 	}
-	j.delivery = "e:" + cb.EventID
+	j.delivery, j.redelivered = "e:"+cb.EventID, true
 	return b.runBeforeAck(ctx, j)
 }
 
@@ -118,7 +121,11 @@ func (b *Bot) onCommand(ctx context.Context, c slack.SlashCommand) (any, error) 
 	if p, ok := b.users.get(c.UserID); ok && p.DM != "" && p.DM == c.ChannelID {
 		inDM, j.channel = true, c.ChannelID
 	}
-	if err := b.queue(func(ctx context.Context) { b.run(ctx, j) }); err != nil {
+	// The ack (and the note that the conversation moved to the DM) comes
+	// once the turn is committed and its reply posted: a store that is down
+	// or a post that failed is answered 503, and Slack tells the person the
+	// command failed instead of the command being lost after an "ok".
+	if err := b.runBeforeAck(ctx, j); err != nil {
 		return nil, err
 	}
 	if inDM {
@@ -181,21 +188,28 @@ type runner interface {
 	Run(ctx context.Context, t engine.Turn) engine.Reply
 }
 
-// run is a queued turn: engine, then the reply in the DM.
+// run is a queued turn acknowledged before it ran (a help-desk handoff):
+// engine, then the reply in the DM.
 func (b *Bot) run(ctx context.Context, j job) {
 	r, loc, ok := b.turn(ctx, j)
 	if !ok || r.Duplicate {
 		return
 	}
-	if b.later(ctx, r, func(ctx context.Context) { b.show(ctx, j, r, loc) }) {
+	show := func(ctx context.Context) {
+		if err := b.show(ctx, j, r, loc); err != nil {
+			b.replyFailed(ctx, j, "lost")
+		}
+	}
+	if b.later(ctx, r, show) {
 		return
 	}
-	b.show(ctx, j, r, loc)
+	show(ctx)
 }
 
 // show posts a turn's reply: the clicked buttons consumed, the public notice,
-// the reply in the DM.
-func (b *Bot) show(ctx context.Context, j job, r engine.Reply, loc string) {
+// the reply in the DM (and the next masked prompt's modal, with the trigger
+// of the action that started the turn). Its error is the DM post's.
+func (b *Bot) show(ctx context.Context, j job, r engine.Reply, loc string) error {
 	b.openNext(ctx, j, r, loc)
 	b.consume(ctx, j.clicked)
 	if j.notice != "" {
@@ -204,7 +218,7 @@ func (b *Bot) show(ctx context.Context, j job, r engine.Reply, loc string) {
 			b.log.Warn("slack ephemeral notice failed", "err", err)
 		}
 	}
-	b.deliver(ctx, j, r, loc)
+	return b.deliver(ctx, j, r, loc)
 }
 
 // replyLocale is the language to render r in: the conversation's, else loc.

@@ -105,6 +105,9 @@ type Bot struct {
 	log       *slog.Logger
 	now       func() time.Time
 	wait      time.Duration
+	// turnWait bounds how long a message's request waits for its turn
+	// (TurnWait).
+	turnWait time.Duration
 	ttl       time.Duration
 	audit     audit.Sink
 	helpDesk  string
@@ -160,7 +163,7 @@ func New(opt Options) (*Bot, error) {
 		mapper: chatid.New(opt.Config.IdentityMapping, true, dir, opt.Clock),
 		cfg:    opt.Config, engine: opt.Engine, msg: opt.Messages, store: opt.Store, pool: opt.Pool,
 		validator: opt.Validator, conn: opt.Connector, log: opt.Log, now: opt.Clock,
-		wait: opt.InvokeWait, ttl: opt.CardTTL, hints: map[string]hintEntry{}, guests: map[string]guestEntry{},
+		wait: opt.InvokeWait, turnWait: TurnWait, ttl: opt.CardTTL, hints: map[string]hintEntry{}, guests: map[string]guestEntry{},
 		audit: opt.Audit, helpDesk: opt.HelpDeskChannel, handoffs: opt.Handoffs, accounts: opt.Accounts, lifter: opt.Lifter,
 		pages: opt.Pages, cleanups: enrollpage.NewCleanups(opt.Store, "teams-qr", opt.Clock, opt.Log),
 		cards: &cards{msg: opt.Messages, tokens: opt.Tokens, style: opt.Config.ActionStyle(), ttl: opt.CardTTL, now: opt.Clock},

@@ -54,10 +54,13 @@ func (b *Bot) input(act *inbound) (in engine.Input, fromCard bool, err error) {
 	return engine.Input{Kind: engine.InputText, Value: secret.New(act.text())}, false, nil
 }
 
-// personalTurn handles a message (typed text or an Action.Submit) in a 1:1 chat.
-func (b *Bot) personalTurn(ctx context.Context, act *inbound) {
+// personalTurn handles a message (typed text or an Action.Submit) in a 1:1
+// chat. It returns false when the turn did not commit (engine Reply.Retry:
+// the conversation busy, the store down): nothing is shown, and the
+// activity must be delivered again (answerAfterTurn).
+func (b *Bot) personalTurn(ctx context.Context, act *inbound) bool {
 	if b.outreachClick(ctx, act) {
-		return
+		return true
 	}
 	to := target{act.ServiceURL, act.Conversation.ID}
 	in, fromCard, err := b.input(act)
@@ -68,18 +71,23 @@ func (b *Bot) personalTurn(ctx context.Context, act *inbound) {
 		if _, err := b.conn.Send(ctx, to.serviceURL, to.convID, out); err != nil {
 			b.log.Error("teams: reply failed", "err", err)
 		}
-		return
+		return true
 	}
 	reply := b.engine.Handle(ctx, b.turn(ctx, act, in))
-	b.log.Info("teams: turn", "ref", reply.Ref, "input", in.Kind.String(), "flow", reply.Flow, "state", reply.State, "duplicate", reply.Duplicate)
+	b.log.Info("teams: turn", "ref", reply.Ref, "input", in.Kind.String(), "flow", reply.Flow, "state", reply.State,
+		"duplicate", reply.Duplicate, "retry", reply.Retry)
+	if reply.Retry {
+		return false
+	}
 	if reply.Duplicate {
-		return // the first delivery already answered
+		return true // the first delivery already answered
 	}
 	replyTo := ""
 	if fromCard {
 		replyTo = act.ReplyToID // a card submit: update that card in place
 	}
 	b.send(ctx, to, reply, act.Locale, act.From.AadObjectID, replyTo)
+	return true
 }
 
 // mentionTurn answers an @mention in a team channel or group chat briefly,

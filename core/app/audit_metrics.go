@@ -22,6 +22,7 @@ type auditMetrics struct {
 	started, ended, verifications, codesSent, sendFailures *prometheus.CounterVec
 	refused, escalations, changes, rejected, findings      *prometheus.CounterVec
 	ratings                                                *prometheus.CounterVec
+	replyFailures                                          *prometheus.CounterVec
 	// completion is the time from a conversation's start to done, by flow
 	// and channel (time to reset, time to unlock).
 	completion *prometheus.HistogramVec
@@ -38,12 +39,13 @@ var _ audit.Sink = (*auditMetrics)(nil)
 
 // Closed label sets.
 var (
-	metricFlows    = set("reset", "unlock", "enroll", "verify", "handoff")
-	metricChannels = set("slack", "teams", "voice", "console", "api", "sms")
-	metricFactors  = set("totp", "sms", "voice", "email", "questions", "passphrase")
-	metricEnds     = set("done", "cancelled", "expired", "escalated", "locked_out", "blocked")
-	metricRatings  = set("up", "down")
-	metricOutcomes = set(audit.OutcomeSuccess, audit.OutcomeFailure, audit.OutcomeDenied, audit.OutcomeError, "replay")
+	metricFlows         = set("reset", "unlock", "enroll", "verify", "handoff")
+	metricChannels      = set("slack", "teams", "voice", "console", "api", "sms")
+	metricFactors       = set("totp", "sms", "voice", "email", "questions", "passphrase")
+	metricEnds          = set("done", "cancelled", "expired", "escalated", "locked_out", "blocked")
+	metricRatings       = set("up", "down")
+	metricReplyFailures = set("kept", "lost")
+	metricOutcomes      = set(audit.OutcomeSuccess, audit.OutcomeFailure, audit.OutcomeDenied, audit.OutcomeError, "replay")
 )
 
 func set(vs ...string) map[string]bool {
@@ -71,6 +73,8 @@ func newAuditMetrics(reg prometheus.Registerer) (*auditMetrics, error) {
 		rejected:      cv("requests_rejected_total", "Inbound requests refused before the engine ran (bad signature, token, key), by channel.", "channel"),
 		findings:      cv("abuse_signals_total", "Abuse signals: replayed codes, owner warnings, alarms, by kind.", "kind"),
 		ratings:       cv("ratings_total", "Satisfaction answers after a completed flow (was it easy? up or down), by flow and channel.", "flow", "channel", "rating"),
+		replyFailures: cv("reply_failures_total", "Committed turns whose reply the chat platform did not take, by channel and "+
+			"outcome (kept: shown on the platform's redelivery; lost).", "channel", "outcome"),
 		completion: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "resetbot_flow_completion_seconds",
 			Help:    "Time from the start of a conversation to its completion (time to reset, to unlock), by flow and channel.",
@@ -79,7 +83,7 @@ func newAuditMetrics(reg prometheus.Registerer) (*auditMetrics, error) {
 		starts: map[string]time.Time{},
 	}
 	for _, c := range []prometheus.Collector{m.started, m.ended, m.verifications, m.codesSent, m.sendFailures,
-		m.refused, m.escalations, m.changes, m.rejected, m.findings, m.ratings, m.completion} {
+		m.refused, m.escalations, m.changes, m.rejected, m.findings, m.ratings, m.replyFailures, m.completion} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -52,6 +52,9 @@ const (
 	NameAuthnRejected = "authn.rejected"
 	// NameEscalation is a case handed to the help desk.
 	NameEscalation = "escalation"
+	// NameReplyFailed is a committed turn's reply the chat platform did not
+	// take: Reason "kept" (shown on the platform's redelivery) or "lost".
+	NameReplyFailed = "reply.failed"
 )
 
 // Outcomes commonly used in Event.Outcome.

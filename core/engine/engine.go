@@ -300,14 +300,16 @@ func (e *Engine) Run(ctx context.Context, t Turn) (r Reply) {
 		stepCtx, stepSpan := e.opt.Tracer.Start(stepCtx, "engine.step")
 		res := e.safeStep(stepCtx, &t, ref, rec)
 		stepSpan.End()
-		stop()
 		if res.failed && ctx.Err() != nil {
 			res = result{base: res.base, reply: res.reply, cut: true}
 		}
 		if t.Close {
 			res.op, res.value, res.ttl = store.SessionPut, closedMark, e.opt.CloseKeep
 		}
+		// The lease is kept while the commit is retried across a failover,
+		// so that no retry of this delivery runs the step again meanwhile.
 		r = e.commit(ctx, &t, k, res)
+		stop()
 		r.NotBefore = started.Add(res.floor)
 	}
 	if e.opt.OnTurn != nil {

@@ -15,7 +15,11 @@ import (
 // commitTimeout bounds the commit, which runs even when the turn's context
 // has ended (a caller that hung up, a shutdown): the lease and the claim must
 // be released and the outcome recorded so the platform's retry is answered.
-const commitTimeout = 2 * time.Second
+// It outlasts a Redis failover (detection, promotion, the replica-ack grace:
+// about 8 s), because a step that ran has acted (a code consumed, a password
+// reset): its commit must land, not the step run again on what it changed.
+// The platform meanwhile gets its "not yet" (Slack 503, a phone hold).
+const commitTimeout = 10 * time.Second
 
 // result is what a step hands to the commit.
 type result struct {

@@ -128,7 +128,10 @@ func TestUnacknowledgedCommitIsNotCommitted(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := store.Commit{Op: store.SessionPut, Expect: 1, Value: []byte("state-2"), TTL: time.Hour, Outcome: []byte("r"), Keep: time.Minute}
-	err := s.CommitTurn(t.Context(), k, c)
+	// The engine bounds a commit's retries (10 s); here 1.5 s will do.
+	ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+	defer cancel()
+	err := s.CommitTurn(ctx, k, c)
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("unacknowledged commit: %v, want store.ErrUnavailable", err)
 	}

@@ -24,21 +24,27 @@ const (
 	// DefaultRetryFor bounds how long an idempotent call is retried when the
 	// caller's context has no earlier deadline.
 	DefaultRetryFor = 3 * time.Second
-	retryFirst      = 25 * time.Millisecond
-	retryMax        = 400 * time.Millisecond
+	// commitRetryFor is the least a commit is retried (within its caller's
+	// deadline): a commit that has run its step (a code checked, a
+	// password reset) must land across a whole failover — Sentinel's
+	// detection, the promotion and the replica-ack grace — rather than have
+	// the step run again on state it already changed.
+	commitRetryFor = 10 * time.Second
+	retryFirst     = 25 * time.Millisecond
+	retryMax       = 400 * time.Millisecond
 )
 
 // retry runs fn until it succeeds, fails with an error that a retry cannot
-// cure, or the time is up: ctx's deadline or s.retryFor, whichever comes
-// first. Only calls that are idempotent (the turn scripts: acquiring again
-// with the same owner, renewing, committing again) pass idempotent; the
-// others get one try, as before.
-func (s *Store) retry(ctx context.Context, idempotent bool, fn func() error) error {
+// cure, or the time is up: ctx's deadline or limit, whichever comes first.
+// Only calls that are idempotent (the turn scripts: acquiring again with
+// the same owner, renewing, committing again) are retried; the others get
+// one try.
+func (s *Store) retry(ctx context.Context, limit time.Duration, fn func() error) error {
 	err := fn()
-	if err == nil || !idempotent || s.retryFor <= 0 || !transient(err) {
+	if err == nil || limit <= 0 || !transient(err) {
 		return err
 	}
-	until := time.Now().Add(s.retryFor)
+	until := time.Now().Add(limit)
 	if d, ok := ctx.Deadline(); ok && d.Before(until) {
 		until = d
 	}

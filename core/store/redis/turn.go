@@ -82,6 +82,15 @@ end
 put(KEYS[2], 'c' .. owner, ARGV[9])
 return 0`)
 
+// commitRetryFor is how long a commit is retried: retryFor, and at least
+// commitRetryFor unless retries are off.
+func (s *Store) commitRetryFor() time.Duration {
+	if s.retryFor <= 0 {
+		return 0
+	}
+	return max(s.retryFor, commitRetryFor)
+}
+
 func (s *Store) turnKeys(k store.TurnKeys) []string {
 	keys := []string{s.prefix + k.Session, s.prefix + k.Lock}
 	if k.Delivery != "" {
@@ -102,8 +111,7 @@ func (s *Store) AcquireTurn(ctx context.Context, k store.TurnKeys, lease time.Du
 		return store.Acquisition{}, err
 	}
 	var vals []any
-	err = s.retry(ctx, true, func() error {
-		var err error
+	err = s.retry(ctx, s.retryFor, func() error {
 		c, err := s.runAcked(ctx, acquireScript, s.turnKeys(k), []any{k.Owner, ms})
 		if err != nil {
 			return err
@@ -152,7 +160,7 @@ func (s *Store) RenewTurn(ctx context.Context, k store.TurnKeys, lease time.Dura
 		return err
 	}
 	var n int64
-	err = s.retry(ctx, true, func() error {
+	err = s.retry(ctx, s.retryFor, func() error {
 		var err error
 		n, err = renewScript.Run(ctx, s.c, s.turnKeys(k), k.Owner, ms).Int64()
 		return err
@@ -169,7 +177,7 @@ func (s *Store) RenewTurn(ctx context.Context, k store.TurnKeys, lease time.Dura
 // CommitTurn implements store.Turns with one script call, followed in the
 // same round trip by WAIT when replica acknowledgements are configured. A
 // repeated commit of one owner is a no-op, so it is retried across a
-// failover too.
+// failover too, for at least commitRetryFor within ctx.
 func (s *Store) CommitTurn(ctx context.Context, k store.TurnKeys, c store.Commit) error {
 	if err := store.CheckCommit(k, c); err != nil {
 		return err
@@ -186,8 +194,7 @@ func (s *Store) CommitTurn(ctx context.Context, k store.TurnKeys, c store.Commit
 	args := []any{k.Owner, strconv.Itoa(int(c.Op)), strconv.FormatUint(c.Expect, 10), c.Value, ttl,
 		has, c.Outcome, keep, store.CommittedKeep.Milliseconds()}
 	var n int64
-	err = s.retry(ctx, true, func() error {
-		var err error
+	err = s.retry(ctx, s.commitRetryFor(), func() error {
 		c, err := s.runAcked(ctx, commitScript, s.turnKeys(k), args)
 		if err != nil {
 			return err

@@ -1,0 +1,55 @@
+package teams
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// TurnWait bounds how long the request of a person's message waits for its
+// turn before the Bot Framework is answered. The Bot Framework gives a bot
+// 15 s and then delivers the activity again; so does it, in practice, for a
+// 5xx answer (the Teams documentation describes the retry on timeout, and
+// Microsoft confirms retries on failure status codes: MicrosoftDocs/
+// msteams-docs#8998).
+const TurnWait = 10 * time.Second
+
+// answerAfterTurn runs a message's turn on the worker pool and answers the
+// Bot Framework once it is over: 200 when the turn committed and its reply
+// went out (or there was nothing to do), 503 with Retry-After when it did
+// not commit (a busy conversation, the store unavailable, a failover:
+// engine Reply.Retry) or did not finish within TurnWait. The Connector then
+// delivers the activity again, and the engine runs it once: a redelivery of
+// a turn that did finish is answered from its recorded reply and shows
+// nothing twice. Before, the activity was acknowledged at once and a busy
+// or store-down turn showed the catalogued error: the input was dropped.
+// A full pool answers 503 at once, as before.
+func (b *Bot) answerAfterTurn(w http.ResponseWriter, r *http.Request, turn func(ctx context.Context) bool) {
+	done := make(chan bool, 1)
+	if err := b.pool.Submit(func(ctx context.Context) { done <- turn(ctx) }); err != nil {
+		b.log.Warn("teams: worker pool refused the activity", "err", err)
+		retryLater(w)
+		return
+	}
+	t := time.NewTimer(b.turnWait)
+	defer t.Stop()
+	select {
+	case ok := <-done:
+		if ok {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		b.log.Info("teams: turn not committed; asking the Bot Framework to deliver the activity again")
+	case <-t.C:
+		b.log.Warn("teams: turn not finished in time; asking the Bot Framework to deliver the activity again", "wait", b.turnWait)
+	case <-r.Context().Done():
+		return
+	}
+	retryLater(w)
+}
+
+// retryLater is the answer that makes the Bot Framework deliver again.
+func retryLater(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "2")
+	http.Error(w, "busy", http.StatusServiceUnavailable)
+}
