@@ -108,13 +108,13 @@ type Bot struct {
 	// turnWait bounds how long a message's request waits for its turn
 	// (TurnWait).
 	turnWait time.Duration
-	ttl       time.Duration
-	audit     audit.Sink
-	helpDesk  string
-	handoffs  HandoffStore
-	accounts  Accounts
-	lifter    Lifter
-	mapper    *chatid.Mapper
+	ttl      time.Duration
+	audit    audit.Sink
+	helpDesk string
+	handoffs HandoffStore
+	accounts Accounts
+	lifter   Lifter
+	mapper   *chatid.Mapper
 
 	pages    *enrollpage.Pages
 	cleanups *enrollpage.Cleanups
