@@ -84,8 +84,16 @@ func (e *Engine) step(ctx context.Context, t *Turn, ref string, rec store.Record
 }
 
 // failed is the result of a step that failed: the session stays as stored.
+// A step cut short by the store (a failover, an outage: store.ErrUnavailable
+// from a flow's own store call) is treated like one cut by its deadline:
+// the delivery is released and the platform asked to deliver it again
+// (Reply.Retry), rather than the person told "something went wrong" for a
+// turn that saved nothing.
 func (e *Engine) failed(ctx context.Context, t *Turn, ref string, s *Session, err error, base uint64) result {
-	return result{base: base, failed: true, reply: e.fail(ctx, t, ref, s, err)}
+	if errors.Is(err, store.ErrUnavailable) {
+		e.noteStore(ctx, err)
+	}
+	return result{base: base, failed: true, cut: errors.Is(err, store.ErrUnavailable), reply: e.fail(ctx, t, ref, s, err)}
 }
 
 // plan turns the session after the step into the commit: deleted when the

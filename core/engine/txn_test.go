@@ -307,3 +307,25 @@ func TestCutStepDropsItsClaim(t *testing.T) {
 		t.Fatalf("redelivery: %q dup=%v retry=%v, acted %d", ids(r), r.Duplicate, r.Retry, tf.acts.Load())
 	}
 }
+
+// TestStepCutByStoreAsksForRetry: a step whose own store call finds the
+// store unavailable (a failover, an outage) saved nothing: the platform is
+// asked to deliver it again and its redelivery runs, instead of the person
+// being told "something went wrong" and the delivery recorded as done.
+func TestStepCutByStoreAsksForRetry(t *testing.T) {
+	eng, tf := realFixture(t, time.Second, memory.New())
+	ctx := context.Background()
+	eng.Run(ctx, turn(text("test")))
+	eng.Run(ctx, turn(engine.Input{Kind: engine.InputChoice, Choice: "a"}))
+	tn := turn(digits("42"))
+	tn.DeliveryID = "evt-store-cut"
+	tf.fail = fmt.Errorf("code: reading challenge: %w", store.ErrUnavailable)
+	if r := eng.Run(ctx, tn); !r.Retry {
+		t.Fatalf("step cut by the store: %q retry=%v, want a retry", ids(r), r.Retry)
+	}
+	tf.fail = nil
+	r := eng.Run(ctx, tn)
+	if r.Duplicate || r.Retry || ids(r) != "done" || tf.acts.Load() != 1 {
+		t.Fatalf("redelivery: %q dup=%v retry=%v, acted %d", ids(r), r.Duplicate, r.Retry, tf.acts.Load())
+	}
+}
