@@ -7,11 +7,12 @@ import (
 )
 
 // TurnWait bounds how long the request of a person's message waits for its
-// turn before the Bot Framework is answered. The Bot Framework gives a bot
-// 15 s and then delivers the activity again; so does it, in practice, for a
-// 5xx answer (the Teams documentation describes the retry on timeout, and
-// Microsoft confirms retries on failure status codes: MicrosoftDocs/
-// msteams-docs#8998).
+// turn before the Bot Framework is answered. Teams gives a bot 15 s and then
+// delivers the activity again (documented: "Bot activity handlers"); it also
+// retries "certain failure HTTP status codes" (a Teams engineer in
+// MicrosoftDocs/msteams-docs#8998; which ones and how often is not
+// documented, so 503 with Retry-After is used, the answer the Bot Framework
+// SDKs themselves treat as transient).
 const TurnWait = 10 * time.Second
 
 // answerAfterTurn runs a message's turn on the worker pool and answers the
