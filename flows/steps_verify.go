@@ -237,7 +237,8 @@ func (d *Deps) verifyFactor() engine.Step {
 			if phantom(c.Session) {
 				sub = identity.Subject{}
 			}
-			ch := identity.Challenge{Key: challengeKey(c.Session, m.Factor()), Subject: sub, Locale: c.Session.Locale, Voice: c.Voice}
+			ch := identity.Challenge{Key: challengeKey(c.Session, m.Factor()), Subject: sub, Locale: c.Session.Locale, Voice: c.Voice,
+				Attempt: c.Turn.DeliveryID}
 			res, err := m.Verify(ctx, ch, in.Value)
 			if err != nil {
 				return "", fmt.Errorf("verify %s: %w", m.Factor(), err)

@@ -87,6 +87,12 @@ type Challenge struct {
 	// destination of record, or nobody): the method still does the same
 	// work, so the reply is the same.
 	Courier Courier
+	// Attempt names the platform delivery an answer came in (a Slack event,
+	// a key press; "" for none). A method that consumes what it checks
+	// (one-time codes) answers the same delivery checked again the same way,
+	// so a turn the platform retries after a failover, whose session was
+	// never saved, is not told its code was already used.
+	Attempt string
 }
 
 // Courier delivers a catalogued message to a destination of record.

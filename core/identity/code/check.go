@@ -24,6 +24,17 @@ import (
 // Wrong without counting an attempt: it cannot be the code, so it tells a guesser
 // nothing, and it spares users who mistype the length.
 func (c *Codes) Check(ctx context.Context, challengeKey string, code secret.String) (identity.Result, error) {
+	return c.CheckAttempt(ctx, challengeKey, code, "")
+}
+
+// CheckAttempt is Check for one platform delivery (attempt, e.g. a Slack
+// event or a Twilio key press; "" for none). The same right code checked
+// again for the same delivery is Verified again instead of Expired: the
+// platform retrying a turn whose check consumed the code but whose session
+// was never saved (the store failing over between the two) gets the answer
+// the first try got. Any other delivery still finds the code used. The
+// record keeps only a keyed 8-byte tag of the delivery.
+func (c *Codes) CheckAttempt(ctx context.Context, challengeKey string, code secret.String, attempt string) (identity.Result, error) {
 	if err := c.ready(challengeKey); err != nil {
 		return identity.Wrong, err
 	}
@@ -43,6 +54,9 @@ func (c *Codes) Check(ctx context.Context, challengeKey string, code secret.Stri
 		}
 		now := c.opts.Clock()
 		switch {
+		case r.used && attempt != "" && len(r.usedBy) > 0 && wellFormed(in, r.digits) && now.Before(r.expiry) &&
+			hmac.Equal(c.attemptTag(challengeKey, attempt), r.usedBy) && hmac.Equal(c.mac(challengeKey, in), r.mac):
+			return identity.Verified, nil
 		case r.used || !now.Before(r.expiry):
 			return identity.Expired, nil
 		case r.attempts >= c.opts.MaxAttempts:
@@ -53,6 +67,9 @@ func (c *Codes) Check(ctx context.Context, challengeKey string, code secret.Stri
 		result := identity.Wrong
 		if hmac.Equal(c.mac(challengeKey, in), r.mac) { // constant time
 			r.used, result = true, identity.Verified
+			if attempt != "" {
+				r.usedBy = c.attemptTag(challengeKey, attempt)
+			}
 		} else if r.attempts++; r.attempts >= c.opts.MaxAttempts {
 			result = identity.Exhausted
 		}
@@ -81,9 +98,19 @@ func (c *Codes) Cancel(ctx context.Context, challengeKey string) error {
 	return nil
 }
 
+// attemptTag is the keyed tag of the delivery that used a code.
+func (c *Codes) attemptTag(challengeKey, attempt string) []byte {
+	h := hmac.New(sha256.New, c.key)
+	h.Write([]byte("resetbot.code.attempt.v1\x00"))
+	h.Write([]byte(challengeKey))
+	h.Write([]byte{0})
+	h.Write([]byte(attempt))
+	return h.Sum(nil)[:attemptTagSize]
+}
+
 // record is a stored challenge. Layout (big endian):
 // format(1) | digits(1) | attempts(1) | used(1) | issued unix ns(8) | expiry unix ns(8) |
-// mac(32) | destination fingerprint(16) | factor(rest).
+// mac(32) | destination fingerprint(16) | [used-by tag(8), when used is 2] | factor(rest).
 // A compact binary form rather than JSON, whose decimal timestamps could
 // contain a code's digits by chance and confuse leak sweeps.
 type record struct {
@@ -95,11 +122,15 @@ type record struct {
 	expiry   time.Time
 	mac      []byte
 	dest     []byte
+	// usedBy tags the delivery that used the code (CheckAttempt).
+	usedBy []byte
 }
 
 const (
 	recordFormat    byte = 1
 	fingerprintSize      = 16
+	attemptTagSize       = 8
+	usedTagged      byte = 2 // the used byte when a used-by tag follows
 	headerSize           = 4 + 8 + 8 + sha256.Size + fingerprintSize
 )
 
@@ -108,12 +139,18 @@ func (r record) encode() []byte {
 	used := byte(0)
 	if r.used {
 		used = 1
+		if len(r.usedBy) == attemptTagSize {
+			used = usedTagged
+		}
 	}
 	b = append(b, recordFormat, byte(r.digits), byte(min(r.attempts, 255)), used)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.issued.UnixNano()))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.expiry.UnixNano()))
 	b = append(b, r.mac...)
 	b = append(b, r.dest...)
+	if used == usedTagged {
+		b = append(b, r.usedBy...)
+	}
 	return append(b, r.factor...)
 }
 
@@ -121,15 +158,24 @@ func decode(b []byte) (record, error) {
 	if len(b) < headerSize || b[0] != recordFormat {
 		return record{}, errors.New("code: corrupt challenge record")
 	}
+	rest := b[headerSize:]
+	var usedBy []byte
+	if b[3] == usedTagged {
+		if len(rest) < attemptTagSize {
+			return record{}, errors.New("code: corrupt challenge record")
+		}
+		usedBy, rest = rest[:attemptTagSize], rest[attemptTagSize:]
+	}
 	r := record{
 		digits:   int(b[1]),
 		attempts: int(b[2]),
-		used:     b[3] == 1,
+		used:     b[3] == 1 || b[3] == usedTagged,
+		usedBy:   usedBy,
 		issued:   time.Unix(0, int64(binary.BigEndian.Uint64(b[4:12]))),
 		expiry:   time.Unix(0, int64(binary.BigEndian.Uint64(b[12:20]))),
 		mac:      b[20 : 20+sha256.Size],
 		dest:     b[20+sha256.Size : headerSize],
-		factor:   identity.Factor(b[headerSize:]),
+		factor:   identity.Factor(rest),
 	}
 	return r, nil
 }

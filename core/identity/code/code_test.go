@@ -334,3 +334,37 @@ func BenchmarkCheckWrong(b *testing.B) {
 		}
 	}
 }
+
+// TestCheckRepeatedForSameDelivery: a code used by one delivery (a Slack
+// event, a key press) is Verified again when that same delivery is checked
+// again with the same code (a turn retried after a failover, its session
+// never saved), and stays used for any other delivery, a wrong code, a
+// plain Check, or after it expired.
+func TestCheckRepeatedForSameDelivery(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, code.Options{})
+	c := f.issue(t, chA)
+	for i, want := range []identity.Result{identity.Verified, identity.Verified} {
+		if got, err := f.c.CheckAttempt(ctx, chA, c, "CA1:4"); err != nil || got != want {
+			t.Fatalf("check %d for the same delivery = %v, %v; want %v", i, got, err, want)
+		}
+	}
+	if got, _ := f.c.CheckAttempt(ctx, chA, c, "CA1:5"); got != identity.Expired {
+		t.Fatalf("another delivery = %v, want Expired", got)
+	}
+	if got, _ := f.c.CheckAttempt(ctx, chB, c, "CA1:4"); got != identity.Expired {
+		t.Fatalf("another challenge = %v, want Expired", got)
+	}
+	wrong := secret.New("000000")
+	if c.Reveal() == "000000" {
+		wrong = secret.New("111111")
+	}
+	if got, _ := f.c.CheckAttempt(ctx, chA, wrong, "CA1:4"); got != identity.Expired {
+		t.Fatalf("the same delivery with a wrong code = %v, want Expired", got)
+	}
+	f.check(t, chA, c, identity.Expired)
+	f.clock.Add(code.MaxTTL + time.Second)
+	if got, _ := f.c.CheckAttempt(ctx, chA, c, "CA1:4"); got != identity.Expired {
+		t.Fatalf("after expiry = %v, want Expired", got)
+	}
+}

@@ -92,7 +92,7 @@ func (m *Method) Challenge(ctx context.Context, ch identity.Challenge) (identity
 
 // Verify checks the code of the challenge.
 func (m *Method) Verify(ctx context.Context, ch identity.Challenge, answer secret.String) (identity.Result, error) {
-	return m.codes.Check(ctx, ch.Key, answer)
+	return m.codes.CheckAttempt(ctx, ch.Key, answer, ch.Attempt)
 }
 
 // Cancel voids the challenge's live code.
