@@ -204,11 +204,11 @@ type voiceStep struct{ digits, want string }
 
 func voiceSteps(u user) []voiceStep {
 	return []voiceStep{
-		{"1", "To reset your password, press 1"},
-		{"1", "employee number"},
-		{u.empNo, "check it is really you"},
-		{"2", "code is on its way"},
-		{"CODE", "password has been changed"},
+		{"1", "Reset password, press 1"},
+		{"1", "Employee number"},
+		{u.empNo, "Text message, press 2"},
+		{"2", "Code texted"},
+		{"CODE", "Password changed"},
 	}
 }
 
@@ -368,7 +368,7 @@ func (e *env) chat(tl *tally, u user, id string, r func(step int) route, before 
 	tl.convs.Add(1)
 	uid := "U" + strings.ToUpper(id)
 	ch := "D" + uid
-	steps := []slackStep{{"reset", "username, work email or employee number"}, {u.login, "check it is really you"}}
+	steps := []slackStep{{"reset", "username, work email or employee number"}, {u.login, "authenticator app"}}
 	ok := true
 	for i, st := range steps {
 		if before != nil {
