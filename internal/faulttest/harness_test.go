@@ -253,10 +253,12 @@ func (e *env) call(tl *tally, u user, id string, r func(step int) route, before 
 	e.countSends(tl, u, sent0, id)
 }
 
-// isRedirect reports whether a TwiML answer ends in a <Redirect> rather
-// than waiting for keys.
+// isRedirect reports whether a TwiML answer is a hold or a busy pause that
+// resumes the turn by a <Redirect> (the hold prompt sits in a one-second
+// gather for barge-in, posting to the same resume URL) rather than a
+// prompt waiting for keys.
 func isRedirect(doc string) bool {
-	return strings.Contains(doc, "<Redirect") && !strings.Contains(doc, "<Gather")
+	return strings.Contains(doc, "<Redirect")
 }
 
 func trim(s string) string {
