@@ -65,11 +65,14 @@ var directoryTypes = map[string]func(context.Context, config.DirectoryConfig, co
 	},
 }
 
+// ldapConfig maps a validated ldap block onto the LDAP backend's Config.
+// TestDirectoryConfigsComplete checks that no setting is left behind.
 func ldapConfig(c *config.LDAPConfig) ldap.Config {
 	a := c.Attributes
 	return ldap.Config{URL: c.URL, StartTLS: c.StartTLS, AllowPlain: c.AllowPlain, CAFile: c.CAFile,
 		ServerName: c.ServerName, BindDN: c.BindDN, BindPassword: c.BindPassword, BaseDN: c.BaseDN,
-		UserFilter: c.UserFilter, ProtectedGroups: c.ProtectedGroups, DialTimeout: c.DialTimeout,
+		UserFilter: c.UserFilter, ProtectedGroups: c.ProtectedGroups, ProtectedFilter: c.ProtectedFilter,
+		DialTimeout:    c.DialTimeout,
 		RequestTimeout: c.RequestTimeout, PoolSize: c.PoolSize,
 		Attributes: ldap.AttrMap{Login: a.Login, Email: a.Email, Mobile: a.Mobile, EmployeeNumber: a.EmployeeNumber,
 			DisplayName: a.DisplayName, GivenName: a.GivenName, Surname: a.Surname,
@@ -77,11 +80,15 @@ func ldapConfig(c *config.LDAPConfig) ldap.Config {
 			Disabled: ldap.DisabledAttr{Attr: c.DisabledAttribute, Value: c.DisabledValue}}, PolicyDN: c.PolicyDN}
 }
 
+// adConfig maps a validated ad block onto the AD backend's Config.
+// allow_plain has no counterpart: config validation refuses it for AD.
+// TestDirectoryConfigsComplete checks that no setting is left behind.
 func adConfig(name string, c *config.ADConfig) ad.Config {
 	a := c.Attributes
 	return ad.Config{Name: name, URL: c.URL, StartTLS: c.StartTLS, CAFile: c.CAFile, ServerName: c.ServerName,
-		BindDN: c.BindDN, BindPassword: c.BindPassword, BaseDN: c.BaseDN, Domain: c.Domain,
-		Attributes: ad.AttrMap{Email: a.Email, Mobile: a.Mobile, EmployeeNumber: a.EmployeeNumber,
+		BindDN: c.BindDN, BindPassword: c.BindPassword, BaseDN: c.BaseDN, Domain: c.Domain, UserFilter: c.UserFilter,
+		Attributes: ad.AttrMap{Login: a.Login, DisplayName: a.DisplayName, GivenName: a.GivenName, Surname: a.Surname,
+			Email: a.Email, Mobile: a.Mobile, EmployeeNumber: a.EmployeeNumber,
 			RecoveryEmail: a.RecoveryEmail, Manager: a.Manager},
 		ProtectedGroups: c.ProtectedGroups, AllowProtected: c.AllowProtected, DialTimeout: c.DialTimeout,
 		RequestTimeout: c.RequestTimeout, PoolSize: c.PoolSize}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-ldap/ldap/v3"
+
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -29,7 +31,9 @@ type ConnConfig struct {
 	// URL is ldaps://host:636 or ldap://host:389 (then StartTLS is needed).
 	URL      string `yaml:"url"`
 	StartTLS bool   `yaml:"start_tls"`
-	// AllowPlain accepts ldap:// without StartTLS (never for production data).
+	// AllowPlain accepts ldap:// without StartTLS in demo mode (never for
+	// production data). Type ldap only: AD refuses password writes without
+	// TLS, so allow_plain on an ad block is an error.
 	AllowPlain   bool          `yaml:"allow_plain"`
 	CAFile       string        `yaml:"ca_file"`
 	ServerName   string        `yaml:"server_name"`
@@ -37,6 +41,7 @@ type ConnConfig struct {
 	BindPassword secret.String `yaml:"bind_password"`
 	BaseDN       string        `yaml:"base_dn"`
 	// UserFilter restricts which entries are users, e.g. (objectClass=inetOrgPerson).
+	// For AD it is ANDed with (objectCategory=person)(objectClass=user).
 	UserFilter string           `yaml:"user_filter"`
 	Attributes AttributesConfig `yaml:"attributes"`
 	// ProtectedGroups are group DNs whose members are never reset by the bot.
@@ -74,6 +79,9 @@ type LDAPConfig struct {
 	// PolicyDN is the default ppolicy entry, read for the minimum password
 	// age of accounts without their own pwdPolicySubentry (pre-flight).
 	PolicyDN string `yaml:"policy_dn"`
+	// ProtectedFilter marks the users it matches as protected (never reset
+	// or unlocked), e.g. (employeeType=admin). Empty: none.
+	ProtectedFilter string `yaml:"protected_filter"`
 }
 
 // ADConfig configures Active Directory (or Samba AD).
@@ -176,10 +184,7 @@ func (v *validator) directoryType(p string, d *DirectoryConfig) {
 			v.errorf(p+".ldap", "is required when type is ldap")
 			break
 		}
-		v.conn(p+".ldap", &d.LDAP.ConnConfig, false)
-		if (d.LDAP.DisabledAttribute == "") != (d.LDAP.DisabledValue == "") {
-			v.errorf(p+".ldap.disabled_value", "disabled_attribute and disabled_value must be set together")
-		}
+		v.ldapBlock(p+".ldap", d.LDAP)
 	case "ad":
 		if d.AD == nil {
 			v.errorf(p+".ad", "is required when type is ad")
@@ -203,7 +208,19 @@ func (v *validator) directoryType(p string, d *DirectoryConfig) {
 	}
 }
 
+// ldapBlock checks an ldap block, of a directory or of a fanout target.
+func (v *validator) ldapBlock(p string, l *LDAPConfig) {
+	v.conn(p, &l.ConnConfig, false)
+	v.ldapFilter(p+".protected_filter", l.ProtectedFilter)
+	if (l.DisabledAttribute == "") != (l.DisabledValue == "") {
+		v.errorf(p+".disabled_value", "disabled_attribute and disabled_value must be set together")
+	}
+}
+
 func (v *validator) conn(p string, c *ConnConfig, ad bool) {
+	if ad && c.AllowPlain {
+		v.errorf(p+".allow_plain", "is not supported for type ad: Active Directory refuses password changes without TLS; use ldaps:// or start_tls: true")
+	}
 	u, err := url.Parse(c.URL)
 	switch {
 	case c.URL == "":
@@ -233,12 +250,11 @@ func (v *validator) conn(p string, c *ConnConfig, ad bool) {
 	if c.BaseDN == "" {
 		v.errorf(p+".base_dn", "is required")
 	}
-	if c.UserFilter != "" && !(strings.HasPrefix(c.UserFilter, "(") && strings.HasSuffix(c.UserFilter, ")")) {
-		v.errorf(p+".user_filter", "must be an LDAP filter in parentheses")
-	}
+	v.ldapFilter(p+".user_filter", c.UserFilter)
 	if c.Attributes.Login == "" {
 		v.errorf(p+".attributes.login", "is required")
 	}
+	v.attributeNames(p+".attributes", c.Attributes)
 	v.fileExists(p+".ca_file", c.CAFile)
 	v.protectedGroups(p+".protected_groups", c.ProtectedGroups)
 	v.positive(p+".dial_timeout", c.DialTimeout)
@@ -251,17 +267,54 @@ func (v *validator) conn(p string, c *ConnConfig, ad bool) {
 	}
 }
 
+// plainLDAP judges ldap:// without StartTLS. Active Directory refuses
+// password writes without TLS, so for type ad it is refused in every mode,
+// as the AD backend does; for ldap, allow_plain accepts it outside
+// production.
 func (v *validator) plainLDAP(p string, allowPlain, ad bool) {
-	what := "passwords would cross the network in clear text"
-	if ad {
-		what = "Active Directory refuses password changes without TLS"
-	}
 	switch {
+	case ad:
+		v.errorf(p+".url", "ldap:// needs start_tls: true (or ldaps://); Active Directory refuses password changes without TLS")
 	case !allowPlain && v.production():
-		v.errorf(p+".url", "ldap:// needs start_tls: true (or ldaps://) in production; %s", what)
+		v.errorf(p+".url", "ldap:// needs start_tls: true (or ldaps://) in production; passwords would cross the network in clear text")
 	default:
-		v.warnf(p+".allow_plain", "TLS is off: %s", what)
+		v.warnf(p+".allow_plain", "TLS is off: passwords would cross the network in clear text")
 	}
+}
+
+// ldapFilter refuses a filter the directory backends could not compile, so
+// check-config catches what Open would refuse.
+func (v *validator) ldapFilter(p, f string) {
+	if f == "" {
+		return
+	}
+	if _, err := ldap.CompileFilter(f); err != nil {
+		v.errorf(p, "is not an LDAP filter, e.g. (objectClass=inetOrgPerson)")
+	}
+}
+
+// attributeNames refuses a mapped name that is not an attribute description
+// (letters, digits, hyphen): it is written into search filters.
+func (v *validator) attributeNames(p string, a AttributesConfig) {
+	for _, f := range []struct{ key, v string }{
+		{"login", a.Login}, {"email", a.Email}, {"mobile", a.Mobile}, {"employee_number", a.EmployeeNumber},
+		{"display_name", a.DisplayName}, {"given_name", a.GivenName}, {"surname", a.Surname},
+		{"recovery_email", a.RecoveryEmail}, {"manager", a.Manager},
+	} {
+		if f.v != "" && !attrName(f.v) {
+			v.errorf(p+"."+f.key, "%q is not an attribute name (letters, digits, hyphen)", f.v)
+		}
+	}
+}
+
+func attrName(s string) bool {
+	for i, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || (i > 0 && (r >= '0' && r <= '9' || r == '-'))
+		if !ok {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func index(p string, i int) string { return fmt.Sprintf("%s[%d]", p, i) }

@@ -184,7 +184,7 @@ func (v *validator) fanoutType(p string, t *FanoutTargetConfig) {
 	}
 	switch {
 	case t.Type == "ldap" && t.LDAP != nil:
-		v.conn(p+".ldap", &t.LDAP.ConnConfig, false)
+		v.ldapBlock(p+".ldap", &t.LDAP.LDAPConfig)
 		v.fanoutMatch(p+".ldap.match", t.LDAP.Match)
 	case t.Type == "ad" && t.AD != nil:
 		v.conn(p+".ad", &t.AD.ConnConfig, true)

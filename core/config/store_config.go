@@ -116,8 +116,13 @@ func (v *validator) redis(r *RedisConfig) {
 			v.errorf(p+".tls", "must be true in production (or set allow_plain to accept clear text)")
 		}
 	}
-	if !r.TLS && (r.CAFile != "" || r.ServerName != "") {
-		v.warnf(p+".ca_file", "ca_file and server_name are ignored while tls is false")
+	// The Redis store refuses these without TLS; refusing them here too
+	// keeps check-config and serve in agreement, with a path and a line.
+	if !r.TLS && r.CAFile != "" {
+		v.errorf(p+".ca_file", "needs tls: true (a CA is only used for TLS); set tls or remove ca_file")
+	}
+	if !r.TLS && r.ServerName != "" {
+		v.errorf(p+".server_name", "needs tls: true (it names the TLS certificate); set tls or remove server_name")
 	}
 	v.fileExists(p+".ca_file", r.CAFile)
 }

@@ -40,6 +40,11 @@ type Config struct {
 	// Domain is the UPN suffix (example.org): a login without "@" is also
 	// tried as login@Domain.
 	Domain string `yaml:"domain"`
+	// UserFilter narrows which entries are users, e.g.
+	// (memberOf=CN=Staff,OU=Groups,DC=example,DC=org). It is always ANDed
+	// with (objectCategory=person)(objectClass=user), so no setting can make
+	// a computer or contact account resettable. Default DefaultUserFilter.
+	UserFilter string `yaml:"user_filter"`
 	// Attributes name the attributes lookups use.
 	Attributes AttrMap `yaml:"attributes"`
 	// ProtectedGroups are group DNs whose members (directly or through nested
@@ -60,6 +65,12 @@ type Config struct {
 
 // AttrMap names the AD attributes behind the lookup keys.
 type AttrMap struct {
+	// Login is the attribute a login is matched against and User.Login read
+	// from (default "sAMAccountName"; userPrincipalName is also matched).
+	Login          string `yaml:"login"`
+	DisplayName    string `yaml:"display_name"`    // default "displayName"
+	GivenName      string `yaml:"given_name"`      // default "givenName"
+	Surname        string `yaml:"surname"`         // default "sn"
 	Email          string `yaml:"email"`           // default "mail"
 	Mobile         string `yaml:"mobile"`          // default "mobile"
 	EmployeeNumber string `yaml:"employee_number"` // default "employeeID"
@@ -75,18 +86,24 @@ const (
 	DefaultDialTimeout    = 5 * time.Second
 	DefaultRequestTimeout = 10 * time.Second
 	DefaultPoolSize       = 4
+	// DefaultUserFilter is the documented user_filter: person accounts.
+	DefaultUserFilter = "(&" + personFilter + ")"
 )
 
 // withDefaults returns cfg with unset fields filled in.
 func (c Config) withDefaults() Config {
-	if c.Attributes.Email == "" {
-		c.Attributes.Email = "mail"
-	}
-	if c.Attributes.Mobile == "" {
-		c.Attributes.Mobile = "mobile"
-	}
-	if c.Attributes.EmployeeNumber == "" {
-		c.Attributes.EmployeeNumber = "employeeID"
+	a := &c.Attributes
+	for _, f := range []struct {
+		dst *string
+		def string
+	}{
+		{&a.Login, "sAMAccountName"}, {&a.DisplayName, "displayName"}, {&a.GivenName, "givenName"},
+		{&a.Surname, "sn"}, {&a.Email, "mail"}, {&a.Mobile, "mobile"}, {&a.EmployeeNumber, "employeeID"},
+		{&c.UserFilter, DefaultUserFilter},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.def
+		}
 	}
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = DefaultDialTimeout
@@ -136,7 +153,14 @@ func (c Config) Validate() error {
 			bad("protected_groups: %q is not a DN", g)
 		}
 	}
-	for name, v := range map[string]string{"email": c.Attributes.Email,
+	if c.UserFilter != "" {
+		if _, err := ldap.CompileFilter(c.UserFilter); err != nil {
+			bad("user_filter %q does not compile: %v", c.UserFilter, err)
+		}
+	}
+	a := c.Attributes
+	for name, v := range map[string]string{"login": a.Login, "display_name": a.DisplayName,
+		"given_name": a.GivenName, "surname": a.Surname, "email": c.Attributes.Email,
 		"mobile": c.Attributes.Mobile, "employee_number": c.Attributes.EmployeeNumber,
 		"recovery_email": c.Attributes.RecoveryEmail, "manager": c.Attributes.Manager} {
 		if v != "" && !validAttr(v) {

@@ -91,6 +91,15 @@ func (d *Directory) Close() error {
 // computer), no contacts (objectClass contact).
 const personFilter = "(objectCategory=person)(objectClass=user)"
 
+// people returns the filter items every user search ANDs: person accounts,
+// narrowed by the configured user_filter when it is not the default.
+func (d *Directory) people() string {
+	if d.cfg.UserFilter == "" || d.cfg.UserFilter == DefaultUserFilter {
+		return personFilter
+	}
+	return personFilter + d.cfg.UserFilter
+}
+
 // maxResults bounds a lookup; more than one result already means "ask for more".
 const maxResults = 10
 
@@ -106,7 +115,7 @@ func (d *Directory) Find(ctx context.Context, key directory.Key, value string) (
 	var f string
 	switch key {
 	case directory.ByLogin:
-		f = "(sAMAccountName=" + v + ")(userPrincipalName=" + v + ")"
+		f = "(" + d.cfg.Attributes.Login + "=" + v + ")(userPrincipalName=" + v + ")"
 		if d.cfg.Domain != "" && !strings.Contains(value, "@") {
 			f += "(userPrincipalName=" + v + "@" + ldap.EscapeFilter(d.cfg.Domain) + ")"
 		}
@@ -123,7 +132,7 @@ func (d *Directory) Find(ctx context.Context, key directory.Key, value string) (
 	var entries []*ldap.Entry
 	err := d.pool.do(ctx, false, func(c *ldap.Conn) error {
 		res, err := c.Search(ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
-			maxResults, 0, false, "(&"+personFilter+f+")", d.userAttrs(), nil))
+			maxResults, 0, false, "(&"+d.people()+f+")", d.userAttrs(), nil))
 		if res != nil {
 			entries = res.Entries
 		}
@@ -145,7 +154,7 @@ func (d *Directory) Find(ctx context.Context, key directory.Key, value string) (
 // userAttrs are the attributes a directory.User is read from.
 func (d *Directory) userAttrs() []string {
 	a := d.cfg.Attributes
-	attrs := []string{"sAMAccountName", "userPrincipalName", "displayName", "givenName", "sn", "preferredLanguage",
+	attrs := []string{a.Login, "userPrincipalName", a.DisplayName, a.GivenName, a.Surname, "preferredLanguage",
 		a.Email, a.Mobile, a.EmployeeNumber}
 	for _, extra := range []string{a.RecoveryEmail, a.Manager} {
 		if extra != "" {
@@ -159,9 +168,9 @@ func (d *Directory) userAttrs() []string {
 func (d *Directory) toUser(e *ldap.Entry) directory.User {
 	a := d.cfg.Attributes
 	return directory.User{
-		ID: e.DN, Directory: d.cfg.Name, Login: e.GetAttributeValue("sAMAccountName"),
-		DisplayName: e.GetAttributeValue("displayName"), GivenName: e.GetAttributeValue("givenName"),
-		Surname: e.GetAttributeValue("sn"), Email: e.GetAttributeValue(a.Email),
+		ID: e.DN, Directory: d.cfg.Name, Login: e.GetAttributeValue(a.Login),
+		DisplayName: e.GetAttributeValue(a.DisplayName), GivenName: e.GetAttributeValue(a.GivenName),
+		Surname: e.GetAttributeValue(a.Surname), Email: e.GetAttributeValue(a.Email),
 		Mobile: e.GetAttributeValue(a.Mobile), EmployeeNumber: e.GetAttributeValue(a.EmployeeNumber),
 		RecoveryEmail: optAttr(e, a.RecoveryEmail), Manager: optAttr(e, a.Manager),
 		PreferredLanguage: e.GetAttributeValue("preferredLanguage"),
@@ -185,7 +194,7 @@ func (d *Directory) Manager(ctx context.Context, u directory.User) (directory.Us
 	found := false
 	err := d.pool.do(ctx, false, func(c *ldap.Conn) error {
 		res, err := c.Search(ldap.NewSearchRequest(u.Manager, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
-			1, 0, false, "(&"+personFilter+")", d.userAttrs(), nil))
+			1, 0, false, "(&"+d.people()+")", d.userAttrs(), nil))
 		if ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
 			return nil
 		}
@@ -298,7 +307,7 @@ func (d *Directory) guard(ctx context.Context, u directory.User) error {
 // readUser reads a user entry by DN and decides whether it is protected.
 func (d *Directory) readUser(c *ldap.Conn, dn string) (*ldap.Entry, bool, error) {
 	res, err := c.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
-		1, 0, false, "(&"+personFilter+")", statusAttrs, nil))
+		1, 0, false, "(&"+d.people()+")", statusAttrs, nil))
 	if err != nil {
 		return nil, false, err
 	}

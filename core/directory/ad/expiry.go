@@ -45,7 +45,7 @@ func (d *Directory) ExpiringWithin(ctx context.Context, within time.Duration) ([
 		now := d.now()
 		f := fmt.Sprintf("(&%s(pwdLastSet>=%d)(pwdLastSet<=%d)"+
 			"(!(userAccountControl:1.2.840.113556.1.4.803:=%d))(!(userAccountControl:1.2.840.113556.1.4.803:=%d)))",
-			personFilter, ntTicks(now.Add(-longest)), ntTicks(now.Add(within-shortest)), uacAccountDisable, uacDontExpire)
+			d.people(), ntTicks(now.Add(-longest)), ntTicks(now.Add(within-shortest)), uacAccountDisable, uacDontExpire)
 		attrs := append(d.userAttrs(), "pwdLastSet", attrExpiryComputed)
 		res, err := c.SearchWithPaging(ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree,
 			ldap.NeverDerefAliases, 0, 0, false, f, attrs, nil), expiryPageSize)

@@ -23,7 +23,7 @@ func (d *Directory) List(ctx context.Context, pageSize int, fn func([]directory.
 	var fnErr error
 	err := d.pool.do(ctx, false, func(c *ldap.Conn) error {
 		req := ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
-			0, 0, false, "(&"+personFilter+")", d.userAttrs(), nil)
+			0, 0, false, "(&"+d.people()+")", d.userAttrs(), nil)
 		var err error
 		_, fnErr, err = paging.Map(c, req, uint32(pageSize), d.toUser, fn)
 		return err

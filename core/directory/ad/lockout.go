@@ -94,7 +94,7 @@ func parseUSNCursor(cursor, dsa string) (from int64, full bool) {
 // entry changed after USN from, optionally in q.Groups (nested).
 func (d *Directory) lockoutFilter(q directory.LockoutQuery, from int64) string {
 	var f strings.Builder
-	f.WriteString("(&" + personFilter)
+	f.WriteString("(&" + d.people())
 	since := int64(1)
 	if !q.Since.IsZero() {
 		since = ntFromTime(q.Since)
