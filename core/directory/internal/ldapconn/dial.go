@@ -69,17 +69,26 @@ func TLSConfig(rawURL, serverName, caFile string, insecure bool) (*tls.Config, e
 		tc.ServerName = u.Hostname()
 	}
 	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+		pool, err := LoadCAs(caFile)
 		if err != nil {
-			return nil, fmt.Errorf("ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca_file %s holds no PEM certificate", caFile)
+			return nil, err
 		}
 		tc.RootCAs = pool
 	}
 	return tc, nil
+}
+
+// LoadCAs reads a PEM bundle of CAs; a file without a certificate is an error.
+func LoadCAs(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("ca_file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("ca_file %s holds no PEM certificate", file)
+	}
+	return pool, nil
 }
 
 // Dial connects and secures one connection (LDAPS, or StartTLS done by hand
