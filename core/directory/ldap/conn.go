@@ -2,12 +2,8 @@ package ldap
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"strings"
-	"syscall"
 
 	"github.com/go-ldap/ldap/v3"
 
@@ -85,35 +81,26 @@ func (d *Directory) translate(ctx context.Context, op string, err error, sent bo
 	return fmt.Errorf("ldap %s at %s: %s: %w", op, d.cfg.URL, describe(err), directory.ErrUnavailable)
 }
 
-// describe says in plain words what went wrong, for the log and check-config.
+// describe says in plain words what went wrong, for the log and
+// check-config: the transport's reason (ldapconn.Reason) or, for an LDAP
+// result, the bind or the refusal.
 func describe(err error) string {
 	msg := err.Error()
 	var (
-		be   bindError
-		le   *ldap.Error
-		ua   x509.UnknownAuthorityError
-		he   x509.HostnameError
-		ci   x509.CertificateInvalidError
-		cve  *tls.CertificateVerificationError
-		cert = errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) || errors.As(err, &cve) ||
-			strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate")
+		be bindError
+		le *ldap.Error
 	)
 	isLDAP := errors.As(err, &le)
+	isBind := errors.As(err, &be)
 	switch {
-	case cert:
-		return "the server's TLS certificate does not verify (check ca_file and server_name): " + msg
-	case errors.As(err, &be) && isLDAP && le.ResultCode == ldap.LDAPResultInvalidCredentials:
+	case ldapconn.IsCertificate(err):
+		return ldapconn.Reason(err) + ": " + msg
+	case isBind && isLDAP && le.ResultCode == ldap.LDAPResultInvalidCredentials:
 		return "the service account could not bind: invalid credentials (check bind_dn and bind_password)"
-	case errors.As(err, &be) && !isNetwork(err):
+	case isBind && !isNetwork(err):
 		return "the service account could not bind: " + msg
-	case errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(msg, "connection refused"):
-		return "the server is down or unreachable (connection refused): " + msg
-	case strings.Contains(msg, "tls:") || strings.Contains(msg, "TLS handshake"):
-		return "the TLS handshake failed: " + msg
-	case strings.Contains(msg, "timed out") || strings.Contains(msg, "timeout"):
-		return "the server did not answer in time: " + msg
-	case isNetwork(err):
-		return "the connection to the server failed: " + msg
+	case ldapconn.Reason(err) != "":
+		return ldapconn.Reason(err) + ": " + msg
 	case isLDAP && le.ResultCode == ldap.LDAPResultInsufficientAccessRights:
 		return "the service account lacks the access rights for this operation: " + msg
 	case isLDAP && (le.ResultCode == ldap.LDAPResultBusy || le.ResultCode == ldap.LDAPResultUnavailable):
