@@ -10,6 +10,10 @@ import (
 	"syscall"
 )
 
+// certBad opens every certificate failure, so operators and tests find
+// one wording whatever the backend.
+const certBad = "the server's TLS certificate does not verify (check ca_file and server_name)"
+
 // Reason says in plain words, for the log and check-config, why a
 // connection to the server failed, with the setting to check where one
 // applies. It is "" when err is not a transport failure it recognises (an
@@ -32,24 +36,24 @@ func Reason(err error) string {
 	case err == nil:
 		return ""
 	case errors.As(err, &unknownCA), errors.As(err, &caValue):
-		return "the server certificate does not verify (signed by an unknown CA: check ca_file)"
+		return certBad + ": signed by an unknown CA"
 	case errors.As(err, &hostErr):
-		return "the server certificate does not verify (name mismatch: check url or server_name)"
+		return certBad + ": name mismatch (check url or server_name)"
 	case errors.As(err, &invalid):
-		return "the server certificate does not verify (expired or not valid for TLS servers)"
+		return certBad + ": expired or not valid for TLS servers"
 	case IsCertificate(err):
-		return "the server certificate does not verify (check ca_file and server_name)"
+		return certBad
 	case errors.As(err, &recErr):
 		return "the server did not answer with TLS (wrong port or scheme?)"
 	case errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(msg, "connection refused"):
-		return "connection refused (server down or wrong port)"
+		return "the server is down or unreachable (connection refused)"
 	case errors.As(err, &dnsErr):
 		return "cannot resolve the server name"
 	case strings.Contains(msg, "tls:") || strings.Contains(msg, "TLS handshake"):
 		return "the TLS handshake failed"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout(),
 		strings.Contains(msg, "timed out"), strings.Contains(msg, "timeout"):
-		return "timed out (the server did not answer in time)"
+		return "the server did not answer in time (timed out)"
 	case errors.Is(err, context.Canceled):
 		return "cancelled"
 	case IsNetwork(err):
