@@ -146,7 +146,7 @@ func TestCheckConfigSamba(t *testing.T) {
 		want     string
 	}{
 		{"up", s.CAFile, 0, "configuration is valid and every server answered"},
-		{"wrong CA", otherCA(t), 1, "the server certificate does not verify"},
+		{"wrong CA", otherCA(t), 1, "the server's TLS certificate does not verify"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out := runCheck(t, writeConfig(t, checkHead+sambaBlock(s, tc.ca)))

@@ -2,18 +2,15 @@ package ad
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"regexp"
 	"strings"
-	"syscall"
 
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/directory/internal/ldapconn"
 )
 
 // AD puts a Win32 error code in the first 8 hex digits of the diagnostic
@@ -82,35 +79,11 @@ func unavailable(op string, err error) error {
 	return fmt.Errorf("%w: ad: %s: %s: %w", directory.ErrUnavailable, op, transportReason(err), err)
 }
 
+// transportReason words a transport failure (ldapconn.Reason), "network
+// error" when nothing more precise is known.
 func transportReason(err error) string {
-	var (
-		unknownCA *x509.UnknownAuthorityError
-		hostErr   x509.HostnameError
-		invalid   x509.CertificateInvalidError
-		verifyErr *tls.CertificateVerificationError
-		recErr    tls.RecordHeaderError
-		dnsErr    *net.DNSError
-		netErr    net.Error
-	)
-	switch {
-	case errors.As(err, &unknownCA):
-		return "the server certificate does not verify (signed by an unknown CA: check ca_file)"
-	case errors.As(err, &hostErr):
-		return "the server certificate does not verify (name mismatch: check url or server_name)"
-	case errors.As(err, &invalid):
-		return "the server certificate does not verify (expired or not valid for TLS servers)"
-	case errors.As(err, &verifyErr):
-		return "the server certificate does not verify"
-	case errors.As(err, &recErr):
-		return "the server did not answer with TLS (wrong port or scheme?)"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused (server down or wrong port)"
-	case errors.As(err, &dnsErr):
-		return "cannot resolve the server name"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return "timed out"
-	case errors.Is(err, context.Canceled):
-		return "cancelled"
+	if r := ldapconn.Reason(err); r != "" {
+		return r
 	}
 	return "network error"
 }

@@ -40,16 +40,14 @@ package ldap
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
-	"os"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/resetbot/resetbot/core/directory/internal/ldapconn"
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -66,9 +64,10 @@ type Config struct {
 	CAFile string `yaml:"ca_file"`
 	// ServerName is the name to verify in the certificate; empty uses the URL host.
 	ServerName string `yaml:"server_name"`
-	// InsecureSkipVerify disables certificate verification. For tests only:
-	// anyone on the path can then read the new passwords.
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+	// InsecureSkipVerify disables certificate verification. No configuration
+	// key reaches it (yaml:"-"): only tests set it from Go, since anyone on
+	// the path could then read the new passwords.
+	InsecureSkipVerify bool `yaml:"-"`
 	// BindDN and BindPassword are the service account's credentials.
 	BindDN       string        `yaml:"bind_dn"`
 	BindPassword secret.String `yaml:"bind_password"`
@@ -208,7 +207,7 @@ func (cfg Config) Validate() error {
 		}
 	}
 	if cfg.CAFile != "" {
-		if _, err := loadCAs(cfg.CAFile); err != nil {
+		if _, err := ldapconn.LoadCAs(cfg.CAFile); err != nil {
 			bad("%v", err)
 		}
 	}
@@ -218,39 +217,7 @@ func (cfg Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func loadCAs(file string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("ca_file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("ca_file %s holds no PEM certificate", file)
-	}
-	return pool, nil
-}
-
-// tlsConfig builds the client TLS configuration.
+// tlsConfig builds the client TLS configuration (shared with ad).
 func (cfg Config) tlsConfig() (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.ServerName,
-		InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // documented test-only switch
-	if tc.ServerName == "" {
-		u, err := url.Parse(cfg.URL)
-		if err != nil {
-			return nil, err
-		}
-		host := u.Host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		tc.ServerName = host
-	}
-	if cfg.CAFile != "" {
-		pool, err := loadCAs(cfg.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		tc.RootCAs = pool
-	}
-	return tc, nil
+	return ldapconn.TLSConfig(cfg.URL, cfg.ServerName, cfg.CAFile, cfg.InsecureSkipVerify)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/directory/internal/ldapconn"
 )
 
 // Directory is an LDAP directory. It is safe for concurrent use.
@@ -19,7 +20,7 @@ type Directory struct {
 	cfg  Config
 	tls  *tls.Config
 	base *ldap.DN
-	pool *pool
+	pool *ldapconn.Pool
 }
 
 var (
@@ -47,13 +48,13 @@ func Open(ctx context.Context, cfg Config) (*Directory, error) {
 		return nil, fmt.Errorf("ldap config: base_dn: %w", err)
 	}
 	d := &Directory{cfg: cfg, tls: tc, base: base}
-	d.pool = newPool(cfg.PoolSize, d.dial)
+	d.pool = ldapconn.NewPool(cfg.PoolSize, cfg.RequestTimeout, d.dial)
 	return d, nil
 }
 
 // Close closes the pooled connections. Requests in flight finish first.
 func (d *Directory) Close() error {
-	d.pool.close()
+	d.pool.Close()
 	return nil
 }
 
