@@ -2,16 +2,15 @@ package ad
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
 
+	"github.com/resetbot/resetbot/core/directory/internal/ldapconn"
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -185,41 +184,13 @@ func validAttr(s string) bool {
 	return s != ""
 }
 
-// tlsConfig builds the client TLS configuration: TLS 1.2 or later, the
-// configured CAs (or the system roots) and the server name.
+// tlsConfig builds the client TLS configuration with the shared transport's
+// rules: TLS 1.2 or later, the configured CAs (or the system roots) and the
+// server name.
 func (c Config) tlsConfig() (*tls.Config, error) {
-	u, err := url.Parse(c.URL)
+	tc, err := ldapconn.TLSConfig(c.URL, c.ServerName, c.CAFile, c.InsecureSkipVerify)
 	if err != nil {
-		return nil, err
-	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname(),
-		InsecureSkipVerify: c.InsecureSkipVerify} //nolint:gosec // refused by Validate outside tests
-	if c.ServerName != "" {
-		tc.ServerName = c.ServerName
-	}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("ad: ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ad: ca_file %s holds no PEM certificate", c.CAFile)
-		}
-		tc.RootCAs = pool
+		return nil, fmt.Errorf("ad: %w", err)
 	}
 	return tc, nil
-}
-
-// hostPort returns the address to dial for the URL, with the default port.
-func (c Config) hostPort() (addr string, implicitTLS bool, err error) {
-	u, err := url.Parse(c.URL)
-	if err != nil {
-		return "", false, err
-	}
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"ldaps": "636", "ldap": "389"}[strings.ToLower(u.Scheme)]
-	}
-	return u.Hostname() + ":" + port, strings.EqualFold(u.Scheme, "ldaps"), nil
 }
