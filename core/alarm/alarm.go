@@ -189,7 +189,7 @@ func (d *Detector) match(e audit.Event, now time.Time) []hit {
 	if e.Session != "" {
 		if e.Name == "flow.start" && isIdentity(e.Actor, e.Channel) {
 			if len(d.identity) < d.t.MaxSubjects {
-				d.identity[e.Session] = sessionID{who: e.Actor, seen: now}
+				d.identity[e.Session] = sessionID{who: startedBy(e), seen: now}
 			}
 		} else if id, ok := d.identity[e.Session]; ok && e.Actor != "" && e.Actor != id.who && !isIdentity(e.Actor, e.Channel) {
 			d.identity[e.Session] = sessionID{who: id.who, seen: now}
@@ -219,6 +219,16 @@ func (d *Detector) match(e audit.Event, now time.Time) []hit {
 
 // isIdentity reports whether actor is a channel identity ("slack:U1") rather
 // than a directory account, as the engine writes it before identification.
+// startedBy is who opened a conversation: the caller number when the start
+// event carries one (a phone session is bound to one call, so the call's ID
+// would make every call a new identity), else the channel identity.
+func startedBy(e audit.Event) string {
+	if c := e.Fields[audit.FieldCaller]; c != "" {
+		return e.Channel + ":" + c
+	}
+	return e.Actor
+}
+
 func isIdentity(actor, channel string) bool {
 	return channel != "" && strings.HasPrefix(actor, channel+":")
 }

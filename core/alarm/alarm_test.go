@@ -138,3 +138,31 @@ func TestBounded(t *testing.T) {
 		t.Errorf("tracking %d incidents and %d sessions, cap 50", in, ss)
 	}
 }
+
+// A phone session is bound to its call: one number calling about a
+// different account each time is one identity, named by the caller ID the
+// start event carries, not one identity per call.
+func TestOneCallerAcrossCallsFiresOnce(t *testing.T) {
+	c := &catcher{}
+	d := alarm.New(alarm.Thresholds{Window: time.Hour, AccountsPerIdentity: 3}, c, nil)
+	ctx := context.Background()
+	call := func(i int, caller, account string) {
+		sess, at := fmt.Sprint("call", caller, i), t0.Add(time.Duration(i)*time.Minute)
+		_ = d.Write(ctx, audit.Event{Time: at, Name: "flow.start", Session: sess, Channel: "voice",
+			Actor: fmt.Sprint("voice:CA", caller, i), Fields: map[string]string{audit.FieldCaller: caller}})
+		_ = d.Write(ctx, audit.Event{Time: at, Name: audit.NameTransition, Session: sess, Channel: "voice", Actor: account})
+	}
+	for i := range 4 {
+		call(i, "+15550100", fmt.Sprint("user", i))
+	}
+	// Another number calling about its own account twice raises nothing.
+	call(0, "+15550199", "user9")
+	call(1, "+15550199", "user9")
+	got := c.rules()
+	if got[alarm.RuleIdentityManyAccounts] != 1 || len(got) != 1 {
+		t.Fatalf("alerts %v, want one identity_many_accounts", got)
+	}
+	if a := c.alerts[0]; a.Subject != "voice:+15550100" || a.Count != 3 {
+		t.Errorf("alert %+v, want subject voice:+15550100, count 3", a)
+	}
+}

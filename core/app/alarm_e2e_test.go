@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -129,4 +130,41 @@ alarms: {window: 1h, accounts_per_identity: 3}
 		t.Errorf("message:\n%s", msg)
 	}
 	t.Logf("\n%s", msg)
+}
+
+// TestAlarmOneCallerSeveralCalls: a phone session is bound to its call, so
+// one number calling four times about four accounts must still be one
+// identity to the alarms (the start event names the caller ID).
+func TestAlarmOneCallerSeveralCalls(t *testing.T) {
+	yaml := `mode: demo
+store: {type: memory}
+directories: [{name: demo, type: memory}]
+notify: {outbox: true, sms: {provider: outbox}}
+alarms: {window: 1h, accounts_per_identity: 3}
+`
+	cfg, probs := config.Parse([]byte(yaml), nil)
+	if probs.HasErrors() {
+		t.Fatal(probs.Error())
+	}
+	log, _ := loggingtest.Capture(t)
+	rec := &audit.Recorder{}
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, Audit: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, emp := range []string{"10041", "10057", "10063", "10088"} {
+		call := engine.Turn{Channel: "voice", ChannelUser: fmt.Sprintf("CA%032d", i), Hints: engine.Hints{Phone: "+15550100"}}
+		for _, in := range []engine.Input{start(flows.FlowReset), digits(emp)} {
+			call.Input = in
+			a.Engine.Handle(context.Background(), call)
+		}
+	}
+	_ = a.Close()
+	alarms := rec.Find(alarm.NameAlarm)
+	if len(alarms) != 1 {
+		t.Fatalf("%d abuse.alarm records, want 1 for one number calling about four accounts", len(alarms))
+	}
+	if !strings.Contains(fmt.Sprint(alarms[0]), "+15550100") && !strings.Contains(fmt.Sprint(alarms[0]), "0100") {
+		t.Errorf("alarm %+v does not name the calling number", alarms[0])
+	}
 }

@@ -103,6 +103,11 @@ type Event struct {
 	Fields map[string]string `json:"fields,omitempty"`
 }
 
+// FieldCaller is the Fields key of a conversation's start event that holds
+// the caller ID on the phone (the number Twilio gives as From). It lets the
+// abuse alarms see one number across calls; it is never a factor.
+const FieldCaller = "caller"
+
 // Sink receives audit events. Implementations are safe for concurrent use and
 // append only: there is deliberately no way to change or remove an event.
 // Write returns an error only when the event could not be recorded; callers

@@ -70,7 +70,7 @@ func (e *Engine) step(ctx context.Context, t *Turn, ref string, rec store.Record
 			return e.failed(ctx, t, ref, nil, err, res.base)
 		}
 		c.Session = s
-		e.audit(ctx, t, s, ref, audit.Event{Name: "flow.start"})
+		e.audit(ctx, t, s, ref, startEvent(t))
 		err = e.enter(ctx, c, f, 0)
 	} else {
 		c.Session = s
@@ -364,4 +364,16 @@ func (e *Engine) prompt(ctx context.Context, c *Ctx, f *Flow) error {
 		p(ctx, c)
 	}
 	return nil
+}
+
+// startEvent is the audit event that opens a conversation. On the phone it
+// names the caller ID (a signal, never a factor): a phone session is bound to
+// its call, so without it one number calling again and again about different
+// accounts would look like many identities to the abuse alarms.
+func startEvent(t *Turn) audit.Event {
+	ev := audit.Event{Name: "flow.start"}
+	if t.Hints.Phone != "" {
+		ev.Fields = map[string]string{audit.FieldCaller: t.Hints.Phone}
+	}
+	return ev
 }
