@@ -216,28 +216,33 @@ func homeActionPayload(user, trigger string, b button) []byte {
 // mapped (confirmed profile email), and the factors required are the
 // configured ones: only the actions go down.
 func TestActionCounts(t *testing.T) {
-	for _, tc := range []struct {
-		name, flow, user, login, done string
-		home                          bool
-		max                           int
-	}{
-		{"reset by command", "reset", "U1", "amartin", "your password has been changed", false, 4},
-		{"reset from home", "reset", "U1", "amartin", "your password has been changed", true, 4},
-		{"unlock by command", "unlock", "U2", "crossi", "your account is unlocked", false, 2},
-		{"unlock from home", "unlock", "U2", "crossi", "your account is unlocked", true, 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, false)
-			p := &person{e: e, user: tc.user, seed: e.enrollApp(tc.login), password: "Correct-Horse-Battery-Slack-9",
-				maxActions: 12}
-			p.start(tc.flow, tc.home)
-			p.finish(tc.done)
-			t.Logf("slack %s: %d actions: %v", tc.name, p.actions, p.trail)
-			if p.actions > tc.max {
-				t.Errorf("slack %s took %d actions, want at most %d: %v", tc.name, p.actions, tc.max, p.trail)
-			}
-			e.assertNoLeak()
-		})
+	emails := map[string]string{"U1": "alice.martin@demo.example", "U2": "chiara.rossi@demo.example"}
+	for _, lang := range []string{"en", "es", "fr", "de", "pt-BR"} {
+		for _, tc := range []struct {
+			name, flow, user, login, done string
+			home                          bool
+			max                           int
+		}{
+			{"reset by command", "reset", "U1", "amartin", "reset.done", false, 4},
+			{"reset from home", "reset", "U1", "amartin", "reset.done", true, 4},
+			{"unlock by command", "unlock", "U2", "crossi", "unlock.done", false, 2},
+			{"unlock from home", "unlock", "U2", "crossi", "unlock.done", true, 2},
+		} {
+			t.Run(lang+"/"+tc.name, func(t *testing.T) {
+				e := newEnv(t, false)
+				e.lang = lang
+				e.f.setUser(tc.user, fakeUser{Email: emails[tc.user], Locale: lang})
+				p := &person{e: e, user: tc.user, seed: e.enrollApp(tc.login), password: "Correct-Horse-Battery-Slack-9",
+					maxActions: 12}
+				p.start(tc.flow, tc.home)
+				p.finish(e.msgBefore(tc.done, "ref"))
+				t.Logf("slack %s %s: %d actions: %v", lang, tc.name, p.actions, p.trail)
+				if p.actions > tc.max {
+					t.Errorf("slack %s %s took %d actions, want at most %d: %v", lang, tc.name, p.actions, tc.max, p.trail)
+				}
+				e.assertNoLeak()
+			})
+		}
 	}
 }
 

@@ -66,6 +66,9 @@ type env struct {
 	tr      transport
 	seq     int
 	secrets []string
+	// lang is the language of the catalog texts the test looks for; empty
+	// is English.
+	lang string
 }
 
 // webhookClient, when set, sends the app's outbound webhooks (tests that
@@ -387,7 +390,30 @@ func (e *env) lastCode() string {
 	return m[1]
 }
 
-func (e *env) msg(id string) string { return e.a.Messages.Text("en", id, false, nil) }
+func (e *env) msg(id string) string {
+	lang := e.lang
+	if lang == "" {
+		lang = "en"
+	}
+	return e.a.Messages.Text(lang, id, false, nil)
+}
+
+// msgBefore is the text of a catalog message up to its first placeholder
+// (its longest fixed part), for finding a reply whose variables the test
+// does not know (a reference ID).
+func (e *env) msgBefore(id, placeholder string) string {
+	lang := e.lang
+	if lang == "" {
+		lang = "en"
+	}
+	best := ""
+	for _, part := range strings.Split(e.a.Messages.Text(lang, id, false, map[string]string{placeholder: "\x00"}), "\x00") {
+		if len(part) > len(best) {
+			best = part
+		}
+	}
+	return best
+}
 
 // assertNoLeak greps logs and everything sent to the fake Slack for every
 // secret the test used.

@@ -40,6 +40,8 @@ type rig struct {
 	seq      int
 	jobs     uint64
 	known    []string // secrets used, for the leak sweep
+	// locale is the activities' locale; empty is en-US.
+	locale string
 }
 
 func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
@@ -81,9 +83,13 @@ func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 // activity is a personal-chat activity from user, as Teams sends it.
 func (r *rig) activity(user, typ string) map[string]any {
 	r.seq++
+	locale := r.locale
+	if locale == "" {
+		locale = "en-US"
+	}
 	return map[string]any{
 		"type": typ, "id": fmt.Sprintf("in-%d", r.seq), "timestamp": time.Now().UTC().Format(time.RFC3339Nano),
-		"serviceUrl": r.fake.srv.URL, "channelId": "msteams", "locale": "en-US",
+		"serviceUrl": r.fake.srv.URL, "channelId": "msteams", "locale": locale,
 		"from":         map[string]string{"id": "29:" + user, "name": user, "aadObjectId": "aad-" + user},
 		"conversation": map[string]string{"id": "a:conv-" + user, "conversationType": "personal", "tenantId": testTenant},
 		"recipient":    map[string]string{"id": "28:" + testAppID, "name": "resetbot"},
