@@ -42,12 +42,13 @@ func (Method) Challenge(context.Context, identity.Challenge) (identity.Prompt, e
 }
 
 // Verify checks an authenticator code. Nobody and not enrolled answer
-// exactly like a wrong code.
+// exactly like a wrong code. The challenge's Attempt (the platform
+// delivery) lets a retried delivery be accepted again (VerifyAttempt).
 func (m Method) Verify(ctx context.Context, ch identity.Challenge, answer secret.String) (identity.Result, error) {
 	if ch.Subject.Nobody() {
 		return identity.Wrong, nil
 	}
-	res, err := m.V.Verify(ctx, ch.Subject.Key, answer)
+	res, err := m.V.VerifyAttempt(ctx, ch.Subject.Key, answer, ch.Attempt)
 	if errors.Is(err, identity.ErrNotEnrolled) {
 		return identity.Wrong, nil
 	}

@@ -16,12 +16,16 @@ package totp
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base32"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -245,6 +249,19 @@ func (v *Verifier) matches(seed []byte, code string) ([]int64, error) {
 // accepted, and Wrong otherwise. A user without an enrollment gets
 // identity.ErrNotEnrolled.
 func (v *Verifier) Verify(ctx context.Context, userKey string, code secret.String) (identity.Result, error) {
+	return v.VerifyAttempt(ctx, userKey, code, "")
+}
+
+// VerifyAttempt is Verify for one platform delivery (attempt: a Slack event,
+// a key press; "" for none). The step a delivery was accepted for is
+// accepted again for that same delivery of the same user: the platform
+// retrying a turn whose check recorded the step but whose session was never
+// saved (the store failing over between the two) gets the answer the first
+// try got instead of "code already used". Any other delivery, a plain
+// Verify, or a right code of an earlier step is still a replay: the record
+// keeps the step and a tag of the delivery keyed by the seed, so the tag
+// can be neither forged nor reused for another user.
+func (v *Verifier) VerifyAttempt(ctx context.Context, userKey string, code secret.String, attempt string) (identity.Result, error) {
 	if err := v.ready(userKey); err != nil {
 		return identity.Wrong, err
 	}
@@ -268,7 +285,11 @@ func (v *Verifier) Verify(ctx context.Context, userKey string, code secret.Strin
 	if err != nil || len(steps) == 0 {
 		return identity.Wrong, err
 	}
-	res, err := v.accept(ctx, userKey, steps)
+	var tag string
+	if attempt != "" {
+		tag = attemptTag(seed, userKey, attempt)
+	}
+	res, err := v.accept(ctx, userKey, steps, tag)
 	if err == nil && res == identity.Verified {
 		v.rotate(ctx, userKey, rec, seed)
 	}
@@ -278,21 +299,25 @@ func (v *Verifier) Verify(ctx context.Context, userKey string, code secret.Strin
 // accept records the earliest matching step later than the last accepted one.
 // The compare-and-swap makes the check-then-write atomic across processes: of
 // two submissions of one code, exactly one writes the step, the other re-reads
-// it and sees a replay.
-func (v *Verifier) accept(ctx context.Context, userKey string, steps []int64) (identity.Result, error) {
+// it and sees a replay. tag names the delivery ("" for none): a step already
+// accepted for the same tag is accepted again without a write (VerifyAttempt).
+func (v *Verifier) accept(ctx context.Context, userKey string, steps []int64, tag string) (identity.Result, error) {
 	key := stepKey(userKey)
 	for range maxCASRetries {
-		last, version := int64(-1), uint64(0)
+		last, lastTag, version := int64(-1), "", uint64(0)
 		rec, err := v.st.Get(ctx, key)
 		switch {
 		case err == nil:
-			last, err = strconv.ParseInt(string(rec.Value), 10, 64)
+			last, lastTag, err = parseStep(rec.Value)
 			if err != nil {
-				return identity.Wrong, fmt.Errorf("totp: corrupt step record: %w", err)
+				return identity.Wrong, err
 			}
 			version = rec.Version
 		case !errors.Is(err, store.ErrNotFound):
 			return identity.Wrong, fmt.Errorf("totp: reading last step: %w", err)
+		}
+		if tag != "" && lastTag != "" && subtle.ConstantTimeCompare([]byte(tag), []byte(lastTag)) == 1 && slices.Contains(steps, last) {
+			return identity.Verified, nil
 		}
 		step := int64(-1)
 		for _, s := range steps {
@@ -304,7 +329,11 @@ func (v *Verifier) accept(ctx context.Context, userKey string, steps []int64) (i
 		if step < 0 {
 			return identity.Replayed, nil
 		}
-		_, err = v.st.CompareAndSwap(ctx, key, version, []byte(strconv.FormatInt(step, 10)), stepTTL)
+		val := strconv.FormatInt(step, 10)
+		if tag != "" {
+			val += "/" + tag
+		}
+		_, err = v.st.CompareAndSwap(ctx, key, version, []byte(val), stepTTL)
 		if err == nil {
 			return identity.Verified, nil
 		}
@@ -313,6 +342,31 @@ func (v *Verifier) accept(ctx context.Context, userKey string, steps []int64) (i
 		}
 	}
 	return identity.Wrong, fmt.Errorf("totp: recording step: %w", store.ErrConflict)
+}
+
+// parseStep reads a step record: the last accepted step, then, when the
+// step was accepted for a platform delivery, "/" and that delivery's tag.
+// Records written before tags existed are a bare step.
+func parseStep(b []byte) (int64, string, error) {
+	s, tag, _ := strings.Cut(string(b), "/")
+	step, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, "", fmt.Errorf("totp: corrupt step record: %w", err)
+	}
+	return step, tag, nil
+}
+
+// attemptTag is the tag of a delivery in a step record: an HMAC keyed by the
+// user's seed, so it cannot be computed without the seed and differs between
+// users for one delivery. 8 bytes (hex) are ample to tell one delivery from
+// another for a single user's last step.
+func attemptTag(seed []byte, userKey, attempt string) string {
+	h := hmac.New(sha256.New, seed)
+	h.Write([]byte("resetbot.totp.attempt.v1\x00"))
+	h.Write([]byte(userKey))
+	h.Write([]byte{0})
+	h.Write([]byte(attempt))
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // rotate re-seals an enrollment sealed by a retired primary key. It is best

@@ -383,3 +383,57 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// TestReplaySameDelivery: a code accepted for one platform delivery is
+// accepted again when that same delivery is retried (its turn's session was
+// never saved after a failover), and stays a replay for another delivery, a
+// plain Verify, another user's retry of the same delivery ID, and once a
+// later step was accepted.
+func TestReplaySameDelivery(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	b32 := f.enroll(t, "ldap:alice")
+	bob := f.enroll(t, "ldap:bob")
+	now := f.clock.Now()
+	check := func(user, b32 string, at time.Time, attempt string, want identity.Result) {
+		t.Helper()
+		res, err := f.v.VerifyAttempt(ctx, user, code(t, b32, at), attempt)
+		if err != nil || res != want {
+			t.Fatalf("VerifyAttempt(%s, code at %v, %q) = %v, %v; want %v", user, at.Sub(now), attempt, res, err, want)
+		}
+	}
+	check("ldap:alice", b32, now, "Ev1", identity.Verified)
+	check("ldap:alice", b32, now, "Ev1", identity.Verified)
+	check("ldap:alice", b32, now, "Ev2", identity.Replayed)
+	check("ldap:alice", b32, now, "", identity.Replayed)
+	if res, _ := f.v.Verify(ctx, "ldap:alice", code(t, b32, now)); res != identity.Replayed {
+		t.Fatalf("plain Verify after a tagged accept = %v, want Replayed", res)
+	}
+	// The same delivery with a wrong code is Wrong, never a free pass.
+	wrong := secret.New("000000")
+	if code(t, b32, now).Reveal() == "000000" {
+		wrong = secret.New("111111")
+	}
+	if res, _ := f.v.VerifyAttempt(ctx, "ldap:alice", wrong, "Ev1"); res == identity.Verified {
+		t.Fatal("the retried delivery with a wrong code was verified")
+	}
+	// An earlier step's code on the same delivery is still refused.
+	check("ldap:alice", b32, now.Add(-30*time.Second), "Ev1", identity.Replayed)
+	// Bob's record is his own: his first use of the same delivery ID passes once.
+	check("ldap:bob", bob, now, "Ev1", identity.Verified)
+	check("ldap:bob", bob, now, "Ev3", identity.Replayed)
+	// Once a later step was accepted for another delivery, the old delivery's
+	// retry is a replay: the record holds only the last step.
+	check("ldap:alice", b32, now.Add(30*time.Second), "Ev4", identity.Verified)
+	check("ldap:alice", b32, now, "Ev1", identity.Replayed)
+	// The step record holds no delivery ID in clear.
+	for _, k := range []string{"totp:step:ldap:alice", "totp:step:ldap:bob"} {
+		r, err := f.mem.Get(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(r.Value), "Ev") {
+			t.Fatalf("%s holds a delivery ID in clear: %q", k, r.Value)
+		}
+	}
+}
