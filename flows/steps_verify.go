@@ -157,7 +157,10 @@ func (d *Deps) challenge(ctx context.Context, c *engine.Ctx, m identity.Method) 
 	if err != nil {
 		return "", err
 	}
-	ch := identity.Challenge{Key: challengeKey(s, m.Factor()), Subject: sub, Locale: s.Locale, Voice: c.Voice}
+	// Attempt lets a method that sends keep the code its first try sent
+	// when the platform retries this delivery (a commit cut by a failover).
+	ch := identity.Challenge{Key: challengeKey(s, m.Factor()), Subject: sub, Locale: s.Locale, Voice: c.Voice,
+		Attempt: c.Turn.DeliveryID}
 	if destined {
 		dest := dm.Destination(sub)
 		if dest != "" && len(v.Passed) > 0 {

@@ -100,8 +100,20 @@ func (c *Codes) Cancel(ctx context.Context, challengeKey string) error {
 
 // attemptTag is the keyed tag of the delivery that used a code.
 func (c *Codes) attemptTag(challengeKey, attempt string) []byte {
+	return c.deliveryTag("resetbot.code.attempt.v1\x00", challengeKey, attempt)
+}
+
+// issueTag is the keyed tag of the delivery a code was issued for.
+func (c *Codes) issueTag(challengeKey, attempt string) []byte {
+	return c.deliveryTag("resetbot.code.issue.v1\x00", challengeKey, attempt)
+}
+
+// deliveryTag is a tag of a platform delivery under the HMAC key, bound to
+// the challenge and to its purpose, so a store dump holds no delivery ID
+// and a tag of one purpose is never taken for another's.
+func (c *Codes) deliveryTag(purpose, challengeKey, attempt string) []byte {
 	h := hmac.New(sha256.New, c.key)
-	h.Write([]byte("resetbot.code.attempt.v1\x00"))
+	h.Write([]byte(purpose))
 	h.Write([]byte(challengeKey))
 	h.Write([]byte{0})
 	h.Write([]byte(attempt))
@@ -110,7 +122,8 @@ func (c *Codes) attemptTag(challengeKey, attempt string) []byte {
 
 // record is a stored challenge. Layout (big endian):
 // format(1) | digits(1) | attempts(1) | used(1) | issued unix ns(8) | expiry unix ns(8) |
-// mac(32) | destination fingerprint(16) | [used-by tag(8), when used is 2] | factor(rest).
+// mac(32) | destination fingerprint(16) | [issued-for tag(8), when format is 2] |
+// [used-by tag(8), when used is 2] | factor(rest).
 // A compact binary form rather than JSON, whose decimal timestamps could
 // contain a code's digits by chance and confuse leak sweeps.
 type record struct {
@@ -124,10 +137,14 @@ type record struct {
 	dest     []byte
 	// usedBy tags the delivery that used the code (CheckAttempt).
 	usedBy []byte
+	// issuedFor tags the delivery the code was issued and sent for
+	// (IssueAttempt), so that delivery retried sends nothing again.
+	issuedFor []byte
 }
 
 const (
 	recordFormat    byte = 1
+	recordIssuedFor byte = 2 // the format byte when an issued-for tag follows the fingerprint
 	fingerprintSize      = 16
 	attemptTagSize       = 8
 	usedTagged      byte = 2 // the used byte when a used-by tag follows
@@ -143,11 +160,18 @@ func (r record) encode() []byte {
 			used = usedTagged
 		}
 	}
-	b = append(b, recordFormat, byte(r.digits), byte(min(r.attempts, 255)), used)
+	format := recordFormat
+	if len(r.issuedFor) == attemptTagSize {
+		format = recordIssuedFor
+	}
+	b = append(b, format, byte(r.digits), byte(min(r.attempts, 255)), used)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.issued.UnixNano()))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.expiry.UnixNano()))
 	b = append(b, r.mac...)
 	b = append(b, r.dest...)
+	if format == recordIssuedFor {
+		b = append(b, r.issuedFor...)
+	}
 	if used == usedTagged {
 		b = append(b, r.usedBy...)
 	}
@@ -155,11 +179,17 @@ func (r record) encode() []byte {
 }
 
 func decode(b []byte) (record, error) {
-	if len(b) < headerSize || b[0] != recordFormat {
+	if len(b) < headerSize || (b[0] != recordFormat && b[0] != recordIssuedFor) {
 		return record{}, errors.New("code: corrupt challenge record")
 	}
 	rest := b[headerSize:]
-	var usedBy []byte
+	var usedBy, issuedFor []byte
+	if b[0] == recordIssuedFor {
+		if len(rest) < attemptTagSize {
+			return record{}, errors.New("code: corrupt challenge record")
+		}
+		issuedFor, rest = rest[:attemptTagSize], rest[attemptTagSize:]
+	}
 	if b[3] == usedTagged {
 		if len(rest) < attemptTagSize {
 			return record{}, errors.New("code: corrupt challenge record")
@@ -167,15 +197,16 @@ func decode(b []byte) (record, error) {
 		usedBy, rest = rest[:attemptTagSize], rest[attemptTagSize:]
 	}
 	r := record{
-		digits:   int(b[1]),
-		attempts: int(b[2]),
-		used:     b[3] == 1 || b[3] == usedTagged,
-		usedBy:   usedBy,
-		issued:   time.Unix(0, int64(binary.BigEndian.Uint64(b[4:12]))),
-		expiry:   time.Unix(0, int64(binary.BigEndian.Uint64(b[12:20]))),
-		mac:      b[20 : 20+sha256.Size],
-		dest:     b[20+sha256.Size : headerSize],
-		factor:   identity.Factor(rest),
+		digits:    int(b[1]),
+		attempts:  int(b[2]),
+		used:      b[3] == 1 || b[3] == usedTagged,
+		usedBy:    usedBy,
+		issuedFor: issuedFor,
+		issued:    time.Unix(0, int64(binary.BigEndian.Uint64(b[4:12]))),
+		expiry:    time.Unix(0, int64(binary.BigEndian.Uint64(b[12:20]))),
+		mac:       b[20 : 20+sha256.Size],
+		dest:      b[20+sha256.Size : headerSize],
+		factor:    identity.Factor(rest),
 	}
 	return r, nil
 }

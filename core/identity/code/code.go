@@ -76,6 +76,10 @@ type Issued struct {
 	Wait time.Duration
 	// ExpiresAt is when the new code stops being accepted (zero when Wait > 0).
 	ExpiresAt time.Time
+	// Again means the live code was issued for this very delivery
+	// (IssueAttempt): nothing was issued and nothing is to be sent, the
+	// code sent by the first try stays valid. ExpiresAt is its expiry.
+	Again bool
 }
 
 // New returns Codes keeping challenges in st and keying their hashes with
@@ -152,6 +156,18 @@ func storeKey(challengeKey string) string { return "code:" + challengeKey }
 // destination (the number or address of record the caller will send to) is not
 // stored, only a keyed fingerprint of it, so a store dump holds no contact data.
 func (c *Codes) Issue(ctx context.Context, challengeKey string, factor identity.Factor, destination string) (Issued, error) {
+	return c.IssueAttempt(ctx, challengeKey, factor, destination, "")
+}
+
+// IssueAttempt is Issue for one platform delivery (attempt, e.g. a Slack
+// event or a key press; "" for none). When the live code of the challenge
+// was issued for this same delivery and destination, it issues nothing and
+// returns Again: the platform retrying a turn whose send went out but whose
+// session was never saved (the store failing over before the commit was
+// acknowledged) must not send a second code — toll fraud, and a person
+// holding two codes of which only the second works. This holds whatever
+// the resend cooldown. Any other delivery is an ordinary Issue.
+func (c *Codes) IssueAttempt(ctx context.Context, challengeKey string, factor identity.Factor, destination, attempt string) (Issued, error) {
 	if err := c.ready(challengeKey); err != nil {
 		return Issued{}, err
 	}
@@ -170,6 +186,9 @@ func (c *Codes) Issue(ctx context.Context, challengeKey string, factor identity.
 		case err == nil:
 			prev, derr := decode(rec.Value)
 			// An unreadable record is replaced: it can hold no usable code.
+			if derr == nil && c.issuedFor(prev, challengeKey, destination, attempt, now) {
+				return Issued{Again: true, ExpiresAt: prev.expiry}, nil
+			}
 			if derr == nil {
 				if wait := prev.issued.Add(c.opts.ResendCooldown).Sub(now); wait > 0 {
 					return Issued{Wait: wait}, nil
@@ -191,6 +210,9 @@ func (c *Codes) Issue(ctx context.Context, challengeKey string, factor identity.
 			mac:    c.mac(challengeKey, code),
 			dest:   c.fingerprint(destination),
 		}
+		if attempt != "" {
+			r.issuedFor = c.issueTag(challengeKey, attempt)
+		}
 		_, err = c.st.CompareAndSwap(ctx, key, version, r.encode(), c.opts.TTL)
 		if errors.Is(err, store.ErrConflict) {
 			continue // a concurrent Issue or Check changed the challenge: decide again
@@ -201,6 +223,14 @@ func (c *Codes) Issue(ctx context.Context, challengeKey string, factor identity.
 		return Issued{Code: secret.New(code), ExpiresAt: r.expiry}, nil
 	}
 	return Issued{}, fmt.Errorf("code: storing challenge: %w", store.ErrConflict)
+}
+
+// issuedFor reports whether prev is a live, unused code issued for this
+// delivery to this destination (IssueAttempt).
+func (c *Codes) issuedFor(prev record, challengeKey, destination, attempt string, now time.Time) bool {
+	return attempt != "" && len(prev.issuedFor) == attemptTagSize && !prev.used && now.Before(prev.expiry) &&
+		hmac.Equal(prev.issuedFor, c.issueTag(challengeKey, attempt)) &&
+		hmac.Equal(prev.dest, c.fingerprint(destination))
 }
 
 // generate draws Digits uniform decimal digits, leading zeros kept. Bytes of

@@ -368,3 +368,49 @@ func TestCheckRepeatedForSameDelivery(t *testing.T) {
 		t.Fatalf("after expiry = %v, want Expired", got)
 	}
 }
+
+// TestIssueRepeatedForSameDelivery: the same delivery issuing again (a turn
+// retried after a failover, its send already out) gets Again and no new
+// code, past the resend cooldown too, and the first code still verifies;
+// another delivery, another destination, or a plain Issue draws a new code
+// (after the cooldown), and a used code is never reissued as Again.
+func TestIssueRepeatedForSameDelivery(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, code.Options{})
+	first, err := f.c.IssueAttempt(ctx, chA, identity.FactorSMS, "+15550100", "Ev1")
+	if err != nil || first.Again || first.Code.Empty() {
+		t.Fatalf("first IssueAttempt = %+v, %v", first, err)
+	}
+	f.clock.Add(code.DefaultResendCooldown + time.Second) // past the cooldown
+	again, err := f.c.IssueAttempt(ctx, chA, identity.FactorSMS, "+15550100", "Ev1")
+	if err != nil || !again.Again || !again.Code.Empty() || !again.ExpiresAt.Equal(first.ExpiresAt) {
+		t.Fatalf("the same delivery issuing again = %+v, %v; want Again, no code, the first expiry", again, err)
+	}
+	// Another destination for the same delivery (the number of record
+	// changed) is a new code.
+	moved, err := f.c.IssueAttempt(ctx, chA, identity.FactorSMS, "+15550199", "Ev1")
+	if err != nil || moved.Again || moved.Code.Empty() {
+		t.Fatalf("the same delivery to another destination = %+v, %v; want a new code", moved, err)
+	}
+	f.check(t, chA, first.Code, identity.Wrong)
+	f.clock.Add(code.DefaultResendCooldown + time.Second)
+	other, err := f.c.IssueAttempt(ctx, chA, identity.FactorSMS, "+15550199", "Ev2")
+	if err != nil || other.Again || other.Code.Empty() {
+		t.Fatalf("another delivery = %+v, %v; want a new code", other, err)
+	}
+	f.clock.Add(code.DefaultResendCooldown + time.Second)
+	if is, err := f.c.Issue(ctx, chA, identity.FactorSMS, "+15550199"); err != nil || is.Again || is.Code.Empty() {
+		t.Fatalf("plain Issue = %+v, %v; want a new code", is, err)
+	}
+	// A code verified is never handed out again as Again.
+	f.clock.Add(code.DefaultResendCooldown + time.Second)
+	used, err := f.c.IssueAttempt(ctx, chB, identity.FactorSMS, "+15550100", "Ev3")
+	if err != nil || used.Code.Empty() {
+		t.Fatalf("IssueAttempt = %+v, %v", used, err)
+	}
+	f.check(t, chB, used.Code, identity.Verified)
+	f.clock.Add(code.DefaultResendCooldown + time.Second)
+	if is, err := f.c.IssueAttempt(ctx, chB, identity.FactorSMS, "+15550100", "Ev3"); err != nil || is.Again || is.Code.Empty() {
+		t.Fatalf("the same delivery after its code was used = %+v, %v; want a new code", is, err)
+	}
+}

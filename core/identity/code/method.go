@@ -71,7 +71,9 @@ func (m *Method) Has(_ context.Context, s identity.Subject) (bool, error) {
 // Challenge issues a code and, with a Courier, sends it to the destination of
 // record. Without one (no destination, nobody) the code is still issued and
 // never sent, so expiry, attempts and resends behave exactly the same. A
-// resend within the cooldown keeps the code sent moments ago.
+// resend within the cooldown keeps the code sent moments ago, and the same
+// platform delivery retried (ch.Attempt; a turn cut by a failover after its
+// send) keeps the code its first try sent and sends nothing.
 func (m *Method) Challenge(ctx context.Context, ch identity.Challenge) (identity.Prompt, error) {
 	p := identity.Prompt{MessageID: "code.prompt." + string(m.factor), Digits: m.codes.opts.Digits}
 	to := m.Destination(ch.Subject)
@@ -79,11 +81,11 @@ func (m *Method) Challenge(ctx context.Context, ch identity.Challenge) (identity
 	if issueTo == "" {
 		issueTo = "none:" + string(m.factor) + ":" + ch.Key
 	}
-	iss, err := m.codes.Issue(ctx, ch.Key, m.factor, issueTo)
+	iss, err := m.codes.IssueAttempt(ctx, ch.Key, m.factor, issueTo, ch.Attempt)
 	if err != nil {
 		return p, err
 	}
-	if iss.Wait > 0 || ch.Courier == nil || to == "" {
+	if iss.Wait > 0 || iss.Again || ch.Courier == nil || to == "" {
 		return p, nil
 	}
 	return p, ch.Courier.Deliver(ctx, identity.Delivery{Channel: string(m.factor), To: to,

@@ -1,0 +1,119 @@
+package flows_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/store"
+	storemem "github.com/resetbot/resetbot/core/store/memory"
+	"github.com/resetbot/resetbot/flows"
+)
+
+// flakyStore is a memory store whose next commit, once armed, is lost the
+// way an unacknowledged commit is lost in a Redis failover: the session is
+// left as it was before the turn, the delivery is not recorded as done,
+// and the turn is told the store is unavailable. Everything the step wrote
+// by itself (a code's challenge record, a TOTP step) stays, as on a replica
+// that had received those writes.
+type flakyStore struct {
+	*storemem.Store
+	mu    sync.Mutex
+	armed bool
+	lost  int
+}
+
+func (s *flakyStore) arm() { s.mu.Lock(); s.armed = true; s.mu.Unlock() }
+
+// CommitTurn loses the commit when armed: the lease is released and the
+// claim dropped (what the new master holds after the failover), nothing
+// else is written.
+func (s *flakyStore) CommitTurn(ctx context.Context, k store.TurnKeys, c store.Commit) error {
+	s.mu.Lock()
+	lose := s.armed
+	s.armed = false
+	s.mu.Unlock()
+	if !lose {
+		return s.Store.CommitTurn(ctx, k, c)
+	}
+	s.lost++
+	if err := s.Store.CommitTurn(ctx, k, store.Commit{Op: store.SessionKeep}); err != nil {
+		return err
+	}
+	return fmt.Errorf("test: replica acknowledgement: %w", store.ErrUnavailable)
+}
+
+// deliver runs one turn as a platform delivery with the given ID.
+func (h *harness) deliver(channel, user, id string, in engine.Input) engine.Reply {
+	h.t.Helper()
+	r := h.eng.Handle(context.Background(), engine.Turn{Channel: channel, ChannelUser: user, DeliveryID: id, Input: in})
+	h.lines = append(h.lines, "> "+describe(in)+" #"+id)
+	for _, o := range r.Outputs {
+		h.lines = append(h.lines, "< "+render(o))
+	}
+	h.lines = append(h.lines, fmt.Sprintf("= %s/%s ended=%v retry=%v", r.Flow, r.State, r.Ended, r.Retry))
+	return r
+}
+
+// lostThenRedelivered delivers in with its commit lost, checks the platform
+// is asked to redeliver, then (a Slack retry comes after a minute: past the
+// code resend cooldown) redelivers the same delivery and returns its reply.
+func (h *harness) lostThenRedelivered(fs *flakyStore, channel, user, id string, in engine.Input) engine.Reply {
+	h.t.Helper()
+	fs.arm()
+	if r := h.deliver(channel, user, id, in); !r.Retry {
+		h.t.Fatalf("delivery %s with its commit lost: retry=%v, want a redelivery asked", id, r.Retry)
+	}
+	h.advance(time.Minute)
+	r := h.deliver(channel, user, id, in)
+	if r.Retry {
+		h.t.Fatalf("redelivery of %s asked for another retry", id)
+	}
+	return r
+}
+
+// sent counts the outbox messages carrying a one-time code.
+func (h *harness) sent() map[string]int {
+	n := map[string]int{}
+	for _, m := range h.box.Messages() {
+		if len(m.Message.Summary) > 4 && m.Message.Summary[:4] == "otp." {
+			n[string(m.Channel)]++
+		}
+	}
+	return n
+}
+
+// TestRetriedSendSendsOnce: a turn whose code went out but whose commit was
+// lost in a failover is redelivered by the platform; the redelivery sends
+// no second code, and the person finishes with the code they got. The turn
+// that checks the SMS code and sends the email code at once is cut the same
+// way: the SMS code is still right for its redelivery and the email code is
+// sent once.
+func TestRetriedSendSendsOnce(t *testing.T) {
+	fs := &flakyStore{Store: storemem.New()}
+	h := newHarnessOn(t, fs)
+	h.deliver("slack", "U1", "Ev1", choice("flow:"+flows.FlowChange))
+	h.deliver("slack", "U1", "Ev2", text("amartin"))
+	r := h.lostThenRedelivered(fs, "slack", "U1", "Ev3", choice("sms"))
+	if got := h.sent(); got["sms"] != 1 || len(got) != 1 {
+		t.Fatalf("after the redelivered sms choice: codes sent %v, want one sms", got)
+	}
+	if r.State != "verify_factor" {
+		t.Fatalf("redelivered sms choice ended in %s, want the code asked", r.State)
+	}
+	r = h.lostThenRedelivered(fs, "slack", "U1", "Ev4", text(h.code()))
+	if got := h.sent(); got["sms"] != 1 || got["email"] != 1 {
+		t.Fatalf("after the redelivered sms code: codes sent %v, want one sms and one email", got)
+	}
+	r = h.deliver("slack", "U1", "Ev5", text(h.code()))
+	if r.State != "change_password" {
+		t.Fatalf("with the only codes sent the change is in %s, want the password form", r.State)
+	}
+	if fs.lost != 2 {
+		t.Fatalf("%d commits lost, want 2", fs.lost)
+	}
+	h.assertNoLeaks()
+}
