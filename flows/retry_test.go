@@ -3,11 +3,13 @@ package flows_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/store"
 	storemem "github.com/resetbot/resetbot/core/store/memory"
 	"github.com/resetbot/resetbot/flows"
@@ -95,7 +97,7 @@ func (h *harness) sent() map[string]int {
 // sent once.
 func TestRetriedSendSendsOnce(t *testing.T) {
 	fs := &flakyStore{Store: storemem.New()}
-	h := newHarnessOn(t, fs)
+	h := newHarnessOn(t, fs, func(d *flows.Deps) { d.Counters = fs })
 	h.deliver("slack", "U1", "Ev1", choice("flow:"+flows.FlowChange))
 	h.deliver("slack", "U1", "Ev2", text("amartin"))
 	r := h.lostThenRedelivered(fs, time.Minute, "slack", "U1", "Ev3", choice("sms"))
@@ -113,9 +115,103 @@ func TestRetriedSendSendsOnce(t *testing.T) {
 	if r.State != "change_password" {
 		t.Fatalf("with the only codes sent the change is in %s, want the password form", r.State)
 	}
-	if fs.lost != 2 {
-		t.Fatalf("%d commits lost, want 2", fs.lost)
+	// The password set, then the commit lost: the redelivery is not
+	// refused by the directory's history (the password it just set), and
+	// the owner is noticed once.
+	const pw = "Orchid-Canyon-Drift-5"
+	h.secrets = append(h.secrets, pw)
+	r = h.lostThenRedelivered(fs, time.Minute, "slack", "U1", "Ev6", masked(pw, pw))
+	if r.State != "done" || !r.Ended {
+		t.Fatalf("redelivered password change ended in %s %v, want done", r.State, r.Outputs)
 	}
+	if !h.dir.Bind(context.Background(), "amartin", secret.New(pw)) {
+		t.Fatal("the new password does not bind")
+	}
+	assertNoticed(t, h, "notice.change", "sms:+15555550101", "email:alice@personal.example", "chat:alice.martin@demo.example")
+	if n := countDone(h, "change.done"); n != 1 {
+		t.Fatalf("%d successful change.done records, want 1", n)
+	}
+	if fs.lost != 3 {
+		t.Fatalf("%d commits lost, want 3", fs.lost)
+	}
+	h.assertNoLeaks()
+}
+
+// countDone counts the successful audit records named name.
+func countDone(h *harness, name string) int {
+	n := 0
+	for _, e := range h.rec.Events() {
+		if e.Name == name && e.Outcome == "success" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRetriedUnlockUnlocksOnce: the unlock done, then the commit lost: the
+// redelivery ends done without unlocking again, counting the daily unlock
+// cap again, or noticing the owner twice.
+func TestRetriedUnlockUnlocksOnce(t *testing.T) {
+	fs := &flakyStore{Store: storemem.New()}
+	h := newHarnessOn(t, fs, func(d *flows.Deps) { d.Counters = fs; d.Policy.MaxUnlocksPerDay = 1 })
+	h.deliver("teams", "A1", "a1", start(flows.FlowUnlock))
+	h.deliver("teams", "A1", "a2", text("chiara.rossi@demo.example"))
+	h.deliver("teams", "A1", "a3", choice("voice"))
+	r := h.lostThenRedelivered(fs, time.Minute, "teams", "A1", "a4", digits(h.code()))
+	if r.State != "done" {
+		t.Fatalf("redelivered unlock ended in %s %v, want done", r.State, r.Outputs)
+	}
+	if st, err := h.dir.Status(context.Background(), mustFind(t, h, "crossi")); err != nil || st.Locked {
+		t.Fatalf("still locked (%v)", err)
+	}
+	if n := countDone(h, "unlock.done"); n != 1 {
+		t.Fatalf("%d successful unlock.done records, want 1", n)
+	}
+	notices := map[string]int{}
+	for _, m := range h.box.Messages() {
+		if m.Message.Summary == "notice.unlock" {
+			notices[string(m.Channel)+":"+m.Message.To]++
+		}
+	}
+	if len(notices) == 0 {
+		t.Fatal("the owner was not noticed of the unlock")
+	}
+	for to, n := range notices {
+		if n != 1 {
+			t.Fatalf("unlock noticed %d times to %s, want once", n, to)
+		}
+	}
+	h.assertNoLeaks()
+}
+
+// TestRetriedPassphraseSentOnce: on the phone the reset sets and texts a
+// generated passphrase; with that turn's commit lost, the redelivery sets
+// no second passphrase and texts nothing again, and the first one works.
+func TestRetriedPassphraseSentOnce(t *testing.T) {
+	fs := &flakyStore{Store: storemem.New()}
+	h := newHarnessOn(t, fs, func(d *flows.Deps) { d.Counters = fs })
+	h.deliver("voice", "CA1", "CA1:1", digits("1")) // menu: reset
+	h.deliver("voice", "CA1", "CA1:2", digits("10041"))
+	h.deliver("voice", "CA1", "CA1:3", digits("2")) // sms
+	h.deliver("voice", "CA1", "CA1:4", digits(h.code()))
+	r := h.lostThenRedelivered(fs, 5*time.Second, "voice", "CA1", "CA1:5", digits(h.code()))
+	if r.State != "done" {
+		t.Fatalf("redelivered reset ended in %s %v, want done", r.State, r.Outputs)
+	}
+	var pass []string
+	for _, m := range h.box.Messages() {
+		if m.Message.Summary == "sms.passphrase" {
+			pass = append(pass, strings.Fields(strings.TrimPrefix(m.Message.Body.Reveal(), "Your temporary password is:"))[0])
+		}
+	}
+	if len(pass) != 1 {
+		t.Fatalf("%d passphrases texted, want 1", len(pass))
+	}
+	h.secrets = append(h.secrets, pass[0])
+	if !h.dir.Bind(context.Background(), "amartin", secret.New(pass[0])) {
+		t.Fatal("the passphrase texted does not bind")
+	}
+	assertNoticed(t, h, "notice.reset", "sms:+15555550101", "email:alice@personal.example", "chat:alice.martin@demo.example")
 	h.assertNoLeaks()
 }
 

@@ -82,6 +82,7 @@ func (d *Deps) setOwn(ctx context.Context, c *engine.Ctx, u directory.User, pw s
 	}
 	c.Audit(ctx, audit.Event{Name: auditChangeDone, Outcome: audit.OutcomeSuccess})
 	d.fanOut(ctx, c, u, pw)
+	d.markDone(ctx, c, u, actPassword)
 	d.notice(ctx, c, u, "notice.change")
 	d.report(ctx, c, HandoffDone, "", "")
 	return evDone, nil

@@ -32,6 +32,15 @@ func (d *Deps) preflight() engine.Step {
 			if ev != "" || err != nil {
 				return ev, err
 			}
+			if act, next := autoAction(c); act != "" {
+				// The step that follows in this same turn already acted for
+				// this delivery (its commit was lost): the account now looks
+				// unlocked or freshly reset, which must not be judged as a
+				// reason to stop. That step gives the outcome again.
+				if done, err := d.alreadyDone(ctx, c, u, act); done || err != nil {
+					return next, err
+				}
+			}
 			st, err := d.Directory.Status(ctx, u)
 			if err != nil {
 				return "", fmt.Errorf("pre-flight status: %w", err)
@@ -39,6 +48,19 @@ func (d *Deps) preflight() engine.Step {
 			return d.judge(c, st), nil
 		},
 	}
+}
+
+// autoAction is the action of the step that runs right after the
+// pre-flight in the same turn (the unlock, or the phone's passphrase
+// reset) and the event that leads to it.
+func autoAction(c *engine.Ctx) (string, string) {
+	switch {
+	case c.Session.Flow == FlowUnlock:
+		return actUnlock, evOK
+	case c.Session.Flow == FlowReset && c.Voice:
+		return actPassphrase, evKeypad
+	}
+	return "", ""
 }
 
 func (d *Deps) judge(c *engine.Ctx, st directory.Status) string {
@@ -97,6 +119,7 @@ func (d *Deps) newPassword() engine.Step {
 	return d.passwordStep("password.prompt", func(ctx context.Context, c *engine.Ctx, u directory.User, pw secret.String) (string, error) {
 		ev, err := d.reset(ctx, c, u, pw, false)
 		if ev == evDone {
+			d.markDone(ctx, c, u, actPassword)
 			d.notice(ctx, c, u, "notice.reset")
 			d.report(ctx, c, HandoffDone, "", "")
 		}
@@ -141,6 +164,11 @@ func (d *Deps) passwordStep(prompt string, set func(context.Context, *engine.Ctx
 			u, ev, err := d.account(ctx, c)
 			if ev != "" || err != nil {
 				return ev, err
+			}
+			if done, err := d.alreadyDone(ctx, c, u, actPassword); done || err != nil {
+				// This delivery set the password before its commit was
+				// lost: the same outcome, without writing or noticing again.
+				return evDone, err
 			}
 			ref, err := d.Passwords.Check(ctx, in.Value, u)
 			if err != nil {
@@ -249,6 +277,14 @@ func (d *Deps) passphrase() engine.Step {
 				c.Session.Set(varEscReason, "no_mobile")
 				return engine.EventEscalate, nil
 			}
+			if done, err := d.alreadyDone(ctx, c, u, actPassphrase); done || err != nil {
+				// This delivery set and sent a passphrase before its commit
+				// was lost: that one stands, no second reset or SMS.
+				if done {
+					c.Say("reset.passphrase_sent")
+				}
+				return evDone, err
+			}
 			pw, err := d.Generate(ctx, d.Rand, u)
 			if err != nil {
 				return "", fmt.Errorf("generate passphrase: %w", err)
@@ -273,6 +309,7 @@ func (d *Deps) passphrase() engine.Step {
 				return engine.EventEscalate, nil
 			}
 			c.Audit(ctx, audit.Event{Name: audit.NameCodeSent, Factor: "passphrase", Destination: audit.MaskPhone(u.Mobile)})
+			d.markDone(ctx, c, u, actPassphrase)
 			d.notice(ctx, c, u, "notice.reset")
 			d.report(ctx, c, HandoffDone, "", "")
 			c.Say("reset.passphrase_sent")
@@ -294,6 +331,10 @@ func (d *Deps) unlock() engine.Step {
 			if ev != "" || err != nil {
 				return ev, err
 			}
+			if done, err := d.alreadyDone(ctx, c, u, actUnlock); done || err != nil {
+				// This delivery unlocked before its commit was lost.
+				return evDone, err
+			}
 			if over, err := d.overUnlockCap(ctx, u); err != nil || over {
 				if over {
 					c.Say("unlock.limit")
@@ -314,6 +355,7 @@ func (d *Deps) unlock() engine.Step {
 				return "", fmt.Errorf("unlock: %w", err)
 			}
 			c.Audit(ctx, audit.Event{Name: audit.NameUnlockDone, Outcome: audit.OutcomeSuccess})
+			d.markDone(ctx, c, u, actUnlock)
 			d.notice(ctx, c, u, "notice.unlock")
 			d.report(ctx, c, HandoffDone, "", "")
 			return evDone, nil
