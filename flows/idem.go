@@ -36,13 +36,16 @@ const (
 	actUnlock     = "unlock"     // the lockout was cleared
 )
 
-// actionKey names the record of action done on u by this turn's delivery;
-// "" when the turn has no delivery ID.
+// actionKey names the record of action done on u by this turn's delivery
+// in this conversation; "" when the turn has no delivery ID. The session
+// ID (kept by a retry: only the session's contents are rolled back) keeps
+// a delivery ID that a channel reuses across conversations (the console
+// numbers its turns from 1 at each start) from passing for a retry.
 func actionKey(c *engine.Ctx, u directory.User, action string) string {
 	if c.Turn.DeliveryID == "" {
 		return ""
 	}
-	return "did:" + action + ":" + userKey(u) + ":" + c.Turn.DeliveryID
+	return "did:" + action + ":" + userKey(u) + ":" + c.Session.ID + ":" + c.Turn.DeliveryID
 }
 
 // alreadyDone reports whether this turn's delivery already did action on

@@ -251,3 +251,32 @@ func TestRetriedAuthenticatorCode(t *testing.T) {
 	}
 	h.assertNoLeaks()
 }
+
+// TestRetriedResetNotRefused: the chat reset's password set, then the
+// commit lost: the redelivery ends done (not refused by the directory's
+// history), noticed and audited once.
+func TestRetriedResetNotRefused(t *testing.T) {
+	fs := &flakyStore{Store: storemem.New()}
+	h := newHarnessOn(t, fs, func(d *flows.Deps) { d.Counters = fs })
+	h.deliver("slack", "U1", "Ev1", start(flows.FlowReset))
+	h.deliver("slack", "U1", "Ev2", text("amartin"))
+	h.deliver("slack", "U1", "Ev3", choice("sms"))
+	h.deliver("slack", "U1", "Ev4", text(h.code()))
+	if r := h.deliver("slack", "U1", "Ev5", text(h.code())); r.State != "new_password" {
+		t.Fatalf("reset in %s %v, want the password form", r.State, r.Outputs)
+	}
+	const pw = "Harbor-Juniper-Comet-4"
+	h.secrets = append(h.secrets, pw)
+	r := h.lostThenRedelivered(fs, time.Minute, "slack", "U1", "Ev6", masked(pw, pw))
+	if r.State != "done" || r.Outputs[0].MessageID != "reset.done" {
+		t.Fatalf("redelivered reset ended in %s %v, want done", r.State, r.Outputs)
+	}
+	if !h.dir.Bind(context.Background(), "amartin", secret.New(pw)) {
+		t.Fatal("the new password does not bind")
+	}
+	assertNoticed(t, h, "notice.reset", "sms:+15555550101", "email:alice@personal.example", "chat:alice.martin@demo.example")
+	if n := countDone(h, "reset.done"); n != 1 {
+		t.Fatalf("%d successful reset.done records, want 1", n)
+	}
+	h.assertNoLeaks()
+}
