@@ -36,7 +36,7 @@ func TestSlapdRetriedChangeNotRefusedByHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := &flakyStore{Store: storemem.New()}
+	fs := &flakyStore{turnStore: storemem.New()}
 	h := newHarnessOn(t, fs, func(d *flows.Deps) { d.Directory = router; d.Counters = fs })
 	alice := testserver.SlapdUsers[0]
 	h.deliver("slack", "U1", "Ev1", choice("flow:"+flows.FlowChange))

@@ -12,7 +12,9 @@ import (
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/store"
 	storemem "github.com/resetbot/resetbot/core/store/memory"
+	"github.com/resetbot/resetbot/core/store/redis"
 	"github.com/resetbot/resetbot/flows"
+	"github.com/resetbot/resetbot/internal/testserver"
 )
 
 // flakyStore is a memory store whose next commit, once armed, is lost the
@@ -22,13 +24,19 @@ import (
 // by itself (a code's challenge record, a TOTP step) stays, as on a replica
 // that had received those writes.
 type flakyStore struct {
-	*storemem.Store
+	turnStore
 	mu    sync.Mutex
 	armed bool
 	lost  int
 }
 
 func (s *flakyStore) arm() { s.mu.Lock(); s.armed = true; s.mu.Unlock() }
+
+// turnStore is a store that runs turns (memory, Redis).
+type turnStore interface {
+	store.Store
+	store.Turns
+}
 
 // CommitTurn loses the commit when armed: the lease is released and the
 // claim dropped (what the new master holds after the failover), nothing
@@ -39,10 +47,10 @@ func (s *flakyStore) CommitTurn(ctx context.Context, k store.TurnKeys, c store.C
 	s.armed = false
 	s.mu.Unlock()
 	if !lose {
-		return s.Store.CommitTurn(ctx, k, c)
+		return s.turnStore.CommitTurn(ctx, k, c)
 	}
 	s.lost++
-	if err := s.Store.CommitTurn(ctx, k, store.Commit{Op: store.SessionKeep}); err != nil {
+	if err := s.turnStore.CommitTurn(ctx, k, store.Commit{Op: store.SessionKeep}); err != nil {
 		return err
 	}
 	return fmt.Errorf("test: replica acknowledgement: %w", store.ErrUnavailable)
@@ -96,7 +104,23 @@ func (h *harness) sent() map[string]int {
 // way: the SMS code is still right for its redelivery and the email code is
 // sent once.
 func TestRetriedSendSendsOnce(t *testing.T) {
-	fs := &flakyStore{Store: storemem.New()}
+	for name, open := range map[string]func(*testing.T) turnStore{
+		"memory": func(*testing.T) turnStore { return storemem.New() },
+		"redis": func(t *testing.T) turnStore {
+			s, err := redis.Open(context.Background(), redis.Config{Addrs: []string{testserver.Redis(t)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		},
+	} {
+		t.Run(name, func(t *testing.T) { retriedChange(t, &flakyStore{turnStore: open(t)}) })
+	}
+}
+
+// retriedChange plays TestRetriedSendSendsOnce on fs.
+func retriedChange(t *testing.T, fs *flakyStore) {
 	h := newHarnessOn(t, fs, func(d *flows.Deps) { d.Counters = fs })
 	h.deliver("slack", "U1", "Ev1", choice("flow:"+flows.FlowChange))
 	h.deliver("slack", "U1", "Ev2", text("amartin"))
@@ -152,7 +176,7 @@ func countDone(h *harness, name string) int {
 // redelivery ends done without unlocking again, counting the daily unlock
 // cap again, or noticing the owner twice.
 func TestRetriedUnlockUnlocksOnce(t *testing.T) {
-	fs := &flakyStore{Store: storemem.New()}
+	fs := &flakyStore{turnStore: storemem.New()}
 	h := newHarnessOn(t, fs, func(d *flows.Deps) { d.Counters = fs; d.Policy.MaxUnlocksPerDay = 1 })
 	h.deliver("teams", "A1", "a1", start(flows.FlowUnlock))
 	h.deliver("teams", "A1", "a2", text("chiara.rossi@demo.example"))
@@ -188,7 +212,7 @@ func TestRetriedUnlockUnlocksOnce(t *testing.T) {
 // generated passphrase; with that turn's commit lost, the redelivery sets
 // no second passphrase and texts nothing again, and the first one works.
 func TestRetriedPassphraseSentOnce(t *testing.T) {
-	fs := &flakyStore{Store: storemem.New()}
+	fs := &flakyStore{turnStore: storemem.New()}
 	h := newHarnessOn(t, fs, func(d *flows.Deps) { d.Counters = fs })
 	h.deliver("voice", "CA1", "CA1:1", digits("1")) // menu: reset
 	h.deliver("voice", "CA1", "CA1:2", digits("10041"))
@@ -221,7 +245,7 @@ func TestRetriedPassphraseSentOnce(t *testing.T) {
 // taken for a replay (no replay audit, no notice to the owner), and sends
 // no second SMS. Another delivery of the same code is still a replay.
 func TestRetriedAuthenticatorCode(t *testing.T) {
-	fs := &flakyStore{Store: storemem.New()}
+	fs := &flakyStore{turnStore: storemem.New()}
 	h := newHarnessOn(t, fs)
 	seed := enrollApp(t, h, "amartin")
 	h.advance(30 * time.Second) // past the step the enrollment used
@@ -256,7 +280,7 @@ func TestRetriedAuthenticatorCode(t *testing.T) {
 // commit lost: the redelivery ends done (not refused by the directory's
 // history), noticed and audited once.
 func TestRetriedResetNotRefused(t *testing.T) {
-	fs := &flakyStore{Store: storemem.New()}
+	fs := &flakyStore{turnStore: storemem.New()}
 	h := newHarnessOn(t, fs, func(d *flows.Deps) { d.Counters = fs })
 	h.deliver("slack", "U1", "Ev1", start(flows.FlowReset))
 	h.deliver("slack", "U1", "Ev2", text("amartin"))
