@@ -34,6 +34,7 @@ const (
 	actPassword   = "password"   // a reset or change wrote the password
 	actPassphrase = "passphrase" // a generated passphrase was set and sent
 	actUnlock     = "unlock"     // the lockout was cleared
+	actEnroll     = "enroll"     // an authenticator was bound (noticed)
 )
 
 // actionKey names the record of action done on u by this turn's delivery

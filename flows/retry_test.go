@@ -304,3 +304,43 @@ func TestRetriedResetNotRefused(t *testing.T) {
 	}
 	h.assertNoLeaks()
 }
+
+// TestRetriedEnrollmentConfirm: the turn that confirmed a new
+// authenticator has its commit lost; its redelivery ends the enrollment
+// done, instead of showing a new QR code for an app already set up, and
+// the owner is noticed once.
+func TestRetriedEnrollmentConfirm(t *testing.T) {
+	fs := &flakyStore{turnStore: storemem.New()}
+	h := newHarnessOn(t, fs, func(d *flows.Deps) { d.Counters = fs })
+	h.deliver("slack", "U5", "Ev1", start(flows.FlowEnroll))
+	h.deliver("slack", "U5", "Ev2", text("fhaddad"))
+	h.deliver("slack", "U5", "Ev3", choice("sms"))
+	h.deliver("slack", "U5", "Ev4", text(h.code()))
+	r := h.deliver("slack", "U5", "Ev5", text(h.code()))
+	var seed string
+	for _, o := range r.Outputs {
+		if o.Attachment != nil {
+			seed = o.Attachment.Text.Reveal()
+		}
+	}
+	if seed == "" {
+		t.Fatalf("no enrollment attachment: %s %v", r.State, r.Outputs)
+	}
+	r = h.lostThenRedelivered(fs, 10*time.Second, "slack", "U5", "Ev6", text(h.totpCode(seed)))
+	if r.State != "done" {
+		t.Fatalf("redelivered confirmation ended in %s %v, want done", r.State, r.Outputs)
+	}
+	var notices int
+	for _, m := range h.box.Messages() {
+		if m.Message.Summary == "notice.enroll" && m.Channel == "sms" {
+			notices++
+		}
+	}
+	if notices != 1 {
+		t.Fatalf("%d enrollment notices by SMS, want 1", notices)
+	}
+	if n := countDone(h, "enroll.done"); n != 1 {
+		t.Fatalf("%d successful enroll.done records, want 1", n)
+	}
+	h.assertNoLeaks()
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/identity"
+	"github.com/resetbot/resetbot/core/secret"
 )
 
 // enrollChoose offers what can be enrolled here; with one option it goes
@@ -75,7 +76,7 @@ func (d *Deps) enrollTOTP() engine.Step {
 			if ev, stop, err := d.gate(ctx, c, string(factorEnroll)); stop {
 				return ev, err
 			}
-			res, err := en.Confirm(ctx, sub, in.Value)
+			res, err := confirm(ctx, c, en, sub, in.Value)
 			if err != nil {
 				return "", fmt.Errorf("confirm %s: %w", em.Factor(), err)
 			}
@@ -94,7 +95,17 @@ func (d *Deps) enrollTOTP() engine.Step {
 			if err := d.succeeded(ctx, c, string(factorEnroll)); err != nil {
 				return "", err
 			}
+			// A delivery retried after its commit was lost confirms again
+			// (confirm): the owner was already noticed by its first try.
+			done, err := d.alreadyDone(ctx, c, u, actEnroll)
+			if err != nil {
+				return "", err
+			}
+			if done {
+				return evDone, nil
+			}
 			c.Audit(ctx, audit.Event{Name: "enroll.done", Factor: string(em.Factor()), Outcome: audit.OutcomeSuccess})
+			d.markDone(ctx, c, u, actEnroll)
 			d.notice(ctx, c, u, "notice.enroll")
 			d.report(ctx, c, HandoffDone, "", "")
 			return evDone, nil
@@ -123,4 +134,14 @@ func (d *Deps) beginEnroll(ctx context.Context, c *engine.Ctx, em identity.Metho
 	c.Emit(engine.Output{MessageID: "enroll.totp.scan", Sensitive: true,
 		Attachment: &engine.Attachment{Kind: "qr", PNG: e.QRPNG, Text: e.Secret}})
 	return "", nil
+}
+
+// confirm checks the first answer of an enrollment, for this platform
+// delivery when the enroller can tell a retried delivery from a new one
+// (identity.AttemptConfirmer).
+func confirm(ctx context.Context, c *engine.Ctx, en identity.Enroller, sub identity.Subject, answer secret.String) (identity.Result, error) {
+	if ac, ok := en.(identity.AttemptConfirmer); ok {
+		return ac.ConfirmAttempt(ctx, sub, answer, c.Turn.DeliveryID)
+	}
+	return en.Confirm(ctx, sub, answer)
 }

@@ -174,6 +174,14 @@ type Enroller interface {
 	Confirm(ctx context.Context, s Subject, answer secret.String) (Result, error)
 }
 
+// AttemptConfirmer is implemented by enrollers whose Confirm consumes the
+// pending enrollment: the same platform delivery confirming again (a turn
+// the platform retries after a failover lost its commit) gets the answer
+// its first try got instead of "expired".
+type AttemptConfirmer interface {
+	ConfirmAttempt(ctx context.Context, s Subject, answer secret.String, attempt string) (Result, error)
+}
+
 // Enrollment is what the person needs to bind a new authenticator. It carries
 // secrets (a seed): show it once, privately.
 type Enrollment struct {

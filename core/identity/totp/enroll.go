@@ -3,10 +3,12 @@ package totp
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"image/png"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,11 +94,24 @@ func (v *Verifier) Begin(ctx context.Context, userKey, accountName string) (Enro
 // Expired means no enrollment is pending (never begun, timed out or already
 // confirmed); Wrong means the code did not match and the enrollment stays pending.
 func (v *Verifier) Confirm(ctx context.Context, userKey string, code secret.String) (identity.Result, error) {
+	return v.ConfirmAttempt(ctx, userKey, code, "")
+}
+
+// ConfirmAttempt is Confirm for one platform delivery (attempt; "" for
+// none). The same delivery confirming again after its first try installed
+// the seed (a turn whose commit a failover lost, retried by the platform)
+// is Verified again, with the same code, instead of Expired: otherwise the
+// person would be shown a new QR code for an app that is already set up.
+// Any other delivery still finds the enrollment consumed.
+func (v *Verifier) ConfirmAttempt(ctx context.Context, userKey string, code secret.String, attempt string) (identity.Result, error) {
 	if err := v.ready(userKey); err != nil {
 		return identity.Wrong, err
 	}
 	for range maxCASRetries {
 		rec, err := v.st.Get(ctx, pendingKey(userKey))
+		if err == nil && bytes.Equal(rec.Value, usedPending) && attempt != "" {
+			return v.confirmedFor(ctx, userKey, code, attempt)
+		}
 		if errors.Is(err, store.ErrNotFound) || (err == nil && bytes.Equal(rec.Value, usedPending)) {
 			return identity.Expired, nil
 		}
@@ -107,7 +122,7 @@ func (v *Verifier) Confirm(ctx context.Context, userKey string, code secret.Stri
 		if err != nil {
 			return identity.Wrong, err
 		}
-		res, err := v.confirmSeed(ctx, userKey, rec.Version, seed, code)
+		res, err := v.confirmSeed(ctx, userKey, rec.Version, seed, code, attempt)
 		clear(seed)
 		if !errors.Is(err, store.ErrConflict) {
 			return res, err
@@ -117,7 +132,7 @@ func (v *Verifier) Confirm(ctx context.Context, userKey string, code secret.Stri
 	return identity.Wrong, fmt.Errorf("totp: confirming: %w", store.ErrConflict)
 }
 
-func (v *Verifier) confirmSeed(ctx context.Context, userKey string, version uint64, seed []byte, code secret.String) (identity.Result, error) {
+func (v *Verifier) confirmSeed(ctx context.Context, userKey string, version uint64, seed []byte, code secret.String, attempt string) (identity.Result, error) {
 	norm, ok := v.normalise(code)
 	if !ok {
 		return identity.Wrong, nil
@@ -144,10 +159,55 @@ func (v *Verifier) confirmSeed(ctx context.Context, userKey string, version uint
 	// The step record now belongs to the new seed: steps accepted for an older
 	// seed say nothing about it, so the value is replaced, not compared.
 	last := strconv.FormatInt(steps[len(steps)-1], 10)
+	if attempt != "" {
+		last += "/" + attemptTag(seed, userKey, attempt)
+	}
 	if _, err := v.st.Set(ctx, stepKey(userKey), []byte(last), stepTTL); err != nil {
 		return identity.Wrong, fmt.Errorf("totp: recording step: %w", err)
 	}
 	return identity.Verified, nil
+}
+
+// confirmedFor answers a delivery finding the pending enrollment consumed:
+// Verified when this delivery confirmed it, with this code (the step record
+// holds its step and tag under the installed seed), Expired otherwise.
+func (v *Verifier) confirmedFor(ctx context.Context, userKey string, code secret.String, attempt string) (identity.Result, error) {
+	rec, err := v.st.Get(ctx, seedKey(userKey))
+	if errors.Is(err, store.ErrNotFound) {
+		return identity.Expired, nil
+	}
+	if err != nil {
+		return identity.Wrong, fmt.Errorf("totp: reading enrollment: %w", err)
+	}
+	seed, err := v.open(rec.Value, seedAAD(userKey))
+	if err != nil {
+		return identity.Wrong, err
+	}
+	defer clear(seed)
+	norm, ok := v.normalise(code)
+	if !ok {
+		return identity.Expired, nil
+	}
+	steps, err := v.matches(seed, norm)
+	if err != nil || len(steps) == 0 {
+		return identity.Expired, err
+	}
+	step, err := v.st.Get(ctx, stepKey(userKey))
+	if errors.Is(err, store.ErrNotFound) {
+		return identity.Expired, nil
+	}
+	if err != nil {
+		return identity.Wrong, fmt.Errorf("totp: reading last step: %w", err)
+	}
+	last, tag, err := parseStep(step.Value)
+	if err != nil {
+		return identity.Wrong, err
+	}
+	want := attemptTag(seed, userKey, attempt)
+	if tag != "" && subtle.ConstantTimeCompare([]byte(tag), []byte(want)) == 1 && slices.Contains(steps, last) {
+		return identity.Verified, nil
+	}
+	return identity.Expired, nil
 }
 
 // Enrolled reports whether userKey has a confirmed enrollment.

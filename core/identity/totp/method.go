@@ -17,6 +17,8 @@ type Method struct {
 var (
 	_ identity.Method   = Method{}
 	_ identity.Enroller = Method{}
+
+	_ identity.AttemptConfirmer = Method{}
 )
 
 // Factor returns identity.FactorTOTP.
@@ -62,6 +64,12 @@ func (m Method) Begin(ctx context.Context, s identity.Subject) (identity.Enrollm
 		return identity.Enrollment{}, err
 	}
 	return identity.Enrollment{QRPNG: en.QRPNG, Secret: en.Secret}, nil
+}
+
+// ConfirmAttempt is Confirm for one platform delivery: a retried delivery
+// whose first try confirmed is Verified again (Verifier.ConfirmAttempt).
+func (m Method) ConfirmAttempt(ctx context.Context, s identity.Subject, answer secret.String, attempt string) (identity.Result, error) {
+	return m.V.ConfirmAttempt(ctx, s.Key, answer, attempt)
 }
 
 // Confirm checks the first code from the new app.

@@ -437,3 +437,36 @@ func TestReplaySameDelivery(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmSameDelivery: the delivery that confirmed an enrollment is
+// Verified again when retried with the same code (its turn's commit lost);
+// another delivery, a wrong code, or a plain Confirm find it consumed
+// (Expired), and the confirming code stays a replay for Verify from any
+// other delivery.
+func TestConfirmSameDelivery(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	e, err := f.v.Begin(ctx, "ldap:alice", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := code(t, e.Secret.Reveal(), f.clock.Now())
+	wrong := secret.New(string(rune('0'+(good.Reveal()[0]-'0'+1)%10)) + good.Reveal()[1:])
+	for i := range 2 {
+		if res, err := f.v.ConfirmAttempt(ctx, "ldap:alice", good, "Ev1"); res != identity.Verified || err != nil {
+			t.Fatalf("confirm %d for the same delivery = %v, %v; want Verified", i, res, err)
+		}
+	}
+	for _, c := range []struct {
+		name    string
+		code    secret.String
+		attempt string
+	}{{"another delivery", good, "Ev2"}, {"a wrong code", wrong, "Ev1"}, {"a plain Confirm", good, ""}} {
+		if res, err := f.v.ConfirmAttempt(ctx, "ldap:alice", c.code, c.attempt); res != identity.Expired || err != nil {
+			t.Fatalf("%s = %v, %v; want Expired", c.name, res, err)
+		}
+	}
+	if res, _ := f.v.VerifyAttempt(ctx, "ldap:alice", good, "Ev2"); res != identity.Replayed {
+		t.Fatalf("Verify of the confirming code from another delivery = %v, want Replayed", res)
+	}
+}
