@@ -24,6 +24,10 @@ import (
 // a step runs as before. It is written after the directory write and
 // before the notices, so a turn cut inside the write itself (not its
 // commit) still writes again on its retry.
+//
+// A code sent is kept by the code method itself (code.IssueAttempt); the
+// send budget it spent is recorded here (sendKey), so the retry neither
+// spends it again nor refuses the person the code they already hold.
 
 // actionKeep bounds how long a delivery's record is kept: platforms retry
 // within minutes (Slack's last retry comes about 5 minutes after the event).
@@ -54,7 +58,27 @@ func actionKey(c *engine.Ctx, u directory.User, action string) string {
 // is returned: the turn then asks for another delivery rather than risk
 // writing twice.
 func (d *Deps) alreadyDone(ctx context.Context, c *engine.Ctx, u directory.User, action string) (bool, error) {
-	key := actionKey(c, u, action)
+	return d.recorded(ctx, actionKey(c, u, action), action)
+}
+
+// markDone records that this turn's delivery did action on u. A failure is
+// logged, never returned: the write stands, and the turn must say so.
+func (d *Deps) markDone(ctx context.Context, c *engine.Ctx, u directory.User, action string) {
+	d.record1(ctx, c, actionKey(c, u, action), action)
+}
+
+// sendKey names the record of a code sent for factor by this turn's
+// delivery in this conversation; "" without a delivery ID. It names no
+// account, so known and unknown accounts do the same work.
+func sendKey(c *engine.Ctx, factor string) string {
+	if c.Turn.DeliveryID == "" {
+		return ""
+	}
+	return "did:send:" + factor + ":" + c.Session.ID + ":" + c.Turn.DeliveryID
+}
+
+// recorded reads the record key ("" or no Counters: none).
+func (d *Deps) recorded(ctx context.Context, key, action string) (bool, error) {
 	if key == "" || d.Counters == nil {
 		return false, nil
 	}
@@ -65,14 +89,12 @@ func (d *Deps) alreadyDone(ctx context.Context, c *engine.Ctx, u directory.User,
 	return n > 0, nil
 }
 
-// markDone records that this turn's delivery did action on u. A failure is
-// logged, never returned: the write stands, and the turn must say so.
-func (d *Deps) markDone(ctx context.Context, c *engine.Ctx, u directory.User, action string) {
-	key := actionKey(c, u, action)
+// record1 writes the record key, logging a failure.
+func (d *Deps) record1(ctx context.Context, c *engine.Ctx, key, action string) {
 	if key == "" || d.Counters == nil {
 		return
 	}
 	if _, err := d.Counters.Incr(ctx, key, 1, actionKeep); err != nil {
-		d.Log.Warn("record of a directory write not kept; a retried delivery would write again", "ref", c.Ref, "action", action, "err", err)
+		d.Log.Warn("record of a delivery's action not kept; a retried delivery would act again", "ref", c.Ref, "action", action, "err", err)
 	}
 }

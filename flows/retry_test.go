@@ -1,6 +1,7 @@
 package flows_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/regulation"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/store"
 	storemem "github.com/resetbot/resetbot/core/store/memory"
@@ -343,4 +345,42 @@ func TestRetriedEnrollmentConfirm(t *testing.T) {
 		t.Fatalf("%d successful enroll.done records, want 1", n)
 	}
 	h.assertNoLeaks()
+}
+
+// TestRetriedSendSpendsBudgetOnce: with one SMS per destination per hour,
+// the send whose commit was lost spent it; its redelivery asks for the
+// code it sent instead of refusing "too many codes", and the person
+// finishes with it.
+func TestRetriedSendSpendsBudgetOnce(t *testing.T) {
+	fs := &flakyStore{turnStore: storemem.New()}
+	h := newHarnessOn(t, fs, func(d *flows.Deps) {
+		d.Counters = fs
+		reg, err := regulation.New(fs, bytes.Repeat([]byte{5}, 32), regulation.Limits{},
+			regulation.SendLimits{PerDestinationPerHour: 1}, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Regulator = reg
+	})
+	h.deliver("slack", "U1", "Ev1", start(flows.FlowReset))
+	h.deliver("slack", "U1", "Ev2", text("amartin"))
+	r := h.lostThenRedelivered(fs, time.Minute, "slack", "U1", "Ev3", choice("sms"))
+	for _, o := range r.Outputs {
+		if o.MessageID == "code.limit" {
+			t.Fatalf("redelivered send refused by the budget its first try spent: %v", r.Outputs)
+		}
+	}
+	if got := h.sent(); got["sms"] != 1 {
+		t.Fatalf("codes sent %v, want one sms", got)
+	}
+	if r := h.deliver("slack", "U1", "Ev4", text(h.code())); r.State != "verify_factor" || r.Last().MessageID != "code.sent_to" {
+		t.Fatalf("the code sent once: %s %v, want it verified and the email sent", r.State, r.Outputs)
+	}
+	// Another delivery asking for an SMS to the number is still held to the
+	// budget.
+	h.deliver("slack", "U2", "Ev5", start(flows.FlowReset))
+	h.deliver("slack", "U2", "Ev6", text("amartin"))
+	if r := h.deliver("slack", "U2", "Ev7", choice("sms")); r.Outputs[0].MessageID != "code.limit" {
+		t.Fatalf("another SMS past the budget: %v, want code.limit", r.Outputs)
+	}
 }

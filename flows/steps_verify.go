@@ -168,9 +168,18 @@ func (d *Deps) challenge(ctx context.Context, c *engine.Ctx, m identity.Method) 
 			// went: it is their account.
 			updateV(s, func(v *verification) { v.To = audit.MaskDestination(dest) })
 		}
-		ev, ok, err := d.sendBudget(ctx, c, m, dest, sub.Key)
-		if err != nil || !ok {
-			return ev, err
+		// A delivery retried after its commit was lost already spent
+		// the budget for the code it sent (which IssueAttempt keeps):
+		// spending it again could refuse the person the code they hold.
+		sent, err := d.recorded(ctx, sendKey(c, string(m.Factor())), "send")
+		if err != nil {
+			return "", err
+		}
+		if !sent {
+			ev, ok, err := d.sendBudget(ctx, c, m, dest, sub.Key)
+			if err != nil || !ok {
+				return ev, err
+			}
 		}
 		if dest != "" {
 			ch.Courier = courier{d: d, c: c}
@@ -179,6 +188,9 @@ func (d *Deps) challenge(ctx context.Context, c *engine.Ctx, m identity.Method) 
 	p, err := m.Challenge(ctx, ch)
 	if err != nil {
 		return "", fmt.Errorf("challenge %s: %w", m.Factor(), err)
+	}
+	if destined {
+		d.record1(ctx, c, sendKey(c, string(m.Factor())), "send")
 	}
 	updateV(s, func(v *verification) { v.Prompt = p })
 	return evChallenge, nil
