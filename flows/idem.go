@@ -46,11 +46,13 @@ const (
 // ID (kept by a retry: only the session's contents are rolled back) keeps
 // a delivery ID that a channel reuses across conversations (the console
 // numbers its turns from 1 at each start) from passing for a retry.
-func actionKey(c *engine.Ctx, u directory.User, action string) string {
+// Like the unlock cap's, the name is an HMAC (Regulator.KeyName): the store
+// never holds the account, the session or the delivery in the clear.
+func (d *Deps) actionKey(c *engine.Ctx, u directory.User, action string) string {
 	if c.Turn.DeliveryID == "" {
 		return ""
 	}
-	return "did:" + action + ":" + userKey(u) + ":" + c.Session.ID + ":" + c.Turn.DeliveryID
+	return d.Regulator.KeyName("did", action+"\x00"+userKey(u)+"\x00"+c.Session.ID+"\x00"+c.Turn.DeliveryID)
 }
 
 // alreadyDone reports whether this turn's delivery already did action on
@@ -58,23 +60,23 @@ func actionKey(c *engine.Ctx, u directory.User, action string) string {
 // is returned: the turn then asks for another delivery rather than risk
 // writing twice.
 func (d *Deps) alreadyDone(ctx context.Context, c *engine.Ctx, u directory.User, action string) (bool, error) {
-	return d.recorded(ctx, actionKey(c, u, action), action)
+	return d.recorded(ctx, d.actionKey(c, u, action), action)
 }
 
 // markDone records that this turn's delivery did action on u. A failure is
 // logged, never returned: the write stands, and the turn must say so.
 func (d *Deps) markDone(ctx context.Context, c *engine.Ctx, u directory.User, action string) {
-	d.record1(ctx, c, actionKey(c, u, action), action)
+	d.record1(ctx, c, d.actionKey(c, u, action), action)
 }
 
 // sendKey names the record of a code sent for factor by this turn's
 // delivery in this conversation; "" without a delivery ID. It names no
 // account, so known and unknown accounts do the same work.
-func sendKey(c *engine.Ctx, factor string) string {
+func (d *Deps) sendKey(c *engine.Ctx, factor string) string {
 	if c.Turn.DeliveryID == "" {
 		return ""
 	}
-	return "did:send:" + factor + ":" + c.Session.ID + ":" + c.Turn.DeliveryID
+	return d.Regulator.KeyName("did", "send\x00"+factor+"\x00"+c.Session.ID+"\x00"+c.Turn.DeliveryID)
 }
 
 // recorded reads the record key ("" or no Counters: none).

@@ -171,7 +171,7 @@ func (d *Deps) challenge(ctx context.Context, c *engine.Ctx, m identity.Method) 
 		// A delivery retried after its commit was lost already spent
 		// the budget for the code it sent (which IssueAttempt keeps):
 		// spending it again could refuse the person the code they hold.
-		sent, err := d.recorded(ctx, sendKey(c, string(m.Factor())), "send")
+		sent, err := d.recorded(ctx, d.sendKey(c, string(m.Factor())), "send")
 		if err != nil {
 			return "", err
 		}
@@ -190,7 +190,7 @@ func (d *Deps) challenge(ctx context.Context, c *engine.Ctx, m identity.Method) 
 		return "", fmt.Errorf("challenge %s: %w", m.Factor(), err)
 	}
 	if destined {
-		d.record1(ctx, c, sendKey(c, string(m.Factor())), "send")
+		d.record1(ctx, c, d.sendKey(c, string(m.Factor())), "send")
 	}
 	updateV(s, func(v *verification) { v.Prompt = p })
 	return evChallenge, nil
