@@ -82,6 +82,7 @@ func newHarness(t testing.TB, mutate ...func(*config.Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(h.ivr.Close)
 	h.code = &notifytwilio.CodeHandler{Auth: notifytwilio.NewWebhookAuth(public, tc.AccountSID, tc.AuthToken, log),
 		Store: a.Store, Key: notifytwilio.CodeKey(tc.AuthToken), Messages: a.Messages, Log: log}
 	return h

@@ -118,6 +118,8 @@ type Handler struct {
 	mux  *http.ServeMux
 	// held keeps the keys of turns put on hold for the redirect resuming them.
 	held heldKeys
+	// langs writes remembered call languages off the turns (nil: no memory).
+	langs *languageWriter
 }
 
 // New checks cfg and builds the handler.
@@ -151,6 +153,9 @@ func New(eng Engine, msgs Renderer, cfg Config) (*Handler, error) {
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	h := &Handler{eng: eng, msgs: msgs, cfg: cfg, mux: http.NewServeMux()}
+	if cfg.Store != nil && len(cfg.CallerKey) > 0 && cfg.LanguageMemory > 0 {
+		h.langs = newLanguageWriter(cfg.Store, cfg.LanguageMemory, cfg.Log)
+	}
 	h.auth = notifytwilio.NewWebhookAuth(cfg.PublicURL, cfg.AccountSID, cfg.AuthToken, cfg.Log)
 	h.auth.OnReject = func(r *http.Request, reason string) {
 		_ = cfg.Audit.Write(r.Context(), audit.Event{Name: audit.NameAuthnRejected, Channel: Channel, Reason: reason})
@@ -161,6 +166,15 @@ func New(eng Engine, msgs Renderer, cfg Config) (*Handler, error) {
 		h.mux.Handle(path, h.authed(fn))
 	}
 	return h, nil
+}
+
+// Close writes the call languages still waiting to be remembered and stops
+// their writer. The handler keeps serving; later languages are written at
+// once.
+func (h *Handler) Close() {
+	if h.langs != nil {
+		h.langs.close()
+	}
 }
 
 // Paths lists the webhook routes, for mounting on the public server.

@@ -107,6 +107,11 @@ func (h *Handler) recall(ctx context.Context, from string) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	if h.langs != nil {
+		if l, ok := h.langs.lookup(key); ok {
+			return l, h.offered(l)
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, memoryBudget)
 	defer cancel()
 	rec, err := h.cfg.Store.Get(ctx, key)
@@ -120,11 +125,16 @@ func (h *Handler) recall(ctx context.Context, from string) (string, bool) {
 	return l, h.offered(l)
 }
 
-// remember keeps loc for the caller's number for Config.LanguageMemory. A
-// failure only means the menu plays next time.
+// remember keeps loc for the caller's number for Config.LanguageMemory,
+// written behind the turn (langwriter.go). A failure only means the menu
+// plays next time.
 func (h *Handler) remember(ctx context.Context, from, loc string) {
 	key, ok := h.memoryKey(from)
 	if !ok || !h.offered(loc) {
+		return
+	}
+	if h.langs != nil {
+		h.langs.add(key, loc)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), memoryBudget)

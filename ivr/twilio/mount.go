@@ -34,7 +34,7 @@ func Mount(_ context.Context, a *app.App, srv *server.Server, log *slog.Logger) 
 		srv.Handle(http.MethodPost+" "+p, h)
 	}
 	log.Info("phone channel mounted", "webhook", cfg.Server.PublicURL+PathIncoming)
-	return nil, nil
+	return h.Close, nil
 }
 
 // configOf is the IVR's configuration in the built app a.
