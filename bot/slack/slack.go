@@ -196,7 +196,7 @@ func New(o Options) (*Bot, error) {
 	}
 	workers, queue := o.Config.Workers, o.Config.Queue
 	if workers <= 0 {
-		workers = 8
+		workers = config.DefaultSlackWorkers
 	}
 	if queue <= 0 {
 		queue = 256

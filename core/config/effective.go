@@ -9,7 +9,7 @@ import "time"
 // example.yaml, which documents each one.
 const (
 	DefaultSlackAppName         = "resetbot"
-	DefaultSlackWorkers         = 8
+	DefaultSlackWorkers         = 64
 	DefaultSlackQueue           = 256
 	DefaultTwilioSMSAPI         = "messages"
 	DefaultTwilioVoiceReset     = "passphrase_sms"

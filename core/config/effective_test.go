@@ -9,11 +9,11 @@ import (
 )
 
 // TestSummaryShowsEffectiveDefaults: `check-config -summary` shows the values
-// in force (workers: 8), not the zero values the adapters replace.
+// in force (workers: 64), not the zero values the adapters replace.
 func TestSummaryShowsEffectiveDefaults(t *testing.T) {
 	cfg := config.Default()
 	sum := cfg.Redacted()
-	for _, want := range []string{"workers: 8", "queue: 256", "gather_timeout: 6s", "request_timeout: 10s",
+	for _, want := range []string{"workers: 64", "queue: 256", "gather_timeout: 6s", "request_timeout: 10s",
 		"reset_command: /resetpassword", "sms_api: messages", "voice_reset: passphrase_sms", "max_sends_per_hour: 500"} {
 		if !strings.Contains(sum, want) {
 			t.Errorf("summary lacks %q", want)

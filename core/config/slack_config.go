@@ -68,8 +68,11 @@ type SlackConfig struct {
 	// IdentityMapping maps the Slack profile email, once Slack has
 	// confirmed it, to a directory account (default: email against mail).
 	IdentityMapping IdentityMapping `yaml:"identity_mapping"`
-	// Workers and Queue size the pool that runs turns after Slack has been
-	// acknowledged (defaults 8 and 256).
+	// Workers and Queue size the pool that runs turns before Slack is
+	// acknowledged (defaults 64 and 256). A worker spends most of a turn
+	// waiting on Redis and the Web API, so the pool is sized for that wait:
+	// with 8 workers a replica served at most 8 / (turn latency) turns per
+	// second, whatever its CPU (about 2,000/s at 4 ms).
 	Workers int `yaml:"workers"`
 	Queue   int `yaml:"queue"`
 	// APIURL is the Web API base URL (default https://slack.com/api/), for
