@@ -172,25 +172,16 @@ func (v *Verifier) confirmSeed(ctx context.Context, userKey string, version uint
 // Verified when this delivery confirmed it, with this code (the step record
 // holds its step and tag under the installed seed), Expired otherwise.
 func (v *Verifier) confirmedFor(ctx context.Context, userKey string, code secret.String, attempt string) (identity.Result, error) {
-	rec, err := v.st.Get(ctx, seedKey(userKey))
+	_, seed, steps, err := v.installed(ctx, userKey, code)
+	defer clear(seed)
 	if errors.Is(err, store.ErrNotFound) {
 		return identity.Expired, nil
 	}
 	if err != nil {
-		return identity.Wrong, fmt.Errorf("totp: reading enrollment: %w", err)
-	}
-	seed, err := v.open(rec.Value, seedAAD(userKey))
-	if err != nil {
 		return identity.Wrong, err
 	}
-	defer clear(seed)
-	norm, ok := v.normalise(code)
-	if !ok {
+	if len(steps) == 0 {
 		return identity.Expired, nil
-	}
-	steps, err := v.matches(seed, norm)
-	if err != nil || len(steps) == 0 {
-		return identity.Expired, err
 	}
 	step, err := v.st.Get(ctx, stepKey(userKey))
 	if errors.Is(err, store.ErrNotFound) {

@@ -265,23 +265,11 @@ func (v *Verifier) VerifyAttempt(ctx context.Context, userKey string, code secre
 	if err := v.ready(userKey); err != nil {
 		return identity.Wrong, err
 	}
-	rec, err := v.st.Get(ctx, seedKey(userKey))
+	rec, seed, steps, err := v.installed(ctx, userKey, code)
+	defer clear(seed)
 	if errors.Is(err, store.ErrNotFound) {
 		return identity.Wrong, fmt.Errorf("totp: %w", identity.ErrNotEnrolled)
 	}
-	if err != nil {
-		return identity.Wrong, fmt.Errorf("totp: reading enrollment: %w", err)
-	}
-	seed, err := v.open(rec.Value, seedAAD(userKey))
-	if err != nil {
-		return identity.Wrong, err
-	}
-	defer clear(seed)
-	norm, ok := v.normalise(code)
-	if !ok {
-		return identity.Wrong, nil
-	}
-	steps, err := v.matches(seed, norm)
 	if err != nil || len(steps) == 0 {
 		return identity.Wrong, err
 	}
@@ -294,6 +282,29 @@ func (v *Verifier) VerifyAttempt(ctx context.Context, userKey string, code secre
 		v.rotate(ctx, userKey, rec, seed)
 	}
 	return res, err
+}
+
+// installed reads and opens userKey's installed seed and returns the time
+// steps code matches under it (none for a malformed or wrong code). No
+// enrollment is store.ErrNotFound. The caller clears seed, which may be nil.
+func (v *Verifier) installed(ctx context.Context, userKey string, code secret.String) (store.Record, []byte, []int64, error) {
+	rec, err := v.st.Get(ctx, seedKey(userKey))
+	if errors.Is(err, store.ErrNotFound) {
+		return rec, nil, nil, err
+	}
+	if err != nil {
+		return rec, nil, nil, fmt.Errorf("totp: reading enrollment: %w", err)
+	}
+	seed, err := v.open(rec.Value, seedAAD(userKey))
+	if err != nil {
+		return rec, nil, nil, err
+	}
+	norm, ok := v.normalise(code)
+	if !ok {
+		return rec, seed, nil, nil
+	}
+	steps, err := v.matches(seed, norm)
+	return rec, seed, steps, err
 }
 
 // accept records the earliest matching step later than the last accepted one.
