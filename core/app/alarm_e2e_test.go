@@ -86,16 +86,7 @@ alarms: {window: 1h, accounts_per_identity: 3, webhook_url: "` + srv.URL + `/ala
 // TestAlarmToChatChannel: alarms.destinations posts one message per
 // incident into the chat channel, through the adapter's registered poster.
 func TestAlarmToChatChannel(t *testing.T) {
-	yaml := `mode: demo
-store: {type: memory}
-directories: [{name: demo, type: memory}]
-notify: {outbox: true, sms: {provider: outbox}}
-alarms: {window: 1h, accounts_per_identity: 3}
-`
-	cfg, probs := config.Parse([]byte(yaml), nil)
-	if probs.HasErrors() {
-		t.Fatal(probs.Error())
-	}
+	cfg := alarmDemoConfig(t)
 	// Set after validation: the demo enables no chat adapter (config tests
 	// cover the checks); the poster below stands in for the Slack adapter.
 	cfg.Alarms.Destinations = []config.ChatDestination{{Channel: "slack", Target: "C0SECURITY1"}}
@@ -136,16 +127,7 @@ alarms: {window: 1h, accounts_per_identity: 3}
 // one number calling four times about four accounts must still be one
 // identity to the alarms (the start event names the caller ID).
 func TestAlarmOneCallerSeveralCalls(t *testing.T) {
-	yaml := `mode: demo
-store: {type: memory}
-directories: [{name: demo, type: memory}]
-notify: {outbox: true, sms: {provider: outbox}}
-alarms: {window: 1h, accounts_per_identity: 3}
-`
-	cfg, probs := config.Parse([]byte(yaml), nil)
-	if probs.HasErrors() {
-		t.Fatal(probs.Error())
-	}
+	cfg := alarmDemoConfig(t)
 	log, _ := loggingtest.Capture(t)
 	rec := &audit.Recorder{}
 	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, Audit: rec})
@@ -167,4 +149,20 @@ alarms: {window: 1h, accounts_per_identity: 3}
 	if !strings.Contains(fmt.Sprint(alarms[0]), "+15550100") && !strings.Contains(fmt.Sprint(alarms[0]), "0100") {
 		t.Errorf("alarm %+v does not name the calling number", alarms[0])
 	}
+}
+
+// alarmDemoConfig is the demo service with alarms at 3 accounts per
+// identity within an hour.
+func alarmDemoConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg, probs := config.Parse([]byte(`mode: demo
+store: {type: memory}
+directories: [{name: demo, type: memory}]
+notify: {outbox: true, sms: {provider: outbox}}
+alarms: {window: 1h, accounts_per_identity: 3}
+`), nil)
+	if probs.HasErrors() {
+		t.Fatal(probs.Error())
+	}
+	return cfg
 }
