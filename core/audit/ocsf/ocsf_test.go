@@ -45,6 +45,16 @@ func events() []audit.Event {
 		{Time: at, Name: audit.NameAuthnRejected, Channel: "teams", Actor: "teams:29:abc", Reason: "bad_jwt", Ref: "R-AAAAA"},
 		mk(audit.Event{Name: "abuse.alarm", Reason: "identity_many_accounts", Fields: map[string]string{"count": "4"}}),
 		mk(audit.Event{Name: "change.done", Outcome: audit.OutcomeSuccess}),
+		// Added with the fast path, outreach and redelivery work: each must
+		// validate too.
+		{Time: at, Name: "flow.start", Channel: "voice", Actor: "voice:CA1", Ref: "R-CALL1",
+			Fields: map[string]string{audit.FieldCaller: "+15555550101"}},
+		mk(audit.Event{Name: "outreach.lockout", Outcome: audit.OutcomeSuccess, Reason: "sent"}),
+		mk(audit.Event{Name: "outreach.answer", Reason: "unlock"}),
+		mk(audit.Event{Name: "outreach.spray", Reason: "accounts", Fields: map[string]string{"count": "20"}}),
+		mk(audit.Event{Name: "outreach.expiry", Outcome: audit.OutcomeSuccess, Reason: "sent"}),
+		mk(audit.Event{Name: "reply.failed", Outcome: audit.OutcomeFailure}),
+		mk(audit.Event{Name: "flow.superseded"}),
 	}
 }
 
