@@ -21,6 +21,7 @@ import (
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 const (
@@ -80,7 +81,7 @@ var webhookClient *http.Client
 func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options)) *env {
 	t.Helper()
 	log, buf := loggingtest.Capture(t)
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	cfg.Server.PublicURL = "https://resetbot.test"
 	cfg.Channels.Slack = config.SlackConfig{Enabled: true, SigningSecret: secret.New(testSecret),
 		BotToken: secret.New("xoxb-test"), AppToken: secret.New("xapp-test"), SocketMode: socket}

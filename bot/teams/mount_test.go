@@ -14,12 +14,13 @@ import (
 	"github.com/resetbot/resetbot/core/handoff"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/server"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestMount: disabled mounts nothing; an empty app ID is refused even when
 // configuration validation was bypassed; a valid config serves the route.
 func TestMount(t *testing.T) {
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	cfg.Audit.File = ""
 	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1})
 	if err != nil {
@@ -64,7 +65,7 @@ func TestConfigProblems(t *testing.T) {
     service_url_hosts: ["https://smba.trafficmanager.net/"]
     actions: click
 `
-	_, probs := config.Parse([]byte(yaml), nil)
+	_, probs := config.Parse([]byte(yaml), nil, plugins.All())
 	text := probs.Error()
 	for _, want := range []string{"channels.teams.tenant_id", "channels.teams.openid_metadata_url",
 		"channels.teams.service_url_hosts[0]", "channels.teams.actions"} {

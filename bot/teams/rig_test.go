@@ -21,6 +21,7 @@ import (
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/server"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // rig is the Teams bot wired to a demo app, served through core/server,
@@ -48,7 +49,7 @@ func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 	t.Helper()
 	fake := newFakeBF(t)
 	log, buf := loggingtest.Capture(t)
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	tc := &cfg.Channels.Teams
 	tc.Enabled, tc.AppID, tc.AppPassword, tc.TenantID = true, testAppID, secret.New(testPassword), testTenant
 	tc.OpenIDMetadataURL = fake.srv.URL + "/v1/.well-known/openidconfiguration"

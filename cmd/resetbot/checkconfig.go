@@ -9,6 +9,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // runCheckConfig prints every configuration problem at once, then, when the
@@ -26,7 +27,7 @@ func runCheckConfig(ctx context.Context, args []string) int {
 		fmt.Fprintln(os.Stderr, "check-config: -config FILE is required")
 		return 2
 	}
-	cfg, probs := config.Load(*path, os.Environ())
+	cfg, probs := config.Load(*path, os.Environ(), plugins.All())
 	if len(probs) > 0 {
 		fmt.Println(probs.Error())
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/resetbot/resetbot/core/logging"
 	"github.com/resetbot/resetbot/core/secret"
 	ivrtwilio "github.com/resetbot/resetbot/ivr/twilio"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 const demoBanner = `resetbot demo — everything runs in memory: a demo company directory, an outbox
@@ -51,7 +52,7 @@ func runDemo(ctx context.Context, args []string) int {
 		fmt.Fprintln(os.Stderr, "resetbot demo: -flow and -as are for chat; on the phone the line's menu offers the flows")
 		return 2
 	}
-	cfg, probs := config.Load(*cfgPath, os.Environ())
+	cfg, probs := config.Load(*cfgPath, os.Environ(), plugins.All())
 	if probs.HasErrors() {
 		fmt.Fprintln(os.Stderr, probs.Error())
 		return 1

@@ -17,6 +17,7 @@ import (
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/messages"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // screen is the demo's terminal: the test waits for text on it.
@@ -75,7 +76,7 @@ func (m idMessages) Text(locale, id string, voice bool, args map[string]string) 
 
 func demoApp(t *testing.T, out io.Writer) *app.App {
 	t.Helper()
-	cfg, probs := config.Load("", nil)
+	cfg, probs := config.Load("", nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatal(probs.Error())
 	}

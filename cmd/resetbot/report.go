@@ -15,6 +15,7 @@ import (
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/report"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // runReport prints the ROI report over the audit trail or the store:
@@ -50,10 +51,10 @@ func reportMain(ctx context.Context, args []string, out, errOut io.Writer, now t
 		fmt.Fprintln(errOut, "report: -since:", err)
 		return 2
 	}
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	if f.config != "" {
 		var probs config.Problems
-		if cfg, probs = config.Load(f.config, os.Environ()); probs.HasErrors() {
+		if cfg, probs = config.Load(f.config, os.Environ(), plugins.All()); probs.HasErrors() {
 			fmt.Fprintln(errOut, probs.Error())
 			return 1
 		}

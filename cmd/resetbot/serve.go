@@ -17,6 +17,7 @@ import (
 	"github.com/resetbot/resetbot/core/handoff/api"
 	"github.com/resetbot/resetbot/core/logging"
 	"github.com/resetbot/resetbot/core/server"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 const serveNoConfig = `resetbot serve: -config FILE is required.
@@ -40,7 +41,7 @@ func runServe(ctx context.Context, args []string) int {
 		fmt.Fprint(os.Stderr, serveNoConfig)
 		return 2
 	}
-	cfg, probs := config.Load(*path, os.Environ())
+	cfg, probs := config.Load(*path, os.Environ(), plugins.All())
 	if len(probs) > 0 {
 		fmt.Fprintln(os.Stderr, probs.Error())
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // loadForSetup loads the configuration for a setup artefact (the Slack
@@ -16,7 +17,7 @@ import (
 // warnings, and each command then checks only the settings its artefact is
 // built from.
 func loadForSetup(cmd, path string, errOut io.Writer) (*config.Config, bool) {
-	cfg, probs := config.Load(path, os.Environ())
+	cfg, probs := config.Load(path, os.Environ(), plugins.All())
 	if cfg == nil {
 		fmt.Fprintf(errOut, "%s: %s\n", cmd, probs.Error())
 		return nil, false

@@ -10,6 +10,7 @@ import (
 
 	slackbot "github.com/resetbot/resetbot/bot/slack"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // runSlackManifest prints the Slack app manifest for the configuration:
@@ -28,7 +29,7 @@ func runSlackManifest(_ context.Context, args []string) int {
 }
 
 func writeSlackManifest(out, errOut io.Writer, path, publicURL string, asJSON bool) int {
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	if path == "" {
 		cfg.Channels.Slack.SocketMode = publicURL == ""
 	} else {

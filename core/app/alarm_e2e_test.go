@@ -22,6 +22,7 @@ import (
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/flows"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestAlarmOneIdentitySeveralAccounts: one chat identity going through five
@@ -47,7 +48,7 @@ directories: [{name: demo, type: memory}]
 notify: {outbox: true, sms: {provider: outbox}}
 alarms: {window: 1h, accounts_per_identity: 3, webhook_url: "` + srv.URL + `/alarms", webhook_secret: "` + hookSecret + `"}
 `
-	cfg, probs := config.Parse([]byte(yaml), nil)
+	cfg, probs := config.Parse([]byte(yaml), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatal(probs.Error())
 	}
@@ -160,7 +161,7 @@ store: {type: memory}
 directories: [{name: demo, type: memory}]
 notify: {outbox: true, sms: {provider: outbox}}
 alarms: {window: 1h, accounts_per_identity: 3}
-`), nil)
+`), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatal(probs.Error())
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestAuditSurvivesClientHangUp: a turn whose request context is already
@@ -18,7 +19,7 @@ import (
 // configured file once the app flushes its audit queue on shutdown. Before
 // the queue, the file writer refused them with "audit: context canceled".
 func TestAuditSurvivesClientHangUp(t *testing.T) {
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	cfg.Audit.File = filepath.Join(t.TempDir(), "audit.jsonl")
 	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/flows"
 	"github.com/resetbot/resetbot/internal/testserver"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // rig is an app built from YAML, with its logs and audit captured and every
@@ -43,7 +44,7 @@ func yamlConfig(t testing.TB, tmpl string, data env) *config.Config {
 	if err := template.Must(template.New("cfg").Parse(tmpl)).Execute(&b, data); err != nil {
 		t.Fatal(err)
 	}
-	cfg, probs := config.Parse(b.Bytes(), nil)
+	cfg, probs := config.Parse(b.Bytes(), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatalf("config problems:\n%s\nconfig:\n%s", probs.Error(), b.String())
 	}

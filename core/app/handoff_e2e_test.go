@@ -22,6 +22,7 @@ import (
 	"github.com/resetbot/resetbot/core/handoff/webhook"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 const (
@@ -60,7 +61,7 @@ handoff:
       webhook_url: ` + recv.URL + `/done
       webhook_secret: ` + webhookSecret + `
 `
-	cfg, probs := config.Parse([]byte(yaml), nil)
+	cfg, probs := config.Parse([]byte(yaml), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatal(probs.Error())
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestAPIKeyScopeBudgetsAndNoOracle: an API key hands over only accounts in
@@ -36,7 +37,7 @@ handoff:
     - {id: people, hash: "` + hash(inKey) + `", scopes: [handoffs:create, handoffs:read], ous: ["OU=People,DC=demo,DC=example"]}
     - {id: sales, hash: "` + hash(outKey) + `", scopes: [handoffs:create, handoffs:read], ous: ["ou=sales,dc=demo,dc=example"]}
 `
-	cfg, probs := config.Parse([]byte(yaml), nil)
+	cfg, probs := config.Parse([]byte(yaml), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatal(probs.Error())
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 const liftKey = "rbk_test_lift_key_0123456789abcdefghijk"
@@ -34,7 +35,7 @@ handoff:
     - {id: itsm, hash: "` + hash(itsmKey) + `", scopes: [handoffs:create, handoffs:read]}
     - {id: helpdesk, hash: "` + hash(liftKey) + `", scopes: [bans:lift]}
 `
-	cfg, probs := config.Parse([]byte(yaml), nil)
+	cfg, probs := config.Parse([]byte(yaml), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatal(probs.Error())
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // productionMemoryYAML is an otherwise plausible production file that
@@ -32,7 +33,7 @@ notify:
 func TestDemoDirectoryNeverInProduction(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "resetbot.db")
 	yaml := strings.Replace(productionMemoryYAML, "%s", db, 1)
-	cfg, probs := config.Parse([]byte(yaml), nil)
+	cfg, probs := config.Parse([]byte(yaml), nil, plugins.All())
 	if !probs.HasErrors() {
 		t.Fatal("production + memory directory passed validation")
 	}
@@ -51,7 +52,7 @@ func TestDemoDirectoryNeverInProduction(t *testing.T) {
 
 	// Bypass validation: the config as decoded (production, memory
 	// directory), and the built-in demo config switched to production.
-	fromDemo := config.Default()
+	fromDemo := config.Default(plugins.All())
 	fromDemo.Mode = config.ModeProduction
 	fromDemo.Store = config.StoreConfig{Type: "bolt", Bolt: config.BoltConfig{Path: filepath.Join(t.TempDir(), "d.db")}}
 	for name, c := range map[string]*config.Config{"decoded file": cfg, "demo switched to production": fromDemo} {
@@ -74,7 +75,7 @@ func TestDemoDirectoryNeverInProduction(t *testing.T) {
 	}
 	// The store opened before the directory was closed again: the bolt
 	// file can be opened at once (bbolt holds an exclusive lock).
-	c := config.Default()
+	c := config.Default(plugins.All())
 	c.Store = config.StoreConfig{Type: "bolt", Bolt: config.BoltConfig{Path: db}}
 	a, err := app.Build(context.Background(), c, app.Options{Floor: -1})
 	if err != nil {

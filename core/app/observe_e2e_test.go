@@ -21,6 +21,7 @@ import (
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/core/report"
 	"github.com/resetbot/resetbot/flows"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // observedRig builds the demo app with metrics on and the OCSF trail in a
@@ -36,7 +37,7 @@ notify: {outbox: true, sms: {provider: outbox}}
 audit: {file: "` + filepath.Join(dir, "audit.jsonl") + `", ocsf: {file: "` + ocsfFile + `"}}
 report: {cost_per_ticket: 25, currency: USD}
 `
-	cfg, probs := config.Parse([]byte(yaml), nil)
+	cfg, probs := config.Parse([]byte(yaml), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatal(probs.Error())
 	}

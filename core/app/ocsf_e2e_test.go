@@ -20,6 +20,7 @@ import (
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/flows"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestOCSFToSyslogOverTLS: audit.ocsf.syslog with a CA file delivers valid
@@ -71,7 +72,7 @@ directories: [{name: demo, type: memory}]
 notify: {outbox: true, sms: {provider: outbox}}
 audit: {file: "` + filepath.Join(t.TempDir(), "audit.jsonl") + `", ocsf: {syslog: {address: "` + ln.Addr().String() + `", tls: true, ca_file: "` + caFile + `", server_name: example.com}}}
 `
-	cfg, probs := config.Parse([]byte(yaml), nil)
+	cfg, probs := config.Parse([]byte(yaml), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatal(probs.Error())
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/resetbot/resetbot/core/outreach"
 	"github.com/resetbot/resetbot/core/outreach/lockout"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // lockedDir reports one locked account and says every account is locked.
@@ -51,7 +52,7 @@ func (c *recordingChat) Send(_ context.Context, _ outreach.Recipient, n outreach
 // the app's audit pipeline to the not_me alarm rule and reaches the
 // security channel (alarms.destinations) once, with the account as subject.
 func TestOutreachNotMeRaisesAlarm(t *testing.T) {
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	cfg.Outreach.Lockout.Enabled = true
 	cfg.Alarms.Destinations = []config.ChatDestination{{Channel: "slack", Target: "CSEC"}}
 	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1})

@@ -9,6 +9,7 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestQuestionsFromConfig enables security questions by configuration and
@@ -23,7 +24,7 @@ factors:
   require: {reset: {default: 1}}
   policy: {phone_alone: true}
   questions: {ask: 1, min_enrolled: 2, ask_in: [reset], catalog: [{id: pet, message_id: question.first_pet}, {id: city, message_id: question.birth_city}]}
-`), nil)
+`), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatal(probs.Error())
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // backendPath renames the example keys whose backend field lives elsewhere
@@ -79,7 +80,7 @@ func TestDirectoryConfigsComplete(t *testing.T) {
 // its ldap and ad directories and compares every scalar key the example
 // writes with the backend's value.
 func TestDirectoryConfigsFromExample(t *testing.T) {
-	cfg, probs := config.Parse(config.ExampleYAML(), exampleEnv(t))
+	cfg, probs := config.Parse(config.ExampleYAML(), exampleEnv(t), plugins.All())
 	if len(probs) != 0 {
 		t.Fatalf("example: %s", probs.Error())
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestTracesHoldNoSecret runs a full reset with a recording tracer and
@@ -25,7 +26,7 @@ store: {type: memory}
 directories: [{name: demo, type: memory}]
 notify: {outbox: true, sms: {provider: outbox}}
 `
-	cfg, probs := config.Parse([]byte(yaml), nil)
+	cfg, probs := config.Parse([]byte(yaml), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatal(probs.Error())
 	}

@@ -32,6 +32,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/resetbot/resetbot/core/messages"
+	"github.com/resetbot/resetbot/core/plugin"
 )
 
 // Mode is demo or production.
@@ -98,9 +99,10 @@ func defaults() *Config {
 }
 
 // Default returns the built-in demo configuration (memory directory and store,
-// outbox notifier, generated keys): what `make run` uses with no file.
-func Default() *Config {
-	cfg, probs := newLoader().parse(demoYAML, nil)
+// outbox notifier, generated keys): what `make run` uses with no file. reg
+// lists the plug-ins (plugins.All() in the binary).
+func Default(reg plugin.Registry) *Config {
+	cfg, probs := newLoader(reg).parse(demoYAML, nil)
 	if probs.HasErrors() {
 		panic("config: built-in demo configuration is invalid:\n" + probs.Error())
 	}
@@ -125,8 +127,12 @@ func DemoYAML() []byte { return bytes.Clone(demoYAML) }
 // The returned Config is nil only when the file cannot be read or parsed as
 // YAML; otherwise it holds the decoded values even when Problems has errors,
 // which callers must check with HasErrors before using it.
-func Load(path string, env []string) (*Config, Problems) {
-	l := newLoader()
+//
+// reg lists the plug-ins whose blocks the file may hold (plugins.All() in
+// the binary): each block is decoded into, and validated by, its plug-in's
+// own configuration type.
+func Load(path string, env []string, reg plugin.Registry) (*Config, Problems) {
+	l := newLoader(reg)
 	if path == "" {
 		cfg, probs := l.parse(demoYAML, env)
 		return cfg, probs.from(BuiltIn)
@@ -148,19 +154,21 @@ func (ps Problems) from(file string) Problems {
 }
 
 // Parse is Load for YAML already in memory.
-func Parse(data []byte, env []string) (*Config, Problems) {
-	return newLoader().parse(data, env)
+func Parse(data []byte, env []string, reg plugin.Registry) (*Config, Problems) {
+	return newLoader(reg).parse(data, env)
 }
 
-// loader carries the file system and randomness, replaceable in tests.
+// loader carries the plug-in registry, the file system and randomness (the
+// last two replaceable in tests).
 type loader struct {
+	reg      plugin.Registry
 	readFile func(string) ([]byte, error)
 	stat     func(string) (fs.FileInfo, error)
 	rand     io.Reader
 }
 
-func newLoader() *loader {
-	return &loader{readFile: os.ReadFile, stat: os.Stat, rand: rand.Reader}
+func newLoader(reg plugin.Registry) *loader {
+	return &loader{reg: reg, readFile: os.ReadFile, stat: os.Stat, rand: rand.Reader}
 }
 
 func (l *loader) parse(data []byte, env []string) (*Config, Problems) {
@@ -171,7 +179,7 @@ func (l *loader) parse(data []byte, env []string) (*Config, Problems) {
 	}
 	l.applyEnv(root, env, r)
 	cfg := defaults()
-	(&decoder{r: r}).decode(root, reflect.ValueOf(cfg).Elem(), "")
+	(&decoder{r: r, reg: l.reg}).decode(root, reflect.ValueOf(cfg).Elem(), "")
 	for i := range cfg.Directories {
 		fillDirectoryDefaults(&cfg.Directories[i])
 	}
@@ -188,6 +196,7 @@ func (l *loader) parse(data []byte, env []string) (*Config, Problems) {
 		cfg.KeysGenerated = gen
 	}
 	v.config(cfg)
+	v.validatePlugins(reflect.ValueOf(cfg).Elem(), "")
 	if r.given("factors.require.enroll") {
 		v.enrollRequire(cfg.Factors.Require)
 	} else {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // key32 returns a base64 key of 32 bytes filled with b.
@@ -102,7 +103,7 @@ func errorPaths(ps config.Problems) []string {
 
 func TestValidProductionConfig(t *testing.T) {
 	_, sections := fixture(t)
-	cfg, probs := config.Parse([]byte(render(sections, nil)), nil)
+	cfg, probs := config.Parse([]byte(render(sections, nil)), nil, plugins.All())
 	if len(probs) != 0 {
 		t.Fatalf("problems:\n%s", probs.Error())
 	}
@@ -238,7 +239,7 @@ func TestBadConfigs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, sections := fixture(t)
-			_, probs := config.Parse([]byte(render(sections, tt.over)), nil)
+			_, probs := config.Parse([]byte(render(sections, tt.over)), nil, plugins.All())
 			got := errorPaths(probs)
 			want := slices.Clone(tt.want)
 			slices.Sort(want)
@@ -269,7 +270,7 @@ factors:
     reset: {default: 2}
   codes: {ttl: 5m, digts: 6}
 `
-	_, probs := config.Parse([]byte(doc), nil)
+	_, probs := config.Parse([]byte(doc), nil, plugins.All())
 	want := map[string]int{
 		"sever":                               2,
 		"server.lisen":                        5,
@@ -309,7 +310,7 @@ func TestSyntaxAndShape(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, probs := config.Parse([]byte(tt.doc), nil)
+			_, probs := config.Parse([]byte(tt.doc), nil, plugins.All())
 			for _, p := range probs {
 				if strings.Contains(p.Message, tt.msg) {
 					if p.Line != tt.line {
@@ -324,7 +325,7 @@ func TestSyntaxAndShape(t *testing.T) {
 }
 
 func TestDefaultIsValidDemo(t *testing.T) {
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	if cfg.Mode != config.ModeDemo || !cfg.KeysGenerated {
 		t.Fatalf("mode %q generated %v", cfg.Mode, cfg.KeysGenerated)
 	}
@@ -337,15 +338,15 @@ func TestDefaultIsValidDemo(t *testing.T) {
 	if cfg.Keys.HMAC.Len() < config.MinHMACKeyBytes {
 		t.Errorf("generated hmac too short")
 	}
-	if other := config.Default(); other.Keys.HMAC.Equal(cfg.Keys.HMAC) {
+	if other := config.Default(plugins.All()); other.Keys.HMAC.Equal(cfg.Keys.HMAC) {
 		t.Errorf("generated keys repeat between loads")
 	}
-	cfg2, probs := config.Load("", nil)
+	cfg2, probs := config.Load("", nil, plugins.All())
 	if probs.HasErrors() || cfg2.Mode != config.ModeDemo {
 		t.Errorf("Load(\"\") = %v, %s", cfg2.Mode, probs.Error())
 	}
 	// The demo file with the mode switched must fail loudly, not quietly run demo backends.
-	_, probs = config.Parse(config.DemoYAML(), []string{"RESETBOT_MODE=production"})
+	_, probs = config.Parse(config.DemoYAML(), []string{"RESETBOT_MODE=production"}, plugins.All())
 	for _, p := range []string{"directories[0].type", "store.type", "notify.outbox"} {
 		if !slices.Contains(errorPaths(probs), p) {
 			t.Errorf("production demo config: no error at %s:\n%s", p, probs.Error())
@@ -354,7 +355,7 @@ func TestDefaultIsValidDemo(t *testing.T) {
 }
 
 func TestLoadMissingFile(t *testing.T) {
-	cfg, probs := config.Load(filepath.Join(t.TempDir(), "nope.yaml"), nil)
+	cfg, probs := config.Load(filepath.Join(t.TempDir(), "nope.yaml"), nil, plugins.All())
 	if cfg != nil || !probs.HasErrors() || probs.Err() == nil {
 		t.Fatalf("cfg %v problems %v", cfg, probs)
 	}
@@ -382,7 +383,7 @@ func TestWarnings(t *testing.T) {
 		"factors":  "factors:\n  enabled: [totp, sms, questions]\n",
 		"password": "password: {min_length: 10}\n",
 	}
-	_, probs := config.Parse([]byte(render(sections, over)), nil)
+	_, probs := config.Parse([]byte(render(sections, over)), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatalf("unexpected errors:\n%s", probs.Error())
 	}
@@ -414,7 +415,7 @@ func TestMergeKeys(t *testing.T) {
       <<: *conn
       base_dn: dc=two
 `}
-	cfg, probs := config.Parse([]byte(render(sections, over)), nil)
+	cfg, probs := config.Parse([]byte(render(sections, over)), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatalf("problems:\n%s", probs.Error())
 	}
@@ -429,12 +430,12 @@ func TestLoadFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(render(sections, nil)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, probs := config.Load(path, []string{"RESETBOT_LOG__LEVEL=warn"})
+	cfg, probs := config.Load(path, []string{"RESETBOT_LOG__LEVEL=warn"}, plugins.All())
 	if probs.HasErrors() || cfg.Log.Level != "warn" || cfg.Mode != config.ModeProduction {
 		t.Fatalf("cfg %+v\n%s", cfg.Log, probs.Error())
 	}
 	// A file without a mode line is production.
-	cfg, _ = config.Parse([]byte("log: {level: info}\n"), nil)
+	cfg, _ = config.Parse([]byte("log: {level: info}\n"), nil, plugins.All())
 	if cfg.Mode != config.ModeProduction {
 		t.Errorf("mode = %q, want production", cfg.Mode)
 	}
@@ -449,7 +450,7 @@ func TestAliasBomb(t *testing.T) {
 		prev = n
 	}
 	doc += "<<: *h\n"
-	_, probs := config.Parse([]byte(doc), nil)
+	_, probs := config.Parse([]byte(doc), nil, plugins.All())
 	if !strings.Contains(probs.Error(), "too many values") {
 		t.Errorf("alias expansion not bounded:\n%.500s", probs.Error())
 	}
@@ -462,7 +463,7 @@ func TestEmailFactorNeverTheLoginMailbox(t *testing.T) {
 		_, sections := fixture(t)
 		over := map[string]string{"directories": strings.Replace(sections["directories"],
 			"recovery_email: personalEmail", "recovery_email: "+attr, 1)}
-		_, probs := config.Parse([]byte(render(sections, over)), nil)
+		_, probs := config.Parse([]byte(render(sections, over)), nil, plugins.All())
 		if got := errorPaths(probs); !slices.Contains(got, "directories[0].ldap.attributes.recovery_email") {
 			t.Errorf("%s: errors %v", attr, got)
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/resetbot/resetbot/core/plugin"
 )
 
 var (
@@ -20,7 +22,8 @@ var (
 // every unknown key, duplicate and ill-typed value with its path and line.
 type decoder struct {
 	r      *report
-	visits int // nodes visited, aliases included: bounds "billion laughs" expansion
+	reg    plugin.Registry // plug-in blocks decode into their own types
+	visits int             // nodes visited, aliases included: bounds "billion laughs" expansion
 }
 
 // maxVisits is far above any real configuration.
@@ -81,7 +84,10 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		d.problem(path, n.Line, "expected a block of settings (key: value), got %s", kindName(n))
 		return
 	}
-	fields := fieldsOf(v.Type())
+	t := v.Type()
+	fields := fieldsOf(t)
+	ps := pluginSlots(t)
+	typ := scalarKey(n, "type")
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -92,17 +98,21 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		cp := join(path, k.Value)
 		idx, ok := fields[k.Value]
 		switch {
-		case !ok:
-			d.problem(cp, k.Line, "unknown key %q%s", k.Value, suggest(k.Value, fields))
-			continue
 		case seen[k.Value]:
 			d.problem(cp, k.Line, "key %q appears twice", k.Value)
+			continue
+		case !ok:
+			seen[k.Value] = true
+			if !d.pluginKey(ps, v, k, val, cp, typ) {
+				d.problem(cp, k.Line, "unknown key %q%s", k.Value, suggest(k.Value, fields))
+			}
 			continue
 		}
 		seen[k.Value] = true
 		d.r.lines[cp] = k.Line
 		d.decode(val, v.FieldByIndex(idx), cp)
 	}
+	d.pluginDefaults(ps, v, n, path, typ)
 }
 
 func (d *decoder) merge(n *yaml.Node, v reflect.Value, path string) {
@@ -224,7 +234,7 @@ func fieldsOf(t reflect.Type) map[string][]int {
 			idx := append(append([]int(nil), prefix...), i)
 			switch {
 			case name == "-" || !f.IsExported():
-			case strings.Contains(opts, "inline"):
+			case strings.Contains(opts, "inline") && f.Type.Kind() == reflect.Struct:
 				walk(f.Type, idx)
 			case name != "":
 				out[name] = idx

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // demoAD is a demo-mode document with one AD directory; each case appends
@@ -33,7 +34,7 @@ func TestADPlainRefused(t *testing.T) {
 		{"start_tls", "      url: ldap://dc1.ad.corp.example\n      start_tls: true\n", ""},
 		{"ldaps", "      url: ldaps://dc1.ad.corp.example\n", ""},
 	})
-	_, probs := config.Parse([]byte(demoAD+"      url: ldap://dc1.ad.corp.example\n      allow_plain: true\n"), nil)
+	_, probs := config.Parse([]byte(demoAD+"      url: ldap://dc1.ad.corp.example\n      allow_plain: true\n"), nil, plugins.All())
 	for _, p := range probs.Errors() {
 		if strings.HasPrefix(p.Path, "directories[0].ad.") && p.Line == 0 {
 			t.Errorf("%s has no line", p)

@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestSummaryShowsEffectiveDefaults: `check-config -summary` shows the values
 // in force (workers: 64), not the zero values the adapters replace.
 func TestSummaryShowsEffectiveDefaults(t *testing.T) {
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	sum := cfg.Redacted()
 	for _, want := range []string{"workers: 64", "queue: 256", "gather_timeout: 6s", "request_timeout: 10s",
 		"reset_command: /resetpassword", "sms_api: messages", "voice_reset: passphrase_sms", "max_sends_per_hour: 500"} {
@@ -32,7 +33,7 @@ func TestSummaryShowsEffectiveDefaults(t *testing.T) {
 // TestEffectiveDefaultsMatchTheExample: the defaults shown by the summary are
 // the ones example.yaml documents.
 func TestEffectiveDefaultsMatchTheExample(t *testing.T) {
-	cfg, _ := config.Parse(config.ExampleYAML(), nil)
+	cfg, _ := config.Parse(config.ExampleYAML(), nil, plugins.All())
 	s, tw := cfg.Channels.Slack, cfg.Channels.Twilio
 	for name, c := range map[string]struct{ got, want any }{
 		"slack.workers":             {s.Workers, config.DefaultSlackWorkers},

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/core/secret"
 	"go.yaml.in/yaml/v3"
 )
@@ -54,13 +55,13 @@ func (l *loader) applyEnv(root *yaml.Node, env []string, r *report) {
 	cfgType := reflect.TypeFor[Config]()
 	for _, k := range sortedKeys(vars) {
 		segs := strings.Split(strings.ToLower(strings.TrimPrefix(k, EnvPrefix)), "__")
-		_, path, err := resolve(cfgType, segs)
+		_, path, err := resolve(l.reg, cfgType, segs)
 		fromFile := false
 		if err != nil && strings.HasSuffix(k, fileSuffix) {
 			base := strings.TrimSuffix(k, fileSuffix)
 			bsegs := segs[: len(segs)-1 : len(segs)-1]
 			bsegs = append(bsegs, strings.TrimSuffix(segs[len(segs)-1], strings.ToLower(fileSuffix)))
-			if bt, bpath, berr := resolve(cfgType, bsegs); berr == nil {
+			if bt, bpath, berr := resolve(l.reg, cfgType, bsegs); berr == nil {
 				switch {
 				case bt != reflect.TypeFor[secret.String]():
 					err = fmt.Errorf("_FILE is only accepted for secret settings; %s is not one", bpath)
@@ -84,7 +85,7 @@ func (l *loader) applyEnv(root *yaml.Node, env []string, r *report) {
 			}
 			val = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
 		}
-		if err := setNode(root, cfgType, segs, val); err != nil {
+		if err := setNode(l.reg, root, cfgType, segs, val); err != nil {
 			r.add(path, 0, false, fmt.Sprintf("%v (%s)", err, k))
 			continue
 		}
@@ -94,7 +95,7 @@ func (l *loader) applyEnv(root *yaml.Node, env []string, r *report) {
 
 // resolve follows segs through t and returns the type and display path of
 // the setting they name.
-func resolve(t reflect.Type, segs []string) (reflect.Type, string, error) {
+func resolve(reg plugin.Registry, t reflect.Type, segs []string) (reflect.Type, string, error) {
 	path := ""
 	for i, seg := range segs {
 		for t.Kind() == reflect.Pointer {
@@ -104,11 +105,11 @@ func resolve(t reflect.Type, segs []string) (reflect.Type, string, error) {
 		case isLeaf(t):
 			return nil, "", fmt.Errorf("unknown setting: %s has no %q", path, strings.Join(segs[i:], "__"))
 		case t.Kind() == reflect.Struct:
-			idx, ok := fieldsOf(t)[seg]
-			if !ok {
-				return nil, "", fmt.Errorf("unknown setting: no key %q%s", join(path, seg), suggest(seg, fieldsOf(t)))
+			next, err := child(reg, t, path, seg)
+			if err != nil {
+				return nil, "", fmt.Errorf("unknown setting: %w", err)
 			}
-			t, path = t.FieldByIndex(idx).Type, join(path, seg)
+			t, path = next, join(path, seg)
 		case t.Kind() == reflect.Slice:
 			n, err := strconv.Atoi(seg)
 			if err != nil || n < 0 {
@@ -129,7 +130,7 @@ func resolve(t reflect.Type, segs []string) (reflect.Type, string, error) {
 }
 
 // setNode sets the value at segs, creating blocks and list elements as needed.
-func setNode(n *yaml.Node, t reflect.Type, segs []string, val string) error {
+func setNode(reg plugin.Registry, n *yaml.Node, t reflect.Type, segs []string, val string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -142,19 +143,23 @@ func setNode(n *yaml.Node, t reflect.Type, segs []string, val string) error {
 		if n.Kind != yaml.MappingNode {
 			*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		}
-		next := t.Elem
+		next := t.Elem // a map's entries
 		if t.Kind() == reflect.Struct {
-			next = func() reflect.Type { return t.FieldByIndex(fieldsOf(t)[segs[0]]).Type }
+			ct, err := child(reg, t, "", segs[0])
+			if err != nil {
+				return err
+			}
+			next = func() reflect.Type { return ct }
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if n.Content[i].Value == segs[0] {
-				return setNode(n.Content[i+1], next(), segs[1:], val)
+				return setNode(reg, n.Content[i+1], next(), segs[1:], val)
 			}
 		}
 		k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: segs[0]}
 		v := &yaml.Node{}
 		n.Content = append(n.Content, k, v)
-		return setNode(v, next(), segs[1:], val)
+		return setNode(reg, v, next(), segs[1:], val)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			*n = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
@@ -167,7 +172,7 @@ func setNode(n *yaml.Node, t reflect.Type, segs []string, val string) error {
 		default:
 			return fmt.Errorf("index %d skips list elements: the list has %d", i, len(n.Content))
 		}
-		return setNode(n.Content[i], t.Elem(), segs[1:], val)
+		return setNode(reg, n.Content[i], t.Elem(), segs[1:], val)
 	}
 	return fmt.Errorf("cannot set a value here")
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 func TestEnvOverrides(t *testing.T) {
@@ -32,7 +33,7 @@ func TestEnvOverrides(t *testing.T) {
 		"RESETBOT_FACTORS__REQUIRE__RESET__SLACK=1",
 		"RESETBOT_REGULATION__SEND__GLOBAL_PER_HOUR=7",
 	}
-	cfg, probs := config.Parse([]byte(render(sections, nil)), env)
+	cfg, probs := config.Parse([]byte(render(sections, nil)), env, plugins.All())
 	if probs.HasErrors() {
 		t.Fatalf("problems:\n%s", probs.Error())
 	}
@@ -77,7 +78,7 @@ func TestEnvErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, probs := config.Parse([]byte(render(sections, nil)), []string{tt.env})
+			_, probs := config.Parse([]byte(render(sections, nil)), []string{tt.env}, plugins.All())
 			errs := probs.Errors()
 			if len(errs) != 1 || errs[0].Path != tt.path || !strings.Contains(errs[0].Message, tt.msg) || errs[0].Line != 0 {
 				t.Errorf("want one error at %s containing %q, got:\n%s", tt.path, tt.msg, probs.Error())
@@ -90,7 +91,7 @@ func TestEnvErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, probs := config.Parse([]byte(render(sections, nil)),
-			[]string{"RESETBOT_KEYS__HMAC=" + strings.Repeat("z", 40), "RESETBOT_KEYS__HMAC_FILE=" + f})
+			[]string{"RESETBOT_KEYS__HMAC=" + strings.Repeat("z", 40), "RESETBOT_KEYS__HMAC_FILE=" + f}, plugins.All())
 		if !slices.Contains(errorPaths(probs), "RESETBOT_KEYS__HMAC_FILE") {
 			t.Errorf("no conflict reported:\n%s", probs.Error())
 		}

@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestExampleIsValid loads the example with its secrets from the environment,
@@ -32,7 +33,7 @@ func TestExampleIsValid(t *testing.T) {
 		"RESETBOT_FANOUT__TARGETS__3__KERBEROS__KEYTAB=" + keytab(t),
 		"RESETBOT_FANOUT__TARGETS__4__GOOGLE_WORKSPACE__KEY_FILE=" + keytab(t),
 	}
-	_, probs := config.Parse(config.ExampleYAML(), env)
+	_, probs := config.Parse(config.ExampleYAML(), env, plugins.All())
 	if len(probs) != 0 {
 		t.Fatalf("example has problems:\n%s", probs.Error())
 	}

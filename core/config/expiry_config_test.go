@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestExpiryRemindersConfig: thresholds, interval, cap, the e-mail path and
@@ -30,7 +31,7 @@ func TestExpiryRemindersConfig(t *testing.T) {
 		{"nobody reachable", "", "outreach.expiry.enabled"},
 		{"email only", "    email: true\n    change_url: https://slack.com/app_redirect?app=A1\nnotify: {outbox: true}\n", ""},
 	})
-	cfg, _ := config.Parse([]byte(base), nil) // other sections' problems do not matter here
+	cfg, _ := config.Parse([]byte(base), nil, plugins.All()) // other sections' problems do not matter here
 	if cfg == nil {
 		t.Fatal("no configuration parsed")
 	}

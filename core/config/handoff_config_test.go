@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 const zeroHash = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
@@ -13,7 +14,7 @@ const zeroHash = "sha256:0000000000000000000000000000000000000000000000000000000
 // the problems reported under handoff.
 func handoffProblems(t *testing.T, mode, block string) []string {
 	t.Helper()
-	_, probs := config.Parse([]byte("mode: "+mode+"\nhandoff:\n"+block), nil)
+	_, probs := config.Parse([]byte("mode: "+mode+"\nhandoff:\n"+block), nil, plugins.All())
 	var out []string
 	for _, p := range probs {
 		if strings.HasPrefix(p.Path, "handoff") {
@@ -64,7 +65,7 @@ func TestHandoffConfig(t *testing.T) {
 }
 
 func TestHandoffDefaults(t *testing.T) {
-	h := config.Default().Handoff
+	h := config.Default(plugins.All()).Handoff
 	if h.TTL != config.DefaultHandoffTTL || h.CodeTTL != config.DefaultHandoffCodeTTL ||
 		h.RatePerMinute != config.DefaultHandoffRatePerMinute || h.WebhookTimeout != config.DefaultHandoffWebhookTimeout {
 		t.Fatalf("defaults %+v", h)

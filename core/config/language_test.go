@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestDefaultLanguage: the default language must have a catalog, and the
@@ -14,7 +15,7 @@ func TestDefaultLanguage(t *testing.T) {
 		lang string
 		bad  bool
 	}{{"fr", false}, {"pt-BR", false}, {"de-AT", false}, {"tlh", true}} {
-		_, probs := config.Parse([]byte("mode: demo\nlanguage: "+tc.lang+"\n"), nil)
+		_, probs := config.Parse([]byte("mode: demo\nlanguage: "+tc.lang+"\n"), nil, plugins.All())
 		var got *config.Problem
 		for i, p := range probs {
 			if p.Path == "language" {

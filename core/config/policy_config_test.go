@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestPasswordPolicy: the defaults follow NIST 800-63B-4 (15 characters,
@@ -12,7 +13,7 @@ import (
 // trade-off, and impossible values are errors.
 func TestPasswordPolicy(t *testing.T) {
 	_, sections := fixture(t)
-	cfg, probs := config.Parse([]byte(render(sections, map[string]string{"password": "password: {}\n"})), nil)
+	cfg, probs := config.Parse([]byte(render(sections, map[string]string{"password": "password: {}\n"})), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatalf("defaults: %s", probs.Error())
 	}
@@ -31,7 +32,7 @@ func TestPasswordPolicy(t *testing.T) {
 		{"password: {min_strength: 5}\n", "password.min_strength", true, []string{"0 (off) to 4"}},
 	} {
 		t.Run(tc.yaml, func(t *testing.T) {
-			_, probs := config.Parse([]byte(render(sections, map[string]string{"password": tc.yaml})), nil)
+			_, probs := config.Parse([]byte(render(sections, map[string]string{"password": tc.yaml})), nil, plugins.All())
 			var found bool
 			for _, p := range probs {
 				if p.Path != tc.path {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestSecretsNeverPrinted sets every secret to a recognisable value, some in
@@ -37,7 +38,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		"RESETBOT_DIRECTORIES__1__AD__URL=ldaps://user:SEKRIT-in-url@dc1",
 		"RESETBOT_KEYS__ENCRYPTION=k1:SEKRIT-not-base64",
 	}
-	cfg, probs := config.Parse([]byte(render(sections, over)), env)
+	cfg, probs := config.Parse([]byte(render(sections, over)), env, plugins.All())
 	if cfg == nil || !probs.HasErrors() {
 		t.Fatalf("expected a config with errors, got:\n%s", probs.Error())
 	}
@@ -67,7 +68,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 
 func TestSummaryRoundTrip(t *testing.T) {
 	_, sections := fixture(t)
-	cfg, probs := config.Parse([]byte(render(sections, nil)), nil)
+	cfg, probs := config.Parse([]byte(render(sections, nil)), nil, plugins.All())
 	if probs.HasErrors() {
 		t.Fatal(probs.Error())
 	}
@@ -76,7 +77,7 @@ func TestSummaryRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The summary parses back (secrets aside) with no unknown keys.
-	again, probs := config.Parse([]byte(b.String()), nil)
+	again, probs := config.Parse([]byte(b.String()), nil, plugins.All())
 	for _, p := range probs {
 		if strings.Contains(p.Message, "unknown") || strings.Contains(p.Message, "must be a duration") ||
 			strings.Contains(p.Message, "must be a whole number") {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // sectionCase is one configuration snippet added to a base document and the
@@ -21,7 +22,7 @@ func checkSection(t *testing.T, base, prefix string, cases []sectionCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, all := config.Parse([]byte(base+tc.extra), nil)
+			_, all := config.Parse([]byte(base+tc.extra), nil, plugins.All())
 			var probs config.Problems
 			for _, p := range all.Errors() {
 				if strings.HasPrefix(p.Path, prefix) {

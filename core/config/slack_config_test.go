@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 func TestSlackAgentValidation(t *testing.T) {
@@ -49,7 +50,7 @@ func TestSlackPinsAndEnrollDelivery(t *testing.T) {
 		{"page needs a public URL", "", "server.public_url"},
 		{"chat needs none", "    enroll_delivery: chat\n", ""},
 	})
-	_, probs := config.Parse([]byte(demo+"    enroll_delivery: chat\n"), nil)
+	_, probs := config.Parse([]byte(demo+"    enroll_delivery: chat\n"), nil, plugins.All())
 	if !strings.Contains(probs.Error(), "channels.slack.enroll_delivery") {
 		t.Fatalf("chat delivery must be warned about:\n%s", probs.Error())
 	}

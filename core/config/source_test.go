@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestProblemsNameTheirSource: a problem points at the operator's file and
@@ -18,12 +19,12 @@ func TestProblemsNameTheirSource(t *testing.T) {
 	if err := os.WriteFile(path, []byte("mode: demo\nlog:\n  level: loud\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, probs := config.Load(path, nil)
+	_, probs := config.Load(path, nil, plugins.All())
 	if got := probs.Error(); !strings.Contains(got, path+":3: log.level:") {
 		t.Errorf("file problem does not name %s:3:\n%s", path, got)
 	}
 
-	_, probs = config.Load("", []string{"RESETBOT_LOG__LEVEL=loud"})
+	_, probs = config.Load("", []string{"RESETBOT_LOG__LEVEL=loud"}, plugins.All())
 	got := probs.Error()
 	if !probs.HasErrors() || !strings.Contains(got, "built-in demo configuration") ||
 		!strings.Contains(got, "RESETBOT_LOG__LEVEL") || strings.Contains(got, "line ") {
@@ -45,7 +46,7 @@ func TestEscalationsNeedADestination(t *testing.T) {
 		{"slack channel", "handoff:\n  help_desk_slack_channel: C0123HELP\n", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, probs := config.Parse([]byte(render(sections, map[string]string{"handoff": c.handoff})), nil)
+			_, probs := config.Parse([]byte(render(sections, map[string]string{"handoff": c.handoff})), nil, plugins.All())
 			got := errorPaths(probs)
 			if c.errPath == "" && len(got) != 0 || c.errPath != "" && !slices.Contains(got, c.errPath) {
 				t.Errorf("error paths %q, want %q\n%s", got, c.errPath, probs.Error())
@@ -60,19 +61,19 @@ func TestSMTPCAFileAndTwilioMissing(t *testing.T) {
 	dir, sections := fixture(t)
 	notify := "notify:\n  email:\n    host: smtp.corp.example\n    from: resetbot@corp.example\n    ca_file: " +
 		filepath.Join(dir, "nope.pem") + "\n"
-	_, probs := config.Parse([]byte(render(sections, map[string]string{"notify": notify})), nil)
+	_, probs := config.Parse([]byte(render(sections, map[string]string{"notify": notify})), nil, plugins.All())
 	if !slices.Contains(errorPaths(probs), "notify.email.ca_file") {
 		t.Errorf("missing ca_file not reported:\n%s", probs.Error())
 	}
 	notify = "notify:\n  email:\n    host: smtp.corp.example\n    from: resetbot@corp.example\n    ca_file: " +
 		filepath.Join(dir, "ca.pem") + "\n"
-	_, probs = config.Parse([]byte(render(sections, map[string]string{"notify": notify})), nil)
+	_, probs = config.Parse([]byte(render(sections, map[string]string{"notify": notify})), nil, plugins.All())
 	if slices.Contains(errorPaths(probs), "notify.email.ca_file") {
 		t.Errorf("existing ca_file refused:\n%s", probs.Error())
 	}
 
 	channels := "channels:\n  twilio:\n    account_sid: AC123\n    from_number: \"+15551230000\"\n"
-	_, probs = config.Parse([]byte(render(sections, map[string]string{"channels": channels})), nil)
+	_, probs = config.Parse([]byte(render(sections, map[string]string{"channels": channels})), nil, plugins.All())
 	got := probs.Error()
 	if !strings.Contains(got, "twilio needs channels.twilio.auth_token") || strings.Contains(got, "account_sid, auth_token") {
 		t.Errorf("twilio problem does not name only the token:\n%s", got)
@@ -87,15 +88,15 @@ func TestProtectedGroupsSplitByYAML(t *testing.T) {
 		return strings.Replace(sections["directories"], "      base_dn: ou=people,dc=corp,dc=example\n",
 			"      base_dn: ou=people,dc=corp,dc=example\n      protected_groups: "+groups+"\n", 1)
 	}
-	_, probs := config.Parse([]byte(render(sections, map[string]string{"directories": dirs("[cn=admins,ou=groups,dc=corp,dc=example]")})), nil)
+	_, probs := config.Parse([]byte(render(sections, map[string]string{"directories": dirs("[cn=admins,ou=groups,dc=corp,dc=example]")})), nil, plugins.All())
 	if !slices.Contains(errorPaths(probs), "directories[0].ldap.protected_groups") || !strings.Contains(probs.Error(), "quote") {
 		t.Errorf("split DN not reported:\n%s", probs.Error())
 	}
-	cfg, probs := config.Parse([]byte(render(sections, map[string]string{"directories": dirs(`["cn=admins,ou=groups,dc=corp,dc=example", "cn=a\\,b,dc=corp"]`)})), nil)
+	cfg, probs := config.Parse([]byte(render(sections, map[string]string{"directories": dirs(`["cn=admins,ou=groups,dc=corp,dc=example", "cn=a\\,b,dc=corp"]`)})), nil, plugins.All())
 	if probs.HasErrors() || len(cfg.Directories[0].LDAP.ProtectedGroups) != 2 {
 		t.Errorf("quoted DNs refused:\n%s", probs.Error())
 	}
-	ex, _ := config.Parse(config.ExampleYAML(), nil)
+	ex, _ := config.Parse(config.ExampleYAML(), nil, plugins.All())
 	if g := ex.Directories[0].LDAP.ProtectedGroups; len(g) != 1 || !strings.HasPrefix(g[0], "cn=admins,ou=groups") {
 		t.Errorf("example.yaml protected_groups = %q", g)
 	}
@@ -105,11 +106,11 @@ func TestProtectedGroupsSplitByYAML(t *testing.T) {
 // force — by default the reset's counts; a lower configured value is warned
 // about (the flows raise it to the reset's).
 func TestEnrollRequirementInForce(t *testing.T) {
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	if got := cfg.Factors.Require.For("enroll", "slack"); got != cfg.Factors.Require.For("reset", "slack") || got < 2 {
 		t.Errorf("default enroll requirement %d, reset %d", got, cfg.Factors.Require.For("reset", "slack"))
 	}
-	_, probs := config.Parse([]byte("mode: demo\nfactors:\n  require:\n    enroll: {default: 1}\n"), nil)
+	_, probs := config.Parse([]byte("mode: demo\nfactors:\n  require:\n    enroll: {default: 1}\n"), nil, plugins.All())
 	var warned bool
 	for _, p := range probs.Warnings() {
 		warned = warned || p.Path == "factors.require.enroll.default" && strings.Contains(p.Message, "2 is in force")

@@ -21,6 +21,9 @@ func (c *Config) Summary(w io.Writer) error {
 	if err := n.Encode(c); err != nil {
 		return fmt.Errorf("config: encode summary: %w", err)
 	}
+	if err := encodePlugins(&n, reflect.ValueOf(c).Elem()); err != nil {
+		return fmt.Errorf("config: encode summary: %w", err)
+	}
 	markSecrets(&n, reflect.ValueOf(c).Elem())
 	if _, err := fmt.Fprintf(w, "# effective configuration (mode %s); secrets are shown as %s\n", c.Mode, secret.Redacted); err != nil {
 		return fmt.Errorf("config: write summary: %w", err)
@@ -67,6 +70,8 @@ func markSecrets(n *yaml.Node, v reflect.Value) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if idx, ok := fields[n.Content[i].Value]; ok {
 				markSecrets(n.Content[i+1], v.FieldByIndex(idx))
+			} else if pv, ok := pluginValue(v, n.Content[i].Value); ok {
+				markSecrets(n.Content[i+1], pv)
 			}
 		}
 	case v.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 func TestTracingConfig(t *testing.T) {
@@ -16,7 +17,7 @@ func TestTracingConfig(t *testing.T) {
 		{"mode: demo\ntracing: {otlp_endpoint: \"https://u:p@otel:4318\"}\n", false},
 		{"mode: demo\ntracing: {sample_ratio: 2}\n", false},
 	} {
-		_, probs := config.Parse([]byte(c.yaml), nil)
+		_, probs := config.Parse([]byte(c.yaml), nil, plugins.All())
 		bad := false
 		for _, p := range probs {
 			bad = bad || (!p.Warning && len(p.Path) >= 7 && p.Path[:7] == "tracing")
@@ -25,7 +26,7 @@ func TestTracingConfig(t *testing.T) {
 			t.Errorf("%q: problems %v", c.yaml, probs)
 		}
 	}
-	cfg, _ := config.Parse([]byte("mode: demo\n"), nil)
+	cfg, _ := config.Parse([]byte("mode: demo\n"), nil, plugins.All())
 	if cfg.Tracing.Endpoint != "" {
 		t.Error("tracing is on by default")
 	}

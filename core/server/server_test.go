@@ -19,6 +19,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/server"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // syncBuffer is a log sink safe for concurrent handlers.
@@ -41,7 +42,7 @@ func (s *syncBuffer) String() string {
 
 func newServer(t testing.TB, mutate func(*config.ServerConfig)) (*server.Server, *prometheus.Registry, *syncBuffer) {
 	t.Helper()
-	cfg := config.Default().Server
+	cfg := config.Default(plugins.All()).Server
 	cfg.ReadyTimeout = 200 * time.Millisecond
 	if mutate != nil {
 		mutate(&cfg)

@@ -20,18 +20,20 @@ type rule struct {
 }
 
 var rules = []rule{
-	{from: "core/", to: []string{"bot/", "ivr/", "flows", "cmd/"},
+	{from: "core/", to: []string{"bot/", "ivr/", "flows", "cmd/", "plugins"},
 		why: "core is below the flows and the channels; the composition root that wires them belongs above both"},
 	{from: "core/", to: []string{"core/app"}, allow: []string{"core/app"},
 		why: "nothing in core depends on the composition root"},
 	{from: "core/", to: []string{"core/config"}, allow: []string{"core/app", "core/config"},
 		why: "backends receive their own settings, never the whole configuration"},
-	{from: "flows", to: []string{"bot/", "ivr/", "cmd/", "core/app", "core/config"},
+	{from: "flows", to: []string{"bot/", "ivr/", "cmd/", "core/app", "core/config", "plugins"},
 		why: "the flows are defined once, for every channel, against narrow dependencies"},
-	{from: "bot/", to: []string{"ivr/", "cmd/", "core/app", "core/config", "flows"},
+	{from: "bot/", to: []string{"ivr/", "cmd/", "core/app", "core/config", "flows", "plugins"},
 		why: "a channel adapter translates platform events; it gets narrow dependencies, not the wiring"},
-	{from: "ivr/", to: []string{"bot/", "cmd/", "core/app", "core/config", "flows"},
+	{from: "ivr/", to: []string{"bot/", "cmd/", "core/app", "core/config", "flows", "plugins"},
 		why: "a channel adapter translates platform events; it gets narrow dependencies, not the wiring"},
+	{from: "core/plugin", to: []string{"core/", "bot/", "ivr/", "flows", "cmd/", "plugins"},
+		why: "the plug-in contract is a leaf that every plug-in may import"},
 	{from: "bot/slack", to: []string{"bot/teams", "bot/console"}, why: "adapters do not import each other"},
 	{from: "bot/teams", to: []string{"bot/slack", "bot/console"}, why: "adapters do not import each other"},
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/resetbot/resetbot/core/notify/twilio/twiliotest"
 	"github.com/resetbot/resetbot/core/secret"
 	ivr "github.com/resetbot/resetbot/ivr/twilio"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 const (
@@ -56,7 +57,7 @@ func newHarness(t testing.TB, mutate ...func(*config.Config)) *harness {
 	h := &harness{t: t, now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
 	h.fake = twiliotest.New(t)
 	useFake(t, h.fake)
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	cfg.Server.PublicURL = public
 	cfg.Audit.File = "" // quiet; audit events are not what these tests check
 	cfg.Notify.Outbox = false

@@ -8,6 +8,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestMemoryKey: the store key of a caller's language is an HMAC of the
@@ -18,7 +19,7 @@ func TestMemoryKey(t *testing.T) {
 	if _, ok := h.memoryKey("+15555550142"); ok {
 		t.Fatal("a key without a store")
 	}
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +48,7 @@ func TestMemoryKey(t *testing.T) {
 // TestMountPassesTheLanguageSettings: serve's wiring hands the IVR the
 // store, the caller key and the language settings of the configuration.
 func TestMountPassesTheLanguageSettings(t *testing.T) {
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	cfg.Channels.Twilio.Numbers = map[string]string{"+34910000000": "es"}
 	cfg.Channels.Twilio.LanguageMemory = -1
 	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1})

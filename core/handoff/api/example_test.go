@@ -13,6 +13,7 @@ import (
 	"github.com/resetbot/resetbot/core/handoff/escalate"
 	"github.com/resetbot/resetbot/core/handoff/webhook"
 	"github.com/resetbot/resetbot/core/store/memory"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // Example_wiring shows how the application puts the handoff pieces together
@@ -20,7 +21,7 @@ import (
 // completion Notifier as its terminal hook, the API handler and the
 // escalation Sink.
 func Example_wiring() {
-	cfg := config.Default()
+	cfg := config.Default(plugins.All())
 	st := memory.New() // app.Store in the application
 	hmacKey := []byte("derive-me-from-cfg.Keys.HMAC-32b")
 	log, sink := slog.Default(), audit.Discard

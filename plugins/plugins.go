@@ -1,0 +1,25 @@
+// Package plugins is the registry of every plug-in resetbot is built with:
+// directories, stores, notifiers and channels, one line each. It is the only
+// place that names them all; the binary passes All() to config.Load, which
+// decodes each plug-in's block into the plug-in's own configuration type, and
+// the composition root opens them from those values.
+//
+// Adding a plug-in is one new package plus one line here (docs/extending.md).
+// Nothing below this package imports it: it sits beside cmd/ at the top of the
+// layering, above core, the flows and the channel adapters.
+package plugins
+
+import (
+	"github.com/resetbot/resetbot/core/plugin"
+)
+
+// All returns the registry of every built-in plug-in. Each call returns a
+// fresh map, so a test may add a fake without affecting others.
+func All() plugin.Registry {
+	return plugin.Registry{
+		plugin.Directory: {},
+		plugin.Store:     {},
+		plugin.Notifier:  {},
+		plugin.Channel:   {},
+	}
+}
