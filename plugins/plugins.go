@@ -1,5 +1,6 @@
 // Package plugins is the registry of every plug-in resetbot is built with:
-// directories, stores, notifiers and channels, one line each. It is the only
+// directories, stores, notifiers, channels and verification factors, one
+// line each. It is the only
 // place that names them all; the binary passes All() to config.Load, which
 // decodes each plug-in's block into the plug-in's own configuration type, and
 // the composition root opens them from those values.
@@ -10,6 +11,8 @@
 package plugins
 
 import (
+	"github.com/resetbot/resetbot/core/identity/code/codefactor"
+	"github.com/resetbot/resetbot/core/identity/totp"
 	"github.com/resetbot/resetbot/core/plugin"
 )
 
@@ -21,5 +24,11 @@ func All() plugin.Registry {
 		plugin.Store:     {},
 		plugin.Notifier:  {},
 		plugin.Channel:   {},
+		plugin.Factor: {
+			"totp":  totp.NewConfig,
+			"sms":   codefactor.SMS,
+			"voice": codefactor.Voice,
+			"email": codefactor.Email,
+		},
 	}
 }

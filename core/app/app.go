@@ -32,8 +32,8 @@ import (
 	"github.com/resetbot/resetbot/core/enrollpage"
 	"github.com/resetbot/resetbot/core/identity"
 	"github.com/resetbot/resetbot/core/identity/code"
+	"github.com/resetbot/resetbot/core/identity/factor"
 	"github.com/resetbot/resetbot/core/identity/questions"
-	"github.com/resetbot/resetbot/core/identity/totp"
 	"github.com/resetbot/resetbot/core/messages"
 	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/core/notify/outbox"
@@ -54,6 +54,9 @@ const DefaultFloor = 300 * time.Millisecond
 type Options struct {
 	// Log receives operational logs; nil discards them.
 	Log *slog.Logger
+	// Catalog replaces the embedded message catalogs (a plug-in's tests
+	// add its entries); nil loads the embedded ones.
+	Catalog *messages.Catalog
 	// Audit receives audit events in addition to the configured sink,
 	// synchronously (the configured sink is queued); it must not depend on
 	// the context being live.
@@ -158,8 +161,10 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 		}
 	}()
 	a = built
-	if a.Messages, err = messages.Load(); err != nil {
-		return nil, fmt.Errorf("messages: %w", err)
+	if a.Messages = opt.Catalog; a.Messages == nil {
+		if a.Messages, err = messages.Load(); err != nil {
+			return nil, fmt.Errorf("messages: %w", err)
+		}
 	}
 	if cfg.Language != "" {
 		if err = a.Messages.SetFallback(cfg.Language); err != nil {
@@ -266,13 +271,10 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 	codeKey := derive(hmacKey, "resetbot one-time codes")
 	a.CallerKey = derive(hmacKey, "resetbot caller languages")
 	fc := cfg.Factors
-	tv := totp.New(a.Store, kr, totp.Options{Issuer: fc.TOTP.Issuer, Clock: opt.Clock, Rand: opt.Rand})
 	cv := code.New(a.Store, codeKey, code.Options{Digits: fc.Codes.Digits, TTL: fc.Codes.TTL,
 		MaxAttempts: fc.Codes.MaxAttempts, ResendCooldown: fc.Codes.ResendCooldown, Clock: opt.Clock, Rand: opt.Rand})
-	for _, v := range []interface{ Validate() error }{tv, cv} {
-		if err := v.Validate(); err != nil {
-			return flows.Deps{}, err
-		}
+	if err := cv.Validate(); err != nil {
+		return flows.Deps{}, err
 	}
 	strength := cfg.Password.MinStrength
 	if strength == 0 { // configured off (check-config warns)
@@ -303,7 +305,9 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 	a.smsSender = senders[notify.ChannelSMS]
 	a.emailSender = senders[notify.ChannelEmail]
 	senders = traceSenders(senders, opt.tracer)
-	ms, err := methods(cfg, methodParts{totp: tv, codes: cv}, senders)
+	ms, err := methods(context.Background(), cfg, factor.Deps{Store: a.Store, Keyring: kr, Codes: cv, Senders: senders,
+		Key:  func(label string) []byte { return derive(hmacKey, "resetbot factor "+label) },
+		HTTP: &http.Client{Timeout: 10 * time.Second}, Clock: opt.Clock, Rand: opt.Rand, Log: opt.Log})
 	if err != nil {
 		return flows.Deps{}, err
 	}

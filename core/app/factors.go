@@ -8,51 +8,32 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/identity"
-	"github.com/resetbot/resetbot/core/identity/code"
-	"github.com/resetbot/resetbot/core/identity/totp"
-	"github.com/resetbot/resetbot/core/notify"
+	"github.com/resetbot/resetbot/core/identity/factor"
 	"github.com/resetbot/resetbot/flows"
 )
 
-// methodParts is what the method constructors draw on.
-type methodParts struct {
-	totp  *totp.Verifier
-	codes *code.Codes
-}
-
-// methodType builds one verification method and names the sender it needs
-// ("" when it sends nothing).
-type methodType struct {
-	needs notify.Channel
-	build func(p methodParts) identity.Method
-}
-
-// methodTypes is the factor registry, keyed by the factors.enabled name.
-// Adding a factor (docs/extending.md) is a new package plus one line here.
-var methodTypes = map[string]methodType{
-	config.FactorTOTP:  {build: func(p methodParts) identity.Method { return totp.Method{V: p.totp} }},
-	config.FactorSMS:   {needs: notify.ChannelSMS, build: func(p methodParts) identity.Method { return code.SMS(p.codes) }},
-	config.FactorVoice: {needs: notify.ChannelVoice, build: func(p methodParts) identity.Method { return code.Voice(p.codes) }},
-	config.FactorEmail: {needs: notify.ChannelEmail, build: func(p methodParts) identity.Method { return code.Email(p.codes) }},
-}
-
-// methods builds the registry of the enabled factors, leaving out those
-// that have no sender (an SMS factor without an SMS provider). Security
-// questions are never a factor: they are an extra step (flows.Deps.Questions).
-func methods(cfg *config.Config, p methodParts, senders map[notify.Channel]notify.Sender) (*identity.Registry, error) {
+// methods opens the enabled factors through their plug-in blocks, leaving
+// out those that are unavailable here (an SMS factor without an SMS
+// provider). Security questions are never a factor: they are an extra step
+// (flows.Deps.Questions).
+func methods(ctx context.Context, cfg *config.Config, d factor.Deps) (*identity.Registry, error) {
 	var ms []identity.Method
 	for _, name := range cfg.Factors.Enabled {
 		if name == config.FactorQuestions {
 			continue
 		}
-		mt, ok := methodTypes[name]
+		fc, ok := cfg.Factors.Plugins[name].(factor.Config)
 		if !ok {
-			return nil, fmt.Errorf("factors.enabled: unknown factor %q", name)
+			return nil, fmt.Errorf("factors.enabled: %q is not a factor plug-in", name)
 		}
-		if mt.needs != "" && senders[mt.needs] == nil {
+		m, err := fc.Open(ctx, d)
+		switch {
+		case errors.Is(err, factor.ErrUnavailable):
 			continue
+		case err != nil:
+			return nil, fmt.Errorf("factors.%s: %w", name, err)
 		}
-		ms = append(ms, mt.build(p))
+		ms = append(ms, m)
 	}
 	if len(ms) == 0 {
 		return nil, errors.New("factors: no usable factor (enabled factors need a configured sender)")

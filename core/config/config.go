@@ -184,7 +184,8 @@ func (l *loader) parse(data []byte, env []string) (*Config, Problems) {
 		fillDirectoryDefaults(&cfg.Directories[i])
 	}
 	fillFanoutDefaults(&cfg.Fanout)
-	v := &validator{r: r, mode: cfg.Mode, stat: l.stat}
+	fillFactorDefaults(&cfg.Factors, l.reg)
+	v := &validator{r: r, mode: cfg.Mode, stat: l.stat, reg: l.reg}
 	if cfg.Mode != ModeDemo && cfg.Mode != ModeProduction {
 		v.errorf("mode", "must be demo or production")
 	}
@@ -245,7 +246,7 @@ func (v *validator) config(c *Config) {
 	v.keys(&c.Keys)
 	v.directories(c.Directories)
 	v.sessions(&c.Sessions)
-	v.factors(&c.Factors)
+	v.factors(&c.Factors, v.reg)
 	v.emailFactor(c)
 	v.password(&c.Password)
 	v.regulation(&c.Regulation)

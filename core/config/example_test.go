@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -80,7 +81,11 @@ func settingPaths(t reflect.Type, prefix string) []string {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" {
+		if kind := plugin.Kind(f.Tag.Get("plugin")); kind != "" {
+			out = append(out, pluginPaths(kind, prefix)...)
+			continue
+		}
+		if name == "-" || !f.IsExported() {
 			continue
 		}
 		if strings.Contains(opts, "inline") {
@@ -98,6 +103,23 @@ func settingPaths(t reflect.Type, prefix string) []string {
 			out = append(out, settingPaths(ft, p)...)
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
 			out = append(out, settingPaths(ft.Elem(), p+"[]")...)
+		}
+	}
+	return out
+}
+
+// pluginPaths lists the settings of every registered plug-in of kind, each
+// under its type's key below prefix. A plug-in without settings of its own
+// (the sms factor) needs no block.
+func pluginPaths(kind plugin.Kind, prefix string) []string {
+	var out []string
+	reg := plugins.All()
+	for _, typ := range reg.Types(kind) {
+		cfg, _ := reg.New(kind, typ)
+		p := strings.TrimPrefix(prefix+"."+typ, ".")
+		below := settingPaths(reflect.TypeOf(cfg), p)
+		if len(below) > 0 {
+			out = append(append(out, p), below...)
 		}
 	}
 	return out

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/resetbot/resetbot/core/identity"
+	"github.com/resetbot/resetbot/core/plugin"
 )
 
 // Factor names as used in factors.enabled.
@@ -15,9 +18,6 @@ const (
 	FactorEmail     = "email"
 	FactorQuestions = "questions"
 )
-
-// Factors lists every known factor name.
-var Factors = []string{FactorTOTP, FactorSMS, FactorVoice, FactorEmail, FactorQuestions}
 
 // RequireChannels are the keys allowed in a factors.require block besides
 // "default": the channel a flow runs on.
@@ -31,9 +31,31 @@ type FactorsConfig struct {
 	Require RequireConfig `yaml:"require"`
 	// Policy is what a security team signs off beyond the counts.
 	Policy    FactorPolicyConfig `yaml:"policy"`
-	TOTP      TOTPConfig         `yaml:"totp"`
 	Codes     CodesConfig        `yaml:"codes"`
 	Questions QuestionsConfig    `yaml:"questions"`
+	// Plugins are the factors' own blocks (factors.totp), one for every
+	// enabled factor, each decoded into its plug-in's type; a factor
+	// enabled without a block has its plug-in's defaults.
+	Plugins map[string]plugin.Config `yaml:",inline" plugin:"factor"`
+}
+
+// grouped is a factor plug-in's block that names its independence group.
+type grouped interface{ Group() identity.Group }
+
+// fillFactorDefaults gives every enabled factor that has a plug-in and no
+// block its plug-in's defaults, so that it is validated and can be opened.
+func fillFactorDefaults(f *FactorsConfig, reg plugin.Registry) {
+	for _, name := range f.Enabled {
+		if _, ok := f.Plugins[name]; ok {
+			continue
+		}
+		if cfg, ok := reg.New(plugin.Factor, name); ok {
+			if f.Plugins == nil {
+				f.Plugins = map[string]plugin.Config{}
+			}
+			f.Plugins[name] = cfg
+		}
+	}
 }
 
 // RequireConfig maps channel → required factor count for each action. The key
@@ -81,12 +103,6 @@ type FactorPolicyConfig struct {
 // (or its sign-in name): never a destination for email codes.
 var loginMailboxAttrs = []string{"mail", "userprincipalname", "proxyaddresses"}
 
-// TOTPConfig configures authenticator-app codes.
-type TOTPConfig struct {
-	// Issuer is shown in the authenticator app.
-	Issuer string `yaml:"issuer"`
-}
-
 // CodesConfig configures one-time codes sent by SMS, voice or email.
 type CodesConfig struct {
 	Digits         int           `yaml:"digits"`
@@ -127,7 +143,6 @@ func defaultFactors() FactorsConfig {
 			Enroll: map[string]int{"default": 1},
 		},
 		Policy: FactorPolicyConfig{RequireStrongest: []string{"reset", "enroll"}},
-		TOTP:   TOTPConfig{Issuer: "resetbot"},
 		Codes:  CodesConfig{Digits: 6, TTL: 10 * time.Minute, MaxAttempts: 5, ResendCooldown: 30 * time.Second},
 		Questions: QuestionsConfig{Ask: 2, MinEnrolled: 3, Catalog: []QuestionConfig{
 			{ID: "first_pet", MessageID: "question.first_pet"},
@@ -142,7 +157,7 @@ func defaultFactors() FactorsConfig {
 // Has reports whether factor is enabled.
 func (f FactorsConfig) Has(factor string) bool { return slices.Contains(f.Enabled, factor) }
 
-func (v *validator) factors(f *FactorsConfig) {
+func (v *validator) factors(f *FactorsConfig, reg plugin.Registry) {
 	const p = "factors"
 	seen := map[string]bool{}
 	// Independent groups that can count towards a requirement: an SMS and a
@@ -151,14 +166,16 @@ func (v *validator) factors(f *FactorsConfig) {
 	for i, name := range f.Enabled {
 		ip := index(p+".enabled", i)
 		switch {
-		case !slices.Contains(Factors, name):
-			v.errorf(ip, "unknown factor %q (known: totp, sms, voice, email, questions)", name)
+		case name != FactorQuestions && !reg.Has(plugin.Factor, name):
+			v.errorf(ip, "unknown factor %q (known: %s, questions)", name, strings.Join(reg.Types(plugin.Factor), ", "))
 		case seen[name]:
 			v.errorf(ip, "factor %q is listed twice", name)
-		case name == FactorSMS || name == FactorVoice:
-			groups["phone"] = true
 		case name != FactorQuestions:
-			groups[name] = true
+			if g, ok := f.Plugins[name].(grouped); ok {
+				groups[string(g.Group())] = true
+			} else {
+				groups[name] = true
+			}
 		}
 		seen[name] = true
 	}
@@ -193,9 +210,6 @@ func (v *validator) factors(f *FactorsConfig) {
 	}
 	if f.Policy.PhoneAlone && f.Require.For("reset", "default") < 2 {
 		v.warnf(p+".policy.phone_alone", "lets one phone code reset a password; phone codes are restricted in NIST SP 800-63B-4 (SIM swap)")
-	}
-	if f.TOTP.Issuer == "" && seen[FactorTOTP] {
-		v.errorf(p+".totp.issuer", "is required when totp is enabled")
 	}
 	v.codes(p+".codes", &f.Codes)
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/resetbot/resetbot/core/plugin"
 )
 
 // report collects problems and knows where each setting came from: the YAML
@@ -87,6 +89,7 @@ type validator struct {
 	r    *report
 	mode Mode
 	stat func(string) (fs.FileInfo, error)
+	reg  plugin.Registry
 }
 
 func (v *validator) production() bool { return v.mode != ModeDemo }

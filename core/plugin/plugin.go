@@ -1,6 +1,6 @@
 // Package plugin is the contract between the configuration framework
 // (core/config) and the plug-ins it configures: directories, stores,
-// notifiers and channels.
+// notifiers, channels and verification factors.
 //
 // A plug-in owns its settings. Its registry entry returns a fresh value of its
 // own configuration type, with defaults filled in; core/config decodes the
@@ -60,6 +60,9 @@ const (
 	Notifier Kind = "notifier"
 	// Channel plug-ins are decoded from channels.<type>.
 	Channel Kind = "channel"
+	// Factor plug-ins (verification methods) are decoded from
+	// factors.<type>; factors.enabled names them.
+	Factor Kind = "factor"
 )
 
 // Registry lists, per kind, every plug-in type and how to make its
