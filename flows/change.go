@@ -21,7 +21,7 @@ const (
 )
 
 // changeFlow is listed in the chat menu as "Change my password"; on the
-// phone it is left out of the menu (ivr/twilio voiceHidden) and answers
+// phone it is left out of the menu (ChatOnly) and answers
 // "not by phone" if started anyway: nobody keys a password on a keypad.
 func (d *Deps) changeFlow() *engine.Flow {
 	ev := verifyEvents(stChangePreflight)
@@ -38,5 +38,5 @@ func (d *Deps) changeFlow() *engine.Flow {
 	steps[stBlocked] = d.ended("preflight.next_steps", "blocked")
 	steps[stDone] = final("change.done", true)
 	return &engine.Flow{Name: FlowChange, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.change",
-		Guard: d.guard}
+		Guard: d.guard, ChatOnly: true}
 }

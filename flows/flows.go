@@ -170,7 +170,7 @@ func (d *Deps) enrollFlow() *engine.Flow {
 	steps[stEnrollQ] = d.enrollQuestions()
 	steps[stDone] = completed("enroll.done")
 	return &engine.Flow{Name: FlowEnroll, Initial: stIdentify, Events: ev, Steps: steps, MessageID: "flow.enroll",
-		Guard: d.guard}
+		Guard: d.guard, ChatOnly: true}
 }
 
 // verifyFlow verifies the person for the help desk and binds the result to

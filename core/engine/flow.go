@@ -56,6 +56,9 @@ type Flow struct {
 	// Hidden flows are started only explicitly (a help-desk handoff), never
 	// from the menu, a keyword or a keypad digit.
 	Hidden bool
+	// ChatOnly flows need a screen (a QR code, a masked form): the menu
+	// marks their choice so that a keypad channel leaves it out.
+	ChatOnly bool
 	// Guard, if set, runs before every step handles an input. A non-empty
 	// event is fired instead of handling it (a conversation superseded by a
 	// newer one for the same account ends this way).

@@ -142,6 +142,10 @@ type Choice struct {
 	// next ("4 for email" stays 4 after the text message was used). Zero:
 	// its position, from 1.
 	Key int `json:"n,omitempty"`
+	// ChatOnly marks a choice a keypad channel leaves out (a flow that
+	// needs a screen). Left out only at the end of a menu, so that the
+	// keys of the other choices stay the engine's.
+	ChatOnly bool `json:"c,omitempty"`
 }
 
 // Digit is the number that picks the choice at position i (from 0).

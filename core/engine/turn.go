@@ -192,7 +192,7 @@ func (e *Engine) route(t *Turn) *Flow {
 func (e *Engine) menu(ctx context.Context, c *Ctx) Reply {
 	choices := make([]Choice, 0, len(e.order))
 	for _, f := range e.order {
-		choices = append(choices, Choice{ID: "flow:" + f.Name, MessageID: f.MessageID})
+		choices = append(choices, Choice{ID: "flow:" + f.Name, MessageID: f.MessageID, ChatOnly: f.ChatOnly})
 	}
 	in := c.Turn.Input
 	if in.Kind == InputCancel {

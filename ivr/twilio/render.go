@@ -22,11 +22,6 @@ var voiceIDs = map[string]string{
 	"reset.passphrase_sent": "twilio.passphrase_sent",
 }
 
-// voiceHidden are choices not offered on a call because they only answer
-// "not available by phone". They are left out only at the end of a menu, so
-// the keys of the other choices stay the engine's.
-var voiceHidden = map[string]bool{"flow:enroll": true, "flow:change": true}
-
 // view is one TwiML answer: the engine's reply plus what the adapter adds.
 type view struct {
 	locale string
@@ -103,7 +98,8 @@ func (h *Handler) render(v view) []twiml.Element {
 // instead.
 func (h *Handler) choices(loc string, e engine.Expect) []twiml.Element {
 	choices := e.Choices
-	for len(choices) > 1 && voiceHidden[choices[len(choices)-1].ID] {
+	// Chat-only flows would only answer "not available by phone".
+	for len(choices) > 1 && choices[len(choices)-1].ChatOnly {
 		choices = choices[:len(choices)-1]
 	}
 	press := "voice.press"
