@@ -29,9 +29,11 @@ import (
 // Routes on the public listener, then calls Start once; on shutdown it calls
 // Shutdown once with the rest of the server's shutdown budget.
 type Channel interface {
-	// Name is the channel's engine and registry name ("slack"): sessions,
-	// audit events, handoffs and chat destinations refer to the channel by
-	// it. It is lowercase and unique among the registered channels.
+	// Name is the channel's engine name ("slack", the phone's "voice"):
+	// sessions, audit events, metrics, handoffs and chat destinations refer
+	// to the channel by it. It is 1 to 32 lowercase letters, digits, '-' or
+	// '_' (handoff.ValidChannel), unique among the opened channels; it may
+	// differ from the channel's configuration key ("twilio").
 	Name() string
 	// Routes are the HTTP handlers to mount on the public listener, keyed
 	// by net/http ServeMux pattern ("POST /slack/events"). A channel that
