@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,9 +16,9 @@ import (
 	"github.com/resetbot/resetbot/core/handoff/webhook"
 )
 
-// Poster posts plain text into a help-desk channel. The Slack and Teams
-// adapters implement it for handoff.help_desk_slack_channel and
-// help_desk_teams_channel. Post must honour ctx and be safe for concurrent use.
+// Poster posts plain text into a help-desk channel. Chat channel adapters
+// implement it for their help-desk target (core/channel.HelpDeskPoster).
+// Post must honour ctx and be safe for concurrent use.
 type Poster interface {
 	Post(ctx context.Context, text string) error
 }
@@ -38,7 +39,8 @@ type Options struct {
 	// (required with a Ticket URL).
 	Ticket webhook.Target
 	Sender *webhook.Sender
-	// Posters by name ("slack", "teams").
+	// Posters by name: the help-desk posters known at build time. Chat
+	// channels opened later add theirs with AddPoster.
 	Posters map[string]Poster
 	// Queue bounds posts waiting for a Poster (64); PostTimeout bounds each
 	// post (10s).
@@ -57,6 +59,17 @@ type Sink struct {
 	wg    sync.WaitGroup
 	mu    sync.RWMutex
 	shut  bool
+	// posters are the help-desk destinations by name, under mu.
+	posters map[string]Poster
+}
+
+// AddPoster adds (or replaces) the help-desk poster of the named channel:
+// packets escalated from now on are posted there too. Chat channels
+// register when they are opened, after the Sink is built.
+func (s *Sink) AddPoster(name string, p Poster) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.posters[name] = p
 }
 
 type post struct {
@@ -84,7 +97,10 @@ func New(o Options) *Sink {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	s := &Sink{o: o, posts: make(chan post, o.Queue)}
+	s := &Sink{o: o, posts: make(chan post, o.Queue), posters: maps.Clone(o.Posters)}
+	if s.posters == nil {
+		s.posters = map[string]Poster{}
+	}
 	s.wg.Add(1)
 	go s.work()
 	return s
@@ -114,14 +130,12 @@ func (s *Sink) Escalate(ctx context.Context, p Packet) error {
 			errs = append(errs, fmt.Errorf("ticket webhook: %w", err))
 		}
 	}
-	names := make([]string, 0, len(s.o.Posters))
-	for n := range s.o.Posters {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	s.mu.RLock()
+	posters := maps.Clone(s.posters)
+	s.mu.RUnlock()
+	for _, n := range slices.Sorted(maps.Keys(posters)) {
 		dests = append(dests, n)
-		if err := s.enqueue(ctx, post{name: n, p: s.o.Posters[n], text: text, ref: p.Ref}); err != nil {
+		if err := s.enqueue(ctx, post{name: n, p: posters[n], text: text, ref: p.Ref}); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", n, err))
 		}
 	}

@@ -200,3 +200,18 @@ func TestPosterPanics(t *testing.T) {
 	}
 	buf.AssertNoSecrets(t, typedSecret)
 }
+
+// TestAddPoster: a channel opened after the Sink was built receives the
+// packets escalated from then on, and is named in the audit destinations.
+func TestAddPoster(t *testing.T) {
+	lg, _ := loggingtest.Capture(t)
+	early, late := &poster{}, &poster{}
+	s := escalate.New(escalate.Options{Posters: map[string]escalate.Poster{"early": early}, Log: lg})
+	_ = s.Escalate(context.Background(), packet())
+	s.AddPoster("late", late)
+	_ = s.Escalate(context.Background(), packet())
+	s.Close()
+	if len(early.got()) != 2 || len(late.got()) != 1 {
+		t.Fatalf("early got %d posts, late got %d; want 2 and 1", len(early.got()), len(late.got()))
+	}
+}
