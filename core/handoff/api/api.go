@@ -21,6 +21,8 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/resetbot/resetbot/core/audit"
@@ -62,8 +64,14 @@ var _ Handoffs = (*handoff.Store)(nil)
 // Options are the Handler's dependencies; all but Log and Audit are required.
 type Options struct {
 	Handoffs Handoffs
-	// Starter reaches the user (Slack/Teams DM, or the SMS with the code).
+	// Starter reaches the user (a chat channel's DM, or the SMS with the
+	// code).
 	Starter handoff.Starter
+	// Channels are the handoff channels enabled now (the running chat
+	// channels that start handoffs, and handoff.ChannelSMS when SMS
+	// handoffs are configured); a request naming another is refused. nil
+	// accepts any well-formed name and leaves the refusal to Starter.
+	Channels func() []string
 	// Lifter lifts the bot's pauses on an account; nil answers 503.
 	Lifter handoff.Lifter
 	// Guard authenticates keys, checks scopes and rate limits.
@@ -158,6 +166,9 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, k apikey.Key) {
 		return
 	}
 	req, detail := decode(body)
+	if detail == "" {
+		detail = h.checkChannel(req.Channel)
+	}
 	if detail != "" {
 		h.invalid(w, r, k, http.StatusBadRequest, "invalid_request", detail)
 		return
@@ -220,9 +231,25 @@ func decode(body []byte) (createRequest, string) {
 	case !req.Action.Valid():
 		return req, "action must be reset, unlock or verify"
 	case !handoff.ValidChannel(req.Channel):
-		return req, "channel must be slack, teams or sms"
+		return req, "channel must be the name of an enabled handoff channel"
 	}
 	return req, ""
+}
+
+// checkChannel refuses a channel outside the enabled set. The sentence
+// lists the enabled names (configuration, not the request's input).
+func (h *Handler) checkChannel(name string) string {
+	if h.o.Channels == nil {
+		return ""
+	}
+	enabled := h.o.Channels()
+	if slices.Contains(enabled, name) {
+		return ""
+	}
+	if len(enabled) == 0 {
+		return "no handoff channel is enabled"
+	}
+	return "channel must be one of: " + strings.Join(enabled, ", ")
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request, k apikey.Key) {

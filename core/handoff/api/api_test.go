@@ -129,7 +129,8 @@ func newEnv(t *testing.T, perMinute int) *env {
 	e.starter = &starter{s: e.store}
 	e.lifter = &fakeLifter{known: map[string]bool{"amartin": true}}
 	e.h = api.New(api.Options{Handoffs: e.store, Starter: e.starter, Lifter: e.lifter, Audit: e.rec, Log: lg, Store: mem,
-		Guard: &apikey.Guard{Keys: set, Limiter: apikey.NewLimiter(mem, perMinute), Audit: e.rec, Log: lg}})
+		Channels: func() []string { return []string{"slack", "sms"} },
+		Guard:    &apikey.Guard{Keys: set, Limiter: apikey.NewLimiter(mem, perMinute), Audit: e.rec, Log: lg}})
 	t.Cleanup(func() { e.assertNoSecrets(t) })
 	return e
 }
