@@ -13,7 +13,6 @@ import (
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/handoff"
 	"github.com/resetbot/resetbot/core/handoff/escalate"
-	"github.com/resetbot/resetbot/flows"
 )
 
 // HandoffStore starts help-desk handoffs (core/handoff.Store).
@@ -21,28 +20,9 @@ type HandoffStore interface {
 	Start(ctx context.Context, h handoff.Handoff, st handoff.Starter) (handoff.Handoff, error)
 }
 
-// HandoffHub is where the adapter registers its help-desk parts
-// (core/app.Handoffs).
-type HandoffHub interface {
-	SetStarter(channel string, s handoff.Starter)
-	SetPoster(channel string, p escalate.Poster)
-	Watch(w handoff.ChangeHook)
-}
-
 // requesterPrefix starts the Requester of handoffs made with the agent
 // command: "agent:slack:<team>:<user>".
 const requesterPrefix = "agent:" + Channel + ":"
-
-// Attach registers the Slack handoff starter, the escalation poster (when
-// HelpDeskChannel is set) and the agents' live-status watcher with hub. Call
-// it once, before serving traffic.
-func (b *Bot) Attach(hub HandoffHub) {
-	hub.SetStarter(Channel, b.Starter())
-	if b.o.HelpDeskChannel != "" {
-		hub.SetPoster(Channel, b.Poster(b.o.HelpDeskChannel))
-	}
-	hub.Watch(b.status)
-}
 
 // Starter opens a DM with the user a handoff names and starts its flow there.
 func (b *Bot) Starter() handoff.Starter { return handoff.StarterFunc(b.startHandoff) }
@@ -92,10 +72,8 @@ func (b *Bot) startHandoff(ctx context.Context, h handoff.Handoff) error {
 	if err != nil {
 		return fmt.Errorf("slack: %w", err)
 	}
+	// Action names equal flow names: reset, unlock, and verify.
 	flow := string(h.Action)
-	if h.Action == handoff.ActionVerify {
-		flow = flows.FlowVerify
-	}
 	j := job{team: team, user: u.ID, channel: ch, delivery: "h:" + h.ID,
 		input: engine.Input{Kind: engine.InputStart, Flow: flow, Handoff: h.ID}}
 	if err := b.pool.Submit(func(ctx context.Context) {

@@ -34,7 +34,7 @@ const (
 // itsmHook, when set, is the ITSM key's completion webhook.
 var itsmHook webhook.Target
 
-// newHandoffEnv is newEnv with the help desk wired as Mount wires it: U7 is
+// newHandoffEnv is newEnv with the help desk wired as serve wires it: U7 is
 // a member of the agent channel, U8 of the agent user group, escalations go
 // to CHELP and the ITSM API accepts itsmKey.
 func newHandoffEnv(t *testing.T, socket bool, mutate ...func(*config.SlackConfig)) (*env, *audit.Recorder) {
@@ -52,7 +52,7 @@ func newHandoffEnv(t *testing.T, socket bool, mutate ...func(*config.SlackConfig
 	})
 	rec := &audit.Recorder{}
 	e.b.o.Audit, e.b.o.Handoffs, e.b.o.HelpDeskChannel = rec, e.a.Handoffs.Store, helpChannel
-	e.b.Attach(e.a.Handoffs)
+	e.a.AddChannel(&opened{b: e.b})
 	e.f.setUser("U7", fakeUser{Email: "agent.seven@demo.example", Locale: "en-US"})
 	e.f.setUser("U8", fakeUser{Email: "agent.eight@demo.example", Locale: "en-US"})
 	e.f.mu.Lock()

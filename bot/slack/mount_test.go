@@ -17,7 +17,7 @@ import (
 )
 
 // TestMountUsesConfiguredAPIURL: channels.slack.api_url travels from the
-// configuration through Mount to the Web API client: the reply to a DM is
+// configuration through Open to the Web API client: the reply to a DM is
 // posted to the configured base, not to slack.com.
 func TestMountUsesConfiguredAPIURL(t *testing.T) {
 	log, _ := loggingtest.Capture(t)
@@ -36,11 +36,14 @@ func TestMountUsesConfiguredAPIURL(t *testing.T) {
 	}
 	defer a.Close()
 	srv := server.New(cfg.Server, log, nil)
-	stop, err := Mount(context.Background(), a, srv, log)
+	ch, err := Open(context.Background(), a.ChannelDeps(log), Settings{SlackConfig: cfg.Channels.Slack})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
+	defer func() { _ = ch.Shutdown(context.Background()) }()
+	for pattern, h := range ch.Routes() {
+		srv.Handle(pattern, h)
+	}
 	body := messageEvent("Ev1", "U1", "D1", "reset")
 	r := httptest.NewRequest(http.MethodPost, PathEvents, strings.NewReader(string(body)))
 	ts := time.Now().Unix()

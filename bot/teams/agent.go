@@ -113,7 +113,7 @@ func (b *Bot) agentTurn(ctx context.Context, act *inbound) {
 		return
 	}
 	h, err := b.handoffs.Start(ctx, handoff.Handoff{Action: handoff.Action(strings.ToLower(f[2])), User: f[1],
-		Channel: handoff.ChannelTeams, Requester: requesterAgent + act.From.AadObjectID}, handoff.StarterFunc(b.StartHandoff))
+		Channel: Channel, Requester: requesterAgent + act.From.AadObjectID}, handoff.StarterFunc(b.StartHandoff))
 	switch {
 	case errors.Is(err, handoff.ErrInvalid):
 		reply("teams.agent_invalid")
@@ -172,7 +172,7 @@ func (b *Bot) statusCard(h handoff.Handoff, locale string) map[string]any {
 // agent started in Teams updates their card, on the worker pool (hooks must
 // not block the turn that reported the change).
 func (b *Bot) handoffChanged(_ context.Context, h handoff.Handoff) {
-	if h.Channel != handoff.ChannelTeams || !strings.HasPrefix(h.Requester, requesterAgent) {
+	if h.Channel != Channel || !strings.HasPrefix(h.Requester, requesterAgent) {
 		return
 	}
 	id := h.ID

@@ -166,7 +166,7 @@ func (b *Bot) resolve(ctx context.Context, user string) (seenUser, error) {
 // the flow there (the flow identifies the account from the handoff and still
 // verifies the person). An error means the person could not be reached.
 func (b *Bot) StartHandoff(ctx context.Context, h handoff.Handoff) error {
-	if h.Channel != handoff.ChannelTeams {
+	if h.Channel != Channel {
 		return fmt.Errorf("teams: handoff for channel %q", h.Channel)
 	}
 	su, err := b.resolve(ctx, h.User)

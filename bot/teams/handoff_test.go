@@ -322,7 +322,7 @@ func TestEscalationToHelpDeskChannel(t *testing.T) {
 // TestStarterRefusesOtherChannels: the Teams starter only starts Teams handoffs.
 func TestStarterRefusesOtherChannels(t *testing.T) {
 	r := newRig(t, helpDesk)
-	if err := r.bot.StartHandoff(context.Background(), handoff.Handoff{ID: "x", Channel: handoff.ChannelSlack, User: "amartin"}); err == nil {
+	if err := r.bot.StartHandoff(context.Background(), handoff.Handoff{ID: "x", Channel: "slack", User: "amartin"}); err == nil {
 		t.Fatal("a Slack handoff was started on Teams")
 	}
 }

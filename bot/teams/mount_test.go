@@ -17,9 +17,10 @@ import (
 	"github.com/resetbot/resetbot/plugins"
 )
 
-// TestMount: disabled mounts nothing; an empty app ID is refused even when
-// configuration validation was bypassed; a valid config serves the route.
-func TestMount(t *testing.T) {
+// TestOpen: an empty app ID is refused even when configuration validation
+// was bypassed; a valid configuration serves the route and, once added to
+// the app, starts Teams handoffs.
+func TestOpen(t *testing.T) {
 	cfg := config.Default(plugins.All())
 	cfg.Audit.File = ""
 	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1})
@@ -27,30 +28,38 @@ func TestMount(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	srv := server.New(cfg.Server, nil, nil)
-	if stop, err := Mount(context.Background(), a, srv, nil); stop != nil || err != nil {
-		t.Fatalf("disabled: %v", err)
-	}
-	cfg.Channels.Teams = config.TeamsConfig{Enabled: true, AppPassword: secret.New("x"), TenantID: testTenant}
-	if _, err := Mount(context.Background(), a, srv, discard()); err == nil || !strings.Contains(err.Error(), "app_id") {
+	s := Settings{TeamsConfig: config.TeamsConfig{Enabled: true, AppPassword: secret.New("x"), TenantID: testTenant}}
+	if _, err := Open(context.Background(), a.ChannelDeps(discard()), s); err == nil || !strings.Contains(err.Error(), "app_id") {
 		t.Fatalf("empty app ID: %v", err)
 	}
-	cfg.Channels.Teams.AppID = testAppID
-	stop, err := Mount(context.Background(), a, srv, discard())
+	s.AppID = testAppID
+	ch, err := Open(context.Background(), a.ChannelDeps(discard()), s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stop()
+	defer func() { _ = ch.Shutdown(context.Background()) }()
+	srv := server.New(cfg.Server, nil, nil)
+	for pattern, h := range ch.Routes() {
+		srv.Handle(pattern, h)
+	}
 	rec := httptest.NewRecorder()
 	srv.PublicHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/messages", strings.NewReader("{}")))
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("unauthenticated POST: HTTP %d", rec.Code)
 	}
-	// Mount registered the Teams starter: a handoff for someone the bot
-	// never met fails as unreachable, not as "channel not enabled".
-	err = a.Handoffs.Start(context.Background(), handoff.Handoff{ID: "h1", Action: handoff.ActionReset, User: "nobody@demo.example", Channel: handoff.ChannelTeams})
-	if !errors.Is(err, ErrUnreachable) {
+	// Before AddChannel, Teams is no handoff channel; after, a handoff for
+	// someone the bot never met fails as unreachable, not as "channel not
+	// enabled".
+	ho := handoff.Handoff{ID: "h1", Action: handoff.ActionReset, User: "nobody@demo.example", Channel: Channel}
+	if err := a.Handoffs.Start(context.Background(), ho); err == nil || errors.Is(err, ErrUnreachable) {
+		t.Errorf("teams starter registered before AddChannel: %v", err)
+	}
+	a.AddChannel(ch)
+	if err := a.Handoffs.Start(context.Background(), ho); !errors.Is(err, ErrUnreachable) {
 		t.Errorf("teams starter not registered: %v", err)
+	}
+	if got := a.Handoffs.Channels(); len(got) == 0 || got[0] != Channel {
+		t.Errorf("handoff channels %v, want teams first", got)
 	}
 }
 

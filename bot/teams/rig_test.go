@@ -68,10 +68,12 @@ func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 	pool := dispatch.New(2, 32, 30*time.Second, log)
 	t.Cleanup(pool.Close)
 	cp := &countingPool{p: pool}
-	bot, err := build(a, log, &http.Client{Timeout: 5 * time.Second}, cp, true)
+	bot, err := build(a.ChannelDeps(log), Settings{TeamsConfig: cfg.Channels.Teams, HelpDeskChannel: cfg.Handoff.HelpDeskTeamsChannel},
+		&http.Client{Timeout: 5 * time.Second}, cp, true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.AddChannel(&opened{bot: bot})
 	srv := server.New(cfg.Server, log, nil)
 	srv.Handle(Route, bot)
 	hs := httptest.NewServer(srv.PublicHandler())

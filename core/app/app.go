@@ -124,6 +124,10 @@ type App struct {
 	emailSender notify.Sender
 	alarmNotify alarm.Notifier
 
+	// auditMetrics counts audit events when metrics are on; opened channels
+	// add their label (AddChannel).
+	auditMetrics *auditMetrics
+
 	checks     []namedCheck
 	closers    []func() error
 	auditQueue *audit.Queue

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,11 @@ type auditMetrics struct {
 	// and channel (time to reset, time to unlock).
 	completion *prometheus.HistogramVec
 
+	// channels are the channel label values (metricChannels and the opened
+	// channels), under chMu.
+	chMu     sync.RWMutex
+	channels map[string]bool
+
 	mu     sync.Mutex
 	starts map[string]time.Time // session hash -> start, bounded by maxStarts
 }
@@ -40,7 +46,9 @@ var _ audit.Sink = (*auditMetrics)(nil)
 // Closed label sets.
 var (
 	metricFlows         = set("reset", "unlock", "enroll", "verify", "handoff")
-	metricChannels      = set("slack", "teams", "voice", "console", "api", "sms")
+	// metricChannels are the channels every build has; each opened channel
+	// adapter adds its own name (addChannel), so the set stays closed.
+	metricChannels      = set("console", "api", "sms")
 	metricFactors       = set("totp", "sms", "voice", "email", "questions", "passphrase")
 	metricEnds          = set("done", "cancelled", "expired", "escalated", "locked_out", "blocked")
 	metricRatings       = set("up", "down")
@@ -61,6 +69,7 @@ func newAuditMetrics(reg prometheus.Registerer) (*auditMetrics, error) {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: "resetbot_" + name, Help: help}, labels)
 	}
 	m := &auditMetrics{
+		channels: maps.Clone(metricChannels),
 		started: cv("flows_started_total", "Conversations started, by flow and channel.", "flow", "channel"),
 		ended: cv("flows_ended_total", "Conversations ended, by flow, channel and outcome "+
 			"(done = completed; cancelled and expired = abandoned; escalated, locked_out, blocked).", "flow", "channel", "outcome"),
@@ -93,6 +102,13 @@ func newAuditMetrics(reg prometheus.Registerer) (*auditMetrics, error) {
 
 // pick returns v when it is in the closed set, "other" otherwise ("none" for
 // an empty value).
+// addChannel adds an opened channel's name to the channel label values.
+func (m *auditMetrics) addChannel(name string) {
+	m.chMu.Lock()
+	defer m.chMu.Unlock()
+	m.channels[name] = true
+}
+
 func pick(v string, allowed map[string]bool) string {
 	switch {
 	case v == "":
@@ -126,7 +142,10 @@ func reason(v string) string {
 
 // Write implements audit.Sink.
 func (m *auditMetrics) Write(_ context.Context, e audit.Event) error {
-	flow, ch, factor := pick(e.Flow, metricFlows), pick(e.Channel, metricChannels), pick(e.Factor, metricFactors)
+	m.chMu.RLock()
+	ch := pick(e.Channel, m.channels)
+	m.chMu.RUnlock()
+	flow, factor := pick(e.Flow, metricFlows), pick(e.Factor, metricFactors)
 	switch e.Name {
 	case "flow.start":
 		m.started.WithLabelValues(flow, ch).Inc()

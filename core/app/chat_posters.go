@@ -12,14 +12,14 @@ import (
 // ChatPosters is where chat adapters register how to post plain text into
 // a channel of their platform (the help-desk posting they already use for
 // escalation packets, aimed at any channel): alarms and the monthly summary
-// post through it. Adapters register when they are mounted, after Build, so
+// post through it. Channels register when they are opened, after Build, so
 // posters resolve their adapter at post time.
 type ChatPosters struct {
 	mu     sync.RWMutex
 	byChan map[string]func(target string) escalate.Poster
 }
 
-// Set registers how channel ("slack", "teams") posts to a target.
+// Set registers how the named channel posts to a target (AddChannel).
 func (c *ChatPosters) Set(channel string, f func(target string) escalate.Poster) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

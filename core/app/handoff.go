@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/resetbot/resetbot/core/handoff/api"
 	"github.com/resetbot/resetbot/core/handoff/apikey"
 	"github.com/resetbot/resetbot/core/handoff/escalate"
+	"github.com/resetbot/resetbot/core/handoff/sms"
 	"github.com/resetbot/resetbot/core/handoff/webhook"
 	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/core/regulation"
@@ -36,29 +38,39 @@ type Handoffs struct {
 	mu       sync.RWMutex
 	watchers []handoff.ChangeHook
 	starters map[string]handoff.Starter
-	posters  map[string]escalate.Poster
-	sms      notify.Sender
-	number   string
-	dir      directory.Directory
-	msgs     interface {
-		Text(locale, id string, voice bool, args map[string]string) string
-	}
-	esc *escalate.Sink
+	// names are the chat handoff channels in the order they registered.
+	names []string
+	sms   *sms.Starter
+	dir   directory.Directory
+	esc   *escalate.Sink
 	// keys scopes API handoffs to their key's OUs.
 	keys *apikey.Set
-	// budget counts SMS handoff codes in the send budgets of every code.
-	budget interface {
-		AllowSend(ctx context.Context, dest string, userKey string) (regulation.Decision, error)
-	}
 }
 
-// SetStarter registers how to start a handoff on a chat channel ("slack",
-// "teams"): open a DM with the user and start the flow. Channel adapters call
-// it when they are mounted.
+// SetStarter registers how to start a handoff on a chat channel: open a DM
+// with the user and start the flow. The composition root calls it for every
+// opened channel that can (core/channel.HandoffStarter); the registered
+// names are the valid chat handoff channels.
 func (h *Handoffs) SetStarter(channel string, s handoff.Starter) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if _, ok := h.starters[channel]; !ok {
+		h.names = append(h.names, channel)
+	}
 	h.starters[channel] = s
+}
+
+// Channels are the handoff channels enabled now: the chat channels that
+// registered a starter, in registration order, then handoff.ChannelSMS when
+// an SMS provider and the phone line's number are configured.
+func (h *Handoffs) Channels() []string {
+	h.mu.RLock()
+	out := slices.Clone(h.names)
+	h.mu.RUnlock()
+	if h.sms.Sender != nil && h.sms.Number != "" {
+		out = append(out, handoff.ChannelSMS)
+	}
+	return out
 }
 
 // Watch registers a hook told of every handoff status change, after the
@@ -80,11 +92,12 @@ func (h *Handoffs) changed(ctx context.Context, ho handoff.Handoff) {
 	}
 }
 
-// SetPoster registers a help-desk channel poster for escalation packets.
+// SetPoster registers a help-desk channel poster for escalation packets:
+// packets escalated from then on are posted there too. The composition root
+// calls it for every opened channel with a help-desk target
+// (core/channel.HelpDeskPoster).
 func (h *Handoffs) SetPoster(channel string, p escalate.Poster) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.posters[channel] = p
+	h.esc.AddPoster(channel, p)
 }
 
 // Start implements handoff.Starter: a chat handoff goes to the channel's
@@ -95,7 +108,7 @@ func (h *Handoffs) Start(ctx context.Context, ho handoff.Handoff) error {
 		return err
 	}
 	if ho.Channel == handoff.ChannelSMS {
-		return h.startSMS(ctx, ho)
+		return h.sms.Start(ctx, ho)
 	}
 	h.mu.RLock()
 	s := h.starters[ho.Channel]
@@ -115,47 +128,6 @@ func (h *Handoffs) Start(ctx context.Context, ho handoff.Handoff) error {
 		}
 	}
 	return s.Start(ctx, ho)
-}
-
-// startSMS texts the phone handoff code to the account's mobile number of
-// record — never to a number the requester typed — with the number of the
-// phone line to call. The code identifies the caller's account; the call
-// still verifies them.
-func (h *Handoffs) startSMS(ctx context.Context, ho handoff.Handoff) error {
-	if h.sms == nil || h.number == "" {
-		return errors.New("handoff: SMS handoffs need an SMS provider and channels.twilio.from_number")
-	}
-	key := directory.ByLogin
-	if strings.Contains(ho.User, "@") {
-		key = directory.ByEmail
-	}
-	users, err := h.dir.Find(ctx, key, ho.User)
-	if err != nil {
-		return fmt.Errorf("handoff: look up user: %w", err)
-	}
-	if len(users) != 1 || users[0].Mobile == "" {
-		return errors.New("handoff: no single account with a mobile number of record")
-	}
-	// An SMS handoff is a code like any other: the same per-destination,
-	// per-user and global hourly budgets apply, so an API key cannot flood
-	// an employee's phone.
-	u := users[0]
-	if h.budget != nil {
-		dec, err := h.budget.AllowSend(ctx, u.Mobile, u.Directory+":"+u.ID)
-		if err != nil {
-			return fmt.Errorf("handoff: send budget: %w", err)
-		}
-		if !dec.Allowed {
-			return fmt.Errorf("handoff: send budget spent (%s)", dec.Reason)
-		}
-	}
-	code, _, err := h.Store.IssueCode(ctx, ho.ID)
-	if err != nil {
-		return err
-	}
-	args := map[string]string{"code": code.Reveal(), "number": h.number}
-	return h.sms.Send(ctx, notify.Message{Kind: notify.KindCode, To: users[0].Mobile, Summary: "handoff.sms",
-		Body: secret.New(h.msgs.Text("", "handoff.sms", false, args))})
 }
 
 // inScope refuses an API handoff for an account outside its key's OUs. The
@@ -200,45 +172,26 @@ func (a *App) buildHandoffs(cfg *config.Config, opt Options, hmacKey []byte, sin
 	if err != nil {
 		return nil, fmt.Errorf("handoff.api_keys: %w", err)
 	}
-	h := &Handoffs{starters: map[string]handoff.Starter{}, posters: map[string]escalate.Poster{},
-		sms: senders[notify.ChannelSMS], number: cfg.Channels.Twilio.FromNumber, dir: a.Directory, msgs: a.Messages,
-		keys: keys, budget: reg}
+	h := &Handoffs{starters: map[string]handoff.Starter{}, dir: a.Directory, keys: keys}
 	h.Store = handoff.NewStore(a.Store, hmacKey, handoff.Options{TTL: hc.TTL, CodeTTL: hc.CodeTTL, Clock: opt.Clock,
 		Rand: opt.Rand, Audit: sink, Log: opt.Log, Terminal: webhook.NewNotifier(sender, keys, opt.Log),
 		Changed: handoff.ChangeFunc(h.changed)})
+	h.sms = &sms.Starter{Codes: h.Store, Sender: senders[notify.ChannelSMS], Accounts: a.Directory,
+		Messages: a.Messages, Budget: reg, Number: cfg.Channels.Twilio.FromNumber}
 	if a.Regulator != nil {
 		h.Lifter = &lifter{dir: a.Directory, reg: a.Regulator, audit: sink, log: opt.Log}
 	}
 	if len(hc.APIKeys) > 0 {
-		h.API = api.New(api.Options{Handoffs: h.Store, Starter: h, Lifter: h.Lifter, Store: a.Store, Audit: sink, Log: opt.Log,
+		h.API = api.New(api.Options{Handoffs: h.Store, Starter: h, Channels: h.Channels, Lifter: h.Lifter, Store: a.Store, Audit: sink, Log: opt.Log,
 			Guard: &apikey.Guard{Keys: keys, Limiter: apikey.NewLimiter(a.Store, hc.RatePerMinute), Audit: sink, Log: opt.Log}})
-	}
-	posters := map[string]escalate.Poster{}
-	for name, on := range map[string]bool{"slack": hc.HelpDeskSlackChannel != "", "teams": hc.HelpDeskTeamsChannel != ""} {
-		if on {
-			posters[name] = h.poster(name)
-		}
 	}
 	var ticket webhook.Target
 	if hc.TicketWebhookURL != "" {
 		ticket = webhook.Target{Name: "ticket", URL: hc.TicketWebhookURL, Secret: hc.TicketWebhookSecret}
 	}
-	h.esc = escalate.New(escalate.Options{Ticket: ticket, Sender: sender, Posters: posters, Audit: sink, Log: opt.Log})
+	h.esc = escalate.New(escalate.Options{Ticket: ticket, Sender: sender, Audit: sink, Log: opt.Log})
 	a.closers = append(a.closers, func() error { h.esc.Close(); return nil })
 	return h, nil
-}
-
-// poster forwards to the poster a channel adapter registers later.
-func (h *Handoffs) poster(name string) escalate.Poster {
-	return escalate.PosterFunc(func(ctx context.Context, text string) error {
-		h.mu.RLock()
-		p := h.posters[name]
-		h.mu.RUnlock()
-		if p == nil {
-			return fmt.Errorf("escalation: the %s channel is not running", name)
-		}
-		return p.Post(ctx, text)
-	})
 }
 
 // flowHandoffs adapts the handoff store to what the flows need.

@@ -38,6 +38,7 @@ func (a *App) observerSinks(cfg *config.Config, opt Options) (records, live []au
 			return nil, nil, err
 		}
 		live = append(live, m)
+		a.auditMetrics = m
 		if a.reporting.gauges, err = newReportGauges(opt.Metrics); err != nil {
 			return nil, nil, err
 		}

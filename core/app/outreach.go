@@ -42,6 +42,8 @@ type Outreach struct {
 
 	mu         sync.Mutex
 	messengers map[string]outreach.DirectMessenger
+	// registered are the messengers' channels in registration order.
+	registered []string
 }
 
 // buildOutreach builds a.Outreach when the lockout watcher is enabled.
@@ -83,21 +85,27 @@ func (o *Outreach) Answers() outreach.Answerer {
 	return outreach.Answerers{o.answers, o.expiry.answers}
 }
 
-// Register adds a chat platform's messenger; adapters call it at mount.
+// Register adds a chat platform's messenger; the composition root calls it
+// for every opened channel that can send outreach notices
+// (core/channel.OutreachMessenger).
 func (o *Outreach) Register(m outreach.DirectMessenger) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if _, ok := o.messengers[m.Channel()]; !ok {
+		o.registered = append(o.registered, m.Channel())
+	}
 	o.messengers[m.Channel()] = m
 }
 
-// messengerList returns the messengers in configured order (Slack, Teams
-// by default), then SMS when opted in.
+// messengerList returns the messengers in configured order
+// (outreach.channels; by default the order the channels registered in, the
+// channel registry's order), then SMS when opted in.
 func (o *Outreach) messengerList() []outreach.DirectMessenger {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	order := o.cfg.Channels
 	if len(order) == 0 {
-		order = []string{"slack", "teams"}
+		order = o.registered
 	}
 	var out []outreach.DirectMessenger
 	for _, ch := range order {

@@ -85,18 +85,30 @@ func (s Status) rank() int {
 	return 0
 }
 
-// Channels a handoff can reach the user on.
-const (
-	ChannelSlack = "slack"
-	ChannelTeams = "teams"
-	// ChannelSMS texts the user a one-time handoff code and the phone number
-	// to call; the caller types the code and skips identification.
-	ChannelSMS = "sms"
-)
+// ChannelSMS is the one handoff channel that is not a chat adapter: it
+// texts the user a one-time handoff code and the phone number to call; the
+// caller types the code and skips identification. Chat handoff channels are
+// the registered channel adapters that can start a handoff (core/channel);
+// core names none of them.
+const ChannelSMS = "sms"
 
-// ValidChannel reports whether c is slack, teams or sms.
+// maxChannelBytes bounds a channel name.
+const maxChannelBytes = 32
+
+// ValidChannel reports whether c is well formed as a channel name: 1 to 32
+// lowercase ASCII letters, digits, '-' or '_'. Whether a handoff can go to
+// it is the enabled set's business (the API checks it; starting a handoff
+// on a channel that is not running fails).
 func ValidChannel(c string) bool {
-	return c == ChannelSlack || c == ChannelTeams || c == ChannelSMS
+	if c == "" || len(c) > maxChannelBytes {
+		return false
+	}
+	for _, r := range c {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // Handoff is one request to hand a user to the bot. It holds no secret.
@@ -106,7 +118,8 @@ type Handoff struct {
 	Action Action `json:"action"`
 	// User is the login or e-mail address as the help desk gave it.
 	User string `json:"user"`
-	// Channel is slack, teams or sms.
+	// Channel is the name of the chat channel that reaches the user
+	// ("slack"), or ChannelSMS.
 	Channel string `json:"channel"`
 	// Requester is "apikey:<key id>" or "agent:<channel>:<user>".
 	Requester string `json:"requester"`

@@ -150,7 +150,7 @@ func TestCreateInvalid(t *testing.T) {
 		mod  func(*handoff.Handoff)
 	}{
 		{"action", func(h *handoff.Handoff) { h.Action = "delete" }},
-		{"channel", func(h *handoff.Handoff) { h.Channel = "fax" }},
+		{"channel", func(h *handoff.Handoff) { h.Channel = "no such/channel" }},
 		{"no user", func(h *handoff.Handoff) { h.User = "" }},
 		{"newline in user", func(h *handoff.Handoff) { h.User = "a\nb" }},
 		{"long user", func(h *handoff.Handoff) { h.User = strings.Repeat("a", 300) }},

@@ -44,12 +44,8 @@ var rules = []rule{
 // that is gone, so this list can only shrink.
 var known = map[string]bool{
 	"bot/chatid -> core/config":          true,
-	"bot/slack -> core/app":              true,
 	"bot/slack -> core/config":           true,
-	"bot/slack -> flows":                 true,
-	"bot/teams -> core/app":              true,
 	"bot/teams -> core/config":           true,
-	"ivr/twilio -> core/app":             true,
 	"ivr/twilio -> core/config":          true,
 	"core/app -> flows":                  true,
 	"core/server -> core/config":         true,

@@ -45,9 +45,9 @@ func TestMemoryKey(t *testing.T) {
 	}
 }
 
-// TestMountPassesTheLanguageSettings: serve's wiring hands the IVR the
+// TestOpenPassesTheLanguageSettings: serve's wiring hands the IVR the
 // store, the caller key and the language settings of the configuration.
-func TestMountPassesTheLanguageSettings(t *testing.T) {
+func TestOpenPassesTheLanguageSettings(t *testing.T) {
 	cfg := config.Default(plugins.All())
 	cfg.Channels.Twilio.Numbers = map[string]string{"+34910000000": "es"}
 	cfg.Channels.Twilio.LanguageMemory = -1
@@ -56,7 +56,7 @@ func TestMountPassesTheLanguageSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	c := configOf(a, slog.New(slog.DiscardHandler))
+	c := configOf(a.ChannelDeps(slog.New(slog.DiscardHandler)), cfg.Channels.Twilio)
 	if c.Store == nil || len(c.CallerKey) < 32 || c.Numbers["+34910000000"] != "es" || c.LanguageMemory != -1 {
 		t.Fatalf("IVR config: store %v, key %d bytes, numbers %v, memory %v", c.Store != nil, len(c.CallerKey), c.Numbers, c.LanguageMemory)
 	}
