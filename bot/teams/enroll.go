@@ -127,7 +127,7 @@ func (b *Bot) sweepCard(ctx context.Context, j enrollpage.Job) error {
 }
 
 // RunCleanups sweeps the clean-up queue every sweepEvery until ctx ends
-// (chat delivery only; Mount starts it).
+// (chat delivery only; the channel's Start runs it).
 func (b *Bot) RunCleanups(ctx context.Context) {
 	b.cleanups.Run(ctx, sweepEvery, b.sweepCard)
 }

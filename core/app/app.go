@@ -110,7 +110,7 @@ type App struct {
 	// remembered language with (derived from keys.hmac for that one use).
 	CallerKey []byte
 	// Posters post into chat channels (alarms, the monthly summary); chat
-	// adapters register in it when mounted.
+	// channels register in it when opened (AddChannel).
 	Posters *ChatPosters
 	Log     *slog.Logger
 

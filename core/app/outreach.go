@@ -21,7 +21,7 @@ import (
 
 // Outreach runs the lockout watchers (config outreach.lockout): one per
 // watched directory, each under a lease so exactly one replica polls it.
-// Chat adapters Register their DirectMessenger when they mount and send
+// Chat channels register their DirectMessenger when opened (AddChannel) and send
 // notice clicks to Answers; serve calls Start once they have.
 type Outreach struct {
 	cfg     config.OutreachConfig
