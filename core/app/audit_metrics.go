@@ -43,11 +43,10 @@ const maxStarts = 10000
 
 var _ audit.Sink = (*auditMetrics)(nil)
 
-// Closed label sets.
+// Closed label sets. metricChannels are the channels every build has; each
+// opened channel adapter adds its name (addChannel), so that set stays closed.
 var (
 	metricFlows         = set("reset", "unlock", "enroll", "verify", "handoff")
-	// metricChannels are the channels every build has; each opened channel
-	// adapter adds its own name (addChannel), so the set stays closed.
 	metricChannels      = set("console", "api", "sms")
 	metricFactors       = set("totp", "sms", "voice", "email", "questions", "passphrase")
 	metricEnds          = set("done", "cancelled", "expired", "escalated", "locked_out", "blocked")
@@ -69,7 +68,6 @@ func newAuditMetrics(reg prometheus.Registerer) (*auditMetrics, error) {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: "resetbot_" + name, Help: help}, labels)
 	}
 	m := &auditMetrics{
-		channels: maps.Clone(metricChannels),
 		started: cv("flows_started_total", "Conversations started, by flow and channel.", "flow", "channel"),
 		ended: cv("flows_ended_total", "Conversations ended, by flow, channel and outcome "+
 			"(done = completed; cancelled and expired = abandoned; escalated, locked_out, blocked).", "flow", "channel", "outcome"),
@@ -89,7 +87,8 @@ func newAuditMetrics(reg prometheus.Registerer) (*auditMetrics, error) {
 			Help:    "Time from the start of a conversation to its completion (time to reset, to unlock), by flow and channel.",
 			Buckets: []float64{15, 30, 60, 90, 120, 180, 300, 600, 1200, 1800},
 		}, []string{"flow", "channel"}),
-		starts: map[string]time.Time{},
+		starts:   map[string]time.Time{},
+		channels: maps.Clone(metricChannels),
 	}
 	for _, c := range []prometheus.Collector{m.started, m.ended, m.verifications, m.codesSent, m.sendFailures,
 		m.refused, m.escalations, m.changes, m.rejected, m.findings, m.ratings, m.replyFailures, m.completion} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -49,9 +50,20 @@ report: {cost_per_ticket: 25, currency: USD}
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
+	// The conversations below come from "slack": the channel is opened, so
+	// it is a metric label (a stand-in, as no Slack adapter runs here).
+	a.AddChannel(stubChannel("slack"))
 	r.a = a
 	return r, reg, ocsfFile
 }
+
+// stubChannel is an opened channel with no route and no capability.
+type stubChannel string
+
+func (c stubChannel) Name() string                  { return string(c) }
+func (stubChannel) Routes() map[string]http.Handler { return nil }
+func (stubChannel) Start(context.Context) error     { return nil }
+func (stubChannel) Shutdown(context.Context) error  { return nil }
 
 // TestObservedConversation runs a full chat reset and a failed attempt, then
 // checks the OCSF trail (every event valid against OCSF 1.3.0, the user's
