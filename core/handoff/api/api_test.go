@@ -396,3 +396,19 @@ func TestIdempotency(t *testing.T) {
 		t.Fatalf("replay of a failed start: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestChannelNotEnabled: a well-formed channel that is not enabled is
+// refused before any handoff is made, and the answer lists the enabled ones.
+func TestChannelNotEnabled(t *testing.T) {
+	e := newEnv(t, 60)
+	code, out := e.create(t, "itsm", `{"user":"amartin","action":"reset","channel":"teams"}`)
+	detail, _ := out["detail"].(string)
+	if code != http.StatusBadRequest || out["error"] != "invalid_request" || !strings.Contains(detail, "slack, sms") {
+		t.Fatalf("create on a channel not enabled: %d %v", code, out)
+	}
+	e.starter.mu.Lock()
+	defer e.starter.mu.Unlock()
+	if len(e.starter.seen) != 0 {
+		t.Errorf("%d handoffs started", len(e.starter.seen))
+	}
+}
