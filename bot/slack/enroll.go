@@ -92,7 +92,7 @@ func (b *Bot) pageLink(ctx context.Context, key, ref, loc string, a *engine.Atta
 		return failed
 	}
 	l, err := b.o.Pages.Issue(ctx, enrollpage.Grant{Conversation: pageConversation(key), Channel: Channel,
-		Locale: loc, PNG: a.PNG, Key: a.Text})
+		Platform: "Slack", Locale: loc, PNG: a.PNG, Key: a.Text})
 	if err != nil {
 		b.log.Error("slack enrollment page not issued", "ref", ref, "err", err)
 		return failed

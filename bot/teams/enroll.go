@@ -82,7 +82,7 @@ func (b *Bot) pageLink(ctx context.Context, to target, ref, locale string, a *en
 		return failed
 	}
 	l, err := b.pages.Issue(ctx, enrollpage.Grant{Conversation: pageConversation(to.convID), Channel: Channel,
-		Locale: locale, PNG: a.PNG, Key: a.Text})
+		Platform: "Microsoft Teams", Locale: locale, PNG: a.PNG, Key: a.Text})
 	if err != nil {
 		b.log.Error("teams: enrollment page not issued", "ref", ref, "err", err)
 		return failed

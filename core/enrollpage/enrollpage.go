@@ -127,9 +127,12 @@ type Grant struct {
 	// Conversation identifies the chat conversation the enrollment continues
 	// in (e.g. "slack:T1:U1"); Revoke uses it.
 	Conversation string
-	// Channel names the chat platform ("slack", "teams") for the page's text.
+	// Channel is the channel's engine name ("slack"), for the audit trail.
 	Channel string
-	Locale  string
+	// Platform is the chat platform's name as people know it ("Slack"),
+	// for the page's way back; empty says "the chat".
+	Platform string
+	Locale   string
 	// PNG is the QR code image; Key the text setup key. Both carry the seed.
 	PNG []byte
 	Key secret.String
@@ -146,7 +149,9 @@ type sealed struct {
 	PNG     []byte `json:"p"`
 	Key     string `json:"k"`
 	Channel string `json:"c"`
-	Locale  string `json:"l"`
+	// Platform is Grant.Platform; pages sealed before it existed have none.
+	Platform string `json:"n,omitempty"`
+	Locale   string `json:"l"`
 }
 
 const (
@@ -163,7 +168,7 @@ func (p *Pages) Issue(ctx context.Context, g Grant) (Link, error) {
 		return Link{}, fmt.Errorf("enrollpage: random: %w", err)
 	}
 	tok := base64.RawURLEncoding.EncodeToString(raw[:])
-	plain, err := json.Marshal(sealed{PNG: g.PNG, Key: g.Key.Reveal(), Channel: g.Channel, Locale: g.Locale})
+	plain, err := json.Marshal(sealed{PNG: g.PNG, Key: g.Key.Reveal(), Channel: g.Channel, Platform: g.Platform, Locale: g.Locale})
 	if err != nil {
 		return Link{}, fmt.Errorf("enrollpage: encode: %w", err)
 	}

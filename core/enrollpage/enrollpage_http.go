@@ -118,7 +118,7 @@ func (p *Pages) reveal(w http.ResponseWriter, r *http.Request) {
 		QRAlt:    p.text(lang, "enroll.page.qr_alt"),
 		KeyIntro: p.text(lang, "enroll.page.key"),
 		Key:      groupKey(s.Key),
-		After: []string{p.o.Texts.Text(lang, "enroll.page.back", false, map[string]string{"channel": channelName(s.Channel)}),
+		After: []string{p.o.Texts.Text(lang, "enroll.page.back", false, map[string]string{"channel": platformName(s.Platform)}),
 			p.text(lang, "enroll.page.once")}}
 	if len(s.PNG) > 0 {
 		v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(s.PNG))
@@ -169,15 +169,13 @@ func groupKey(k string) string {
 	return b.String()
 }
 
-// channelName is the platform's name as people know it.
-func channelName(c string) string {
-	switch c {
-	case "slack":
-		return "Slack"
-	case "teams":
-		return "Microsoft Teams"
+// platformName is the chat platform's name as people know it, as the
+// channel gave it; core names no platform.
+func platformName(p string) string {
+	if p == "" {
+		return "the chat"
 	}
-	return "the chat"
+	return p
 }
 
 // Check reports whether raw is a link this package issued for base (tests

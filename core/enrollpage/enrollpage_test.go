@@ -80,7 +80,7 @@ func memRig(t *testing.T) *rig {
 
 func (r *rig) issue(t *testing.T, conv string) string {
 	t.Helper()
-	l, err := r.pages.Issue(t.Context(), enrollpage.Grant{Conversation: conv, Channel: "slack", Locale: "es",
+	l, err := r.pages.Issue(t.Context(), enrollpage.Grant{Conversation: conv, Channel: "slack", Platform: "Slack", Locale: "es",
 		PNG: png, Key: secret.New(seed)})
 	if err != nil {
 		t.Fatal(err)
