@@ -11,8 +11,11 @@ import (
 
 	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/messages"
+	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/server"
+	"github.com/resetbot/resetbot/core/store/memory"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -63,5 +66,38 @@ func TestMountChannels(t *testing.T) {
 	on.AppID = ""
 	if _, _, _, err := mount(on); err == nil || !strings.HasPrefix(err.Error(), "channels.teams: ") {
 		t.Errorf("a channel that cannot open: %v", err)
+	}
+}
+
+// TestCodeCallsMounted: the "press 1" action of Twilio code calls is served
+// whenever Twilio places code calls, with the phone channel off, and
+// authenticated before anything else; without code calls it is not served.
+func TestCodeCallsMounted(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	msgs, err := messages.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, calls := range []bool{true, false} {
+		cfg := config.Default(plugins.All())
+		cfg.Server.PublicURL = "https://resetbot.test"
+		tc := &cfg.Channels.Twilio
+		tc.AccountSID, tc.AuthToken, tc.FromNumber = "AC00000000000000000000000000000001", secret.New("tok"), "+15550100100"
+		cfg.Notify.SMS.Provider, cfg.Notify.Outbox = "twilio", false
+		if calls {
+			cfg.Factors.Enabled = append(cfg.Factors.Enabled, config.FactorVoice)
+		} else {
+			cfg.Factors.Enabled = slices.DeleteFunc(cfg.Factors.Enabled, func(f string) bool { return f == config.FactorVoice })
+		}
+		srv := server.New(cfg.Server, log, nil)
+		mountCodeCalls(&app.App{Config: cfg, Store: memory.New(), Messages: msgs}, srv, log)
+		rec := httptest.NewRecorder()
+		srv.PublicHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, notifytwilio.CodePath, strings.NewReader("Digits=1")))
+		if served := rec.Code != http.StatusNotFound; served != calls {
+			t.Errorf("code calls %v: unsigned POST answered %d", calls, rec.Code)
+		}
+		if calls && rec.Code == http.StatusOK {
+			t.Error("an unsigned code-call action was accepted")
+		}
 	}
 }
