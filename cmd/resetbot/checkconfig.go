@@ -7,7 +7,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/app"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/plugins"
 )

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/app"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/report"
 	"github.com/resetbot/resetbot/plugins"

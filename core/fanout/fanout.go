@@ -6,7 +6,7 @@
 // The contract is small: a Target pushes a password for a directory user and
 // declares the constraints it is known to enforce. Implementations live in
 // sub-packages (ldaptarget/, webhook/, kerberos/) and never import each other;
-// the composition root (core/app) holds the explicit registry keyed by the
+// the composition root (app) holds the explicit registry keyed by the
 // configured type. Each target package owns its config block: a Config that
 // validates itself and opens the target.
 //

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/app"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/app"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/plugins"
 )

@@ -12,7 +12,7 @@ import (
 	"github.com/pquerna/otp"
 	potp "github.com/pquerna/otp/totp"
 
-	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/app"
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/flows"

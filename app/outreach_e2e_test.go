@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/resetbot/resetbot/app"
 	"github.com/resetbot/resetbot/core/alarm"
-	"github.com/resetbot/resetbot/core/app"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/handoff/escalate"
