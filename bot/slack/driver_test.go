@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
@@ -58,13 +59,16 @@ type transport interface {
 }
 
 type env struct {
-	t       testing.TB
-	a       *app.App
-	f       *fakeSlack
-	b       *Bot
-	spy     *spyEngine
-	logs    *loggingtest.Buffer
-	tr      transport
+	t     testing.TB
+	a     *app.App
+	f     *fakeSlack
+	b     *Bot
+	spy   *spyEngine
+	logs  *loggingtest.Buffer
+	audit *loggingtest.Buffer
+	tr    transport
+	// skew moves the app's clock ahead of the wall clock (expiry).
+	skew    atomic.Int64
 	seq     int
 	secrets []string
 	// lang is the language of the catalog texts the test looks for; empty
@@ -85,12 +89,13 @@ func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options))
 	cfg.Server.PublicURL = "https://resetbot.test"
 	cfg.Channels.Slack = config.SlackConfig{Enabled: true, SigningSecret: secret.New(testSecret),
 		BotToken: secret.New("xoxb-test"), AppToken: secret.New("xapp-test"), SocketMode: socket}
-	e := &env{t: t, f: newFakeSlack(t), logs: buf}
+	e := &env{t: t, f: newFakeSlack(t), logs: buf, audit: &loggingtest.Buffer{}}
 	o := Options{Log: log, APIURL: e.f.URL()}
 	for _, m := range mutate {
 		m(cfg, &o)
 	}
-	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, HTTPClient: webhookClient})
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, HTTPClient: webhookClient,
+		Audit: audit.NewJSONWriter(e.audit), Clock: e.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +127,9 @@ func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options))
 	}
 	return e
 }
+
+// clock is the app's clock: the wall clock, moved ahead by skew.
+func (e *env) clock() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
 
 func (e *env) startSocket() transport {
 	ctx, cancel := context.WithCancel(context.Background())
