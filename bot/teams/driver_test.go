@@ -43,6 +43,8 @@ type rig struct {
 	known    []string // secrets used, for the leak sweep
 	// locale is the activities' locale; empty is en-US.
 	locale string
+	// skew moves the app's clock ahead of the wall clock (expiry).
+	skew *atomic.Int64
 }
 
 func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
@@ -59,8 +61,9 @@ func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 	for _, f := range tweak {
 		f(cfg)
 	}
-	auditLog := &loggingtest.Buffer{}
-	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, Audit: audit.NewJSONWriter(auditLog)})
+	auditLog, skew := &loggingtest.Buffer{}, &atomic.Int64{}
+	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, Audit: audit.NewJSONWriter(auditLog), Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +83,7 @@ func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 	t.Cleanup(hs.Close)
 	fake.members["29:amartin"] = map[string]string{"id": "29:amartin", "aadObjectId": "aad-amartin",
 		"email": "alice.martin@demo.example", "userPrincipalName": "alice.martin@demo.example", "tenantId": testTenant}
-	return &rig{t: t, fake: fake, a: a, bot: bot, pool: pool, inflight: &cp.n, http: hs, logs: buf, audit: auditLog, known: []string{testPassword}}
+	return &rig{t: t, fake: fake, a: a, bot: bot, pool: pool, inflight: &cp.n, http: hs, logs: buf, audit: auditLog, known: []string{testPassword}, skew: skew}
 }
 
 // activity is a personal-chat activity from user, as Teams sends it.
