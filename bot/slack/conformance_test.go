@@ -152,6 +152,12 @@ func (c *conn) Seed() string {
 	return strings.ReplaceAll(m[1], " ", "")
 }
 
+func (c *conn) Authenticator(login string) string {
+	seed := bottest.EnrollTOTP(c.e.t, c.e.a.Directory, c.e.a.Methods, login, c.e.clock())
+	c.Advance(time.Minute) // the next code is a new time step
+	return seed
+}
+
 func (c *conn) Code() string               { return c.e.lastCode() }
 func (c *conn) Sent() int                  { return len(c.e.a.Outbox.Messages()) }
 func (c *conn) Messages() bottest.Renderer { return c.e.a.Messages }

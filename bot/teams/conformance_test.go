@@ -140,6 +140,12 @@ func (c *conn) Seed() string {
 	return strings.ReplaceAll(m[1], " ", "")
 }
 
+func (c *conn) Authenticator(login string) string {
+	seed := bottest.EnrollTOTP(c.r.t, c.r.a.Directory, c.r.a.Methods, login, c.Now())
+	c.Advance(time.Minute) // the next code is a new time step
+	return seed
+}
+
 func (c *conn) Code() string               { return c.r.code() }
 func (c *conn) Sent() int                  { return len(c.r.a.Outbox.Messages()) }
 func (c *conn) Messages() bottest.Renderer { return c.r.a.Messages }

@@ -77,6 +77,11 @@ type Channel interface {
 	// AskForPerson asks for a person the way the channel offers it
 	// ("agent" typed in chat, zero on a keypad).
 	AskForPerson() Screen
+	// Authenticator sets up an authenticator app for login out of band, as
+	// an earlier enrollment would have, and returns its seed; the suite
+	// types its codes. The driver moves its clock past the confirming
+	// code's time step, so the next code is new.
+	Authenticator(login string) (seed string)
 	// Code returns the newest one-time code delivered out of band (SMS,
 	// email, voice call); Sent counts those deliveries so far.
 	Code() string
@@ -97,6 +102,9 @@ type Screen struct {
 	Choices []string
 	// Masked says a masked entry is open or one click away.
 	Masked bool
+	// Waiting says the person was asked to wait while the channel resumes
+	// the turn by itself (a phone's hold prompt and redirect).
+	Waiting bool
 	// Raw is the driver's own record of the rendering (posted messages,
 	// a card, a TwiML document), for Choose on an earlier screen.
 	Raw any
@@ -124,6 +132,12 @@ type Holder interface {
 type Clock interface {
 	Advance(d time.Duration)
 	Now() time.Time
+}
+
+// Renamer is a channel that renders some engine messages under its own
+// catalogued ID (the phone says twilio.expired for common.expired).
+type Renamer interface {
+	Rename(id string) string
 }
 
 // Enroller reads the authenticator setup key the person was shown (on a

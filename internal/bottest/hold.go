@@ -1,6 +1,7 @@
 package bottest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -43,4 +44,12 @@ func Dump(t testing.TB, st store.Store) []string {
 		out = append(out, k+"="+string(v))
 	}
 	return out
+}
+
+// Count counts the audit records named name in a JSON-lines audit trail.
+// Drivers whose deliveries leave through a queue count "code.sent" records
+// (written when a code is handed to a notifier) instead of waiting on the
+// provider.
+func Count(auditJSON, name string) int {
+	return strings.Count(auditJSON, `"event":"`+name+`"`)
 }

@@ -2,6 +2,9 @@ package bottest
 
 import (
 	"fmt"
+
+	"github.com/pquerna/otp/totp"
+
 	"sort"
 	"strings"
 	"testing"
@@ -89,7 +92,26 @@ type play struct {
 	t       *testing.T
 	c       Channel
 	secrets []string
-	used    int // Sent() when the last code was read
+	used    int    // Sent() when the last code was read
+	seed    string // the authenticator set up for the person, if any
+}
+
+// authenticator sets one up for login, as an earlier enrollment would.
+func (p *play) authenticator(login string) {
+	p.t.Helper()
+	p.seed = p.c.Authenticator(login)
+	p.secrets = append(p.secrets, p.seed)
+}
+
+// totp types the authenticator's current code.
+func (p *play) totp() Screen {
+	p.t.Helper()
+	code, err := totp.GenerateCode(p.seed, timeOf(p.c))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.secrets = append(p.secrets, code)
+	return p.c.Say(code)
 }
 
 // code reads the newest one-time code, which must be new since the last one.
@@ -121,6 +143,8 @@ func (p *play) finish(s Screen, done ...string) Screen {
 			s = p.c.Masked(NewPassword, NewPassword)
 		case p.c.Sent() > p.used:
 			s = p.c.Say(p.code())
+		case p.seed != "" && Shows(p.c, s, "totp.prompt"):
+			s = p.totp()
 		default:
 			p.t.Fatalf("the conversation is stuck before %v: shown %q, choices %q", done, s.Text, s.Choices)
 		}
@@ -140,20 +164,36 @@ func Shows(c Channel, s Screen, id string) bool {
 	return strings.Contains(s.Text, Fixed(c, id))
 }
 
-// placeholders are values for every placeholder the catalog uses in the
-// messages the suite looks for: each renders as a cut mark.
-var placeholders = map[string]string{"ref": "\x00", "min": "\x00", "minutes": "\x00", "option": "\x00",
-	"digit": "\x00", "destination": "\x00", "login": "\x00", "name": "\x00", "phrase": "\x00", "key": "\x00"}
+// names are the placeholders of the messages the suite looks for.
+var names = []string{"ref", "min", "minutes", "option", "digit", "destination", "login", "name", "phrase", "key"}
 
-// Fixed is the longest fixed part of message id as c renders it.
+// Fixed is the longest fixed part of message id as c renders it: the
+// message is rendered with two different values for every placeholder
+// (a voice renderer spells or drops what it cannot say, so a cut mark would
+// not survive), and the longer of the common prefix and suffix is kept.
 func Fixed(c Channel, id string) string {
-	best := ""
-	for _, part := range strings.Split(c.Messages().Text("en", id, c.Voice(), placeholders), "\x00") {
-		if part = strings.TrimSpace(part); len(part) > len(best) {
-			best = part
-		}
+	if r, ok := c.(Renamer); ok {
+		id = r.Rename(id)
 	}
-	return best
+	one, two := map[string]string{}, map[string]string{}
+	for _, n := range names {
+		one[n], two[n] = "1", "2"
+	}
+	a := c.Messages().Text("en", id, c.Voice(), one)
+	b := c.Messages().Text("en", id, c.Voice(), two)
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	q := 0
+	for q < len(a)-p && q < len(b)-p && a[len(a)-1-q] == b[len(b)-1-q] {
+		q++
+	}
+	prefix, suffix := strings.TrimSpace(a[:p]), strings.TrimSpace(a[len(a)-q:])
+	if len(suffix) > len(prefix) {
+		return suffix
+	}
+	return prefix
 }
 
 func mustShow(t *testing.T, c Channel, s Screen, ids ...string) {
@@ -166,10 +206,12 @@ func mustShow(t *testing.T, c Channel, s Screen, ids ...string) {
 	t.Fatalf("want one of %v shown; shown %q, choices %q", ids, s.Text, s.Choices)
 }
 
-// start opens a reset for amartin and picks the text message: the code is
-// sent, and the screen asks for it.
+// startSMS opens a reset for amartin (who has an authenticator, so that
+// every channel's policy has a second factor after the text message) and
+// picks the text message: the code is sent, and the screen asks for it.
 func (p *play) startSMS() (first, asked Screen) {
 	p.t.Helper()
+	p.authenticator("amartin")
 	first = p.c.Start(Reset, "amartin")
 	asked = p.c.Choose(first, "factor.sms")
 	if p.c.Sent() != 1 {
