@@ -163,13 +163,7 @@ func (c *conn) Sent() int                  { return len(c.e.a.Outbox.Messages())
 func (c *conn) Messages() bottest.Renderer { return c.e.a.Messages }
 func (c *conn) Voice() bool                { return false }
 
-func (c *conn) Captured() bottest.Captured {
-	e := c.e
-	e.f.mu.Lock()
-	out := append([]string(nil), e.f.bodies...)
-	e.f.mu.Unlock()
-	return bottest.Captured{Logs: e.logs.String(), Audit: e.audit.String(), Stored: bottest.Dump(e.t, e.a.Store), Outbound: out}
-}
+func (c *conn) Captured() bottest.Captured { return c.e.captured() }
 
 // send delivers d as Slack would and returns what was posted before the
 // ack (Slack is acknowledged once the turn's reply is posted). While the

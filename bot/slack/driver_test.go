@@ -22,6 +22,7 @@ import (
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/internal/bottest"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -424,18 +425,19 @@ func (e *env) msgBefore(id, placeholder string) string {
 	return best
 }
 
-// assertNoLeak greps logs and everything sent to the fake Slack for every
+// assertNoLeak runs the suite's one secret sweep (bottest.Sweep) over the
+// logs, audit, store and everything sent to the fake Slack, for every
 // secret the test used.
 func (e *env) assertNoLeak(extra ...string) {
 	e.t.Helper()
-	all := append(append([]string(nil), e.secrets...), extra...)
-	e.logs.AssertNoSecrets(e.t, all...)
-	bodies := e.f.allBodies()
-	for _, s := range all {
-		if s != "" && strings.Contains(bodies, s) {
-			e.t.Errorf("secret %q was sent to Slack", s)
-		}
-	}
+	bottest.Sweep(e.t, e.captured(), append(append([]string(nil), e.secrets...), extra...)...)
+}
+
+// captured is what the sweep greps: logs, audit, stored values and every
+// body sent to the fake Slack (API calls and Socket Mode acks).
+func (e *env) captured() bottest.Captured {
+	return bottest.Captured{Logs: e.logs.String(), Audit: e.audit.String(), Stored: bottest.Dump(e.t, e.a.Store),
+		Outbound: e.f.bodyList()}
 }
 
 func homeEvent(eventID, user string) []byte {

@@ -151,14 +151,7 @@ func (c *conn) Sent() int                  { return len(c.r.a.Outbox.Messages())
 func (c *conn) Messages() bottest.Renderer { return c.r.a.Messages }
 func (c *conn) Voice() bool                { return false }
 
-func (c *conn) Captured() bottest.Captured {
-	r := c.r
-	var out []string
-	for _, q := range r.fake.requests() {
-		out = append(out, q.Method+" "+q.Path+"\n"+q.Body)
-	}
-	return bottest.Captured{Logs: r.logs.String(), Audit: r.audit.String(), Stored: bottest.Dump(r.t, r.a.Store), Outbound: out}
-}
+func (c *conn) Captured() bottest.Captured { return c.r.captured() }
 
 // send posts a signed activity, waits for the worker pool, and returns the
 // cards written meanwhile. While the conversation is held the activity is

@@ -25,11 +25,14 @@ func Run(t *testing.T, d Driver) {
 	}
 	for _, sc := range Scenarios {
 		t.Run(string(sc), func(t *testing.T) {
+			c := d.Open(t)
 			if why, ok := d.Lacks()[sc]; ok {
+				if Missing(sc, c) == nil && needs[sc] != nil {
+					t.Fatalf("%s declares it cannot play %s (%s) but has the capability: play it", d.Name(), sc, why)
+				}
 				t.Logf("%s cannot play %s: %s", d.Name(), sc, why)
 				return
 			}
-			c := d.Open(t)
 			require(t, sc, c)
 			plays[sc](t, c)
 		})
@@ -69,9 +72,17 @@ func Check(d Driver) error {
 // implements it nor declared why not.
 func require(t *testing.T, sc Scenario, c Channel) {
 	t.Helper()
-	if ok := needs[sc]; ok != nil && !ok(c) {
-		t.Fatalf("the channel (%T) lacks the capability %s needs and its driver does not declare why (Driver.Lacks)", c, sc)
+	if err := Missing(sc, c); err != nil {
+		t.Fatal(err)
 	}
+}
+
+// Missing reports the capability scenario sc needs that c lacks, if any.
+func Missing(sc Scenario, c Channel) error {
+	if ok := needs[sc]; ok != nil && !ok(c) {
+		return fmt.Errorf("the channel (%T) lacks the capability %s needs and its driver does not declare why (Driver.Lacks)", c, sc)
+	}
+	return nil
 }
 
 var plays map[Scenario]func(*testing.T, Channel)
@@ -153,9 +164,17 @@ func (p *play) finish(s Screen, done ...string) Screen {
 	return s
 }
 
+// sweep greps everything the conversation produced for its secrets. A
+// conversation always audits, stores and answers: an empty stream means
+// the driver captures nothing there, and the sweep would prove nothing.
 func (p *play) sweep() {
 	p.t.Helper()
-	Sweep(p.t, p.c.Captured(), p.secrets...)
+	c := p.c.Captured()
+	if c.Audit == "" || len(c.Stored) == 0 || len(c.Outbound) == 0 {
+		p.t.Errorf("sweep: the driver captured no audit (%d bytes), stored values (%d) or outbound bodies (%d)",
+			len(c.Audit), len(c.Stored), len(c.Outbound))
+	}
+	Sweep(p.t, c, p.secrets...)
 }
 
 // Shows reports whether the screen shows the catalogued message id (its

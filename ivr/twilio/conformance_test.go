@@ -160,14 +160,7 @@ func (p *phone) Sent() int { return bottest.Count(p.h.audit.String(), "code.sent
 func (p *phone) Messages() bottest.Renderer { return p.h.a.Messages }
 func (p *phone) Voice() bool                { return true }
 
-func (p *phone) Captured() bottest.Captured {
-	h := p.h
-	out := append([]string(nil), h.twiml...)
-	for _, c := range h.fake.Calls() {
-		out = append(out, c.Twiml)
-	}
-	return bottest.Captured{Logs: h.logs.String(), Audit: h.audit.String(), Stored: bottest.Dump(h.t, h.a.Store), Outbound: out}
-}
+func (p *phone) Captured() bottest.Captured { return p.h.captured() }
 
 func (p *phone) press(path, keys string) bottest.Screen {
 	return p.post(webhook{path, p.c.form("Digits", keys)})

@@ -20,6 +20,7 @@ import (
 	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 	"github.com/resetbot/resetbot/core/notify/twilio/twiliotest"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/internal/bottest"
 	ivr "github.com/resetbot/resetbot/ivr/twilio"
 	"github.com/resetbot/resetbot/plugins"
 )
@@ -99,6 +100,15 @@ func (h *harness) openIVR(tweak ...func(*ivr.Config)) {
 		h.t.Fatal(err)
 	}
 	h.t.Cleanup(h.ivr.Close)
+}
+
+// captured is what the sweep greps.
+func (h *harness) captured() bottest.Captured {
+	out := append([]string(nil), h.twiml...)
+	for _, c := range h.fake.Calls() {
+		out = append(out, c.Twiml)
+	}
+	return bottest.Captured{Logs: h.logs.String(), Audit: h.audit.String(), Stored: bottest.Dump(h.t, h.a.Store), Outbound: out}
 }
 
 func (h *harness) clock() time.Time { h.mu.Lock(); defer h.mu.Unlock(); return h.now }
