@@ -106,15 +106,9 @@ func (c *conn) Masked(value, confirm string) bottest.Screen {
 	return s
 }
 
-// Forge clicks the newest screen's first choice with its signed token
-// altered.
-func (c *conn) Forge() bottest.Screen {
-	posts, _ := c.shown.Raw.([]posted)
-	bs := buttons(posts)
-	if len(bs) == 0 {
-		c.e.t.Fatal("no button to forge")
-	}
-	b := bs[0]
+// Forge clicks the choice with its signed token altered.
+func (c *conn) Forge(on bottest.Screen, labelID string) bottest.Screen {
+	b := c.button(on, c.e.msg(labelID))
 	b.Value = b.Value[:len(b.Value)-4] + "AAAA"
 	return c.send(delivery{"interact", actionPayload(c.user, c.e.next("trg-"), b)})
 }
@@ -175,8 +169,14 @@ func (c *conn) send(d delivery) bottest.Screen {
 	c.last = d
 	n, done := e.f.postCount(), e.b.pool.Stats().Done
 	if c.held {
-		go c.deliver(d)
+		// Slack is answered 503 (or, over Socket Mode, not acknowledged):
+		// an event is redelivered, a click shows the person an error.
+		code := make(chan int, 1)
+		go func() { code <- c.deliver(d) }()
 		waitFor(e.t, "held turn", func() bool { return e.b.pool.Stats().Done > done })
+		if got := <-code; got != http.StatusServiceUnavailable {
+			e.t.Fatalf("%s on a held conversation: status %d, want 503", d.kind, got)
+		}
 	} else if code := c.deliver(d); code != http.StatusOK {
 		e.t.Fatalf("%s: status %d", d.kind, code)
 	}

@@ -69,17 +69,23 @@ func (c *conn) Say(text string) bottest.Screen {
 func (c *conn) AskForPerson() bottest.Screen { return c.Say("agent") }
 
 func (c *conn) Choose(on bottest.Screen, labelID string) bottest.Screen {
+	sc, tok := c.action(on, labelID)
+	return c.submit(sc.id, map[string]any{tokenKey: tok})
+}
+
+// action finds the card action labelled labelID and its signed token.
+func (c *conn) action(on bottest.Screen, labelID string) (shownCard, string) {
 	sc, _ := on.Raw.(shownCard)
 	label := c.r.a.Messages.Text("en", labelID, false, nil)
 	for _, a := range list(sc.card["actions"]) {
 		m, _ := a.(map[string]any)
 		if m["title"] == label {
 			data, _ := m["data"].(map[string]any)
-			return c.submit(sc.id, map[string]any{tokenKey: data[tokenKey]})
+			return sc, fmt.Sprint(data[tokenKey])
 		}
 	}
 	c.r.t.Fatalf("no action %q on the card (%q)", label, on.Choices)
-	return bottest.Screen{}
+	return sc, ""
 }
 
 func (c *conn) Masked(value, confirm string) bottest.Screen {
@@ -87,16 +93,9 @@ func (c *conn) Masked(value, confirm string) bottest.Screen {
 	return c.submit(sc.id, map[string]any{tokenKey: c.r.button(sc.card, c.user, valueSecret), fieldPass: value, fieldPass2: confirm})
 }
 
-// Forge submits the newest card's first action with its token altered.
-func (c *conn) Forge() bottest.Screen {
-	sc, _ := c.shown.Raw.(shownCard)
-	acts := list(sc.card["actions"])
-	if len(acts) == 0 {
-		c.r.t.Fatal("no action to forge")
-	}
-	m, _ := acts[0].(map[string]any)
-	data, _ := m["data"].(map[string]any)
-	tok := fmt.Sprint(data[tokenKey])
+// Forge submits the choice with its signed token altered.
+func (c *conn) Forge(on bottest.Screen, labelID string) bottest.Screen {
+	sc, tok := c.action(on, labelID)
 	return c.submit(sc.id, map[string]any{tokenKey: tok[:len(tok)-4] + "AAAA"})
 }
 
@@ -161,9 +160,13 @@ func (c *conn) send(act map[string]any) bottest.Screen {
 	r.t.Helper()
 	c.last = act
 	n := len(r.writes())
-	code, body := r.post(act, r.bearer())
-	if code != http.StatusOK && !(c.held && code == http.StatusServiceUnavailable) {
-		r.t.Fatalf("POST activity: HTTP %d %s", code, body)
+	code, retryAfter := r.postStatus(act)
+	switch {
+	case c.held && (code != http.StatusServiceUnavailable || retryAfter == ""):
+		// Not acknowledged: the Bot Framework redelivers it.
+		r.t.Fatalf("activity on a held conversation: HTTP %d, Retry-After %q; want 503 with Retry-After", code, retryAfter)
+	case !c.held && code != http.StatusOK:
+		r.t.Fatalf("POST activity: HTTP %d", code)
 	}
 	r.jobs++
 	r.idle()

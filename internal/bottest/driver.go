@@ -116,10 +116,11 @@ type Replayer interface {
 	Replay() Screen
 }
 
-// Forger sends a delivery the channel must refuse before it acts: a click
-// whose signed token was altered, or a webhook with a forged signature.
+// Forger delivers the choice labelled labelID on screen on as a forger
+// would, which the channel must refuse before it acts: the click with its
+// signed token altered, or the key press with a forged webhook signature.
 type Forger interface {
-	Forge() Screen
+	Forge(on Screen, labelID string) Screen
 }
 
 // Holder takes the person's conversation lease as another turn would (a

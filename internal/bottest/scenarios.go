@@ -83,7 +83,7 @@ func playForged(t *testing.T, c Channel) {
 	p := &play{t: t, c: c}
 	p.authenticator("amartin")
 	first := c.Start(Reset, "amartin")
-	f := c.(Forger).Forge()
+	f := c.(Forger).Forge(first, "factor.sms")
 	if c.Sent() != 0 {
 		t.Fatalf("a forged delivery sent a message; shown %q", f.Text)
 	}
@@ -100,17 +100,26 @@ func playForged(t *testing.T, c Channel) {
 	p.sweep()
 }
 
-// playReplay: the platform redelivers the choice that sent a code: nothing
-// acts twice, and the person sees nothing new (or the same answer again).
+// playReplay: the platform redelivers the message that started the
+// conversation, then the choice that sent a code: nothing acts twice, and
+// the person sees nothing new (or the same answer again).
 func playReplay(t *testing.T, c Channel) {
 	p := &play{t: t, c: c}
-	_, asked := p.startSMS()
+	p.authenticator("amartin")
+	first := c.Start(Reset, "amartin")
+	if r := c.(Replayer).Replay(); r.Text != "" && r.Text != first.Text {
+		t.Fatalf("the replayed message showed something new:\n%q\nafter\n%q", r.Text, first.Text)
+	}
+	if n := Count(c.Captured().Audit, "flow.start"); n != 1 {
+		t.Fatalf("the replayed message started %d conversations, want 1", n)
+	}
+	asked := c.Choose(first, "factor.sms")
 	r := c.(Replayer).Replay()
 	if c.Sent() != 1 {
-		t.Fatalf("the replayed delivery sent another message (%d)", c.Sent())
+		t.Fatalf("the replayed choice sent %d messages, want 1", c.Sent())
 	}
 	if r.Text != "" && r.Text != asked.Text {
-		t.Fatalf("the replay showed something new:\n%q\nafter\n%q", r.Text, asked.Text)
+		t.Fatalf("the replayed choice showed something new:\n%q\nafter\n%q", r.Text, asked.Text)
 	}
 	s := c.Say(p.code())
 	mustShow(t, c, s, accepted...)

@@ -83,13 +83,19 @@ func (p *phone) AskForPerson() bottest.Screen { return p.Say("0") }
 // Choose presses the key the screen's prompt names for the label ("text
 // message, press 2").
 func (p *phone) Choose(on bottest.Screen, labelID string) bottest.Screen {
+	return p.press(p.key(on, labelID))
+}
+
+// key is where the screen's gather posts and the key its prompt names for
+// the label.
+func (p *phone) key(on bottest.Screen, labelID string) (path, key string) {
 	g, _ := on.Raw.(gathered)
 	option := p.h.a.Messages.Text("en", labelID, true, nil)
 	m := regexp.MustCompile(regexp.QuoteMeta(option) + `, press (\d)`).FindStringSubmatch(g.doc.Text())
 	if m == nil || g.next == "" {
 		p.h.t.Fatalf("no key for %q in %q", option, g.doc.Text())
 	}
-	return p.press(g.next, m[1])
+	return g.next, m[1]
 }
 
 // Masked is never called: the phone offers no masked entry (a reset ends
@@ -99,12 +105,12 @@ func (p *phone) Masked(string, string) bottest.Screen {
 	return bottest.Screen{}
 }
 
-// Forge posts the current gather's keys with a signature made with the
-// wrong auth token.
-func (p *phone) Forge() bottest.Screen {
-	form := p.c.form("Digits", "2")
+// Forge presses the choice's key in a webhook signed with the wrong auth
+// token: refused (403) before the engine runs.
+func (p *phone) Forge(on bottest.Screen, labelID string) bottest.Screen {
+	path, keys := p.key(on, labelID)
 	w := httptest.NewRecorder()
-	p.h.ivr.ServeHTTP(w, twiliotest.Request("forged-token-0123456789", public+p.c.next, p.c.next, form))
+	p.h.ivr.ServeHTTP(w, twiliotest.Request("forged-token-0123456789", public+path, path, p.c.form("Digits", keys)))
 	if w.Code != http.StatusForbidden {
 		p.h.t.Fatalf("forged signature: status %d, want 403", w.Code)
 	}
