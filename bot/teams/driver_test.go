@@ -331,3 +331,22 @@ func (c *countingPool) Submit(j dispatch.Job) error {
 	}
 	return err
 }
+
+// postStatus sends a signed activity and returns the status and Retry-After.
+func (r *rig) postStatus(act map[string]any) (int, string) {
+	r.t.Helper()
+	body, err := json.Marshal(act)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, r.http.URL+"/api/messages", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", r.bearer())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, resp.Header.Get("Retry-After")
+}
