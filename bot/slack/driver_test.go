@@ -103,20 +103,7 @@ func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options))
 	t.Cleanup(func() { _ = a.Close() })
 	e.a = a
 	e.spy = &spyEngine{e: a.Engine}
-	o.Config, o.PublicURL, o.Engine, o.Messages, o.Tokens = cfg.Channels.Slack, cfg.Server.PublicURL, e.spy, a.Messages, a.Tokens
-	if o.Store == nil {
-		o.Store = a.Store
-	}
-	if o.Pages == nil {
-		o.Pages = a.EnrollPages
-	}
-	if o.Accounts == nil {
-		o.Accounts = a.Directory
-	}
-	if e.b, err = New(o); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.b.Close)
+	e.b = openBot(t, a, e.spy, o)
 	e.f.setUser("U1", fakeUser{Email: "alice.martin@demo.example", Locale: "en-US"})
 	e.f.setUser("U2", fakeUser{Email: "chiara.rossi@demo.example", Locale: "en-US"})
 	e.f.setUser("U3", fakeUser{Email: "farid.haddad@demo.example", Locale: "es-ES"})
@@ -131,6 +118,30 @@ func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options))
 
 // clock is the app's clock: the wall clock, moved ahead by skew.
 func (e *env) clock() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
+
+// openBot builds the Slack channel on the app, as Mount does: the one place
+// that knows how the adapter is constructed. o carries the test's options
+// (API URL, log, overrides); eng is the app's engine behind the spy.
+func openBot(t testing.TB, a *app.App, eng Engine, o Options) *Bot {
+	t.Helper()
+	c := a.Config
+	o.Config, o.PublicURL, o.Engine, o.Messages, o.Tokens = c.Channels.Slack, c.Server.PublicURL, eng, a.Messages, a.Tokens
+	if o.Store == nil {
+		o.Store = a.Store
+	}
+	if o.Pages == nil {
+		o.Pages = a.EnrollPages
+	}
+	if o.Accounts == nil {
+		o.Accounts = a.Directory
+	}
+	b, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
 
 func (e *env) startSocket() transport {
 	ctx, cancel := context.WithCancel(context.Background())
