@@ -135,6 +135,13 @@ type Clock interface {
 	Now() time.Time
 }
 
+// Issuer is a channel that hands the person other secrets out of band (a
+// temporary password by text message, on the phone); the sweep greps for
+// them too.
+type Issuer interface {
+	Issued() []string
+}
+
 // Renamer is a channel that renders some engine messages under its own
 // catalogued ID (the phone says twilio.expired for common.expired).
 type Renamer interface {

@@ -174,6 +174,9 @@ func (p *play) sweep() {
 		p.t.Errorf("sweep: the driver captured no audit (%d bytes), stored values (%d) or outbound bodies (%d)",
 			len(c.Audit), len(c.Stored), len(c.Outbound))
 	}
+	if i, ok := p.c.(Issuer); ok {
+		p.secrets = append(p.secrets, i.Issued()...)
+	}
 	Sweep(p.t, c, p.secrets...)
 }
 

@@ -138,6 +138,19 @@ func (p *phone) Now() time.Time          { return p.h.clock() }
 
 func (p *phone) Authenticator(login string) string { return p.h.enrollTOTP(login) }
 
+// Issued are the temporary passwords sent by text message (a phone reset
+// ends with one), once the send queue delivered them.
+func (p *phone) Issued() []string {
+	p.h.waitSends(p.Sent())
+	var out []string
+	for _, m := range p.h.fake.Messages() {
+		if _, after, ok := strings.Cut(m.Body, " is:"); ok && strings.Contains(m.Body, "temporary password") {
+			out = append(out, strings.Fields(after)[0])
+		}
+	}
+	return out
+}
+
 // Rename: the phone says the engine's common.expired as twilio.expired (a
 // goodbye: the call ends).
 func (p *phone) Rename(id string) string {
