@@ -19,6 +19,7 @@ import (
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/internal/bottest"
+	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestConformance plays the channel suite in the demo's terminal.
@@ -45,7 +46,7 @@ func (driver) Lacks() map[bottest.Scenario]string {
 func (driver) Open(t *testing.T) bottest.Channel {
 	log, logs := loggingtest.Capture(t)
 	k := &term{t: t, logs: logs, audit: &loggingtest.Buffer{}, screen: &screen{ch: make(chan struct{}, 1)}}
-	a, err := app.Build(context.Background(), config.Default(), app.Options{Floor: -1, Log: log,
+	a, err := app.Build(context.Background(), config.Default(plugins.All()), app.Options{Floor: -1, Log: log,
 		Audit: audit.NewJSONWriter(k.audit), Clock: k.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -29,7 +29,7 @@ func (driver) Name() string { return "phone" }
 func (driver) Lacks() map[bottest.Scenario]string {
 	return map[bottest.Scenario]string{
 		bottest.ScenarioEnroll: "an authenticator cannot be set up by phone (no QR code, no setup key read aloud): " +
-			"the enroll flow answers enroll.unavailable on voice",
+			"enroll is a chat-only flow, left out of the phone's menu",
 	}
 }
 
