@@ -11,29 +11,50 @@ import (
 	"testing"
 	"time"
 
+	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/enrollpage"
 	"github.com/resetbot/resetbot/internal/bottest"
 )
 
-// TestConformance plays the channel suite in a Teams personal chat.
-func TestConformance(t *testing.T) { bottest.Run(t, driver{}) }
+// TestConformance plays the channel suite in a Teams personal chat, with
+// cards whose buttons post messages (Action.Submit) and cards whose buttons
+// invoke the bot and get the next card in the HTTP answer (Action.Execute).
+func TestConformance(t *testing.T) {
+	for _, execute := range []bool{false, true} {
+		d := driver{execute: execute}
+		t.Run(d.Name(), func(t *testing.T) { bottest.Run(t, d) })
+	}
+}
 
 // driver is the suite's Teams: the demo app and the bot served through
 // core/server, talking to the fake Bot Framework (rig).
-type driver struct{}
+type driver struct{ execute bool }
 
-func (driver) Name() string                       { return "teams" }
+func (d driver) Name() string {
+	if d.execute {
+		return "teams-execute"
+	}
+	return "teams-submit"
+}
+
 func (driver) Lacks() map[bottest.Scenario]string { return nil }
-func (driver) Open(t *testing.T) bottest.Channel  { return &conn{r: newRig(t, withPage)} }
+
+func (d driver) Open(t *testing.T) bottest.Channel {
+	if !d.execute {
+		return &conn{r: newRig(t, withPage)}
+	}
+	return &conn{r: newRig(t, withPage, func(c *config.Config) { c.Channels.Teams.Actions = config.TeamsActionsExecute }), execute: true}
+}
 
 // conn is one person in a personal chat with the bot.
 type conn struct {
-	r     *rig
-	user  string
-	last  map[string]any // the last activity, for a redelivery
-	shown bottest.Screen
-	held  bool
+	r       *rig
+	user    string
+	execute bool
+	last    map[string]any // the last activity, for a redelivery
+	shown   bottest.Screen
+	held    bool
 }
 
 // shownCard is a Screen's Raw: the newest card and the activity it lives at.
@@ -99,14 +120,63 @@ func (c *conn) Forge(on bottest.Screen, labelID string) bottest.Screen {
 	return c.submit(sc.id, map[string]any{tokenKey: tok[:len(tok)-4] + "AAAA"})
 }
 
+// submit answers the card at cardID: a message carrying the data
+// (Action.Submit) or an adaptiveCard/action invoke (Action.Execute).
 func (c *conn) submit(cardID string, data map[string]any) bottest.Screen {
+	if c.execute {
+		act := c.r.activity(c.user, "invoke")
+		act["name"], act["replyToId"] = invokeCardAction, cardID
+		act["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": executeVerb, "data": data},
+			"trigger": "manual"}
+		return c.invoke(act)
+	}
 	act := c.r.activity(c.user, "message")
 	act["value"] = data
 	act["replyToId"] = cardID
 	return c.send(act)
 }
 
-func (c *conn) Replay() bottest.Screen { return c.send(c.last) }
+// invoke posts an invoke and returns the card (or message) its HTTP answer
+// carries. Teams shows that answer: nothing may go through the connector,
+// and the card's buttons invoke again. A held conversation is answered with
+// the busy message.
+func (c *conn) invoke(act map[string]any) bottest.Screen {
+	r := c.r
+	r.t.Helper()
+	c.last = act
+	n := len(r.writes())
+	code, body := r.post(act, r.bearer())
+	r.jobs++
+	r.idle()
+	var res struct {
+		StatusCode int    `json:"statusCode"`
+		Type       string `json:"type"`
+		Value      any    `json:"value"`
+	}
+	if err := json.Unmarshal(body, &res); err != nil || code != http.StatusOK || res.StatusCode != http.StatusOK {
+		r.t.Fatalf("invoke: HTTP %d %s (%v)", code, body, err)
+	}
+	if len(r.writes()) != n {
+		r.t.Fatalf("an answered invoke also posted through the connector")
+	}
+	card, ok := res.Value.(map[string]any)
+	if res.Type != invokeTypeCard || !ok {
+		return bottest.Screen{Text: fmt.Sprint(res.Value)}
+	}
+	for _, a := range list(card["actions"]) {
+		if a.(map[string]any)["type"] != "Action.Execute" {
+			r.t.Fatalf("action %v is not Action.Execute", a)
+		}
+	}
+	return c.show(bottest.Screen{Text: texts(card), Raw: shownCard{card: card, id: fmt.Sprint(act["replyToId"])}})
+}
+
+func (c *conn) Replay() bottest.Screen {
+	if c.last["type"] == "invoke" {
+		return c.invoke(c.last)
+	}
+	return c.send(c.last)
+}
 
 func (c *conn) Hold() (release func()) {
 	rel := bottest.HoldSession(c.r.t, c.r.a.Store, Channel, "aad-"+c.user)
@@ -184,6 +254,12 @@ func (c *conn) send(act map[string]any) bottest.Screen {
 		s.Text += texts(card)
 		s.Raw = shownCard{card: card, id: w.ID}
 	}
+	return c.show(s)
+}
+
+// show completes a screen with its card's choices and masked inputs, and
+// remembers it as the newest when it carries a card.
+func (c *conn) show(s bottest.Screen) bottest.Screen {
 	if sc, ok := s.Raw.(shownCard); ok {
 		for _, a := range list(sc.card["actions"]) {
 			m, _ := a.(map[string]any)
