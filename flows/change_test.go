@@ -20,7 +20,7 @@ func TestChatChange(t *testing.T) {
 	h.send("slack", "U1", text(h.code())) // the email code is sent at once
 	h.send("slack", "U1", text(h.code()))
 	h.send("slack", "U1", text("Correct-Horse-Battery-9"))      // typed in the chat: refused
-	h.send("slack", "U1", masked("short", "short"))             // local policy, with the reason
+	h.send("slack", "U1", masked("Sh0rt-pw", "Sh0rt-pw"))       // local policy, with the reason
 	h.send("slack", "U1", masked("Orchid-Canyon-Drift-5", "x")) // mismatch
 	r := h.send("slack", "U1", masked("Orchid-Canyon-Drift-5", "Orchid-Canyon-Drift-5"))
 	if r.Flow != flows.FlowChange || r.State != "done" || !r.Ended {

@@ -23,7 +23,7 @@ func TestChatResetWithTwoFactors(t *testing.T) {
 	h.send("slack", "U1", text(h.code())) // the email code is sent at once
 	h.send("slack", "U1", text(h.code()))
 	h.send("slack", "U1", text("Correct-Horse-Battery-9"))       // typed in the chat: refused
-	h.send("slack", "U1", masked("short", "short"))              // policy
+	h.send("slack", "U1", masked("Sh0rt-pw", "Sh0rt-pw"))        // policy
 	h.send("slack", "U1", masked("Lantern-Violet-Ocean-7", "x")) // mismatch
 	r := h.send("slack", "U1", masked("Lantern-Violet-Ocean-7", "Lantern-Violet-Ocean-7"))
 	if r.State != "done" || r.Ended || r.Last().MessageID != engine.MsgRateAsk {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/resetbot/resetbot/internal/bottest"
 	"io"
 	"os"
 	"path/filepath"
@@ -310,26 +311,24 @@ func (h *harness) golden(name string) {
 	}
 }
 
-// assertNoLeaks greps logs, audit events and every rendered chat output for
-// each secret the test used.
+// assertNoLeaks runs the channel suite's one secret sweep (bottest.Sweep)
+// over the logs, audit events, stored values and every rendered chat output
+// (not what the user typed), for each secret the test used.
 func (h *harness) assertNoLeaks() {
 	h.t.Helper()
-	h.logs.AssertNoSecrets(h.t, h.secrets...)
-	var all []string
+	c := bottest.Captured{Logs: h.logs.String()}
 	for _, e := range h.rec.Events() {
-		all = append(all, fmt.Sprintf("%+v", e))
+		c.Audit += fmt.Sprintf("%+v\n", e)
+	}
+	if _, ok := h.st.(interface{ Dump() map[string][]byte }); ok {
+		c.Stored = bottest.Dump(h.t, h.st)
 	}
 	for _, l := range h.lines {
 		if !strings.HasPrefix(l, "> ") { // what the user typed is not the bot's output
-			all = append(all, l)
+			c.Outbound = append(c.Outbound, l)
 		}
 	}
-	joined := strings.Join(all, "\n")
-	for _, s := range h.secrets {
-		if len(s) >= 6 && strings.Contains(joined, s) {
-			h.t.Errorf("secret %q leaked into audit or chat outputs", s[:2]+"…")
-		}
-	}
+	bottest.Sweep(h.t, c, h.secrets...)
 }
 
 func text(s string) engine.Input { return engine.Input{Kind: engine.InputText, Value: secret.New(s)} }

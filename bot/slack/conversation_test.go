@@ -22,71 +22,68 @@ var transports = []struct {
 	socket bool
 }{{"events_api", false}, {"socket_mode", true}}
 
-// TestReset runs a full password reset over each transport: DM, buttons,
-// a code typed in a modal (first wrong: refused inside the modal), a code
-// typed in the DM, then the password modal with policy refusals and a
-// mismatch shown inside the modal.
-func TestReset(t *testing.T) {
-	for _, tr := range transports {
-		t.Run(tr.name, func(t *testing.T) {
-			e := newEnv(t, tr.socket)
-			posts := e.dm("U1", "hi, I forgot my password")
-			if strings.Contains(texts(posts), e.msg("identify.prompt")) {
-				posts = e.dm("U1", "amartin")
-			}
-			// The authenticator is asked at once, the other methods beside it.
-			if !strings.Contains(texts(posts), e.msg("totp.prompt")) {
-				t.Fatalf("no authenticator prompt: %q", texts(posts))
-			}
-			for _, p := range posts {
-				if p.Channel != "DU1" || p.Method != "chat.postMessage" {
-					t.Fatalf("reply outside the DM: %+v", p)
-				}
-			}
-			posts = e.click("U1", e.find(posts, e.msg("factor.sms")))
-			if p := posts[0]; p.Method != "chat.update" || len(buttons(posts[:1])) != 0 ||
-				!strings.Contains(fmt.Sprint(p.Blocks), "✓ "+e.msg("factor.sms")) {
-				t.Fatalf("clicked message not updated: %+v", p)
-			}
-			meta, n := e.openModal("U1", e.find(posts, e.msg("slack.button.code")))
-			if n != 1 {
-				t.Fatalf("code modal has %d inputs", n)
-			}
-			resp, posted := e.submit("U1", meta, "000000")
-			if resp["response_action"] != "errors" || len(posted) != 0 {
-				t.Fatalf("wrong code: ack %v, posted %d", resp, len(posted))
-			}
-			resp, posts = e.submit("U1", meta, e.lastCode())
-			// The email code is sent at once, and the prompt says where.
-			if !closedOrChained(resp) || !strings.Contains(texts(posts), e.msg("verify.ok_more")) ||
-				!strings.Contains(texts(posts), "a•••@personal.example") {
-				t.Fatalf("right code: ack %v, posted %q", resp, texts(posts))
-			}
-			posts = e.dm("U1", e.lastCode()) // typed in the DM this time
-			prompt := e.a.Messages.Text("en", "password.prompt", false, map[string]string{"min": "15"})
-			if !strings.Contains(texts(posts), prompt) {
-				t.Fatalf("no password prompt: %q", texts(posts))
-			}
-			meta, n = e.openModal("U1", e.find(posts, e.msg("slack.button.password")))
-			if n != 2 {
-				t.Fatalf("password modal has %d inputs, want 2 (password, confirm)", n)
-			}
-			short, good := "Sh0rt-pw", "Correct-Horse-Battery-Slack-9"
-			e.secrets = append(e.secrets, short, good, "Mismatch-Horse-Battery-77")
-			for _, bad := range [][2]string{{short, short}, {good, "Mismatch-Horse-Battery-77"}} {
-				resp, posted = e.submit("U1", meta, bad[0], bad[1])
-				errs, _ := resp["errors"].(map[string]any)
-				if resp["response_action"] != "errors" || errs[blockInput] == "" || len(posted) != 0 {
-					t.Fatalf("refused password: ack %v, posted %d", resp, len(posted))
-				}
-			}
-			resp, posts = e.submit("U1", meta, good, good)
-			if resp["response_action"] != "clear" || !strings.Contains(texts(posts), "your password has been changed") {
-				t.Fatalf("reset: ack %v, posted %q", resp, texts(posts))
-			}
-			e.assertNoLeak()
-		})
+// TestResetModals: the Slack rendering of a reset (the conversation itself
+// is the conformance suite's): replies only in the DM, the clicked message
+// updated in place, a code typed in a modal (first wrong: refused inside
+// the modal) or in the DM, then the password modal with policy refusals and
+// a mismatch shown inside the modal.
+func TestResetModals(t *testing.T) {
+	e := newEnv(t, false)
+	posts := e.dm("U1", "hi, I forgot my password")
+	if strings.Contains(texts(posts), e.msg("identify.prompt")) {
+		posts = e.dm("U1", "amartin")
 	}
+	// The authenticator is asked at once, the other methods beside it.
+	if !strings.Contains(texts(posts), e.msg("totp.prompt")) {
+		t.Fatalf("no authenticator prompt: %q", texts(posts))
+	}
+	for _, p := range posts {
+		if p.Channel != "DU1" || p.Method != "chat.postMessage" {
+			t.Fatalf("reply outside the DM: %+v", p)
+		}
+	}
+	posts = e.click("U1", e.find(posts, e.msg("factor.sms")))
+	if p := posts[0]; p.Method != "chat.update" || len(buttons(posts[:1])) != 0 ||
+		!strings.Contains(fmt.Sprint(p.Blocks), "✓ "+e.msg("factor.sms")) {
+		t.Fatalf("clicked message not updated: %+v", p)
+	}
+	meta, n := e.openModal("U1", e.find(posts, e.msg("slack.button.code")))
+	if n != 1 {
+		t.Fatalf("code modal has %d inputs", n)
+	}
+	resp, posted := e.submit("U1", meta, "000000")
+	if resp["response_action"] != "errors" || len(posted) != 0 {
+		t.Fatalf("wrong code: ack %v, posted %d", resp, len(posted))
+	}
+	resp, posts = e.submit("U1", meta, e.lastCode())
+	// The email code is sent at once, and the prompt says where.
+	if !closedOrChained(resp) || !strings.Contains(texts(posts), e.msg("verify.ok_more")) ||
+		!strings.Contains(texts(posts), "a•••@personal.example") {
+		t.Fatalf("right code: ack %v, posted %q", resp, texts(posts))
+	}
+	posts = e.dm("U1", e.lastCode()) // typed in the DM this time
+	prompt := e.a.Messages.Text("en", "password.prompt", false, map[string]string{"min": "15"})
+	if !strings.Contains(texts(posts), prompt) {
+		t.Fatalf("no password prompt: %q", texts(posts))
+	}
+	meta, n = e.openModal("U1", e.find(posts, e.msg("slack.button.password")))
+	if n != 2 {
+		t.Fatalf("password modal has %d inputs, want 2 (password, confirm)", n)
+	}
+	short, good := "Sh0rt-pw", "Correct-Horse-Battery-Slack-9"
+	e.secrets = append(e.secrets, short, good, "Mismatch-Horse-Battery-77")
+	for _, bad := range [][2]string{{short, short}, {good, "Mismatch-Horse-Battery-77"}} {
+		resp, posted = e.submit("U1", meta, bad[0], bad[1])
+		errs, _ := resp["errors"].(map[string]any)
+		if resp["response_action"] != "errors" || errs[blockInput] == "" || len(posted) != 0 {
+			t.Fatalf("refused password: ack %v, posted %d", resp, len(posted))
+		}
+	}
+	resp, posts = e.submit("U1", meta, good, good)
+	if resp["response_action"] != "clear" || !strings.Contains(texts(posts), "your password has been changed") {
+		t.Fatalf("reset: ack %v, posted %q", resp, texts(posts))
+	}
+	e.assertNoLeak()
 }
 
 // TestUnlock runs an unlock started by the slash command in a channel: the

@@ -234,10 +234,10 @@ func (f *fakeSlack) setUser(id string, u fakeUser) {
 	f.profiles[id] = u
 }
 
-func (f *fakeSlack) allBodies() string {
+func (f *fakeSlack) bodyList() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return strings.Join(f.bodies, "\n")
+	return append([]string(nil), f.bodies...)
 }
 
 // failNextPosts makes the next n chat.postMessage calls fail.

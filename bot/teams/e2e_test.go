@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/resetbot/resetbot/core/config"
-	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/secret"
 )
@@ -96,59 +94,6 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// TestUnlockConversationExecute unlocks a locked account with
-// Action.Execute cards: every answer comes back in the invoke's HTTP body.
-func TestUnlockConversationExecute(t *testing.T) {
-	r := newRig(t, func(c *config.Config) { c.Channels.Teams.Actions = config.TeamsActionsExecute })
-	r.say("crossi", "unlock")
-	card, id := r.shown()
-	if !strings.Contains(texts(card), "username, work email or employee number") {
-		t.Fatalf("identify card:\n%s", texts(card))
-	}
-	invoke := func(data map[string]any, want string) {
-		t.Helper()
-		act := r.activity("crossi", "invoke")
-		act["name"] = invokeCardAction
-		act["replyToId"] = id
-		act["value"] = map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": executeVerb, "data": data}, "trigger": "manual"}
-		before := len(r.writes())
-		code, body := r.post(act, r.bearer())
-		r.jobs++
-		r.idle()
-		if code != http.StatusOK {
-			t.Fatalf("invoke: HTTP %d %s", code, body)
-		}
-		var res struct {
-			StatusCode int            `json:"statusCode"`
-			Type       string         `json:"type"`
-			Value      map[string]any `json:"value"`
-		}
-		if err := json.Unmarshal(body, &res); err != nil || res.StatusCode != 200 || res.Type != invokeTypeCard {
-			t.Fatalf("invoke response %s (%v)", body, err)
-		}
-		if len(r.writes()) != before {
-			t.Errorf("an answered invoke also posted through the connector")
-		}
-		card = res.Value
-		if !strings.Contains(texts(card), want) {
-			t.Fatalf("want %q in card:\n%s", want, texts(card))
-		}
-		for _, a := range list(card["actions"]) {
-			if a.(map[string]any)["type"] != "Action.Execute" {
-				t.Fatalf("action %v is not Action.Execute", a)
-			}
-		}
-	}
-	invoke(map[string]any{tokenKey: r.button(card, "crossi", valueText), fieldText: "chiara.rossi@demo.example"}, "authenticator app")
-	invoke(map[string]any{tokenKey: r.button(card, "crossi", "c:voice")}, "calling it now")
-	invoke(map[string]any{tokenKey: r.button(card, "crossi", valueText), fieldText: r.code()}, "your account is unlocked")
-	st, err := r.a.Directory.Status(context.Background(), directory.User{ID: "uid=crossi,ou=people,dc=demo,dc=example", Login: "crossi"})
-	if err != nil || st.Locked {
-		t.Errorf("account still locked: %+v %v", st, err)
-	}
-	r.sweep()
 }
 
 // TestMentionInChannelMovesToPersonalChat: the channel gets one short

@@ -1,16 +1,13 @@
 package twilio_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	potp "github.com/pquerna/otp/totp"
 
-	"github.com/resetbot/resetbot/core/directory"
-	"github.com/resetbot/resetbot/core/identity"
-	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/internal/bottest"
 )
 
 // enrollTOTP binds an authenticator for login directly through the app's
@@ -18,29 +15,7 @@ import (
 // record, is tested in flows) and returns its seed.
 func (h *harness) enrollTOTP(login string) string {
 	h.t.Helper()
-	ctx := context.Background()
-	users, err := h.a.Directory.Find(ctx, directory.ByLogin, login)
-	if err != nil || len(users) != 1 {
-		h.t.Fatalf("find %s: %v", login, err)
-	}
-	u := users[0]
-	_, en, ok := h.a.Methods.Enroller()
-	if !ok {
-		h.t.Fatal("no enrollable method")
-	}
-	sub := identity.Subject{Key: u.Directory + ":" + u.ID, Login: u.Login, Mobile: u.Mobile}
-	e, err := en.Begin(ctx, sub)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	seed := e.Secret.Reveal()
-	code, err := potp.GenerateCode(seed, h.clock())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if res, err := en.Confirm(ctx, sub, secret.New(code)); err != nil || res != identity.Verified {
-		h.t.Fatalf("confirm: %v %v", res, err)
-	}
+	seed := bottest.EnrollTOTP(h.t, h.a.Directory, h.a.Methods, login, h.clock())
 	h.advance(time.Minute) // the next TOTP code is a new step
 	return seed
 }
@@ -138,19 +113,10 @@ func TestPhoneReset(t *testing.T) {
 	}
 }
 
-// assertNoSecrets checks that no TwiML document and no log line carries any
-// of the secrets.
+// assertNoSecrets runs the suite's one secret sweep (bottest.Sweep) over
+// the logs, audit, store, every TwiML document answered and every call's
+// TwiML sent to Twilio.
 func (h *harness) assertNoSecrets(secrets ...string) {
 	h.t.Helper()
-	for _, s := range secrets {
-		if len(s) < 4 {
-			h.t.Fatalf("secret %q too short to grep", s)
-		}
-		for _, doc := range h.twiml {
-			if strings.Contains(doc, s) {
-				h.t.Fatalf("a secret is in the TwiML: %s", doc)
-			}
-		}
-	}
-	h.logs.AssertNoSecrets(h.t, secrets...)
+	bottest.Sweep(h.t, h.captured(), secrets...)
 }

@@ -189,27 +189,6 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestReplayedGather: the same signed gather twice answers the same TwiML
-// and sends one code.
-func TestReplayedGather(t *testing.T) {
-	h := newHarness(t)
-	c := h.call("CA700")
-	c.start("1")
-	c.press("1")
-	c.press("10041")
-	path := c.next
-	first := c.post(path, c.form("Digits", "2")).Body.String()
-	h.waitSends(1)
-	second := c.post(path, c.form("Digits", "2")).Body.String()
-	if parseTwiML(t, first).Text() != parseTwiML(t, second).Text() {
-		t.Fatalf("replay answered differently:\n%s\n%s", first, second)
-	}
-	time.Sleep(100 * time.Millisecond)
-	if n := h.fake.Sends(); n != 1 {
-		t.Fatalf("sent %d codes, want 1", n)
-	}
-}
-
 func TestHangUpMidFlow(t *testing.T) {
 	h := newHarness(t)
 	c := h.call("CA800")

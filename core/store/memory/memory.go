@@ -89,6 +89,19 @@ func (s *Store) Len() int {
 	return len(s.m)
 }
 
+// Dump returns a copy of every key and value held, expired ones not swept
+// yet included. Tests use it to sweep stored values for secrets
+// (internal/bottest); it is not part of store.Store.
+func (s *Store) Dump() map[string][]byte {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string][]byte, len(s.m))
+	for k, e := range s.m {
+		out[k] = append([]byte(nil), e.value...)
+	}
+	return out
+}
+
 // Check implements store.Checker; a memory store is always available.
 func (s *Store) Check(ctx context.Context) error { return ctxErr(ctx) }
 

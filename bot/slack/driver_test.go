@@ -17,10 +17,12 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/resetbot/resetbot/app"
+	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/internal/bottest"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -58,13 +60,16 @@ type transport interface {
 }
 
 type env struct {
-	t       testing.TB
-	a       *app.App
-	f       *fakeSlack
-	b       *Bot
-	spy     *spyEngine
-	logs    *loggingtest.Buffer
-	tr      transport
+	t     testing.TB
+	a     *app.App
+	f     *fakeSlack
+	b     *Bot
+	spy   *spyEngine
+	logs  *loggingtest.Buffer
+	audit *loggingtest.Buffer
+	tr    transport
+	// skew moves the app's clock ahead of the wall clock (expiry).
+	skew    atomic.Int64
 	seq     int
 	secrets []string
 	// lang is the language of the catalog texts the test looks for; empty
@@ -85,32 +90,20 @@ func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options))
 	cfg.Server.PublicURL = "https://resetbot.test"
 	cfg.Channels.Slack = config.SlackConfig{Enabled: true, SigningSecret: secret.New(testSecret),
 		BotToken: secret.New("xoxb-test"), AppToken: secret.New("xapp-test"), SocketMode: socket}
-	e := &env{t: t, f: newFakeSlack(t), logs: buf}
+	e := &env{t: t, f: newFakeSlack(t), logs: buf, audit: &loggingtest.Buffer{}}
 	o := Options{Log: log, APIURL: e.f.URL()}
 	for _, m := range mutate {
 		m(cfg, &o)
 	}
-	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, HTTPClient: webhookClient})
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, HTTPClient: webhookClient,
+		Audit: audit.NewJSONWriter(e.audit), Clock: e.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
 	e.a = a
 	e.spy = &spyEngine{e: a.Engine}
-	o.Config, o.PublicURL, o.Engine, o.Messages, o.Tokens = cfg.Channels.Slack, cfg.Server.PublicURL, e.spy, a.Messages, a.Tokens
-	if o.Store == nil {
-		o.Store = a.Store
-	}
-	if o.Pages == nil {
-		o.Pages = a.EnrollPages
-	}
-	if o.Accounts == nil {
-		o.Accounts = a.Directory
-	}
-	if e.b, err = New(o); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.b.Close)
+	e.b = openBot(t, a, e.spy, o)
 	e.f.setUser("U1", fakeUser{Email: "alice.martin@demo.example", Locale: "en-US"})
 	e.f.setUser("U2", fakeUser{Email: "chiara.rossi@demo.example", Locale: "en-US"})
 	e.f.setUser("U3", fakeUser{Email: "farid.haddad@demo.example", Locale: "es-ES"})
@@ -121,6 +114,33 @@ func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options))
 		e.tr = &httpTransport{h: e.b.Handler(), secret: []byte(testSecret)}
 	}
 	return e
+}
+
+// clock is the app's clock: the wall clock, moved ahead by skew.
+func (e *env) clock() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
+
+// openBot builds the Slack channel on the app, as Mount does: the one place
+// that knows how the adapter is constructed. o carries the test's options
+// (API URL, log, overrides); eng is the app's engine behind the spy.
+func openBot(t testing.TB, a *app.App, eng Engine, o Options) *Bot {
+	t.Helper()
+	c := a.Config
+	o.Config, o.PublicURL, o.Engine, o.Messages, o.Tokens = c.Channels.Slack, c.Server.PublicURL, eng, a.Messages, a.Tokens
+	if o.Store == nil {
+		o.Store = a.Store
+	}
+	if o.Pages == nil {
+		o.Pages = a.EnrollPages
+	}
+	if o.Accounts == nil {
+		o.Accounts = a.Directory
+	}
+	b, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
 }
 
 func (e *env) startSocket() transport {
@@ -416,18 +436,19 @@ func (e *env) msgBefore(id, placeholder string) string {
 	return best
 }
 
-// assertNoLeak greps logs and everything sent to the fake Slack for every
+// assertNoLeak runs the suite's one secret sweep (bottest.Sweep) over the
+// logs, audit, store and everything sent to the fake Slack, for every
 // secret the test used.
 func (e *env) assertNoLeak(extra ...string) {
 	e.t.Helper()
-	all := append(append([]string(nil), e.secrets...), extra...)
-	e.logs.AssertNoSecrets(e.t, all...)
-	bodies := e.f.allBodies()
-	for _, s := range all {
-		if s != "" && strings.Contains(bodies, s) {
-			e.t.Errorf("secret %q was sent to Slack", s)
-		}
-	}
+	bottest.Sweep(e.t, e.captured(), append(append([]string(nil), e.secrets...), extra...)...)
+}
+
+// captured is what the sweep greps: logs, audit, stored values and every
+// body sent to the fake Slack (API calls and Socket Mode acks).
+func (e *env) captured() bottest.Captured {
+	return bottest.Captured{Logs: e.logs.String(), Audit: e.audit.String(), Stored: bottest.Dump(e.t, e.a.Store),
+		Outbound: e.f.bodyList()}
 }
 
 func homeEvent(eventID, user string) []byte {

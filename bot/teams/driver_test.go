@@ -21,6 +21,7 @@ import (
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/server"
+	"github.com/resetbot/resetbot/internal/bottest"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -43,6 +44,8 @@ type rig struct {
 	known    []string // secrets used, for the leak sweep
 	// locale is the activities' locale; empty is en-US.
 	locale string
+	// skew moves the app's clock ahead of the wall clock (expiry).
+	skew *atomic.Int64
 }
 
 func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
@@ -59,8 +62,9 @@ func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 	for _, f := range tweak {
 		f(cfg)
 	}
-	auditLog := &loggingtest.Buffer{}
-	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, Audit: audit.NewJSONWriter(auditLog)})
+	auditLog, skew := &loggingtest.Buffer{}, &atomic.Int64{}
+	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, Audit: audit.NewJSONWriter(auditLog), Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +84,7 @@ func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 	t.Cleanup(hs.Close)
 	fake.members["29:amartin"] = map[string]string{"id": "29:amartin", "aadObjectId": "aad-amartin",
 		"email": "alice.martin@demo.example", "userPrincipalName": "alice.martin@demo.example", "tenantId": testTenant}
-	return &rig{t: t, fake: fake, a: a, bot: bot, pool: pool, inflight: &cp.n, http: hs, logs: buf, audit: auditLog, known: []string{testPassword}}
+	return &rig{t: t, fake: fake, a: a, bot: bot, pool: pool, inflight: &cp.n, http: hs, logs: buf, audit: auditLog, known: []string{testPassword}, skew: skew}
 }
 
 // activity is a personal-chat activity from user, as Teams sends it.
@@ -275,23 +279,24 @@ func (r *rig) code() string {
 	return m[1]
 }
 
-// sweep fails if a known secret appears in the logs or in anything the
-// fake connector received.
+// sweep runs the suite's one secret sweep (bottest.Sweep) over the logs,
+// audit, store and every request the fake Bot Framework received, for every
+// secret the test used; a bot access token must not be logged either.
 func (r *rig) sweep() {
 	r.t.Helper()
-	r.logs.AssertNoSecrets(r.t, r.known...)
-	r.audit.AssertNoSecrets(r.t, r.known...)
-	for _, c := range r.fake.requests() {
-		for _, s := range r.known {
-			if strings.Contains(c.Body, s) || strings.Contains(c.Path, s) {
-				r.t.Errorf("secret %q sent to the connector in %s %s", s, c.Method, c.Path)
-			}
-		}
-	}
+	bottest.Sweep(r.t, r.captured(), r.known...)
 	if r.logs.Contains("bot-token-") {
-		t := r.t
-		t.Error("a bot access token was logged")
+		r.t.Error("a bot access token was logged")
 	}
+}
+
+// captured is what the sweep greps.
+func (r *rig) captured() bottest.Captured {
+	var out []string
+	for _, q := range r.fake.requests() {
+		out = append(out, q.Method+" "+q.Path+"\n"+q.Body)
+	}
+	return bottest.Captured{Logs: r.logs.String(), Audit: r.audit.String(), Stored: bottest.Dump(r.t, r.a.Store), Outbound: out}
 }
 
 // rejections are the authn.rejected audit events written so far.
@@ -325,4 +330,23 @@ func (c *countingPool) Submit(j dispatch.Job) error {
 		c.n.Add(-1)
 	}
 	return err
+}
+
+// postStatus sends a signed activity and returns the status and Retry-After.
+func (r *rig) postStatus(act map[string]any) (int, string) {
+	r.t.Helper()
+	body, err := json.Marshal(act)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, r.http.URL+"/api/messages", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", r.bearer())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, resp.Header.Get("Retry-After")
 }

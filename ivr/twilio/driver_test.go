@@ -3,6 +3,7 @@ package twilio_test
 import (
 	"context"
 	"encoding/xml"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,11 +14,13 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/app"
+	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 	"github.com/resetbot/resetbot/core/notify/twilio/twiliotest"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/internal/bottest"
 	ivr "github.com/resetbot/resetbot/ivr/twilio"
 	"github.com/resetbot/resetbot/plugins"
 )
@@ -37,56 +40,75 @@ type harness struct {
 	ivr   *ivr.Handler
 	code  *notifytwilio.CodeHandler
 	logs  *loggingtest.Buffer
+	audit *loggingtest.Buffer
+	log   *slog.Logger
 	mu    sync.Mutex
 	now   time.Time
 	twiml []string // every TwiML document the IVR answered
 	seed  string   // the authenticator seed enrolled, if any
 }
 
-// useFake sends every outbound HTTP request of this test binary to the fake
-// Twilio: app.Build gives no way to inject a transport, and twilio-go's REST
-// hosts are hard-coded. Tests in this package never run in parallel.
-func useFake(t testing.TB, fake *twiliotest.Server) {
-	old := http.DefaultTransport
-	http.DefaultTransport = fake.Transport()
-	t.Cleanup(func() { http.DefaultTransport = old })
-}
-
 func newHarness(t testing.TB, mutate ...func(*config.Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, now: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
 	h.fake = twiliotest.New(t)
-	useFake(t, h.fake)
 	cfg := config.Default(plugins.All())
 	cfg.Server.PublicURL = public
-	cfg.Audit.File = "" // quiet; audit events are not what these tests check
+	cfg.Audit.File = "" // captured below instead
 	cfg.Notify.Outbox = false
 	cfg.Notify.SMS.Provider = "twilio"
 	cfg.Channels.Twilio = config.TwilioConfig{Enabled: true, AccountSID: twiliotest.AccountSID,
 		AuthToken: secret.New(twiliotest.AuthToken), FromNumber: "+15555550100", HelpDeskNumber: helpDesk,
-		Languages: []string{"en", "es"}, AllowedPrefixes: []string{"+1"}}
+		Languages: []string{"en", "es"}, AllowedPrefixes: []string{"+1"},
+		// The REST calls go to the fake through the client's own base URL
+		// setting (an egress proxy in production), not a process-wide
+		// transport.
+		APIBaseURL: h.fake.URL}
 	for _, m := range mutate {
 		m(cfg)
 	}
 	log, buf := loggingtest.Capture(t)
 	h.logs = buf
-	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, Clock: h.clock})
+	h.audit = &loggingtest.Buffer{}
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, Clock: h.clock, Audit: audit.NewJSONWriter(h.audit)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
 	h.a = a
+	h.log = log
+	h.openIVR()
 	tc := cfg.Channels.Twilio
-	h.ivr, err = ivr.New(a.Engine, a.Messages, ivr.Config{PublicURL: public, AccountSID: tc.AccountSID,
-		AuthToken: tc.AuthToken, HelpDesk: tc.HelpDeskNumber, Languages: tc.Languages, Blocked: tc.BlockedCallers,
-		Log: log, Numbers: tc.Numbers, Store: a.Store, CallerKey: a.CallerKey, LanguageMemory: tc.LanguageMemory})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.ivr.Close)
 	h.code = &notifytwilio.CodeHandler{Auth: notifytwilio.NewWebhookAuth(public, tc.AccountSID, tc.AuthToken, log),
 		Store: a.Store, Key: notifytwilio.CodeKey(tc.AuthToken), Messages: a.Messages, Log: log}
 	return h
+}
+
+// openIVR builds the phone line on the app, as Mount does; tweak adjusts
+// its configuration (a shorter turn budget).
+func (h *harness) openIVR(tweak ...func(*ivr.Config)) {
+	h.t.Helper()
+	a, tc := h.a, h.a.Config.Channels.Twilio
+	c := ivr.Config{PublicURL: public, AccountSID: tc.AccountSID, AuthToken: tc.AuthToken, HelpDesk: tc.HelpDeskNumber,
+		Languages: tc.Languages, Blocked: tc.BlockedCallers, Log: h.log, Numbers: tc.Numbers, Store: a.Store,
+		CallerKey: a.CallerKey, LanguageMemory: tc.LanguageMemory, Audit: a.Audit}
+	for _, f := range tweak {
+		f(&c)
+	}
+	var err error
+	if h.ivr, err = ivr.New(a.Engine, a.Messages, c); err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(h.ivr.Close)
+}
+
+// captured is what the sweep greps.
+func (h *harness) captured() bottest.Captured {
+	out := append([]string(nil), h.twiml...)
+	for _, c := range h.fake.Calls() {
+		out = append(out, c.Twiml)
+	}
+	return bottest.Captured{Logs: h.logs.String(), Audit: h.audit.String(), Stored: bottest.Dump(h.t, h.a.Store), Outbound: out}
 }
 
 func (h *harness) clock() time.Time { h.mu.Lock(); defer h.mu.Unlock(); return h.now }
