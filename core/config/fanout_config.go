@@ -40,8 +40,8 @@ type FanoutTargetConfig struct {
 	// ad: a directory's settings plus match), decoded into the plug-in's own
 	// type, which validates itself.
 	Plugins  map[string]plugin.Config `yaml:",inline" plugin:"fanout target"`
-	Webhook  *FanoutWebhookConfig  `yaml:"webhook,omitempty"`
-	Kerberos *FanoutKerberosConfig `yaml:"kerberos,omitempty"`
+	Webhook  *FanoutWebhookConfig     `yaml:"webhook,omitempty"`
+	Kerberos *FanoutKerberosConfig    `yaml:"kerberos,omitempty"`
 	// Workspace is the block for type google_workspace.
 	Workspace *FanoutWorkspaceConfig `yaml:"google_workspace,omitempty"`
 }
