@@ -204,7 +204,7 @@ func plainLDAP(c plugin.Checker, p string, allowPlain, ad bool) {
 	case !allowPlain && c.Production():
 		c.Errorf(p+".url", "ldap:// needs start_tls: true (or ldaps://) in production; passwords would cross the network in clear text")
 	case !allowPlain:
-		c.Errorf(p+".url", "ldap:// needs start_tls: true (or ldaps://), or allow_plain: true outside production; passwords would cross the network in clear text")
+		c.Errorf(p+".url", "ldap:// needs start_tls: true (or ldaps://), or allow_plain: true for a demo; passwords would cross the network in clear text")
 	default:
 		c.Warnf(p+".allow_plain", "TLS is off: passwords would cross the network in clear text")
 	}
