@@ -93,6 +93,10 @@ func (c *Config) RecoveryEmailAttribute() (recovery, mailbox string) {
 	return c.Attributes.RecoveryEmail, c.Attributes.Email
 }
 
+// ListsLockouts says that the directory lists locked accounts, so
+// outreach.lockout can watch it.
+func (c *Config) ListsLockouts() bool { return true }
+
 // Open opens the directory c configures, named deps.Name, with deps' clock.
 func (c *Config) Open(ctx context.Context, deps directory.Deps) (directory.Directory, error) {
 	cfg := *c

@@ -137,6 +137,10 @@ func (cfg *Config) RecoveryEmailAttribute() (recovery, mailbox string) {
 // reminders need it for accounts without pwdPolicySubentry.
 func (cfg *Config) PolicyEntry() string { return cfg.PolicyDN }
 
+// ListsLockouts says that the directory lists locked accounts, so
+// outreach.lockout can watch it.
+func (cfg *Config) ListsLockouts() bool { return true }
+
 // Open opens the directory cfg configures, as serve does: deps give the
 // clock and the mode (production refuses ldap:// without TLS unless
 // allow_plain, as validation does).
