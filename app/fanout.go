@@ -9,8 +9,6 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/crypt"
 	"github.com/resetbot/resetbot/core/directory"
-	"github.com/resetbot/resetbot/core/directory/ad"
-	"github.com/resetbot/resetbot/core/directory/ldap"
 	"github.com/resetbot/resetbot/core/fanout"
 	"github.com/resetbot/resetbot/core/fanout/kerberos"
 	"github.com/resetbot/resetbot/core/fanout/ldaptarget"
@@ -26,20 +24,8 @@ import (
 // fanout.targets[].type. Each entry turns the config block into the target
 // package's own Config, which validates itself and opens the target.
 var fanoutTypes = map[string]func(config.FanoutTargetConfig, Options) fanout.Config{
-	"ldap": func(t config.FanoutTargetConfig, _ Options) fanout.Config {
-		c := t.LDAP
-		return ldaptarget.Config{Name: t.Name, Label: t.Label, Match: directory.Key(c.Match), Constraints: constraints(t),
-			OpenDirectory: func(ctx context.Context) (directory.Directory, error) {
-				return ldap.Open(ctx, ldapConfig(&c.LDAPConfig))
-			}}
-	},
-	"ad": func(t config.FanoutTargetConfig, _ Options) fanout.Config {
-		c := t.AD
-		return ldaptarget.Config{Name: t.Name, Label: t.Label, Match: directory.Key(c.Match), Constraints: constraints(t),
-			OpenDirectory: func(ctx context.Context) (directory.Directory, error) {
-				return ad.Open(ctx, adConfig(t.Name, &c.ADConfig))
-			}}
-	},
+	"ldap": directoryTarget,
+	"ad":   directoryTarget,
 	"webhook": func(t config.FanoutTargetConfig, o Options) fanout.Config {
 		c := t.Webhook
 		return webhook.Config{Name: t.Name, Label: t.Label, URL: c.URL, Recipient: c.Recipient, Secret: c.Secret,
@@ -55,6 +41,25 @@ var fanoutTypes = map[string]func(config.FanoutTargetConfig, Options) fanout.Con
 		return workspace.Config{Name: t.Name, Label: t.Label, KeyFile: c.KeyFile, Subject: c.Subject,
 			Match: directory.Key(c.Match), Domain: c.Domain, Constraints: constraints(t), Client: o.HTTPClient}
 	},
+}
+
+// directoryTarget pushes to another directory: the target's ldap or ad
+// block is that directory plug-in's own configuration plus match, and
+// opens the directory itself.
+func directoryTarget(t config.FanoutTargetConfig, _ Options) fanout.Config {
+	c := ldaptarget.Config{Name: t.Name, Label: t.Label, Constraints: constraints(t)}
+	block := t.Plugins[t.Type]
+	if m, ok := block.(interface{ MatchKey() directory.Key }); ok {
+		c.Match = m.MatchKey()
+	}
+	c.OpenDirectory = func(ctx context.Context) (directory.Directory, error) {
+		op, ok := block.(directory.Opener)
+		if !ok {
+			return nil, fmt.Errorf("no %s block", t.Type)
+		}
+		return op.Open(ctx, directory.Deps{Name: t.Name})
+	}
+	return c
 }
 
 func constraints(t config.FanoutTargetConfig) fanout.Constraints {

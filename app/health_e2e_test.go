@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/resetbot/resetbot/core/directory/ldap"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/flows"
 	"github.com/resetbot/resetbot/internal/testserver"
@@ -84,7 +85,7 @@ func TestSlapdHealth(t *testing.T) {
 	t.Run("wrong bind password", func(t *testing.T) {
 		s := testserver.Slapd(t)
 		cfg := yamlConfig(t, demoHead+slapdDir, slapdEnv(s))
-		cfg.Directories[0].LDAP.BindPassword = secret.New("not-the-Bot-pw-9")
+		cfg.Directories[0].Plugin.(*ldap.Config).BindPassword = secret.New("not-the-Bot-pw-9")
 		r := newRig(t, cfg)
 		checkFails(t, r, "not-the-Bot-pw-9", "invalid credentials", "bind_password")
 	})

@@ -10,9 +10,6 @@ import (
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory"
-	"github.com/resetbot/resetbot/core/directory/ad"
-	"github.com/resetbot/resetbot/core/directory/ldap"
-	"github.com/resetbot/resetbot/core/directory/memory"
 	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/core/notify/email"
 	"github.com/resetbot/resetbot/core/notify/outbox"
@@ -40,60 +37,6 @@ var storeTypes = map[string]func(context.Context, *config.Config, Options) (stor
 	},
 }
 
-// directoryTypes is the registry of directory backends, keyed by
-// directories[].type. The memory directory opens only in demo mode: a
-// production configuration can never select it, even if validation were
-// bypassed.
-var directoryTypes = map[string]func(context.Context, config.DirectoryConfig, config.Mode) (directory.Directory, error){
-	"memory": func(_ context.Context, _ config.DirectoryConfig, mode config.Mode) (directory.Directory, error) {
-		if mode != config.ModeDemo {
-			return nil, errors.New("the memory directory exists only in demo mode")
-		}
-		return memory.NewDemo(memory.AckDemoOnly)
-	},
-	"ldap": func(ctx context.Context, dc config.DirectoryConfig, _ config.Mode) (directory.Directory, error) {
-		if dc.LDAP == nil {
-			return nil, errors.New("missing ldap block")
-		}
-		return ldap.Open(ctx, ldapConfig(dc.LDAP))
-	},
-	"ad": func(ctx context.Context, dc config.DirectoryConfig, _ config.Mode) (directory.Directory, error) {
-		if dc.AD == nil {
-			return nil, errors.New("missing ad block")
-		}
-		return ad.Open(ctx, adConfig(dc.Name, dc.AD))
-	},
-}
-
-// ldapConfig maps a validated ldap block onto the LDAP backend's Config.
-// TestDirectoryConfigsComplete checks that no setting is left behind.
-func ldapConfig(c *config.LDAPConfig) ldap.Config {
-	a := c.Attributes
-	return ldap.Config{URL: c.URL, StartTLS: c.StartTLS, AllowPlain: c.AllowPlain, CAFile: c.CAFile,
-		ServerName: c.ServerName, BindDN: c.BindDN, BindPassword: c.BindPassword, BaseDN: c.BaseDN,
-		UserFilter: c.UserFilter, ProtectedGroups: c.ProtectedGroups, ProtectedFilter: c.ProtectedFilter,
-		DialTimeout:    c.DialTimeout,
-		RequestTimeout: c.RequestTimeout, PoolSize: c.PoolSize,
-		Attributes: ldap.AttrMap{Login: a.Login, Email: a.Email, Mobile: a.Mobile, EmployeeNumber: a.EmployeeNumber,
-			DisplayName: a.DisplayName, GivenName: a.GivenName, Surname: a.Surname,
-			RecoveryEmail: a.RecoveryEmail, Manager: a.Manager,
-			Disabled: ldap.DisabledAttr{Attr: c.DisabledAttribute, Value: c.DisabledValue}}, PolicyDN: c.PolicyDN}
-}
-
-// adConfig maps a validated ad block onto the AD backend's Config.
-// allow_plain has no counterpart: config validation refuses it for AD.
-// TestDirectoryConfigsComplete checks that no setting is left behind.
-func adConfig(name string, c *config.ADConfig) ad.Config {
-	a := c.Attributes
-	return ad.Config{Name: name, URL: c.URL, StartTLS: c.StartTLS, CAFile: c.CAFile, ServerName: c.ServerName,
-		BindDN: c.BindDN, BindPassword: c.BindPassword, BaseDN: c.BaseDN, Domain: c.Domain, UserFilter: c.UserFilter,
-		Attributes: ad.AttrMap{Login: a.Login, DisplayName: a.DisplayName, GivenName: a.GivenName, Surname: a.Surname,
-			Email: a.Email, Mobile: a.Mobile, EmployeeNumber: a.EmployeeNumber,
-			RecoveryEmail: a.RecoveryEmail, Manager: a.Manager},
-		ProtectedGroups: c.ProtectedGroups, AllowProtected: c.AllowProtected, DialTimeout: c.DialTimeout,
-		RequestTimeout: c.RequestTimeout, PoolSize: c.PoolSize}
-}
-
 // openDirectories opens every configured directory behind one router.
 // With dm set, each is timed under its configured name.
 func openDirectories(ctx context.Context, cfg *config.Config, dm *dirMetrics) (directory.Directory, error) {
@@ -106,19 +49,14 @@ func openDirectories(ctx context.Context, cfg *config.Config, dm *dirMetrics) (d
 		}
 	}
 	for i, dc := range cfg.Directories {
-		open, ok := directoryTypes[dc.Type]
-		if !ok {
-			closeAll()
-			return nil, fmt.Errorf("directories[%d] (%s): unknown type %q", i, dc.Name, dc.Type)
-		}
-		d, err := open(ctx, dc, cfg.Mode)
+		d, err := openDirectory(ctx, dc, cfg.Mode)
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("directories[%d] (%s): %w", i, dc.Name, err)
 		}
 		domains := dc.Domains
-		if dc.Type == "memory" {
-			domains = append(domains, memory.DemoDomain)
+		if x, ok := dc.Plugin.(extraDomains); ok {
+			domains = append(domains, x.ExtraDomains()...)
 		}
 		routes = append(routes, directory.Route{Name: dc.Name, Dir: dm.wrap(dc.Name, d), Domains: dedupe(domains)})
 	}
@@ -128,6 +66,22 @@ func openDirectories(ctx context.Context, cfg *config.Config, dm *dirMetrics) (d
 		return nil, err
 	}
 	return r, nil
+}
+
+// extraDomains is a directory plug-in routed to domains of its own besides
+// the configured ones (the demo directory's demo company).
+type extraDomains interface{ ExtraDomains() []string }
+
+// openDirectory opens one directory through its plug-in configuration,
+// which validated itself when the configuration was loaded. The memory
+// directory refuses to open outside demo mode, even if validation were
+// bypassed.
+func openDirectory(ctx context.Context, dc config.DirectoryConfig, mode config.Mode) (directory.Directory, error) {
+	op, ok := dc.Plugin.(directory.Opener)
+	if !ok {
+		return nil, fmt.Errorf("unknown type %q", dc.Type)
+	}
+	return op.Open(ctx, directory.Deps{Name: dc.Name, Demo: mode == config.ModeDemo})
 }
 
 func dedupe(in []string) []string {

@@ -23,11 +23,11 @@ import (
 func TestSlapdRetriedChangeNotRefusedByHistory(t *testing.T) {
 	s := testserver.Slapd(t)
 	ctx := context.Background()
-	dir, err := ldap.Open(ctx, ldap.Config{URL: s.LDAPSURL, CAFile: s.CAFile,
+	dir, err := ldap.Open(ctx, ldap.Config{Settings: ldap.Settings{URL: s.LDAPSURL, CAFile: s.CAFile,
 		BindDN: testserver.SlapdBotDN, BindPassword: secret.New(testserver.SlapdBotPW),
 		BaseDN: testserver.SlapdPeopleDN, ProtectedGroups: []string{testserver.SlapdTier0DN},
 		Attributes:  ldap.AttrMap{RecoveryEmail: testserver.SlapdRecoveryAttr},
-		DialTimeout: 2 * time.Second, RequestTimeout: 5 * time.Second})
+		DialTimeout: 2 * time.Second, RequestTimeout: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}

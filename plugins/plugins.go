@@ -11,6 +11,9 @@
 package plugins
 
 import (
+	"github.com/resetbot/resetbot/core/directory/ad"
+	"github.com/resetbot/resetbot/core/directory/ldap"
+	"github.com/resetbot/resetbot/core/directory/memory"
 	"github.com/resetbot/resetbot/core/identity/code/codefactor"
 	"github.com/resetbot/resetbot/core/identity/totp"
 	"github.com/resetbot/resetbot/core/plugin"
@@ -20,10 +23,18 @@ import (
 // fresh map, so a test may add a fake without affecting others.
 func All() plugin.Registry {
 	return plugin.Registry{
-		plugin.Directory: {},
-		plugin.Store:     {},
-		plugin.Notifier:  {},
-		plugin.Channel:   {},
+		plugin.Directory: {
+			"memory": memory.NewConfig,
+			"ldap":   ldap.NewConfig,
+			"ad":     ad.NewConfig,
+		},
+		plugin.FanoutTarget: {
+			"ldap": ldap.NewFanoutConfig,
+			"ad":   ad.NewFanoutConfig,
+		},
+		plugin.Store:    {},
+		plugin.Notifier: {},
+		plugin.Channel:  {},
 		plugin.Factor: {
 			"totp":  totp.NewConfig,
 			"sms":   codefactor.SMS,

@@ -24,6 +24,10 @@ func TestCheckConfigAgreesWithServe(t *testing.T) {
 			"directories[0].ad.url", [2]string{"ldap://dc1.ad.example:389", "ldaps://dc1.ad.example:636"}},
 		{"allow_plain on AD", checkHead + adBlock("ldap://dc1.ad.example:389") + "      allow_plain: true\n",
 			"directories[0].ad.allow_plain", [2]string{"      allow_plain: true\n", "      start_tls: true\n"}},
+		// The LDAP transport refuses ldap:// without StartTLS unless
+		// allow_plain, in every mode; validation used to only warn in demo.
+		{"plain ldap without allow_plain in demo", checkHead + slapdBlock("ldap://127.0.0.1:1", ca),
+			"directories[0].ldap.url", [2]string{"      dial_timeout: 2s\n", "      allow_plain: true\n      dial_timeout: 2s\n"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

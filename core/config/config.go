@@ -180,9 +180,6 @@ func (l *loader) parse(data []byte, env []string) (*Config, Problems) {
 	l.applyEnv(root, env, r)
 	cfg := defaults()
 	(&decoder{r: r, reg: l.reg}).decode(root, reflect.ValueOf(cfg).Elem(), "")
-	for i := range cfg.Directories {
-		fillDirectoryDefaults(&cfg.Directories[i])
-	}
 	fillFanoutDefaults(&cfg.Fanout)
 	fillFactorDefaults(&cfg.Factors, l.reg)
 	v := &validator{r: r, mode: cfg.Mode, stat: l.stat, reg: l.reg}

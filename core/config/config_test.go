@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/directory/ad"
+	"github.com/resetbot/resetbot/core/directory/ldap"
+	"github.com/resetbot/resetbot/internal/testserver"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -22,7 +25,8 @@ func key32(b byte) string {
 func fixture(t *testing.T) (dir string, sections map[string]string) {
 	t.Helper()
 	dir = t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), []byte("not checked here"), 0o600); err != nil {
+	// A real certificate: the directory plug-ins check that ca_file holds one.
+	if _, err := testserver.SelfSignedCert(filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca-key.pem")); err != nil {
 		t.Fatal(err)
 	}
 	return dir, map[string]string{
@@ -110,11 +114,11 @@ func TestValidProductionConfig(t *testing.T) {
 	if cfg.Mode != config.ModeProduction || cfg.KeysGenerated {
 		t.Errorf("mode %q generated %v", cfg.Mode, cfg.KeysGenerated)
 	}
-	d := cfg.Directories[1].AD
+	d, _ := cfg.Directories[1].Plugin.(*ad.Config)
 	if d == nil || d.Attributes.Login != "sAMAccountName" || d.PoolSize != 4 || d.DialTimeout.Seconds() != 5 {
 		t.Errorf("AD defaults not applied: %+v", d)
 	}
-	if l := cfg.Directories[0].LDAP; l == nil || l.Attributes.Login != "uid" || l.UserFilter == "" {
+	if l, _ := cfg.Directories[0].Plugin.(*ldap.Config); l == nil || l.Attributes.Login != "uid" || l.UserFilter == "" {
 		t.Errorf("LDAP defaults not applied: %+v", l)
 	}
 	primary, keys, err := cfg.Keys.ParseEncryption()
@@ -157,12 +161,14 @@ func TestBadConfigs(t *testing.T) {
     type: ldap
     ldap: {url: "ftp://x", ca_file: /nonexistent/ca.pem, pool_size: 0, dial_timeout: -1s}
 `}, []string{"directories[0].ldap.base_dn", "directories[0].ldap.bind_dn", "directories[0].ldap.bind_password",
-			"directories[0].ldap.ca_file", "directories[0].ldap.dial_timeout", "directories[0].ldap.url"}},
+			"directories[0].ldap.ca_file", "directories[0].ldap.dial_timeout", "directories[0].ldap.pool_size",
+			"directories[0].ldap.url"}},
 		{"type without block and wrong block", map[string]string{"directories": `directories:
   - name: corp
     type: ad
     ldap: {url: "ldaps://x"}
-`}, []string{"directories[0].ad", "directories[0].ldap"}},
+`}, []string{"directories[0].ad.base_dn", "directories[0].ad.bind_dn", "directories[0].ad.bind_password",
+			"directories[0].ad.domain", "directories[0].ad.url", "directories[0].ldap"}},
 		{"duplicate names and domains", map[string]string{"directories": `directories:
   - {name: a, type: x, domains: [corp.example]}
   - {name: a, type: "", domains: [Corp.Example, "bad@x"]}
@@ -419,7 +425,7 @@ func TestMergeKeys(t *testing.T) {
 	if probs.HasErrors() {
 		t.Fatalf("problems:\n%s", probs.Error())
 	}
-	if got := cfg.Directories[1]; got.Name != "two" || got.LDAP.BaseDN != "dc=two" || got.LDAP.BindDN != "cn=x" {
+	if got, l := cfg.Directories[1], cfg.Directories[1].Plugin.(*ldap.Config); got.Name != "two" || l.BaseDN != "dc=two" || l.BindDN != "cn=x" {
 		t.Errorf("merged directory = %+v", got)
 	}
 }

@@ -87,7 +87,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 	t := v.Type()
 	fields := fieldsOf(t)
 	ps := pluginSlots(t)
-	typ := scalarKey(n, "type")
+	typ := typeKey(n)
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]

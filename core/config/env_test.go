@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/directory/ad"
+	"github.com/resetbot/resetbot/core/directory/ldap"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -17,6 +19,10 @@ func TestEnvOverrides(t *testing.T) {
 	dir, sections := fixture(t)
 	secretFile := filepath.Join(dir, "slack")
 	if err := os.WriteFile(secretFile, []byte("from-file-value\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	adFile := filepath.Join(dir, "ad-bind")
+	if err := os.WriteFile(adFile, []byte("ad-bind-from-file\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := []string{
@@ -28,6 +34,8 @@ func TestEnvOverrides(t *testing.T) {
 		"RESETBOT_CHANNELS__SLACK__SIGNING_SECRET_FILE=" + secretFile,
 		"RESETBOT_CHANNELS__TEAMS__APP_PASSWORD=true", // literal text, not a bool
 		"RESETBOT_DIRECTORIES__0__LDAP__BIND_PASSWORD=env-bind-value",
+		"RESETBOT_DIRECTORIES__0__LDAP__POOL_SIZE=9",
+		"RESETBOT_DIRECTORIES__1__AD__BIND_PASSWORD_FILE=" + adFile,
 		"RESETBOT_DIRECTORIES__1__DOMAINS__1=second.example",
 		"RESETBOT_FACTORS__ENABLED=totp, sms",
 		"RESETBOT_FACTORS__REQUIRE__RESET__SLACK=1",
@@ -36,6 +44,13 @@ func TestEnvOverrides(t *testing.T) {
 	cfg, probs := config.Parse([]byte(render(sections, nil)), env, plugins.All())
 	if probs.HasErrors() {
 		t.Fatalf("problems:\n%s", probs.Error())
+	}
+	// Directory blocks are the plug-ins' own types; the environment reaches
+	// them by type name.
+	ld, ok := cfg.Directories[0].Plugin.(*ldap.Config)
+	ad, ok2 := cfg.Directories[1].Plugin.(*ad.Config)
+	if !ok || !ok2 {
+		t.Fatalf("directory plug-ins = %T, %T", cfg.Directories[0].Plugin, cfg.Directories[1].Plugin)
 	}
 	checks := []struct {
 		name      string
@@ -46,8 +61,10 @@ func TestEnvOverrides(t *testing.T) {
 		{"admin_listen", cfg.Server.AdminListen, ""},
 		{"signing secret", cfg.Channels.Slack.SigningSecret.Reveal(), "from-file-value"},
 		{"app password", cfg.Channels.Teams.AppPassword.Reveal(), "true"},
-		{"bind password", cfg.Directories[0].LDAP.BindPassword.Reveal(), "env-bind-value"},
-		{"bind dn kept", cfg.Directories[0].LDAP.BindDN, "cn=resetbot,dc=corp,dc=example"},
+		{"bind password", ld.BindPassword.Reveal(), "env-bind-value"},
+		{"bind dn kept", ld.BindDN, "cn=resetbot,dc=corp,dc=example"},
+		{"ldap pool size", ld.PoolSize, 9},
+		{"ad bind password from a file", ad.BindPassword.Reveal(), "ad-bind-from-file"},
 		{"domains", fmt.Sprint(cfg.Directories[1].Domains), "[ad.corp.example second.example]"},
 		{"enabled", fmt.Sprint(cfg.Factors.Enabled), "[totp sms]"},
 		{"require slack", cfg.Factors.Require.For("reset", "slack"), 1},
@@ -75,6 +92,9 @@ func TestEnvErrors(t *testing.T) {
 		{"missing file", "RESETBOT_KEYS__HMAC_FILE=" + filepath.Join(dir, "none"), "keys.hmac", "cannot read the file"},
 		{"bad value", "RESETBOT_SESSIONS__IDLE_TIMEOUT=soon", "sessions.idle_timeout", "set by RESETBOT_SESSIONS__IDLE_TIMEOUT"},
 		{"invalid value", "RESETBOT_FACTORS__CODES__DIGITS=4", "factors.codes.digits", "set by RESETBOT_FACTORS__CODES__DIGITS"},
+		{"unknown plug-in key", "RESETBOT_DIRECTORIES__0__LDAP__DOMAIN=x", "RESETBOT_DIRECTORIES__0__LDAP__DOMAIN", "unknown setting"},
+		{"invalid plug-in value", "RESETBOT_DIRECTORIES__0__LDAP__POOL_SIZE=500", "directories[0].ldap.pool_size",
+			"set by RESETBOT_DIRECTORIES__0__LDAP__POOL_SIZE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,8 +71,7 @@ func TestExampleIsComplete(t *testing.T) {
 	}
 }
 
-// settingPaths lists every setting of t; list elements are written "[]" and
-// a directory's ldap/ad blocks are reached through their own element.
+// settingPaths lists every setting of t; list elements are written "[]".
 func settingPaths(t reflect.Type, prefix string) []string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()

@@ -92,8 +92,8 @@ func (v *validator) expiryReminders(p string, e *ExpiryRemindersConfig, c *Confi
 		v.errorf(p+".enabled", "no chat channel is enabled and email is off: reminders would reach nobody")
 	}
 	for i, d := range c.Directories {
-		if d.Type == "ldap" && d.LDAP != nil && d.LDAP.PolicyDN == "" {
-			v.warnf(index("directories", i)+".ldap.policy_dn",
+		if pe, ok := d.Plugin.(policyEntry); ok && pe.PolicyEntry() == "" {
+			v.warnf(index("directories", i)+"."+d.Type+".policy_dn",
 				"is empty: accounts without pwdPolicySubentry get no expiry reminder (set the ppolicy_default entry)")
 		}
 	}
@@ -112,3 +112,8 @@ func (v *validator) leaseAndQuiet(p string, o *OutreachConfig) {
 		}
 	}
 }
+
+// policyEntry is a directory plug-in's configuration naming a default
+// password policy entry (ldap's policy_dn), which expiry reminders need for
+// accounts without their own policy.
+type policyEntry interface{ PolicyEntry() string }

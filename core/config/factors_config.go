@@ -279,6 +279,13 @@ func (v *validator) questions(q *QuestionsConfig) {
 	}
 }
 
+// recoveryEmailer is a directory plug-in's configuration that maps a
+// recovery address attribute (ldap, ad): the attribute email codes go to,
+// and the login mailbox attribute it must differ from.
+type recoveryEmailer interface {
+	RecoveryEmailAttribute() (recovery, mailbox string)
+}
+
 // emailFactor checks where email codes would go: only to a personal or
 // recovery address attribute, never the account's own work mailbox, which
 // sits behind the very password being reset.
@@ -288,15 +295,19 @@ func (v *validator) emailFactor(c *Config) {
 	}
 	mapped := false
 	for i, d := range c.Directories {
-		a := d.attributes()
-		if a == nil || a.RecoveryEmail == "" {
+		re, ok := d.Plugin.(recoveryEmailer)
+		if !ok {
+			continue
+		}
+		recovery, mailbox := re.RecoveryEmailAttribute()
+		if recovery == "" {
 			continue
 		}
 		mapped = true
 		p := index("directories", i) + "." + d.Type + ".attributes.recovery_email"
-		attr := strings.ToLower(a.RecoveryEmail)
-		if slices.Contains(loginMailboxAttrs, attr) || strings.EqualFold(a.RecoveryEmail, a.Email) {
-			v.errorf(p, "%q is the account's own work mailbox; the email factor needs a personal or recovery address attribute", a.RecoveryEmail)
+		attr := strings.ToLower(recovery)
+		if slices.Contains(loginMailboxAttrs, attr) || strings.EqualFold(recovery, mailbox) {
+			v.errorf(p, "%q is the account's own work mailbox; the email factor needs a personal or recovery address attribute", recovery)
 		}
 	}
 	if !mapped && len(c.Directories) > 0 && c.Mode != ModeDemo {

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -35,10 +36,12 @@ type FanoutTargetConfig struct {
 	// primary changes.
 	Constraints FanoutConstraints `yaml:"constraints"`
 
-	LDAP     *FanoutLDAPConfig     `yaml:"ldap,omitempty"`
-	AD       *FanoutADConfig       `yaml:"ad,omitempty"`
-	Webhook  *FanoutWebhookConfig  `yaml:"webhook,omitempty"`
-	Kerberos *FanoutKerberosConfig `yaml:"kerberos,omitempty"`
+	// Plugins holds the block of a target type that is a plug-in (ldap and
+	// ad: a directory's settings plus match), decoded into the plug-in's own
+	// type, which validates itself.
+	Plugins  map[string]plugin.Config `yaml:",inline" plugin:"fanout target"`
+	Webhook  *FanoutWebhookConfig     `yaml:"webhook,omitempty"`
+	Kerberos *FanoutKerberosConfig    `yaml:"kerberos,omitempty"`
 	// Workspace is the block for type google_workspace.
 	Workspace *FanoutWorkspaceConfig `yaml:"google_workspace,omitempty"`
 }
@@ -62,19 +65,6 @@ type FanoutConstraints struct {
 	ASCIIOnly  bool   `yaml:"ascii_only"`
 	Forbidden  string `yaml:"forbidden"`
 	MinClasses int    `yaml:"min_classes"`
-}
-
-// FanoutLDAPConfig is another LDAP directory; Match names the account field
-// looked up there (login, email or employee_number).
-type FanoutLDAPConfig struct {
-	LDAPConfig `yaml:",inline"`
-	Match      string `yaml:"match"`
-}
-
-// FanoutADConfig is another Active Directory; Match as for LDAP.
-type FanoutADConfig struct {
-	ADConfig `yaml:",inline"`
-	Match    string `yaml:"match"`
 }
 
 // FanoutWebhookConfig is a sealed webhook receiver.
@@ -122,12 +112,6 @@ func fillFanoutDefaults(f *FanoutConfig) {
 		if t.Timeout == 0 {
 			t.Timeout = DefaultFanoutTimeout
 		}
-		if t.LDAP != nil {
-			fillDirectoryDefaults(&DirectoryConfig{LDAP: &t.LDAP.LDAPConfig})
-		}
-		if t.AD != nil {
-			fillDirectoryDefaults(&DirectoryConfig{AD: &t.AD.ADConfig})
-		}
 	}
 }
 
@@ -168,7 +152,7 @@ func (v *validator) fanout(f *FanoutConfig, dirs []DirectoryConfig) {
 }
 
 func (v *validator) fanoutType(p string, t *FanoutTargetConfig) {
-	blocks := map[string]bool{"ldap": t.LDAP != nil, "ad": t.AD != nil, "webhook": t.Webhook != nil,
+	blocks := map[string]bool{"ldap": t.Plugins["ldap"] != nil, "ad": t.Plugins["ad"] != nil, "webhook": t.Webhook != nil,
 		"kerberos": t.Kerberos != nil, "google_workspace": t.Workspace != nil}
 	has, ok := blocks[t.Type]
 	switch {
@@ -183,12 +167,6 @@ func (v *validator) fanoutType(p string, t *FanoutTargetConfig) {
 		}
 	}
 	switch {
-	case t.Type == "ldap" && t.LDAP != nil:
-		v.ldapBlock(p+".ldap", &t.LDAP.LDAPConfig)
-		v.fanoutMatch(p+".ldap.match", t.LDAP.Match)
-	case t.Type == "ad" && t.AD != nil:
-		v.conn(p+".ad", &t.AD.ConnConfig, true)
-		v.fanoutMatch(p+".ad.match", t.AD.Match)
 	case t.Type == "webhook" && t.Webhook != nil:
 		if t.Webhook.AllowLoopbackHTTP && v.production() {
 			v.errorf(p+".webhook.allow_loopback_http", "is for tests and demos only")
@@ -211,13 +189,5 @@ func (v *validator) fanoutType(p string, t *FanoutTargetConfig) {
 			v.errorf(p+".kerberos.keytab", "is required (the service principal's keytab)")
 		}
 		v.fileExists(p+".kerberos.keytab", k.Keytab)
-	}
-}
-
-func (v *validator) fanoutMatch(p, m string) {
-	switch m {
-	case "login", "email", "employee_number":
-	default:
-		v.errorf(p, "must be login, email or employee_number")
 	}
 }

@@ -118,18 +118,24 @@ func (v *validator) outreach(o *OutreachConfig, c *Config) {
 	v.atLeast(p+".spray.per_source", o.Spray.PerSource, 2)
 }
 
+// lockoutLister is a directory plug-in's configuration whose directory
+// lists lockouts (ldap, ad), so the lockout watcher can follow it.
+type lockoutLister interface{ ListsLockouts() bool }
+
 func (v *validator) watched(p string, ws []WatchedDirectory, dirs []DirectoryConfig) {
-	types := map[string]string{}
+	byName := map[string]DirectoryConfig{}
 	for _, d := range dirs {
-		types[d.Name] = d.Type
+		byName[d.Name] = d
 	}
 	for i, w := range ws {
 		wp := index(p, i)
-		switch t, ok := types[w.Name]; {
+		d, ok := byName[w.Name]
+		ll, lists := d.Plugin.(lockoutLister)
+		switch {
 		case !ok:
 			v.errorf(wp+".name", "%q is not a configured directory", w.Name)
-		case t != "ldap" && t != "ad":
-			v.errorf(wp+".name", "directory %q is of type %s: only ldap and ad directories can be watched", w.Name, t)
+		case !lists || !ll.ListsLockouts():
+			v.errorf(wp+".name", "directory %q is of type %s: only ldap and ad directories can be watched", w.Name, d.Type)
 		}
 		for k, dn := range w.Bases {
 			if _, err := ldap.ParseDN(dn); err != nil || !strings.Contains(dn, "=") {

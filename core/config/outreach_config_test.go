@@ -16,6 +16,7 @@ func TestOutreachConfig(t *testing.T) {
 		{"interval too short", on + "    interval: 100ms\n", "outreach.lockout.interval"},
 		{"unknown directory", on + "    directories: [{name: nope}]\n", "outreach.lockout.directories[0].name"},
 		{"memory directory", on + "    directories: [{name: demo}]\n", "outreach.lockout.directories[0].name"},
+		{"ldap directory", on + "    directories: [{name: corp}]\n", ""},
 		{"base not a DN", on + "    directories: [{name: corp, bases: [people]}]\n", "outreach.lockout.directories[0].bases[0]"},
 		{"group not a DN", on + "    directories: [{name: corp, groups: [\"x\"]}]\n", "outreach.lockout.directories[0].groups[0]"},
 		{"channel not enabled", on + "  channels: [teams]\n", "outreach.channels[0]"},

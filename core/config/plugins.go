@@ -70,6 +70,33 @@ func scalarKey(n *yaml.Node, key string) string {
 	return ""
 }
 
+// typeKey returns the type setting of mapping n: its own, or one merged in
+// ("<<: *base" where the anchored block sets type). Only the blocks merged
+// directly are read, so nested merges cannot make this expensive.
+func typeKey(n *yaml.Node) string {
+	if t := scalarKey(n, "type"); t != "" {
+		return t
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].ShortTag() != "!!merge" {
+			continue
+		}
+		srcs := []*yaml.Node{n.Content[i+1]}
+		if srcs[0].Kind == yaml.SequenceNode {
+			srcs = srcs[0].Content
+		}
+		for _, s := range srcs {
+			if s.Kind == yaml.AliasNode && s.Alias != nil {
+				s = s.Alias
+			}
+			if t := scalarKey(s, "type"); t != "" {
+				return t
+			}
+		}
+	}
+	return ""
+}
+
 // pluginKey decodes key k of a struct with plug-in slots s when it is a
 // plug-in block, and reports whether it was one. typ is the struct's type
 // setting (for a typed slot).

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/directory/ldap"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -93,11 +94,11 @@ func TestProtectedGroupsSplitByYAML(t *testing.T) {
 		t.Errorf("split DN not reported:\n%s", probs.Error())
 	}
 	cfg, probs := config.Parse([]byte(render(sections, map[string]string{"directories": dirs(`["cn=admins,ou=groups,dc=corp,dc=example", "cn=a\\,b,dc=corp"]`)})), nil, plugins.All())
-	if probs.HasErrors() || len(cfg.Directories[0].LDAP.ProtectedGroups) != 2 {
+	if probs.HasErrors() || len(cfg.Directories[0].Plugin.(*ldap.Config).ProtectedGroups) != 2 {
 		t.Errorf("quoted DNs refused:\n%s", probs.Error())
 	}
 	ex, _ := config.Parse(config.ExampleYAML(), nil, plugins.All())
-	if g := ex.Directories[0].LDAP.ProtectedGroups; len(g) != 1 || !strings.HasPrefix(g[0], "cn=admins,ou=groups") {
+	if g := ex.Directories[0].Plugin.(*ldap.Config).ProtectedGroups; len(g) != 1 || !strings.HasPrefix(g[0], "cn=admins,ou=groups") {
 		t.Errorf("example.yaml protected_groups = %q", g)
 	}
 }

@@ -63,6 +63,10 @@ const (
 	// Factor plug-ins (verification methods) are decoded from
 	// factors.<type>; factors.enabled names them.
 	Factor Kind = "factor"
+	// FanoutTarget plug-ins are decoded from fanout.targets[i].<type>.
+	// Today the ldap and ad targets are plug-ins (a directory's settings
+	// plus match); the other target types are still core/config sections.
+	FanoutTarget Kind = "fanout target"
 )
 
 // Registry lists, per kind, every plug-in type and how to make its

@@ -1,84 +1,52 @@
 package ad
 
 import (
+	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"time"
 
-	"github.com/go-ldap/ldap/v3"
-
+	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/directory/internal/ldapconn"
-	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/plugin"
 )
 
-// Config configures an Active Directory backend.
+// Settings are the connection, bind, search, attribute and pool settings
+// the ad and ldap directories share (one declaration, one validator).
+// For AD, BindDN may be a UPN (bot@example.org), Attributes.Login is matched
+// together with userPrincipalName (and login@Domain), and UserFilter is
+// always ANDed with (objectCategory=person)(objectClass=user), so no setting
+// can make a computer or contact account resettable. Built-in privileged
+// groups (Domain Admins, Enterprise Admins, Administrators, operators…) and
+// adminCount=1 accounts are always protected, besides ProtectedGroups
+// (nested groups included). AllowPlain is refused: AD only accepts
+// unicodePwd over an encrypted connection.
+type Settings = ldapconn.Settings
+
+// AttrMap names the AD attributes behind the lookup keys.
+type AttrMap = ldapconn.Attributes
+
+// Config configures an Active Directory backend: the directories[i].ad
+// block, and the ad block of a fan-out target (FanoutConfig). Its YAML keys
+// are Settings' plus the ones below.
 type Config struct {
-	// Name is the configured name of this directory, copied to User.Directory.
-	Name string `yaml:"name"`
-	// URL is ldaps://host[:636], or ldap://host[:389] with StartTLS set.
-	// Plain LDAP is refused: AD only accepts unicodePwd over an encrypted
-	// connection, and the bind password must not travel in clear either.
-	URL      string `yaml:"url"`
-	StartTLS bool   `yaml:"start_tls"`
-	// CAFile is a PEM bundle of CAs to trust; empty uses the system roots.
-	CAFile string `yaml:"ca_file"`
-	// ServerName overrides the name checked in the server certificate.
-	ServerName string `yaml:"server_name"`
-	// InsecureSkipVerify disables certificate checks. No configuration key
-	// reaches it (the YAML decoder skips it): only Go code such as a test
-	// can set it, so the production binary needs no test-only check.
-	InsecureSkipVerify bool `yaml:"-"`
-	// BindDN is the service account's DN or UPN (bot@example.org).
-	BindDN       string        `yaml:"bind_dn"`
-	BindPassword secret.String `yaml:"bind_password"`
-	// BaseDN is where users are searched (the domain or an OU).
-	BaseDN string `yaml:"base_dn"`
-	// Domain is the UPN suffix (example.org): a login without "@" is also
-	// tried as login@Domain.
+	Settings `yaml:",inline"`
+	// Name is the configured name of this directory, copied to
+	// User.Directory. It is the directory's name, not a key of its block:
+	// Open sets it from the deps.
+	Name string `yaml:"-"`
+	// Domain is the DNS domain of the AD forest (corp.example), the UPN
+	// suffix: a login without "@" is also tried as login@Domain.
 	Domain string `yaml:"domain"`
-	// UserFilter narrows which entries are users, e.g.
-	// (memberOf=CN=Staff,OU=Groups,DC=example,DC=org). It is always ANDed
-	// with (objectCategory=person)(objectClass=user), so no setting can make
-	// a computer or contact account resettable. Default DefaultUserFilter.
-	UserFilter string `yaml:"user_filter"`
-	// Attributes name the attributes lookups use.
-	Attributes AttrMap `yaml:"attributes"`
-	// ProtectedGroups are group DNs whose members (directly or through nested
-	// groups) are never reset or unlocked. Built-in privileged groups (Domain
-	// Admins, Enterprise Admins, Administrators, operators…) and adminCount=1
-	// accounts are always protected.
-	ProtectedGroups []string `yaml:"protected_groups"`
 	// AllowProtected lets the bot reset protected accounts. Default false;
 	// meant for a lab, never for production.
 	AllowProtected bool `yaml:"allow_protected"`
-	// DialTimeout bounds connecting plus the TLS handshake (default 5 s).
-	DialTimeout time.Duration `yaml:"dial_timeout"`
-	// RequestTimeout bounds each LDAP request (default 10 s).
-	RequestTimeout time.Duration `yaml:"request_timeout"`
-	// PoolSize is the maximum number of open connections (default 4).
-	PoolSize int `yaml:"pool_size"`
 }
 
-// AttrMap names the AD attributes behind the lookup keys.
-type AttrMap struct {
-	// Login is the attribute a login is matched against and User.Login read
-	// from (default "sAMAccountName"; userPrincipalName is also matched).
-	Login          string `yaml:"login"`
-	DisplayName    string `yaml:"display_name"`    // default "displayName"
-	GivenName      string `yaml:"given_name"`      // default "givenName"
-	Surname        string `yaml:"surname"`         // default "sn"
-	Email          string `yaml:"email"`           // default "mail"
-	Mobile         string `yaml:"mobile"`          // default "mobile"
-	EmployeeNumber string `yaml:"employee_number"` // default "employeeID"
-	// RecoveryEmail holds a personal/recovery address (no default: empty
-	// means no account has one). Never the login mailbox.
-	RecoveryEmail string `yaml:"recovery_email"`
-	// Manager holds the manager's DN, for notices (no default).
-	Manager string `yaml:"manager"`
-}
+var (
+	_ plugin.Config    = (*Config)(nil)
+	_ directory.Opener = (*Config)(nil)
+)
 
 // Defaults for unset Config fields.
 const (
@@ -89,108 +57,89 @@ const (
 	DefaultUserFilter = "(&" + personFilter + ")"
 )
 
-// withDefaults returns cfg with unset fields filled in.
+// defaultSettings are AD's defaults.
+var defaultSettings = ldapconn.Defaults(DefaultUserFilter, ldapconn.Attributes{
+	Login: "sAMAccountName", Email: "mail", Mobile: "mobile", EmployeeNumber: "employeeID",
+	DisplayName: "displayName", GivenName: "givenName", Surname: "sn",
+})
+
+// NewConfig returns a Config with its defaults: the registry entry of type
+// ad, over which the directories[i].ad block is decoded.
+func NewConfig() plugin.Config { return &Config{Settings: defaultSettings} }
+
+// withDefaults returns cfg with the zero fields that have a default filled
+// in (for a Config built in Go).
 func (c Config) withDefaults() Config {
-	a := &c.Attributes
-	for _, f := range []struct {
-		dst *string
-		def string
-	}{
-		{&a.Login, "sAMAccountName"}, {&a.DisplayName, "displayName"}, {&a.GivenName, "givenName"},
-		{&a.Surname, "sn"}, {&a.Email, "mail"}, {&a.Mobile, "mobile"}, {&a.EmployeeNumber, "employeeID"},
-		{&c.UserFilter, DefaultUserFilter},
-	} {
-		if *f.dst == "" {
-			*f.dst = f.def
-		}
-	}
-	if c.DialTimeout <= 0 {
-		c.DialTimeout = DefaultDialTimeout
-	}
-	if c.RequestTimeout <= 0 {
-		c.RequestTimeout = DefaultRequestTimeout
-	}
-	if c.PoolSize <= 0 {
-		c.PoolSize = DefaultPoolSize
-	}
+	c.Settings.Fill(defaultSettings)
 	return c
 }
 
-// Validate reports every problem in the configuration at once.
-func (c Config) Validate() error {
-	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("ad: "+format, a...)) }
-	u, err := url.Parse(c.URL)
-	switch {
-	case c.URL == "":
-		bad("url is required (ldaps://dc.example.org)")
-	case err != nil || u.Host == "":
-		bad("url %q is not an LDAP URL", c.URL)
-	case u.Scheme == "ldaps" && c.StartTLS:
-		bad("start_tls is for ldap:// URLs; %q already uses TLS", c.URL)
-	case u.Scheme == "ldap" && !c.StartTLS:
-		bad("url %q is plain LDAP: use ldaps:// or set start_tls (AD refuses password writes without TLS)", c.URL)
-	case u.Scheme != "ldap" && u.Scheme != "ldaps":
-		bad("url scheme %q is not ldaps or ldap", u.Scheme)
+// Validate reports every problem with the block at path (directories[0].ad)
+// to c. check-config, serve and Open run this one validator.
+func (c *Config) Validate(ch plugin.Checker, path string) {
+	c.Settings.Validate(ch, path, true)
+	if c.Domain == "" {
+		ch.Errorf(path+".domain", "is required (the AD DNS domain, e.g. corp.example)")
 	}
-	if c.CAFile != "" {
-		if _, err := os.ReadFile(c.CAFile); err != nil {
-			bad("ca_file: %v", err)
-		}
+	if c.AllowProtected {
+		ch.Warnf(path+".allow_protected", "protected (adminCount=1) accounts can be reset by the bot")
 	}
-	if c.BindDN == "" {
-		bad("bind_dn is required (a least-privilege service account)")
-	}
-	if c.BindPassword.Empty() {
-		bad("bind_password is required")
-	}
-	if _, err := ldap.ParseDN(c.BaseDN); err != nil || c.BaseDN == "" {
-		bad("base_dn %q is not a DN", c.BaseDN)
-	}
-	for _, g := range c.ProtectedGroups {
-		if _, err := ldap.ParseDN(g); err != nil || g == "" {
-			bad("protected_groups: %q is not a DN", g)
-		}
-	}
-	if c.UserFilter != "" {
-		if _, err := ldap.CompileFilter(c.UserFilter); err != nil {
-			bad("user_filter %q does not compile: %v", c.UserFilter, err)
-		}
-	}
-	a := c.Attributes
-	for name, v := range map[string]string{"login": a.Login, "display_name": a.DisplayName,
-		"given_name": a.GivenName, "surname": a.Surname, "email": c.Attributes.Email,
-		"mobile": c.Attributes.Mobile, "employee_number": c.Attributes.EmployeeNumber,
-		"recovery_email": c.Attributes.RecoveryEmail, "manager": c.Attributes.Manager} {
-		if v != "" && !validAttr(v) {
-			bad("attributes.%s %q is not an attribute name", name, v)
-		}
-	}
-	if c.DialTimeout < 0 || c.RequestTimeout < 0 || c.PoolSize < 0 {
-		bad("timeouts and pool_size must not be negative")
-	}
-	return errors.Join(errs...)
 }
 
-// validAttr accepts an LDAP attribute description (letters, digits, hyphen),
-// so a configured name can never smuggle filter syntax.
-func validAttr(s string) bool {
-	for i, r := range s {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || (i > 0 && (r >= '0' && r <= '9' || r == '-'))
-		if !ok {
-			return false
-		}
+// RecoveryEmailAttribute returns the attribute email codes go to, and the
+// login mailbox attribute it must differ from (for the email factor's
+// configuration check).
+func (c *Config) RecoveryEmailAttribute() (recovery, mailbox string) {
+	return c.Attributes.RecoveryEmail, c.Attributes.Email
+}
+
+// ListsLockouts says that the directory lists locked accounts, so
+// outreach.lockout can watch it.
+func (c *Config) ListsLockouts() bool { return true }
+
+// Open opens the directory c configures, named deps.Name, with deps' clock.
+func (c *Config) Open(ctx context.Context, deps directory.Deps) (directory.Directory, error) {
+	cfg := *c
+	cfg.Name = deps.Name
+	d, err := Open(ctx, cfg)
+	if err != nil {
+		return nil, err
 	}
-	return s != ""
+	if deps.Now != nil {
+		d.now = deps.Now
+	}
+	return d, nil
 }
 
 // tlsConfig builds the client TLS configuration with the shared transport's
 // rules: TLS 1.2 or later, the configured CAs (or the system roots) and the
 // server name.
 func (c Config) tlsConfig() (*tls.Config, error) {
-	tc, err := ldapconn.TLSConfig(c.URL, c.ServerName, c.CAFile, c.InsecureSkipVerify)
+	tc, err := c.Settings.TLS()
 	if err != nil {
 		return nil, fmt.Errorf("ad: %w", err)
 	}
 	return tc, nil
 }
+
+// FanoutConfig is the ad block of a fan-out target (fanout.targets[i].ad):
+// the same settings as a directory's, plus the account field looked up
+// there.
+type FanoutConfig struct {
+	Config `yaml:",inline"`
+	// Match is login, email or employee_number.
+	Match string `yaml:"match"`
+}
+
+// NewFanoutConfig returns a FanoutConfig with the directory's defaults: the
+// registry entry of fan-out target type ad.
+func NewFanoutConfig() plugin.Config { return &FanoutConfig{Config: Config{Settings: defaultSettings}} }
+
+// Validate checks the directory settings and match.
+func (f *FanoutConfig) Validate(c plugin.Checker, path string) {
+	f.Config.Validate(c, path)
+	ldapconn.Match(c, path+".match", f.Match)
+}
+
+// MatchKey is the lookup key of the target's accounts.
+func (f *FanoutConfig) MatchKey() directory.Key { return directory.Key(f.Match) }

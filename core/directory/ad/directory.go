@@ -29,6 +29,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/resetbot/resetbot/core/directory"
+	"github.com/resetbot/resetbot/core/directory/internal/ldapconn"
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -51,10 +52,12 @@ var (
 	_ directory.Closer    = (*Directory)(nil)
 )
 
-// Open validates cfg and returns a Directory. It does not connect: call
+// Open validates cfg (Config.Validate; AD's rules do not depend on the
+// mode) and returns a Directory. It does not connect: call
 // Check to test the connection and the service account.
 func Open(ctx context.Context, cfg Config) (*Directory, error) {
-	if err := cfg.Validate(); err != nil {
+	cfg = cfg.withDefaults()
+	if err := ldapconn.Check(&cfg, "ad", true); err != nil {
 		return nil, err
 	}
 	return open(ctx, cfg, false)

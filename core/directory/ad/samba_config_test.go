@@ -36,8 +36,10 @@ func TestSambaLoginAttribute(t *testing.T) {
 	if us, err := open(t, config(s)).Find(ctxT(t), directory.ByLogin, j.EmployeeID); err != nil || len(us) != 0 {
 		t.Errorf("Find(login %s) with the default login attribute = %+v, %v; want none", j.EmployeeID, us, err)
 	}
-	// Without a domain (no login@domain UPN guess) sAMAccountName is not matched.
-	cfg.Domain = ""
+	// Without the forest's domain (no matching login@domain UPN guess; the
+	// configuration requires a domain, so another one stands for none)
+	// sAMAccountName is not matched.
+	cfg.Domain = "elsewhere.example"
 	if us, err := open(t, cfg).Find(ctxT(t), directory.ByLogin, j.Login); err != nil || len(us) != 0 {
 		t.Errorf("Find(sAMAccountName %s) with login employeeID = %+v, %v; want none", j.Login, us, err)
 	}

@@ -19,10 +19,11 @@ import (
 // config returns a configuration for the least-privilege bot on s.
 func config(s *testserver.SambaServer) ad.Config {
 	return ad.Config{
-		Name: "corp", URL: s.URL, CAFile: s.CAFile,
-		BindDN: testserver.SambaBot.UPN, BindPassword: secret.New(testserver.SambaBot.Password),
-		BaseDN: s.BaseDN, Domain: s.Domain,
-		ProtectedGroups: []string{testserver.SambaProtectedGroupDN},
+		Name: "corp", Domain: s.Domain,
+		Settings: ad.Settings{URL: s.URL, CAFile: s.CAFile,
+			BindDN: testserver.SambaBot.UPN, BindPassword: secret.New(testserver.SambaBot.Password),
+			BaseDN:          s.BaseDN,
+			ProtectedGroups: []string{testserver.SambaProtectedGroupDN}},
 	}
 }
 

@@ -81,8 +81,8 @@ func TestSambaPlainRefused(t *testing.T) {
 	s := testserver.SambaDCWith(t, testserver.SambaOptions{PlainBind: true})
 	cfg := config(s)
 	cfg.URL = s.StartTLSURL
-	if err := cfg.Validate(); err == nil {
-		t.Fatal("Validate accepted plain ldap:// without StartTLS")
+	if _, err := ad.Open(context.Background(), cfg); err == nil {
+		t.Fatal("Open accepted plain ldap:// without StartTLS")
 	}
 	d, err := ad.OpenPlain(context.Background(), cfg)
 	if err != nil {

@@ -21,7 +21,7 @@
 //	  by dn.exact="cn=resetbot,ou=services,dc=example,dc=org" write
 //	  by * read
 //
-// A Config in YAML:
+// A Config in YAML (a directories[i].ldap block):
 //
 //	url: ldaps://ldap.example.org:636
 //	ca_file: /etc/resetbot/ldap-ca.pem
@@ -31,7 +31,9 @@
 //	policy_dn: cn=default,ou=policies,dc=example,dc=org
 //	protected_groups:                # quote or list one a line: DNs hold commas
 //	  - cn=admins,ou=groups,dc=example,dc=org
-//	attributes: {mobile: mobile, disabled: {attr: employeeType, value: disabled}}
+//	attributes: {mobile: mobile}
+//	disabled_attribute: employeeType
+//	disabled_value: disabled
 //	request_timeout: 10s
 //
 // OpenLDAP's ppolicy also clears a lockout when the password is reset by
@@ -39,117 +41,70 @@
 package ldap
 
 import (
+	"context"
 	"crypto/tls"
-	"errors"
-	"fmt"
-	"net/url"
 	"time"
 
-	"github.com/go-ldap/ldap/v3"
-
+	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/directory/internal/ldapconn"
-	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/plugin"
 )
 
-// Config configures one LDAP directory.
+// Settings are the connection, bind, search, attribute and pool settings
+// the ldap and ad directories share (one declaration, one validator).
+type Settings = ldapconn.Settings
+
+// AttrMap names the attributes that hold each user field.
+type AttrMap = ldapconn.Attributes
+
+// Config configures one LDAP directory: the directories[i].ldap block, and
+// the ldap block of a fan-out target (FanoutConfig). Its YAML keys are
+// Settings' plus the ones below.
 type Config struct {
-	// URL is ldaps://host:636 or ldap://host:389 (then StartTLS, or AllowPlain).
-	URL string `yaml:"url"`
-	// StartTLS upgrades an ldap:// connection to TLS before binding.
-	StartTLS bool `yaml:"start_tls"`
-	// AllowPlain permits ldap:// without StartTLS. The service password and
-	// every new password then cross the network in clear: tests only.
-	AllowPlain bool `yaml:"allow_plain"`
-	// CAFile is a PEM bundle of the CAs to trust; empty uses the system pool.
-	CAFile string `yaml:"ca_file"`
-	// ServerName is the name to verify in the certificate; empty uses the URL host.
-	ServerName string `yaml:"server_name"`
-	// InsecureSkipVerify disables certificate verification. No configuration
-	// key reaches it (yaml:"-"): only tests set it from Go, since anyone on
-	// the path could then read the new passwords.
-	InsecureSkipVerify bool `yaml:"-"`
-	// BindDN and BindPassword are the service account's credentials.
-	BindDN       string        `yaml:"bind_dn"`
-	BindPassword secret.String `yaml:"bind_password"`
-	// BaseDN is where users are searched; IDs outside it are refused.
-	BaseDN string `yaml:"base_dn"`
-	// UserFilter selects user entries; default (objectClass=inetOrgPerson).
-	UserFilter string `yaml:"user_filter"`
-	// Attributes maps lookup keys and user fields to attribute names.
-	Attributes AttrMap `yaml:"attributes"`
-	// ProtectedGroups are DNs of groups (groupOfNames member or
-	// groupOfUniqueNames uniqueMember; direct members only) whose members the
-	// bot never resets or unlocks.
-	ProtectedGroups []string `yaml:"protected_groups"`
-	// ProtectedFilter, when set, marks the users it matches as protected,
-	// e.g. (employeeType=admin).
-	ProtectedFilter string `yaml:"protected_filter"`
+	Settings `yaml:",inline"`
+	// DisabledAttribute and DisabledValue mark disabled accounts, e.g.
+	// pwdAccountLockedTime = 000001010000Z: the attribute holds the value
+	// (case-insensitive) or, when DisabledValue is empty (Go only; the
+	// configuration sets both), is present at all. Empty: no such marker.
+	DisabledAttribute string `yaml:"disabled_attribute"`
+	DisabledValue     string `yaml:"disabled_value"`
 	// PolicyDN is the default ppolicy entry (slapd's ppolicy_default), read
 	// for the minimum age and lockout duration of users without
 	// pwdPolicySubentry. Empty: such users have no known policy.
 	PolicyDN string `yaml:"policy_dn"`
-	// DialTimeout bounds connecting (default 5s); RequestTimeout bounds each
-	// request (default 10s).
-	DialTimeout    time.Duration `yaml:"dial_timeout"`
-	RequestTimeout time.Duration `yaml:"request_timeout"`
-	// PoolSize is the most connections held open at once (default 4).
-	PoolSize int `yaml:"pool_size"`
-	// Now is the clock (default time.Now).
+	// ProtectedFilter, when set, marks the users it matches as protected
+	// (never reset or unlocked), e.g. (employeeType=admin).
+	ProtectedFilter string `yaml:"protected_filter"`
+	// PreferredLanguage is the attribute holding the user's language
+	// (default preferredLanguage). No configuration key reaches it yet.
+	PreferredLanguage string `yaml:"-"`
+	// Now is the clock (default time.Now; Open sets the deps' clock).
 	Now func() time.Time `yaml:"-"`
 }
 
-// AttrMap names the attributes that hold each user field.
-type AttrMap struct {
-	Login          string `yaml:"login"`           // default uid
-	Email          string `yaml:"email"`           // default mail
-	Mobile         string `yaml:"mobile"`          // default mobile
-	EmployeeNumber string `yaml:"employee_number"` // default employeeNumber
-	DisplayName    string `yaml:"display_name"`    // default displayName
-	GivenName      string `yaml:"given_name"`      // default givenName
-	Surname        string `yaml:"surname"`         // default sn
-	// PreferredLanguage holds the user's language (default preferredLanguage).
-	PreferredLanguage string `yaml:"preferred_language"`
-	// RecoveryEmail holds a personal/recovery address (no default: empty
-	// means no account has one). Never the login mailbox.
-	RecoveryEmail string `yaml:"recovery_email"`
-	// Manager holds the manager's DN, for notices (no default).
-	Manager string `yaml:"manager"`
-	// Disabled says how a disabled account is marked; empty Attr: never.
-	Disabled DisabledAttr `yaml:"disabled"`
+var (
+	_ plugin.Config    = (*Config)(nil)
+	_ directory.Opener = (*Config)(nil)
+)
+
+// defaultSettings are the OpenLDAP defaults (inetOrgPerson).
+var defaultSettings = ldapconn.Defaults("(objectClass=inetOrgPerson)", ldapconn.Attributes{
+	Login: "uid", Email: "mail", Mobile: "mobile", EmployeeNumber: "employeeNumber",
+	DisplayName: "displayName", GivenName: "givenName", Surname: "sn",
+})
+
+// NewConfig returns a Config with its defaults: the registry entry of type
+// ldap, over which the directories[i].ldap block is decoded.
+func NewConfig() plugin.Config {
+	return &Config{Settings: defaultSettings, PreferredLanguage: "preferredLanguage"}
 }
 
-// DisabledAttr marks disabled accounts: Attr holds Value (case-insensitive),
-// or, when Value is empty, Attr is present at all.
-type DisabledAttr struct {
-	Attr  string `yaml:"attr"`
-	Value string `yaml:"value"`
-}
-
-// withDefaults returns cfg with defaults filled in.
+// withDefaults returns cfg with the zero fields that have a default filled
+// in (for a Config built in Go).
 func (cfg Config) withDefaults() Config {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	a := &cfg.Attributes
-	def(&a.Login, "uid")
-	def(&a.Email, "mail")
-	def(&a.Mobile, "mobile")
-	def(&a.EmployeeNumber, "employeeNumber")
-	def(&a.DisplayName, "displayName")
-	def(&a.GivenName, "givenName")
-	def(&a.Surname, "sn")
-	def(&a.PreferredLanguage, "preferredLanguage")
-	def(&cfg.UserFilter, "(objectClass=inetOrgPerson)")
-	if cfg.DialTimeout <= 0 {
-		cfg.DialTimeout = 5 * time.Second
-	}
-	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = 10 * time.Second
-	}
-	if cfg.PoolSize <= 0 {
-		cfg.PoolSize = 4
+	cfg.Settings.Fill(defaultSettings)
+	if cfg.PreferredLanguage == "" {
+		cfg.PreferredLanguage = "preferredLanguage"
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -157,67 +112,76 @@ func (cfg Config) withDefaults() Config {
 	return cfg
 }
 
-// Validate reports every problem in cfg at once. It refuses ldap:// without
-// StartTLS unless AllowPlain is set: the bot sends new passwords.
-func (cfg Config) Validate() error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("ldap config: "+format, args...)) }
-	u, err := url.Parse(cfg.URL)
-	switch {
-	case cfg.URL == "":
-		bad("url is required")
-	case err != nil:
-		bad("url %q does not parse", cfg.URL)
-	case u.Scheme == "ldaps":
-		if cfg.StartTLS {
-			bad("start_tls makes no sense with ldaps://")
-		}
-	case u.Scheme == "ldap":
-		if !cfg.StartTLS && !cfg.AllowPlain {
-			bad("ldap:// without start_tls would send passwords in clear; use ldaps:// or start_tls: true")
-		}
-	default:
-		bad("url scheme must be ldaps or ldap, not %q", u.Scheme)
+// Validate reports every problem with the block at path (directories[0].ldap)
+// to c: the shared settings, the protected filter and the disabled marker.
+// check-config, serve and Open run this one validator.
+func (cfg *Config) Validate(c plugin.Checker, path string) {
+	cfg.Settings.Validate(c, path, false)
+	ldapconn.Filter(c, path+".protected_filter", cfg.ProtectedFilter)
+	if (cfg.DisabledAttribute == "") != (cfg.DisabledValue == "") {
+		c.Errorf(path+".disabled_value", "disabled_attribute and disabled_value must be set together")
 	}
-	if err == nil && u.Host == "" && cfg.URL != "" {
-		bad("url %q has no host", cfg.URL)
+	if cfg.DisabledAttribute != "" && !ldapconn.AttrName(cfg.DisabledAttribute) {
+		c.Errorf(path+".disabled_attribute", "%q is not an attribute name (letters, digits, hyphen)", cfg.DisabledAttribute)
 	}
-	if cfg.BindDN == "" || cfg.BindPassword.Empty() {
-		bad("bind_dn and bind_password are required")
+}
+
+// RecoveryEmailAttribute returns the attribute email codes go to, and the
+// login mailbox attribute it must differ from (for the email factor's
+// configuration check).
+func (cfg *Config) RecoveryEmailAttribute() (recovery, mailbox string) {
+	return cfg.Attributes.RecoveryEmail, cfg.Attributes.Email
+}
+
+// PolicyEntry returns the default ppolicy entry (policy_dn); expiry
+// reminders need it for accounts without pwdPolicySubentry.
+func (cfg *Config) PolicyEntry() string { return cfg.PolicyDN }
+
+// ListsLockouts says that the directory lists locked accounts, so
+// outreach.lockout can watch it.
+func (cfg *Config) ListsLockouts() bool { return true }
+
+// Open opens the directory cfg configures, as serve does: deps give the
+// clock and the mode (production refuses ldap:// without TLS unless
+// allow_plain, as validation does).
+func (cfg *Config) Open(ctx context.Context, deps directory.Deps) (directory.Directory, error) {
+	c := *cfg
+	if deps.Now != nil {
+		c.Now = deps.Now
 	}
-	if _, err := ldap.ParseDN(cfg.BaseDN); err != nil || cfg.BaseDN == "" {
-		bad("base_dn %q is not a DN", cfg.BaseDN)
-	}
-	for _, f := range []struct{ name, v string }{{"user_filter", cfg.UserFilter}, {"protected_filter", cfg.ProtectedFilter}} {
-		if f.v == "" {
-			continue
-		}
-		if _, err := ldap.CompileFilter(f.v); err != nil {
-			bad("%s %q does not compile: %v", f.name, f.v, err)
-		}
-	}
-	for _, g := range cfg.ProtectedGroups {
-		dn, err := ldap.ParseDN(g)
-		switch {
-		case err != nil || g == "":
-			bad("protected group %q is not a DN", g)
-		case len(dn.RDNs) < 2:
-			// A YAML flow list [cn=a,dc=b] splits at the commas.
-			bad("protected group %q looks cut short (quote DNs in YAML lists)", g)
-		}
-	}
-	if cfg.CAFile != "" {
-		if _, err := ldapconn.LoadCAs(cfg.CAFile); err != nil {
-			bad("%v", err)
-		}
-	}
-	if cfg.PoolSize < 0 || cfg.DialTimeout < 0 || cfg.RequestTimeout < 0 {
-		bad("pool_size and timeouts must not be negative")
-	}
-	return errors.Join(errs...)
+	return open(ctx, c, !deps.Demo)
 }
 
 // tlsConfig builds the client TLS configuration (shared with ad).
-func (cfg Config) tlsConfig() (*tls.Config, error) {
-	return ldapconn.TLSConfig(cfg.URL, cfg.ServerName, cfg.CAFile, cfg.InsecureSkipVerify)
+func (cfg Config) tlsConfig() (*tls.Config, error) { return cfg.Settings.TLS() }
+
+// disabledMarker is how a disabled account is marked; empty Attr: never.
+type disabledMarker struct{ Attr, Value string }
+
+func (d *Directory) disabled() disabledMarker {
+	return disabledMarker{d.cfg.DisabledAttribute, d.cfg.DisabledValue}
 }
+
+// FanoutConfig is the ldap block of a fan-out target
+// (fanout.targets[i].ldap): the same settings as a directory's, plus the
+// account field looked up there.
+type FanoutConfig struct {
+	Config `yaml:",inline"`
+	// Match is login, email or employee_number.
+	Match string `yaml:"match"`
+}
+
+// NewFanoutConfig returns a FanoutConfig with the directory's defaults: the
+// registry entry of fan-out target type ldap.
+func NewFanoutConfig() plugin.Config {
+	return &FanoutConfig{Config: *NewConfig().(*Config)}
+}
+
+// Validate checks the directory settings and match.
+func (f *FanoutConfig) Validate(c plugin.Checker, path string) {
+	f.Config.Validate(c, path)
+	ldapconn.Match(c, path+".match", f.Match)
+}
+
+// MatchKey is the lookup key of the target's accounts.
+func (f *FanoutConfig) MatchKey() directory.Key { return directory.Key(f.Match) }

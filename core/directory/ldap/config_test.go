@@ -1,16 +1,19 @@
 package ldap_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/directory/ldap"
 )
 
-// TestConfigYAML decodes the example of the package documentation.
+// TestConfigYAML decodes the example of the package documentation over the
+// registry entry's defaults, as core/config does, and opens it.
 func TestConfigYAML(t *testing.T) {
 	const doc = `
 url: ldaps://ldap.example.org:636
@@ -21,21 +24,25 @@ base_dn: ou=people,dc=example,dc=org
 policy_dn: cn=default,ou=policies,dc=example,dc=org
 protected_groups:
   - cn=admins,ou=groups,dc=example,dc=org
-attributes: {mobile: telephoneNumber, disabled: {attr: employeeType, value: disabled}}
+attributes: {mobile: telephoneNumber}
+disabled_attribute: employeeType
+disabled_value: disabled
 request_timeout: 10s
 `
-	var cfg ldap.Config
-	if err := yaml.Unmarshal([]byte(doc), &cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := cfg.Validate(); err != nil {
+	cfg := ldap.NewConfig().(*ldap.Config)
+	if err := yaml.Unmarshal([]byte(doc), cfg); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.BindPassword.Reveal() != "s3cret-Bot" || cfg.RequestTimeout != 10*time.Second ||
-		cfg.Attributes.Mobile != "telephoneNumber" || cfg.Attributes.Disabled.Value != "disabled" ||
-		len(cfg.ProtectedGroups) != 1 {
+		cfg.Attributes.Mobile != "telephoneNumber" || cfg.Attributes.Login != "uid" || cfg.DisabledValue != "disabled" ||
+		cfg.PoolSize != 4 || len(cfg.ProtectedGroups) != 1 {
 		t.Fatalf("decoded %+v", cfg)
 	}
+	d, err := cfg.Open(context.Background(), directory.Deps{Name: "corp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.(directory.Closer).Close()
 	out, err := yaml.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -29,16 +29,22 @@ var (
 	_ directory.Closer    = (*Directory)(nil)
 )
 
-// Open validates cfg and returns a directory. It does not connect: call
-// Check to prove the server, certificate and service account work.
+// Open validates cfg with production's rules (Config.Validate) and returns
+// a directory. It does not connect: call Check to prove the server,
+// certificate and service account work.
 func Open(ctx context.Context, cfg Config) (*Directory, error) {
+	return open(ctx, cfg, true)
+}
+
+// open validates cfg under the mode's rules and builds the Directory.
+func open(ctx context.Context, cfg Config, production bool) (*Directory, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := cfg.Validate(); err != nil {
+	cfg = cfg.withDefaults()
+	if err := ldapconn.Check(&cfg, "ldap", production); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
 	tc, err := cfg.tlsConfig()
 	if err != nil {
 		return nil, fmt.Errorf("ldap config: %w", err)
@@ -132,7 +138,7 @@ func (d *Directory) Find(ctx context.Context, key directory.Key, value string) (
 func (d *Directory) userAttrs() []string {
 	a := d.cfg.Attributes
 	attrs := []string{a.Login, a.Email, a.Mobile, a.EmployeeNumber, a.DisplayName, a.GivenName, a.Surname,
-		a.PreferredLanguage}
+		d.cfg.PreferredLanguage}
 	for _, extra := range []string{a.RecoveryEmail, a.Manager} {
 		if extra != "" {
 			attrs = append(attrs, extra)
@@ -147,7 +153,7 @@ func (d *Directory) toUser(e *ldap.Entry) directory.User {
 		ID:                e.DN,
 		Login:             e.GetAttributeValue(a.Login),
 		DisplayName:       e.GetAttributeValue(a.DisplayName),
-		PreferredLanguage: e.GetAttributeValue(a.PreferredLanguage),
+		PreferredLanguage: e.GetAttributeValue(d.cfg.PreferredLanguage),
 		GivenName:         e.GetAttributeValue(a.GivenName),
 		Surname:           e.GetAttributeValue(a.Surname),
 		Email:             e.GetAttributeValue(a.Email),
@@ -249,8 +255,8 @@ const (
 // holdAttrs are the attributes hold reads.
 func (d *Directory) holdAttrs(more ...string) []string {
 	attrs := append([]string{attrLockedTime, attrEndTime, attrShadowExpire}, more...)
-	if d.cfg.Attributes.Disabled.Attr != "" {
-		attrs = append(attrs, d.cfg.Attributes.Disabled.Attr)
+	if d.cfg.DisabledAttribute != "" {
+		attrs = append(attrs, d.cfg.DisabledAttribute)
 	}
 	return attrs
 }
@@ -260,7 +266,7 @@ func (d *Directory) holdAttrs(more ...string) []string {
 // locked by an administrator (000001010000Z).
 func (d *Directory) held(e *ldap.Entry, st *directory.Status) {
 	now := d.cfg.Now()
-	if dis := d.cfg.Attributes.Disabled; dis.Attr != "" {
+	if dis := d.disabled(); dis.Attr != "" {
 		for _, v := range e.GetAttributeValues(dis.Attr) {
 			if dis.Value == "" || strings.EqualFold(v, dis.Value) {
 				st.Disabled = true

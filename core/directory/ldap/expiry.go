@@ -125,7 +125,7 @@ func (d *Directory) expiringUnder(c *ldap.Conn, p maxAgePolicy, now time.Time, w
 	var f strings.Builder
 	fmt.Fprintf(&f, "(&%s%s(%s>=%s)(%s<=%s)(!(%s=TRUE))", d.cfg.UserFilter, member,
 		attrChangedTime, from, attrChangedTime, to, attrReset)
-	if dis := d.cfg.Attributes.Disabled; dis.Attr != "" && dis.Value != "" {
+	if dis := d.disabled(); dis.Attr != "" && dis.Value != "" {
 		fmt.Fprintf(&f, "(!(%s=%s))", dis.Attr, ldap.EscapeFilter(dis.Value))
 	}
 	f.WriteString(")")

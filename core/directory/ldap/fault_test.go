@@ -18,9 +18,12 @@ import (
 	"github.com/resetbot/resetbot/internal/testserver"
 )
 
+// TestValidate: Open runs the one validator (Config.Validate, the rules
+// check-config applies, production's by default) and refuses what it
+// reports, every problem at once.
 func TestValidate(t *testing.T) {
-	good := ldap.Config{URL: "ldaps://ldap.example.org", BindDN: "cn=bot,dc=example,dc=org",
-		BindPassword: secret.New("pw"), BaseDN: "dc=example,dc=org"}
+	good := ldap.Config{Settings: ldap.Settings{URL: "ldaps://ldap.example.org", BindDN: "cn=bot,dc=example,dc=org",
+		BindPassword: secret.New("pw"), BaseDN: "dc=example,dc=org"}}
 	for _, tc := range []struct {
 		name   string
 		change func(*ldap.Config)
@@ -30,35 +33,38 @@ func TestValidate(t *testing.T) {
 		{"starttls", func(c *ldap.Config) { c.URL, c.StartTLS = "ldap://ldap.example.org", true }, ""},
 		{"plain refused", func(c *ldap.Config) { c.URL = "ldap://ldap.example.org" }, "clear"},
 		{"plain allowed", func(c *ldap.Config) { c.URL, c.AllowPlain = "ldap://ldap.example.org", true }, ""},
-		{"ldaps with starttls", func(c *ldap.Config) { c.StartTLS = true }, "start_tls"},
+		{"ldaps with starttls", func(c *ldap.Config) { c.StartTLS = true }, "ldap.start_tls"},
 		{"bad scheme", func(c *ldap.Config) { c.URL = "http://x" }, "scheme"},
-		{"no url", func(c *ldap.Config) { c.URL = "" }, "url is required"},
-		{"no bind", func(c *ldap.Config) { c.BindPassword = secret.String{} }, "bind_password"},
-		{"bad base", func(c *ldap.Config) { c.BaseDN = "not a dn" }, "base_dn"},
-		{"bad filter", func(c *ldap.Config) { c.UserFilter = "(uid=" }, "user_filter"},
-		{"bad protected group", func(c *ldap.Config) { c.ProtectedGroups = []string{"nope"} }, "protected group"},
-		{"cut protected group", func(c *ldap.Config) { c.ProtectedGroups = []string{"cn=admins", "dc=org"} }, "cut short"},
-		{"missing ca", func(c *ldap.Config) { c.CAFile = "/nonexistent/ca.pem" }, "ca_file"},
+		{"no url", func(c *ldap.Config) { c.URL = "" }, "ldap.url: is required"},
+		{"no bind", func(c *ldap.Config) { c.BindPassword = secret.String{} }, "ldap.bind_password"},
+		{"bad base", func(c *ldap.Config) { c.BaseDN = "not a dn" }, "ldap.base_dn"},
+		{"bad filter", func(c *ldap.Config) { c.UserFilter = "(uid=" }, "ldap.user_filter"},
+		{"bad protected filter", func(c *ldap.Config) { c.ProtectedFilter = "uid=x" }, "ldap.protected_filter"},
+		{"bad protected group", func(c *ldap.Config) { c.ProtectedGroups = []string{"nope"} }, "is not a DN"},
+		{"cut protected group", func(c *ldap.Config) { c.ProtectedGroups = []string{"cn=admins", "dc=org"} }, "not a whole group DN"},
+		{"missing ca", func(c *ldap.Config) { c.CAFile = "/nonexistent/ca.pem" }, "ldap.ca_file"},
+		{"half disabled marker", func(c *ldap.Config) { c.DisabledAttribute = "employeeType" }, "ldap.disabled_value"},
+		{"attribute injection", func(c *ldap.Config) { c.Attributes.Email = "mail)(cn=*" }, "ldap.attributes.email"},
+		{"pool", func(c *ldap.Config) { c.PoolSize = 101 }, "ldap.pool_size"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := good
 			tc.change(&cfg)
-			err := cfg.Validate()
+			_, err := ldap.Open(context.Background(), cfg)
 			if tc.want == "" && err != nil {
-				t.Fatalf("Validate = %v, want ok", err)
+				t.Fatalf("Open = %v, want ok", err)
 			}
 			if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
-				t.Fatalf("Validate = %v, want error with %q", err, tc.want)
-			}
-			if _, oerr := ldap.Open(context.Background(), cfg); (oerr == nil) != (err == nil) {
-				t.Fatalf("Open = %v, Validate = %v", oerr, err)
+				t.Fatalf("Open = %v, want error with %q", err, tc.want)
 			}
 		})
 	}
-	// Every problem is reported at once.
-	err := ldap.Config{URL: "ldap://x"}.Validate()
-	if err == nil || !strings.Contains(err.Error(), "clear") || !strings.Contains(err.Error(), "bind_dn") {
-		t.Fatalf("Validate = %v, want all problems", err)
+	// Every problem is reported at once, and the password never shows.
+	_, err := ldap.Open(context.Background(), ldap.Config{Settings: ldap.Settings{URL: "ldap://x",
+		BindPassword: secret.New("Sup3r-Secret")}})
+	if err == nil || !strings.Contains(err.Error(), "clear") || !strings.Contains(err.Error(), "bind_dn") ||
+		strings.Contains(err.Error(), "Sup3r-Secret") {
+		t.Fatalf("Open = %v, want all problems without the password", err)
 	}
 }
 

@@ -18,17 +18,20 @@ import (
 // config returns a StartTLS configuration for s.
 func config(s *testserver.SlapdServer) ldap.Config {
 	return ldap.Config{
-		URL:             s.URL,
-		StartTLS:        true,
-		CAFile:          s.CAFile,
-		BindDN:          testserver.SlapdBotDN,
-		BindPassword:    secret.New(testserver.SlapdBotPW),
-		BaseDN:          testserver.SlapdBaseDN,
-		Attributes:      ldap.AttrMap{Disabled: ldap.DisabledAttr{Attr: testserver.SlapdDisabledAttr, Value: testserver.SlapdDisabledValue}},
-		ProtectedGroups: []string{testserver.SlapdTier0DN},
-		PolicyDN:        testserver.SlapdPolicyDN,
-		DialTimeout:     3 * time.Second,
-		RequestTimeout:  5 * time.Second,
+		Settings: ldap.Settings{
+			URL:             s.URL,
+			StartTLS:        true,
+			CAFile:          s.CAFile,
+			BindDN:          testserver.SlapdBotDN,
+			BindPassword:    secret.New(testserver.SlapdBotPW),
+			BaseDN:          testserver.SlapdBaseDN,
+			ProtectedGroups: []string{testserver.SlapdTier0DN},
+			DialTimeout:     3 * time.Second,
+			RequestTimeout:  5 * time.Second,
+		},
+		DisabledAttribute: testserver.SlapdDisabledAttr,
+		DisabledValue:     testserver.SlapdDisabledValue,
+		PolicyDN:          testserver.SlapdPolicyDN,
 	}
 }
 

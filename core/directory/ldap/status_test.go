@@ -14,7 +14,7 @@ import (
 func TestStatusHolds(t *testing.T) {
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	d := &Directory{cfg: Config{Now: func() time.Time { return now },
-		Attributes: AttrMap{Disabled: DisabledAttr{Attr: "employeeType", Value: "disabled"}}}}
+		DisabledAttribute: "employeeType", DisabledValue: "disabled"}}
 	tests := []struct {
 		name  string
 		attrs map[string][]string

@@ -20,9 +20,9 @@ func TestSambaADAsATarget(t *testing.T) {
 	s := testserver.SambaDC(t)
 	tg, err := ldaptarget.Config{Name: "partner", Label: "the partner domain", Match: directory.ByEmployeeNumber,
 		OpenDirectory: func(ctx context.Context) (directory.Directory, error) {
-			return ad.Open(ctx, ad.Config{Name: "partner", URL: s.URL, CAFile: s.CAFile,
+			return ad.Open(ctx, ad.Config{Name: "partner", Settings: ad.Settings{URL: s.URL, CAFile: s.CAFile,
 				BindDN: testserver.SambaBot.UPN, BindPassword: secret.New(testserver.SambaBot.Password),
-				BaseDN: s.BaseDN, Domain: s.Domain, ProtectedGroups: []string{testserver.SambaProtectedGroupDN}})
+				BaseDN: s.BaseDN, ProtectedGroups: []string{testserver.SambaProtectedGroupDN}}, Domain: s.Domain})
 		}}.Open(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -20,10 +20,10 @@ import (
 )
 
 func ldapConfig(s *testserver.SlapdServer) ldap.Config {
-	return ldap.Config{URL: s.URL, StartTLS: true, CAFile: s.CAFile, BindDN: testserver.SlapdBotDN,
+	return ldap.Config{Settings: ldap.Settings{URL: s.URL, StartTLS: true, CAFile: s.CAFile, BindDN: testserver.SlapdBotDN,
 		BindPassword: secret.New(testserver.SlapdBotPW), BaseDN: testserver.SlapdBaseDN,
-		ProtectedGroups: []string{testserver.SlapdTier0DN}, PolicyDN: testserver.SlapdPolicyDN,
-		DialTimeout: 2 * time.Second, RequestTimeout: 3 * time.Second}
+		ProtectedGroups: []string{testserver.SlapdTier0DN},
+		DialTimeout:     2 * time.Second, RequestTimeout: 3 * time.Second}, PolicyDN: testserver.SlapdPolicyDN}
 }
 
 // whoami runs ldapwhoami with a simple bind over StartTLS, as an operator would.

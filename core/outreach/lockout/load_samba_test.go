@@ -83,9 +83,9 @@ func BenchmarkSambaLockoutPoll(b *testing.B) {
 	start := time.Now()
 	seedSamba(b, s, n, 4)
 	b.Logf("seeded %d users in %v", n, time.Since(start).Round(time.Millisecond))
-	d, err := ad.Open(context.Background(), ad.Config{Name: "corp", URL: s.URL, CAFile: s.CAFile,
+	d, err := ad.Open(context.Background(), ad.Config{Name: "corp", Settings: ad.Settings{URL: s.URL, CAFile: s.CAFile,
 		BindDN: testserver.SambaBot.UPN, BindPassword: secret.New(testserver.SambaBot.Password),
-		BaseDN: s.BaseDN, Domain: s.Domain})
+		BaseDN: s.BaseDN}, Domain: s.Domain})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -91,9 +91,9 @@ func lockSeeded(t testing.TB, s *testserver.SlapdServer, i int) {
 
 func openSlapd(t testing.TB, s *testserver.SlapdServer) *ldap.Directory {
 	t.Helper()
-	d, err := ldap.Open(context.Background(), ldap.Config{URL: s.LDAPSURL, CAFile: s.CAFile,
+	d, err := ldap.Open(context.Background(), ldap.Config{Settings: ldap.Settings{URL: s.LDAPSURL, CAFile: s.CAFile,
 		BindDN: testserver.SlapdBotDN, BindPassword: secret.New(testserver.SlapdBotPW),
-		BaseDN: testserver.SlapdPeopleDN, PolicyDN: testserver.SlapdPolicyDN, PoolSize: 2})
+		BaseDN: testserver.SlapdPeopleDN, PoolSize: 2}, PolicyDN: testserver.SlapdPolicyDN})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,9 +230,9 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // the holder mid-run (no renewal, no release): exactly one DM per lockout.
 func TestSambaTwoWatchersOneKilled(t *testing.T) {
 	s := testserver.SambaDC(t)
-	d, err := ad.Open(context.Background(), ad.Config{Name: "corp", URL: s.URL, CAFile: s.CAFile,
+	d, err := ad.Open(context.Background(), ad.Config{Name: "corp", Settings: ad.Settings{URL: s.URL, CAFile: s.CAFile,
 		BindDN: testserver.SambaBot.UPN, BindPassword: secret.New(testserver.SambaBot.Password),
-		BaseDN: s.BaseDN, Domain: s.Domain})
+		BaseDN: s.BaseDN}, Domain: s.Domain})
 	if err != nil {
 		t.Fatal(err)
 	}

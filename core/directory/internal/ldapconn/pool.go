@@ -1,8 +1,10 @@
 // Package ldapconn is the LDAP transport shared by the ldap and ad
 // directories: a bounded pool of bound connections, per-request timeouts
 // and cancellation, the one-retry rule for stale pooled connections, and
-// the test for transport failures. What differs between the backends (how
-// they bind, how they word errors, AD's extended codes) stays in them.
+// the test for transport failures — and the settings both backends embed
+// (Settings: connection, TLS, bind, attributes, pool) with their one
+// validator. What differs between the backends (how they bind, how they
+// word errors, AD's extended codes, their own settings) stays in them.
 package ldapconn
 
 import (
