@@ -11,6 +11,7 @@
 package plugins
 
 import (
+	"github.com/resetbot/resetbot/bot/mattermost"
 	"github.com/resetbot/resetbot/core/identity/code/codefactor"
 	"github.com/resetbot/resetbot/core/identity/totp"
 	"github.com/resetbot/resetbot/core/plugin"
@@ -23,7 +24,9 @@ func All() plugin.Registry {
 		plugin.Directory: {},
 		plugin.Store:     {},
 		plugin.Notifier:  {},
-		plugin.Channel:   {},
+		plugin.Channel: {
+			"mattermost": mattermost.NewConfig,
+		},
 		plugin.Factor: {
 			"totp":  totp.NewConfig,
 			"sms":   codefactor.SMS,

@@ -34,6 +34,9 @@ type Config struct {
 	// TeamIDs, when set, is the allowlist of teams: only members of one of
 	// them are served.
 	TeamIDs []string `yaml:"team_ids"`
+	// HelpDeskChannel is the ID of the channel escalation packets are
+	// posted to; empty: Mattermost is no escalation destination.
+	HelpDeskChannel string `yaml:"help_desk_channel"`
 	// AllowGuests lets Mattermost guest accounts use the bot.
 	AllowGuests bool `yaml:"allow_guests"`
 	// IdentityMapping maps the Mattermost account's email, once the server
@@ -109,6 +112,9 @@ func (c Config) Check(path string, report func(path, msg string)) {
 		if !validID(t) {
 			report(at("team_ids")+"["+strconv.Itoa(i)+"]", "is not a Mattermost ID (26 lowercase letters and digits)")
 		}
+	}
+	if c.HelpDeskChannel != "" && !validID(c.HelpDeskChannel) {
+		report(at("help_desk_channel"), "is not a Mattermost channel ID (26 lowercase letters and digits)")
 	}
 	if c.Workers < 0 || c.Queue < 0 {
 		report(at("workers"), "workers and queue must not be negative")

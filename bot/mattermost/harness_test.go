@@ -14,6 +14,7 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
+	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -59,7 +60,7 @@ type env struct {
 func newEnv(t testing.TB, mutate ...func(*Options)) *env {
 	t.Helper()
 	log, buf := loggingtest.Capture(t)
-	cfg := config.Default()
+	cfg := config.Default(Registry())
 	cfg.Server.PublicURL = "https://resetbot.test"
 	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log})
 	if err != nil {
@@ -107,11 +108,17 @@ func newEnv(t testing.TB, mutate ...func(*Options)) *env {
 	return e
 }
 
+// Registry is the built-in plug-ins (plugins.All), set by the external
+// test package: this package cannot import plugins, which registers it.
+var Registry func() plugin.Registry
+
 // handlerProxy lets the callback server start before the Bot exists (its
 // URL is part of the Bot's settings).
 type handlerProxy struct{ h atomic.Pointer[http.Handler] }
 
-func (p *handlerProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*p.h.Load()).ServeHTTP(w, r) }
+func (p *handlerProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*p.h.Load()).ServeHTTP(w, r)
+}
 
 // now is the Bot's clock: real time, or a time the test set.
 func (e *env) now() time.Time {
