@@ -351,17 +351,25 @@ func (f *fakeMM) click(user, postID, actionID string) (req []byte, status int, r
 			}
 		}
 	}
+	f.mu.Unlock()
 	if act == nil {
-		f.mu.Unlock()
 		f.t.Fatalf("no action %s on post %s", actionID, postID)
 	}
+	return f.clickAction(user, p.ChannelID, postID, *act)
+}
+
+// clickAction POSTs the callback of action a as the server would, even
+// when the post no longer shows it (an old client, a replay).
+func (f *fakeMM) clickAction(user, channel, postID string, a action) (req []byte, status int, resp map[string]any) {
+	f.t.Helper()
+	f.mu.Lock()
 	trg := f.newID("t")
-	f.triggers[trg] = trigger{user: user, channel: p.ChannelID, at: f.now()}
+	f.triggers[trg] = trigger{user: user, channel: channel, at: f.now()}
 	f.mu.Unlock()
-	body, _ := json.Marshal(map[string]any{"user_id": user, "user_name": "someone", "channel_id": p.ChannelID,
+	body, _ := json.Marshal(map[string]any{"user_id": user, "user_name": "someone", "channel_id": channel,
 		"channel_name": dmName(f.botID, user), "team_id": "", "team_domain": "", "post_id": postID,
-		"trigger_id": trg, "type": "button", "data_source": "", "context": act.Integration.Context})
-	status, resp = f.post(act.Integration.URL, body)
+		"trigger_id": trg, "type": "button", "data_source": "", "context": a.Integration.Context})
+	status, resp = f.post(a.Integration.URL, body)
 	return body, status, resp
 }
 
