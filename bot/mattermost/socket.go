@@ -107,14 +107,14 @@ func (b *Bot) connectOnce(ctx context.Context, handle func(context.Context, even
 	b.connected.Add(1)
 	_ = c.SetReadDeadline(time.Now().Add(pongWait))
 	c.SetPongHandler(func(string) error { return c.SetReadDeadline(time.Now().Add(pongWait)) })
-	pinged := make(chan struct{})
+	pinged, quit := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(pinged)
 		t := time.NewTicker(pingEvery)
 		defer t.Stop()
 		for {
 			select {
-			case <-ctx.Done():
+			case <-quit:
 				return
 			case <-t.C:
 				if c.WriteControl(websocket.PingMessage, nil, time.Now().Add(authWait)) != nil {
@@ -123,7 +123,7 @@ func (b *Bot) connectOnce(ctx context.Context, handle func(context.Context, even
 			}
 		}
 	}()
-	defer func() { _ = c.Close(); <-pinged }()
+	defer func() { close(quit); _ = c.Close(); <-pinged }()
 	for {
 		var ev event
 		if err := c.ReadJSON(&ev); err != nil {
