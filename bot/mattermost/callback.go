@@ -1,7 +1,6 @@
 package mattermost
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -147,8 +146,8 @@ func (b *Bot) serveAction(w http.ResponseWriter, r *http.Request) {
 	choice, label, _ := strings.Cut(c.Value, " ")
 	j := job{user: req.UserID, channel: req.ChannelID, delivery: "a:" + b.digest(req.Context.Token),
 		input:   engine.Input{Kind: engine.InputChoice, Choice: choice, State: c.State},
-		trigger: req.TriggerID, triggerAt: b.now(), clicked: req.PostID, label: label}
-	if err := b.pool.Submit(func(ctx context.Context) { b.run(ctx, j) }); err != nil {
+		trigger: req.TriggerID, triggerAt: b.now(), clicked: req.PostID, label: label, once: once}
+	if err := b.enqueue(j); err != nil {
 		b.release(ctx, once)
 		b.log.Warn("mattermost turn not queued", "err", err)
 		writeJSON(w, map[string]string{"ephemeral_text": b.text(b.locale(req.UserID), msgBusy, nil)})
@@ -199,7 +198,7 @@ func (b *Bot) serveDialog(w http.ResponseWriter, r *http.Request) {
 	}
 	wt := newWaiter()
 	j := job{user: req.UserID, channel: req.ChannelID, delivery: "d:" + sub, input: dialogInput(values, c), w: wt}
-	if err := b.pool.Submit(func(ctx context.Context) { b.run(ctx, j) }); err != nil {
+	if err := b.enqueue(j); err != nil {
 		b.release(ctx, once)
 		b.log.Warn("mattermost turn not queued", "err", err)
 		writeJSON(w, map[string]string{"error": b.text(b.locale(req.UserID), msgBusy, nil)})

@@ -41,6 +41,7 @@ type fakeMM struct {
 	bodies   bytes.Buffer // every request body the bot sent
 	dialogs  []openedDialog
 	triggers map[string]trigger
+	events   map[string]map[string]any // posted events by post ID
 	conn     *websocket.Conn
 	conns    chan *websocket.Conn
 	auths    int
@@ -66,7 +67,7 @@ const fakeBotToken = "bot-token-0123456789abcdefghij"
 
 func newFakeMM(t testing.TB) *fakeMM {
 	f := &fakeMM{t: t, token: fakeBotToken, users: map[string]map[string]any{}, teams: map[string][]string{},
-		posts: map[string]*post{}, deleted: map[string]bool{}, triggers: map[string]trigger{},
+		posts: map[string]*post{}, events: map[string]map[string]any{}, deleted: map[string]bool{}, triggers: map[string]trigger{},
 		conns: make(chan *websocket.Conn, 8), callbacks: &http.Client{Timeout: 30 * time.Second}, now: time.Now}
 	f.botID = f.newID("b")
 	f.users[f.botID] = map[string]any{"id": f.botID, "username": "resetbot", "is_bot": true}
@@ -313,15 +314,19 @@ func (f *fakeMM) say(user, text string) string {
 		"data": map[string]any{"channel_display_name": "@resetbot", "channel_name": dmName(f.botID, user),
 			"channel_type": "D", "post": string(raw), "sender_name": "@someone", "team_id": ""},
 		"broadcast": map[string]any{"channel_id": p.ChannelID, "team_id": "", "user_id": ""}}
-	c := f.conn
+	f.events[p.ID] = ev
 	f.mu.Unlock()
-	if c == nil {
-		f.t.Fatal("no websocket connection")
-	}
-	if err := c.WriteJSON(ev); err != nil {
-		f.t.Fatal(err)
-	}
+	f.sendEvent(ev)
 	return p.ID
+}
+
+// resend delivers the "posted" event of a post again, unchanged.
+func (f *fakeMM) resend(postID string) {
+	f.t.Helper()
+	f.mu.Lock()
+	ev := f.events[postID]
+	f.mu.Unlock()
+	f.sendEvent(ev)
 }
 
 // sendEvent writes a raw event to the bot.
@@ -402,14 +407,19 @@ func (f *fakeMM) post(url string, body []byte) (int, map[string]any) {
 
 // actionsOf lists the buttons of a post's attachments.
 func actionsOf(p *post) []action {
-	raw, _ := json.Marshal(p.Props["attachments"])
-	var atts []attachment
-	_ = json.Unmarshal(raw, &atts)
 	var out []action
-	for _, a := range atts {
+	for _, a := range attachmentsOf(p) {
 		out = append(out, a.Actions...)
 	}
 	return out
+}
+
+// attachmentsOf decodes a post's message attachments.
+func attachmentsOf(p *post) []attachment {
+	raw, _ := json.Marshal(p.Props["attachments"])
+	var atts []attachment
+	_ = json.Unmarshal(raw, &atts)
+	return atts
 }
 
 // botPosts returns the bot's posts from the n-th on.

@@ -11,11 +11,14 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/engine"
+	"github.com/resetbot/resetbot/core/enrollpage"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/internal/bottest"
 )
 
 const testCallbackKey = "mattermost-callback-key-0123456789abcdef"
@@ -50,9 +53,12 @@ type env struct {
 	b       *Bot
 	spy     *spyEngine
 	logs    *loggingtest.Buffer
+	audit   *loggingtest.Buffer
+	pages   *enrollpage.Pages
 	cb      *httptest.Server
 	secrets []string
-	clock   atomic.Pointer[time.Time]
+	// skew moves the clock of the app and the Bot ahead of the wall clock.
+	skew atomic.Int64
 }
 
 // newEnv builds the demo app and a Bot connected to a fake Mattermost,
@@ -62,12 +68,14 @@ func newEnv(t testing.TB, mutate ...func(*Options)) *env {
 	log, buf := loggingtest.Capture(t)
 	cfg := config.Default(Registry())
 	cfg.Server.PublicURL = "https://resetbot.test"
-	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log})
+	e := &env{t: t, f: newFakeMM(t), logs: buf, audit: &loggingtest.Buffer{}}
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log,
+		Audit: audit.NewJSONWriter(e.audit), Clock: e.now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
-	e := &env{t: t, a: a, f: newFakeMM(t), logs: buf}
+	e.a = a
 	e.spy = &spyEngine{e: a.Engine}
 	var h handlerProxy
 	e.cb = httptest.NewServer(&h)
@@ -76,9 +84,13 @@ func newEnv(t testing.TB, mutate ...func(*Options)) *env {
 		CallbackKey: secret.New(testCallbackKey), CallbackURL: e.cb.URL},
 		Engine: e.spy, Messages: a.Messages, Store: a.Store, Accounts: a.Directory, Log: log,
 		Clock: e.now}
-	if a.EnrollPages != nil {
-		o.Pages = a.EnrollPages
+	// The app builds enrollment pages for the channels it knows by name;
+	// this channel's are built here, as the composition root would.
+	if e.pages, err = enrollpage.New(enrollpage.Options{Store: a.Store, Key: []byte(testCallbackKey + "-pages"),
+		PublicURL: cfg.Server.PublicURL, Texts: a.Messages, Audit: a.Audit, Log: log, Clock: e.now}); err != nil {
+		t.Fatal(err)
 	}
+	o.Pages = e.pages
 	for _, m := range mutate {
 		m(&o)
 	}
@@ -120,19 +132,11 @@ func (p *handlerProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	(*p.h.Load()).ServeHTTP(w, r)
 }
 
-// now is the Bot's clock: real time, or a time the test set.
-func (e *env) now() time.Time {
-	if p := e.clock.Load(); p != nil {
-		return *p
-	}
-	return time.Now()
-}
+// now is the clock of the app and the Bot: the wall clock, moved ahead.
+func (e *env) now() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
 
-// advance moves the Bot's clock (token expiry) forward by d.
-func (e *env) advance(d time.Duration) {
-	t := e.now().Add(d)
-	e.clock.Store(&t)
-}
+// advance moves the clock forward by d (token expiry, session timeout).
+func (e *env) advance(d time.Duration) { e.skew.Add(int64(d)) }
 
 // step runs act and waits until as many more turns as want have finished
 // on the pool, returning the bot's posts meanwhile.
@@ -237,18 +241,17 @@ func (e *env) lastCode() string {
 	return m[1]
 }
 
-// assertNoLeak greps the logs and every request the bot sent to
-// Mattermost for each secret the test used.
+// assertNoLeak runs the suite's one secret sweep (bottest.Sweep) over the
+// logs, the audit trail, the stored values and every request the bot sent
+// to Mattermost, for each secret the test used.
 func (e *env) assertNoLeak(extra ...string) {
 	e.t.Helper()
-	all := append(append([]string(nil), e.secrets...), extra...)
-	e.logs.AssertNoSecrets(e.t, all...)
-	bodies := e.f.allBodies()
-	for _, s := range all {
-		if s != "" && strings.Contains(bodies, s) {
-			e.t.Errorf("secret %q was sent to Mattermost", s)
-		}
-	}
+	bottest.Sweep(e.t, e.captured(), append(append([]string(nil), e.secrets...), extra...)...)
+}
+
+func (e *env) captured() bottest.Captured {
+	return bottest.Captured{Logs: e.logs.String(), Audit: e.audit.String(), Stored: bottest.Dump(e.t, e.a.Store),
+		Outbound: []string{e.f.allBodies()}}
 }
 
 func waitFor(t testing.TB, what string, cond func() bool) {

@@ -128,7 +128,10 @@ type Bot struct {
 	notes  chan struct{} // bounds the "busy" notes posted off the pool
 	closed atomic.Bool
 
-	connected, reconnects atomic.Int64
+	// connected, reconnects, events and queued count WebSocket
+	// connections made, connections lost, events read and turns queued
+	// (for metrics and tests).
+	connected, reconnects, events, queued atomic.Int64
 }
 
 // Token purposes; a token for one purpose is refused for any other.

@@ -29,6 +29,10 @@ type job struct {
 	clicked, label string
 	// w, for a dialog submission, hands the reply back to the request.
 	w *waiter
+	// once is the click's one-use claim: released when the turn did
+	// nothing lasting (Reply.Retry, a conversation busy elsewhere), so that
+	// the same button works when the person tries again.
+	once string
 }
 
 // triggerWindow is how long after a click its trigger may still open a
@@ -46,6 +50,7 @@ type postedData struct {
 // onEvent handles one WebSocket event: a direct message to the bot is
 // queued as a turn. It never blocks on the turn itself.
 func (b *Bot) onEvent(_ context.Context, ev event) {
+	defer b.events.Add(1)
 	if ev.Event != "posted" {
 		return
 	}
@@ -66,10 +71,20 @@ func (b *Bot) onEvent(_ context.Context, ev event) {
 	}
 	j := job{user: p.UserID, channel: p.ChannelID, delivery: "p:" + p.ID, post: p.ID}
 	j.input, j.codeLike = typed(p.Message)
-	if err := b.pool.Submit(func(ctx context.Context) { b.run(ctx, j) }); err != nil {
+	if err := b.enqueue(j); err != nil {
 		b.log.Warn("mattermost turn not queued", "err", err)
 		b.busy(j)
 	}
+}
+
+// enqueue queues a job's turn on the bounded pool (dispatch.ErrFull when
+// it is full).
+func (b *Bot) enqueue(j job) error {
+	if err := b.pool.Submit(func(ctx context.Context) { b.run(ctx, j) }); err != nil {
+		return err
+	}
+	b.queued.Add(1)
+	return nil
 }
 
 // dmWith reports whether a direct channel's name ("id1__id2") is the DM
@@ -118,6 +133,9 @@ func (b *Bot) run(ctx context.Context, j job) {
 	if !ok {
 		j.w.finish(nil, "")
 		return
+	}
+	if r.Retry && !r.Duplicate && j.once != "" {
+		b.release(ctx, j.once)
 	}
 	if j.post != "" && (j.codeLike || typedSecret(r)) {
 		r = b.scrub(ctx, j, r)
