@@ -22,6 +22,12 @@ func (c *Config) Validate(ch plugin.Checker, path string) {
 	c.Check(path, func(p, msg string) { ch.Errorf(p, "%s", msg) })
 }
 
+// Open opens the channel from these settings: the plug-in opens itself,
+// so the composition root needs no code of its own for it.
+func (c *Config) Open(ctx context.Context, d channel.Deps) (channel.Channel, error) {
+	return Open(ctx, d, c)
+}
+
 var (
 	_ plugin.Config          = (*Config)(nil)
 	_ channel.Channel        = (*Bot)(nil)
