@@ -142,3 +142,22 @@ func findPost(posts []*post, id string) *post {
 	}
 	return &post{}
 }
+
+// TestTypedPasswordNotDeletable: without the delete_others_posts
+// permission the post stays, and the reply is the flow's own (never used,
+// please delete it); the password is still never used nor echoed.
+func TestTypedPasswordNotDeletable(t *testing.T) {
+	e := newEnv(t)
+	e.f.mu.Lock()
+	e.f.deleteOthers = false
+	e.f.mu.Unlock()
+	e.toPasswordPrompt(uAlice)
+	typedPW := "Typed-Into-Chat-Horse-42"
+	e.secrets = append(e.secrets, typedPW)
+	posts, id := e.dm(uAlice, typedPW)
+	got := texts(posts)
+	if e.f.isDeleted(id) || !strings.Contains(got, e.msg("password.use_form")) || strings.Contains(got, own[msgSecretDeleted]) {
+		t.Fatalf("reply to an undeletable typed password: %q", got)
+	}
+	e.assertNoLeak()
+}

@@ -46,7 +46,9 @@ type fakeMM struct {
 	conns    chan *websocket.Conn
 	auths    int
 	refuseWS bool
-	now      func() time.Time
+	// deleteOthers is the bot's delete_others_posts permission.
+	deleteOthers bool
+	now          func() time.Time
 }
 
 type trigger struct {
@@ -68,7 +70,7 @@ const fakeBotToken = "bot-token-0123456789abcdefghij"
 func newFakeMM(t testing.TB) *fakeMM {
 	f := &fakeMM{t: t, token: fakeBotToken, users: map[string]map[string]any{}, teams: map[string][]string{},
 		posts: map[string]*post{}, events: map[string]map[string]any{}, deleted: map[string]bool{}, triggers: map[string]trigger{},
-		conns: make(chan *websocket.Conn, 8), callbacks: &http.Client{Timeout: 30 * time.Second}, now: time.Now}
+		deleteOthers: true, conns: make(chan *websocket.Conn, 8), callbacks: &http.Client{Timeout: 30 * time.Second}, now: time.Now}
 	f.botID = f.newID("b")
 	f.users[f.botID] = map[string]any{"id": f.botID, "username": "resetbot", "is_bot": true}
 	mux := http.NewServeMux()
@@ -197,10 +199,18 @@ func (f *fakeMM) patchPost(w http.ResponseWriter, r *http.Request, body []byte) 
 	writeJSON(w, p)
 }
 
+// deletePost soft-deletes a post: the bot's own, or anyone's when the bot
+// was granted delete_others_posts (as the real server checks).
 func (f *fakeMM) deletePost(w http.ResponseWriter, r *http.Request, _ []byte) {
 	id := r.PathValue("id")
-	if _, ok := f.posts[id]; !ok {
+	p, ok := f.posts[id]
+	if !ok {
 		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	if p.UserID != f.botID && !f.deleteOthers {
+		w.WriteHeader(http.StatusForbidden)
+		writeJSON(w, map[string]any{"id": "api.context.permissions.app_error", "status_code": 403})
 		return
 	}
 	f.deleted[id] = true
