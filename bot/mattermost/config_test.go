@@ -3,8 +3,12 @@ package mattermost
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/resetbot/resetbot/core/channel"
 	"github.com/resetbot/resetbot/core/secret"
@@ -45,7 +49,7 @@ func TestValidate(t *testing.T) {
 		{"relative callback url", func(c *Config) { c.CallbackURL = "/mm" }, "channels.mattermost.callback_url"},
 		{"bad team id", func(c *Config) { c.TeamIDs = []string{"Town Square"} }, "channels.mattermost.team_ids[0]"},
 		{"bad help-desk channel", func(c *Config) { c.HelpDeskChannel = "help-desk" }, "channels.mattermost.help_desk_channel"},
-		{"token ttl too long", func(c *Config) { c.TokenTTL = 48 * 3600e9 }, "channels.mattermost.token_ttl"},
+		{"token ttl too long", func(c *Config) { c.TokenTTL = 48 * time.Hour }, "channels.mattermost.token_ttl"},
 		{"mapping from upn", func(c *Config) { c.IdentityMapping.From = "upn" }, "channels.mattermost.identity_mapping.from"},
 		{"login_prefix without domains", func(c *Config) { c.IdentityMapping.To = "login_prefix" }, "channels.mattermost.identity_mapping.domains"},
 	} {
@@ -75,7 +79,7 @@ func TestValidate(t *testing.T) {
 func TestOpen(t *testing.T) {
 	e := newEnv(t)
 	deps := channel.Deps{Engine: e.a.Engine, Messages: e.a.Messages, Store: e.a.Store, Log: e.b.log,
-		PublicURL: "https://resetbot.test", SessionTTL: 10 * 60e9}
+		PublicURL: "https://resetbot.test", SessionTTL: 10 * time.Minute}
 	if ch, err := Open(context.Background(), deps, &Config{}); ch != nil || err != nil {
 		t.Fatalf("disabled: %v %v", ch, err)
 	}
@@ -109,5 +113,35 @@ func TestEscape(t *testing.T) {
 	}
 	if plain(got) != "@channel [click](https://evil.example) **bold** <!here> `x`" {
 		t.Errorf("escaping changed the text: %q", plain(got))
+	}
+}
+
+// TestDocumentedBlock: the channels.mattermost block of docs/mattermost.md
+// decodes into Config with no unknown key, and every key reaches its
+// field.
+func TestDocumentedBlock(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/mattermost.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	start := strings.Index(doc, "    mattermost:\n")
+	end := strings.Index(doc[start:], "   ```")
+	if start < 0 || end < 0 {
+		t.Fatal("no channels.mattermost block in docs/mattermost.md")
+	}
+	var lines []string
+	for _, l := range strings.Split(doc[start:start+end], "\n")[1:] {
+		lines = append(lines, strings.TrimPrefix(l, "       "))
+	}
+	dec := yaml.NewDecoder(strings.NewReader(strings.Join(lines, "\n")))
+	dec.KnownFields(true)
+	c := NewConfig().(*Config)
+	if err := dec.Decode(c); err != nil {
+		t.Fatalf("documented block: %v", err)
+	}
+	if !c.Enabled || c.URL != "https://chat.corp.example" || c.CallbackURL == "" || len(c.TeamIDs) != 1 ||
+		c.IdentityMapping.From != "email" || c.Workers != 16 || c.Queue != 256 || c.TokenTTL != 30*time.Minute {
+		t.Fatalf("documented block decoded as %+v", c)
 	}
 }
