@@ -70,8 +70,9 @@ func writeJSON(w http.ResponseWriter, v any) {
 // (no token, a forged or altered one, one issued to someone else or for
 // another purpose) did not come from a button of ours shown to this
 // person: 403, nothing acts.
-func (b *Bot) refuse(w http.ResponseWriter, user string, err error, dialogReq bool) {
+func (b *Bot) refuse(w http.ResponseWriter, r *http.Request, user string, err error, dialogReq bool) {
 	b.log.Info("mattermost callback refused", "reason", err.Error(), "dialog", dialogReq)
+	b.rejected(r.Context(), user, tokenReason(err))
 	if !errors.Is(err, token.ErrExpired) {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
@@ -82,6 +83,19 @@ func (b *Bot) refuse(w http.ResponseWriter, user string, err error, dialogReq bo
 		return
 	}
 	writeJSON(w, map[string]string{"ephemeral_text": msg})
+}
+
+// tokenReason is the audit reason of a refused token.
+func tokenReason(err error) string {
+	switch {
+	case errors.Is(err, token.ErrExpired):
+		return "token_expired"
+	case errors.Is(err, token.ErrMismatch):
+		return "token_mismatch"
+	case errors.Is(err, token.ErrSignature):
+		return "token_signature"
+	}
+	return "token_malformed"
 }
 
 // digest names a token or a submission for its one-use claim, under the
@@ -112,7 +126,7 @@ func (b *Bot) serveAction(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := b.tokens.Verify(req.Context.Token, purpose, userKey(req.UserID, req.ChannelID))
 	if err != nil {
-		b.refuse(w, req.UserID, err, false)
+		b.refuse(w, r, req.UserID, err, false)
 		return
 	}
 	if req.TriggerID == "" {
@@ -169,7 +183,7 @@ func (b *Bot) serveDialog(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := b.tokens.Verify(req.State, purposeDialog, userKey(req.UserID, req.ChannelID))
 	if err != nil {
-		b.refuse(w, req.UserID, err, true)
+		b.refuse(w, r, req.UserID, err, true)
 		return
 	}
 	if req.Cancelled {

@@ -82,7 +82,7 @@ func newEnv(t testing.TB, mutate ...func(*Options)) *env {
 	t.Cleanup(e.cb.Close)
 	o := Options{Config: Config{Enabled: true, URL: e.f.srv.URL, BotToken: secret.New(fakeBotToken),
 		CallbackKey: secret.New(testCallbackKey), CallbackURL: e.cb.URL},
-		Engine: e.spy, Messages: a.Messages, Store: a.Store, Accounts: a.Directory, Log: log,
+		Engine: e.spy, Messages: a.Messages, Store: a.Store, Accounts: a.Directory, Audit: a.Audit, Log: log,
 		Clock: e.now}
 	// The app builds enrollment pages for the channels it knows by name;
 	// this channel's are built here, as the composition root would.

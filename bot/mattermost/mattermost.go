@@ -42,6 +42,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/store"
@@ -94,6 +95,9 @@ type Options struct {
 	// through it); nil uses a pooled transport. The WebSocket dials with
 	// its DialContext and TLS settings when it is an *http.Transport.
 	Transport http.RoundTripper
+	// Audit records refused callbacks and refused people
+	// (authn.rejected, a reason code only); nil records nothing.
+	Audit audit.Sink
 	// Log receives operational logs; nil discards them.
 	Log *slog.Logger
 	// Clock defaults to time.Now.
@@ -155,6 +159,9 @@ func New(o Options) (*Bot, error) {
 	o.Config = o.Config.withDefaults()
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Audit == nil {
+		o.Audit = audit.Discard
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
@@ -316,6 +323,18 @@ func (b *Bot) claim(ctx context.Context, key string, ttl time.Duration) (bool, e
 		return false, nil
 	}
 	return false, err
+}
+
+// rejected writes the authn.rejected audit event of a refused callback or
+// person: a reason code and the Mattermost user ID, never the payload.
+func (b *Bot) rejected(ctx context.Context, user, reason string) {
+	e := audit.Event{Name: audit.NameAuthnRejected, Channel: Name, Outcome: audit.OutcomeDenied, Reason: reason}
+	if user != "" {
+		e.Actor = Name + ":" + user
+	}
+	if err := b.o.Audit.Write(ctx, e); err != nil {
+		b.log.Error("mattermost audit write failed", "err", err)
+	}
 }
 
 func (b *Bot) release(ctx context.Context, key string) {

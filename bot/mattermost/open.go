@@ -48,7 +48,7 @@ func Open(_ context.Context, d channel.Deps, cfg *Config) (channel.Channel, erro
 		c.TokenTTL = d.SessionTTL
 	}
 	o := Options{Config: c, Engine: d.Engine, Messages: d.Messages, Store: d.Store, PublicURL: d.PublicURL,
-		Transport: d.Transport, Log: d.Log}
+		Transport: d.Transport, Audit: d.Audit, Log: d.Log}
 	if d.Accounts != nil {
 		o.Accounts = d.Accounts
 	}

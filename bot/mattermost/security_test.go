@@ -59,12 +59,16 @@ func TestForgedCallbacks(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			turns, n, dialogs := e.spy.turns.Load(), e.f.postCount(), e.f.dialogCount()
+			audited := strings.Count(e.audit.String(), `"event":"authn.rejected"`)
 			status, _ := e.f.post(e.cb.URL+tc.path, tc.body)
 			if status != tc.want {
 				t.Fatalf("status %d, want %d", status, tc.want)
 			}
 			if e.spy.turns.Load() != turns || e.f.postCount() != n || e.f.dialogCount() != dialogs {
 				t.Fatal("a refused callback acted")
+			}
+			if tc.want == http.StatusForbidden && strings.Count(e.audit.String(), `"event":"authn.rejected"`) != audited+1 {
+				t.Fatal("a refused callback was not audited")
 			}
 		})
 	}

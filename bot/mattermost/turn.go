@@ -168,7 +168,8 @@ func (b *Bot) turn(ctx context.Context, j job) (engine.Reply, string, bool) {
 		return engine.Reply{}, "", false
 	}
 	if !b.allowed(p) {
-		b.log.Info("authn.rejected", "reason", "guest or outside the team allowlist", "user", j.user)
+		b.log.Info("mattermost person refused", "reason", "guest or outside the team allowlist")
+		b.rejected(ctx, j.user, "not_allowed")
 		b.say(ctx, j.channel, p.Locale, msgNotAllowed)
 		return engine.Reply{}, "", false
 	}
