@@ -158,6 +158,9 @@ func (b *Bot) serveAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	choice, label, _ := strings.Cut(c.Value, " ")
+	if !validID(req.PostID) {
+		req.PostID = "" // nothing to mark as chosen
+	}
 	j := job{user: req.UserID, channel: req.ChannelID, delivery: "a:" + b.digest(req.Context.Token),
 		input:   engine.Input{Kind: engine.InputChoice, Choice: choice, State: c.State},
 		trigger: req.TriggerID, triggerAt: b.now(), clicked: req.PostID, label: label, once: once}

@@ -147,7 +147,9 @@ func (b *Bot) run(ctx context.Context, j job) {
 	}
 	if !r.Duplicate {
 		b.openNext(ctx, j, r, loc)
-		b.consume(ctx, j)
+		if !refusedStale(r) {
+			b.consume(ctx, j)
+		}
 		b.deliver(ctx, j, r, loc)
 	}
 	j.w.finish(&r, loc)
@@ -184,6 +186,17 @@ func (b *Bot) turn(ctx context.Context, j job) (engine.Reply, string, bool) {
 		loc = r.Locale
 	}
 	return r, loc, true
+}
+
+// refusedStale reports a reply refusing a button of an earlier step: its
+// post is left as it was (nothing was chosen).
+func refusedStale(r engine.Reply) bool {
+	for _, o := range r.Outputs {
+		if o.MessageID == engine.MsgStale {
+			return true
+		}
+	}
+	return false
 }
 
 // typedSecret reports a reply refusing a password or an answer typed into
