@@ -128,7 +128,7 @@ func (b *Bot) pageLink(ctx context.Context, user, ref, loc string, o engine.Outp
 		return failed
 	}
 	a := o.Attachment
-	l, err := b.o.Pages.Issue(ctx, enrollpage.Grant{Conversation: Name + ":" + user, Channel: Name,
+	l, err := b.o.Pages.Issue(ctx, enrollpage.Grant{Conversation: Name + ":" + user, Channel: Name, Platform: "Mattermost",
 		Locale: loc, PNG: a.PNG, Key: a.Text})
 	if err != nil {
 		b.log.Error("mattermost enrollment page not issued", "ref", ref, "err", err)
