@@ -78,7 +78,21 @@ func newFakeMM(t testing.TB) *fakeMM {
 		writeJSON(w, f.users[f.botID])
 	}))
 	mux.HandleFunc("GET /api/v4/users/{id}", f.auth(f.getUser))
-	mux.HandleFunc("GET /api/v4/users/{id}/teams", f.auth(func(w http.ResponseWriter, r *http.Request, _ []byte) {
+	mux.HandleFunc("GET /api/v4/users/email/{email}", f.auth(func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		for _, u := range f.users {
+			if u["email"] == r.PathValue("email") {
+				writeJSON(w, u)
+				return
+			}
+		}
+		w.WriteHeader(http.StatusNotFound)
+		writeJSON(w, map[string]any{"id": "app.user.missing_account.const", "status_code": 404})
+	}))
+	mux.HandleFunc("GET /api/v4/users/{id}/{sub}", f.auth(func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		if r.PathValue("sub") != "teams" {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
 		var out []map[string]string
 		for _, id := range f.teams[r.PathValue("id")] {
 			out = append(out, map[string]string{"id": id})

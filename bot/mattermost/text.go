@@ -23,6 +23,7 @@ const (
 	msgNotAllowed     = "slack.not_allowed"
 	msgOpenSetup      = "slack.button.open_setup"
 	msgBusy           = "common.busy"
+	msgHandoffIntro   = "slack.handoff.intro"
 	msgFallback       = "common.fallback"
 	// The two texts below are this channel's own: it deletes a code or a
 	// password typed into the DM, which no other chat channel can do.

@@ -29,6 +29,9 @@ type job struct {
 	clicked, label string
 	// w, for a dialog submission, hands the reply back to the request.
 	w *waiter
+	// intro says the help desk started this conversation (a handoff): the
+	// person is told so before the flow's first prompt.
+	intro bool
 	// once is the click's one-use claim: released when the turn did
 	// nothing lasting (Reply.Retry, a conversation busy elsewhere), so that
 	// the same button works when the person tries again.
@@ -129,6 +132,9 @@ func (b *Bot) say(ctx context.Context, channel, loc, id string) {
 
 // run is one queued turn: the profile, the engine, then the reply.
 func (b *Bot) run(ctx context.Context, j job) {
+	if j.intro {
+		b.say(ctx, j.channel, b.locale(j.user), msgHandoffIntro)
+	}
 	r, loc, ok := b.turn(ctx, j)
 	if !ok {
 		j.w.finish(nil, "")
