@@ -127,10 +127,15 @@ type Bot struct {
 	mu    sync.RWMutex
 	botID string
 
-	stop   context.CancelFunc
-	done   chan struct{}
-	notes  chan struct{} // bounds the "busy" notes posted off the pool
-	closed atomic.Bool
+	stop context.CancelFunc
+	done chan struct{}
+	// held counts replies waiting out their timing floor off the workers
+	// (hold.go), holdSlots bounds them, abandon drops them at shutdown.
+	held      sync.WaitGroup
+	holdSlots chan struct{}
+	abandon   chan struct{}
+	notes     chan struct{} // bounds the "busy" notes posted off the pool
+	closed    atomic.Bool
 
 	// connected, reconnects, events and queued count WebSocket
 	// connections made, connections lost, events read and turns queued
@@ -187,7 +192,8 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{o: o, tokens: signer, log: o.Log.With("channel", Name), now: o.Clock, callback: callback,
 		api: &api{base: strings.TrimSuffix(o.Config.URL, "/"), token: o.Config.BotToken,
 			hc: &http.Client{Timeout: 15 * time.Second, Transport: tr}},
-		users: newUserCache(o.Clock), notes: make(chan struct{}, 16)}
+		users: newUserCache(o.Clock), notes: make(chan struct{}, 16),
+		holdSlots: make(chan struct{}, holdSlots), abandon: make(chan struct{})}
 	if t, ok := tr.(*http.Transport); ok {
 		b.dialer, b.tlsConfig = t.DialContext, t.TLSClientConfig
 	}
@@ -276,8 +282,9 @@ func (b *Bot) self() string {
 	return b.botID
 }
 
-// Shutdown closes the WebSocket, then lets queued turns finish within ctx;
-// at ctx's deadline the rest are cut (dispatch.ErrCut).
+// Shutdown closes the WebSocket, then lets queued turns finish and held
+// replies be shown within ctx; at ctx's deadline the rest are cut
+// (dispatch.ErrCut) and the held replies abandoned.
 func (b *Bot) Shutdown(ctx context.Context) error {
 	if !b.closed.CompareAndSwap(false, true) {
 		return nil
@@ -289,7 +296,9 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}
-	return b.pool.Shutdown(ctx)
+	err := b.pool.Shutdown(ctx)
+	b.drainHeld(ctx)
+	return err
 }
 
 // Close is Shutdown without a deadline.

@@ -120,8 +120,11 @@ func TestReplayedCallbacks(t *testing.T) {
 	// A right code, its submission replayed.
 	n := dialogs - 1
 	code := e.lastCode()
-	reqBody, _, _ := e.f.submit(n, map[string]string{fieldCode: code})
-	waitFor(t, "submission turn", func() bool { return e.spy.turns.Load() == turns+1 })
+	var reqBody []byte
+	e.step(1, func() { reqBody, _, _ = e.f.submit(n, map[string]string{fieldCode: code}) })
+	if e.spy.turns.Load() != turns+1 {
+		t.Fatal("the submission did not run once")
+	}
 	turns, sent = e.spy.turns.Load(), len(e.a.Outbox.Messages())
 	if status, resp := e.f.post(e.cb.URL+PathDialog, reqBody); status != 200 || len(resp) != 0 {
 		t.Fatalf("replayed submission: %d %v", status, resp)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/resetbot/resetbot/core/engine"
 )
@@ -93,5 +94,49 @@ func TestShutdownCut(t *testing.T) {
 	cancel() // the budget is already spent
 	if err := e.b.Shutdown(ctx); err == nil {
 		t.Fatal("Shutdown past its deadline reported nothing cut")
+	}
+}
+
+// holdingEngine runs turns with the real engine, but stamps the reply of
+// the person hold with a timing floor an hour ahead.
+type holdingEngine struct {
+	e    runner
+	hold string
+}
+
+func (h *holdingEngine) Handle(ctx context.Context, t engine.Turn) engine.Reply { return h.Run(ctx, t) }
+
+func (h *holdingEngine) Run(ctx context.Context, t engine.Turn) engine.Reply {
+	r := h.e.Run(ctx, t)
+	if t.ChannelUser == h.hold {
+		r.NotBefore = time.Now().Add(time.Hour)
+	}
+	return r
+}
+
+// TestFloorOffTheWorker: a reply held back for its timing floor does not
+// hold the worker (the one worker runs the next person's turn and posts
+// its reply meanwhile), and at the shutdown deadline the held reply is
+// abandoned instead of delaying shutdown.
+func TestFloorOffTheWorker(t *testing.T) {
+	he := &holdingEngine{hold: uAlice}
+	e := newEnv(t, func(o *Options) {
+		o.Config.Workers = 1
+		he.e = o.Engine.(runner)
+		o.Engine = he
+	})
+	n := e.f.postCount()
+	e.dm(uAlice, "reset my password")
+	posts, _ := e.dm(uChiara, "I'm locked out")
+	if len(posts) == 0 || posts[0].ChannelID != e.f.dmID(uChiara) {
+		t.Fatalf("the second person's reply was not posted while the first was held: %q", texts(posts))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = e.b.Shutdown(ctx)
+	for _, p := range e.f.botPosts(n) {
+		if p.ChannelID == e.f.dmID(uAlice) {
+			t.Fatalf("the held reply was posted before its floor: %q", plain(p.Message))
+		}
 	}
 }

@@ -146,8 +146,17 @@ func (b *Bot) run(ctx context.Context, j job) {
 	if j.post != "" && (j.codeLike || typedSecret(r)) {
 		r = b.scrub(ctx, j, r)
 	}
+	show := func(ctx context.Context) { b.show(ctx, j, r, loc) }
+	if !b.later(ctx, r, show) {
+		show(ctx)
+	}
+}
+
+// show shows a turn's reply: inside the dialog that collected a refused
+// input, else the next masked prompt's dialog, the clicked post marked
+// and the reply in the DM.
+func (b *Bot) show(ctx context.Context, j job, r engine.Reply, loc string) {
 	if j.w.take(r, j.input.State) {
-		// A refusal of what was typed in a dialog is shown inside it.
 		j.w.finish(&r, loc)
 		return
 	}
@@ -185,7 +194,7 @@ func (b *Bot) turn(ctx context.Context, j job) (engine.Reply, string, bool) {
 	if err != nil {
 		b.log.Warn("mattermost identity mapping failed; continuing without it", "err", err)
 	}
-	r := b.o.Engine.Handle(ctx, engine.Turn{Channel: Name, ChannelUser: j.user, DeliveryID: j.delivery,
+	r := b.handle(ctx, engine.Turn{Channel: Name, ChannelUser: j.user, DeliveryID: j.delivery,
 		Locale: p.Locale, Hints: hints, Input: j.input})
 	loc := p.Locale
 	if r.Locale != "" {
