@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/resetbot/resetbot/core/app"
+	"github.com/resetbot/resetbot/app"
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/engine"
