@@ -1,7 +1,6 @@
 // Package plugins is the registry of every plug-in resetbot is built with:
 // directories, stores, notifiers, channels and verification factors, one
-// line each. It is the only
-// place that names them all; the binary passes All() to config.Load, which
+// line each. It is the only place that names them all; the binary passes All() to config.Load, which
 // decodes each plug-in's block into the plug-in's own configuration type, and
 // the composition root opens them from those values.
 //
@@ -11,6 +10,7 @@
 package plugins
 
 import (
+	"github.com/resetbot/resetbot/bot/mattermost"
 	"github.com/resetbot/resetbot/core/directory/ad"
 	"github.com/resetbot/resetbot/core/directory/ldap"
 	"github.com/resetbot/resetbot/core/directory/memory"
@@ -34,7 +34,9 @@ func All() plugin.Registry {
 		},
 		plugin.Store:    {},
 		plugin.Notifier: {},
-		plugin.Channel:  {},
+		plugin.Channel: {
+			"mattermost": mattermost.NewConfig,
+		},
 		plugin.Factor: {
 			"totp":  totp.NewConfig,
 			"sms":   codefactor.SMS,
