@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/resetbot/resetbot/app"
 	slackbot "github.com/resetbot/resetbot/bot/slack"
 	teamsbot "github.com/resetbot/resetbot/bot/teams"
-	"github.com/resetbot/resetbot/app"
 	"github.com/resetbot/resetbot/core/channel"
 	"github.com/resetbot/resetbot/core/config"
 	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"

@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/resetbot/resetbot/bot/console"
 	"github.com/resetbot/resetbot/app"
+	"github.com/resetbot/resetbot/bot/console"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory/memory"
 	"github.com/resetbot/resetbot/core/engine"

@@ -13,8 +13,8 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
-	"github.com/resetbot/resetbot/bot/console"
 	"github.com/resetbot/resetbot/app"
+	"github.com/resetbot/resetbot/bot/console"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/messages"
 	"github.com/resetbot/resetbot/plugins"
