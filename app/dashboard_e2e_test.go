@@ -71,7 +71,7 @@ func TestDashboardOverAConversation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile("../../deploy/grafana/resetbot.json")
+	raw, err := os.ReadFile("../deploy/grafana/resetbot.json")
 	if err != nil {
 		t.Fatal(err)
 	}

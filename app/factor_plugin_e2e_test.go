@@ -140,7 +140,7 @@ func catalogWithToken(t *testing.T) *messages.Catalog {
 	}
 	fsys := fstest.MapFS{}
 	for _, lang := range []string{"en"} {
-		b, err := os.ReadFile("../messages/catalog/" + lang + ".yaml")
+		b, err := os.ReadFile("../core/messages/catalog/" + lang + ".yaml")
 		if err != nil {
 			t.Fatal(err)
 		}

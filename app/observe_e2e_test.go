@@ -219,7 +219,7 @@ var metricRE = regexp.MustCompile(`resetbot_[a-z_]+`)
 // queries is one the app exports after a conversation.
 func assertDashboardMetricsExist(t *testing.T, reg *describedRegistry) {
 	t.Helper()
-	raw, err := os.ReadFile("../../deploy/grafana/resetbot.json")
+	raw, err := os.ReadFile("../deploy/grafana/resetbot.json")
 	if err != nil {
 		t.Fatal(err)
 	}
