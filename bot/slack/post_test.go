@@ -53,3 +53,22 @@ func TestPostMessageSendsWhatSlackGoSends(t *testing.T) {
 	}
 	<-forms
 }
+
+// TestAppendQueryEscapeIsQueryEscape: the form body of chat.postMessage is
+// escaped by hand; it must be exactly url.QueryEscape, byte for byte, over
+// every byte value.
+func TestAppendQueryEscapeIsQueryEscape(t *testing.T) {
+	var all []byte
+	for c := range 256 {
+		all = append(all, byte(c))
+	}
+	for _, s := range []string{"", "plain", "a b+c&d=e/f?g", `{"type":"section","text":"⚠️ é"}`, string(all)} {
+		want := url.QueryEscape(s)
+		if got := string(appendQueryEscape([]byte("x"), s)); got != "x"+want {
+			t.Errorf("appendQueryEscape(%q) = %q, want %q", s, got[1:], want)
+		}
+		if n := escapedLen([]byte(s)); n != len(want) {
+			t.Errorf("escapedLen(%q) = %d, want %d", s, n, len(want))
+		}
+	}
+}
