@@ -23,7 +23,7 @@ const maxAPIResponse = 1 << 20
 // request is the one slack-go sends: a form with the token, the channel,
 // the text and the blocks as JSON.
 func (b *Bot) postMessage(ctx context.Context, channel string, blocks []slack.Block, text string) error {
-	bj, err := json.Marshal(blocks)
+	bj, err := appendBlocks(make([]byte, 0, 4<<10), blocks)
 	if err != nil {
 		return fmt.Errorf("slack: blocks: %w", err)
 	}
