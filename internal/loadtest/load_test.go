@@ -122,6 +122,7 @@ func BenchmarkLoad(b *testing.B) {
 		return
 	}
 	var rows []row
+	var logged []string // what serve logged during each phase
 	for i, w := range workloads {
 		for _, t := range targets {
 			// Warm up connections and caches, then measure.
@@ -132,7 +133,11 @@ func BenchmarkLoad(b *testing.B) {
 			before, _ := procrig.ReadProc(t.pid)
 			busy0 := cpuBusy(0)
 			cmds0, use0, trips0, alloc0 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips(), allocated(t)
+			logs0 := len(srv.Logs())
 			s := w.run(t, fmt.Sprintf("m%d%s", i, t.name[:1]), phase)
+			if t.name == "resetbot" {
+				logged = append(logged, fmt.Sprintf("  %s %s: %s", w.name, w.mode, logSummary(srv.Logs()[logs0:])))
+			}
 			cmds1, use1, trips1, alloc1 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips(), allocated(t)
 			after, _ := procrig.ReadProc(t.pid)
 			busy1 := cpuBusy(0)
@@ -143,6 +148,8 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 	fmt.Print(table(rows))
+	fmt.Printf("serve's log lines per phase (at warn; a line per request under overload costs CPU and can block on its pipe):\n%s\n",
+		strings.Join(logged, "\n"))
 	for _, r := range rows {
 		if r.s.lost > 0 {
 			b.Errorf("%s %s %s: %d acknowledged turns never answered", r.target, r.workload, r.mode, r.s.lost)
@@ -370,6 +377,37 @@ func counter(b *testing.B, url, metric string) func() int64 {
 		b.Fatalf("%s: no %s", url, metric)
 		return 0
 	}
+}
+
+// logSummary counts log lines and names the three most frequent messages.
+func logSummary(logs string) string {
+	lines := strings.Split(strings.TrimSpace(logs), "\n")
+	if len(lines) == 1 && lines[0] == "" {
+		return "0 lines"
+	}
+	count := map[string]int{}
+	for _, l := range lines {
+		msg := l
+		if _, after, ok := strings.Cut(l, "msg="); ok {
+			msg, _, _ = strings.Cut(strings.TrimPrefix(after, `"`), `"`)
+		} else if _, after, ok := strings.Cut(l, `"msg":"`); ok {
+			msg, _, _ = strings.Cut(after, `"`)
+		}
+		count[msg]++
+	}
+	keys := make([]string, 0, len(count))
+	for k := range count {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return count[keys[i]] > count[keys[j]] })
+	out := fmt.Sprintf("%d lines", len(lines))
+	for i, k := range keys {
+		if i == 3 {
+			break
+		}
+		out += fmt.Sprintf("; %d× %.70q", count[k], k)
+	}
+	return out
 }
 
 // allocated is what t allocated so far (0 when it does not say).
