@@ -3,6 +3,8 @@ package slack
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
+	"time"
 )
 
 // Events, clicks on our choice buttons and slash commands run before Slack
@@ -67,7 +69,7 @@ func (j job) tell(v verdict) {
 func (b *Bot) runBeforeAck(ctx context.Context, j job) error {
 	ctx, cancel := context.WithTimeout(ctx, AckBudget)
 	defer cancel()
-	j.verdict = make(chan verdict, 1)
+	j.verdict, j.waiting = make(chan verdict, 1), ctx
 	if err := b.queue(func(ctx context.Context) { b.runEvent(ctx, j) }); err != nil {
 		return err
 	}
@@ -78,7 +80,9 @@ func (b *Bot) runBeforeAck(ctx context.Context, j job) error {
 		}
 		return errNotYet
 	case <-ctx.Done():
-		b.log.Warn("slack turn not finished within the ack budget; answered 503", "budget", AckBudget)
+		if n, ok := lateTurns.note(time.Now()); ok {
+			b.log.Warn("slack turns not finished within the ack budget; answered 503", "budget", AckBudget, "turns", n)
+		}
 		return errNotYet
 	}
 }
@@ -88,6 +92,13 @@ func (b *Bot) runEvent(ctx context.Context, j job) {
 	if ctx.Err() != nil {
 		// Cut by shutdown before it started: the redelivery runs it.
 		j.tell(verdictRetry)
+		return
+	}
+	if j.waiting != nil && j.waiting.Err() != nil {
+		// Queued past the ack budget (an overload): the request was
+		// answered 503 and Slack delivers the event again. Running the
+		// turn now would spend the worker on a reply nobody acknowledges
+		// while fresh requests wait behind it.
 		return
 	}
 	r, loc, ok := b.turn(ctx, j)
@@ -123,3 +134,25 @@ func (b *Bot) runEvent(ctx context.Context, j job) {
 
 // beforeAck reports whether a job runs before its ack (runBeforeAck).
 func (j job) beforeAck() bool { return j.verdict != nil }
+
+// lateTurns counts the requests answered 503 at the end of the ack budget,
+// for a warning at most once a second (process-wide): under an overload
+// every request may end so, and a log line each would spend the CPU the
+// replica is short of.
+var lateTurns sampledWarning
+
+type sampledWarning struct {
+	last  atomic.Int64 // Unix ns of the last warning
+	count atomic.Int64 // occurrences since
+}
+
+// note counts one occurrence; ok says to warn now, with n occurrences since
+// the last warning.
+func (w *sampledWarning) note(now time.Time) (n int64, ok bool) {
+	w.count.Add(1)
+	prev := w.last.Load()
+	if now.UnixNano()-prev < int64(time.Second) || !w.last.CompareAndSwap(prev, now.UnixNano()) {
+		return 0, false
+	}
+	return w.count.Swap(0), true
+}

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -112,5 +113,27 @@ func TestFailedPostShownOnRedelivery(t *testing.T) {
 	}
 	if code := e.tr.event(t, body); code != http.StatusOK || len(e.f.postsSince(n)) != 1 {
 		t.Fatalf("second redelivery: status %d, %d posts", code, len(e.f.postsSince(n)))
+	}
+}
+
+// TestTurnQueuedPastTheAckBudgetIsNotRun: a turn that waited in the queue
+// until its request was answered 503 (an overload) does not run: Slack
+// delivers the event again, and running it now would spend a worker on a
+// reply nobody acknowledges. A turn whose request still waits runs.
+func TestTurnQueuedPastTheAckBudgetIsNotRun(t *testing.T) {
+	e := newEnv(t, false)
+	gone, cancel := context.WithCancel(t.Context())
+	cancel()
+	turns, posts := e.spy.turns.Load(), e.f.postCount()
+	j := job{team: testTeam, user: "U1", channel: "DU1", delivery: "e:Ev-late", input: typed("hello"), redelivered: true,
+		verdict: make(chan verdict, 1), waiting: gone}
+	e.b.runEvent(t.Context(), j)
+	if n := e.spy.turns.Load() - turns; n != 0 || e.f.postCount() != posts || len(j.verdict) != 0 {
+		t.Fatalf("a turn whose request was answered 503 ran %d times and posted %d", n, e.f.postCount()-posts)
+	}
+	j.waiting, j.delivery = t.Context(), "e:Ev-waited"
+	e.b.runEvent(t.Context(), j)
+	if n := e.spy.turns.Load() - turns; n != 1 || e.f.postCount() != posts+1 || <-j.verdict != verdictAck {
+		t.Fatalf("a turn whose request waits ran %d times and posted %d", n, e.f.postCount()-posts)
 	}
 }

@@ -1,14 +1,13 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -24,24 +23,23 @@ const maxAPIResponse = 1 << 20
 // request is the one slack-go sends: a form with the token, the channel,
 // the text and the blocks as JSON.
 func (b *Bot) postMessage(ctx context.Context, channel string, blocks []slack.Block, text string) error {
-	bj, err := json.Marshal(blocks)
+	bj, err := appendBlocks(make([]byte, 0, 4<<10), blocks)
 	if err != nil {
 		return fmt.Errorf("slack: blocks: %w", err)
 	}
 	// The token stays a secret.String until this request is written (it is
 	// never logged: errors below name the method and Slack's error code only).
-	token := url.QueryEscape(b.o.Config.BotToken.Reveal())
-	var body strings.Builder
-	body.Grow(len(token) + len(channel) + 3*len(text) + 3*len(bj) + 32)
-	body.WriteString("token=")
-	body.WriteString(token)
-	body.WriteString("&channel=")
-	body.WriteString(url.QueryEscape(channel))
-	body.WriteString("&text=")
-	body.WriteString(url.QueryEscape(text))
-	body.WriteString("&blocks=")
-	body.WriteString(url.QueryEscape(string(bj)))
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.apiBase()+"chat.postMessage", strings.NewReader(body.String()))
+	// The form is escaped straight into one buffer of its final size: the
+	// blocks are most of a turn's bytes, and escaping them through
+	// url.QueryEscape copied them three times.
+	token := b.o.Config.BotToken.Reveal()
+	body := make([]byte, 0, len("token=&channel=&text=&blocks=")+escapedLen(token)+escapedLen(channel)+
+		escapedLen(text)+escapedLen(bj))
+	body = appendQueryEscape(append(body, "token="...), token)
+	body = appendQueryEscape(append(body, "&channel="...), channel)
+	body = appendQueryEscape(append(body, "&text="...), text)
+	body = appendQueryEscape(append(body, "&blocks="...), bj)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.apiBase()+"chat.postMessage", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -83,4 +81,36 @@ func (b *Bot) apiBase() string {
 		return b.o.APIURL
 	}
 	return slack.APIURL
+}
+
+// queryKeep reports the bytes url.QueryEscape leaves as they are.
+func queryKeep(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
+}
+
+// escapedLen is len(url.QueryEscape(s)).
+func escapedLen[T ~string | ~[]byte](s T) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if !queryKeep(s[i]) && s[i] != ' ' {
+			n += 2
+		}
+	}
+	return n
+}
+
+// appendQueryEscape appends url.QueryEscape(s) to dst.
+func appendQueryEscape[T ~string | ~[]byte](dst []byte, s T) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case queryKeep(c):
+			dst = append(dst, c)
+		case c == ' ':
+			dst = append(dst, '+')
+		default:
+			dst = append(dst, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return dst
 }

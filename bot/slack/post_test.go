@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +18,7 @@ import (
 
 // TestPostMessageSendsWhatSlackGoSends checks the hand-written
 // chat.postMessage against slack-go's: the same form fields reach the Web
-// API, and a refusal ({"ok": false}) is an error.
+// API (the blocks as the same JSON value), and a refusal ({"ok": false}) is an error.
 func TestPostMessageSendsWhatSlackGoSends(t *testing.T) {
 	forms := make(chan url.Values, 2)
 	answer := `{"ok":true,"channel":"D1","ts":"1.2"}`
@@ -44,6 +45,15 @@ func TestPostMessageSendsWhatSlackGoSends(t *testing.T) {
 		t.Fatal(err)
 	}
 	theirs := <-forms
+	// The blocks are the same JSON value (slack-go's escapes <, > and &).
+	for _, f := range []url.Values{ours, theirs} {
+		var v any
+		if err := json.Unmarshal([]byte(f.Get("blocks")), &v); err != nil {
+			t.Fatal(err)
+		}
+		canon, _ := json.Marshal(v)
+		f.Set("blocks", string(canon))
+	}
 	if !reflect.DeepEqual(ours, theirs) {
 		t.Errorf("postMessage sent\n%v\nslack-go sends\n%v", ours, theirs)
 	}
@@ -52,4 +62,23 @@ func TestPostMessageSendsWhatSlackGoSends(t *testing.T) {
 		t.Error("a refused post is not an error")
 	}
 	<-forms
+}
+
+// TestAppendQueryEscapeIsQueryEscape: the form body of chat.postMessage is
+// escaped by hand; it must be exactly url.QueryEscape, byte for byte, over
+// every byte value.
+func TestAppendQueryEscapeIsQueryEscape(t *testing.T) {
+	var all []byte
+	for c := range 256 {
+		all = append(all, byte(c))
+	}
+	for _, s := range []string{"", "plain", "a b+c&d=e/f?g", `{"type":"section","text":"⚠️ é"}`, string(all)} {
+		want := url.QueryEscape(s)
+		if got := string(appendQueryEscape([]byte("x"), s)); got != "x"+want {
+			t.Errorf("appendQueryEscape(%q) = %q, want %q", s, got[1:], want)
+		}
+		if n := escapedLen([]byte(s)); n != len(want) {
+			t.Errorf("escapedLen(%q) = %d, want %d", s, n, len(want))
+		}
+	}
 }

@@ -37,6 +37,9 @@ type job struct {
 	// verdict, set for a request run before its ack (runBeforeAck),
 	// receives whether Slack may be acknowledged.
 	verdict chan verdict
+	// waiting, set with verdict, ends when the request stops waiting for
+	// it (answered 503 at the end of the ack budget).
+	waiting context.Context
 	// redelivered is set for events, which Slack delivers again when they
 	// are not acknowledged (interactions and commands it does not).
 	redelivered bool

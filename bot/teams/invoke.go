@@ -70,8 +70,10 @@ func (b *Bot) invoke(w http.ResponseWriter, r *http.Request, act *inbound) {
 			// enrollment delivery is applied here too.
 			res.reply = b.prepareEnroll(ctx, to, res.reply, act.Locale)
 		}
-		if res.reply.Duplicate {
-			// A retried invoke: answer again with the same card, act no more.
+		if res.reply.Duplicate || res.reply.Retry {
+			// A retried invoke: answer again with the same card, act no
+			// more. A turn that did not run or commit (Retry) changes no
+			// card: the click is to be made again.
 			h.give(res)
 			return
 		}
@@ -104,6 +106,15 @@ func (b *Bot) invoke(w http.ResponseWriter, r *http.Request, act *inbound) {
 	}
 	if res.refused {
 		b.writeInvoke(w, http.StatusOK, invokeTypeMessage, b.msg.Text(act.Locale, "teams.card_refused", false, nil))
+		return
+	}
+	if res.reply.Retry {
+		// The turn did not run or did not commit (the conversation held by
+		// another turn, the store unavailable, a failover). A card answer
+		// would replace the clicked card with a busy notice and the click
+		// would be lost; a message answer leaves the card as it is, so the
+		// person clicks again.
+		b.writeInvoke(w, http.StatusOK, invokeTypeMessage, b.msg.Text(act.Locale, engine.MsgBusy, false, nil))
 		return
 	}
 	b.writeInvoke(w, http.StatusOK, invokeTypeCard, b.cards.card(res.reply, act.Locale, act.From.AadObjectID, true))

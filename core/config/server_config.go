@@ -1,8 +1,11 @@
 package config
 
 import (
+	"fmt"
 	"net"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -37,6 +40,13 @@ type ServerConfig struct {
 	// redelivers, Twilio takes its fallback URL) instead of memory and
 	// latency growing without bound. /healthz and /readyz are not counted.
 	MaxInflight int `yaml:"max_inflight"`
+	// MemoryLimit is the Go runtime's soft memory limit ("48MiB", "1GiB",
+	// "off", or "auto": AutoMemoryLimit unless security questions are
+	// enabled, whose argon2id checks need 128 MiB each): the garbage
+	// collector works harder as the process nears it instead of letting the
+	// heap double past the live data. It is soft: live data that needs more
+	// gets more. GOMEMLIMIT, when set, wins.
+	MemoryLimit string `yaml:"memory_limit"`
 	// TLSCertFile and TLSKeyFile enable TLS (minimum 1.2) on the public listener.
 	// Without them, terminate TLS at a proxy and set PublicURL to https.
 	TLSCertFile string `yaml:"tls_cert_file"`
@@ -55,6 +65,7 @@ func defaultServer() ServerConfig {
 		ReadyTimeout:      3 * time.Second,
 		MaxBodyBytes:      1 << 20,
 		MaxInflight:       256,
+		MemoryLimit:       DefaultMemoryLimit,
 	}
 }
 
@@ -94,6 +105,9 @@ func (v *validator) server(s *ServerConfig) {
 	if s.MaxInflight < 1 || s.MaxInflight > 100000 {
 		v.errorf(p+".max_inflight", "must be between 1 and 100000")
 	}
+	if _, _, err := s.MemoryLimitBytes(); err != nil {
+		v.errorf(p+".memory_limit", "%v", err)
+	}
 	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
 		v.errorf(p+".tls_cert_file", "tls_cert_file and tls_key_file must be set together")
 	}
@@ -104,4 +118,41 @@ func (v *validator) server(s *ServerConfig) {
 func validHostPort(s string) bool {
 	_, port, err := net.SplitHostPort(s)
 	return err == nil && port != ""
+}
+
+// Server.memory_limit's default, and the limit "auto" stands for (see
+// docs/operations.md).
+const (
+	DefaultMemoryLimit = "auto"
+	AutoMemoryLimit    = 48 << 20
+)
+
+// MemoryLimitBytes parses MemoryLimit: on is false for "off" or "";
+// "auto" is AutoMemoryLimit (the caller decides when it applies).
+func (s ServerConfig) MemoryLimitBytes() (n int64, on bool, err error) {
+	v := strings.TrimSpace(s.MemoryLimit)
+	switch v {
+	case "", "off":
+		return 0, false, nil
+	case "auto":
+		return AutoMemoryLimit, true, nil
+	}
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if rest, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = rest, u.mult
+			break
+		}
+	}
+	x, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || x <= 0 || x > (1<<50)/mult {
+		return 0, false, fmt.Errorf("must be a size such as 48MiB or 1GiB, or off")
+	}
+	if x*mult < 16<<20 {
+		return 0, false, fmt.Errorf("must be at least 16MiB (or off)")
+	}
+	return x * mult, true, nil
 }

@@ -13,7 +13,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -52,7 +51,7 @@ type Options struct {
 	Flows []*Flow
 	Audit audit.Sink
 	Log   *slog.Logger
-	// Clock and Rand default to time.Now and crypto/rand.
+	// Clock and Rand default to time.Now and crypto/rand (read in bulk).
 	Clock func() time.Time
 	Rand  io.Reader
 	// IdleTimeout ends a session nobody touched (default 15 min);
@@ -141,7 +140,7 @@ func New(opt Options) (*Engine, error) {
 		opt.DuplicateWait = 5 * time.Second
 	}
 	if opt.Rand == nil {
-		opt.Rand = rand.Reader
+		opt.Rand = newRandBuffer()
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)

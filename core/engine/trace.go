@@ -20,6 +20,12 @@ func (e *Engine) startTurn(ctx context.Context, t *Turn) (context.Context, trace
 // endTurn records where the conversation stands (flow, state, ended) and
 // the reference ID the user saw, which finds the audit records and logs.
 func endTurn(span trace.Span, r Reply) {
+	if !span.IsRecording() {
+		// Tracing off (or not sampled): the attributes would be built
+		// only to be dropped, on every turn.
+		span.End()
+		return
+	}
 	span.SetAttributes(attribute.String("resetbot.ref", r.Ref), attribute.String("resetbot.flow", r.Flow),
 		attribute.String("resetbot.state", StepState(r.State)), attribute.Bool("resetbot.ended", r.Ended))
 	if r.Retry {

@@ -4,9 +4,12 @@
 // (./refserver), drives both with signed Slack events and Twilio voice
 // webhooks, saturated and at a fixed offered rate, and prints a table:
 // turns/s, turns per CPU-second of the server process (from /proc), ack and
-// turn p50/p99, peak RSS, Redis commands per turn (INFO commandstats delta)
-// and the ratio to the reference handler. It then prints the top of a CPU
-// profile of serve under saturation.
+// turn p50/p99, peak RSS, Redis commands per turn (INFO commandstats delta),
+// bytes serve allocated per turn, and the ratio to the reference handler,
+// then what serve logged in each phase and the top of a CPU profile of serve
+// under saturation. The measured processes run at nice -10 when permitted
+// (LOADTEST_NICE); LOADTEST_ONLY, LOADTEST_SLACK_WORKERS and
+// LOADTEST_SERVE_GOMEMLIMIT select A/B variants (docs/operations.md).
 //
 // It is a benchmark (BenchmarkLoad), never a timed test: the targets of
 // issue 18 are printed next to the measurements, not asserted. It asserts

@@ -120,6 +120,8 @@ type Handler struct {
 	held heldKeys
 	// langs writes remembered call languages off the turns (nil: no memory).
 	langs *languageWriter
+	// runners run the turns (webhooks.go).
+	runners turnRunners
 }
 
 // New checks cfg and builds the handler.
@@ -152,7 +154,7 @@ func New(eng Engine, msgs Renderer, cfg Config) (*Handler, error) {
 		cfg.Audit = audit.Discard
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	h := &Handler{eng: eng, msgs: msgs, cfg: cfg, mux: http.NewServeMux()}
+	h := &Handler{eng: eng, msgs: msgs, cfg: cfg, mux: http.NewServeMux(), runners: newTurnRunners()}
 	if cfg.Store != nil && len(cfg.CallerKey) > 0 && cfg.LanguageMemory > 0 {
 		h.langs = newLanguageWriter(cfg.Store, cfg.LanguageMemory, cfg.Log)
 	}

@@ -169,6 +169,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// connBuffer is each connection's read and write buffer size (see options).
+const connBuffer = 8 << 10
+
 func (c Config) options() (*goredis.UniversalOptions, error) {
 	dial, read := cmp.Or(c.DialTimeout, DefaultDialTimeout), cmp.Or(c.ReadTimeout, DefaultReadTimeout)
 	write := cmp.Or(c.WriteTimeout, read)
@@ -185,6 +188,15 @@ func (c Config) options() (*goredis.UniversalOptions, error) {
 		ReadTimeout:      read,
 		WriteTimeout:     write,
 		PoolSize:         cmp.Or(c.PoolSize, DefaultPoolSize),
+		// go-redis gives every connection 32 KiB read and write buffers
+		// (128 KiB each on its pipeline connections): 4 MiB of heap for a
+		// pool of 64, kept live and doubled by the GC's headroom. A turn's
+		// commands and replies are a few hundred bytes to a few KiB, and a
+		// larger reply is read past the buffer, so 8 KiB loses nothing.
+		ReadBufferSize:          connBuffer,
+		WriteBufferSize:         connBuffer,
+		PipelineReadBufferSize:  2 * connBuffer,
+		PipelineWriteBufferSize: 2 * connBuffer,
 		// Let ctx deadlines bound socket reads and writes too.
 		ContextTimeoutEnabled: true,
 		// No CLIENT SETINFO on connect: ACL users limited to the store's
