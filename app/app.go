@@ -186,7 +186,7 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 		return nil, err
 	}
 	a.Audit = sink
-	deps, err := a.flowDeps(cfg, opt, sink)
+	deps, err := a.flowDeps(ctx, cfg, opt, sink)
 	if err != nil {
 		return nil, err
 	}
@@ -221,13 +221,9 @@ func Build(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 
 // openBackends opens the store and the directories.
 func (a *App) openBackends(ctx context.Context, cfg *config.Config, opt Options) error {
-	open, ok := storeTypes[cfg.Store.Type]
-	if !ok {
-		return fmt.Errorf("store: unknown type %q", cfg.Store.Type)
-	}
-	st, err := open(ctx, cfg, opt)
+	st, err := openStore(ctx, cfg, opt.Clock)
 	if err != nil {
-		return fmt.Errorf("store %s: %w", cfg.Store.Type, err)
+		return err
 	}
 	a.Store = st
 	a.track("store", st)
@@ -260,7 +256,7 @@ func (a *App) track(name string, v any) {
 }
 
 // flowDeps builds the verifiers, policy, regulator and notifiers.
-func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.Deps, error) {
+func (a *App) flowDeps(ctx context.Context, cfg *config.Config, opt Options, sink audit.Sink) (flows.Deps, error) {
 	kr, hmacKey, err := keys(cfg, opt)
 	if err != nil {
 		return flows.Deps{}, err
@@ -302,7 +298,7 @@ func (a *App) flowDeps(cfg *config.Config, opt Options, sink audit.Sink) (flows.
 		return flows.Deps{}, err
 	}
 	a.Regulator = reg
-	senders, err := a.senders(cfg, opt)
+	senders, err := a.senders(ctx, cfg, opt)
 	if err != nil {
 		return flows.Deps{}, err
 	}

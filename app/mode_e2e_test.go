@@ -8,6 +8,7 @@ import (
 
 	"github.com/resetbot/resetbot/app"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/store/bolt"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -54,7 +55,7 @@ func TestDemoDirectoryNeverInProduction(t *testing.T) {
 	// directory), and the built-in demo config switched to production.
 	fromDemo := config.Default(plugins.All())
 	fromDemo.Mode = config.ModeProduction
-	fromDemo.Store = config.StoreConfig{Type: "bolt", Bolt: config.BoltConfig{Path: filepath.Join(t.TempDir(), "d.db")}}
+	fromDemo.Store = config.StoreConfig{Type: "bolt", Plugin: &bolt.Config{Path: filepath.Join(t.TempDir(), "d.db")}}
 	for name, c := range map[string]*config.Config{"decoded file": cfg, "demo switched to production": fromDemo} {
 		t.Run(name, func(t *testing.T) {
 			if c.Mode != config.ModeProduction || c.Directories[0].Type != "memory" {
@@ -76,7 +77,7 @@ func TestDemoDirectoryNeverInProduction(t *testing.T) {
 	// The store opened before the directory was closed again: the bolt
 	// file can be opened at once (bbolt holds an exclusive lock).
 	c := config.Default(plugins.All())
-	c.Store = config.StoreConfig{Type: "bolt", Bolt: config.BoltConfig{Path: db}}
+	c.Store = config.StoreConfig{Type: "bolt", Plugin: &bolt.Config{Path: db}}
 	a, err := app.Build(context.Background(), c, app.Options{Floor: -1})
 	if err != nil {
 		t.Fatalf("bolt file still locked after a failed build: %v", err)

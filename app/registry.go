@@ -2,40 +2,20 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/notify"
-	"github.com/resetbot/resetbot/core/notify/email"
 	"github.com/resetbot/resetbot/core/notify/outbox"
 	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 	"github.com/resetbot/resetbot/core/store"
-	"github.com/resetbot/resetbot/core/store/bolt"
-	storemem "github.com/resetbot/resetbot/core/store/memory"
-	"github.com/resetbot/resetbot/core/store/redis"
 )
-
-// storeTypes is the registry of state stores, keyed by store.type.
-var storeTypes = map[string]func(context.Context, *config.Config, Options) (store.Store, error){
-	"memory": func(_ context.Context, c *config.Config, o Options) (store.Store, error) {
-		if c.Mode != config.ModeDemo {
-			// State in memory is lost on restart and not shared by replicas.
-			return nil, errors.New("the memory store exists only in demo mode")
-		}
-		return storemem.New(storemem.WithClock(o.Clock)), nil
-	},
-	"bolt": func(_ context.Context, c *config.Config, o Options) (store.Store, error) {
-		return bolt.Open(c.Store.Bolt.Path, bolt.WithClock(o.Clock))
-	},
-	"redis": func(ctx context.Context, c *config.Config, _ Options) (store.Store, error) {
-		return redis.Open(ctx, redisConfig(c.Store.Redis))
-	},
-}
 
 // openDirectories opens every configured directory behind one router.
 // With dm set, each is timed under its configured name.
@@ -96,45 +76,57 @@ func dedupe(in []string) []string {
 	return out
 }
 
-// senders builds the notifiers. Sends go through a bounded queue, so a slow
-// provider never holds a conversation and overload is refused, not queued
-// without limit.
-func (a *App) senders(cfg *config.Config, opt Options) (map[notify.Channel]notify.Sender, error) {
+// senders opens the notifier plug-ins configured under notify and Twilio's
+// SMS and calls. Sends go through a bounded queue, so a slow provider never
+// holds a conversation and overload is refused, not queued without limit;
+// a sender that delivers in process (the demo outbox) is called directly.
+func (a *App) senders(ctx context.Context, cfg *config.Config, opt Options) (map[notify.Channel]notify.Sender, error) {
 	out := map[notify.Channel]notify.Sender{}
-	if cfg.Notify.Outbox {
-		if cfg.Mode != config.ModeDemo {
-			return nil, errors.New("notify.outbox exists only in demo mode")
+	deps := notify.Deps{Clock: opt.Clock, Production: cfg.Mode != config.ModeDemo, Console: opt.Outbox}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Notify.Plugins)) {
+		op, ok := cfg.Notify.Plugins[name].(notify.Opener)
+		if !ok {
+			return nil, fmt.Errorf("notify.%s: not a notifier", name)
 		}
-		a.Outbox = outbox.New(opt.Outbox)
-		for _, ch := range []notify.Channel{notify.ChannelSMS, notify.ChannelVoice, notify.ChannelEmail} {
-			out[ch] = a.Outbox.Sender(ch)
-		}
-		return out, nil
-	}
-	if e := cfg.Notify.Email; e.Host != "" {
-		tc, err := smtpTLS(e.CAFile)
+		opened, err := op.Open(ctx, deps)
 		if err != nil {
-			return nil, fmt.Errorf("notify.email.%w", err)
+			return nil, fmt.Errorf("notify.%s: %w", name, err)
 		}
-		s, err := email.New(email.Config{Host: e.Host, Port: e.Port, Username: e.Username, Password: e.Password,
-			From: e.From, TLS: email.TLSMode(e.TLS), Timeout: 15 * time.Second, TLSConfig: tc})
-		if err != nil {
-			return nil, fmt.Errorf("notify.email: %w", err)
+		for _, ch := range slices.Sorted(maps.Keys(opened)) {
+			if _, taken := out[ch]; taken {
+				return nil, fmt.Errorf("notify.%s: %s is delivered by another notifier already", name, ch)
+			}
+			s, err := a.queued(name, ch, opened[ch], opt)
+			if err != nil {
+				return nil, err
+			}
+			out[ch] = s
 		}
-		a.track("smtp", s)
-		q := notify.NewQueue(s, 256, 4, notify.WithErrorHandler(func(m notify.Message, err error) {
-			opt.Log.Error("email not delivered", "message", m, "err", err)
-		}))
-		a.closers = append(a.closers, func() error { q.Close(); return nil })
-		if err := watchQueue(opt.Metrics, string(notify.ChannelEmail), q); err != nil {
-			return nil, err
-		}
-		out[notify.ChannelEmail] = q
 	}
 	if err := a.twilioSenders(cfg, opt, out); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// queued tracks s (startup check, close) and returns it behind a bounded
+// queue, or as it is when it delivers in process.
+func (a *App) queued(name string, ch notify.Channel, s notify.Sender, opt Options) (notify.Sender, error) {
+	if box, ok := outbox.BoxOf(s); ok {
+		a.Outbox = box
+	}
+	if _, ok := s.(notify.Direct); ok {
+		return s, nil
+	}
+	a.track("notify."+name, s)
+	q := notify.NewQueue(s, 256, 4, notify.WithErrorHandler(func(m notify.Message, err error) {
+		opt.Log.Error("notification not delivered", "notifier", name, "channel", string(ch), "message", m, "err", err)
+	}))
+	a.closers = append(a.closers, func() error { q.Close(); return nil })
+	if err := watchQueue(opt.Metrics, string(ch), q); err != nil {
+		return nil, err
+	}
+	return q, nil
 }
 
 // twilioSenders adds Twilio SMS and code calls when notify.sms.provider is
@@ -143,6 +135,9 @@ func (a *App) twilioSenders(cfg *config.Config, opt Options, out map[notify.Chan
 	tc := cfg.Channels.Twilio
 	if cfg.Notify.SMS.Provider != "twilio" || tc.AccountSID == "" || tc.AuthToken.Empty() || tc.FromNumber == "" {
 		return nil
+	}
+	if out[notify.ChannelSMS] != nil || out[notify.ChannelVoice] != nil {
+		return nil // a notifier plug-in (the demo outbox) delivers them
 	}
 	c, err := notifytwilio.New(notifytwilio.Config{AccountSID: tc.AccountSID, AuthToken: tc.AuthToken,
 		From: tc.FromNumber, API: tc.SMSAPI, VerifyServiceSID: tc.VerifyServiceSID, AllowedPrefixes: tc.AllowedPrefixes,
@@ -207,17 +202,6 @@ func (a *App) auditSink(cfg *config.Config, opt Options) (audit.Sink, error) {
 	return audit.Multi(out...), nil
 }
 
-// redisConfig maps the validated store.redis section onto the Redis store's
-// Config; TestRedisConfigComplete checks that no setting is left behind.
-func redisConfig(r config.RedisConfig) redis.Config {
-	return redis.Config{Addrs: r.Addrs, MasterName: r.MasterName, Cluster: r.Cluster, Username: r.Username,
-		Password: r.Password, SentinelUsername: r.SentinelUsername, SentinelPassword: r.SentinelPassword,
-		DB: r.DB, TLS: r.TLS, CAFile: r.CAFile, ServerName: r.ServerName, KeyPrefix: r.KeyPrefix,
-		DialTimeout: r.DialTimeout, ReadTimeout: r.ReadTimeout, WriteTimeout: r.WriteTimeout, PoolSize: r.PoolSize,
-		ReplicaAcks: r.ReplicaAcks, ReplicaAckTimeout: r.ReplicaAckTimeout,
-		ReplicaAckGrace: r.ReplicaAckGrace}
-}
-
 // auditQueueSize bounds the audit events waiting for the sink. At thousands
 // of turns per second a local file keeps it nearly empty; a full queue makes
 // writers synchronous (resetbot_audit_overloaded_total), never lossy.
@@ -226,11 +210,17 @@ const auditQueueSize = 4096
 // OpenStore opens the configured store alone, for commands that read it
 // (resetbot report -from store). The caller closes it if it is an io.Closer.
 func OpenStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
-	open, ok := storeTypes[cfg.Store.Type]
+	return openStore(ctx, cfg, time.Now)
+}
+
+// openStore opens the store plug-in selected by store.type from its own
+// configuration.
+func openStore(ctx context.Context, cfg *config.Config, clock func() time.Time) (store.Store, error) {
+	op, ok := cfg.Store.Plugin.(store.Opener)
 	if !ok {
-		return nil, fmt.Errorf("store: unknown type %q", cfg.Store.Type)
+		return nil, fmt.Errorf("store: no store of type %q is configured", cfg.Store.Type)
 	}
-	st, err := open(ctx, cfg, Options{Clock: time.Now})
+	st, err := op.Open(ctx, store.Deps{Clock: clock, Production: cfg.Mode != config.ModeDemo})
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", cfg.Store.Type, err)
 	}

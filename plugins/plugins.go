@@ -16,7 +16,12 @@ import (
 	"github.com/resetbot/resetbot/core/directory/memory"
 	"github.com/resetbot/resetbot/core/identity/code/codefactor"
 	"github.com/resetbot/resetbot/core/identity/totp"
+	"github.com/resetbot/resetbot/core/notify/email"
+	"github.com/resetbot/resetbot/core/notify/outbox"
 	"github.com/resetbot/resetbot/core/plugin"
+	"github.com/resetbot/resetbot/core/store/bolt"
+	storemem "github.com/resetbot/resetbot/core/store/memory"
+	"github.com/resetbot/resetbot/core/store/redis"
 )
 
 // All returns the registry of every built-in plug-in. Each call returns a
@@ -32,8 +37,15 @@ func All() plugin.Registry {
 			"ldap": ldap.NewFanoutConfig,
 			"ad":   ad.NewFanoutConfig,
 		},
-		plugin.Store:    {},
-		plugin.Notifier: {},
+		plugin.Store: {
+			"memory": storemem.NewConfig,
+			"bolt":   bolt.NewConfig,
+			"redis":  redis.NewConfig,
+		},
+		plugin.Notifier: {
+			"email":  email.NewConfig,
+			"outbox": outbox.NewConfig,
+		},
 		plugin.Channel: {
 			"mattermost": mattermost.NewConfig,
 		},

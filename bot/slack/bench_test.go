@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/store/redis"
 	"github.com/resetbot/resetbot/internal/testserver"
 )
 
@@ -45,7 +46,9 @@ var benchRuns atomic.Int64
 func benchEvents(b *testing.B, addr string, clients int) {
 	prefix := "bench" + strconv.FormatInt(benchRuns.Add(1), 10) + ":"
 	e := newEnv(b, false, func(c *config.Config, o *Options) {
-		c.Store.Type, c.Store.Redis.Addrs, c.Store.Redis.KeyPrefix = "redis", []string{addr}, prefix
+		rc := redis.DefaultConfig()
+		rc.Addrs, rc.KeyPrefix = []string{addr}, prefix
+		c.Store = config.StoreConfig{Type: "redis", Plugin: rc}
 		c.Channels.Slack.Workers, c.Channels.Slack.Queue = 16, 1<<17
 	})
 	e.f.anyUser = &fakeUser{Locale: "en-US"}

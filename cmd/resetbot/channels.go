@@ -11,6 +11,7 @@ import (
 	teamsbot "github.com/resetbot/resetbot/bot/teams"
 	"github.com/resetbot/resetbot/core/channel"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/notify"
 	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 	"github.com/resetbot/resetbot/core/server"
 	ivrtwilio "github.com/resetbot/resetbot/ivr/twilio"
@@ -103,7 +104,7 @@ func mountChannels(ctx context.Context, a *app.App, srv *server.Server, log *slo
 func mountCodeCalls(a *app.App, srv *server.Server, log *slog.Logger) {
 	cfg := a.Config
 	tc := cfg.Channels.Twilio
-	if cfg.Notify.SMS.Provider != "twilio" || cfg.Notify.Outbox || !cfg.Factors.Has(config.FactorVoice) ||
+	if cfg.Notify.SMS.Provider != "twilio" || cfg.Notify.Delivers(notify.ChannelVoice) || !cfg.Factors.Has(config.FactorVoice) ||
 		tc.AccountSID == "" || tc.AuthToken.Empty() || tc.FromNumber == "" || cfg.Server.PublicURL == "" {
 		return
 	}

@@ -83,7 +83,8 @@ func TestCodeCallsMounted(t *testing.T) {
 		cfg.Server.PublicURL = "https://resetbot.test"
 		tc := &cfg.Channels.Twilio
 		tc.AccountSID, tc.AuthToken, tc.FromNumber = "AC00000000000000000000000000000001", secret.New("tok"), "+15550100100"
-		cfg.Notify.SMS.Provider, cfg.Notify.Outbox = "twilio", false
+		cfg.Notify.SMS.Provider = "twilio"
+		delete(cfg.Notify.Plugins, "outbox")
 		if calls {
 			cfg.Factors.Enabled = append(cfg.Factors.Enabled, config.FactorVoice)
 		} else {

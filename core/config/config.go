@@ -82,7 +82,6 @@ func defaults() *Config {
 	return &Config{
 		Mode:       ModeProduction,
 		Server:     defaultServer(),
-		Store:      defaultStore(),
 		Sessions:   defaultSessions(),
 		Factors:    defaultFactors(),
 		Password:   defaultPassword(),

@@ -11,6 +11,7 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory/ad"
 	"github.com/resetbot/resetbot/core/directory/ldap"
+	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/internal/testserver"
 	"github.com/resetbot/resetbot/plugins"
 )
@@ -210,21 +211,6 @@ func TestBadConfigs(t *testing.T) {
 			"server.tls_cert_file", "server.tls_cert_file"}},
 		{"admin same as public", map[string]string{"server": "server: {listen: \":8080\", admin_listen: \":8080\", public_url: \"https://x\"}\n"},
 			[]string{"server.admin_listen"}},
-		{"redis timing", map[string]string{"store": `store:
-  type: redis
-  redis:
-    addrs: ["s:26379"]
-    master_name: m
-    tls: true
-    read_timeout: 200ms
-    dial_timeout: -1s
-    pool_size: -1
-    replica_acks: 17
-    replica_ack_grace: -1s
-`}, []string{"store.redis.dial_timeout", "store.redis.pool_size", "store.redis.replica_ack_timeout", "store.redis.replica_acks",
-			"store.redis.replica_ack_grace"}},
-		{"redis without tls", map[string]string{"store": "store:\n  type: redis\n  redis: {addrs: [\"redis:6379\", nope]}\n"},
-			[]string{"store.redis.addrs[1]", "store.redis.tls"}},
 		{"channels incomplete", map[string]string{"channels": `channels:
   slack: {enabled: true}
   teams: {enabled: true}
@@ -232,8 +218,6 @@ func TestBadConfigs(t *testing.T) {
 `}, []string{"channels.slack.api_app_id", "channels.slack.bot_token", "channels.slack.signing_secret", "channels.slack.team_ids", "channels.teams.app_id",
 			"channels.teams.app_password", "channels.teams.tenant_id", "channels.twilio.account_sid",
 			"channels.twilio.auth_token", "channels.twilio.from_number", "notify.sms.provider"}},
-		{"email", map[string]string{"notify": "notify:\n  email: {host: \"\", from: nobody, tls: none, port: 0}\n"},
-			[]string{"notify.email.from", "notify.email.host", "notify.email.port", "notify.email.tls"}},
 		{"log and audit", map[string]string{"log": "log: {level: loud, format: xml}\n", "audit": "audit: {file: /nonexistent/dir/audit.log}\n"},
 			[]string{"audit.file", "log.format", "log.level"}},
 		{"wrong types", map[string]string{"regulation": `regulation:
@@ -335,7 +319,7 @@ func TestDefaultIsValidDemo(t *testing.T) {
 	if cfg.Mode != config.ModeDemo || !cfg.KeysGenerated {
 		t.Fatalf("mode %q generated %v", cfg.Mode, cfg.KeysGenerated)
 	}
-	if cfg.Directories[0].Type != "memory" || cfg.Store.Type != "memory" || !cfg.Notify.Outbox {
+	if cfg.Directories[0].Type != "memory" || cfg.Store.Type != "memory" || !cfg.Notify.Delivers(notify.ChannelEmail) {
 		t.Errorf("demo backends not selected: %+v", cfg)
 	}
 	if _, _, err := cfg.Keys.ParseEncryption(); err != nil {

@@ -3,6 +3,8 @@ package config
 import (
 	"net/url"
 	"time"
+
+	"github.com/resetbot/resetbot/core/notify"
 )
 
 // ExpiryRemindersConfig configures password expiry reminders
@@ -79,7 +81,7 @@ func (v *validator) expiryReminders(p string, e *ExpiryRemindersConfig, c *Confi
 		v.errorf(p+".max_per_run", "must be between 1 and 100000")
 	}
 	if e.Email {
-		if c.Notify.Email.Host == "" && !c.Notify.Outbox {
+		if !c.Notify.Delivers(notify.ChannelEmail) {
 			v.errorf(p+".email", "needs notify.email (the SMTP relay)")
 		}
 		if u, err := url.Parse(e.ChangeURL); err != nil || u.Scheme != "https" || u.Host == "" {

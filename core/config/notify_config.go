@@ -1,34 +1,44 @@
 package config
 
 import (
-	"net/mail"
 	"slices"
 	"strings"
 
-	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/notify"
+	"github.com/resetbot/resetbot/core/plugin"
 )
 
-// NotifyConfig configures how codes and notices reach users.
+// NotifyConfig configures how codes and notices reach users. Each key of
+// the section that names a registered notifier (notify.email, the SMTP
+// relay; notify.outbox, the demo's switch) is that plug-in's own
+// configuration, decoded and validated by it. Twilio's SMS and calls are
+// configured under channels.twilio and selected by SMS.Provider.
 type NotifyConfig struct {
-	Email EmailConfig `yaml:"email"`
-	SMS   SMSConfig   `yaml:"sms"`
-	// Outbox captures every message in memory instead of sending it (demo and
-	// tests). Refused in production.
-	Outbox bool `yaml:"outbox"`
+	SMS     SMSConfig                `yaml:"sms"`
+	Plugins map[string]plugin.Config `yaml:",inline" plugin:"notifier"`
 }
 
-// EmailConfig configures SMTP submission.
-type EmailConfig struct {
-	Host     string        `yaml:"host"`
-	Port     int           `yaml:"port"`
-	Username string        `yaml:"username"`
-	Password secret.String `yaml:"password"`
-	From     string        `yaml:"from"`
-	// TLS is mandatory (STARTTLS, the default), implicit (port 465) or none.
-	TLS string `yaml:"tls"`
-	// CAFile is a PEM bundle of the CAs that sign the relay's certificate,
-	// for a relay with a private CA; empty trusts the system roots.
-	CAFile string `yaml:"ca_file"`
+// deliverer is what configuration checks ask a notifier plug-in
+// (notify.Opener).
+type deliverer interface {
+	Delivers(ch notify.Channel) bool
+}
+
+// Delivers reports whether a notifier plug-in of the section delivers on ch.
+func (n NotifyConfig) Delivers(ch notify.Channel) bool {
+	return len(n.deliverers(ch)) > 0
+}
+
+// deliverers names the plug-ins delivering on ch, sorted.
+func (n NotifyConfig) deliverers(ch notify.Channel) []string {
+	var out []string
+	for name, p := range n.Plugins {
+		if d, ok := p.(deliverer); ok && d.Delivers(ch) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // SMSConfig selects the SMS and voice provider.
@@ -54,21 +64,26 @@ type LogConfig struct {
 }
 
 func defaultNotify() NotifyConfig {
-	return NotifyConfig{Email: EmailConfig{Port: 587, TLS: "mandatory"}, SMS: SMSConfig{Provider: "twilio"}}
+	return NotifyConfig{SMS: SMSConfig{Provider: "twilio"}}
 }
 
+// notify checks what the factors need of the notifiers; each notifier
+// block validates itself.
 func (v *validator) notify(n *NotifyConfig, c *Config) {
 	const p = "notify"
-	if n.Outbox && v.production() {
-		v.errorf(p+".outbox", "the outbox never delivers anything and cannot be used in production")
+	if c.Factors.Has(FactorEmail) && !n.Delivers(notify.ChannelEmail) {
+		v.errorf(p+".email.host", "is required when the email factor is enabled")
 	}
-	email := n.Email
-	if email.Host != "" || (c.Factors.Has(FactorEmail) && !n.Outbox) {
-		v.email(p+".email", &email)
+	// Two notifiers on one channel: one would be silently unused.
+	for _, ch := range []notify.Channel{notify.ChannelSMS, notify.ChannelVoice, notify.ChannelEmail} {
+		if names := n.deliverers(ch); len(names) > 1 {
+			v.errorf(p+"."+names[1], "delivers %s as notify.%s does: keep one of them", ch, names[0])
+		}
 	}
+	phone := c.Factors.Has(FactorSMS) || c.Factors.Has(FactorVoice)
 	switch n.SMS.Provider {
 	case "twilio":
-		if (c.Factors.Has(FactorSMS) || c.Factors.Has(FactorVoice)) && !n.Outbox && !c.Channels.Twilio.configured() {
+		if phone && !n.Delivers(notify.ChannelSMS) && !c.Channels.Twilio.configured() {
 			v.errorf(p+".sms.provider", "twilio needs %s", twilioMissing(c.Channels.Twilio))
 		}
 	case "outbox":
@@ -76,7 +91,7 @@ func (v *validator) notify(n *NotifyConfig, c *Config) {
 			v.errorf(p+".sms.provider", "outbox never delivers anything and cannot be used in production")
 		}
 	case "":
-		if c.Factors.Has(FactorSMS) || c.Factors.Has(FactorVoice) {
+		if phone {
 			v.errorf(p+".sms.provider", "is required when sms or voice is enabled")
 		}
 	default:
@@ -104,38 +119,6 @@ func twilioMissing(t TwilioConfig) string {
 		return "channels.twilio." + miss[0]
 	}
 	return "channels.twilio." + strings.Join(miss[:len(miss)-1], ", ") + " and " + miss[len(miss)-1]
-}
-
-func (v *validator) email(p string, e *EmailConfig) {
-	if e.Host == "" {
-		v.errorf(p+".host", "is required when the email factor is enabled")
-	}
-	if e.Port < 1 || e.Port > 65535 {
-		v.errorf(p+".port", "must be between 1 and 65535")
-	}
-	if e.From == "" {
-		v.errorf(p+".from", "is required")
-	} else if _, err := mail.ParseAddress(e.From); err != nil {
-		v.errorf(p+".from", "is not a valid email address")
-	}
-	if e.Username != "" && e.Password.Empty() {
-		v.errorf(p+".password", "is required when username is set")
-	}
-	v.fileExists(p+".ca_file", e.CAFile)
-	if e.CAFile != "" && e.TLS == "none" {
-		v.errorf(p+".ca_file", "is set but tls is none: the CA would never be used")
-	}
-	switch e.TLS {
-	case "mandatory", "implicit":
-	case "none":
-		if v.production() {
-			v.errorf(p+".tls", "none is not allowed in production (codes would travel in clear text)")
-		} else {
-			v.warnf(p+".tls", "SMTP without TLS")
-		}
-	default:
-		v.errorf(p+".tls", "must be mandatory, implicit or none")
-	}
 }
 
 func (v *validator) audit(a *AuditConfig) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/store/redis"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -42,7 +43,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	if cfg == nil || !probs.HasErrors() {
 		t.Fatalf("expected a config with errors, got:\n%s", probs.Error())
 	}
-	if cfg.Store.Redis.Password.Reveal() != "SEKRIT-redis" || cfg.Keys.HMAC.Len() == 0 {
+	if r, ok := cfg.Store.Plugin.(*redis.Config); !ok || r.Password.Reveal() != "SEKRIT-redis" || cfg.Keys.HMAC.Len() == 0 {
 		t.Fatalf("secrets not loaded")
 	}
 	outputs := map[string]string{

@@ -10,6 +10,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/notify/twilio/twiliotest"
+	"github.com/resetbot/resetbot/core/store/redis"
 	"github.com/resetbot/resetbot/internal/testserver"
 	ivr "github.com/resetbot/resetbot/ivr/twilio"
 )
@@ -22,9 +23,9 @@ import (
 func BenchmarkWebhookRedis(b *testing.B) {
 	addr := testserver.Redis(b)
 	h := newHarness(b, func(c *config.Config) {
-		c.Store.Type = "redis"
-		c.Store.Redis.Addrs = []string{addr}
-		c.Store.Redis.AllowPlain = true
+		rc := redis.DefaultConfig()
+		rc.Addrs, rc.AllowPlain = []string{addr}, true
+		c.Store = config.StoreConfig{Type: "redis", Plugin: rc}
 	})
 	var lat []time.Duration
 	timed := func(path, query string, form map[string]string) *httptest.ResponseRecorder {

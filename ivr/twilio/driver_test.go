@@ -55,7 +55,7 @@ func newHarness(t testing.TB, mutate ...func(*config.Config)) *harness {
 	cfg := config.Default(plugins.All())
 	cfg.Server.PublicURL = public
 	cfg.Audit.File = "" // captured below instead
-	cfg.Notify.Outbox = false
+	delete(cfg.Notify.Plugins, "outbox")
 	cfg.Notify.SMS.Provider = "twilio"
 	cfg.Channels.Twilio = config.TwilioConfig{Enabled: true, AccountSID: twiliotest.AccountSID,
 		AuthToken: secret.New(twiliotest.AuthToken), FromNumber: "+15555550100", HelpDeskNumber: helpDesk,

@@ -1,4 +1,4 @@
-package app
+package email
 
 import (
 	"crypto/ecdsa"
@@ -14,12 +14,9 @@ import (
 	"time"
 )
 
-// TestSMTPCAFile: notify.email.ca_file makes the relay's private CA the
+// TestCAFile: notify.email.ca_file makes the relay's private CA the
 // trusted root (TLS stays mandatory); a file without a certificate is refused.
-func TestSMTPCAFile(t *testing.T) {
-	if tc, err := smtpTLS(""); tc != nil || err != nil {
-		t.Fatalf("no ca_file: %v, %v (want system roots)", tc, err)
-	}
+func TestCAFile(t *testing.T) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +33,7 @@ func TestSMTPCAFile(t *testing.T) {
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tc, err := smtpTLS(ca)
+	tc, err := caTLS(ca)
 	if err != nil || tc == nil || tc.RootCAs == nil {
 		t.Fatalf("ca_file: %v, %v", tc, err)
 	}
@@ -46,7 +43,7 @@ func TestSMTPCAFile(t *testing.T) {
 	}
 	junk := filepath.Join(dir, "junk.pem")
 	_ = os.WriteFile(junk, []byte("not a certificate"), 0o600)
-	if _, err := smtpTLS(junk); err == nil {
+	if _, err := caTLS(junk); err == nil {
 		t.Fatal("a file without a certificate was accepted")
 	}
 }

@@ -15,14 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/resetbot/resetbot/core/audit"
 	"github.com/resetbot/resetbot/core/notify"
-	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/core/plugin"
 )
 
 // TLSMode selects how the SMTP connection is encrypted.
@@ -39,65 +38,6 @@ const (
 	// Validate refuses it together with a password.
 	TLSNone TLSMode = "none"
 )
-
-// DefaultTimeout bounds a whole delivery (dial, TLS, auth, send) when
-// Config.Timeout is zero.
-const DefaultTimeout = 10 * time.Second
-
-// Config describes the SMTP relay.
-type Config struct {
-	// Host is the relay's host name, also used to verify its certificate.
-	Host string `yaml:"host"`
-	// Port defaults to 587 (mandatory), 465 (implicit) or 25 (none).
-	Port int `yaml:"port"`
-	// Username enables SMTP AUTH when set.
-	Username string `yaml:"username"`
-	// Password is the SMTP AUTH password.
-	Password secret.String `yaml:"password"`
-	// From is the sender, "resetbot <noreply@corp.example>" or a bare address.
-	From string `yaml:"from"`
-	// TLS is the encryption mode; empty means TLSMandatory.
-	TLS TLSMode `yaml:"tls"`
-	// Timeout bounds each delivery; zero means DefaultTimeout.
-	Timeout time.Duration `yaml:"timeout"`
-	// TLSConfig overrides the TLS settings (for example RootCAs for a private
-	// CA). ServerName defaults to Host and MinVersion to TLS 1.2.
-	TLSConfig *tls.Config `yaml:"-"`
-}
-
-// Validate reports every problem in the configuration at once.
-func (c Config) Validate() error {
-	var errs []error
-	if c.Host == "" || strings.HasPrefix(c.Host, "unix://") || hasControl(c.Host) {
-		errs = append(errs, errors.New("email: host must be a host name"))
-	}
-	if c.Port < 0 || c.Port > 65535 {
-		errs = append(errs, fmt.Errorf("email: port %d out of range", c.Port))
-	}
-	if _, err := parseFrom(c.From); err != nil {
-		errs = append(errs, err)
-	}
-	switch c.TLS {
-	case "", TLSMandatory, TLSImplicit:
-	case TLSNone:
-		// Why: a password sent in clear text can be sniffed on the path.
-		if !c.Password.Empty() {
-			errs = append(errs, errors.New("email: tls \"none\" cannot be used with a password"))
-		}
-	default:
-		errs = append(errs, fmt.Errorf("email: unknown tls mode %q (mandatory, implicit, none)", c.TLS))
-	}
-	if !c.Password.Empty() && c.Username == "" {
-		errs = append(errs, errors.New("email: password set without username"))
-	}
-	if hasControl(c.Username) {
-		errs = append(errs, errors.New("email: username contains control characters"))
-	}
-	if c.Timeout < 0 {
-		errs = append(errs, errors.New("email: timeout must not be negative"))
-	}
-	return errors.Join(errs...)
-}
 
 func parseFrom(from string) (*mail.Address, error) {
 	if from == "" {
@@ -130,11 +70,10 @@ type Option func(*Sender)
 // WithClock sets the clock used for the Date header.
 func WithClock(now func() time.Time) Option { return func(s *Sender) { s.now = now } }
 
-// New validates cfg and returns a Sender.
+// New validates cfg and returns a Sender. Code may leave TLS, Port and
+// Timeout zero: they default to TLSMandatory, the mode's standard port and
+// DefaultTimeout.
 func New(cfg Config, opts ...Option) (*Sender, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	if cfg.TLS == "" {
 		cfg.TLS = TLSMandatory
 	}
@@ -143,6 +82,9 @@ func New(cfg Config, opts ...Option) (*Sender, error) {
 	}
 	if cfg.Port == 0 {
 		cfg.Port = map[TLSMode]int{TLSMandatory: 587, TLSImplicit: 465, TLSNone: 25}[cfg.TLS]
+	}
+	if err := plugin.Check(&cfg, "email", false).Err(); err != nil {
+		return nil, err
 	}
 	from, _ := parseFrom(cfg.From) // validated above
 	s := &Sender{cfg: cfg, from: from, now: time.Now}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/core/notify/email"
+	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -193,43 +195,64 @@ func TestBodyCannotSmuggleCommands(t *testing.T) {
 	}
 }
 
+// TestValidate: each problem is reported at its setting's path, never with
+// the password in it, and New refuses what Validate refuses.
 func TestValidate(t *testing.T) {
-	ok := email.Config{Host: "smtp.corp.example", From: "noreply@corp.example"}
+	ok := *email.DefaultConfig()
+	ok.Host, ok.From = "smtp.corp.example", "noreply@corp.example"
 	cases := []struct {
-		name   string
-		mutate func(*email.Config)
-		want   string
+		name       string
+		mutate     func(*email.Config)
+		production bool
+		want       string // error path; "": valid
 	}{
-		{"ok", func(*email.Config) {}, ""},
-		{"no host", func(c *email.Config) { c.Host = "" }, "host"},
-		{"no from", func(c *email.Config) { c.From = "" }, "from is required"},
-		{"from CRLF", func(c *email.Config) { c.From = "bot\r\nBcc: x@y <noreply@corp.example>" }, "line break"},
-		{"bad tls", func(c *email.Config) { c.TLS = "opportunistic" }, "unknown tls mode"},
+		{"ok", func(*email.Config) {}, true, ""},
+		{"no host", func(c *email.Config) { c.Host = "" }, false, "notify.email.host"},
+		{"socket host", func(c *email.Config) { c.Host = "unix:///run/smtp" }, false, "notify.email.host"},
+		{"no from", func(c *email.Config) { c.From = "" }, false, "notify.email.from"},
+		{"bad from", func(c *email.Config) { c.From = "nobody" }, false, "notify.email.from"},
+		{"from CRLF", func(c *email.Config) { c.From = "bot\r\nBcc: x@y <noreply@corp.example>" }, false, "notify.email.from"},
+		{"bad tls", func(c *email.Config) { c.TLS = "opportunistic" }, false, "notify.email.tls"},
 		{"password in clear", func(c *email.Config) {
 			c.TLS, c.Username, c.Password = email.TLSNone, "u", secret.New(password)
-		}, "cannot be used with a password"},
-		{"password without user", func(c *email.Config) { c.Password = secret.New(password) }, "without username"},
-		{"bad port", func(c *email.Config) { c.Port = 70000 }, "out of range"},
+		}, false, "notify.email.tls"},
+		{"clear text in production", func(c *email.Config) { c.TLS = email.TLSNone }, true, "notify.email.tls"},
+		{"clear text in demo", func(c *email.Config) { c.TLS = email.TLSNone }, false, ""},
+		{"password without user", func(c *email.Config) { c.Password = secret.New(password) }, false, "notify.email.username"},
+		{"user without password", func(c *email.Config) { c.Username = "u" }, false, "notify.email.password"},
+		{"bad port", func(c *email.Config) { c.Port = 70000 }, false, "notify.email.port"},
+		{"no port", func(c *email.Config) { c.Port = 0 }, false, "notify.email.port"},
+		{"negative timeout", func(c *email.Config) { c.Timeout = -time.Second }, false, "notify.email.timeout"},
+		{"missing ca_file", func(c *email.Config) { c.CAFile = "/nonexistent/ca.pem" }, false, "notify.email.ca_file"},
+		{"ca_file without tls", func(c *email.Config) { c.CAFile, c.TLS = "/etc/hosts", email.TLSNone }, false, "notify.email.ca_file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := ok
 			tc.mutate(&c)
-			err := c.Validate()
+			probs := plugin.Check(&c, "notify.email", tc.production)
+			var paths []string
+			for _, p := range probs {
+				if strings.Contains(p.Message, password) {
+					t.Errorf("problem leaks the password: %s", p)
+				}
+				if !p.Warning {
+					paths = append(paths, p.Path)
+				}
+			}
 			if tc.want == "" {
-				if err != nil {
-					t.Fatalf("unexpected error %v", err)
+				if len(paths) != 0 {
+					t.Fatalf("unexpected problems %v", probs)
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want %q", err, tc.want)
+			if !slices.Equal(paths, []string{tc.want}) {
+				t.Fatalf("errors at %q, want %q: %v", paths, tc.want, probs)
 			}
-			if strings.Contains(err.Error(), password) {
-				t.Errorf("error leaks password: %v", err)
-			}
-			if _, nerr := email.New(c); nerr == nil {
-				t.Error("New accepted an invalid config")
+			if !tc.production && c.Port != 0 { // New gives code a default port
+				if _, nerr := email.New(c); nerr == nil {
+					t.Error("New accepted an invalid config")
+				}
 			}
 		})
 	}

@@ -62,11 +62,32 @@ func New(w io.Writer, opts ...Option) *Outbox {
 	return o
 }
 
-// Sender returns a notify.Sender that delivers into this outbox on channel ch.
-func (o *Outbox) Sender(ch notify.Channel) notify.Sender {
-	return notify.SenderFunc(func(ctx context.Context, m notify.Message) error {
-		return o.deliver(ctx, ch, m)
-	})
+// Sender returns a notify.Sender that delivers into this outbox on channel
+// ch. It delivers in process (notify.Direct).
+func (o *Outbox) Sender(ch notify.Channel) notify.Sender { return &sender{box: o, ch: ch} }
+
+// sender delivers into box on one channel.
+type sender struct {
+	box *Outbox
+	ch  notify.Channel
+}
+
+var _ notify.Direct = (*sender)(nil)
+
+func (s *sender) Send(ctx context.Context, m notify.Message) error {
+	return s.box.deliver(ctx, s.ch, m)
+}
+
+// DeliversInProcess implements notify.Direct.
+func (s *sender) DeliversInProcess() {}
+
+// BoxOf returns the Outbox that s, a Sender from Outbox.Sender, delivers
+// into, for the demo and tests that read what was sent.
+func BoxOf(s notify.Sender) (*Outbox, bool) {
+	if snd, ok := s.(*sender); ok {
+		return snd.box, true
+	}
+	return nil, false
 }
 
 // SetError makes every later send on ch fail with err (nil restores

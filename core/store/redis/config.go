@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -14,6 +13,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
+	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/store"
 )
@@ -54,7 +54,9 @@ type Config struct {
 	DB int `yaml:"db"`
 	// TLS enables TLS 1.2+ with certificate verification (system roots, or
 	// CAFile). ServerName overrides the name checked in the certificate.
+	// TLS is required in production unless AllowPlain accepts clear text.
 	TLS        bool   `yaml:"tls"`
+	AllowPlain bool   `yaml:"allow_plain"`
 	CAFile     string `yaml:"ca_file"`
 	ServerName string `yaml:"server_name"`
 	// KeyPrefix is prepended to every key, e.g. "resetbot:".
@@ -106,42 +108,101 @@ func (c Config) Acks() int {
 	return 0
 }
 
-// Validate reports every problem with c at once.
-func (c Config) Validate() error {
-	var errs []error
+// DefaultKeyPrefix namespaces every key when store.redis.key_prefix is
+// left out.
+const DefaultKeyPrefix = "resetbot:"
+
+// DefaultConfig is the configuration store.redis starts from: the settings
+// a file leaves out keep these values (the rest default in Open).
+func DefaultConfig() *Config {
+	return &Config{KeyPrefix: DefaultKeyPrefix, DialTimeout: DefaultDialTimeout, ReadTimeout: DefaultReadTimeout,
+		ReplicaAckTimeout: DefaultReplicaAckTimeout, ReplicaAckGrace: DefaultReplicaAckGrace, RetryFor: DefaultRetryFor}
+}
+
+var _ store.Opener = (*Config)(nil)
+
+// NewConfig is the Redis store's registry entry (store.type: redis):
+// DefaultConfig as a plug-in configuration.
+func NewConfig() plugin.Config { return DefaultConfig() }
+
+// Validate reports every problem with c under path (store.redis). It is the
+// only validation of these settings: check-config runs it through the
+// configuration framework, and Open runs it again through plugin.Check.
+func (c Config) Validate(ck plugin.Checker, path string) {
 	if len(c.Addrs) == 0 {
-		errs = append(errs, errors.New("redis: addrs: at least one host:port is required"))
+		ck.Errorf(path+".addrs", "needs at least one host:port")
 	}
-	for _, a := range c.Addrs {
-		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
-			errs = append(errs, fmt.Errorf("redis: addrs: %q is not host:port", a))
+	for i, a := range c.Addrs {
+		if !validHostPort(a) {
+			ck.Errorf(fmt.Sprintf("%s.addrs[%d]", path, i), "must be host:port")
 		}
 	}
-	if c.DB < 0 {
-		errs = append(errs, errors.New("redis: db must not be negative"))
+	if c.DB < 0 || c.DB > 15 {
+		ck.Errorf(path+".db", "must be between 0 and 15")
 	}
 	if c.DB != 0 && c.isCluster() {
-		errs = append(errs, errors.New("redis: db must be 0 with Redis Cluster"))
+		ck.Errorf(path+".db", "must be 0 for Redis Cluster")
 	}
-	if c.MasterName != "" && c.Cluster {
-		errs = append(errs, errors.New("redis: master_name (Sentinel) and cluster are exclusive"))
+	if c.Cluster && c.MasterName != "" {
+		ck.Errorf(path+".cluster", "cannot be combined with master_name (Sentinel)")
 	}
-	if !c.TLS && (c.CAFile != "" || c.ServerName != "") {
-		errs = append(errs, errors.New("redis: ca_file and server_name need tls enabled"))
+	c.validateTiming(ck, path)
+	if !c.TLS {
+		switch {
+		case c.AllowPlain:
+			ck.Warnf(path+".tls", "TLS is off: codes, sessions and counters cross the network in clear text")
+		case ck.Production():
+			ck.Errorf(path+".tls", "must be true in production (or set allow_plain to accept clear text)")
+		}
 	}
-	if c.DialTimeout < 0 || c.ReadTimeout < 0 || c.WriteTimeout < 0 || c.ReplicaAckTimeout < 0 || c.ReplicaAckGrace < 0 || c.RetryFor < 0 {
-		errs = append(errs, errors.New("redis: timeouts must not be negative"))
+	// A CA or a server name without TLS would be silently unused.
+	if !c.TLS && c.CAFile != "" {
+		ck.Errorf(path+".ca_file", "needs tls: true (a CA is only used for TLS); set tls or remove ca_file")
 	}
-	if c.ReplicaAcks != nil && (*c.ReplicaAcks < 0 || *c.ReplicaAcks > 16) {
-		errs = append(errs, errors.New("redis: replica_acks must be between 0 and 16"))
+	if !c.TLS && c.ServerName != "" {
+		ck.Errorf(path+".server_name", "needs tls: true (it names the TLS certificate); set tls or remove server_name")
 	}
-	if read := cmp.Or(c.ReadTimeout, DefaultReadTimeout); c.Acks() > 0 && cmp.Or(c.ReplicaAckTimeout, DefaultReplicaAckTimeout) >= read {
-		errs = append(errs, errors.New("redis: replica_ack_timeout must be shorter than read_timeout"))
+	ck.FileExists(path+".ca_file", c.CAFile)
+}
+
+// validateTiming checks the timeouts, the pool and the replica
+// acknowledgements.
+func (c Config) validateTiming(ck plugin.Checker, path string) {
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"dial_timeout", c.DialTimeout}, {"read_timeout", c.ReadTimeout}, {"write_timeout", c.WriteTimeout},
+		{"replica_ack_timeout", c.ReplicaAckTimeout}, {"replica_ack_grace", c.ReplicaAckGrace}, {"retry_for", c.RetryFor}} {
+		if d.v < 0 {
+			ck.Errorf(path+"."+d.key, "must not be negative")
+		}
 	}
 	if c.PoolSize < 0 {
-		errs = append(errs, errors.New("redis: pool_size must not be negative"))
+		ck.Errorf(path+".pool_size", "must not be negative")
 	}
-	return errors.Join(errs...)
+	if c.ReplicaAcks != nil && (*c.ReplicaAcks < 0 || *c.ReplicaAcks > 16) {
+		ck.Errorf(path+".replica_acks", "must be between 0 and 16")
+	}
+	read := cmp.Or(c.ReadTimeout, DefaultReadTimeout)
+	if c.Acks() > 0 && cmp.Or(c.ReplicaAckTimeout, DefaultReplicaAckTimeout) >= read {
+		ck.Errorf(path+".replica_ack_timeout", "must be shorter than read_timeout (%v)", read)
+	}
+	replicated := c.MasterName != "" || c.isCluster()
+	if replicated && c.ReplicaAcks != nil && *c.ReplicaAcks == 0 {
+		ck.Warnf(path+".replica_acks", "0 with Sentinel or Cluster: a failover can roll back sessions that were answered")
+	}
+}
+
+// validHostPort reports whether a is host:port.
+func validHostPort(a string) bool {
+	_, port, err := net.SplitHostPort(a)
+	return err == nil && port != ""
+}
+
+// Open opens the store from the configuration (store.Opener). A plain
+// connection is refused in production unless allow_plain is set.
+func (c Config) Open(ctx context.Context, deps store.Deps) (store.Store, error) {
+	return open(ctx, c, deps.Production)
 }
 
 func (c Config) isCluster() bool {
@@ -151,8 +212,12 @@ func (c Config) isCluster() bool {
 // Open validates cfg, connects and PINGs the server, so a misconfiguration
 // fails at startup. Close the store when done.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	return open(ctx, cfg, false)
+}
+
+func open(ctx context.Context, cfg Config, production bool) (*Store, error) {
+	if err := plugin.Check(cfg, "store.redis", production).Err(); err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
 	}
 	opts, err := cfg.options()
 	if err != nil {

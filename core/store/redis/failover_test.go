@@ -11,6 +11,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/store"
 	"github.com/resetbot/resetbot/core/store/redis"
@@ -216,7 +217,7 @@ func TestConfigReachesClient(t *testing.T) {
 	c := redis.Config{Addrs: []string{"s:26379"}, MasterName: "m", SentinelUsername: "su", SentinelPassword: secret.New("sp"),
 		DialTimeout: time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: 4 * time.Second, PoolSize: 7,
 		ReplicaAcks: &two, ReplicaAckTimeout: 100 * time.Millisecond}
-	if err := c.Validate(); err != nil {
+	if err := plugin.Check(c, "store.redis", false).Err(); err != nil {
 		t.Fatal(err)
 	}
 	o, err := redis.Options(c)
@@ -244,7 +245,7 @@ func TestConfigReachesClient(t *testing.T) {
 	}
 	bad := c
 	bad.ReplicaAckTimeout = 5 * time.Second
-	if bad.Validate() == nil {
+	if plugin.Check(bad, "store.redis", false).Err() == nil {
 		t.Error("an ack timeout longer than the read timeout was accepted")
 	}
 }

@@ -55,47 +55,6 @@ func BenchmarkStore(b *testing.B) {
 	storetest.Bench(b, openShared(b))
 }
 
-func TestValidate(t *testing.T) {
-	tests := []struct {
-		name string
-		cfg  redis.Config
-		want string // substring of the error; empty: valid
-	}{
-		{"single", redis.Config{Addrs: []string{"localhost:6379"}}, ""},
-		{"sentinel", redis.Config{Addrs: []string{"s1:26379", "s2:26379"}, MasterName: "mymaster", DB: 2}, ""},
-		{"cluster", redis.Config{Addrs: []string{"a:1", "b:2"}}, ""},
-		{"tls", redis.Config{Addrs: []string{"r:6380"}, TLS: true, CAFile: "/ca.pem", ServerName: "r"}, ""},
-		{"no addrs", redis.Config{}, "at least one"},
-		{"bad addr", redis.Config{Addrs: []string{"localhost"}}, "not host:port"},
-		{"negative db", redis.Config{Addrs: []string{"a:1"}, DB: -1}, "negative"},
-		{"cluster db", redis.Config{Addrs: []string{"a:1", "b:2"}, DB: 1}, "db must be 0"},
-		{"forced cluster db", redis.Config{Addrs: []string{"a:1"}, Cluster: true, DB: 1}, "db must be 0"},
-		{"sentinel and cluster", redis.Config{Addrs: []string{"a:1"}, Cluster: true, MasterName: "m"}, "exclusive"},
-		{"ca without tls", redis.Config{Addrs: []string{"a:1"}, CAFile: "/ca.pem"}, "need tls"},
-		{"negative timeout", redis.Config{Addrs: []string{"a:1"}, ReadTimeout: -time.Second}, "timeouts"},
-		{"negative pool", redis.Config{Addrs: []string{"a:1"}, PoolSize: -1}, "pool_size"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.cfg.Validate()
-			if tc.want == "" {
-				if err != nil {
-					t.Fatalf("Validate = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Validate = %v, want error containing %q", err, tc.want)
-			}
-		})
-	}
-	// Every problem is reported at once.
-	err := redis.Config{Addrs: []string{"nope"}, DB: -1, PoolSize: -1}.Validate()
-	if n := strings.Count(err.Error(), "\n") + 1; n != 3 {
-		t.Fatalf("Validate reported %d problems, want 3: %v", n, err)
-	}
-}
-
 func TestOpenAuthFailureDoesNotLeakPassword(t *testing.T) {
 	const pw = "correct-horse-battery"
 	srv := testserver.StartRedis(t, "--requirepass", pw)
