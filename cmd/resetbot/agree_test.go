@@ -20,6 +20,9 @@ func TestCheckConfigAgreesWithServe(t *testing.T) {
 		{"redis ca_file without tls", strings.Replace(checkHead, "store: {type: memory}",
 			`store: {type: redis, redis: {addrs: ["127.0.0.1:1"], allow_plain: true, ca_file: "`+ca+`"}}`, 1) +
 			memoryBlock, "store.redis.ca_file", [2]string{`, ca_file: "` + ca + `"`, ""}},
+		{"email relay beside the outbox", strings.Replace(checkHead, "notify: {outbox: true, sms: {provider: outbox}}",
+			"notify: {outbox: true, sms: {provider: outbox}, email: {host: smtp.example, from: bot@example.com}}", 1) +
+			memoryBlock, "notify.outbox", [2]string{", email: {host: smtp.example, from: bot@example.com}", ""}},
 		{"plain ldap to AD in demo", checkHead + adBlock("ldap://dc1.ad.example:389"),
 			"directories[0].ad.url", [2]string{"ldap://dc1.ad.example:389", "ldaps://dc1.ad.example:636"}},
 		{"allow_plain on AD", checkHead + adBlock("ldap://dc1.ad.example:389") + "      allow_plain: true\n",

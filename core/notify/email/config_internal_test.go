@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/resetbot/resetbot/core/notify"
 )
 
 // TestCAFile: notify.email.ca_file makes the relay's private CA the
@@ -45,5 +47,21 @@ func TestCAFile(t *testing.T) {
 	_ = os.WriteFile(junk, []byte("not a certificate"), 0o600)
 	if _, err := caTLS(junk); err == nil {
 		t.Fatal("a file without a certificate was accepted")
+	}
+	// Open builds the sender with the CA trusted, and refuses the junk.
+	c := DefaultConfig()
+	c.Host, c.From, c.CAFile = "smtp.corp.example", "resetbot@corp.example", ca
+	senders, err := c.Open(t.Context(), notify.Deps{Production: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := senders[notify.ChannelEmail].(*Sender)
+	if !ok || len(senders) != 1 || s.cfg.TLSConfig == nil || !s.cfg.TLSConfig.RootCAs.Equal(tc.RootCAs) ||
+		s.cfg.Port != 587 || s.cfg.Timeout != DefaultTimeout {
+		t.Fatalf("senders %v", senders)
+	}
+	c.CAFile = junk
+	if _, err := c.Open(t.Context(), notify.Deps{}); err == nil {
+		t.Fatal("Open accepted a ca_file without a certificate")
 	}
 }
