@@ -3,106 +3,41 @@ package plugins_test
 import (
 	"os"
 	"path/filepath"
-	"reflect"
-	"slices"
 	"strings"
 	"testing"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/core/notify/email"
 	"github.com/resetbot/resetbot/core/notify/outbox"
+	"github.com/resetbot/resetbot/core/store/bolt"
 	"github.com/resetbot/resetbot/core/store/redis"
 	"github.com/resetbot/resetbot/plugins"
 )
 
-// pluginSections are the sections whose blocks belong to store and
-// notifier plug-ins; their own settings (store.type, notify.sms) stay in
-// core/config.
-var pluginSections = []string{"store", "notify"}
-
-// TestDocumentedKeysReachTheirPlugin walks every leaf under store.* and
-// notify.* in example.yaml and demo.yaml and proves it is decoded, with
-// its value, into the plug-in's own configuration struct: the path is
-// resolved in the loaded Config by yaml tag, through the plug-in block, and
-// the value found there equals the YAML value decoded on its own.
-func TestDocumentedKeysReachTheirPlugin(t *testing.T) {
-	for name, doc := range map[string][]byte{"example.yaml": config.ExampleYAML(), "demo.yaml": config.DemoYAML()} {
-		t.Run(name, func(t *testing.T) {
-			// Problems (secrets the example leaves to the environment) do
-			// not matter here: the values are decoded regardless.
-			cfg, _ := config.Parse(doc, nil, plugins.All())
-			if cfg == nil {
-				t.Fatal("not parsed")
-			}
-			var root yaml.Node
-			if err := yaml.Unmarshal(doc, &root); err != nil {
-				t.Fatal(err)
-			}
-			n := 0
-			for _, leaf := range leaves(root.Content[0], nil) {
-				if !slices.Contains(pluginSections, leaf.path[0]) {
-					continue
-				}
-				n++
-				got, viaPlugin, err := resolve(reflect.ValueOf(cfg).Elem(), leaf.path)
-				p := strings.Join(leaf.path, ".")
-				if err != "" {
-					t.Errorf("%s: %s", p, err)
-					continue
-				}
-				if !viaPlugin && !ownSetting(leaf.path) {
-					t.Errorf("%s is decoded into core/config, not into its plug-in", p)
-				}
-				want := reflect.New(got.Type())
-				if err := leaf.node.Decode(want.Interface()); err != nil {
-					t.Errorf("%s: %v", p, err)
-					continue
-				}
-				if !reflect.DeepEqual(got.Interface(), want.Elem().Interface()) {
-					t.Errorf("%s: the file says %v, the plug-in has %v", p, want.Elem(), got)
-				}
-			}
-			if n == 0 {
-				t.Fatal("no store or notify setting found")
-			}
-		})
+// TestCommentedBoltExampleLoads: example.yaml shows the bolt block in a
+// comment (store holds the selected type's block only); uncommented, with
+// type: bolt and without the redis block, it loads into bolt.Config.
+func TestCommentedBoltExampleLoads(t *testing.T) {
+	doc := string(config.ExampleYAML())
+	start, end := strings.Index(doc, "store:\n"), strings.Index(doc, "\nkeys:\n")
+	if start < 0 || end < start {
+		t.Fatal("no store section in example.yaml")
 	}
-}
-
-// ownSetting reports whether path is a setting core/config keeps.
-func ownSetting(path []string) bool {
-	p := strings.Join(path, ".")
-	return p == "store.type" || strings.HasPrefix(p, "notify.sms.")
-}
-
-// TestDocumentedPluginsShowEverySetting: every setting of a plug-in block
-// that example.yaml shows is documented there (a new field in the plug-in's
-// struct needs a line in the example).
-func TestDocumentedPluginsShowEverySetting(t *testing.T) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(config.ExampleYAML(), &root); err != nil {
-		t.Fatal(err)
-	}
-	have := map[string]bool{}
-	for _, l := range leaves(root.Content[0], nil) {
-		have[strings.Join(l.path, ".")] = true
-	}
-	for block, typ := range map[string]reflect.Type{
-		"store.redis":  reflect.TypeFor[redis.Config](),
-		"notify.email": reflect.TypeFor[email.Config](),
-	} {
-		for i := range typ.NumField() {
-			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("yaml"), ",")
-			if name != "-" && name != "" && !have[block+"."+name] {
-				t.Errorf("example.yaml does not show %s.%s", block, name)
-			}
+	var store []string
+	for _, l := range strings.Split(doc[start:end], "\n") {
+		switch {
+		case strings.HasPrefix(l, "  # bolt:"), strings.HasPrefix(l, "  #   path:"):
+			store = append(store, strings.Replace(l, "# ", "", 1))
+		case strings.HasPrefix(l, "  type:"):
+			store = append(store, "  type: bolt")
+		case l == "store:":
+			store = append(store, l)
 		}
 	}
-	if !have["notify.outbox"] {
-		t.Error("example.yaml does not show notify.outbox")
+	cfg, _ := config.Parse([]byte(doc[:start]+strings.Join(store, "\n")+doc[end:]), nil, plugins.All())
+	if b, ok := cfg.Store.Plugin.(*bolt.Config); !ok || b.Path != "/var/lib/resetbot/resetbot.db" {
+		t.Fatalf("store = %s %#v (from %q)", cfg.Store.Type, cfg.Store.Plugin, store)
 	}
 }
 
@@ -191,83 +126,4 @@ notify:
 	for p := range want {
 		t.Errorf("no error at %s:\n%s", p, probs.Error())
 	}
-}
-
-type leaf struct {
-	path []string
-	node *yaml.Node
-}
-
-// leaves lists the scalar and list-of-scalar values under n with their
-// key paths.
-func leaves(n *yaml.Node, path []string) []leaf {
-	switch n.Kind {
-	case yaml.MappingNode:
-		var out []leaf
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			out = append(out, leaves(n.Content[i+1], append(slices.Clone(path), n.Content[i].Value))...)
-		}
-		return out
-	case yaml.SequenceNode:
-		for _, c := range n.Content {
-			if c.Kind != yaml.ScalarNode {
-				return nil // lists of blocks are not under store or notify
-			}
-		}
-	}
-	return []leaf{{path: path, node: n}}
-}
-
-// resolve follows path through v by yaml tag, into plug-in blocks (a
-// struct's plug-in field named by its type, or an entry of an inline plug-in
-// map), and reports whether it went through one.
-func resolve(v reflect.Value, path []string) (reflect.Value, bool, string) {
-	via := false
-	for _, seg := range path {
-		for v.Kind() == reflect.Pointer {
-			if v.IsNil() {
-				return v, via, "nil block on the way to " + seg
-			}
-			v = v.Elem()
-		}
-		if v.Kind() != reflect.Struct {
-			return v, via, "no block holds " + seg
-		}
-		next, ok := field(v, seg)
-		if !ok {
-			return v, via, "no setting " + seg + " in " + v.Type().String()
-		}
-		v = next
-		if v.Kind() == reflect.Interface { // a plug-in block: *T, its own type
-			if v.IsNil() {
-				return v, via, "empty plug-in block " + seg
-			}
-			via, v = true, v.Elem().Elem()
-		}
-	}
-	return v, via, ""
-}
-
-// field returns the setting seg of struct v: a field by yaml tag, the
-// plug-in slot when seg is the struct's type, or an entry of its inline
-// plug-in map.
-func field(v reflect.Value, seg string) (reflect.Value, bool) {
-	t := v.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		switch {
-		case f.Tag.Get("plugin") != "" && name == "-":
-			if tf := v.FieldByName("Type"); tf.IsValid() && tf.String() == seg {
-				return v.Field(i), true
-			}
-		case f.Tag.Get("plugin") != "" && strings.Contains(opts, "inline"):
-			if e := v.Field(i).MapIndex(reflect.ValueOf(seg)); e.IsValid() {
-				return e, true
-			}
-		case name == seg:
-			return v.Field(i), true
-		}
-	}
-	return reflect.Value{}, false
 }
