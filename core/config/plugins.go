@@ -266,7 +266,6 @@ func (c checker) Warnf(path, format string, args ...any)  { c.v.warnf(path, form
 func (c checker) Given(path string) bool                  { return c.v.r.given(path) }
 func (c checker) Production() bool                        { return c.v.production() }
 func (c checker) FileExists(path, file string)            { c.v.fileExists(path, file) }
-func (c checker) DirExists(path, file string)             { c.v.dirExists(path, file) }
 
 // pluginValue returns the plug-in block under key in struct v: the typed
 // slot when key is v's type, or the inline map's entry.

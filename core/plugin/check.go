@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 )
 
 // Problem is one problem a configuration reported to Check.
@@ -68,12 +67,5 @@ func (c *collector) FileExists(path, file string) {
 		c.Errorf(path, "file %q does not exist or cannot be read", file)
 	case fi.IsDir():
 		c.Errorf(path, "%q is a directory, not a file", file)
-	}
-}
-
-func (c *collector) DirExists(path, file string) {
-	dir := filepath.Dir(file)
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		c.Errorf(path, "directory %q does not exist", dir)
 	}
 }

@@ -44,9 +44,6 @@ type Checker interface {
 	// FileExists reports a problem at path unless file is empty or names
 	// a readable regular file.
 	FileExists(path, file string)
-	// DirExists reports a problem at path unless the directory file will
-	// be created in exists (a database or log file not yet written).
-	DirExists(path, file string)
 }
 
 // Kind is a family of plug-ins sharing one contract.

@@ -2,6 +2,8 @@ package bolt
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 
 	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/core/store"
@@ -25,7 +27,15 @@ func (c *Config) Validate(ck plugin.Checker, path string) {
 		ck.Errorf(path+".path", "is required when store.type is bolt")
 		return
 	}
-	ck.DirExists(path+".path", c.Path)
+	// The file is created on first start; its directory must exist.
+	if dir := filepath.Dir(c.Path); !isDir(dir) {
+		ck.Errorf(path+".path", "directory %q does not exist", dir)
+	}
+}
+
+func isDir(dir string) bool {
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir()
 }
 
 // Open validates c and opens (or creates) the file.
