@@ -8,8 +8,10 @@
 // offers Summary, its kind and a masked destination (see LogValue).
 //
 // Implementations live in sub-packages: notify/email (SMTP) and notify/outbox
-// (an in-memory terminal outbox for the demo and tests). Queue wraps any
-// Sender with a bounded asynchronous queue.
+// (an in-memory terminal outbox for the demo and tests). Each is a notifier
+// plug-in: its configuration (notify.<type>) is an Opener that validates
+// itself and opens its Senders (open.go). Queue wraps any Sender with a
+// bounded asynchronous queue.
 package notify
 
 import (

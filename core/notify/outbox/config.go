@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/core/plugin"
@@ -31,7 +32,7 @@ var channels = []notify.Channel{notify.ChannelSMS, notify.ChannelVoice, notify.C
 // Delivers reports whether the outbox is on (it then captures SMS, calls and
 // e-mail).
 func (c *Config) Delivers(ch notify.Channel) bool {
-	return bool(*c) && (ch == notify.ChannelSMS || ch == notify.ChannelVoice || ch == notify.ChannelEmail)
+	return bool(*c) && slices.Contains(channels, ch)
 }
 
 // Open returns one Sender per channel, all into one new Outbox printing to
