@@ -123,11 +123,7 @@ func (o *Outreach) messengerList() []outreach.DirectMessenger {
 func (o *Outreach) Watchers() ([]*lockout.Watcher, error) {
 	watched := o.cfg.Lockout.Directories
 	if len(watched) == 0 {
-		for _, d := range o.dirs {
-			if d.Type == "ldap" || d.Type == "ad" {
-				watched = append(watched, config.WatchedDirectory{Name: d.Name})
-			}
-		}
+		watched = defaultWatched(o.dirs)
 	}
 	q, err := o.quiet()
 	if err != nil {
@@ -156,6 +152,20 @@ func (o *Outreach) Watchers() ([]*lockout.Watcher, error) {
 		ws = append(ws, w)
 	}
 	return ws, nil
+}
+
+// defaultWatched are the directories watched when outreach.lockout names
+// none: every directory whose plug-in lists locked accounts. The plug-in's
+// configuration says so (config.DirectoryConfig.ListsLockouts), so a new
+// directory type is watched without this code naming it.
+func defaultWatched(dirs []config.DirectoryConfig) []config.WatchedDirectory {
+	var out []config.WatchedDirectory
+	for _, d := range dirs {
+		if d.ListsLockouts() {
+			out = append(out, config.WatchedDirectory{Name: d.Name})
+		}
+	}
+	return out
 }
 
 func (o *Outreach) quiet() (lockout.Quiet, error) {

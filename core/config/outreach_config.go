@@ -122,6 +122,16 @@ func (v *validator) outreach(o *OutreachConfig, c *Config) {
 // lists lockouts (ldap, ad), so the lockout watcher can follow it.
 type lockoutLister interface{ ListsLockouts() bool }
 
+// ListsLockouts reports whether the directory's plug-in lists locked
+// accounts, so that the lockout watcher can follow it. It asks the plug-in's
+// configuration, never the type name: the validator of
+// outreach.lockout.directories and the default set of watched directories
+// (every directory that lists lockouts) share this one answer.
+func (d DirectoryConfig) ListsLockouts() bool {
+	ll, ok := d.Plugin.(lockoutLister)
+	return ok && ll.ListsLockouts()
+}
+
 func (v *validator) watched(p string, ws []WatchedDirectory, dirs []DirectoryConfig) {
 	byName := map[string]DirectoryConfig{}
 	for _, d := range dirs {
@@ -130,11 +140,10 @@ func (v *validator) watched(p string, ws []WatchedDirectory, dirs []DirectoryCon
 	for i, w := range ws {
 		wp := index(p, i)
 		d, ok := byName[w.Name]
-		ll, lists := d.Plugin.(lockoutLister)
 		switch {
 		case !ok:
 			v.errorf(wp+".name", "%q is not a configured directory", w.Name)
-		case !lists || !ll.ListsLockouts():
+		case !d.ListsLockouts():
 			v.errorf(wp+".name", "directory %q is of type %s: only ldap and ad directories can be watched", w.Name, d.Type)
 		}
 		for k, dn := range w.Bases {
