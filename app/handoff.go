@@ -168,7 +168,7 @@ func (a *App) buildHandoffs(cfg *config.Config, opt Options, hmacKey []byte, sin
 	hc := cfg.Handoff
 	sender := webhook.NewSender(webhook.Options{Client: opt.HTTPClient, Timeout: hc.WebhookTimeout, Log: opt.Log, Clock: opt.Clock})
 	a.closers = append(a.closers, func() error { sender.Close(); return nil })
-	keys, err := apikey.FromConfig(hc)
+	keys, err := apikey.Load(APIKeySettings(hc.APIKeys))
 	if err != nil {
 		return nil, fmt.Errorf("handoff.api_keys: %w", err)
 	}

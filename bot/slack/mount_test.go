@@ -35,7 +35,7 @@ func TestMountUsesConfiguredAPIURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	srv := server.New(cfg.Server, log, nil)
+	srv := server.New(app.ServerSettings(cfg.Server), log, nil)
 	ch, err := Open(context.Background(), a.ChannelDeps(log), Settings{SlackConfig: cfg.Channels.Slack})
 	if err != nil {
 		t.Fatal(err)

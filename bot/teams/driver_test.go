@@ -78,7 +78,7 @@ func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 		t.Fatal(err)
 	}
 	a.AddChannel(&opened{bot: bot})
-	srv := server.New(cfg.Server, log, nil)
+	srv := server.New(app.ServerSettings(cfg.Server), log, nil)
 	srv.Handle(Route, bot)
 	hs := httptest.NewServer(srv.PublicHandler())
 	t.Cleanup(hs.Close)

@@ -38,7 +38,7 @@ func TestOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = ch.Shutdown(context.Background()) }()
-	srv := server.New(cfg.Server, nil, nil)
+	srv := server.New(app.ServerSettings(cfg.Server), nil, nil)
 	for pattern, h := range ch.Routes() {
 		srv.Handle(pattern, h)
 	}

@@ -33,7 +33,7 @@ func TestMountChannels(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = a.Close() })
-		srv := server.New(cfg.Server, log, nil)
+		srv := server.New(app.ServerSettings(cfg.Server), log, nil)
 		stop, err := mountChannels(context.Background(), a, srv, log)
 		return a, srv, stop, err
 	}
@@ -90,7 +90,7 @@ func TestCodeCallsMounted(t *testing.T) {
 		} else {
 			cfg.Factors.Enabled = slices.DeleteFunc(cfg.Factors.Enabled, func(f string) bool { return f == config.FactorVoice })
 		}
-		srv := server.New(cfg.Server, log, nil)
+		srv := server.New(app.ServerSettings(cfg.Server), log, nil)
 		mountCodeCalls(&app.App{Config: cfg, Store: memory.New(), Messages: msgs}, srv, log)
 		rec := httptest.NewRecorder()
 		srv.PublicHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, notifytwilio.CodePath, strings.NewReader("Digits=1")))

@@ -69,7 +69,7 @@ func runServe(ctx context.Context, args []string) int {
 		log.Error("startup check failed", "err", err)
 		return 1
 	}
-	srv := server.New(cfg.Server, log, reg)
+	srv := server.New(app.ServerSettings(cfg.Server), log, reg)
 	for name, fn := range a.Checkers() {
 		srv.AddCheck(name, server.CheckFunc(fn))
 	}

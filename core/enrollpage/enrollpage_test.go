@@ -18,7 +18,6 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/resetbot/resetbot/core/audit"
-	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/enrollpage"
 	"github.com/resetbot/resetbot/core/messages"
 	"github.com/resetbot/resetbot/core/secret"
@@ -27,7 +26,6 @@ import (
 	"github.com/resetbot/resetbot/core/store/memory"
 	"github.com/resetbot/resetbot/core/store/redis"
 	"github.com/resetbot/resetbot/internal/testserver"
-	"github.com/resetbot/resetbot/plugins"
 )
 
 const (
@@ -348,7 +346,7 @@ func TestServedThroughTheServer(t *testing.T) {
 	r := memRig(t)
 	tok := r.issue(t, "slack:T1:U1")
 	var logs bytes.Buffer
-	srv := server.New(config.Default(plugins.All()).Server, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), nil)
+	srv := server.New(server.Settings{}, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), nil)
 	srv.Handle(enrollpage.Path, r.pages)
 	h := srv.PublicHandler()
 	req := httptest.NewRequest(http.MethodPost, enrollpage.Path, strings.NewReader(url.Values{"t": {tok}}.Encode()))

@@ -26,9 +26,34 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/resetbot/resetbot/core/config"
 )
+
+// Settings are the listeners' settings (server.* in the configuration; the
+// composition root maps them). A zero duration or size takes its default.
+type Settings struct {
+	// Listen is the public address for channel webhooks (":8080").
+	Listen string
+	// AdminListen serves /metrics (and pprof); empty disables the admin
+	// listener.
+	AdminListen string
+	// Pprof exposes /debug/pprof on the admin listener.
+	Pprof bool
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout bound
+	// each connection (defaults 5s, 15s, 30s, 60s).
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// ShutdownTimeout is the shutdown budget (default 15s).
+	ShutdownTimeout time.Duration
+	// ReadyTimeout bounds the readiness checks (default 3s).
+	ReadyTimeout time.Duration
+	// MaxBodyBytes limits request bodies (default 1 MiB); larger get 413.
+	MaxBodyBytes int64
+	// MaxInflight bounds the public requests worked on at once (default
+	// 256); beyond it a request gets 503 with Retry-After.
+	MaxInflight int
+	// TLSCertFile and TLSKeyFile enable TLS (minimum 1.2) on the public
+	// listener.
+	TLSCertFile, TLSKeyFile string
+}
 
 // Checker is a readiness check (LDAP bind, Redis PING). Check must honour ctx
 // and be safe for concurrent use; a nil error means ready.
@@ -45,7 +70,7 @@ func (f CheckFunc) Check(ctx context.Context) error { return f(ctx) }
 // Server serves the public and admin listeners. Register routes and checks
 // before Run; both are also safe to add while running.
 type Server struct {
-	cfg     config.ServerConfig
+	cfg     Settings
 	log     *slog.Logger
 	public  *http.ServeMux
 	admin   *http.ServeMux
@@ -72,7 +97,7 @@ type namedCheck struct {
 
 // New builds a server. Metrics are registered on reg (a new registry when nil);
 // the caller adds process and Go collectors if it wants them.
-func New(cfg config.ServerConfig, logger *slog.Logger, reg *prometheus.Registry) *Server {
+func New(cfg Settings, logger *slog.Logger, reg *prometheus.Registry) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

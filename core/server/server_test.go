@@ -17,9 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/server"
-	"github.com/resetbot/resetbot/plugins"
 )
 
 // syncBuffer is a log sink safe for concurrent handlers.
@@ -40,10 +38,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newServer(t testing.TB, mutate func(*config.ServerConfig)) (*server.Server, *prometheus.Registry, *syncBuffer) {
+func newServer(t testing.TB, mutate func(*server.Settings)) (*server.Server, *prometheus.Registry, *syncBuffer) {
 	t.Helper()
-	cfg := config.Default(plugins.All()).Server
-	cfg.ReadyTimeout = 200 * time.Millisecond
+	cfg := server.Settings{Listen: "127.0.0.1:0", ReadyTimeout: 200 * time.Millisecond}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -109,7 +106,7 @@ func TestReadyz(t *testing.T) {
 }
 
 func TestMetricsOnlyOnAdmin(t *testing.T) {
-	s, reg, _ := newServer(t, func(c *config.ServerConfig) { c.Pprof = true })
+	s, reg, _ := newServer(t, func(c *server.Settings) { c.Pprof = true })
 	s.Handle("POST /hook", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) }))
 	s.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("catch-all")) }))
 
@@ -202,7 +199,7 @@ func TestPanicRecovered(t *testing.T) {
 }
 
 func TestBodyLimit(t *testing.T) {
-	s, _, _ := newServer(t, func(c *config.ServerConfig) { c.MaxBodyBytes = 1024 })
+	s, _, _ := newServer(t, func(c *server.Settings) { c.MaxBodyBytes = 1024 })
 	var reached bool
 	s.Handle("POST /hook", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reached = true
@@ -270,7 +267,7 @@ func TestRunListenError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	s, _, _ := newServer(t, func(c *config.ServerConfig) { c.Listen = l.Addr().String() })
+	s, _, _ := newServer(t, func(c *server.Settings) { c.Listen = l.Addr().String() })
 	if err := s.Run(context.Background()); err == nil {
 		t.Fatal("Run on a busy port returned nil")
 	}
@@ -280,7 +277,7 @@ func TestRunListenError(t *testing.T) {
 // instead of running the startup checks (an LDAP bind and search) each time.
 func TestPublicReadyzIsCached(t *testing.T) {
 	var runs atomic.Int32
-	s := server.New(config.ServerConfig{ReadyTimeout: time.Second}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	s := server.New(server.Settings{ReadyTimeout: time.Second}, slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	s.AddCheck("count", server.CheckFunc(func(context.Context) error { runs.Add(1); return nil }))
 	h := s.PublicHandler()
 	for range 50 {

@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/server"
 )
 
 // TestShutdownBudgetCutsLongRequests: a request longer than shutdown_timeout
 // does not hold the exit; its context is cancelled at the deadline and the
 // budget context other parts share is done at the same time.
 func TestShutdownBudgetCutsLongRequests(t *testing.T) {
-	s, _, _ := newServer(t, func(c *config.ServerConfig) { c.ShutdownTimeout = 300 * time.Millisecond })
+	s, _, _ := newServer(t, func(c *server.Settings) { c.ShutdownTimeout = 300 * time.Millisecond })
 	entered, cut := make(chan struct{}), make(chan error, 1)
 	s.Handle("POST /slow", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)
@@ -70,7 +70,7 @@ func TestShutdownBudgetCutsLongRequests(t *testing.T) {
 // gets 503 + Retry-After at once, health probes still answer, and a freed
 // slot is used again.
 func TestMaxInflightSheds(t *testing.T) {
-	s, _, _ := newServer(t, func(c *config.ServerConfig) { c.MaxInflight = 2 })
+	s, _, _ := newServer(t, func(c *server.Settings) { c.MaxInflight = 2 })
 	release, entered := make(chan struct{}), make(chan struct{}, 2)
 	s.Handle("POST /hook", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		entered <- struct{}{}

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/server"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and returns its paths and pool.
@@ -63,7 +63,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 
 func TestTLSMinVersion(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t)
-	s, _, _ := newServer(t, func(c *config.ServerConfig) { c.TLSCertFile, c.TLSKeyFile = certFile, keyFile })
+	s, _, _ := newServer(t, func(c *server.Settings) { c.TLSCertFile, c.TLSKeyFile = certFile, keyFile })
 	pub, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func Example_wiring() {
 
 	sender := webhook.NewSender(webhook.Options{Timeout: cfg.Handoff.WebhookTimeout, Log: log})
 	defer sender.Close()
-	keys, err := apikey.FromConfig(cfg.Handoff)
+	keys, err := apikey.Load(nil) // handoff.api_keys, mapped to []apikey.Setting by the application
 	if err != nil {
 		panic(err)
 	}

@@ -24,7 +24,6 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/handoff/webhook"
 	"github.com/resetbot/resetbot/core/secret"
 )
@@ -32,17 +31,20 @@ import (
 // Scope is a permission of a key.
 type Scope string
 
-// Scopes.
+// Scopes, as written in handoff.api_keys[].scopes.
 const (
 	// ScopeCreate allows POST /api/v1/handoffs.
-	ScopeCreate Scope = config.ScopeHandoffsCreate
+	ScopeCreate Scope = "handoffs:create"
 	// ScopeRead allows GET /api/v1/handoffs/{id} on the key's own handoffs.
-	ScopeRead Scope = config.ScopeHandoffsRead
+	ScopeRead Scope = "handoffs:read"
 	// ScopeLift allows POST /api/v1/lifts: lifting the bot's pauses on an
 	// account. A scope of its own: a key that starts handoffs cannot undo
 	// the throttling that protects accounts.
-	ScopeLift Scope = config.ScopeBansLift
+	ScopeLift Scope = "bans:lift"
 )
+
+// Known reports whether s is one of the scopes above.
+func (s Scope) Known() bool { return s == ScopeCreate || s == ScopeRead || s == ScopeLift }
 
 // RequesterPrefix starts the Handoff.Requester of handoffs made with a key.
 const RequesterPrefix = "apikey:"
@@ -102,23 +104,40 @@ type Set struct {
 // New returns a Set of keys.
 func New(keys ...Key) *Set { return &Set{keys: append([]Key(nil), keys...)} }
 
-// FromConfig builds the Set from the handoff configuration (already
-// validated by core/config; malformed hashes are still refused here).
-func FromConfig(c config.HandoffConfig) (*Set, error) {
-	keys := make([]Key, 0, len(c.APIKeys))
-	for i, k := range c.APIKeys {
+// Setting is one configured API client as the configuration writes it
+// (handoff.api_keys[i]); the composition root maps the configuration to it.
+type Setting struct {
+	ID string
+	// Hash is "sha256:<64 hex>", never the key.
+	Hash   string
+	Scopes []string
+	// OUs are DNs; none means any account.
+	OUs           []string
+	WebhookURL    string
+	WebhookSecret secret.String
+}
+
+// Load builds the Set from the configured keys (validated by the
+// configuration already; a malformed hash, scope or DN is still refused
+// here, naming the key's index, so a key is never half understood).
+func Load(settings []Setting) (*Set, error) {
+	keys := make([]Key, 0, len(settings))
+	for i, k := range settings {
 		h, err := ParseHash(k.Hash)
 		if err != nil {
-			return nil, fmt.Errorf("apikey: handoff.api_keys[%d].hash: %w", i, err)
+			return nil, fmt.Errorf("apikey: api_keys[%d].hash: %w", i, err)
 		}
 		key := Key{ID: k.ID, Hash: h}
-		for _, s := range k.Scopes {
+		for j, s := range k.Scopes {
+			if !Scope(s).Known() {
+				return nil, fmt.Errorf("apikey: api_keys[%d].scopes[%d]: unknown scope %q", i, j, s)
+			}
 			key.Scopes = append(key.Scopes, Scope(s))
 		}
 		for j, ou := range k.OUs {
 			d, err := ldap.ParseDN(ou)
 			if err != nil {
-				return nil, fmt.Errorf("apikey: handoff.api_keys[%d].ous[%d]: %w", i, j, err)
+				return nil, fmt.Errorf("apikey: api_keys[%d].ous[%d]: %w", i, j, err)
 			}
 			key.OUs = append(key.OUs, d)
 		}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/handoff/apikey"
 	"github.com/resetbot/resetbot/core/secret"
 )
@@ -29,14 +28,14 @@ func TestGenerateAndHash(t *testing.T) {
 	}
 }
 
-func TestFromConfigLookupTarget(t *testing.T) {
+func TestLoadLookupTarget(t *testing.T) {
 	raw := secret.New("rbk_first-key-value-0123456789")
 	second := secret.New("rbk_second-key-value-0123456789")
-	set, err := apikey.FromConfig(config.HandoffConfig{APIKeys: []config.HandoffAPIKey{
+	set, err := apikey.Load([]apikey.Setting{
 		{ID: "itsm", Hash: apikey.Hash(raw), Scopes: []string{"handoffs:create"},
 			WebhookURL: "https://itsm.example/hook", WebhookSecret: secret.New("s3cret-s3cret-s3cret")},
 		{ID: "jira", Hash: apikey.Hash(second), Scopes: []string{"handoffs:read"}},
-	}})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,9 +71,13 @@ func TestFromConfigLookupTarget(t *testing.T) {
 			t.Errorf("Target(%q) found", r)
 		}
 	}
-	if _, err := apikey.FromConfig(config.HandoffConfig{APIKeys: []config.HandoffAPIKey{{ID: "x", Hash: "plain-key"}}}); err == nil ||
+	if _, err := apikey.Load([]apikey.Setting{{ID: "x", Hash: "plain-key"}}); err == nil ||
 		strings.Contains(err.Error(), "plain-key") {
 		t.Fatalf("bad hash: %v", err)
+	}
+	if _, err := apikey.Load([]apikey.Setting{{ID: "x", Hash: apikey.Hash(raw), Scopes: []string{"handoffs:delete"}}}); err == nil ||
+		!strings.Contains(err.Error(), "scopes[0]") {
+		t.Fatalf("unknown scope: %v", err)
 	}
 }
 
@@ -95,11 +98,11 @@ func BenchmarkLookup(b *testing.B) {
 // LDAP compares DNs (case-insensitively, RDN by RDN, never as a string
 // suffix), and Key finds a key by its requester.
 func TestKeyScope(t *testing.T) {
-	set, err := apikey.FromConfig(config.HandoffConfig{APIKeys: []config.HandoffAPIKey{
-		{ID: "people", Hash: apikey.Hash(secret.New("k1")), Scopes: []string{config.ScopeHandoffsCreate},
+	set, err := apikey.Load([]apikey.Setting{
+		{ID: "people", Hash: apikey.Hash(secret.New("k1")), Scopes: []string{string(apikey.ScopeCreate)},
 			OUs: []string{"ou=People,dc=corp,dc=example", "OU=Contractors, DC=corp, DC=example"}},
-		{ID: "any", Hash: apikey.Hash(secret.New("k2")), Scopes: []string{config.ScopeHandoffsCreate}},
-	}})
+		{ID: "any", Hash: apikey.Hash(secret.New("k2")), Scopes: []string{string(apikey.ScopeCreate)}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +131,8 @@ func TestKeyScope(t *testing.T) {
 	if _, ok := set.Key("agent:slack:U1"); ok {
 		t.Error("an agent requester matched a key")
 	}
-	if _, err := apikey.FromConfig(config.HandoffConfig{APIKeys: []config.HandoffAPIKey{
-		{ID: "bad", Hash: apikey.Hash(secret.New("k3")), OUs: []string{"=,="}}}}); err == nil {
+	if _, err := apikey.Load([]apikey.Setting{
+		{ID: "bad", Hash: apikey.Hash(secret.New("k3")), OUs: []string{"=,="}}}); err == nil {
 		t.Error("a malformed OU was accepted")
 	}
 }
