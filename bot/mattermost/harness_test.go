@@ -94,8 +94,9 @@ func newEnv(t testing.TB, mutate ...func(*Options)) *env {
 		CallbackKey: secret.New(testCallbackKey), CallbackURL: e.cb.URL},
 		Engine: e.spy, Messages: a.Messages, Store: a.Store, Accounts: a.Directory, Audit: a.Audit, Log: log,
 		Clock: e.now}
-	// The app builds enrollment pages for the channels it knows by name;
-	// this channel's are built here, as the composition root would.
+	// The app builds enrollment pages when an enabled channel's settings
+	// use them (channel.PageUser, which Config is); this configuration has
+	// no channels.mattermost block, so the pages are built here.
 	if e.pages, err = enrollpage.New(enrollpage.Options{Store: a.Store, Key: []byte(testCallbackKey + "-pages"),
 		PublicURL: cfg.Server.PublicURL, Texts: a.Messages, Audit: a.Audit, Log: log, Clock: e.now}); err != nil {
 		t.Fatal(err)

@@ -30,6 +30,7 @@ func (c *Config) Open(ctx context.Context, d channel.Deps) (channel.Channel, err
 
 var (
 	_ plugin.Config          = (*Config)(nil)
+	_ channel.PageUser       = (*Config)(nil)
 	_ channel.Channel        = (*Bot)(nil)
 	_ channel.ChatPoster     = (*Bot)(nil)
 	_ channel.HelpDeskPoster = (*Bot)(nil)

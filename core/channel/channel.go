@@ -95,6 +95,19 @@ type OutreachMessenger interface {
 	Outreach(answers outreach.Answerer) outreach.DirectMessenger
 }
 
+// PageUser is a capability of a channel's settings (its configuration
+// block), not of the opened channel: the one-time authenticator enrollment
+// pages (core/enrollpage) are built before any channel opens, since they are
+// part of Deps. The root builds them when an enabled channel's settings say
+// the channel shows enrollments through them, so a new chat channel gets
+// them by saying so, without the root naming it.
+type PageUser interface {
+	// EnrollPage reports whether the channel shows an authenticator
+	// enrollment as a link to the one-time page (its QR code and setup key
+	// never enter the platform). The root asks only enabled channels.
+	EnrollPage() bool
+}
+
 // Poster posts one plain-text message (core/handoff/escalate.Poster has the
 // same method, so either satisfies the other).
 type Poster interface {
