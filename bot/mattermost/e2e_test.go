@@ -44,7 +44,7 @@ func TestReset(t *testing.T) {
 	}
 	code := e.lastCode()
 	posts, typedID := e.dm(uAlice, code) // typed in the DM this time
-	if !e.f.isDeleted(typedID) || !strings.Contains(texts(posts), own[msgCodeDeleted]) {
+	if !e.f.isDeleted(typedID) || !strings.Contains(texts(posts), e.msg(msgCodeDeleted)) {
 		t.Fatalf("a code typed in the DM was not deleted and said so: %q", texts(posts))
 	}
 	prompt := e.a.Messages.Text("en", "password.prompt", false, map[string]string{"min": "15"})
@@ -103,7 +103,7 @@ func TestTypedPasswordDeleted(t *testing.T) {
 		t.Fatal("the typed password's post was not deleted")
 	}
 	got := texts(posts)
-	if !strings.Contains(got, own[msgSecretDeleted]) || strings.Contains(got, e.msg("password.use_form")) {
+	if !strings.Contains(got, e.msg(msgSecretDeleted)) || strings.Contains(got, e.msg("password.use_form")) {
 		t.Fatalf("reply to a typed password: %q", got)
 	}
 	// The masked form is still offered, and still works.
@@ -156,7 +156,7 @@ func TestTypedPasswordNotDeletable(t *testing.T) {
 	e.secrets = append(e.secrets, typedPW)
 	posts, id := e.dm(uAlice, typedPW)
 	got := texts(posts)
-	if e.f.isDeleted(id) || !strings.Contains(got, e.msg("password.use_form")) || strings.Contains(got, own[msgSecretDeleted]) {
+	if e.f.isDeleted(id) || !strings.Contains(got, e.msg("password.use_form")) || strings.Contains(got, e.msg(msgSecretDeleted)) {
 		t.Fatalf("reply to an undeletable typed password: %q", got)
 	}
 	e.assertNoLeak()

@@ -56,7 +56,7 @@ func TestCommandAckedAfterCommit(t *testing.T) {
 func TestModalSubmissionFromCommittedTurn(t *testing.T) {
 	e := newEnv(t, false)
 	posts := e.click("U1", e.find(e.dm("U1", "reset"), e.msg("factor.sms")))
-	meta, _ := e.openModal("U1", e.find(posts, e.msg("slack.button.code")))
+	meta, _ := e.openModal("U1", e.find(posts, e.msg("chat.button.code")))
 	code := e.lastCode()
 	release := e.hold("U1")
 	n := e.f.postCount()

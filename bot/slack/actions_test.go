@@ -301,7 +301,7 @@ func TestHomeTab(t *testing.T) {
 		}
 	}
 	if !strings.Contains(home, `"type":"home"`) || strings.Contains(guest, actionHome) ||
-		!strings.Contains(guest, jsonText(e.msg("slack.not_allowed"))) {
+		!strings.Contains(guest, jsonText(e.msg("chat.not_allowed"))) {
 		t.Fatalf("home %s\nguest %s", home, guest)
 	}
 	// An unknown flow name in a forged button starts nothing.

@@ -95,7 +95,7 @@ func (c *conn) button(on bottest.Screen, label string) button {
 }
 
 func (c *conn) Masked(value, confirm string) bottest.Screen {
-	meta, _ := c.e.openModal(c.user, c.button(c.shown, c.e.msg("slack.button.password")))
+	meta, _ := c.e.openModal(c.user, c.button(c.shown, c.e.msg("chat.button.password")))
 	resp, posts := c.e.submit(c.user, meta, value, confirm)
 	s := c.screen(posts)
 	if errs, ok := resp["errors"].(map[string]any); ok {
@@ -131,7 +131,7 @@ var setupKey = regexp.MustCompile(`<code>([A-Z2-7 ]+)</code>`)
 // browser would, and reads the key the page shows once.
 func (c *conn) Seed() string {
 	e := c.e
-	link := c.button(c.shown, e.msg("slack.button.open_setup")).URL
+	link := c.button(c.shown, e.msg("chat.button.open_setup")).URL
 	if !enrollpage.Check("https://resetbot.test", link) {
 		e.t.Fatalf("setup link %q is not an enrollment page", link)
 	}
@@ -213,7 +213,7 @@ func (c *conn) deliver(d delivery) int {
 
 func (c *conn) screen(posts []posted) bottest.Screen {
 	s := bottest.Screen{Text: texts(posts), Raw: posts}
-	pw := c.e.msg("slack.button.password")
+	pw := c.e.msg("chat.button.password")
 	for _, b := range buttons(posts) {
 		s.Choices = append(s.Choices, b.Label)
 		s.Masked = s.Masked || b.Label == pw

@@ -47,7 +47,7 @@ func TestResetModals(t *testing.T) {
 		!strings.Contains(fmt.Sprint(p.Blocks), "✓ "+e.msg("factor.sms")) {
 		t.Fatalf("clicked message not updated: %+v", p)
 	}
-	meta, n := e.openModal("U1", e.find(posts, e.msg("slack.button.code")))
+	meta, n := e.openModal("U1", e.find(posts, e.msg("chat.button.code")))
 	if n != 1 {
 		t.Fatalf("code modal has %d inputs", n)
 	}
@@ -66,7 +66,7 @@ func TestResetModals(t *testing.T) {
 	if !strings.Contains(texts(posts), prompt) {
 		t.Fatalf("no password prompt: %q", texts(posts))
 	}
-	meta, n = e.openModal("U1", e.find(posts, e.msg("slack.button.password")))
+	meta, n = e.openModal("U1", e.find(posts, e.msg("chat.button.password")))
 	if n != 2 {
 		t.Fatalf("password modal has %d inputs, want 2 (password, confirm)", n)
 	}
@@ -111,7 +111,7 @@ func TestUnlock(t *testing.T) {
 				posts = e.dm("U2", "chiara.rossi@demo.example")
 			}
 			posts = e.click("U2", e.find(posts, e.msg("factor.voice")))
-			meta, _ := e.openModal("U2", e.find(posts, e.msg("slack.button.code")))
+			meta, _ := e.openModal("U2", e.find(posts, e.msg("chat.button.code")))
 			resp2, posts := e.submit("U2", meta, e.lastCode())
 			if resp2["response_action"] != "clear" || !strings.Contains(texts(posts), "your account is unlocked") {
 				t.Fatalf("unlock: ack %v, posted %q", resp2, texts(posts))
@@ -148,7 +148,7 @@ func TestEnrollByPage(t *testing.T) {
 	if !strings.Contains(texts(posts), e.a.Messages.Text("es", "enroll.totp.link", false, nil)) {
 		t.Fatalf("no link message: %q", texts(posts))
 	}
-	link := e.find(posts, e.a.Messages.Text("es", "slack.button.open_setup", false, nil)).URL
+	link := e.find(posts, e.a.Messages.Text("es", "chat.button.open_setup", false, nil)).URL
 	if !enrollpage.Check("https://resetbot.test", link) {
 		t.Fatalf("button URL %q is not an enrollment page link", link)
 	}
@@ -178,7 +178,7 @@ func TestEnrollByPage(t *testing.T) {
 	// A second link, then leaving the step: the unopened page is revoked.
 	e.dm("U3", "cancel")
 	posts = e.enrollTo()
-	link = e.find(posts, e.a.Messages.Text("es", "slack.button.open_setup", false, nil)).URL
+	link = e.find(posts, e.a.Messages.Text("es", "chat.button.open_setup", false, nil)).URL
 	tok = link[strings.Index(link, "#")+1:]
 	e.dm("U3", "cancel")
 	if w := page(http.MethodPost); w.Code != http.StatusGone {

@@ -106,7 +106,7 @@ func (b *Bot) pageLink(ctx context.Context, key, ref, loc string, a *engine.Atta
 // unfurl button URLs; the page itself consumes nothing on GET anyway.
 func (b *Bot) linkButton(loc string, i int, url string) slack.Block {
 	btn := slack.NewButtonBlockElement(actionSetupLink, "",
-		slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, "slack.button.open_setup"), 75), true, false))
+		slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, "chat.button.open_setup"), 75), true, false))
 	btn.URL = url
 	btn.Style = slack.StylePrimary
 	return slack.NewActionBlock("link"+strconv.Itoa(i), btn)

@@ -77,7 +77,7 @@ func (b *Bot) startHandoff(ctx context.Context, h handoff.Handoff) error {
 	j := job{team: team, user: u.ID, channel: ch, delivery: "h:" + h.ID,
 		input: engine.Input{Kind: engine.InputStart, Flow: flow, Handoff: h.ID}}
 	if err := b.pool.Submit(func(ctx context.Context) {
-		msg := b.text(p.Locale, "slack.handoff.intro")
+		msg := b.text(p.Locale, "chat.handoff.intro")
 		b.post(ctx, j, []slack.Block{section(msg)}, msg)
 		b.run(ctx, j)
 	}); err != nil {

@@ -153,10 +153,10 @@ func (e *env) handoffOf(parent posted) handoff.Handoff {
 func (e *env) resetByCodes(posts []posted, password string) []posted {
 	e.t.Helper()
 	posts = e.click("U1", e.find(posts, e.msg("factor.sms")))
-	meta, _ := e.openModal("U1", e.find(posts, e.msg("slack.button.code")))
+	meta, _ := e.openModal("U1", e.find(posts, e.msg("chat.button.code")))
 	e.submit("U1", meta, e.lastCode())
 	posts = e.dm("U1", e.lastCode()) // the email code was sent at once
-	meta, _ = e.openModal("U1", e.find(posts, e.msg("slack.button.password")))
+	meta, _ = e.openModal("U1", e.find(posts, e.msg("chat.button.password")))
 	e.secrets = append(e.secrets, password)
 	resp, posts := e.submit("U1", meta, password, password)
 	if resp["response_action"] != "clear" || !strings.Contains(texts(posts), "your password has been changed") {
@@ -178,7 +178,7 @@ func TestAgentHandoffReset(t *testing.T) {
 				t.Fatalf("ack %q", got)
 			}
 			posts := e.handoffDM("U1", done, 2)
-			if !strings.Contains(texts(posts), e.msg("slack.handoff.intro")) {
+			if !strings.Contains(texts(posts), e.msg("chat.handoff.intro")) {
 				t.Fatalf("no introduction in the DM: %q", texts(posts))
 			}
 			if strings.Contains(texts(posts), e.msg("identify.prompt")) {
@@ -242,7 +242,7 @@ func TestAgentCommandRefused(t *testing.T) {
 			if len(refused) != 0 || !strings.HasPrefix(got, "OK") {
 				t.Fatalf("agent refused: ack %q, audit %+v", got, refused)
 			}
-			e.waitPosts("handoff DM", 0, inDM("U1", e.msg("slack.handoff.intro")))
+			e.waitPosts("handoff DM", 0, inDM("U1", e.msg("chat.handoff.intro")))
 		})
 	}
 }
@@ -412,7 +412,7 @@ func TestAgentHandoffTargets(t *testing.T) {
 	t.Run("spanish", func(t *testing.T) {
 		e, _ := newHandoffEnv(t, false)
 		e.handoffCmd("U7", agentChannel, "<@U3|farid> unlock")
-		intro := e.a.Messages.Text("es", "slack.handoff.intro", false, nil)
+		intro := e.a.Messages.Text("es", "chat.handoff.intro", false, nil)
 		e.waitPosts("handoff DM", 0, inDM("U3", intro))
 	})
 	t.Run("guest", func(t *testing.T) {

@@ -61,7 +61,7 @@ func (b *Bot) publishHome(ctx context.Context, user string) {
 	}
 	blocks := []slack.Block{section(b.text(p.Locale, engine.MsgMenu))}
 	if (p.Team != "" && !b.allowedTeam(p.Team)) || (p.Guest && !b.o.Config.AllowGuests) {
-		blocks = []slack.Block{section(b.text(p.Locale, "slack.not_allowed"))}
+		blocks = []slack.Block{section(b.text(p.Locale, "chat.not_allowed"))}
 	} else {
 		els := make([]slack.BlockElement, 0, len(homeFlows))
 		for _, h := range homeFlows {

@@ -109,7 +109,7 @@ func (b *Bot) refuse(ctx context.Context, ic slack.InteractionCallback, err erro
 		return nil
 	}
 	return func() {
-		msg := b.text(b.locale(ic.User.ID), "slack.refused")
+		msg := b.text(b.locale(ic.User.ID), "chat.refused")
 		if _, err := b.api.PostEphemeralContext(ctx, ic.Channel.ID, ic.User.ID, slack.MsgOptionText(msg, false)); err != nil {
 			b.log.Warn("slack ephemeral refusal failed", "err", err)
 		}
@@ -177,7 +177,7 @@ func (b *Bot) onSubmit(ctx context.Context, ic slack.InteractionCallback) (any, 
 		// A form of another user or session, altered or expired: nothing acts.
 		b.log.Info("slack modal refused", "reason", err.Error(), "user", ic.User.ID)
 		return slack.NewErrorsViewSubmissionResponse(map[string]string{
-			blockInput: b.text(b.locale(ic.User.ID), "slack.refused")}), nil
+			blockInput: b.text(b.locale(ic.User.ID), "chat.refused")}), nil
 	}
 	j := job{team: ic.Team.ID, user: ic.User.ID, delivery: deliveryOf("v:", ic), input: modalInput(ic.View, c)}
 	w := &waiter{done: make(chan struct{})}

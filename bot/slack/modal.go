@@ -22,13 +22,13 @@ func modalKind(ex engine.Expect) (kind, label string) {
 	case engine.ExpectSecret:
 		switch {
 		case ex.Confirm:
-			return kindSecretConfirm, "slack.button.password"
+			return kindSecretConfirm, "chat.button.password"
 		case ex.FieldID == "questions.field":
-			return kindAnswer, "slack.button.answer"
+			return kindAnswer, "chat.button.answer"
 		}
-		return kindSecret, "slack.button.password"
+		return kindSecret, "chat.button.password"
 	case engine.ExpectDigits:
-		return kindCode, "slack.button.code"
+		return kindCode, "chat.button.code"
 	}
 	return "", ""
 }
@@ -55,18 +55,18 @@ func (b *Bot) modal(loc, key, state, kind string, intro []string, side ...engine
 	for _, t := range intro {
 		blocks = append(blocks, section(t))
 	}
-	title := "slack.modal.code_title"
+	title := "chat.form.code_title"
 	switch kind {
 	case kindCode:
-		blocks = append(blocks, input(blockInput, "slack.modal.code_label", 16, false))
+		blocks = append(blocks, input(blockInput, "chat.form.code_label", 16, false))
 	case kindAnswer:
-		title = "slack.modal.answer_title"
+		title = "chat.form.answer_title"
 		blocks = append(blocks, input(blockInput, "questions.field", 256, true))
 	default:
-		title = "slack.modal.password_title"
+		title = "chat.form.password_title"
 		blocks = append(blocks, input(blockInput, "password.field", 1024, kind != kindSecretConfirm))
 		if kind == kindSecretConfirm {
-			blocks = append(blocks, input(blockConfirm, "slack.modal.confirm_label", 1024, true))
+			blocks = append(blocks, input(blockConfirm, "chat.form.confirm_label", 1024, true))
 		}
 	}
 	if els := b.choiceButtons(loc, key, state, side, 25); len(els) > 0 {
@@ -78,7 +78,7 @@ func (b *Bot) modal(loc, key, state, kind string, intro []string, side ...engine
 		Expires: b.now().Add(b.o.TokenTTL)})
 	return slack.ModalViewRequest{Type: slack.VTModal, CallbackID: callbackModal, PrivateMetadata: meta,
 		Title:  slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, title), 24), false, false),
-		Submit: pt("slack.modal.submit"), Close: pt("slack.modal.cancel"), ClearOnClose: true,
+		Submit: pt("chat.form.submit"), Close: pt("slack.modal.cancel"), ClearOnClose: true,
 		Blocks: slack.Blocks{BlockSet: blocks}}
 }
 
@@ -148,7 +148,7 @@ func (b *Bot) updateModal(ctx context.Context, j job, r engine.Reply, loc string
 		}
 		blocks = append(blocks, section(b.text(loc, "slack.moved_to_dm")))
 		v = slack.ModalViewRequest{Type: slack.VTModal, CallbackID: callbackModal, ClearOnClose: true,
-			Title:  slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, "slack.modal.code_title"), 24), false, false),
+			Title:  slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, "chat.form.code_title"), 24), false, false),
 			Close:  slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, "slack.modal.cancel"), 24), false, false),
 			Blocks: slack.Blocks{BlockSet: blocks}}
 	}

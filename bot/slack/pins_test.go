@@ -63,7 +63,7 @@ func TestPinnedOrigins(t *testing.T) {
 	}
 	ok := withEnterprise(messageEvent("Ev9", "U1", "DU1", "reset"), "E1")
 	posts := e.step(func() { e.tr.event(t, ok) })
-	if e.spy.turns.Load() != 1 || len(posts) == 0 || strings.Contains(texts(posts), e.msg("slack.not_allowed")) {
+	if e.spy.turns.Load() != 1 || len(posts) == 0 || strings.Contains(texts(posts), e.msg("chat.not_allowed")) {
 		t.Fatalf("the pinned origin was not served: %d turns", e.spy.turns.Load())
 	}
 }

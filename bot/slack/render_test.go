@@ -75,7 +75,7 @@ func TestAnswerModal(t *testing.T) {
 	e.b.o.Messages = idRenderer{}
 	v := e.b.modal("en", "T1:U1", "verify_questions", kindAnswer, nil)
 	b, _ := json.Marshal(v)
-	if len(v.Blocks.BlockSet) != 1 || !strings.Contains(string(b), "slack.modal.answer_t") || !strings.Contains(string(b), "questions.field") {
+	if len(v.Blocks.BlockSet) != 1 || !strings.Contains(string(b), "chat.form.answer_t") || !strings.Contains(string(b), "questions.field") {
 		t.Fatalf("modal %s", b)
 	}
 }

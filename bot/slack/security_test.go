@@ -108,7 +108,7 @@ func TestForeignSubmission(t *testing.T) {
 	posts := e.dm("U1", "reset")
 	sms := e.find(posts, e.msg("factor.sms"))
 	posts = e.click("U1", sms)
-	meta, _ := e.openModal("U1", e.find(posts, e.msg("slack.button.code")))
+	meta, _ := e.openModal("U1", e.find(posts, e.msg("chat.button.code")))
 	code := e.lastCode()
 	turns, n := e.spy.turns.Load(), e.f.postCount()
 
@@ -128,7 +128,7 @@ func TestForeignSubmission(t *testing.T) {
 		t.Fatal("a foreign submission reached the engine")
 	}
 	got := e.f.postsSince(n)
-	if len(got) != 1 || got[0].Method != "chat.postEphemeral" || got[0].Text != e.msg("slack.refused") {
+	if len(got) != 1 || got[0].Method != "chat.postEphemeral" || got[0].Text != e.msg("chat.refused") {
 		t.Fatalf("refusal posts: %+v", got)
 	}
 	// The owner's submission still works.
@@ -158,7 +158,7 @@ func TestIgnored(t *testing.T) {
 	e.f.setUser("U8", fakeUser{Email: "alice.martin@demo.example", Team: "T9"}) // Slack Connect
 	for _, u := range []string{"U9", "U8"} {
 		posts := e.step(func() { e.tr.event(t, messageEvent("Ev5"+u, u, "D"+u, "reset")) })
-		if e.spy.turns.Load() != 0 || len(posts) != 1 || posts[0].Text != e.msg("slack.not_allowed") {
+		if e.spy.turns.Load() != 0 || len(posts) != 1 || posts[0].Text != e.msg("chat.not_allowed") {
 			t.Fatalf("%s: %d turns, posts %+v", u, e.spy.turns.Load(), posts)
 		}
 	}
@@ -238,7 +238,7 @@ func (s *slowEngine) Handle(ctx context.Context, t engine.Turn) engine.Reply {
 func TestAckWhileEngineIsSlow(t *testing.T) {
 	e := newEnv(t, false, func(_ *config.Config, o *Options) { o.SubmitWait = 20 * time.Millisecond })
 	posts := e.click("U1", e.find(e.dm("U1", "reset"), e.msg("factor.sms")))
-	meta, _ := e.openModal("U1", e.find(posts, e.msg("slack.button.code")))
+	meta, _ := e.openModal("U1", e.find(posts, e.msg("chat.button.code")))
 	code := e.lastCode()
 
 	gate := make(chan struct{})

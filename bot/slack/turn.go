@@ -165,7 +165,7 @@ func (b *Bot) turn(ctx context.Context, j job) (r engine.Reply, loc string, ok b
 	foreign := p.Team != "" && !b.allowedTeam(p.Team)
 	if foreign || (p.Guest && !b.o.Config.AllowGuests) {
 		b.log.Info("authn.rejected", "reason", "guest or external account", "user", j.user)
-		msg := b.text(p.Locale, "slack.not_allowed")
+		msg := b.text(p.Locale, "chat.not_allowed")
 		b.post(ctx, j, []slack.Block{section(msg)}, msg)
 		return r, "", false
 	}
