@@ -3,7 +3,6 @@ package ldapconn
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -302,32 +301,5 @@ func Match(c plugin.Checker, p, m string) {
 // returns its errors joined; warnings are dropped. name prefixes each
 // path. production applies production mode's rules.
 func Check(cfg plugin.Config, name string, production bool) error {
-	ec := &errChecker{production: production}
-	cfg.Validate(ec, name)
-	return errors.Join(ec.errs...)
-}
-
-// errChecker collects the errors of a Validate call.
-type errChecker struct {
-	production bool
-	errs       []error
-}
-
-func (e *errChecker) Errorf(path, format string, args ...any) {
-	e.errs = append(e.errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
-}
-func (e *errChecker) Warnf(string, string, ...any) {}
-func (e *errChecker) Given(string) bool            { return false }
-func (e *errChecker) Production() bool             { return e.production }
-func (e *errChecker) FileExists(path, file string) {
-	if file == "" {
-		return
-	}
-	fi, err := os.Stat(file)
-	switch {
-	case err != nil:
-		e.Errorf(path, "file %q does not exist or cannot be read", file)
-	case fi.IsDir():
-		e.Errorf(path, "%q is a directory, not a file", file)
-	}
+	return plugin.Check(cfg, name, production).Err()
 }
