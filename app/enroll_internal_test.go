@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/resetbot/resetbot/bot/mattermost"
+	"github.com/resetbot/resetbot/bot/slack"
+	"github.com/resetbot/resetbot/bot/teams"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/plugins"
@@ -14,8 +16,8 @@ import (
 // fills: built-in fields beside a map of channels.<type> blocks decoded into
 // each plug-in's own settings.
 type blocks struct {
-	Slack  config.SlackConfig
-	Teams  config.TeamsConfig
+	Slack  slack.Config
+	Teams  teams.Config
 	Twilio config.TwilioConfig
 	Blocks map[string]plugin.Config
 }
@@ -38,7 +40,7 @@ func TestPagesFollowTheChannelsSettings(t *testing.T) {
 		c.Enabled = on
 		return map[string]plugin.Config{"mattermost": c, "off": nil}
 	}
-	slackChat := config.SlackConfig{Enabled: true, EnrollDelivery: config.EnrollDeliveryChat}
+	slackChat := slack.Config{Enabled: true, EnrollDelivery: slack.EnrollDeliveryChat}
 	for _, c := range []struct {
 		name    string
 		section any
@@ -50,9 +52,9 @@ func TestPagesFollowTheChannelsSettings(t *testing.T) {
 		{"slack in the chat, mattermost off", &blocks{Slack: slackChat, Blocks: mm(false)}, false},
 		{"slack in the chat, mattermost on", &blocks{Slack: slackChat, Blocks: mm(true)}, true},
 		{"a page user that cannot say it is enabled", &blocks{Blocks: map[string]plugin.Config{"x": pageOnly{}}}, true},
-		{"teams by page", &blocks{Teams: config.TeamsConfig{Enabled: true}}, true},
-		{"teams by page but disabled", &blocks{Teams: config.TeamsConfig{EnrollDelivery: config.EnrollDeliveryPage}}, false},
-		{"the real section, slack by page", &config.ChannelsConfig{Slack: config.SlackConfig{Enabled: true}}, true},
+		{"teams by page", &blocks{Teams: teams.Config{Enabled: true}}, true},
+		{"teams by page but disabled", &blocks{Teams: teams.Config{EnrollDelivery: teams.EnrollDeliveryPage}}, false},
+		{"the real section, slack by page", &config.ChannelsConfig{Plugins: map[string]plugin.Config{"slack": &slack.Config{Enabled: true}}}, true},
 		{"the real section, twilio only", &config.ChannelsConfig{Twilio: config.TwilioConfig{Enabled: true}}, false},
 	} {
 		if got := usesPages(c.section); got != c.want {
@@ -69,11 +71,11 @@ func TestBuildMakesPagesForPageUsers(t *testing.T) {
 		mutate    func(*config.Config)
 		wantPages bool
 	}{
-		{"slack by page", func(c *config.Config) { c.Channels.Slack.Enabled = true }, true},
+		{"slack by page", func(c *config.Config) { setSlack(c, &slack.Config{Enabled: true}) }, true},
 		{"slack in the chat", func(c *config.Config) {
-			c.Channels.Slack.Enabled, c.Channels.Slack.EnrollDelivery = true, config.EnrollDeliveryChat
+			setSlack(c, &slack.Config{Enabled: true, EnrollDelivery: slack.EnrollDeliveryChat})
 		}, false},
-		{"no public url", func(c *config.Config) { c.Channels.Slack.Enabled, c.Server.PublicURL = true, "" }, false},
+		{"no public url", func(c *config.Config) { setSlack(c, &slack.Config{Enabled: true}); c.Server.PublicURL = "" }, false},
 	} {
 		cfg := config.Default(plugins.All())
 		cfg.Server.PublicURL = "https://resetbot.test"
@@ -87,4 +89,9 @@ func TestBuildMakesPagesForPageUsers(t *testing.T) {
 		}
 		_ = a.Close()
 	}
+}
+
+// setSlack makes s the configuration's channels.slack block.
+func setSlack(c *config.Config, s *slack.Config) {
+	c.Channels.Plugins = map[string]plugin.Config{"slack": s}
 }

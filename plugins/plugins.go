@@ -11,6 +11,8 @@ package plugins
 
 import (
 	"github.com/resetbot/resetbot/bot/mattermost"
+	"github.com/resetbot/resetbot/bot/slack"
+	"github.com/resetbot/resetbot/bot/teams"
 	"github.com/resetbot/resetbot/core/directory/ad"
 	"github.com/resetbot/resetbot/core/directory/ldap"
 	"github.com/resetbot/resetbot/core/directory/memory"
@@ -48,6 +50,8 @@ func All() plugin.Registry {
 		},
 		plugin.Channel: {
 			"mattermost": mattermost.NewConfig,
+			"slack":      slack.NewConfig,
+			"teams":      teams.NewConfig,
 		},
 		plugin.Factor: {
 			"totp":  totp.NewConfig,

@@ -18,7 +18,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/engine"
 )
@@ -44,7 +43,7 @@ type Identity struct {
 // Mapper maps identities to directory accounts. It is safe for concurrent
 // use. A nil *Mapper maps nothing.
 type Mapper struct {
-	m     config.IdentityMapping
+	m     Mapping
 	dir   Finder
 	now   func() time.Time
 	mu    sync.Mutex
@@ -64,10 +63,10 @@ const (
 	maxValue = 256
 )
 
-// New returns a Mapper for a channel's configuration (teams selects the
-// Teams defaults), or nil when the mapping is off or there is no directory.
-func New(m config.IdentityMapping, teams bool, dir Finder, now func() time.Time) *Mapper {
-	m = m.WithDefaults(teams)
+// New returns a Mapper for a channel's identity_mapping, or nil when the
+// mapping is off or there is no directory.
+func New(m Mapping, dir Finder, now func() time.Time) *Mapper {
+	m = m.WithDefaults()
 	if m.Off() || dir == nil {
 		return nil
 	}
@@ -118,14 +117,14 @@ func (p *Mapper) Hints(ctx context.Context, id Identity) (engine.Hints, error) {
 func (p *Mapper) query(id Identity) (directory.Key, string, bool) {
 	var v string
 	switch p.m.From {
-	case config.MapFromEmail:
+	case FromEmail:
 		if !id.EmailConfirmed {
 			return "", "", false // an address anyone could type into a profile
 		}
 		v = id.Email
-	case config.MapFromUPN:
+	case FromUPN:
 		v = id.UPN
-	case config.MapFromObjectID:
+	case FromObjectID:
 		v = id.ObjectID
 	}
 	v = strings.TrimSpace(v)
@@ -133,13 +132,13 @@ func (p *Mapper) query(id Identity) (directory.Key, string, bool) {
 		return "", "", false
 	}
 	switch p.m.To {
-	case config.MapToEmail:
+	case ToEmail:
 		return directory.ByEmail, v, true
-	case config.MapToLogin:
+	case ToLogin:
 		return directory.ByLogin, v, true
-	case config.MapToEmployeeNumber:
+	case ToEmployeeNumber:
 		return directory.ByEmployeeNumber, v, true
-	case config.MapToLoginPrefix:
+	case ToLoginPrefix:
 		at := strings.LastIndexByte(v, '@')
 		if at <= 0 || !p.domain(v[at+1:]) {
 			return "", "", false

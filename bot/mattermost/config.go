@@ -1,12 +1,14 @@
 package mattermost
 
 import (
+	"fmt"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/resetbot/resetbot/bot/chatid"
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -41,21 +43,12 @@ type Config struct {
 	AllowGuests bool `yaml:"allow_guests"`
 	// IdentityMapping maps the Mattermost account's email, once the server
 	// has verified it, to a directory account (default: email against mail).
-	IdentityMapping IdentityMapping `yaml:"identity_mapping"`
+	IdentityMapping chatid.Mapping `yaml:"identity_mapping"`
 	// Workers and Queue size the pool that runs turns (defaults 16 and 256).
 	Workers int `yaml:"workers"`
 	Queue   int `yaml:"queue"`
 	// TokenTTL is how long buttons and dialogs stay usable (default 30m).
 	TokenTTL time.Duration `yaml:"token_ttl"`
-}
-
-// IdentityMapping says how a Mattermost email maps to a directory account:
-// From is "email" (default) or "off"; To is "email" (default), "login" or
-// "login_prefix" (the part before the @, for the listed Domains only).
-type IdentityMapping struct {
-	From    string   `yaml:"from"`
-	To      string   `yaml:"to"`
-	Domains []string `yaml:"domains"`
 }
 
 // Defaults for Config.
@@ -77,12 +70,7 @@ func (c Config) withDefaults() Config {
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = DefaultTokenTTL
 	}
-	if c.IdentityMapping.From == "" {
-		c.IdentityMapping.From = "email"
-	}
-	if c.IdentityMapping.To == "" {
-		c.IdentityMapping.To = "email"
-	}
+	c.IdentityMapping = c.IdentityMapping.WithDefaults()
 	return c
 }
 
@@ -122,22 +110,18 @@ func (c Config) Check(path string, report func(path, msg string)) {
 	if c.TokenTTL < 0 || c.TokenTTL > 24*time.Hour {
 		report(at("token_ttl"), "must be between 0 (default 30m) and 24h")
 	}
-	m := c.IdentityMapping
-	switch m.From {
-	case "", "email", "off":
-	default:
-		report(at("identity_mapping.from"), "must be email or off")
-	}
-	switch m.To {
-	case "", "email", "login":
-	case "login_prefix":
-		if len(m.Domains) == 0 {
-			report(at("identity_mapping.domains"), "is required with to: login_prefix")
-		}
-	default:
-		report(at("identity_mapping.to"), "must be email, login or login_prefix")
-	}
+	c.IdentityMapping.Validate(reporter(report), at("identity_mapping"), chatid.ChatSources)
 }
+
+// reporter lets the shared identity-mapping validation (bot/chatid) report
+// through Check's callback.
+type reporter func(path, msg string)
+
+func (r reporter) Errorf(path, format string, args ...any) { r(path, fmt.Sprintf(format, args...)) }
+func (r reporter) Warnf(string, string, ...any)            {}
+func (r reporter) Given(string) bool                       { return false }
+func (r reporter) Production() bool                        { return true }
+func (r reporter) FileExists(string, string)               {}
 
 // checkURL validates a base URL: absolute, no credentials, query or
 // fragment; https unless it points at a loopback address (or plain http is

@@ -28,6 +28,25 @@ func (c *Config) Open(ctx context.Context, d channel.Deps) (channel.Channel, err
 	return Open(ctx, d, c)
 }
 
+// The channel's answers to the configuration's cross-section checks
+// (core/config.Channel and its optional interfaces).
+
+// ChannelName is the engine name ("mattermost"): sessions, handoffs,
+// factors.require and chat destinations use it.
+func (c *Config) ChannelName() string { return Name }
+
+// HelpDeskTarget is the channel escalation packets go to ("" for none).
+func (c *Config) HelpDeskTarget() string { return c.HelpDeskChannel }
+
+// CheckChatTarget says what is wrong with target as a channel to post
+// alarms and reports to, or "".
+func (c *Config) CheckChatTarget(target string) string {
+	if !validID(target) {
+		return "must be a Mattermost channel ID (26 lowercase letters and digits)"
+	}
+	return ""
+}
+
 var (
 	_ plugin.Config          = (*Config)(nil)
 	_ channel.PageUser       = (*Config)(nil)

@@ -2,12 +2,11 @@ package mattermost
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
+	"github.com/resetbot/resetbot/bot/chatid"
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/engine"
 )
@@ -97,96 +96,31 @@ type Finder interface {
 }
 
 // mapper maps a verified Mattermost email to the one directory account it
-// names (identity_mapping). It is an identity signal, never a factor: the
-// engine asks for the same factors either way, and an email the server has
-// not verified, outside the configured domains, or naming no account or
-// several, gives no hint at all — the same replies as no profile.
-//
-// It follows bot/chatid's rules for the one source Mattermost has (the
-// email); chatid itself takes the central configuration type, which an
-// adapter must not import.
-type mapper struct {
-	m     IdentityMapping
-	dir   Finder
-	now   func() time.Time
-	mu    sync.Mutex
-	cache map[string]cachedLogin
-}
-
-type cachedLogin struct {
-	login string
-	exp   time.Time
-}
-
-const (
-	mapTTL      = 10 * time.Minute
-	mapCacheMax = 10000
-	maxEmail    = 256
-)
+// names (identity_mapping) with bot/chatid's rules, the same as every chat
+// channel's. It is an identity signal, never a factor: the engine asks for
+// the same factors either way, and an email the server has not verified,
+// outside the configured domains, or naming no account or several, gives
+// no hint at all — the same replies as no profile.
+type mapper struct{ m *chatid.Mapper }
 
 // newMapper returns nil (no mapping) when the mapping is off or there is
 // no directory.
-func newMapper(m IdentityMapping, dir Finder, now func() time.Time) *mapper {
-	if m.From == "off" || dir == nil {
+func newMapper(m chatid.Mapping, dir Finder, now func() time.Time) *mapper {
+	if dir == nil {
 		return nil
 	}
-	return &mapper{m: m, dir: dir, now: now, cache: map[string]cachedLogin{}}
+	cm := chatid.New(m, dir, now)
+	if cm == nil {
+		return nil
+	}
+	return &mapper{m: cm}
 }
 
 // hints returns the engine hints for a profile. A directory failure gives
 // empty hints and an error, and is not cached.
 func (p *mapper) hints(ctx context.Context, pr profile) (engine.Hints, error) {
-	if p == nil || !pr.EmailVerified {
+	if p == nil {
 		return engine.Hints{}, nil
 	}
-	key, value, ok := p.query(strings.TrimSpace(pr.Email))
-	if !ok {
-		return engine.Hints{}, nil
-	}
-	ck := string(key) + "\x00" + strings.ToLower(value)
-	now := p.now()
-	p.mu.Lock()
-	c, hit := p.cache[ck]
-	p.mu.Unlock()
-	if hit && now.Before(c.exp) {
-		return engine.Hints{Login: c.login}, nil
-	}
-	users, err := p.dir.Find(ctx, key, value)
-	if err != nil {
-		return engine.Hints{}, fmt.Errorf("identity mapping: %w", err)
-	}
-	login := ""
-	if len(users) == 1 {
-		login = users[0].Login
-	}
-	p.mu.Lock()
-	if len(p.cache) >= mapCacheMax {
-		clear(p.cache)
-	}
-	p.cache[ck] = cachedLogin{login: login, exp: now.Add(mapTTL)}
-	p.mu.Unlock()
-	return engine.Hints{Login: login}, nil
-}
-
-func (p *mapper) query(v string) (directory.Key, string, bool) {
-	if v == "" || len(v) > maxEmail || strings.ContainsFunc(v, unicode.IsControl) {
-		return "", "", false
-	}
-	switch p.m.To {
-	case "email":
-		return directory.ByEmail, v, true
-	case "login":
-		return directory.ByLogin, v, true
-	case "login_prefix":
-		at := strings.LastIndexByte(v, '@')
-		if at <= 0 {
-			return "", "", false
-		}
-		for _, d := range p.m.Domains {
-			if strings.EqualFold(v[at+1:], d) {
-				return directory.ByLogin, v[:at], true
-			}
-		}
-	}
-	return "", "", false
+	return p.m.Hints(ctx, chatid.Identity{Email: strings.TrimSpace(pr.Email), EmailConfirmed: pr.EmailVerified})
 }

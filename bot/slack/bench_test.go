@@ -49,7 +49,7 @@ func benchEvents(b *testing.B, addr string, clients int) {
 		rc := redis.DefaultConfig()
 		rc.Addrs, rc.KeyPrefix = []string{addr}, prefix
 		c.Store = config.StoreConfig{Type: "redis", Plugin: rc}
-		c.Channels.Slack.Workers, c.Channels.Slack.Queue = 16, 1<<17
+		slackOf(c).Workers, slackOf(c).Queue = 16, 1<<17
 	})
 	e.f.anyUser = &fakeUser{Locale: "en-US"}
 	srv := httptest.NewServer(e.b.Handler())

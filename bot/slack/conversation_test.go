@@ -225,7 +225,7 @@ func TestEnrollQRInChat(t *testing.T) {
 }
 
 func chatDelivery(c *config.Config, _ *Options) {
-	c.Channels.Slack.EnrollDelivery = config.EnrollDeliveryChat
+	slackOf(c).EnrollDelivery = EnrollDeliveryChat
 }
 
 // TestQRCleanupIsDurable: a person who walks away leaves the QR in the DM;

@@ -21,9 +21,9 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
+	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/internal/bottest"
-	"github.com/resetbot/resetbot/plugins"
 )
 
 const (
@@ -86,10 +86,10 @@ var webhookClient *http.Client
 func newEnv(t testing.TB, socket bool, mutate ...func(*config.Config, *Options)) *env {
 	t.Helper()
 	log, buf := loggingtest.Capture(t)
-	cfg := config.Default(plugins.All())
+	cfg := config.Default(Registry())
 	cfg.Server.PublicURL = "https://resetbot.test"
-	cfg.Channels.Slack = config.SlackConfig{Enabled: true, SigningSecret: secret.New(testSecret),
-		BotToken: secret.New("xoxb-test"), AppToken: secret.New("xapp-test"), SocketMode: socket}
+	setSlack(cfg, &Config{Enabled: true, SigningSecret: secret.New(testSecret),
+		BotToken: secret.New("xoxb-test"), AppToken: secret.New("xapp-test"), SocketMode: socket})
 	e := &env{t: t, f: newFakeSlack(t), logs: buf, audit: &loggingtest.Buffer{}}
 	o := Options{Log: log, APIURL: e.f.URL()}
 	for _, m := range mutate {
@@ -125,7 +125,7 @@ func (e *env) clock() time.Time { return time.Now().Add(time.Duration(e.skew.Loa
 func openBot(t testing.TB, a *app.App, eng Engine, o Options) *Bot {
 	t.Helper()
 	c := a.Config
-	o.Config, o.PublicURL, o.Engine, o.Messages, o.Tokens = c.Channels.Slack, c.Server.PublicURL, eng, a.Messages, a.Tokens
+	o.Config, o.PublicURL, o.Engine, o.Messages, o.Tokens = *slackOf(c), c.Server.PublicURL, eng, a.Messages, a.Tokens
 	if o.Store == nil {
 		o.Store = a.Store
 	}
@@ -479,4 +479,28 @@ func (e *env) homeCount() int {
 // the modal closes, or the next masked prompt replaces it.
 func closedOrChained(resp map[string]any) bool {
 	return resp["response_action"] == "clear" || resp["response_action"] == "update"
+}
+
+// Registry is the built-in plug-ins (plugins.All), set by the external test
+// package (registry_test.go): this package cannot import plugins, which
+// registers it.
+var Registry func() plugin.Registry
+
+// setSlack makes s the configuration's channels.slack block.
+func setSlack(c *config.Config, s *Config) {
+	if c.Channels.Plugins == nil {
+		c.Channels.Plugins = map[string]plugin.Config{}
+	}
+	c.Channels.Plugins["slack"] = s
+}
+
+// slackOf returns the configuration's channels.slack block, adding one
+// with its defaults when there is none.
+func slackOf(c *config.Config) *Config {
+	if s, ok := c.Channels.Plugins["slack"].(*Config); ok {
+		return s
+	}
+	s := NewConfig().(*Config)
+	setSlack(c, s)
+	return s
 }

@@ -37,17 +37,17 @@ var itsmHook webhook.Target
 // newHandoffEnv is newEnv with the help desk wired as serve wires it: U7 is
 // a member of the agent channel, U8 of the agent user group, escalations go
 // to CHELP and the ITSM API accepts itsmKey.
-func newHandoffEnv(t *testing.T, socket bool, mutate ...func(*config.SlackConfig)) (*env, *audit.Recorder) {
+func newHandoffEnv(t *testing.T, socket bool, mutate ...func(*Config)) (*env, *audit.Recorder) {
 	t.Helper()
 	sum := sha256.Sum256([]byte(itsmKey))
 	e := newEnv(t, socket, func(c *config.Config, _ *Options) {
-		c.Channels.Slack.AgentChannel = agentChannel
-		c.Handoff.HelpDeskSlackChannel = helpChannel
+		slackOf(c).AgentChannel = agentChannel
+		slackOf(c).HelpDeskChannel = helpChannel
 		c.Handoff.APIKeys = []config.HandoffAPIKey{{ID: "itsm", Hash: "sha256:" + hex.EncodeToString(sum[:]),
 			Scopes:     []string{config.ScopeHandoffsCreate, config.ScopeHandoffsRead},
 			WebhookURL: itsmHook.URL, WebhookSecret: itsmHook.Secret}}
 		for _, m := range mutate {
-			m(&c.Channels.Slack)
+			m(slackOf(c))
 		}
 	})
 	rec := &audit.Recorder{}
@@ -209,20 +209,20 @@ func TestAgentHandoffReset(t *testing.T) {
 // is refused with the catalogued message and an audit event, and nothing
 // reaches the user.
 func TestAgentCommandRefused(t *testing.T) {
-	group := func(c *config.SlackConfig) { c.AgentChannel, c.AgentUserGroup = "", agentGroup }
-	none := func(c *config.SlackConfig) { c.AgentChannel = "" }
+	group := func(c *Config) { c.AgentChannel, c.AgentUserGroup = "", agentGroup }
+	none := func(c *Config) { c.AgentChannel = "" }
 	for _, tc := range []struct {
 		name, agent string
-		cfg         []func(*config.SlackConfig)
+		cfg         []func(*Config)
 		ok          bool
 	}{
 		{"not in agent channel", "U2", nil, false},
 		{"agent channel member", "U7", nil, true},
-		{"not in user group", "U7", []func(*config.SlackConfig){group}, false},
-		{"user group member", "U8", []func(*config.SlackConfig){group}, true},
-		{"no agents configured", "U7", []func(*config.SlackConfig){none}, false},
-		{"explicit agent ID", "U2", []func(*config.SlackConfig){none, func(c *config.SlackConfig) { c.AgentIDs = []string{"U2"} }}, true},
-		{"not an explicit agent ID", "U7", []func(*config.SlackConfig){none, func(c *config.SlackConfig) { c.AgentIDs = []string{"U2"} }}, false},
+		{"not in user group", "U7", []func(*Config){group}, false},
+		{"user group member", "U8", []func(*Config){group}, true},
+		{"no agents configured", "U7", []func(*Config){none}, false},
+		{"explicit agent ID", "U2", []func(*Config){none, func(c *Config) { c.AgentIDs = []string{"U2"} }}, true},
+		{"not an explicit agent ID", "U7", []func(*Config){none, func(c *Config) { c.AgentIDs = []string{"U2"} }}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, rec := newHandoffEnv(t, false, tc.cfg...)
@@ -364,7 +364,7 @@ func TestHandoffEscalation(t *testing.T) {
 var readbackNumber = regexp.MustCompile(`call: (\d{3} \d{3})\.`)
 
 func TestAgentVerify(t *testing.T) {
-	e, _ := newHandoffEnv(t, true, func(c *config.SlackConfig) { c.AgentChannel, c.AgentUserGroup = "", agentGroup })
+	e, _ := newHandoffEnv(t, true, func(c *Config) { c.AgentChannel, c.AgentUserGroup = "", agentGroup })
 	e.handoffCmd("U8", "C1", "<@U1> verify")
 	posts := e.handoffDM("U1", 0, 2)
 	posts = e.click("U1", e.find(posts, e.msg("factor.sms")))

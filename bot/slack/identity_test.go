@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/resetbot/resetbot/bot/chatid"
 	"github.com/resetbot/resetbot/core/config"
 )
 
@@ -26,7 +27,7 @@ func TestIdentityMappingSignal(t *testing.T) {
 	if !contains(baseline, e.msg("identify.prompt")) {
 		t.Fatalf("no login question without a mapping: %q", baseline)
 	}
-	off := func(c *config.Config, _ *Options) { c.Channels.Slack.IdentityMapping.From = config.MapFromOff }
+	off := func(c *config.Config, _ *Options) { slackOf(c).IdentityMapping.From = chatid.FromOff }
 	for name, got := range map[string]string{
 		"unconfirmed email": first(t, "U7", fakeUser{Email: "alice.martin@demo.example", Locale: "en-US", Unconfirmed: true}),
 		"unknown email":     first(t, "U7", fakeUser{Email: "nobody@demo.example", Locale: "en-US"}),

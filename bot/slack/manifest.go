@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/resetbot/resetbot/core/config"
 )
 
 // BotScopes are the OAuth bot scopes the adapter uses, each for one call:
@@ -106,7 +104,7 @@ type ManifestInteractivity struct {
 // BuildManifest describes the Slack app the configuration serves: the same
 // commands, events and paths the handlers route. In Socket Mode no URL is
 // given (Slack delivers over the WebSocket).
-func BuildManifest(cfg config.SlackConfig, publicURL string) Manifest {
+func BuildManifest(cfg Config, publicURL string) Manifest {
 	name := cfg.AppName
 	if name == "" {
 		name = "resetbot"

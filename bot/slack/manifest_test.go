@@ -19,7 +19,7 @@ func TestManifestMatchesHandlers(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
 			e := newEnv(t, tr.socket, func(c *config.Config, _ *Options) {
-				c.Channels.Slack.ResetCommand, c.Channels.Slack.AppName = "/pw-reset", "Password Help"
+				slackOf(c).ResetCommand, slackOf(c).AppName = "/pw-reset", "Password Help"
 			})
 			raw, err := BuildManifest(e.b.o.Config, e.b.o.PublicURL).YAML()
 			if err != nil {
@@ -53,7 +53,7 @@ func TestManifestMatchesHandlers(t *testing.T) {
 				t.Error("interactivity disabled")
 			}
 			if len(m.Features.SlashCommands) != 3 || m.Features.SlashCommands[0].Command != "/pw-reset" ||
-				m.Features.SlashCommands[2].Command != config.DefaultSlackHandoffCommand || !m.Features.SlashCommands[2].ShouldEscape {
+				m.Features.SlashCommands[2].Command != DefaultHandoffCommand || !m.Features.SlashCommands[2].ShouldEscape {
 				t.Fatalf("commands %+v", m.Features.SlashCommands)
 			}
 			for i, c := range m.Features.SlashCommands[:2] {
@@ -101,7 +101,7 @@ func TestManifestMatchesHandlers(t *testing.T) {
 				t.Error("files:write requested with the enrollment page")
 			}
 			chat := e.b.o.Config
-			chat.EnrollDelivery = config.EnrollDeliveryChat
+			chat.EnrollDelivery = EnrollDeliveryChat
 			if s := strings.Join(BuildManifest(chat, "https://resetbot.test").OAuthConfig.Scopes.Bot, " "); !strings.Contains(s, "files:write") {
 				t.Error("files:write missing with enroll_delivery: chat")
 			}

@@ -13,7 +13,6 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	"github.com/resetbot/resetbot/core/server"
-	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestMountUsesConfiguredAPIURL: channels.slack.api_url travels from the
@@ -26,7 +25,7 @@ func TestMountUsesConfiguredAPIURL(t *testing.T) {
 	cfg, probs := config.Parse(config.DemoYAML(), []string{"RESETBOT_SERVER__PUBLIC_URL=https://resetbot.test",
 		"RESETBOT_CHANNELS__SLACK__ENABLED=true", "RESETBOT_CHANNELS__SLACK__BOT_TOKEN=xoxb-test",
 		"RESETBOT_CHANNELS__SLACK__SIGNING_SECRET=" + testSecret,
-		"RESETBOT_CHANNELS__SLACK__API_URL=" + strings.TrimSuffix(f.URL(), "/")}, plugins.All())
+		"RESETBOT_CHANNELS__SLACK__API_URL=" + strings.TrimSuffix(f.URL(), "/")}, Registry())
 	if probs.HasErrors() {
 		t.Fatal(probs.Error())
 	}
@@ -36,7 +35,7 @@ func TestMountUsesConfiguredAPIURL(t *testing.T) {
 	}
 	defer a.Close()
 	srv := server.New(app.ServerSettings(cfg.Server), log, nil)
-	ch, err := Open(context.Background(), a.ChannelDeps(log), Settings{SlackConfig: cfg.Channels.Slack})
+	ch, err := Open(context.Background(), a.ChannelDeps(log), *slackOf(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,32 +8,30 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/channel"
-	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/handoff"
 	"github.com/resetbot/resetbot/core/outreach"
 )
 
-// Settings are the Slack channel's configuration: channels.slack and the
-// help-desk channel escalation packets go to (handoff.help_desk_slack_channel).
-// This is the one place the adapter reads configuration types; issue 13's
-// plug-in configuration moves them into this package.
-type Settings struct {
-	config.SlackConfig
-	// HelpDeskChannel is the channel ID escalation packets are posted to;
-	// empty: Slack is no escalation destination.
-	HelpDeskChannel string
-}
-
 // apiTimeout bounds each Web API call when deps bring their own transport.
 const apiTimeout = 10 * time.Second
 
+// Open opens the channel from these settings (the plug-in opens itself:
+// cmd/resetbot opens every enabled channel block the same way). A block
+// that is not enabled opens nothing (nil, nil).
+func (s *Config) Open(ctx context.Context, d channel.Deps) (channel.Channel, error) {
+	if !s.Enabled {
+		return nil, nil
+	}
+	return Open(ctx, d, *s)
+}
+
 // Open builds the Slack channel for `resetbot serve`: Events API routes, or a
 // Socket Mode connection started by Start. It contacts nobody.
-func Open(_ context.Context, d channel.Deps, s Settings) (channel.Channel, error) {
+func Open(_ context.Context, d channel.Deps, s Config) (channel.Channel, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	o := Options{Config: s.SlackConfig, PublicURL: d.PublicURL, Engine: d.Engine, Messages: d.Messages,
+	o := Options{Config: s, PublicURL: d.PublicURL, Engine: d.Engine, Messages: d.Messages,
 		Tokens: d.Tokens, Store: d.Store, Log: d.Log, Audit: d.Audit, Pages: d.Pages,
 		HelpDeskChannel: s.HelpDeskChannel, APIURL: s.APIBase(), Accounts: d.Accounts,
 		Handoffs: d.Handoffs, Lifter: d.Lifter}

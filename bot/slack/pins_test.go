@@ -16,9 +16,9 @@ import (
 // the pinned origin is served.
 func TestPinnedOrigins(t *testing.T) {
 	e := newEnv(t, false, func(c *config.Config, _ *Options) {
-		c.Channels.Slack.TeamIDs = []string{testTeam}
-		c.Channels.Slack.EnterpriseID = "E1"
-		c.Channels.Slack.APIAppID = "A1"
+		slackOf(c).TeamIDs = []string{testTeam}
+		slackOf(c).EnterpriseID = "E1"
+		slackOf(c).APIAppID = "A1"
 	})
 	rec := &audit.Recorder{}
 	e.b.o.Audit = rec

@@ -12,7 +12,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/secret"
 )
 
@@ -33,7 +32,7 @@ func TestPostMessageSendsWhatSlackGoSends(t *testing.T) {
 	const tok = "xoxb-test-token"
 	blocks := []slack.Block{section("Choose *one* & go <now>"),
 		slack.NewActionBlock("a", slack.NewButtonBlockElement("b1", "v=1&x", slack.NewTextBlockObject("plain_text", "Reset", false, false)))}
-	b := &Bot{o: Options{Config: config.SlackConfig{BotToken: secret.New(tok)}, APIURL: srv.URL + "/api/",
+	b := &Bot{o: Options{Config: Config{BotToken: secret.New(tok)}, APIURL: srv.URL + "/api/",
 		HTTPClient: srv.Client()}}
 	ctx := context.Background()
 	if err := b.postMessage(ctx, "D1", blocks, "Choose one & go"); err != nil {

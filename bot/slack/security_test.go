@@ -142,7 +142,7 @@ func TestForeignSubmission(t *testing.T) {
 // TestIgnored: our own messages, edits, other bots, guests and foreign
 // workspaces never start a turn.
 func TestIgnored(t *testing.T) {
-	e := newEnv(t, false, func(c *config.Config, _ *Options) { c.Channels.Slack.TeamIDs = []string{testTeam} })
+	e := newEnv(t, false, func(c *config.Config, _ *Options) { slackOf(c).TeamIDs = []string{testTeam} })
 	bot := strings.Replace(string(messageEvent("Ev1", "U1", "DU1", "reset")), `"user":"U1"`, `"user":"U1","bot_id":"B1"`, 1)
 	edit := strings.Replace(string(messageEvent("Ev2", "U1", "DU1", "reset")), `"user":"U1"`, `"user":"U1","subtype":"message_changed"`, 1)
 	channel := strings.Replace(string(messageEvent("Ev3", "U1", "C1", "reset")), `"im"`, `"channel"`, 1)

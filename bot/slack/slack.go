@@ -47,7 +47,6 @@ import (
 
 	"github.com/resetbot/resetbot/bot/chatid"
 	"github.com/resetbot/resetbot/core/audit"
-	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/enrollpage"
@@ -93,7 +92,7 @@ type Claimer interface {
 // Options configure a Bot. Config, Engine, Messages, Tokens and Store are
 // required.
 type Options struct {
-	Config config.SlackConfig
+	Config Config
 	// PublicURL is the server's public base URL (for the manifest).
 	PublicURL string
 	Engine    Engine
@@ -109,7 +108,7 @@ type Options struct {
 	// Audit records refused agent commands; nil records nothing.
 	Audit audit.Sink
 	// HelpDeskChannel is the channel ID escalation packets are posted to
-	// (handoff.help_desk_slack_channel); see Attach.
+	// (channels.slack.help_desk_channel); see Attach.
 	HelpDeskChannel string
 	// Log receives operational logs; nil discards them.
 	Log *slog.Logger
@@ -196,10 +195,10 @@ func New(o Options) (*Bot, error) {
 	}
 	workers, queue := o.Config.Workers, o.Config.Queue
 	if workers <= 0 {
-		workers = config.DefaultSlackWorkers
+		workers = DefaultWorkers
 	}
 	if queue <= 0 {
-		queue = 256
+		queue = DefaultQueue
 	}
 	if o.HTTPClient == nil {
 		// The library's default client has no timeout, and the default
@@ -215,7 +214,7 @@ func New(o Options) (*Bot, error) {
 	}
 	b := &Bot{o: o, log: o.Log.With("channel", Channel), now: o.Clock, users: newUserCache(o.Clock)}
 	b.reset, b.unlock = o.Config.Commands()
-	b.mapper = chatid.New(o.Config.IdentityMapping, false, o.Accounts, o.Clock)
+	b.mapper = chatid.New(o.Config.IdentityMapping, o.Accounts, o.Clock)
 	b.handoffCmd = o.Config.Handoff()
 	if len(o.Config.TeamIDs) > 0 {
 		b.teams = map[string]bool{}

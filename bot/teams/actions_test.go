@@ -9,6 +9,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/resetbot/resetbot/bot/chatid"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/crypt"
 	rbtotp "github.com/resetbot/resetbot/core/identity/totp"
@@ -205,7 +206,7 @@ func TestIdentityMappingSignal(t *testing.T) {
 	if !strings.Contains(baseline, ask) {
 		t.Fatalf("no login question without a mapping:\n%s", baseline)
 	}
-	off := func(c *config.Config) { c.Channels.Teams.IdentityMapping.From = config.MapFromOff }
+	off := func(c *config.Config) { teamsOf(c).IdentityMapping.From = chatid.FromOff }
 	for name, got := range map[string]string{
 		"unknown email": first("nobody@demo.example"),
 		"mapping off":   first("alice.martin@demo.example", off),

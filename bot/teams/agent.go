@@ -14,7 +14,7 @@ import (
 )
 
 // The agent command. A help-desk agent @mentions the bot in the help-desk
-// channel (handoff.help_desk_teams_channel):
+// channel (channels.teams.help_desk_channel):
 //
 //	@resetbot handoff alice@corp.example reset|unlock|verify
 //

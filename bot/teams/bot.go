@@ -30,7 +30,6 @@ import (
 
 	"github.com/resetbot/resetbot/bot/chatid"
 	"github.com/resetbot/resetbot/core/audit"
-	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/enrollpage"
@@ -55,7 +54,7 @@ type Submitter interface {
 // Audit and the help-desk fields (HelpDeskChannel, Handoffs, Accounts) are
 // required.
 type Options struct {
-	Config    config.TeamsConfig
+	Config    Config
 	Engine    Engine
 	Messages  Renderer
 	Tokens    Signer
@@ -75,7 +74,7 @@ type Options struct {
 	// handoff.refused for refused agent commands (default: discarded).
 	Audit audit.Sink
 	// HelpDeskChannel is the help-desk channel's conversation ID
-	// (handoff.help_desk_teams_channel): escalation packets go there and
+	// (channels.teams.help_desk_channel): escalation packets go there and
 	// agents hand users to the bot from there.
 	HelpDeskChannel string
 	// Handoffs starts agent handoffs; nil disables the agent command.
@@ -94,7 +93,7 @@ type Options struct {
 // Bot handles Teams activities. It is an http.Handler for POST /api/messages
 // and is safe for concurrent use.
 type Bot struct {
-	cfg       config.TeamsConfig
+	cfg       Config
 	engine    Engine
 	msg       Renderer
 	store     store.Store
@@ -160,7 +159,7 @@ func New(opt Options) (*Bot, error) {
 		dir = opt.Accounts
 	}
 	return &Bot{
-		mapper: chatid.New(opt.Config.IdentityMapping, true, dir, opt.Clock),
+		mapper: chatid.New(opt.Config.IdentityMapping, dir, opt.Clock),
 		cfg:    opt.Config, engine: opt.Engine, msg: opt.Messages, store: opt.Store, pool: opt.Pool,
 		validator: opt.Validator, conn: opt.Connector, log: opt.Log, now: opt.Clock,
 		wait: opt.InvokeWait, turnWait: TurnWait, ttl: opt.CardTTL, hints: map[string]hintEntry{}, guests: map[string]guestEntry{},

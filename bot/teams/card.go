@@ -8,7 +8,6 @@ import (
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
-	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/token"
@@ -51,7 +50,7 @@ type Signer interface {
 type cards struct {
 	msg    Renderer
 	tokens Signer
-	style  string // config.TeamsActionsSubmit or Execute
+	style  string // ActionsSubmit or ActionsExecute
 	ttl    time.Duration
 	now    func() time.Time
 }
@@ -164,7 +163,7 @@ func (c *cards) action(title, user, state, value string) map[string]any {
 	tok := c.tokens.Sign(token.Claims{Purpose: tokenPurpose, User: user, State: state, Value: value,
 		Expires: c.now().Add(c.ttl)})
 	data := map[string]any{tokenKey: tok}
-	if c.style == config.TeamsActionsExecute {
+	if c.style == ActionsExecute {
 		return map[string]any{"type": "Action.Execute", "title": title, "verb": executeVerb, "data": data}
 	}
 	return map[string]any{"type": "Action.Submit", "title": title, "data": data}

@@ -20,7 +20,7 @@ import (
 )
 
 // chatQR opts into the in-chat QR delivery.
-func chatQR(c *config.Config) { c.Channels.Teams.EnrollDelivery = config.EnrollDeliveryChat }
+func chatQR(c *config.Config) { teamsOf(c).EnrollDelivery = EnrollDeliveryChat }
 
 // withPage gives the rig a public URL, so the enrollment page (the default
 // delivery) is available.
@@ -165,7 +165,7 @@ func TestBusyAndPanics(t *testing.T) {
 // TestSlowInvoke: when a card action takes longer than InvokeWait, the
 // invoke answers "working on it" and the card is updated by the connector.
 func TestSlowInvoke(t *testing.T) {
-	r := newRig(t, func(c *config.Config) { c.Channels.Teams.Actions = config.TeamsActionsExecute })
+	r := newRig(t, func(c *config.Config) { teamsOf(c).Actions = ActionsExecute })
 	r.say("amartin", "reset")
 	card, id := r.shown()
 	r.bot.wait = time.Nanosecond
@@ -287,7 +287,7 @@ func enrollToQR(r *rig) (map[string]any, string) {
 // in the invoke's HTTP body, not through the connector; it is the page link
 // there too, never the QR code or the setup key.
 func TestEnrollByPageExecute(t *testing.T) {
-	r := newRig(t, withPage, func(c *config.Config) { c.Channels.Teams.Actions = config.TeamsActionsExecute })
+	r := newRig(t, withPage, func(c *config.Config) { teamsOf(c).Actions = ActionsExecute })
 	r.say("amartin", "enroll")
 	card, id := r.shown()
 	invoke := func(data map[string]any) map[string]any {

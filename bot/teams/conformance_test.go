@@ -44,7 +44,7 @@ func (d driver) Open(t *testing.T) bottest.Channel {
 	if !d.execute {
 		return &conn{r: newRig(t, withPage)}
 	}
-	return &conn{r: newRig(t, withPage, func(c *config.Config) { c.Channels.Teams.Actions = config.TeamsActionsExecute }), execute: true}
+	return &conn{r: newRig(t, withPage, func(c *config.Config) { teamsOf(c).Actions = ActionsExecute }), execute: true}
 }
 
 // conn is one person in a personal chat with the bot.

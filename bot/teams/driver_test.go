@@ -19,10 +19,10 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
+	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/server"
 	"github.com/resetbot/resetbot/internal/bottest"
-	"github.com/resetbot/resetbot/plugins"
 )
 
 // rig is the Teams bot wired to a demo app, served through core/server,
@@ -52,8 +52,8 @@ func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 	t.Helper()
 	fake := newFakeBF(t)
 	log, buf := loggingtest.Capture(t)
-	cfg := config.Default(plugins.All())
-	tc := &cfg.Channels.Teams
+	cfg := config.Default(Registry())
+	tc := teamsOf(cfg)
 	tc.Enabled, tc.AppID, tc.AppPassword, tc.TenantID = true, testAppID, secret.New(testPassword), testTenant
 	tc.OpenIDMetadataURL = fake.srv.URL + "/v1/.well-known/openidconfiguration"
 	tc.LoginURL = fake.srv.URL
@@ -72,7 +72,7 @@ func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 	pool := dispatch.New(2, 32, 30*time.Second, log)
 	t.Cleanup(pool.Close)
 	cp := &countingPool{p: pool}
-	bot, err := build(a.ChannelDeps(log), Settings{TeamsConfig: cfg.Channels.Teams, HelpDeskChannel: cfg.Handoff.HelpDeskTeamsChannel},
+	bot, err := build(a.ChannelDeps(log), *teamsOf(cfg),
 		&http.Client{Timeout: 5 * time.Second}, cp, true)
 	if err != nil {
 		t.Fatal(err)
@@ -349,4 +349,23 @@ func (r *rig) postStatus(act map[string]any) (int, string) {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, resp.Header.Get("Retry-After")
+}
+
+// Registry is the built-in plug-ins (plugins.All), set by the external test
+// package (registry_test.go): this package cannot import plugins, which
+// registers it.
+var Registry func() plugin.Registry
+
+// teamsOf returns the configuration's channels.teams block, adding one with
+// its defaults when there is none.
+func teamsOf(c *config.Config) *Config {
+	if t, ok := c.Channels.Plugins["teams"].(*Config); ok {
+		return t
+	}
+	t := NewConfig().(*Config)
+	if c.Channels.Plugins == nil {
+		c.Channels.Plugins = map[string]plugin.Config{}
+	}
+	c.Channels.Plugins["teams"] = t
+	return t
 }

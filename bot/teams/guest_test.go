@@ -27,7 +27,7 @@ func TestGuestsRefused(t *testing.T) {
 		{"guest allowed", map[string]string{"userRole": "guest", "tenantId": testTenant}, true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRig(t, func(c *config.Config) { c.Channels.Teams.AllowGuests = tc.allow })
+			r := newRig(t, func(c *config.Config) { teamsOf(c).AllowGuests = tc.allow })
 			r.fake.strictMembers = true
 			if tc.member != nil {
 				m := map[string]string{"id": "29:visitor", "aadObjectId": "aad-visitor"}
@@ -66,13 +66,13 @@ func TestGuestsRefused(t *testing.T) {
 // member of the help-desk channel; a guest listed by mistake is refused too;
 // removing an ID takes effect on the next command.
 func TestAgentsNeedExplicitIDs(t *testing.T) {
-	r := newRig(t, helpDesk, func(c *config.Config) { c.Channels.Teams.AgentIDs = nil })
+	r := newRig(t, helpDesk, func(c *config.Config) { teamsOf(c).AgentIDs = nil })
 	r.send(r.mention("agent1", helpDeskConv, "handoff alice.martin@demo.example reset"))
 	if w := r.to("helpdesk"); len(w) != 1 || !strings.Contains(w[0].Body, "Only help-desk agents") {
 		t.Fatalf("with no agent_ids a channel member was an agent: %+v", w)
 	}
 
-	r2 := newRig(t, helpDesk, func(c *config.Config) { c.Channels.Teams.AgentIDs = []string{"aad-agent1", "aad-guest1"} })
+	r2 := newRig(t, helpDesk, func(c *config.Config) { teamsOf(c).AgentIDs = []string{"aad-agent1", "aad-guest1"} })
 	r2.fake.members["29:guest1"] = map[string]string{"id": "29:guest1", "aadObjectId": "aad-guest1", "userRole": "guest", "tenantId": testTenant}
 	r2.send(r2.mention("guest1", helpDeskConv, "handoff alice.martin@demo.example reset"))
 	if w := r2.to("helpdesk"); len(w) != 1 || !strings.Contains(w[0].Body, "cannot use resetbot") {

@@ -24,8 +24,8 @@ const (
 
 // helpDesk configures the help-desk channel, one agent and an API key.
 func helpDesk(c *config.Config) {
-	c.Handoff.HelpDeskTeamsChannel = helpDeskConv
-	c.Channels.Teams.AgentIDs = []string{"aad-agent1"}
+	teamsOf(c).HelpDeskChannel = helpDeskConv
+	teamsOf(c).AgentIDs = []string{"aad-agent1"}
 	sum := sha256.Sum256([]byte(apiKey))
 	c.Handoff.APIKeys = []config.HandoffAPIKey{{ID: "itsm", Hash: "sha256:" + hex.EncodeToString(sum[:]),
 		Scopes: []string{config.ScopeHandoffsCreate, config.ScopeHandoffsRead}}}

@@ -14,21 +14,20 @@ import (
 	"github.com/resetbot/resetbot/core/handoff"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/server"
-	"github.com/resetbot/resetbot/plugins"
 )
 
 // TestOpen: an empty app ID is refused even when configuration validation
 // was bypassed; a valid configuration serves the route and, once added to
 // the app, starts Teams handoffs.
 func TestOpen(t *testing.T) {
-	cfg := config.Default(plugins.All())
+	cfg := config.Default(Registry())
 	cfg.Audit.File = ""
 	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	s := Settings{TeamsConfig: config.TeamsConfig{Enabled: true, AppPassword: secret.New("x"), TenantID: testTenant}}
+	s := Config{Enabled: true, AppPassword: secret.New("x"), TenantID: testTenant}
 	if _, err := Open(context.Background(), a.ChannelDeps(discard()), s); err == nil || !strings.Contains(err.Error(), "app_id") {
 		t.Fatalf("empty app ID: %v", err)
 	}
@@ -74,7 +73,7 @@ func TestConfigProblems(t *testing.T) {
     service_url_hosts: ["https://smba.trafficmanager.net/"]
     actions: click
 `
-	_, probs := config.Parse([]byte(yaml), nil, plugins.All())
+	_, probs := config.Parse([]byte(yaml), nil, Registry())
 	text := probs.Error()
 	for _, want := range []string{"channels.teams.tenant_id", "channels.teams.openid_metadata_url",
 		"channels.teams.service_url_hosts[0]", "channels.teams.actions"} {

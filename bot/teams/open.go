@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/channel"
-	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/handoff"
 	"github.com/resetbot/resetbot/core/handoff/escalate"
@@ -26,15 +25,14 @@ const (
 	jobTimeout  = 60 * time.Second
 )
 
-// Settings are the Teams channel's configuration: channels.teams and the
-// help-desk channel (handoff.help_desk_teams_channel). This is the one
-// place the adapter reads configuration types; issue 13's plug-in
-// configuration moves them into this package.
-type Settings struct {
-	config.TeamsConfig
-	// HelpDeskChannel is the help-desk channel's conversation ID: escalation
-	// packets go there and agents hand users to the bot from there.
-	HelpDeskChannel string
+// Open opens the channel from these settings (the plug-in opens itself:
+// cmd/resetbot opens every enabled channel block the same way). A block
+// that is not enabled opens nothing (nil, nil).
+func (t *Config) Open(ctx context.Context, d channel.Deps) (channel.Channel, error) {
+	if !t.Enabled {
+		return nil, nil
+	}
+	return Open(ctx, d, *t)
 }
 
 // Open builds the Teams channel for `resetbot serve`: the messaging
@@ -42,7 +40,7 @@ type Settings struct {
 // status cards. It refuses an empty app ID, even if configuration
 // validation was bypassed: an empty audience would accept tokens minted for
 // any bot.
-func Open(_ context.Context, d channel.Deps, s Settings) (channel.Channel, error) {
+func Open(_ context.Context, d channel.Deps, s Config) (channel.Channel, error) {
 	if s.AppID == "" || s.TenantID == "" || s.AppPassword.Empty() {
 		return nil, errors.New("teams: app_id, app_password and tenant_id are required")
 	}
@@ -67,7 +65,7 @@ func Open(_ context.Context, d channel.Deps, s Settings) (channel.Channel, error
 
 // build makes a Bot from deps and settings. insecure allows plain-HTTP
 // serviceUrls for the package's tests only; Open never sets it.
-func build(d channel.Deps, s Settings, hc *http.Client, pool Submitter, insecure bool) (*Bot, error) {
+func build(d channel.Deps, s Config, hc *http.Client, pool Submitter, insecure bool) (*Bot, error) {
 	v, err := NewValidator(ValidatorOptions{MetadataURL: s.MetadataURL(), Issuer: s.TokenIssuer(),
 		AppID: s.AppID, HTTP: hc})
 	if err != nil {
@@ -79,7 +77,7 @@ func build(d channel.Deps, s Settings, hc *http.Client, pool Submitter, insecure
 	if err != nil {
 		return nil, err
 	}
-	return New(Options{Config: s.TeamsConfig, Engine: d.Engine, Messages: d.Messages, Tokens: d.Tokens, Store: d.Store,
+	return New(Options{Config: s, Engine: d.Engine, Messages: d.Messages, Tokens: d.Tokens, Store: d.Store,
 		Pool: pool, Validator: v, Connector: conn, Log: d.Log, CardTTL: d.SessionTTL, Audit: d.Audit,
 		HelpDeskChannel: s.HelpDeskChannel, Accounts: d.Accounts, Pages: d.Pages, Handoffs: d.Handoffs, Lifter: d.Lifter})
 }

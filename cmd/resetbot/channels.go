@@ -7,8 +7,6 @@ import (
 	"net/http"
 
 	"github.com/resetbot/resetbot/app"
-	slackbot "github.com/resetbot/resetbot/bot/slack"
-	teamsbot "github.com/resetbot/resetbot/bot/teams"
 	"github.com/resetbot/resetbot/core/channel"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/notify"
@@ -17,39 +15,27 @@ import (
 	ivrtwilio "github.com/resetbot/resetbot/ivr/twilio"
 )
 
-// opener opens one channel adapter from the configuration; it returns nil,
-// nil when the configuration does not enable it.
+// channelOpener is a channel plug-in's configuration that opens itself
+// (bot/slack.Config, bot/teams.Config, bot/mattermost.Config): the
+// registry (plugins.All) decodes channels.<key> into it, core/config
+// validates it, and this file opens it with the narrow dependencies every
+// channel gets. Nothing here names a channel plug-in.
+type channelOpener interface {
+	Open(ctx context.Context, d channel.Deps) (channel.Channel, error)
+}
+
+// opener opens one channel that is not a plug-in yet; it returns nil, nil
+// when the configuration does not enable it.
 type opener func(ctx context.Context, d channel.Deps, cfg *config.Config) (channel.Channel, error)
 
-// channels is the explicit registry of channel adapters, keyed by their
-// configuration section (channels.<key>), in opening order: one line per
-// adapter. The order is also outreach's default order of platforms.
-var channels = []struct {
+// handOpened are the channels still picked out of the configuration by hand,
+// opened after the plug-ins: the phone, whose settings core/config shares
+// with the SMS and voice notifiers until they move together.
+var handOpened = []struct {
 	key  string
 	open opener
 }{
-	{key: "slack", open: openSlack},
-	{key: "teams", open: openTeams},
 	{key: "twilio", open: openTwilio},
-}
-
-// The openers below pick each adapter's settings out of the configuration,
-// until the adapters decode their own section (issue 13, plug-in config).
-
-func openSlack(ctx context.Context, d channel.Deps, cfg *config.Config) (channel.Channel, error) {
-	if !cfg.Channels.Slack.Enabled {
-		return nil, nil
-	}
-	return slackbot.Open(ctx, d, slackbot.Settings{SlackConfig: cfg.Channels.Slack,
-		HelpDeskChannel: cfg.Handoff.HelpDeskSlackChannel})
-}
-
-func openTeams(ctx context.Context, d channel.Deps, cfg *config.Config) (channel.Channel, error) {
-	if !cfg.Channels.Teams.Enabled {
-		return nil, nil
-	}
-	return teamsbot.Open(ctx, d, teamsbot.Settings{TeamsConfig: cfg.Channels.Teams,
-		HelpDeskChannel: cfg.Handoff.HelpDeskTeamsChannel})
 }
 
 func openTwilio(ctx context.Context, d channel.Deps, cfg *config.Config) (channel.Channel, error) {
@@ -57,6 +43,35 @@ func openTwilio(ctx context.Context, d channel.Deps, cfg *config.Config) (channe
 		return nil, nil
 	}
 	return ivrtwilio.Open(ctx, d, cfg.Channels.Twilio)
+}
+
+// pendingChannel is a channel to open, named by its configuration key.
+type pendingChannel struct {
+	key  string
+	open func(ctx context.Context, d channel.Deps) (channel.Channel, error)
+}
+
+// channelsToOpen lists the channels to open, in their opening order: the
+// enabled channel plug-in blocks in alphabetical order of their key
+// (channels.mattermost, channels.slack, channels.teams), then the channels
+// opened by hand (channels.twilio). The order is stable and is also
+// outreach's default order of platforms (slack before teams).
+func channelsToOpen(cfg *config.Config) ([]pendingChannel, error) {
+	var out []pendingChannel
+	for _, b := range cfg.Channels.Enabled() {
+		o, ok := b.Channel.(channelOpener)
+		if !ok {
+			return nil, fmt.Errorf("channels.%s: the plug-in's configuration cannot open a channel (no Open(ctx, channel.Deps))", b.Key)
+		}
+		out = append(out, pendingChannel{key: b.Key, open: o.Open})
+	}
+	for _, h := range handOpened {
+		open := h.open
+		out = append(out, pendingChannel{key: h.key, open: func(ctx context.Context, d channel.Deps) (channel.Channel, error) {
+			return open(ctx, d, cfg)
+		}})
+	}
+	return out, nil
 }
 
 // mountChannels opens every enabled channel, mounts its routes, registers
@@ -67,6 +82,10 @@ func openTwilio(ctx context.Context, d channel.Deps, cfg *config.Config) (channe
 func mountChannels(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger) (func(), error) {
 	mountCodeCalls(a, srv, log)
 	deps := a.ChannelDeps(log)
+	pending, err := channelsToOpen(a.Config)
+	if err != nil {
+		return nil, err
+	}
 	var opened []channel.Channel
 	stopAll := func() {
 		for i := len(opened) - 1; i >= 0; i-- {
@@ -76,8 +95,8 @@ func mountChannels(ctx context.Context, a *app.App, srv *server.Server, log *slo
 			}
 		}
 	}
-	for _, c := range channels {
-		ch, err := c.open(ctx, deps, a.Config)
+	for _, c := range pending {
+		ch, err := c.open(ctx, deps)
 		if err != nil {
 			stopAll()
 			return nil, fmt.Errorf("channels.%s: %w", c.key, err)

@@ -8,11 +8,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/resetbot/resetbot/app"
+	"github.com/resetbot/resetbot/bot/mattermost"
+	teamsbot "github.com/resetbot/resetbot/bot/teams"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/messages"
 	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
+	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/server"
 	"github.com/resetbot/resetbot/core/store/memory"
@@ -24,10 +28,10 @@ import (
 // is named by its configuration key.
 func TestMountChannels(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
-	mount := func(teams config.TeamsConfig) (*app.App, *server.Server, func(), error) {
+	mount := func(teams teamsbot.Config) (*app.App, *server.Server, func(), error) {
 		cfg := config.Default(plugins.All())
 		cfg.Audit.File = ""
-		cfg.Channels.Teams = teams
+		cfg.Channels.Plugins = map[string]plugin.Config{"teams": &teams}
 		a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log})
 		if err != nil {
 			t.Fatal(err)
@@ -43,7 +47,7 @@ func TestMountChannels(t *testing.T) {
 		return rec.Code
 	}
 
-	a, srv, stop, err := mount(config.TeamsConfig{})
+	a, srv, stop, err := mount(teamsbot.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +56,7 @@ func TestMountChannels(t *testing.T) {
 	}
 	stop()
 
-	on := config.TeamsConfig{Enabled: true, AppID: "00000000-0000-0000-0000-0000000a9901",
+	on := teamsbot.Config{Enabled: true, AppID: "00000000-0000-0000-0000-0000000a9901",
 		AppPassword: secret.New("x"), TenantID: "11111111-1111-1111-1111-111111111111"}
 	a, srv, stop, err = mount(on)
 	if err != nil {
@@ -66,6 +70,97 @@ func TestMountChannels(t *testing.T) {
 	on.AppID = ""
 	if _, _, _, err := mount(on); err == nil || !strings.HasPrefix(err.Error(), "channels.teams: ") {
 		t.Errorf("a channel that cannot open: %v", err)
+	}
+}
+
+// TestChannelsOpenInKeyOrder: the enabled channel plug-in blocks open in
+// alphabetical order of their key, then the hand-opened phone; disabled
+// blocks are skipped.
+func TestChannelsOpenInKeyOrder(t *testing.T) {
+	cfg := config.Default(plugins.All())
+	cfg.Channels.Plugins = map[string]plugin.Config{
+		"teams":      &teamsbot.Config{Enabled: true},
+		"mattermost": &mattermost.Config{Enabled: true},
+		"slack":      plugins.All()[plugin.Channel]["slack"](), // not enabled
+	}
+	pending, err := channelsToOpen(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, p := range pending {
+		keys = append(keys, p.key)
+	}
+	if got := strings.Join(keys, ","); got != "mattermost,teams,twilio" {
+		t.Errorf("opening order %s, want mattermost,teams,twilio", got)
+	}
+}
+
+// TestMattermostFromConfig: a file with a channels.mattermost block, and
+// nothing else about Mattermost anywhere but its package and its registry
+// line, is accepted by check-config and opened by serve: its callback
+// routes answer on the public listener (refusing an unsigned callback), and
+// serve stops cleanly with the channel's WebSocket still trying to connect.
+func TestMattermostFromConfig(t *testing.T) {
+	pub, adm := freeAddr(t), freeAddr(t)
+	t.Setenv("RESETBOT_SERVER__LISTEN", pub)
+	t.Setenv("RESETBOT_SERVER__ADMIN_LISTEN", adm)
+	t.Setenv("RESETBOT_CHANNELS__MATTERMOST__CALLBACK_KEY", strings.Repeat("k", 32))
+	dead := freeAddr(t) // nothing listens: the WebSocket keeps retrying
+	file := writeConfig(t, string(config.DemoYAML())+`
+channels:
+  mattermost:
+    enabled: true
+    url: http://`+dead+`
+    bot_token: mm-bot-token
+    callback_url: http://`+pub+`
+`)
+	if code := runCheckConfigQuiet(t, file); code != 0 {
+		t.Fatalf("check-config -offline refused a channels.mattermost block: exit %d", code)
+	}
+	cfg, probs := config.Load(file, []string{"RESETBOT_CHANNELS__MATTERMOST__CALLBACK_KEY=" + strings.Repeat("k", 32)}, plugins.All())
+	if probs.HasErrors() {
+		t.Fatal(probs.Error())
+	}
+	if _, ok := cfg.Channels.Plugins["mattermost"].(*mattermost.Config); !ok {
+		t.Fatalf("channels.mattermost decoded into %T", cfg.Channels.Plugins["mattermost"])
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- runServe(ctx, []string{"-config", file}) }()
+	defer func() {
+		cancel()
+		select {
+		case c := <-done:
+			if c != 0 {
+				t.Errorf("serve exited with %d", c)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("serve did not stop")
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Post("http://"+pub+mattermost.PathAction, "application/json", strings.NewReader("{}"))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusNotFound {
+				t.Fatal("serve is up but the Mattermost callback route is not mounted")
+			}
+			if resp.StatusCode == http.StatusOK {
+				t.Fatal("an unsigned Mattermost callback was accepted")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not come up")
+		}
+		select {
+		case c := <-done:
+			t.Fatalf("serve exited with %d", c)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	slackbot "github.com/resetbot/resetbot/bot/slack"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -31,7 +32,7 @@ func runSlackManifest(_ context.Context, args []string) int {
 func writeSlackManifest(out, errOut io.Writer, path, publicURL string, asJSON bool) int {
 	cfg := config.Default(plugins.All())
 	if path == "" {
-		cfg.Channels.Slack.SocketMode = publicURL == ""
+		slackOf(cfg).SocketMode = publicURL == ""
 	} else {
 		// The tokens and signing secret do not exist yet: Slack issues them
 		// after the manifest is pasted, and they are not in it.
@@ -43,7 +44,7 @@ func writeSlackManifest(out, errOut io.Writer, path, publicURL string, asJSON bo
 	if publicURL != "" {
 		cfg.Server.PublicURL = publicURL
 	}
-	s := cfg.Channels.Slack
+	s := *slackOf(cfg)
 	if !s.SocketMode && cfg.Server.PublicURL == "" {
 		fmt.Fprintln(errOut, "slack-manifest: server.public_url is required unless channels.slack.socket_mode is true")
 		return 1
@@ -63,4 +64,19 @@ func writeSlackManifest(out, errOut io.Writer, path, publicURL string, asJSON bo
 	}
 	_, _ = out.Write(b)
 	return 0
+}
+
+// slackOf returns the configuration's channels.slack block, adding one with
+// its defaults when the file has none (the manifest is for an app still to
+// be created).
+func slackOf(cfg *config.Config) *slackbot.Config {
+	if s, ok := cfg.Channels.Plugins["slack"].(*slackbot.Config); ok {
+		return s
+	}
+	s := slackbot.NewConfig().(*slackbot.Config)
+	if cfg.Channels.Plugins == nil {
+		cfg.Channels.Plugins = map[string]plugin.Config{}
+	}
+	cfg.Channels.Plugins["slack"] = s
+	return s
 }

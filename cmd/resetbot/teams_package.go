@@ -38,7 +38,10 @@ func runTeamsPackage(_ context.Context, args []string) int {
 	if !ok {
 		return 1
 	}
-	p.AppID, p.PublicURL = cfg.Channels.Teams.AppID, cfg.Server.PublicURL
+	if t, ok := cfg.Channels.Plugins["teams"].(*teamsbot.Config); ok {
+		p.AppID = t.AppID
+	}
+	p.PublicURL = cfg.Server.PublicURL
 	zip, err := teamsbot.AppPackage(p)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

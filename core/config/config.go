@@ -181,7 +181,7 @@ func (l *loader) parse(data []byte, env []string) (*Config, Problems) {
 	(&decoder{r: r, reg: l.reg}).decode(root, reflect.ValueOf(cfg).Elem(), "")
 	fillFanoutDefaults(&cfg.Fanout)
 	fillFactorDefaults(&cfg.Factors, l.reg)
-	v := &validator{r: r, mode: cfg.Mode, stat: l.stat, reg: l.reg}
+	v := &validator{r: r, mode: cfg.Mode, stat: l.stat, reg: l.reg, publicURL: cfg.Server.PublicURL}
 	if cfg.Mode != ModeDemo && cfg.Mode != ModeProduction {
 		v.errorf("mode", "must be demo or production")
 	}

@@ -71,13 +71,14 @@ func fixture(t *testing.T) (dir string, sections map[string]string) {
     bot_token: xoxb-bot-value
     team_ids: [T0123ABCD]
     api_app_id: A0123ABCD
+    help_desk_channel: C0123HELP
   twilio:
     enabled: true
     account_sid: AC123
     auth_token: twilio-token-value
     from_number: "+15551230000"
 `,
-		"handoff": "handoff:\n  help_desk_slack_channel: C0123HELP\n",
+		"handoff": "handoff: {}\n",
 	}
 }
 
@@ -212,7 +213,7 @@ func TestBadConfigs(t *testing.T) {
 		{"admin same as public", map[string]string{"server": "server: {listen: \":8080\", admin_listen: \":8080\", public_url: \"https://x\"}\n"},
 			[]string{"server.admin_listen"}},
 		{"channels incomplete", map[string]string{"channels": `channels:
-  slack: {enabled: true}
+  slack: {enabled: true, help_desk_channel: C0123HELP}
   teams: {enabled: true}
   twilio: {enabled: true, account_sid: XX, from_number: "555"}
 `}, []string{"channels.slack.api_app_id", "channels.slack.bot_token", "channels.slack.signing_secret", "channels.slack.team_ids", "channels.teams.app_id",

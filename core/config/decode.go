@@ -103,7 +103,11 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		case !ok:
 			seen[k.Value] = true
-			if !d.pluginKey(ps, v, k, val, cp, typ) {
+			switch {
+			case d.pluginKey(ps, v, k, val, cp, typ):
+			case movedTo(cp) != "":
+				d.problem(cp, k.Line, "%s", movedTo(cp))
+			default:
 				d.problem(cp, k.Line, "unknown key %q%s", k.Value, suggest(k.Value, fields))
 			}
 			continue

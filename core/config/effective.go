@@ -1,16 +1,19 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/resetbot/resetbot/core/plugin"
+)
 
 // Defaults applied where a setting is used rather than when it is loaded
-// (the adapters accept zero values). They are listed here so that
+// (the adapters accept zero values). Plug-ins that do so say it themselves
+// (EffectiveConfig: Slack's workers, Teams' endpoints); the sections still
+// kept here are listed below so that
 // `check-config -summary` shows the values actually in force instead of
 // `workers: 0`; TestSummaryShowsEffectiveDefaults keeps them in step with
 // example.yaml, which documents each one.
 const (
-	DefaultSlackAppName         = "resetbot"
-	DefaultSlackWorkers         = 64
-	DefaultSlackQueue           = 256
 	DefaultTwilioSMSAPI         = "messages"
 	DefaultTwilioVoiceReset     = "passphrase_sms"
 	DefaultTwilioGatherTimeout  = 6 * time.Second
@@ -30,18 +33,7 @@ var DefaultTwilioLanguages = []string{"en", "es"}
 func (c *Config) effective() *Config {
 	e := *c
 	e.Factors.Require.Enroll = effectiveEnroll(c.Factors.Require)
-	s := &e.Channels.Slack
-	s.AppName = or(s.AppName, DefaultSlackAppName)
-	s.ResetCommand, s.UnlockCommand = s.Commands()
-	s.HandoffCommand = s.Handoff()
-	s.Workers = orInt(s.Workers, DefaultSlackWorkers)
-	s.Queue = orInt(s.Queue, DefaultSlackQueue)
-
-	t := &e.Channels.Teams
-	t.OpenIDMetadataURL, t.Issuer = t.MetadataURL(), t.TokenIssuer()
-	t.LoginURL = or(t.LoginURL, DefaultTeamsLoginURL)
-	t.Scope, t.Actions, t.Timeout = t.TokenScope(), t.ActionStyle(), t.CallTimeout()
-	t.ServiceURLHosts = t.AllowedServiceHosts()
+	e.Channels.Plugins = effectivePlugins(c.Channels.Plugins)
 
 	w := &e.Channels.Twilio
 	w.SMSAPI = or(w.SMSAPI, DefaultTwilioSMSAPI)
@@ -60,6 +52,23 @@ func (c *Config) effective() *Config {
 		w.LanguageMemory = DefaultTwilioLanguageMemory
 	}
 	return &e
+}
+
+// effectivePlugins returns a copy of a plug-in map in which every block
+// that applies defaults at use (EffectiveConfig) is replaced by its
+// effective copy; the loaded blocks are left as they are.
+func effectivePlugins(m map[string]plugin.Config) map[string]plugin.Config {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]plugin.Config, len(m))
+	for k, cfg := range m {
+		if e, ok := cfg.(EffectiveConfig); ok {
+			cfg = e.Effective()
+		}
+		out[k] = cfg
+	}
+	return out
 }
 
 func or(s, def string) string {

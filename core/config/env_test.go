@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/resetbot/resetbot/bot/slack"
+	"github.com/resetbot/resetbot/bot/teams"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory/ad"
 	"github.com/resetbot/resetbot/core/directory/ldap"
@@ -59,8 +61,8 @@ func TestEnvOverrides(t *testing.T) {
 		{"listen", cfg.Server.Listen, ":9443"},
 		{"read_timeout", cfg.Server.ReadTimeout, 42 * time.Second},
 		{"admin_listen", cfg.Server.AdminListen, ""},
-		{"signing secret", cfg.Channels.Slack.SigningSecret.Reveal(), "from-file-value"},
-		{"app password", cfg.Channels.Teams.AppPassword.Reveal(), "true"},
+		{"signing secret", slackOf(t, cfg).SigningSecret.Reveal(), "from-file-value"},
+		{"app password", teamsOf(t, cfg).AppPassword.Reveal(), "true"},
 		{"bind password", ld.BindPassword.Reveal(), "env-bind-value"},
 		{"bind dn kept", ld.BindDN, "cn=resetbot,dc=corp,dc=example"},
 		{"ldap pool size", ld.PoolSize, 9},
@@ -116,4 +118,24 @@ func TestEnvErrors(t *testing.T) {
 			t.Errorf("no conflict reported:\n%s", probs.Error())
 		}
 	})
+}
+
+// slackOf and teamsOf return the channel plug-ins' blocks, decoded into the
+// adapters' own types.
+func slackOf(t *testing.T, cfg *config.Config) *slack.Config {
+	t.Helper()
+	s, ok := cfg.Channels.Plugins["slack"].(*slack.Config)
+	if !ok {
+		t.Fatalf("channels.slack decoded into %T", cfg.Channels.Plugins["slack"])
+	}
+	return s
+}
+
+func teamsOf(t *testing.T, cfg *config.Config) *teams.Config {
+	t.Helper()
+	c, ok := cfg.Channels.Plugins["teams"].(*teams.Config)
+	if !ok {
+		t.Fatalf("channels.teams decoded into %T", cfg.Channels.Plugins["teams"])
+	}
+	return c
 }

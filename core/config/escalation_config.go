@@ -1,5 +1,7 @@
 package config
 
+import "strings"
+
 // escalations refuses a production configuration in which a help-desk
 // escalation would go nowhere. Users who are locked out, fail repeatedly,
 // have nothing enrolled or ask for a person are told that the help desk will
@@ -11,14 +13,22 @@ func (v *validator) escalations(c *Config) {
 		return
 	}
 	h, ch := &c.Handoff, &c.Channels
-	packets := h.TicketWebhookURL != "" ||
-		(ch.Slack.Enabled && h.HelpDeskSlackChannel != "") ||
-		(ch.Teams.Enabled && h.HelpDeskTeamsChannel != "")
-	chat := ch.Slack.Enabled || ch.Teams.Enabled
-	if chat && !packets {
-		v.errorf("handoff", "escalations from chat go nowhere: set handoff.ticket_webhook_url, "+
-			"or handoff.help_desk_slack_channel (Slack enabled) or handoff.help_desk_teams_channel (Teams enabled); "+
-			"users asking for a person are told the help desk will contact them")
+	packets := h.TicketWebhookURL != ""
+	var chat, targets []string
+	for _, b := range ch.Enabled() {
+		chat = append(chat, b.Key)
+		if t, ok := b.Channel.(HelpDeskTargeter); ok {
+			packets = packets || t.HelpDeskTarget() != ""
+			targets = append(targets, "channels."+b.Key+".help_desk_channel")
+		}
+	}
+	if len(chat) > 0 && !packets {
+		where := "handoff.ticket_webhook_url"
+		if len(targets) > 0 {
+			where += ", or " + strings.Join(targets, " or ")
+		}
+		v.errorf("handoff", "escalations from chat (%s) go nowhere: set %s; "+
+			"users asking for a person are told the help desk will contact them", strings.Join(chat, ", "), where)
 	}
 	if ch.Twilio.Enabled && ch.Twilio.HelpDeskNumber == "" && !packets {
 		v.errorf("channels.twilio.help_desk_number", "is required when no escalation destination is set "+

@@ -90,7 +90,7 @@ func (v *validator) expiryReminders(p string, e *ExpiryRemindersConfig, c *Confi
 	} else if e.ChangeURL != "" {
 		v.warnf(p+".change_url", "is set but email is off: only chat reminders are sent, and they carry a button")
 	}
-	if !c.Channels.Slack.Enabled && !c.Channels.Teams.Enabled && !e.Email {
+	if !reachesChat(&c.Channels) && !e.Email {
 		v.errorf(p+".enabled", "no chat channel is enabled and email is off: reminders would reach nobody")
 	}
 	for i, d := range c.Directories {
@@ -103,15 +103,13 @@ func (v *validator) expiryReminders(p string, e *ExpiryRemindersConfig, c *Confi
 
 // leaseAndQuiet checks the outreach settings reminders share with the
 // lockout watcher, when only the reminders are enabled.
-func (v *validator) leaseAndQuiet(p string, o *OutreachConfig) {
+func (v *validator) leaseAndQuiet(p string, o *OutreachConfig, c *Config) {
 	if o.LeaseTTL < time.Second {
 		v.errorf(p+".lease_ttl", "must be at least 1s")
 	}
 	v.quietHours(p+".quiet_hours", o.QuietHours)
-	for i, ch := range o.Channels {
-		if ch != "slack" && ch != "teams" {
-			v.errorf(index(p+".channels", i), "%q is not a chat channel (slack, teams)", ch)
-		}
+	for i, name := range o.Channels {
+		v.outreachChannel(index(p+".channels", i), name, c, false)
 	}
 }
 

@@ -19,9 +19,15 @@ const (
 	FactorQuestions = "questions"
 )
 
-// RequireChannels are the keys allowed in a factors.require block besides
-// "default": the channel a flow runs on.
-var RequireChannels = []string{"slack", "teams", "voice", "console"}
+// requireChannels are the keys allowed in a factors.require block besides
+// "default": the engine names of the channels a flow runs on — every
+// registered channel plug-in's, the phone's ("voice", channels.twilio) and
+// the demo console's — sorted.
+func requireChannels(reg plugin.Registry) []string {
+	names := append(channelNames(reg, nil), "console", "voice")
+	slices.Sort(names)
+	return slices.Compact(names)
+}
 
 // FactorsConfig configures verification factors and how many each action needs.
 type FactorsConfig struct {
@@ -221,8 +227,8 @@ func (v *validator) require(p string, m map[string]int, counted int) {
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		n := m[k]
 		kp := p + "." + k
-		if k != "default" && !slices.Contains(RequireChannels, k) {
-			v.errorf(kp, "unknown channel %q (known: default, slack, teams, voice, console)", k)
+		if known := requireChannels(v.reg); k != "default" && !slices.Contains(known, k) {
+			v.errorf(kp, "unknown channel %q (known: default, %s)", k, strings.Join(known, ", "))
 			continue
 		}
 		if n < 1 || n > 3 {

@@ -38,10 +38,9 @@ type HandoffConfig struct {
 	// TicketWebhookSecret.
 	TicketWebhookURL    string        `yaml:"ticket_webhook_url"`
 	TicketWebhookSecret secret.String `yaml:"ticket_webhook_secret"`
-	// HelpDeskSlackChannel and HelpDeskTeamsChannel receive escalation
-	// packets as plain text (a Slack channel ID, a Teams conversation ID).
-	HelpDeskSlackChannel string `yaml:"help_desk_slack_channel"`
-	HelpDeskTeamsChannel string `yaml:"help_desk_teams_channel"`
+	// The help-desk chat channels that receive escalation packets as plain
+	// text are set in each channel's own block
+	// (channels.<key>.help_desk_channel); see movedKeys.
 }
 
 // HandoffAPIKey is one API client. The key itself is never configured: only

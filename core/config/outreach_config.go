@@ -16,8 +16,9 @@ type OutreachConfig struct {
 	// Expiry is the password expiry reminders (expiry_config.go).
 	Expiry ExpiryRemindersConfig `yaml:"expiry"`
 	// Channels are the chat platforms tried in order to reach a user
-	// (slack, teams); each must be enabled under channels. Empty: every
-	// enabled chat channel, Slack first.
+	// (those that can send direct messages: slack, teams); each must be
+	// enabled under channels. Empty: every enabled one, in the order the
+	// channels are opened (by key: slack before teams).
 	Channels []string `yaml:"channels"`
 	// SMS lets a user who is on no chat platform get the notice as a text
 	// message to the directory's mobile number (no buttons: it tells them
@@ -97,7 +98,7 @@ func (v *validator) outreach(o *OutreachConfig, c *Config) {
 	if !o.Lockout.Enabled {
 		if o.Expiry.Enabled {
 			// What every notice obeys, reminders included.
-			v.leaseAndQuiet(p, o)
+			v.leaseAndQuiet(p, o, c)
 		}
 		return
 	}
@@ -160,19 +161,37 @@ func (v *validator) watched(p string, ws []WatchedDirectory, dirs []DirectoryCon
 }
 
 func (v *validator) outreachChannels(p string, o *OutreachConfig, c *Config) {
-	enabled := map[string]bool{"slack": c.Channels.Slack.Enabled, "teams": c.Channels.Teams.Enabled}
-	for i, ch := range o.Channels {
-		on, known := enabled[ch]
-		switch {
-		case !known:
-			v.errorf(index(p, i), "%q is not a chat channel (slack, teams)", ch)
-		case !on:
-			v.errorf(index(p, i), "channels.%s is not enabled", ch)
-		}
+	for i, name := range o.Channels {
+		v.outreachChannel(index(p, i), name, c, true)
 	}
-	if !enabled["slack"] && !enabled["teams"] && !o.SMS {
+	if !reachesChat(&c.Channels) && !o.SMS {
 		v.warnf(p, "no chat channel is enabled and outreach.sms is off: lockout notices reach nobody")
 	}
+}
+
+// outreachChannel checks one outreach.channels entry: a channel that can
+// reach a person first (OutreachCapable), enabled when enabled is asked.
+func (v *validator) outreachChannel(p, name string, c *Config, enabled bool) {
+	b, ok := c.Channels.channel(name)
+	if !ok {
+		b, ok = registeredChannel(v.reg, name)
+	}
+	switch {
+	case !ok || !canReach(b.Channel):
+		v.errorf(p, "%q is not a chat channel (%s)", name, strings.Join(channelNames(v.reg, canReach), ", "))
+	case enabled && !b.ChannelEnabled():
+		v.errorf(p, "channels.%s is not enabled", b.Key)
+	}
+}
+
+// reachesChat reports whether an enabled channel can reach people first.
+func reachesChat(ch *ChannelsConfig) bool {
+	for _, b := range ch.Enabled() {
+		if canReach(b.Channel) {
+			return true
+		}
+	}
+	return false
 }
 
 func (v *validator) quietHours(p string, q QuietHours) {

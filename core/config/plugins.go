@@ -188,6 +188,9 @@ func child(reg plugin.Registry, t reflect.Type, path, seg string) (reflect.Type,
 			return pt, nil
 		}
 	}
+	if msg := movedTo(join(path, seg)); msg != "" {
+		return nil, fmt.Errorf("%s %s", join(path, seg), msg)
+	}
 	return nil, fmt.Errorf("no key %q%s", join(path, seg), suggest(seg, fieldsOf(t)))
 }
 

@@ -90,6 +90,9 @@ type validator struct {
 	mode Mode
 	stat func(string) (fs.FileInfo, error)
 	reg  plugin.Registry
+	// publicURL is server.public_url, for plug-ins that serve webhooks or
+	// pages (plugin.PublicURL).
+	publicURL string
 }
 
 func (v *validator) production() bool { return v.mode != ModeDemo }

@@ -9,11 +9,12 @@ import (
 // ChatDestination is a chat channel resetbot posts to (alarms, the monthly
 // summary), through the adapter's help-desk posting.
 type ChatDestination struct {
-	// Channel is the chat platform: "slack" or "teams" (enabled under
-	// channels).
+	// Channel is the chat channel's engine name ("slack", "teams",
+	// "mattermost"): an enabled channel that can post to a conversation.
 	Channel string `yaml:"channel"`
-	// Target is the Slack channel ID (C0123ABCD) or the Teams channel's
-	// conversation ID (19:...@thread.tacv2).
+	// Target is the conversation in the platform's form: a Slack channel
+	// ID (C0123ABCD), a Teams channel's conversation ID
+	// (19:...@thread.tacv2), a Mattermost channel ID.
 	Target string `yaml:"target"`
 }
 
@@ -85,27 +86,23 @@ func (v *validator) report(r *ReportConfig, ch *ChannelsConfig) {
 	}
 }
 
-var slackChannelID = regexp.MustCompile(`^[CG][A-Z0-9]{6,}$`)
-
-// chatDestination checks a channel to post to: an enabled chat adapter and
-// a target in its platform's form.
+// chatDestination checks a channel to post to: an enabled channel that can
+// post to a named conversation (ChatTargetChecker), and a target in its
+// platform's form.
 func (v *validator) chatDestination(p string, d ChatDestination, ch *ChannelsConfig) {
-	switch d.Channel {
-	case "slack":
-		if !ch.Slack.Enabled {
-			v.errorf(p+".channel", "slack is not enabled (channels.slack.enabled)")
-		}
-		if !slackChannelID.MatchString(d.Target) {
-			v.errorf(p+".target", "must be a Slack channel ID such as C0123ABCD (not a #name)")
-		}
-	case "teams":
-		if !ch.Teams.Enabled {
-			v.errorf(p+".channel", "teams is not enabled (channels.teams.enabled)")
-		}
-		if !strings.HasPrefix(d.Target, "19:") {
-			v.errorf(p+".target", "must be a Teams channel conversation ID (19:...@thread.tacv2)")
-		}
-	default:
-		v.errorf(p+".channel", "must be slack or teams")
+	b, ok := ch.channel(d.Channel)
+	if !ok {
+		b, ok = registeredChannel(v.reg, d.Channel)
+	}
+	t, posts := b.Channel.(ChatTargetChecker)
+	if !ok || !posts {
+		v.errorf(p+".channel", "must be a chat channel: %s", strings.Join(channelNames(v.reg, canPost), ", "))
+		return
+	}
+	if !b.ChannelEnabled() {
+		v.errorf(p+".channel", "%s is not enabled (channels.%s.enabled)", d.Channel, b.Key)
+	}
+	if msg := t.CheckChatTarget(d.Target); msg != "" {
+		v.errorf(p+".target", "%s", msg)
 	}
 }

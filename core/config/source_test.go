@@ -35,24 +35,43 @@ func TestProblemsNameTheirSource(t *testing.T) {
 
 // TestEscalationsNeedADestination: a production config whose escalations go
 // nowhere is refused (users would be told "the help desk will contact you").
+// The help-desk channels are in each chat channel's own block; the old
+// handoff keys are refused with a problem saying where they went.
 func TestEscalationsNeedADestination(t *testing.T) {
 	_, sections := fixture(t)
+	with := sections["channels"] // slack with its help-desk channel, twilio
+	slack := strings.Replace(with, "    help_desk_channel: C0123HELP\n", "", 1)
 	for _, c := range []struct {
-		name, handoff string
-		errPath       string
+		name, channels, handoff string
+		errPath                 string
 	}{
-		{"none", "handoff: {}\n", "handoff"},
-		{"slack channel without slack", "handoff:\n  help_desk_teams_channel: 19:abc@thread.tacv2\n", "handoff"},
-		{"ticket webhook", "handoff:\n  ticket_webhook_url: https://itsm.corp.example/hook\n  ticket_webhook_secret: 0123456789abcdef0\n", ""},
-		{"slack channel", "handoff:\n  help_desk_slack_channel: C0123HELP\n", ""},
+		{"none", slack, "handoff: {}\n", "handoff"},
+		{"teams channel without teams", slack + "  teams: {help_desk_channel: \"19:abc@thread.tacv2\"}\n", "handoff: {}\n", "handoff"},
+		{"ticket webhook", slack, "handoff:\n  ticket_webhook_url: https://itsm.corp.example/hook\n  ticket_webhook_secret: 0123456789abcdef0\n", ""},
+		{"slack channel", with, "handoff: {}\n", ""},
+		{"old slack key", with, "handoff:\n  help_desk_slack_channel: C0123HELP\n",
+			"handoff.help_desk_slack_channel"},
+		{"old teams key", with, "handoff:\n  help_desk_teams_channel: \"19:a@thread.tacv2\"\n",
+			"handoff.help_desk_teams_channel"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, probs := config.Parse([]byte(render(sections, map[string]string{"handoff": c.handoff})), nil, plugins.All())
+			_, probs := config.Parse([]byte(render(sections, map[string]string{"channels": c.channels, "handoff": c.handoff})),
+				nil, plugins.All())
 			got := errorPaths(probs)
 			if c.errPath == "" && len(got) != 0 || c.errPath != "" && !slices.Contains(got, c.errPath) {
 				t.Errorf("error paths %q, want %q\n%s", got, c.errPath, probs.Error())
 			}
 		})
+	}
+	_, probs := config.Parse([]byte(render(sections, map[string]string{"handoff": "handoff:\n  help_desk_teams_channel: \"19:a@thread.tacv2\"\n"})),
+		nil, plugins.All())
+	if msg := probs.Error(); !strings.Contains(msg, "has moved to channels.teams.help_desk_channel") ||
+		!strings.Contains(msg, "RESETBOT_CHANNELS__TEAMS__HELP_DESK_CHANNEL") {
+		t.Errorf("the old key's problem does not say where it went:\n%s", msg)
+	}
+	_, probs = config.Parse([]byte(render(sections, nil)), []string{"RESETBOT_HANDOFF__HELP_DESK_SLACK_CHANNEL=C0123HELP"}, plugins.All())
+	if msg := probs.Error(); !strings.Contains(msg, "has moved to channels.slack.help_desk_channel") {
+		t.Errorf("the old environment variable's problem does not say where it went:\n%s", msg)
 	}
 }
 
