@@ -16,8 +16,11 @@ func (v *validator) escalations(c *Config) {
 	packets := h.TicketWebhookURL != ""
 	var chat, targets []string
 	for _, b := range ch.Enabled() {
-		chat = append(chat, b.Key)
+		// A chat channel is one whose escalations go to a help-desk
+		// conversation (HelpDeskTargeter); a channel that escalates its own
+		// way (the phone transfers the call) answers for itself.
 		if t, ok := b.Channel.(HelpDeskTargeter); ok {
+			chat = append(chat, b.Key)
 			packets = packets || t.HelpDeskTarget() != ""
 			targets = append(targets, "channels."+b.Key+".help_desk_channel")
 		}
