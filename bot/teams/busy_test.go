@@ -45,7 +45,7 @@ func TestFullQueueAnswers503First(t *testing.T) {
 // leaves the clicked card in place, not with a busy card that replaces it
 // and drops the click; once the conversation is free the same click runs.
 func TestBusyInvokeKeepsTheCard(t *testing.T) {
-	r := newRig(t, func(c *config.Config) { c.Channels.Teams.Actions = config.TeamsActionsExecute })
+	r := newRig(t, func(c *config.Config) { teamsOf(c).Actions = ActionsExecute })
 	r.say("amartin", "reset")
 	card, id := r.shown()
 	turns := r.a.Store.(store.Turns)

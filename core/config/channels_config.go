@@ -95,11 +95,17 @@ func (c *ChannelsConfig) blocks() []ChannelBlock {
 	return out
 }
 
-// channel returns the block whose engine name is name.
-func (c *ChannelsConfig) channel(name string) (ChannelBlock, bool) {
-	for _, nc := range c.blocks() {
-		if nc.ChannelName() == name {
-			return nc, true
+// findChannel returns the channel whose engine name is name: the file's
+// block, or else the registered plug-in with its defaults (not enabled).
+func (v *validator) findChannel(c *ChannelsConfig, name string) (ChannelBlock, bool) {
+	for _, b := range c.blocks() {
+		if b.ChannelName() == name {
+			return b, true
+		}
+	}
+	for _, b := range registeredChannels(v.reg) {
+		if b.ChannelName() == name {
+			return b, true
 		}
 	}
 	return ChannelBlock{}, false
@@ -117,17 +123,6 @@ func registeredChannels(reg plugin.Registry) []ChannelBlock {
 		}
 	}
 	return out
-}
-
-// registeredChannel returns the registered channel whose engine name is
-// name, with its defaults (not enabled).
-func registeredChannel(reg plugin.Registry, name string) (ChannelBlock, bool) {
-	for _, b := range registeredChannels(reg) {
-		if b.ChannelName() == name {
-			return b, true
-		}
-	}
-	return ChannelBlock{}, false
 }
 
 // channelNames lists the engine names of the registered channels that

@@ -172,10 +172,7 @@ func (v *validator) outreachChannels(p string, o *OutreachConfig, c *Config) {
 // outreachChannel checks one outreach.channels entry: a channel that can
 // reach a person first (OutreachCapable), enabled when enabled is asked.
 func (v *validator) outreachChannel(p, name string, c *Config, enabled bool) {
-	b, ok := c.Channels.channel(name)
-	if !ok {
-		b, ok = registeredChannel(v.reg, name)
-	}
+	b, ok := v.findChannel(&c.Channels, name)
 	switch {
 	case !ok || !canReach(b.Channel):
 		v.errorf(p, "%q is not a chat channel (%s)", name, strings.Join(channelNames(v.reg, canReach), ", "))

@@ -90,10 +90,7 @@ func (v *validator) report(r *ReportConfig, ch *ChannelsConfig) {
 // post to a named conversation (ChatTargetChecker), and a target in its
 // platform's form.
 func (v *validator) chatDestination(p string, d ChatDestination, ch *ChannelsConfig) {
-	b, ok := ch.channel(d.Channel)
-	if !ok {
-		b, ok = registeredChannel(v.reg, d.Channel)
-	}
+	b, ok := v.findChannel(ch, d.Channel)
 	t, posts := b.Channel.(ChatTargetChecker)
 	if !ok || !posts {
 		v.errorf(p+".channel", "must be a chat channel: %s", strings.Join(channelNames(v.reg, canPost), ", "))
