@@ -8,6 +8,7 @@ import (
 
 	"github.com/resetbot/resetbot/bot/slack"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/internal/configtest"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -18,7 +19,7 @@ import (
 func TestSlackAgentValidation(t *testing.T) {
 	base := "mode: demo\nserver: {public_url: \"https://resetbot.test\"}\nchannels:\n  slack:\n    enabled: true\n" +
 		"    bot_token: xoxb-1\n    signing_secret: s\n"
-	checkSection(t, base, "channels.slack", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "channels.slack", []configtest.Case{
 		{"defaults", "", ""},
 		{"agents by channel and group", "    handoff_command: /helpdesk\n    agent_channel: C0123ABCD\n" +
 			"    agent_user_group: S0123ABCD\n", ""},
@@ -44,7 +45,7 @@ func TestSlackAgentValidation(t *testing.T) {
 func TestSlackPinsAndEnrollDelivery(t *testing.T) {
 	prod := "server: {public_url: \"https://resetbot.test\"}\nchannels:\n  slack:\n    enabled: true\n" +
 		"    bot_token: xoxb-1\n    signing_secret: s\n"
-	checkSection(t, prod, "channels.slack", []sectionCase{
+	configtest.CheckSection(t, plugins.All, prod, "channels.slack", []configtest.Case{
 		{"production without pins", "", "channels.slack.team_ids"},
 		{"production without app", "    team_ids: [T0123ABCD]\n", "channels.slack.api_app_id"},
 		{"production pinned", "    team_ids: [T0123ABCD]\n    api_app_id: A0123ABCD\n", ""},
@@ -55,7 +56,7 @@ func TestSlackPinsAndEnrollDelivery(t *testing.T) {
 		{"bad delivery", "    team_ids: [T1]\n    api_app_id: A1\n    enroll_delivery: email\n", "channels.slack.enroll_delivery"},
 	})
 	demo := "mode: demo\nchannels:\n  slack:\n    enabled: true\n    socket_mode: true\n    app_token: xapp-1\n    bot_token: xoxb-1\n"
-	checkSection(t, demo, "server.public_url", []sectionCase{
+	configtest.CheckSection(t, plugins.All, demo, "server.public_url", []configtest.Case{
 		{"page needs a public URL", "", "server.public_url"},
 		{"chat needs none", "    enroll_delivery: chat\n", ""},
 	})
@@ -71,7 +72,7 @@ func TestSlackPinsAndEnrollDelivery(t *testing.T) {
 func TestSlackAPIURL(t *testing.T) {
 	base := "mode: demo\nserver: {public_url: \"https://resetbot.test\"}\nchannels:\n  slack:\n    enabled: true\n" +
 		"    bot_token: xoxb-1\n    signing_secret: s\n"
-	checkSection(t, base, "channels.slack", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "channels.slack", []configtest.Case{
 		{"https proxy", "    api_url: https://slack-proxy.corp.example/api/\n", ""},
 		{"loopback http", "    api_url: http://127.0.0.1:8089/api\n", ""},
 		{"plain http off host", "    api_url: http://slack-proxy.corp.example/api/\n", "channels.slack.api_url"},
@@ -92,7 +93,7 @@ func TestSlackAPIURL(t *testing.T) {
 func TestSlackIdentityMapping(t *testing.T) {
 	base := "mode: demo\nserver: {public_url: \"https://resetbot.test\"}\nchannels:\n  slack:\n    enabled: true\n" +
 		"    bot_token: xoxb-1\n    signing_secret: s\n    identity_mapping:\n"
-	checkSection(t, base, "channels.slack.identity_mapping", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "channels.slack.identity_mapping", []configtest.Case{
 		{"defaults", "      to: \"\"\n", ""},
 		{"off", "      from: off\n", ""},
 		{"login prefix without domains", "      to: login_prefix\n", "channels.slack.identity_mapping.domains"},
@@ -103,13 +104,13 @@ func TestSlackIdentityMapping(t *testing.T) {
 // TestSlackRequired: an enabled block needs its token and, over HTTP, its
 // signing secret and the public URL; Socket Mode needs the app token.
 func TestSlackRequired(t *testing.T) {
-	checkSection(t, "mode: demo\nchannels:\n  slack:\n    enabled: true\n", "", []sectionCase{
+	configtest.CheckSection(t, plugins.All, "mode: demo\nchannels:\n  slack:\n    enabled: true\n", "", []configtest.Case{
 		{"token", "", "channels.slack.bot_token"},
 		{"signing secret", "", "channels.slack.signing_secret"},
 		{"public url", "", "server.public_url"},
 		{"app token", "    socket_mode: true\n", "channels.slack.app_token"},
 	})
-	checkSection(t, "mode: demo\nchannels:\n  slack:\n    enabled: false\n", "channels.slack", []sectionCase{
+	configtest.CheckSection(t, plugins.All, "mode: demo\nchannels:\n  slack:\n    enabled: false\n", "channels.slack", []configtest.Case{
 		{"disabled, nothing checked", "    api_url: ftp://x/\n", ""},
 	})
 }
@@ -167,38 +168,5 @@ func TestSlackEffectiveDefaults(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s: example.yaml says %v, the default is %v", name, c.got, c.want)
 		}
-	}
-}
-
-// sectionCase is one configuration snippet added to a base document and the
-// problem path it must produce ("" for none).
-type sectionCase struct {
-	name  string
-	extra string
-	want  string
-}
-
-// checkSection parses base+extra through the real registry (as check-config
-// and serve do) for each case and checks the errors under prefix: none when
-// want is "", otherwise one at want.
-func checkSection(t *testing.T, base, prefix string, cases []sectionCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, all := config.Parse([]byte(base+tc.extra), nil, plugins.All())
-			var probs config.Problems
-			for _, p := range all.Errors() {
-				if strings.HasPrefix(p.Path, prefix) {
-					probs = append(probs, p)
-				}
-			}
-			got := probs.Error()
-			if tc.want == "" && len(probs) > 0 {
-				t.Fatalf("unexpected problems:\n%s", got)
-			}
-			if tc.want != "" && !strings.Contains(got, tc.want) {
-				t.Fatalf("want a problem at %s, got:\n%s", tc.want, got)
-			}
-		})
 	}
 }

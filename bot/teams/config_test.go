@@ -6,13 +6,14 @@ import (
 
 	"github.com/resetbot/resetbot/bot/teams"
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/internal/configtest"
 	"github.com/resetbot/resetbot/plugins"
 )
 
 func TestTeamsValidation(t *testing.T) {
 	base := "mode: demo\nchannels:\n  teams:\n    enabled: true\n    app_id: 00000000-0000-0000-0000-0000000a9901\n" +
 		"    app_password: pw\n    tenant_id: 11111111-2222-3333-4444-555555555555\n"
-	checkSection(t, base, "channels.teams", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "channels.teams", []configtest.Case{
 		{"minimal", "", ""},
 		{"help desk fields", "    service_url: https://smba.trafficmanager.net/emea/\n" +
 			"    agent_ids: [aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee]\n", ""},
@@ -31,7 +32,7 @@ func TestTeamsValidation(t *testing.T) {
 		{"object id to email", "    identity_mapping: {from: object_id, to: email}\n", "channels.teams.identity_mapping.to"},
 		{"timeout too long", "    timeout: 2m\n", "channels.teams.timeout"},
 	})
-	checkSection(t, base, "server.public_url", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "server.public_url", []configtest.Case{
 		{"enrollment page needs a public URL", "", "server.public_url"},
 		{"chat delivery needs none", "    enroll_delivery: chat\n", ""},
 	})
@@ -61,38 +62,5 @@ func TestTeamsEffectiveDefaults(t *testing.T) {
 	ex, _ := config.Parse(config.ExampleYAML(), nil, plugins.All())
 	if got := ex.Channels.Plugins["teams"].(*teams.Config).Timeout; got != teams.DefaultTimeout {
 		t.Errorf("example.yaml says timeout %v, the default is %v", got, teams.DefaultTimeout)
-	}
-}
-
-// sectionCase is one configuration snippet added to a base document and the
-// problem path it must produce ("" for none).
-type sectionCase struct {
-	name  string
-	extra string
-	want  string
-}
-
-// checkSection parses base+extra through the real registry (as check-config
-// and serve do) for each case and checks the errors under prefix: none when
-// want is "", otherwise one at want.
-func checkSection(t *testing.T, base, prefix string, cases []sectionCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, all := config.Parse([]byte(base+tc.extra), nil, plugins.All())
-			var probs config.Problems
-			for _, p := range all.Errors() {
-				if strings.HasPrefix(p.Path, prefix) {
-					probs = append(probs, p)
-				}
-			}
-			got := probs.Error()
-			if tc.want == "" && len(probs) > 0 {
-				t.Fatalf("unexpected problems:\n%s", got)
-			}
-			if tc.want != "" && !strings.Contains(got, tc.want) {
-				t.Fatalf("want a problem at %s, got:\n%s", tc.want, got)
-			}
-		})
 	}
 }

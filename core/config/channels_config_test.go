@@ -6,6 +6,7 @@ import (
 
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/plugin"
+	"github.com/resetbot/resetbot/internal/configtest"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -21,20 +22,20 @@ const mm = "  mattermost:\n    enabled: true\n    url: https://chat.corp.example
 // where it cannot serve (outreach sends direct messages it does not offer).
 func TestChannelNamesComeFromTheRegistry(t *testing.T) {
 	base := "mode: demo\nserver: {public_url: \"https://resetbot.test\"}\nchannels:\n" + mm
-	checkSection(t, base, "alarms", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "alarms", []configtest.Case{
 		{"mattermost destination", "alarms:\n  destinations: [{channel: mattermost, target: abcdefghijklmnopqrstuvwxyz}]\n", ""},
 		{"mattermost target of another platform", "alarms:\n  destinations: [{channel: mattermost, target: C0SECURITY1}]\n",
 			"alarms.destinations[0].target"},
 		{"slack not enabled", "alarms:\n  destinations: [{channel: slack, target: C0SECURITY1}]\n", "alarms.destinations[0].channel"},
 	})
-	checkSection(t, base, "report", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "report", []configtest.Case{
 		{"monthly to mattermost", "report:\n  monthly: {channel: mattermost, target: abcdefghijklmnopqrstuvwxyz, day: 2}\n", ""},
 	})
-	checkSection(t, base, "factors.require", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "factors.require", []configtest.Case{
 		{"per-channel count for mattermost", "factors:\n  require:\n    reset: {default: 2, mattermost: 2}\n", ""},
 		{"unknown channel", "factors:\n  require:\n    reset: {default: 2, irc: 2}\n", "factors.require.reset.irc"},
 	})
-	checkSection(t, base, "outreach", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "outreach", []configtest.Case{
 		{"mattermost sends no outreach", "outreach:\n  lockout: {enabled: true}\n  channels: [mattermost]\n", "outreach.channels[0]"},
 	})
 	_, probs := config.Parse([]byte(base+"factors:\n  require:\n    reset: {default: 2, irc: 2}\n"), nil, plugins.All())

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/internal/configtest"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -14,7 +15,7 @@ func TestExpiryRemindersConfig(t *testing.T) {
 	slack := "mode: demo\nserver: {public_url: \"https://resetbot.test\"}\nchannels:\n  slack:\n    enabled: true\n" +
 		"    bot_token: xoxb-1\n    signing_secret: s\n"
 	base := slack + "outreach:\n  expiry:\n    enabled: true\n"
-	checkSection(t, base, "outreach", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "outreach", []configtest.Case{
 		{"defaults", "", ""},
 		{"custom thresholds", "    thresholds_days: [30, 10, 3, 1]\n", ""},
 		{"zero days", "    thresholds_days: [7, 0]\n", "outreach.expiry.thresholds_days[1]"},
@@ -27,7 +28,7 @@ func TestExpiryRemindersConfig(t *testing.T) {
 		{"email with http link", "    email: true\n    change_url: http://x.example\n", "outreach.expiry.change_url"},
 		{"quiet hours checked", "  quiet_hours: {start: \"25:00\", end: \"07:00\", time_zone: UTC}\n", "outreach.quiet_hours.start"},
 	})
-	checkSection(t, "mode: demo\noutreach:\n  expiry:\n    enabled: true\n", "outreach", []sectionCase{
+	configtest.CheckSection(t, plugins.All, "mode: demo\noutreach:\n  expiry:\n    enabled: true\n", "outreach", []configtest.Case{
 		{"nobody reachable", "", "outreach.expiry.enabled"},
 		{"email only", "    email: true\n    change_url: https://slack.com/app_redirect?app=A1\nnotify: {outbox: true}\n", ""},
 	})

@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"github.com/resetbot/resetbot/internal/configtest"
+	"github.com/resetbot/resetbot/plugins"
 	"strings"
 	"testing"
 )
@@ -12,7 +14,7 @@ func TestFanoutConfig(t *testing.T) {
 	hook := "      webhook: {url: https://hr.example/h, recipient: age1x, secret: " +
 		"0123456789abcdef0123456789abcdef}\n"
 	good := "  targets:\n    - name: hr\n      type: webhook\n      label: HR\n      directory: demo\n" + hook
-	checkSection(t, base, "fanout", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "fanout", []configtest.Case{
 		{"valid", good, ""},
 		{"window over 10m", "  window: 11m\n" + good, "fanout.window"},
 		{"unknown directory", replace(good, "directory: demo", "directory: nope"), "fanout.targets[0].directory"},

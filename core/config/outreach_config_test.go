@@ -1,6 +1,11 @@
 package config_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/resetbot/resetbot/internal/configtest"
+	"github.com/resetbot/resetbot/plugins"
+)
 
 // TestOutreachConfig: the outreach section is checked only when the
 // watcher is on, and every problem names its path.
@@ -10,7 +15,7 @@ func TestOutreachConfig(t *testing.T) {
 		"    ldap: {url: ldaps://ldap.corp.example, bind_dn: cn=bot, bind_password: x, base_dn: dc=corp}\n" +
 		"channels:\n  slack: {enabled: true}\noutreach:\n"
 	on := "  lockout:\n    enabled: true\n"
-	checkSection(t, base, "outreach", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "outreach", []configtest.Case{
 		{"valid", on, ""},
 		{"off is not checked", "  lockout: {enabled: false, interval: 1ms}\n", ""},
 		{"interval too short", on + "    interval: 100ms\n", "outreach.lockout.interval"},

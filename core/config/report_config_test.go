@@ -1,12 +1,17 @@
 package config_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/resetbot/resetbot/internal/configtest"
+	"github.com/resetbot/resetbot/plugins"
+)
 
 // TestAlarmDestinations: chat destinations need an enabled adapter and a
 // target in its platform's form, once each.
 func TestAlarmDestinations(t *testing.T) {
 	base := "mode: demo\nchannels:\n  slack: {enabled: true, signing_secret: s0123456789abcdef, bot_token: xoxb-1}\nalarms:\n"
-	checkSection(t, base, "alarms", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "alarms", []configtest.Case{
 		{"slack channel", "  destinations: [{channel: slack, target: C0SECURITY1}]\n", ""},
 		{"a #name", "  destinations: [{channel: slack, target: '#security'}]\n", "alarms.destinations[0].target"},
 		{"teams not enabled", "  destinations: [{channel: teams, target: '19:a@thread.tacv2'}]\n", "alarms.destinations[0].channel"},
@@ -19,7 +24,7 @@ func TestAlarmDestinations(t *testing.T) {
 // summary's destination and time are checked.
 func TestReportConfig(t *testing.T) {
 	base := "mode: demo\nchannels:\n  slack: {enabled: true, signing_secret: s0123456789abcdef, bot_token: xoxb-1}\nreport:\n"
-	checkSection(t, base, "report", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "report", []configtest.Case{
 		{"defaults", "  cost_per_ticket: 22.5\n", ""},
 		{"monthly to slack", "  monthly: {channel: slack, target: C0ITMANAGE, day: 2, hour: 8}\n", ""},
 		{"negative cost", "  cost_per_ticket: -1\n", "report.cost_per_ticket"},

@@ -1,13 +1,15 @@
 package config_test
 
 import (
+	"github.com/resetbot/resetbot/internal/configtest"
+	"github.com/resetbot/resetbot/plugins"
 	"testing"
 )
 
 func TestTwilioValidation(t *testing.T) {
 	base := "mode: demo\nserver:\n  public_url: https://bot.example.com\nchannels:\n  twilio:\n" +
 		"    enabled: true\n    account_sid: AC1\n    auth_token: tok\n    from_number: \"+15555550100\"\n"
-	checkSection(t, base, "channels.twilio", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "channels.twilio", []configtest.Case{
 		{"minimal", "", ""},
 		{"every field", "    sms_api: verify\n    verify_service_sid: VA1\n    voice_reset: unlock_only\n" +
 			"    languages: [es, en]\n    gather_timeout: 5s\n    request_timeout: 5s\n    allowed_prefixes: [\"+1\", \"+44\"]\n" +
