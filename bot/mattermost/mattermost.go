@@ -34,6 +34,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"github.com/resetbot/resetbot/internal/ttlcache"
 	"log/slog"
 	"net"
 	"net/http"
@@ -113,7 +114,7 @@ type Bot struct {
 	api      *api
 	tokens   *token.Signer
 	pool     *dispatch.Pool
-	users    *userCache
+	users    *ttlcache.Cache[profile]
 	mapper   *mapper
 	log      *slog.Logger
 	now      func() time.Time
@@ -192,7 +193,7 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{o: o, tokens: signer, log: o.Log.With("channel", Name), now: o.Clock, callback: callback,
 		api: &api{base: strings.TrimSuffix(o.Config.URL, "/"), token: o.Config.BotToken,
 			hc: &http.Client{Timeout: 15 * time.Second, Transport: tr}},
-		users: newUserCache(o.Clock), notes: make(chan struct{}, 16),
+		users: ttlcache.New[profile](profileTTL, profileCacheMax, o.Clock), notes: make(chan struct{}, 16),
 		holdSlots: make(chan struct{}, holdSlots), abandon: make(chan struct{})}
 	if t, ok := tr.(*http.Transport); ok {
 		b.dialer, b.tlsConfig = t.DialContext, t.TLSClientConfig

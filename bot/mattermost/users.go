@@ -3,7 +3,6 @@ package mattermost
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/resetbot/resetbot/bot/chatid"
@@ -22,51 +21,17 @@ type profile struct {
 	Deleted       bool
 }
 
-// userCache remembers profiles for a few minutes, so a conversation costs
-// one users lookup, not one per turn. It is bounded: when full it is cleared.
-type userCache struct {
-	mu  sync.Mutex
-	m   map[string]cachedProfile
-	now func() time.Time
-}
-
-type cachedProfile struct {
-	p       profile
-	expires time.Time
-}
-
+// Profiles are cached for a few minutes, so a conversation costs one
+// lookup, not one per turn.
 const (
 	profileTTL      = 10 * time.Minute
 	profileCacheMax = 10000
 )
 
-func newUserCache(now func() time.Time) *userCache {
-	return &userCache{m: map[string]cachedProfile{}, now: now}
-}
-
-func (c *userCache) get(id string) (profile, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[id]
-	if !ok || c.now().After(e.expires) {
-		return profile{}, false
-	}
-	return e.p, true
-}
-
-func (c *userCache) put(id string, p profile) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= profileCacheMax {
-		clear(c.m)
-	}
-	c.m[id] = cachedProfile{p: p, expires: c.now().Add(profileTTL)}
-}
-
 // profile looks a user up (GET /api/v4/users/{id}, and their teams when a
 // team allowlist is configured).
 func (b *Bot) profile(ctx context.Context, id string) (profile, error) {
-	if p, ok := b.users.get(id); ok {
+	if p, ok := b.users.Get(id); ok {
 		return p, nil
 	}
 	u, err := b.api.user(ctx, id)
@@ -80,13 +45,13 @@ func (b *Bot) profile(ctx context.Context, id string) (profile, error) {
 			return profile{}, err
 		}
 	}
-	b.users.put(id, p)
+	b.users.Put(id, p)
 	return p, nil
 }
 
 // locale is the cached locale of a user, or "" (no API call).
 func (b *Bot) locale(id string) string {
-	p, _ := b.users.get(id)
+	p, _ := b.users.Get(id)
 	return p.Locale
 }
 

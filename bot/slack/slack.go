@@ -38,6 +38,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/resetbot/resetbot/internal/ttlcache"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -141,7 +142,7 @@ type Bot struct {
 	api           *slack.Client
 	pool          *dispatch.Pool
 	ownPool       bool
-	users         *userCache
+	users         *ttlcache.Cache[profile]
 	mapper        *chatid.Mapper
 	log           *slog.Logger
 	now           func() time.Time
@@ -212,7 +213,7 @@ func New(o Options) (*Bot, error) {
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = 30 * time.Minute
 	}
-	b := &Bot{o: o, log: o.Log.With("channel", Channel), now: o.Clock, users: newUserCache(o.Clock)}
+	b := &Bot{o: o, log: o.Log.With("channel", Channel), now: o.Clock, users: ttlcache.New[profile](profileTTL, profileCacheMax, o.Clock)}
 	b.reset, b.unlock = o.Config.Commands()
 	b.mapper = chatid.New(o.Config.IdentityMapping, o.Accounts, o.Clock)
 	b.handoffCmd = o.Config.Handoff()

@@ -121,7 +121,7 @@ func (b *Bot) onCommand(ctx context.Context, c slack.SlashCommand) (any, error) 
 	j := job{team: c.TeamID, user: c.UserID, delivery: "c:" + c.TriggerID,
 		input: engine.Input{Kind: engine.InputStart, Flow: flow}, trigger: c.TriggerID, triggerAt: b.now()}
 	inDM := false
-	if p, ok := b.users.get(c.UserID); ok && p.DM != "" && p.DM == c.ChannelID {
+	if p, ok := b.users.Get(c.UserID); ok && p.DM != "" && p.DM == c.ChannelID {
 		inDM, j.channel = true, c.ChannelID
 	}
 	// The ack (and the note that the conversation moved to the DM) comes

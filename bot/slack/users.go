@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -34,67 +33,23 @@ type profile struct {
 	DM string
 }
 
-type cachedProfile struct {
-	p       profile
-	expires time.Time
-}
-
-// userCache remembers profiles for a few minutes so a conversation costs one
-// users.info call, not one per turn. It is bounded: when full it is cleared.
-type userCache struct {
-	mu  sync.Mutex
-	m   map[string]cachedProfile
-	now func() time.Time
-}
-
+// Profiles are cached for a few minutes so a conversation costs one
+// users.info call, not one per turn.
 const (
 	profileTTL      = 10 * time.Minute
 	profileCacheMax = 10000
 )
 
-func newUserCache(now func() time.Time) *userCache {
-	return &userCache{m: map[string]cachedProfile{}, now: now}
-}
-
-func (c *userCache) get(id string) (profile, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[id]
-	if !ok || c.now().After(e.expires) {
-		return profile{}, false
-	}
-	return e.p, true
-}
-
-func (c *userCache) put(id string, p profile) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= profileCacheMax {
-		clear(c.m)
-	}
-	c.m[id] = cachedProfile{p: p, expires: c.now().Add(profileTTL)}
-}
-
-// setDM records the DM channel in a cached profile.
-func (c *userCache) setDM(id, dm string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.m[id]; ok {
-		e.p.DM = dm
-		c.m[id] = e
-	}
-}
-
 // locale returns the cached locale of a user, or "" (no API call: used on
 // the ack path, which must stay fast).
 func (b *Bot) locale(user string) string {
-	p, _ := b.users.get(user)
+	p, _ := b.users.Get(user)
 	return p.Locale
 }
 
 // profile looks the user up with users.info (email and locale).
 func (b *Bot) profile(ctx context.Context, user string) (profile, error) {
-	if p, ok := b.users.get(user); ok {
+	if p, ok := b.users.Get(user); ok {
 		return p, nil
 	}
 	u, err := b.api.GetUserInfoContext(ctx, user, slack.GetUserInfoOptionIncludeLocale(true))
@@ -105,21 +60,21 @@ func (b *Bot) profile(ctx context.Context, user string) (profile, error) {
 	// not employees of this directory.
 	p := profile{Email: u.Profile.Email, EmailConfirmed: u.IsEmailConfirmed, Locale: u.Locale, Team: u.TeamID,
 		Guest: u.IsRestricted || u.IsUltraRestricted || u.IsStranger, Bot: u.IsBot || u.IsAppUser, Deleted: u.Deleted}
-	b.users.put(user, p)
+	b.users.Put(user, p)
 	return p, nil
 }
 
 // dm returns the bot's direct-message channel with user, opening it when
 // needed (conversations.open is idempotent on Slack's side).
 func (b *Bot) dm(ctx context.Context, user string) (string, error) {
-	if p, ok := b.users.get(user); ok && p.DM != "" {
+	if p, ok := b.users.Get(user); ok && p.DM != "" {
 		return p.DM, nil
 	}
 	ch, _, _, err := b.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}})
 	if err != nil {
 		return "", fmt.Errorf("conversations.open: %w", err)
 	}
-	b.users.setDM(user, ch.ID)
+	b.users.Update(user, func(p *profile) { p.DM = ch.ID })
 	return ch.ID, nil
 }
 
