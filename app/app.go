@@ -123,6 +123,8 @@ type App struct {
 	smsSender   notify.Sender
 	emailSender notify.Sender
 	alarmNotify alarm.Notifier
+	// notifyRoutes are the opened notifiers' own webhooks (NotifierRoutes).
+	notifyRoutes map[string]http.Handler
 
 	// auditMetrics counts audit events when metrics are on; opened channels
 	// add their label (AddChannel).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/directory"
@@ -41,11 +43,17 @@ func methods(ctx context.Context, cfg *config.Config, d factor.Deps) (*identity.
 	return identity.NewRegistry(ms...)
 }
 
+// voiceResetter is a channel block that says what a reset on the phone does
+// (channels.twilio.voice_reset), "" for the flows' default.
+type voiceResetter interface{ VoiceResetPolicy() string }
+
 // factorPolicy turns the configured counts and policy into the flows' policy.
 func factorPolicy(cfg *config.Config) flows.Policy {
 	p := flows.DefaultPolicy()
-	if vr := cfg.Channels.Twilio.VoiceReset; vr != "" {
-		p.VoiceReset = vr
+	for _, key := range slices.Sorted(maps.Keys(cfg.Channels.Plugins)) {
+		if v, ok := cfg.Channels.Plugins[key].(voiceResetter); ok && v.VoiceResetPolicy() != "" {
+			p.VoiceReset = v.VoiceResetPolicy()
+		}
 	}
 	fp := cfg.Factors.Policy
 	p.Strongest, p.PhoneAlone, p.NotifyManager = fp.RequireStrongest, fp.PhoneAlone, fp.NotifyManager

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -177,7 +178,7 @@ func (a *App) buildHandoffs(cfg *config.Config, opt Options, hmacKey []byte, sin
 		Rand: opt.Rand, Audit: sink, Log: opt.Log, Terminal: webhook.NewNotifier(sender, keys, opt.Log),
 		Changed: handoff.ChangeFunc(h.changed)})
 	h.sms = &sms.Starter{Codes: h.Store, Sender: senders[notify.ChannelSMS], Accounts: a.Directory,
-		Messages: a.Messages, Budget: reg, Number: cfg.Channels.Twilio.FromNumber}
+		Messages: a.Messages, Budget: reg, Number: phoneLine(cfg)}
 	if a.Regulator != nil {
 		h.Lifter = &lifter{dir: a.Directory, reg: a.Regulator, audit: sink, log: opt.Log}
 	}
@@ -245,4 +246,20 @@ func (e escalator) Escalate(ctx context.Context, p flows.Escalation) error {
 		pk.Factors = append(pk.Factors, escalate.FactorAttempt{Factor: f.Factor, Outcome: f.Outcome})
 	}
 	return e.s.Escalate(ctx, pk)
+}
+
+// phoneLine is the number people are told to call in an SMS handoff: the
+// line of the account notify.sms.provider names (channels.twilio's
+// from_number), else of the first channel block that has one, in key order.
+func phoneLine(cfg *config.Config) string {
+	type liner interface{ Line() string }
+	if l, ok := cfg.Channels.Plugins[cfg.Notify.SMS.Provider].(liner); ok && l.Line() != "" {
+		return l.Line()
+	}
+	for _, key := range slices.Sorted(maps.Keys(cfg.Channels.Plugins)) {
+		if l, ok := cfg.Channels.Plugins[key].(liner); ok && l.Line() != "" {
+			return l.Line()
+		}
+	}
+	return ""
 }

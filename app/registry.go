@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
 	"os"
 	"slices"
 	"time"
@@ -13,7 +14,6 @@ import (
 	"github.com/resetbot/resetbot/core/directory"
 	"github.com/resetbot/resetbot/core/notify"
 	"github.com/resetbot/resetbot/core/notify/outbox"
-	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 	"github.com/resetbot/resetbot/core/store"
 )
 
@@ -76,13 +76,16 @@ func dedupe(in []string) []string {
 	return out
 }
 
-// senders opens the notifier plug-ins configured under notify and Twilio's
-// SMS and calls. Sends go through a bounded queue, so a slow provider never
-// holds a conversation and overload is refused, not queued without limit;
-// a sender that delivers in process (the demo outbox) is called directly.
+// senders opens the notifier plug-ins configured under notify and the
+// account of the channel block notify.sms.provider names (channels.twilio:
+// SMS and code calls). Sends go through a bounded queue, so a slow provider
+// never holds a conversation and overload is refused, not queued without
+// limit; a sender that delivers in process (the demo outbox) is called
+// directly.
 func (a *App) senders(ctx context.Context, cfg *config.Config, opt Options) (map[notify.Channel]notify.Sender, error) {
 	out := map[notify.Channel]notify.Sender{}
-	deps := notify.Deps{Clock: opt.Clock, Production: cfg.Mode != config.ModeDemo, Console: opt.Outbox}
+	deps := notify.Deps{Clock: opt.Clock, Production: cfg.Mode != config.ModeDemo, Console: opt.Outbox,
+		Store: a.Store, Messages: a.Messages, PublicURL: cfg.Server.PublicURL, Rand: opt.Rand, Log: opt.Log}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Notify.Plugins)) {
 		op, ok := cfg.Notify.Plugins[name].(notify.Opener)
 		if !ok {
@@ -92,22 +95,64 @@ func (a *App) senders(ctx context.Context, cfg *config.Config, opt Options) (map
 		if err != nil {
 			return nil, fmt.Errorf("notify.%s: %w", name, err)
 		}
-		for _, ch := range slices.Sorted(maps.Keys(opened)) {
-			if _, taken := out[ch]; taken {
-				return nil, fmt.Errorf("notify.%s: %s is delivered by another notifier already", name, ch)
-			}
-			s, err := a.queued(name, ch, opened[ch], opt)
-			if err != nil {
-				return nil, err
-			}
-			out[ch] = s
+		if err := a.addSenders(cfg, "notify."+name, opened, opt, out); err != nil {
+			return nil, err
 		}
 	}
-	if err := a.twilioSenders(cfg, opt, out); err != nil {
+	if err := a.accountSenders(ctx, cfg, deps, opt, out); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
+
+// accountSenders adds the SMS and calls of the channel account that
+// notify.sms.provider names, when it is configured and no notifier plug-in
+// (the demo outbox) delivers them already.
+func (a *App) accountSenders(ctx context.Context, cfg *config.Config, deps notify.Deps, opt Options, out map[notify.Channel]notify.Sender) error {
+	key := cfg.Notify.SMS.Provider
+	acct, ok := cfg.Channels.Plugins[key].(notify.AccountOpener)
+	if !ok || !acct.Delivers(notify.ChannelSMS) {
+		return nil
+	}
+	if out[notify.ChannelSMS] != nil || out[notify.ChannelVoice] != nil {
+		return nil
+	}
+	opened, err := acct.OpenSenders(ctx, deps)
+	if err != nil {
+		return fmt.Errorf("channels.%s: %w", key, err)
+	}
+	return a.addSenders(cfg, "channels."+key, opened, opt, out)
+}
+
+// addSenders puts each opened Sender in out behind its queue, and keeps the
+// webhooks of those that serve their own (notify.Routed: the "press 1" of a
+// code call) when a factor sends on their channel.
+func (a *App) addSenders(cfg *config.Config, name string, opened map[notify.Channel]notify.Sender, opt Options, out map[notify.Channel]notify.Sender) error {
+	for _, ch := range slices.Sorted(maps.Keys(opened)) {
+		if _, taken := out[ch]; taken {
+			return fmt.Errorf("%s: %s is delivered by another notifier already", name, ch)
+		}
+		if r, ok := opened[ch].(notify.Routed); ok && cfg.Factors.Has(string(ch)) {
+			for pattern, h := range r.Routes() {
+				if a.notifyRoutes == nil {
+					a.notifyRoutes = map[string]http.Handler{}
+				}
+				a.notifyRoutes[pattern] = h
+			}
+		}
+		s, err := a.queued(name, ch, opened[ch], opt)
+		if err != nil {
+			return err
+		}
+		out[ch] = s
+	}
+	return nil
+}
+
+// NotifierRoutes are the webhooks the opened notifiers serve (Twilio's code
+// call "press 1" action), keyed "METHOD /path" like a channel's routes; the
+// server mounts them whether or not a channel is on.
+func (a *App) NotifierRoutes() map[string]http.Handler { return a.notifyRoutes }
 
 // queued tracks s (startup check, close) and returns it behind a bounded
 // queue, or as it is when it delivers in process.
@@ -118,7 +163,7 @@ func (a *App) queued(name string, ch notify.Channel, s notify.Sender, opt Option
 	if _, ok := s.(notify.Direct); ok {
 		return s, nil
 	}
-	a.track("notify."+name, s)
+	a.track(name, s)
 	q := notify.NewQueue(s, 256, 4, notify.WithErrorHandler(func(m notify.Message, err error) {
 		opt.Log.Error("notification not delivered", "notifier", name, "channel", string(ch), "message", m, "err", err)
 	}))
@@ -127,37 +172,6 @@ func (a *App) queued(name string, ch notify.Channel, s notify.Sender, opt Option
 		return nil, err
 	}
 	return q, nil
-}
-
-// twilioSenders adds Twilio SMS and code calls when notify.sms.provider is
-// twilio and the account is configured, each behind a bounded queue.
-func (a *App) twilioSenders(cfg *config.Config, opt Options, out map[notify.Channel]notify.Sender) error {
-	tc := cfg.Channels.Twilio
-	if cfg.Notify.SMS.Provider != "twilio" || tc.AccountSID == "" || tc.AuthToken.Empty() || tc.FromNumber == "" {
-		return nil
-	}
-	if out[notify.ChannelSMS] != nil || out[notify.ChannelVoice] != nil {
-		return nil // a notifier plug-in (the demo outbox) delivers them
-	}
-	c, err := notifytwilio.New(notifytwilio.Config{AccountSID: tc.AccountSID, AuthToken: tc.AuthToken,
-		From: tc.FromNumber, API: tc.SMSAPI, VerifyServiceSID: tc.VerifyServiceSID, AllowedPrefixes: tc.AllowedPrefixes,
-		MaxPerHour: tc.MaxSendsPerHour, Timeout: tc.RequestTimeout, PublicURL: cfg.Server.PublicURL,
-		BaseURL: tc.APIBaseURL, Edge: tc.Edge, Region: tc.Region,
-		Store: a.Store, Messages: a.Messages, Clock: opt.Clock, Rand: opt.Rand, Log: opt.Log})
-	if err != nil {
-		return fmt.Errorf("channels.twilio: %w", err)
-	}
-	for ch, s := range map[notify.Channel]notify.Sender{notify.ChannelSMS: c.SMS(), notify.ChannelVoice: c.Voice()} {
-		q := notify.NewQueue(s, 256, 4, notify.WithErrorHandler(func(m notify.Message, err error) {
-			opt.Log.Error("twilio message not delivered", "channel", string(ch), "message", m, "err", err)
-		}))
-		a.closers = append(a.closers, func() error { q.Close(); return nil })
-		if err := watchQueue(opt.Metrics, string(ch), q); err != nil {
-			return err
-		}
-		out[ch] = q
-	}
-	return nil
 }
 
 // auditSink opens the configured audit sink ("-" is standard output) and

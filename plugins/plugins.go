@@ -24,6 +24,7 @@ import (
 	"github.com/resetbot/resetbot/core/store/bolt"
 	storemem "github.com/resetbot/resetbot/core/store/memory"
 	"github.com/resetbot/resetbot/core/store/redis"
+	ivrtwilio "github.com/resetbot/resetbot/ivr/twilio"
 )
 
 // All returns the registry of every built-in plug-in. Each call returns a
@@ -52,6 +53,7 @@ func All() plugin.Registry {
 			"mattermost": mattermost.NewConfig,
 			"slack":      slack.NewConfig,
 			"teams":      teams.NewConfig,
+			"twilio":     ivrtwilio.NewSettings,
 		},
 		plugin.Factor: {
 			"totp":  totp.NewConfig,

@@ -4,45 +4,21 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 
 	"github.com/resetbot/resetbot/app"
 	"github.com/resetbot/resetbot/core/channel"
 	"github.com/resetbot/resetbot/core/config"
-	"github.com/resetbot/resetbot/core/notify"
-	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 	"github.com/resetbot/resetbot/core/server"
-	ivrtwilio "github.com/resetbot/resetbot/ivr/twilio"
 )
 
 // channelOpener is a channel plug-in's configuration that opens itself
-// (bot/slack.Config, bot/teams.Config, bot/mattermost.Config): the
+// (bot/slack.Config, bot/teams.Config, bot/mattermost.Config,
+// ivr/twilio.Settings): the
 // registry (plugins.All) decodes channels.<key> into it, core/config
 // validates it, and this file opens it with the narrow dependencies every
 // channel gets. Nothing here names a channel plug-in.
 type channelOpener interface {
 	Open(ctx context.Context, d channel.Deps) (channel.Channel, error)
-}
-
-// opener opens one channel that is not a plug-in yet; it returns nil, nil
-// when the configuration does not enable it.
-type opener func(ctx context.Context, d channel.Deps, cfg *config.Config) (channel.Channel, error)
-
-// handOpened are the channels still picked out of the configuration by hand,
-// opened after the plug-ins: the phone, whose settings core/config shares
-// with the SMS and voice notifiers until they move together.
-var handOpened = []struct {
-	key  string
-	open opener
-}{
-	{key: "twilio", open: openTwilio},
-}
-
-func openTwilio(ctx context.Context, d channel.Deps, cfg *config.Config) (channel.Channel, error) {
-	if !cfg.Channels.Twilio.Enabled {
-		return nil, nil
-	}
-	return ivrtwilio.Open(ctx, d, cfg.Channels.Twilio)
 }
 
 // pendingChannel is a channel to open, named by its configuration key.
@@ -53,9 +29,9 @@ type pendingChannel struct {
 
 // channelsToOpen lists the channels to open, in their opening order: the
 // enabled channel plug-in blocks in alphabetical order of their key
-// (channels.mattermost, channels.slack, channels.teams), then the channels
-// opened by hand (channels.twilio). The order is stable and is also
-// outreach's default order of platforms (slack before teams).
+// (channels.mattermost, channels.slack, channels.teams, channels.twilio).
+// The order is stable and is also outreach's default order of platforms
+// (slack before teams).
 func channelsToOpen(cfg *config.Config) ([]pendingChannel, error) {
 	var out []pendingChannel
 	for _, b := range cfg.Channels.Enabled() {
@@ -65,22 +41,20 @@ func channelsToOpen(cfg *config.Config) ([]pendingChannel, error) {
 		}
 		out = append(out, pendingChannel{key: b.Key, open: o.Open})
 	}
-	for _, h := range handOpened {
-		open := h.open
-		out = append(out, pendingChannel{key: h.key, open: func(ctx context.Context, d channel.Deps) (channel.Channel, error) {
-			return open(ctx, d, cfg)
-		}})
-	}
 	return out, nil
 }
 
-// mountChannels opens every enabled channel, mounts its routes, registers
+// mountChannels mounts the notifiers' own webhooks (the "press 1" action
+// of Twilio's code calls, served even with the phone channel off), then
+// opens every enabled channel, mounts its routes, registers
 // its capabilities with the app (handoff starters, help-desk and chat
 // posters, handoff watchers, outreach messengers) and starts it. The
 // returned function shuts them down, in reverse order, within the server's
 // shutdown budget.
 func mountChannels(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger) (func(), error) {
-	mountCodeCalls(a, srv, log)
+	for pattern, h := range a.NotifierRoutes() {
+		srv.Handle(pattern, h)
+	}
 	deps := a.ChannelDeps(log)
 	pending, err := channelsToOpen(a.Config)
 	if err != nil {
@@ -115,19 +89,4 @@ func mountChannels(ctx context.Context, a *app.App, srv *server.Server, log *slo
 		}
 	}
 	return stopAll, nil
-}
-
-// mountCodeCalls serves the "press 1" action of Twilio's code calls
-// whenever Twilio places them, even with the phone channel off: it belongs
-// to the voice notifier, not to a channel.
-func mountCodeCalls(a *app.App, srv *server.Server, log *slog.Logger) {
-	cfg := a.Config
-	tc := cfg.Channels.Twilio
-	if cfg.Notify.SMS.Provider != "twilio" || cfg.Notify.Delivers(notify.ChannelVoice) || !cfg.Factors.Has(config.FactorVoice) ||
-		tc.AccountSID == "" || tc.AuthToken.Empty() || tc.FromNumber == "" || cfg.Server.PublicURL == "" {
-		return
-	}
-	srv.Handle(http.MethodPost+" "+notifytwilio.CodePath, &notifytwilio.CodeHandler{
-		Auth:  notifytwilio.NewWebhookAuth(cfg.Server.PublicURL, tc.AccountSID, tc.AuthToken, log),
-		Store: a.Store, Key: notifytwilio.CodeKey(tc.AuthToken), Messages: a.Messages, Log: log})
 }

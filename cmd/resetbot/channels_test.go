@@ -14,12 +14,11 @@ import (
 	"github.com/resetbot/resetbot/bot/mattermost"
 	teamsbot "github.com/resetbot/resetbot/bot/teams"
 	"github.com/resetbot/resetbot/core/config"
-	"github.com/resetbot/resetbot/core/messages"
 	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/core/server"
-	"github.com/resetbot/resetbot/core/store/memory"
+	ivrtwilio "github.com/resetbot/resetbot/ivr/twilio"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -74,14 +73,15 @@ func TestMountChannels(t *testing.T) {
 }
 
 // TestChannelsOpenInKeyOrder: the enabled channel plug-in blocks open in
-// alphabetical order of their key, then the hand-opened phone; disabled
-// blocks are skipped.
+// alphabetical order of their key (the phone, channels.twilio, among them);
+// disabled blocks are skipped.
 func TestChannelsOpenInKeyOrder(t *testing.T) {
 	cfg := config.Default(plugins.All())
 	cfg.Channels.Plugins = map[string]plugin.Config{
 		"teams":      &teamsbot.Config{Enabled: true},
 		"mattermost": &mattermost.Config{Enabled: true},
 		"slack":      plugins.All()[plugin.Channel]["slack"](), // not enabled
+		"twilio":     &ivrtwilio.Settings{Enabled: true},
 	}
 	pending, err := channelsToOpen(cfg)
 	if err != nil {
@@ -167,17 +167,16 @@ channels:
 // TestCodeCallsMounted: the "press 1" action of Twilio code calls is served
 // whenever Twilio places code calls, with the phone channel off, and
 // authenticated before anything else; without code calls it is not served.
+// The route comes from the account's senders (app.NotifierRoutes), not from
+// this package naming Twilio.
 func TestCodeCallsMounted(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
-	msgs, err := messages.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, calls := range []bool{true, false} {
 		cfg := config.Default(plugins.All())
+		cfg.Audit.File = ""
 		cfg.Server.PublicURL = "https://resetbot.test"
-		tc := &cfg.Channels.Twilio
-		tc.AccountSID, tc.AuthToken, tc.FromNumber = "AC00000000000000000000000000000001", secret.New("tok"), "+15550100100"
+		cfg.Channels.Plugins = map[string]plugin.Config{"twilio": &ivrtwilio.Settings{Account: notifytwilio.Account{
+			AccountSID: "AC00000000000000000000000000000001", AuthToken: secret.New("tok"), FromNumber: "+15550100100"}}}
 		cfg.Notify.SMS.Provider = "twilio"
 		delete(cfg.Notify.Plugins, "outbox")
 		if calls {
@@ -185,8 +184,16 @@ func TestCodeCallsMounted(t *testing.T) {
 		} else {
 			cfg.Factors.Enabled = slices.DeleteFunc(cfg.Factors.Enabled, func(f string) bool { return f == config.FactorVoice })
 		}
+		a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = a.Close() })
 		srv := server.New(app.ServerSettings(cfg.Server), log, nil)
-		mountCodeCalls(&app.App{Config: cfg, Store: memory.New(), Messages: msgs}, srv, log)
+		stop, err := mountChannels(context.Background(), a, srv, log)
+		if err != nil {
+			t.Fatal(err)
+		}
 		rec := httptest.NewRecorder()
 		srv.PublicHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, notifytwilio.CodePath, strings.NewReader("Digits=1")))
 		if served := rec.Code != http.StatusNotFound; served != calls {
@@ -195,5 +202,11 @@ func TestCodeCallsMounted(t *testing.T) {
 		if calls && rec.Code == http.StatusOK {
 			t.Error("an unsigned code-call action was accepted")
 		}
+		rec = httptest.NewRecorder()
+		srv.PublicHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, ivrtwilio.PathIncoming, strings.NewReader("")))
+		if rec.Code != http.StatusNotFound {
+			t.Errorf("the phone channel is off but its webhook answered %d", rec.Code)
+		}
+		stop()
 	}
 }

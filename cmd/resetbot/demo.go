@@ -131,11 +131,14 @@ func runPhoneDemo(ctx context.Context, a *app.App, log *slog.Logger, lang string
 // configuration's languages, gather timeout and help-desk number; lang is
 // offered first) and a terminal caller for it.
 func demoPhone(a *app.App, msgs ivrtwilio.Renderer, log *slog.Logger, lang string, in io.Reader, out io.Writer) (*console.Phone, error) {
-	tc := a.Config.Channels.Twilio
+	tc, ok := a.Config.Channels.Plugins["twilio"].(*ivrtwilio.Settings)
+	if !ok {
+		tc = ivrtwilio.NewSettings().(*ivrtwilio.Settings)
+	}
 	langs := []string{lang}
 	offered := tc.Languages
 	if len(offered) == 0 {
-		offered = []string{"en", "es"} // the line's default
+		offered = ivrtwilio.DefaultLanguages
 	}
 	for _, l := range offered {
 		if l != lang {

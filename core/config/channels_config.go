@@ -1,8 +1,6 @@
 package config
 
 import (
-	"net"
-	"net/url"
 	"slices"
 	"sort"
 
@@ -11,11 +9,9 @@ import (
 
 // ChannelsConfig enables the chat and phone channels.
 type ChannelsConfig struct {
-	// Twilio is the phone channel (its engine name is "voice"); it is still
-	// a section of this package, shared with the SMS and voice notifiers.
-	Twilio TwilioConfig `yaml:"twilio"`
 	// Plugins are the channel plug-ins' own blocks (channels.slack,
-	// channels.teams, channels.mattermost), each decoded into, validated by
+	// channels.teams, channels.mattermost, channels.twilio: the phone, whose
+	// account also sends SMS and code calls), each decoded into, validated by
 	// and opened from its plug-in's own type. A channel left out of the
 	// file is not in the map, and is off.
 	Plugins map[string]plugin.Config `yaml:",inline" plugin:"channel"`
@@ -57,6 +53,15 @@ type OutreachCapable interface {
 	OutreachCapable() bool
 }
 
+// Transferrer is a channel that hands a person to the help desk itself
+// (the phone transfers the call): Transfer names the setting below the
+// block (help_desk_number) and its value, "" when none is set. Without
+// one, and without an escalation packet destination, a production
+// configuration is refused.
+type Transferrer interface {
+	Transfer() (setting, target string)
+}
+
 // EffectiveConfig is a plug-in block whose adapter applies defaults at use
 // (zero values accepted): Effective returns a copy with them filled in, so
 // that `check-config -summary` shows the values in force.
@@ -71,8 +76,7 @@ type ChannelBlock struct {
 }
 
 // Enabled returns the enabled channel plug-in blocks in key order (the
-// order the channels are opened in). Twilio, still a section of its own, is
-// not among them.
+// order the channels are opened in).
 func (c *ChannelsConfig) Enabled() []ChannelBlock {
 	var out []ChannelBlock
 	for _, b := range c.blocks() {
@@ -148,43 +152,3 @@ func canReach(c Channel) bool {
 // PublicURL lets plug-ins that serve webhooks or pages check what they
 // need of server.public_url (plugin.PublicURLChecker).
 func (c checker) PublicURL() string { return c.v.publicURL }
-
-func (v *validator) channels(c *ChannelsConfig, publicURL string) {
-	v.twilio(c.Twilio, publicURL)
-}
-
-func (v *validator) e164(p, n string) {
-	if n == "" {
-		return
-	}
-	ok := len(n) >= 8 && len(n) <= 16 && n[0] == '+'
-	for _, r := range n[1:] {
-		ok = ok && r >= '0' && r <= '9'
-	}
-	if !ok {
-		v.errorf(p, "must be an E.164 number such as +15551234567")
-	}
-}
-
-// apiURL checks an outbound API base URL that receives credentials: an
-// absolute https URL without query or credentials; plain http only to a
-// loopback address (a local proxy, a test fake).
-func (v *validator) apiURL(key, raw string) {
-	if raw == "" {
-		return
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		v.errorf(key, "must be an absolute URL such as https://proxy.example.com/api/ (no credentials or query)")
-		return
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			v.errorf(key, "must use https (plain http only to a loopback address): the credentials travel with every call")
-		}
-	default:
-		v.errorf(key, "must be an https URL")
-	}
-}

@@ -249,7 +249,6 @@ func (v *validator) config(c *Config) {
 	v.notify(&c.Notify, c)
 	v.audit(&c.Audit)
 	v.log(&c.Log)
-	v.channels(&c.Channels, c.Server.PublicURL)
 	v.handoff(&c.Handoff)
 	v.alarms(&c.Alarms, &c.Channels)
 	v.report(&c.Report, &c.Channels)

@@ -7,7 +7,8 @@ import "strings"
 // have nothing enrolled or ask for a person are told that the help desk will
 // take over; that must be true. Escalation packets go to the ticket webhook
 // and to the help-desk channel of every enabled chat platform; a call is also
-// transferred to the Twilio help-desk number.
+// transferred to the number of a channel that transfers (Transferrer: the
+// phone's help_desk_number).
 func (v *validator) escalations(c *Config) {
 	if !v.production() {
 		return
@@ -33,8 +34,14 @@ func (v *validator) escalations(c *Config) {
 		v.errorf("handoff", "escalations from chat (%s) go nowhere: set %s; "+
 			"users asking for a person are told the help desk will contact them", strings.Join(chat, ", "), where)
 	}
-	if ch.Twilio.Enabled && ch.Twilio.HelpDeskNumber == "" && !packets {
-		v.errorf("channels.twilio.help_desk_number", "is required when no escalation destination is set "+
-			"(handoff.ticket_webhook_url or a help-desk chat channel): callers asking for a person must reach one")
+	for _, b := range ch.Enabled() {
+		t, ok := b.Channel.(Transferrer)
+		if !ok {
+			continue
+		}
+		if setting, target := t.Transfer(); target == "" && !packets {
+			v.errorf("channels."+b.Key+"."+setting, "is required when no escalation destination is set "+
+				"(handoff.ticket_webhook_url or a help-desk chat channel): callers asking for a person must reach one")
+		}
 	}
 }

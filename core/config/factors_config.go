@@ -21,10 +21,10 @@ const (
 
 // requireChannels are the keys allowed in a factors.require block besides
 // "default": the engine names of the channels a flow runs on — every
-// registered channel plug-in's, the phone's ("voice", channels.twilio) and
-// the demo console's — sorted.
+// registered channel plug-in's (the phone's "voice" among them) and the demo
+// console's — sorted.
 func requireChannels(reg plugin.Registry) []string {
-	names := append(channelNames(reg, nil), "console", "voice")
+	names := append(channelNames(reg, nil), "console")
 	slices.Sort(names)
 	return slices.Compact(names)
 }

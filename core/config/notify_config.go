@@ -11,8 +11,9 @@ import (
 // NotifyConfig configures how codes and notices reach users. Each key of
 // the section that names a registered notifier (notify.email, the SMTP
 // relay; notify.outbox, the demo's switch) is that plug-in's own
-// configuration, decoded and validated by it. Twilio's SMS and calls are
-// configured under channels.twilio and selected by SMS.Provider.
+// configuration, decoded and validated by it. SMS and calls may also come
+// from a channel's provider account (channels.twilio), selected by
+// SMS.Provider.
 type NotifyConfig struct {
 	SMS     SMSConfig                `yaml:"sms"`
 	Plugins map[string]plugin.Config `yaml:",inline" plugin:"notifier"`
@@ -43,7 +44,8 @@ func (n NotifyConfig) deliverers(ch notify.Channel) []string {
 
 // SMSConfig selects the SMS and voice provider.
 type SMSConfig struct {
-	// Provider is twilio (uses channels.twilio credentials) or outbox.
+	// Provider is the key of a channel block whose account sends SMS and
+	// calls (twilio: channels.twilio's credentials), or outbox.
 	Provider string `yaml:"provider"`
 }
 
@@ -82,10 +84,6 @@ func (v *validator) notify(n *NotifyConfig, c *Config) {
 	}
 	phone := c.Factors.Has(FactorSMS) || c.Factors.Has(FactorVoice)
 	switch n.SMS.Provider {
-	case "twilio":
-		if phone && !n.Delivers(notify.ChannelSMS) && !c.Channels.Twilio.configured() {
-			v.errorf(p+".sms.provider", "twilio needs %s", twilioMissing(c.Channels.Twilio))
-		}
 	case "outbox":
 		if v.production() {
 			v.errorf(p+".sms.provider", "outbox never delivers anything and cannot be used in production")
@@ -95,30 +93,52 @@ func (v *validator) notify(n *NotifyConfig, c *Config) {
 			v.errorf(p+".sms.provider", "is required when sms or voice is enabled")
 		}
 	default:
-		v.errorf(p+".sms.provider", "must be twilio or outbox")
+		acct, ok := v.smsAccount(&c.Channels, n.SMS.Provider)
+		if !ok {
+			v.errorf(p+".sms.provider", "must be %s", strings.Join(append(smsAccounts(v.reg), "outbox"), " or "))
+			return
+		}
+		if phone && !n.Delivers(notify.ChannelSMS) && !acct.Delivers(notify.ChannelSMS) {
+			v.errorf(p+".sms.provider", "%s needs %s", n.SMS.Provider, acct.Missing("channels."+n.SMS.Provider))
+		}
 	}
 }
 
-// twilioMissing names the Twilio settings that are not set, e.g.
-// "channels.twilio.auth_token" or "channels.twilio.account_sid and from_number".
-func twilioMissing(t TwilioConfig) string {
-	var miss []string
-	if t.AccountSID == "" {
-		miss = append(miss, "account_sid")
+// SMSAccount is a channel block whose provider account sends SMS and calls
+// (notify.AccountOpener: channels.twilio); notify.sms.provider names its
+// key.
+type SMSAccount interface {
+	Delivers(ch notify.Channel) bool
+	// Missing names the settings under path the account still needs to
+	// send ("channels.twilio.auth_token").
+	Missing(path string) string
+}
+
+// smsAccount returns the account of channel block key: the file's block,
+// or else the registered plug-in with its defaults.
+func (v *validator) smsAccount(c *ChannelsConfig, key string) (SMSAccount, bool) {
+	cfg, ok := c.Plugins[key]
+	if !ok {
+		if cfg, ok = v.reg.New(plugin.Channel, key); !ok {
+			return nil, false
+		}
 	}
-	if t.AuthToken.Empty() {
-		miss = append(miss, "auth_token")
+	a, ok := cfg.(SMSAccount)
+	return a, ok
+}
+
+// smsAccounts lists the registered channel types whose account sends SMS,
+// sorted.
+func smsAccounts(reg plugin.Registry) []string {
+	var out []string
+	for _, typ := range reg.Types(plugin.Channel) {
+		if cfg, _ := reg.New(plugin.Channel, typ); cfg != nil {
+			if _, ok := cfg.(SMSAccount); ok {
+				out = append(out, typ)
+			}
+		}
 	}
-	if t.FromNumber == "" {
-		miss = append(miss, "from_number")
-	}
-	switch len(miss) {
-	case 0:
-		return "channels.twilio settings"
-	case 1:
-		return "channels.twilio." + miss[0]
-	}
-	return "channels.twilio." + strings.Join(miss[:len(miss)-1], ", ") + " and " + miss[len(miss)-1]
+	return out
 }
 
 func (v *validator) audit(a *AuditConfig) {

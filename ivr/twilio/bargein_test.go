@@ -69,7 +69,7 @@ func bargeInProblem(doc string) string {
 // language is set by the Twilio number called.
 func TestBargeInEverywhere(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) {
-		c.Channels.Twilio.Numbers = map[string]string{"+34910000000": "es"}
+		phoneOf(c).Numbers = map[string]string{"+34910000000": "es"}
 	})
 	c := h.call("CA900")
 	c.start("1")

@@ -39,8 +39,8 @@ func TestSlowTurnIsHeldAndResumed(t *testing.T) {
 	h := newHarness(t)
 	slow := &slowEngine{e: h.a.Engine, delay: 600 * time.Millisecond}
 	var err error
-	h.ivr, err = ivr.New(slow, h.a.Messages, ivr.Config{PublicURL: public, AccountSID: h.a.Config.Channels.Twilio.AccountSID,
-		AuthToken: h.a.Config.Channels.Twilio.AuthToken, Languages: []string{"en", "es"}, TurnBudget: 150 * time.Millisecond})
+	h.ivr, err = ivr.New(slow, h.a.Messages, ivr.Config{PublicURL: public, AccountSID: phoneOf(h.a.Config).AccountSID,
+		AuthToken: phoneOf(h.a.Config).AuthToken, Languages: []string{"en", "es"}, TurnBudget: 150 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +99,8 @@ func TestStoreDownHoldsTheKeys(t *testing.T) {
 	h := newHarness(t)
 	d := &downEngine{e: h.a.Engine}
 	var err error
-	h.ivr, err = ivr.New(d, h.a.Messages, ivr.Config{PublicURL: public, AccountSID: h.a.Config.Channels.Twilio.AccountSID,
-		AuthToken: h.a.Config.Channels.Twilio.AuthToken, Languages: []string{"en", "es"}, TurnBudget: 150 * time.Millisecond})
+	h.ivr, err = ivr.New(d, h.a.Messages, ivr.Config{PublicURL: public, AccountSID: phoneOf(h.a.Config).AccountSID,
+		AuthToken: phoneOf(h.a.Config).AuthToken, Languages: []string{"en", "es"}, TurnBudget: 150 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

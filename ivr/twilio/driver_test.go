@@ -19,6 +19,7 @@ import (
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
 	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 	"github.com/resetbot/resetbot/core/notify/twilio/twiliotest"
+	"github.com/resetbot/resetbot/core/plugin"
 	"github.com/resetbot/resetbot/core/secret"
 	"github.com/resetbot/resetbot/internal/bottest"
 	ivr "github.com/resetbot/resetbot/ivr/twilio"
@@ -57,13 +58,14 @@ func newHarness(t testing.TB, mutate ...func(*config.Config)) *harness {
 	cfg.Audit.File = "" // captured below instead
 	delete(cfg.Notify.Plugins, "outbox")
 	cfg.Notify.SMS.Provider = "twilio"
-	cfg.Channels.Twilio = config.TwilioConfig{Enabled: true, AccountSID: twiliotest.AccountSID,
-		AuthToken: secret.New(twiliotest.AuthToken), FromNumber: "+15555550100", HelpDeskNumber: helpDesk,
-		Languages: []string{"en", "es"}, AllowedPrefixes: []string{"+1"},
-		// The REST calls go to the fake through the client's own base URL
-		// setting (an egress proxy in production), not a process-wide
-		// transport.
-		APIBaseURL: h.fake.URL}
+	cfg.Channels.Plugins = map[string]plugin.Config{"twilio": &ivr.Settings{Enabled: true,
+		Account: notifytwilio.Account{AccountSID: twiliotest.AccountSID, AuthToken: secret.New(twiliotest.AuthToken),
+			FromNumber: "+15555550100", AllowedPrefixes: []string{"+1"},
+			// The REST calls go to the fake through the client's own base
+			// URL setting (an egress proxy in production), not a
+			// process-wide transport.
+			APIBaseURL: h.fake.URL},
+		HelpDeskNumber: helpDesk, Languages: []string{"en", "es"}}}
 	for _, m := range mutate {
 		m(cfg)
 	}
@@ -78,17 +80,20 @@ func newHarness(t testing.TB, mutate ...func(*config.Config)) *harness {
 	h.a = a
 	h.log = log
 	h.openIVR()
-	tc := cfg.Channels.Twilio
+	tc := phoneOf(cfg)
 	h.code = &notifytwilio.CodeHandler{Auth: notifytwilio.NewWebhookAuth(public, tc.AccountSID, tc.AuthToken, log),
 		Store: a.Store, Key: notifytwilio.CodeKey(tc.AuthToken), Messages: a.Messages, Log: log}
 	return h
 }
 
+// phoneOf is the channels.twilio block of cfg (the harness puts one there).
+func phoneOf(cfg *config.Config) *ivr.Settings { return cfg.Channels.Plugins["twilio"].(*ivr.Settings) }
+
 // openIVR builds the phone line on the app, as Mount does; tweak adjusts
 // its configuration (a shorter turn budget).
 func (h *harness) openIVR(tweak ...func(*ivr.Config)) {
 	h.t.Helper()
-	a, tc := h.a, h.a.Config.Channels.Twilio
+	a, tc := h.a, phoneOf(h.a.Config)
 	c := ivr.Config{PublicURL: public, AccountSID: tc.AccountSID, AuthToken: tc.AuthToken, HelpDesk: tc.HelpDeskNumber,
 		Languages: tc.Languages, Blocked: tc.BlockedCallers, Log: h.log, Numbers: tc.Numbers, Store: a.Store,
 		CallerKey: a.CallerKey, LanguageMemory: tc.LanguageMemory, Audit: a.Audit}

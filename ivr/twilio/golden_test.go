@@ -77,7 +77,7 @@ func TestGoldenResetCall(t *testing.T) {
 	langs := cat.Languages()
 	for i, lang := range langs {
 		t.Run(lang, func(t *testing.T) {
-			h := newHarness(t, func(c *config.Config) { c.Channels.Twilio.Languages = langs })
+			h := newHarness(t, func(c *config.Config) { phoneOf(c).Languages = langs })
 			seed := h.enrollTOTP("amartin")
 			before := h.fake.Sends()
 			h.twiml = nil

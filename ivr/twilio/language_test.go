@@ -2,9 +2,14 @@ package twilio_test
 
 import (
 	"context"
-	"github.com/resetbot/resetbot/internal/bottest"
+	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/resetbot/resetbot/app"
+	"github.com/resetbot/resetbot/core/plugin"
+	"github.com/resetbot/resetbot/internal/bottest"
+	"github.com/resetbot/resetbot/plugins"
 
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/engine"
@@ -73,7 +78,7 @@ func TestLanguageRemembered(t *testing.T) {
 
 // TestLanguageNotRemembered: with language_memory negative nothing is kept.
 func TestLanguageNotRemembered(t *testing.T) {
-	h := newHarness(t, func(c *config.Config) { c.Channels.Twilio.LanguageMemory = -1 })
+	h := newHarness(t, func(c *config.Config) { phoneOf(c).LanguageMemory = -1 })
 	c := h.call("CA510")
 	c.start("2")
 	c.hangUp()
@@ -88,7 +93,7 @@ func TestLanguageNotRemembered(t *testing.T) {
 // offers no nine.
 func TestLanguageByNumberCalled(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) {
-		c.Channels.Twilio.Numbers = map[string]string{"+34910000000": "es"}
+		phoneOf(c).Numbers = map[string]string{"+34910000000": "es"}
 	})
 	c := h.call("CA520")
 	d := c.do(ivr.PathIncoming, c.form("To", "+34910000000"))
@@ -101,7 +106,7 @@ func TestLanguageByNumberCalled(t *testing.T) {
 		t.Fatalf("the main number skipped the menu: %s", d.Text())
 	}
 
-	one := newHarness(t, func(c *config.Config) { c.Channels.Twilio.Languages = []string{"fr"} })
+	one := newHarness(t, func(c *config.Config) { phoneOf(c).Languages = []string{"fr"} })
 	c = one.call("CA522")
 	d = c.do(ivr.PathIncoming, c.form())
 	if isLanguageMenu(d) || d.Gather == nil || d.Gather.Say[0].Language != "fr-FR" || strings.Contains(d.Gather.Action, "m=1") {
@@ -131,7 +136,7 @@ func (l *localeEngine) Handle(ctx context.Context, t engine.Turn) engine.Reply {
 // starts in it.
 func TestDirectoryLanguageRemembered(t *testing.T) {
 	h := newHarness(t)
-	tc := h.a.Config.Channels.Twilio
+	tc := phoneOf(h.a.Config)
 	var err error
 	h.ivr, err = ivr.New(&localeEngine{e: h.a.Engine, delivery: "CA530:3", locale: "es"}, h.a.Messages,
 		ivr.Config{PublicURL: public, AccountSID: tc.AccountSID, AuthToken: tc.AuthToken, Languages: tc.Languages,
@@ -150,5 +155,22 @@ func TestDirectoryLanguageRemembered(t *testing.T) {
 	c = h.call("CA531")
 	if d := c.do(ivr.PathIncoming, c.form()); isLanguageMenu(d) || d.Gather == nil || d.Gather.Say[0].Language != "es-US" {
 		t.Fatalf("the account's language was not remembered for the number: %+v", d)
+	}
+}
+
+// TestOpenPassesTheLanguageSettings: serve's wiring hands the IVR the
+// store, the caller key and the language settings of the configuration.
+func TestOpenPassesTheLanguageSettings(t *testing.T) {
+	cfg := config.Default(plugins.All())
+	tc := &ivr.Settings{Numbers: map[string]string{"+34910000000": "es"}, LanguageMemory: -1}
+	cfg.Channels.Plugins = map[string]plugin.Config{"twilio": tc}
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	c := ivr.ConfigOf(a.ChannelDeps(slog.New(slog.DiscardHandler)), *tc)
+	if c.Store == nil || len(c.CallerKey) < 32 || c.Numbers["+34910000000"] != "es" || c.LanguageMemory != -1 {
+		t.Fatalf("IVR config: store %v, key %d bytes, numbers %v, memory %v", c.Store != nil, len(c.CallerKey), c.Numbers, c.LanguageMemory)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/engine"
 	"github.com/resetbot/resetbot/core/notify/twilio/twiliotest"
+	ivr "github.com/resetbot/resetbot/ivr/twilio"
 )
 
 // TestPhoneUnlock unlocks the locked demo account with a code read by a
@@ -215,7 +216,7 @@ func TestHangUpMidFlow(t *testing.T) {
 }
 
 func TestBlockedCaller(t *testing.T) {
-	h := newHarness(t, func(c *config.Config) { c.Channels.Twilio.BlockedCallers = []string{"+1555555"} })
+	h := newHarness(t, func(c *config.Config) { phoneOf(c).BlockedCallers = []string{"+1555555"} })
 	c := h.call("CA900")
 	d := c.do("/voice/incoming", c.form())
 	if d.Hangup == nil || d.Gather != nil {
@@ -245,7 +246,7 @@ func TestBudgetExhausted(t *testing.T) {
 // TestDisallowedCountry: the mobile of record is outside the allow-list, so
 // nothing is sent, and the caller hears the same as anyone else.
 func TestDisallowedCountry(t *testing.T) {
-	h := newHarness(t, func(c *config.Config) { c.Channels.Twilio.AllowedPrefixes = []string{"+44"} })
+	h := newHarness(t, func(c *config.Config) { phoneOf(c).AllowedPrefixes = []string{"+44"} })
 	c := h.call("CA1100")
 	c.start("1")
 	c.press("1")
@@ -279,7 +280,7 @@ func TestUnknownNumberSameReplies(t *testing.T) {
 
 func TestUnlockOnlyPolicy(t *testing.T) {
 	h := newHarness(t, func(c *config.Config) {
-		c.Channels.Twilio.VoiceReset = config.TwilioVoiceUnlockOnly
+		phoneOf(c).VoiceReset = ivr.VoiceUnlockOnly
 		c.Factors.Require.Reset = map[string]int{"default": 1}
 		c.Factors.Policy.PhoneAlone = true
 	})

@@ -6,22 +6,21 @@ import (
 	"net/http"
 
 	"github.com/resetbot/resetbot/core/channel"
-	"github.com/resetbot/resetbot/core/config"
+	"github.com/resetbot/resetbot/core/plugin"
 )
 
-// Settings are the phone channel's configuration (channels.twilio). This is
-// the one place the adapter reads configuration types; issue 13's plug-in
-// configuration moves them into this package.
-type Settings = config.TwilioConfig
-
-// Open builds the phone channel for `resetbot serve`: the IVR's webhooks.
-// Twilio's code calls ("press 1 to hear your code") belong to the SMS and
-// voice notifier (core/notify/twilio), not to this channel.
-func Open(_ context.Context, d channel.Deps, s Settings) (channel.Channel, error) {
+// Open builds the phone channel for `resetbot serve` from its settings: the
+// IVR's webhooks. Twilio's code calls ("press 1 to hear your code") belong
+// to the account's senders (core/notify/twilio), not to this channel; they
+// are served whoever opens them, with the channel on or off.
+func (s *Settings) Open(_ context.Context, d channel.Deps) (channel.Channel, error) {
+	if err := plugin.Check(s, "channels.twilio", false).Err(); err != nil {
+		return nil, err
+	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	h, err := New(d.Engine, d.Messages, configOf(d, s))
+	h, err := New(d.Engine, d.Messages, configOf(d, *s))
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ func TestSideChoiceActsOnPound(t *testing.T) {
 			if pound == "" {
 				t.Fatalf("no pound word for %s: add it to poundWord", lang)
 			}
-			h := newHarness(t, func(c *config.Config) { c.Channels.Twilio.Languages = langs })
+			h := newHarness(t, func(c *config.Config) { phoneOf(c).Languages = langs })
 			h.enrollTOTP("amartin")
 			c := h.call("CA5" + strconv.Itoa(i))
 			menu := c.start(strconv.Itoa(i + 1))

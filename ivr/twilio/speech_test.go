@@ -189,7 +189,7 @@ func runPath(t *testing.T, h *harness, p phonePath, sid, langKey string) pathRes
 // newPathHarness is a harness offering every language, with an
 // authenticator enrolled for the path's account if it uses one.
 func newPathHarness(t *testing.T, p phonePath, langs []string) *harness {
-	h := newHarness(t, func(c *config.Config) { c.Channels.Twilio.Languages = langs })
+	h := newHarness(t, func(c *config.Config) { phoneOf(c).Languages = langs })
 	if p.totp {
 		h.seed = h.enrollTOTP(p.login)
 	}
