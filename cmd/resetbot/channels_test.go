@@ -179,10 +179,9 @@ func TestCodeCallsMounted(t *testing.T) {
 			AccountSID: "AC00000000000000000000000000000001", AuthToken: secret.New("tok"), FromNumber: "+15550100100"}}}
 		cfg.Notify.SMS.Provider = "twilio"
 		delete(cfg.Notify.Plugins, "outbox")
+		cfg.Factors.Enabled = slices.DeleteFunc(cfg.Factors.Enabled, func(f string) bool { return f == config.FactorVoice })
 		if calls {
 			cfg.Factors.Enabled = append(cfg.Factors.Enabled, config.FactorVoice)
-		} else {
-			cfg.Factors.Enabled = slices.DeleteFunc(cfg.Factors.Enabled, func(f string) bool { return f == config.FactorVoice })
 		}
 		a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log})
 		if err != nil {

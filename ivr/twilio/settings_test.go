@@ -48,14 +48,14 @@ func TestTwilioValidation(t *testing.T) {
 		{"bad region", "    region: europe\n", "channels.twilio.region"},
 		{"plain http base", "    api_base_url: http://twilio-proxy.corp.example\n", "channels.twilio.api_base_url"},
 		{"base url with edge", "    api_base_url: https://p.example\n    edge: sydney\n", "channels.twilio.api_base_url"},
-		{"account sid", "    account_sid: XX\n", "channels.twilio.account_sid: must start with AC"},
-		{"from number", "    from_number: \"555\"\n", "channels.twilio.from_number: must be an E.164 number"},
 		{"help-desk number", "    help_desk_number: \"555\"\n", "channels.twilio.help_desk_number: must be an E.164 number"},
 	})
 	off := "mode: demo\nchannels:\n  twilio:\n    enabled: false\n"
 	checkSection(t, off, "channels.twilio", []sectionCase{
 		{"off without account", "", ""},
 		{"off still checks the account", "    sms_api: x\n", "channels.twilio.sms_api"},
+		{"account sid", "    account_sid: XX\n", "channels.twilio.account_sid: must start with AC"},
+		{"from number", "    from_number: \"555\"\n", "channels.twilio.from_number: must be an E.164 number"},
 	})
 	on := "mode: demo\nchannels:\n  twilio:\n    enabled: true\n"
 	checkSection(t, on, "channels.twilio", []sectionCase{
