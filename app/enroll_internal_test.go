@@ -9,6 +9,7 @@ import (
 	"github.com/resetbot/resetbot/bot/teams"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/plugin"
+	ivrtwilio "github.com/resetbot/resetbot/ivr/twilio"
 	"github.com/resetbot/resetbot/plugins"
 )
 
@@ -18,7 +19,6 @@ import (
 type blocks struct {
 	Slack  slack.Config
 	Teams  teams.Config
-	Twilio config.TwilioConfig
 	Blocks map[string]plugin.Config
 }
 
@@ -55,7 +55,7 @@ func TestPagesFollowTheChannelsSettings(t *testing.T) {
 		{"teams by page", &blocks{Teams: teams.Config{Enabled: true}}, true},
 		{"teams by page but disabled", &blocks{Teams: teams.Config{EnrollDelivery: teams.EnrollDeliveryPage}}, false},
 		{"the real section, slack by page", &config.ChannelsConfig{Plugins: map[string]plugin.Config{"slack": &slack.Config{Enabled: true}}}, true},
-		{"the real section, twilio only", &config.ChannelsConfig{Twilio: config.TwilioConfig{Enabled: true}}, false},
+		{"the real section, twilio only", &config.ChannelsConfig{Plugins: map[string]plugin.Config{"twilio": &ivrtwilio.Settings{Enabled: true}}}, false},
 	} {
 		if got := usesPages(c.section); got != c.want {
 			t.Errorf("%s: pages wanted = %v, want %v", c.name, got, c.want)
