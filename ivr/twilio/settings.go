@@ -72,6 +72,11 @@ func (s *Settings) ChannelName() string { return Channel }
 // ChannelEnabled reports whether the IVR webhooks are on.
 func (s *Settings) ChannelEnabled() bool { return s.Enabled }
 
+// Transfer is where a caller asking for a person is transferred
+// (config.Transferrer): without a number, and without an escalation packet
+// destination, a production configuration is refused.
+func (s *Settings) Transfer() (setting, target string) { return "help_desk_number", s.HelpDeskNumber }
+
 // VoiceResetPolicy is what a reset on the phone does (flows.Policy
 // VoiceReset), "" for the flows' default.
 func (s *Settings) VoiceResetPolicy() string { return s.VoiceReset }

@@ -50,6 +50,13 @@ func TestTwilioValidation(t *testing.T) {
 		{"base url with edge", "    api_base_url: https://p.example\n    edge: sydney\n", "channels.twilio.api_base_url"},
 		{"help-desk number", "    help_desk_number: \"555\"\n", "channels.twilio.help_desk_number: must be an E.164 number"},
 	})
+	prod := "server:\n  public_url: https://bot.example.com\nchannels:\n  twilio:\n" +
+		"    enabled: true\n    account_sid: AC1\n    auth_token: tok\n    from_number: \"+15555550100\"\n"
+	checkSection(t, prod, "channels.twilio.help_desk_number", []sectionCase{
+		{"production without a help desk", "", "channels.twilio.help_desk_number: is required when no escalation destination is set"},
+		{"production with a help desk", "    help_desk_number: \"+15555550199\"\n", ""},
+		{"production with a ticket webhook", "handoff:\n  ticket_webhook_url: https://itsm.example.com/hook\n", ""},
+	})
 	off := "mode: demo\nchannels:\n  twilio:\n    enabled: false\n"
 	checkSection(t, off, "channels.twilio", []sectionCase{
 		{"off without account", "", ""},
