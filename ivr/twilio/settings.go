@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/resetbot/resetbot/core/messages"
+	"github.com/resetbot/resetbot/core/notify"
 	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 	"github.com/resetbot/resetbot/core/plugin"
 )
@@ -61,6 +62,11 @@ type Settings struct {
 	// goodbye and nothing else.
 	BlockedCallers []string `yaml:"blocked_callers"`
 }
+
+var (
+	_ plugin.Config        = (*Settings)(nil)
+	_ notify.AccountOpener = (*Settings)(nil)
+)
 
 // NewSettings is the phone channel's registry entry (channels.twilio): off,
 // with the defaults applied at use.
