@@ -10,6 +10,7 @@ import (
 	"github.com/resetbot/resetbot/core/notify"
 	notifytwilio "github.com/resetbot/resetbot/core/notify/twilio"
 	"github.com/resetbot/resetbot/core/secret"
+	"github.com/resetbot/resetbot/internal/configtest"
 	ivr "github.com/resetbot/resetbot/ivr/twilio"
 	"github.com/resetbot/resetbot/plugins"
 )
@@ -22,7 +23,7 @@ import (
 func TestTwilioValidation(t *testing.T) {
 	base := "mode: demo\nserver:\n  public_url: https://bot.example.com\nchannels:\n  twilio:\n" +
 		"    enabled: true\n    account_sid: AC1\n    auth_token: tok\n    from_number: \"+15555550100\"\n"
-	checkSection(t, base, "channels.twilio", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "channels.twilio", []configtest.Case{
 		{"minimal", "", ""},
 		{"every field", "    sms_api: verify\n    verify_service_sid: VA1\n    voice_reset: unlock_only\n" +
 			"    languages: [es, en]\n    gather_timeout: 5s\n    request_timeout: 5s\n    allowed_prefixes: [\"+1\", \"+44\"]\n" +
@@ -52,25 +53,25 @@ func TestTwilioValidation(t *testing.T) {
 	})
 	prod := "server:\n  public_url: https://bot.example.com\nchannels:\n  twilio:\n" +
 		"    enabled: true\n    account_sid: AC1\n    auth_token: tok\n    from_number: \"+15555550100\"\n"
-	checkSection(t, prod, "channels.twilio.help_desk_number", []sectionCase{
+	configtest.CheckSection(t, plugins.All, prod, "channels.twilio.help_desk_number", []configtest.Case{
 		{"production without a help desk", "", "channels.twilio.help_desk_number: is required when no escalation destination is set"},
 		{"production with a help desk", "    help_desk_number: \"+15555550199\"\n", ""},
 		{"production with a ticket webhook", "handoff:\n  ticket_webhook_url: https://itsm.example.com/hook\n", ""},
 	})
 	off := "mode: demo\nchannels:\n  twilio:\n    enabled: false\n"
-	checkSection(t, off, "channels.twilio", []sectionCase{
+	configtest.CheckSection(t, plugins.All, off, "channels.twilio", []configtest.Case{
 		{"off without account", "", ""},
 		{"off still checks the account", "    sms_api: x\n", "channels.twilio.sms_api"},
 		{"account sid", "    account_sid: XX\n", "channels.twilio.account_sid: must start with AC"},
 		{"from number", "    from_number: \"555\"\n", "channels.twilio.from_number: must be an E.164 number"},
 	})
 	on := "mode: demo\nchannels:\n  twilio:\n    enabled: true\n"
-	checkSection(t, on, "channels.twilio", []sectionCase{
+	configtest.CheckSection(t, plugins.All, on, "channels.twilio", []configtest.Case{
 		{"on without sid", "", "channels.twilio.account_sid: is required when twilio is enabled"},
 		{"on without token", "", "channels.twilio.auth_token: is required when twilio is enabled"},
 		{"on without number", "", "channels.twilio.from_number: is required when twilio is enabled"},
 	})
-	checkSection(t, on, "server.public_url", []sectionCase{
+	configtest.CheckSection(t, plugins.All, on, "server.public_url", []configtest.Case{
 		{"on without public url", "", "server.public_url: is required when twilio is enabled"},
 	})
 }
@@ -80,13 +81,13 @@ func TestTwilioValidation(t *testing.T) {
 // accounts the registry knows.
 func TestTwilioProvider(t *testing.T) {
 	base := "mode: demo\nfactors: {enabled: [totp, sms]}\nnotify:\n  sms: {provider: twilio}\n"
-	checkSection(t, base, "notify.sms.provider", []sectionCase{
+	configtest.CheckSection(t, plugins.All, base, "notify.sms.provider", []configtest.Case{
 		{"no block", "", "twilio needs channels.twilio.account_sid, auth_token and from_number"},
 		{"token missing", "channels:\n  twilio: {account_sid: AC1, from_number: \"+15555550100\"}\n",
 			"twilio needs channels.twilio.auth_token"},
 		{"configured", "channels:\n  twilio: {account_sid: AC1, auth_token: t, from_number: \"+15555550100\"}\n", ""},
 	})
-	checkSection(t, "mode: demo\nnotify:\n  sms: {provider: pigeon}\n", "notify.sms.provider", []sectionCase{
+	configtest.CheckSection(t, plugins.All, "mode: demo\nnotify:\n  sms: {provider: pigeon}\n", "notify.sms.provider", []configtest.Case{
 		{"unknown", "", "must be twilio or outbox"},
 	})
 }
@@ -177,38 +178,5 @@ func TestTwilioAccountDelivers(t *testing.T) {
 	}
 	if _, ok := s.(config.SMSAccount); !ok {
 		t.Error("the phone's settings are not an SMS account for notify.sms.provider")
-	}
-}
-
-// sectionCase is one configuration snippet added to a base document and the
-// problem it must produce ("" for none).
-type sectionCase struct {
-	name  string
-	extra string
-	want  string
-}
-
-// checkSection parses base+extra through the real registry (as check-config
-// and serve do) for each case and checks the errors under prefix: none when
-// want is "", otherwise one containing want ("path: message").
-func checkSection(t *testing.T, base, prefix string, cases []sectionCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, all := config.Parse([]byte(base+tc.extra), nil, plugins.All())
-			var lines []string
-			for _, p := range all.Errors() {
-				if strings.HasPrefix(p.Path, prefix) {
-					lines = append(lines, p.Path+": "+p.Message)
-				}
-			}
-			got := strings.Join(lines, "\n")
-			if tc.want == "" && len(lines) > 0 {
-				t.Fatalf("unexpected problems:\n%s", got)
-			}
-			if tc.want != "" && !strings.Contains(got, tc.want) {
-				t.Fatalf("want a problem %q, got:\n%s", tc.want, got)
-			}
-		})
 	}
 }
