@@ -138,7 +138,7 @@ func demoPhone(a *app.App, msgs ivrtwilio.Renderer, log *slog.Logger, lang strin
 	langs := []string{lang}
 	offered := tc.Languages
 	if len(offered) == 0 {
-		offered = ivrtwilio.DefaultLanguages
+		offered = []string{"en", "es"} // the demo's short menu
 	}
 	for _, l := range offered {
 		if l != lang {

@@ -25,9 +25,6 @@ const (
 	DefaultGatherTimeout = 6 * time.Second
 )
 
-// DefaultLanguages are offered at the start of a call by default.
-var DefaultLanguages = []string{"en", "es"}
-
 // Settings are the phone channel's configuration (channels.twilio), a
 // channel plug-in's block: the registry (plugins.All) decodes the block into
 // it, Validate checks it and Open builds the channel from it. The Twilio
@@ -96,7 +93,10 @@ func (s *Settings) Effective() plugin.Config {
 		e.VoiceReset = DefaultVoiceReset
 	}
 	if len(e.Languages) == 0 {
-		e.Languages = DefaultLanguages
+		// What New offers: every language with a catalog, English first.
+		if cat, err := messages.Load(); err == nil {
+			e.Languages = cat.Languages()
+		}
 	}
 	if e.GatherTimeout <= 0 {
 		e.GatherTimeout = DefaultGatherTimeout
