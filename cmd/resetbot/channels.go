@@ -13,10 +13,9 @@ import (
 
 // channelOpener is a channel plug-in's configuration that opens itself
 // (bot/slack.Config, bot/teams.Config, bot/mattermost.Config,
-// ivr/twilio.Settings): the
-// registry (plugins.All) decodes channels.<key> into it, core/config
-// validates it, and this file opens it with the narrow dependencies every
-// channel gets. Nothing here names a channel plug-in.
+// ivr/twilio.Settings): the registry (plugins.All) decodes channels.<key>
+// into it, core/config validates it, and this file opens it with the narrow
+// dependencies every channel gets. Nothing here names a channel plug-in.
 type channelOpener interface {
 	Open(ctx context.Context, d channel.Deps) (channel.Channel, error)
 }
@@ -44,13 +43,13 @@ func channelsToOpen(cfg *config.Config) ([]pendingChannel, error) {
 	return out, nil
 }
 
-// mountChannels mounts the notifiers' own webhooks (the "press 1" action
-// of Twilio's code calls, served even with the phone channel off), then
-// opens every enabled channel, mounts its routes, registers
-// its capabilities with the app (handoff starters, help-desk and chat
-// posters, handoff watchers, outreach messengers) and starts it. The
-// returned function shuts them down, in reverse order, within the server's
-// shutdown budget.
+// mountChannels mounts the opened notifiers' own webhooks
+// (app.NotifierRoutes: a code call's "press 1" action, served whether or not
+// the phone channel is on), then opens every enabled channel, mounts its
+// routes, registers its capabilities with the app (handoff starters,
+// help-desk and chat posters, handoff watchers, outreach messengers) and
+// starts it. The returned function shuts them down, in reverse order, within
+// the server's shutdown budget.
 func mountChannels(ctx context.Context, a *app.App, srv *server.Server, log *slog.Logger) (func(), error) {
 	for pattern, h := range a.NotifierRoutes() {
 		srv.Handle(pattern, h)
