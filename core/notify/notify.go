@@ -10,8 +10,11 @@
 // Implementations live in sub-packages: notify/email (SMTP) and notify/outbox
 // (an in-memory terminal outbox for the demo and tests). Each is a notifier
 // plug-in: its configuration (notify.<type>) is an Opener that validates
-// itself and opens its Senders (open.go). Queue wraps any Sender with a
-// bounded asynchronous queue.
+// itself and opens its Senders (open.go). notify/twilio (SMS and code calls)
+// is a provider account configured in a channel's block (channels.twilio)
+// and opened through AccountOpener when notify.sms.provider names that
+// block; a Sender that serves its own webhook (the code call's "press 1") is
+// Routed. Queue wraps any Sender with a bounded asynchronous queue.
 package notify
 
 import (
