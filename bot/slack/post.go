@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -83,33 +84,48 @@ func (b *Bot) apiBase() string {
 	return slack.APIURL
 }
 
-// queryKeep reports the bytes url.QueryEscape leaves as they are.
-func queryKeep(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
-}
+// queryClass[c] is what url.QueryEscape makes of byte c: 0 kept as it is,
+// 1 a space (written '+'), 3 escaped as %XX (its length).
+var queryClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+		case c == ' ':
+			t[c] = 1
+		default:
+			t[c] = 3
+		}
+	}
+	return t
+}()
 
 // escapedLen is len(url.QueryEscape(s)).
 func escapedLen[T ~string | ~[]byte](s T) int {
 	n := len(s)
 	for i := 0; i < len(s); i++ {
-		if !queryKeep(s[i]) && s[i] != ' ' {
-			n += 2
-		}
+		n += int(queryClass[s[i]] & 2)
 	}
 	return n
 }
 
-// appendQueryEscape appends url.QueryEscape(s) to dst.
+// appendQueryEscape appends url.QueryEscape(s) to dst. It writes into dst's
+// spare capacity by index, growing it once: a byte-by-byte append of a
+// reply's blocks was about 4% of a Slack turn's CPU.
 func appendQueryEscape[T ~string | ~[]byte](dst []byte, s T) []byte {
 	const hex = "0123456789ABCDEF"
+	n, m := len(dst), escapedLen(s)
+	dst = slices.Grow(dst, m)[:n+m]
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case queryKeep(c):
-			dst = append(dst, c)
-		case c == ' ':
-			dst = append(dst, '+')
+		switch c := s[i]; queryClass[c] {
+		case 0:
+			dst[n] = c
+			n++
+		case 1:
+			dst[n] = '+'
+			n++
 		default:
-			dst = append(dst, '%', hex[c>>4], hex[c&15])
+			dst[n], dst[n+1], dst[n+2] = '%', hex[c>>4], hex[c&15]
+			n += 3
 		}
 	}
 	return dst

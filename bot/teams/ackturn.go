@@ -2,7 +2,10 @@ package teams
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"runtime/debug"
+	"sync"
 	"time"
 )
 
@@ -25,9 +28,21 @@ const TurnWait = 10 * time.Second
 // nothing twice. Before, the activity was acknowledged at once and a busy
 // or store-down turn showed the catalogued error: the input was dropped.
 // A full pool answers 503 at once, as before.
-func (b *Bot) answerAfterTurn(w http.ResponseWriter, r *http.Request, turn func(ctx context.Context) bool) {
+//
+// A reply held back for its timing floor (pending) is shown off the worker
+// (later), and the Bot Framework is answered once it is: the worker is free
+// for the next activity meanwhile.
+func (b *Bot) answerAfterTurn(w http.ResponseWriter, r *http.Request, turn func(ctx context.Context) (bool, pending)) {
 	done := make(chan bool, 1)
-	if err := b.pool.Submit(func(ctx context.Context) { done <- turn(ctx) }); err != nil {
+	job := func(ctx context.Context) {
+		ok, p := turn(ctx)
+		if p.show == nil {
+			done <- ok
+			return
+		}
+		b.later(ctx, p.at, func(ctx context.Context) { p.show(ctx); done <- ok })
+	}
+	if err := b.pool.Submit(job); err != nil {
 		b.log.Warn("teams: worker pool refused the activity", "err", err)
 		retryLater(w)
 		return
@@ -53,4 +68,83 @@ func (b *Bot) answerAfterTurn(w http.ResponseWriter, r *http.Request, turn func(
 func retryLater(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "2")
 	http.Error(w, "busy", http.StatusServiceUnavailable)
+}
+
+// pending is what a turn leaves to do once its timing floor has passed:
+// show its reply, no sooner than at (engine Reply.NotBefore). A zero pending
+// has nothing left to do.
+type pending struct {
+	at   time.Time
+	show func(ctx context.Context)
+}
+
+// holdSlots bounds the replies held back for their timing floor at once;
+// beyond it a worker waits out the floor, as before.
+const holdSlots = 1024
+
+// heldSendTimeout bounds showing a held reply (the connector calls).
+const heldSendTimeout = 30 * time.Second
+
+// replyHold tracks the replies held back for their timing floor off the
+// workers. The zero value is ready.
+type replyHold struct {
+	once  sync.Once
+	slots chan struct{}
+	wg    sync.WaitGroup
+}
+
+// later runs show at (a turn's timing floor, which makes an unknown user and
+// a wrong code answer as late as a known one) without holding the worker:
+// the floor of 300 ms inside a worker capped a replica at workers/0.3 login
+// turns a second whatever its CPU. A reply due now is shown at once, on the
+// caller's goroutine. show gets ctx's values without its cancellation (the
+// worker's context ends with its job), bounded by heldSendTimeout.
+func (b *Bot) later(ctx context.Context, at time.Time, show func(ctx context.Context)) {
+	wait := time.Until(at)
+	if wait <= 0 {
+		show(ctx)
+		return
+	}
+	h := &b.hold
+	h.once.Do(func() { h.slots = make(chan struct{}, holdSlots) })
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		show(ctx)
+		return
+	}
+	h.wg.Add(1)
+	time.AfterFunc(wait, func() {
+		defer h.wg.Done()
+		defer func() { <-h.slots }()
+		defer func() {
+			if p := recover(); p != nil {
+				// The panic value is not logged: it might quote user input.
+				b.log.Error("teams: held reply panic", "panic", fmt.Sprintf("%T", p), "stack", string(debug.Stack()))
+			}
+		}()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), heldSendTimeout)
+		defer cancel()
+		show(sctx)
+	})
+}
+
+// waitHeld waits, within ctx, for the replies held back for their timing
+// floor to be shown (shutdown).
+func (b *Bot) waitHeld(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { b.hold.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		b.log.Warn("teams: held replies abandoned at the shutdown deadline")
+		return ctx.Err()
+	}
 }

@@ -127,6 +127,8 @@ type Bot struct {
 
 	// out answers clicks on outreach notices (outreach.go).
 	out outreachState
+	// hold tracks replies held back for their timing floor (ackturn.go).
+	hold replyHold
 }
 
 // New returns a Bot. It refuses an empty app ID or tenant ID: the first would

@@ -16,6 +16,7 @@ import (
 
 	"github.com/resetbot/resetbot/app"
 	"github.com/resetbot/resetbot/core/audit"
+	"github.com/resetbot/resetbot/core/channel"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/dispatch"
 	"github.com/resetbot/resetbot/core/logging/loggingtest"
@@ -50,6 +51,29 @@ type rig struct {
 
 func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 	t.Helper()
+	return newRigWith(t, rigOptions{}, tweak...)
+}
+
+// rigOptions change what newRig builds.
+type rigOptions struct {
+	// floor is the timing floor of identification and verification turns
+	// (app.Options.Floor; zero: none).
+	floor time.Duration
+	// workers sizes the worker pool (zero: 2).
+	workers int
+	// engine wraps the app's engine (nil: as is).
+	engine func(channel.Engine) channel.Engine
+}
+
+func newRigWith(t *testing.T, o rigOptions, tweak ...func(*config.Config)) *rig {
+	t.Helper()
+	floor, workers := o.floor, o.workers
+	if floor == 0 {
+		floor = -1
+	}
+	if workers == 0 {
+		workers = 2
+	}
 	fake := newFakeBF(t)
 	log, buf := loggingtest.Capture(t)
 	cfg := config.Default(Registry())
@@ -64,15 +88,19 @@ func newRig(t *testing.T, tweak ...func(*config.Config)) *rig {
 	}
 	auditLog, skew := &loggingtest.Buffer{}, &atomic.Int64{}
 	clock := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-	a, err := app.Build(context.Background(), cfg, app.Options{Floor: -1, Log: log, Audit: audit.NewJSONWriter(auditLog), Clock: clock})
+	a, err := app.Build(context.Background(), cfg, app.Options{Floor: floor, Log: log, Audit: audit.NewJSONWriter(auditLog), Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
-	pool := dispatch.New(2, 32, 30*time.Second, log)
+	pool := dispatch.New(workers, 32, 30*time.Second, log)
 	t.Cleanup(pool.Close)
 	cp := &countingPool{p: pool}
-	bot, err := build(a.ChannelDeps(log), *teamsOf(cfg),
+	deps := a.ChannelDeps(log)
+	if o.engine != nil {
+		deps.Engine = o.engine(deps.Engine)
+	}
+	bot, err := build(deps, *teamsOf(cfg),
 		&http.Client{Timeout: 5 * time.Second}, cp, true)
 	if err != nil {
 		t.Fatal(err)

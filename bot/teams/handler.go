@@ -250,8 +250,11 @@ func (b *Bot) route(w http.ResponseWriter, r *http.Request, act *inbound) {
 	case "message":
 		switch {
 		case act.personal():
-			b.answerAfterTurn(w, r, func(ctx context.Context) bool {
-				return !b.admitted(ctx, act) || b.personalTurn(ctx, act)
+			b.answerAfterTurn(w, r, func(ctx context.Context) (bool, pending) {
+				if !b.admitted(ctx, act) {
+					return true, pending{}
+				}
+				return b.personalTurn(ctx, act)
 			})
 		case act.mentioned():
 			b.submit(w, func(ctx context.Context) {

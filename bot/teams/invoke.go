@@ -62,27 +62,10 @@ func (h *invokeWait) abandon() bool {
 // through the connector when it finishes.
 func (b *Bot) invoke(w http.ResponseWriter, r *http.Request, act *inbound) {
 	h := &invokeWait{ch: make(chan invokeResult, 1)}
-	to := target{act.ServiceURL, act.Conversation.ID}
 	err := b.pool.Submit(dispatch.Job(func(ctx context.Context) {
 		res := b.invokeTurn(ctx, act)
-		if !res.refused && !res.reply.Duplicate {
-			// The card goes back in the HTTP body, not through send: the
-			// enrollment delivery is applied here too.
-			res.reply = b.prepareEnroll(ctx, to, res.reply, act.Locale)
-		}
-		if res.reply.Duplicate || res.reply.Retry {
-			// A retried invoke: answer again with the same card, act no
-			// more. A turn that did not run or commit (Retry) changes no
-			// card: the click is to be made again.
-			h.give(res)
-			return
-		}
-		if !res.refused && act.ReplyToID != "" {
-			b.remember(ctx, to, act.ReplyToID, res.reply, act.Locale)
-		}
-		if !h.give(res) && !res.refused {
-			b.send(ctx, to, res.reply, act.Locale, act.From.AadObjectID, act.ReplyToID)
-		}
+		// The answer waits for the turn's timing floor off the worker.
+		b.later(ctx, res.reply.NotBefore, func(ctx context.Context) { b.finishInvoke(ctx, act, h, res) })
 	}))
 	if err != nil {
 		b.log.Warn("teams: worker pool refused the invoke", "err", err)
@@ -120,13 +103,37 @@ func (b *Bot) invoke(w http.ResponseWriter, r *http.Request, act *inbound) {
 	b.writeInvoke(w, http.StatusOK, invokeTypeCard, b.cards.card(res.reply, act.Locale, act.From.AadObjectID, true))
 }
 
+// finishInvoke hands an invoke's result to the waiting handler, or, when the
+// handler has answered "working on it", sends it through the connector.
+func (b *Bot) finishInvoke(ctx context.Context, act *inbound, h *invokeWait, res invokeResult) {
+	to := target{act.ServiceURL, act.Conversation.ID}
+	if !res.refused && !res.reply.Duplicate {
+		// The card goes back in the HTTP body, not through send: the
+		// enrollment delivery is applied here too.
+		res.reply = b.prepareEnroll(ctx, to, res.reply, act.Locale)
+	}
+	if res.reply.Duplicate || res.reply.Retry {
+		// A retried invoke: answer again with the same card, act no
+		// more. A turn that did not run or commit (Retry) changes no
+		// card: the click is to be made again.
+		h.give(res)
+		return
+	}
+	if !res.refused && act.ReplyToID != "" {
+		b.remember(ctx, to, act.ReplyToID, res.reply, act.Locale)
+	}
+	if !h.give(res) && !res.refused {
+		b.send(ctx, to, res.reply, act.Locale, act.From.AadObjectID, act.ReplyToID)
+	}
+}
+
 func (b *Bot) invokeTurn(ctx context.Context, act *inbound) invokeResult {
 	in, _, err := b.input(act)
 	if err != nil {
 		b.log.Info("teams: card action refused (missing, forged, expired or another user's token)")
 		return invokeResult{refused: true}
 	}
-	reply := b.engine.Handle(ctx, b.turn(ctx, act, in))
+	reply := b.run(ctx, b.turn(ctx, act, in))
 	b.log.Info("teams: turn", "ref", reply.Ref, "input", in.Kind.String(), "flow", reply.Flow, "state", reply.State,
 		"duplicate", reply.Duplicate, "invoke", true)
 	return invokeResult{reply: reply}

@@ -117,16 +117,18 @@ func (o *opened) Start(ctx context.Context) error {
 	return nil
 }
 
-// Shutdown stops the sweep and drains the worker pool within ctx.
+// Shutdown stops the sweep, drains the worker pool and shows the replies
+// held back for their timing floor, within ctx.
 func (o *opened) Shutdown(ctx context.Context) error {
 	if o.cancel != nil {
 		o.cancel()
 		<-o.swept
 	}
-	if o.pool == nil {
-		return nil
+	var err error
+	if o.pool != nil {
+		err = o.pool.Shutdown(ctx)
 	}
-	return o.pool.Shutdown(ctx)
+	return errors.Join(err, o.bot.waitHeld(ctx))
 }
 
 func (o *opened) StartHandoff(ctx context.Context, h handoff.Handoff) error {

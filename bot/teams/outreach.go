@@ -108,11 +108,12 @@ func (b *Bot) noticeActivity(user, ref, loc, id string, args map[string]string, 
 }
 
 // outreachClick handles a notice button's submit in the personal chat; it
-// reports false when the activity is not one (the normal turn runs).
-func (b *Bot) outreachClick(ctx context.Context, act *inbound) bool {
+// reports false when the activity is not one (the normal turn runs). A flow
+// it starts leaves its reply to show after the turn's timing floor (pending).
+func (b *Bot) outreachClick(ctx context.Context, act *inbound) (bool, pending) {
 	var d map[string]json.RawMessage
 	if len(act.Value) == 0 || json.Unmarshal(act.Value, &d) != nil || d[outreachKey] == nil {
-		return false
+		return false, pending{}
 	}
 	var tok string
 	_ = json.Unmarshal(d[outreachKey], &tok)
@@ -123,7 +124,7 @@ func (b *Bot) outreachClick(ctx context.Context, act *inbound) bool {
 		if err != nil {
 			b.log.Info("teams: notice button refused (forged, expired or another user's token)")
 		}
-		return true
+		return true, pending{}
 	}
 	ref, action, _ := strings.Cut(c.Value, ":")
 	reply, err := b.out.answerer.Answer(ctx, ref, action, outreach.Recipient{Channel: Channel, User: user})
@@ -133,15 +134,15 @@ func (b *Bot) outreachClick(ctx context.Context, act *inbound) bool {
 	}
 	if reply.Flow != "" {
 		in := engine.Input{Kind: engine.InputStart, Flow: reply.Flow}
-		r := b.engine.Handle(ctx, b.turn(ctx, act, in))
-		if !r.Duplicate {
-			b.send(ctx, to, r, act.Locale, user, "")
+		r := b.run(ctx, b.turn(ctx, act, in))
+		if r.Duplicate {
+			return true, pending{}
 		}
-		return true
+		return true, pending{at: r.NotBefore, show: func(ctx context.Context) { b.send(ctx, to, r, act.Locale, user, "") }}
 	}
 	out := b.noticeActivity(user, ref, act.Locale, reply.MessageID, map[string]string{"ref": reply.Ref}, reply.Actions)
 	if _, err := b.conn.Send(ctx, to.serviceURL, to.convID, out); err != nil {
 		b.log.Warn("teams: outreach reply failed", "err", err)
 	}
-	return true
+	return true, pending{}
 }

@@ -54,13 +54,29 @@ func (b *Bot) input(act *inbound) (in engine.Input, fromCard bool, err error) {
 	return engine.Input{Kind: engine.InputText, Value: secret.New(act.text())}, false, nil
 }
 
+// run runs a turn. An engine that returns before the turn's timing floor
+// (core/engine.Engine.Run) leaves Reply.NotBefore in the future: the
+// caller delays showing the reply (later, pending), not the worker.
+func (b *Bot) run(ctx context.Context, t engine.Turn) engine.Reply {
+	if run, ok := b.engine.(runner); ok {
+		return run.Run(ctx, t)
+	}
+	return b.engine.Handle(ctx, t)
+}
+
+// runner is an engine whose Run does not wait out the turn's timing floor.
+type runner interface {
+	Run(ctx context.Context, t engine.Turn) engine.Reply
+}
+
 // personalTurn handles a message (typed text or an Action.Submit) in a 1:1
 // chat. It returns false when the turn did not commit (engine Reply.Retry:
 // the conversation busy, the store down): nothing is shown, and the
-// activity must be delivered again (answerAfterTurn).
-func (b *Bot) personalTurn(ctx context.Context, act *inbound) bool {
-	if b.outreachClick(ctx, act) {
-		return true
+// activity must be delivered again (answerAfterTurn). The reply is left to
+// show once the turn's timing floor has passed (pending).
+func (b *Bot) personalTurn(ctx context.Context, act *inbound) (bool, pending) {
+	if ok, p := b.outreachClick(ctx, act); ok {
+		return true, p
 	}
 	to := target{act.ServiceURL, act.Conversation.ID}
 	in, fromCard, err := b.input(act)
@@ -71,23 +87,24 @@ func (b *Bot) personalTurn(ctx context.Context, act *inbound) bool {
 		if _, err := b.conn.Send(ctx, to.serviceURL, to.convID, out); err != nil {
 			b.log.Error("teams: reply failed", "err", err)
 		}
-		return true
+		return true, pending{}
 	}
-	reply := b.engine.Handle(ctx, b.turn(ctx, act, in))
+	reply := b.run(ctx, b.turn(ctx, act, in))
 	b.log.Info("teams: turn", "ref", reply.Ref, "input", in.Kind.String(), "flow", reply.Flow, "state", reply.State,
 		"duplicate", reply.Duplicate, "retry", reply.Retry)
 	if reply.Retry {
-		return false
+		return false, pending{}
 	}
 	if reply.Duplicate {
-		return true // the first delivery already answered
+		return true, pending{} // the first delivery already answered
 	}
 	replyTo := ""
 	if fromCard {
 		replyTo = act.ReplyToID // a card submit: update that card in place
 	}
-	b.send(ctx, to, reply, act.Locale, act.From.AadObjectID, replyTo)
-	return true
+	return true, pending{at: reply.NotBefore, show: func(ctx context.Context) {
+		b.send(ctx, to, reply, act.Locale, act.From.AadObjectID, replyTo)
+	}}
 }
 
 // mentionTurn answers an @mention in a team channel or group chat briefly,
@@ -116,12 +133,14 @@ func (b *Bot) mentionTurn(ctx context.Context, act *inbound) {
 	}
 	reply := menu(b.engine.Flows())
 	if text := act.text(); text != "" {
-		reply = b.engine.Handle(ctx, b.turn(ctx, act, engine.Input{Kind: engine.InputText, Value: secret.New(text)}))
+		reply = b.run(ctx, b.turn(ctx, act, engine.Input{Kind: engine.InputText, Value: secret.New(text)}))
 		if reply.Duplicate {
 			return
 		}
 	}
-	b.send(ctx, target{act.ServiceURL, conv}, reply, act.Locale, act.From.AadObjectID, "")
+	b.later(ctx, reply.NotBefore, func(ctx context.Context) {
+		b.send(ctx, target{act.ServiceURL, conv}, reply, act.Locale, act.From.AadObjectID, "")
+	})
 }
 
 // greet shows the menu when the bot is added to a personal chat.

@@ -115,13 +115,20 @@ func (h *Handler) recall(ctx context.Context, from string) (string, bool) {
 	ctx, cancel := context.WithTimeout(ctx, memoryBudget)
 	defer cancel()
 	rec, err := h.cfg.Store.Get(ctx, key)
-	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			h.cfg.Log.Warn("remembered call language not read; the language menu plays", "err", err)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if h.langs != nil {
+			h.langs.learn(key, "")
 		}
+		return "", false
+	case err != nil:
+		h.cfg.Log.Warn("remembered call language not read; the language menu plays", "err", err)
 		return "", false
 	}
 	l := string(rec.Value)
+	if h.langs != nil {
+		h.langs.learn(key, l)
+	}
 	return l, h.offered(l)
 }
 

@@ -16,6 +16,11 @@ import (
 // (SetMany), a few milliseconds later. Until written, a language is served
 // from the writer's memory, so this replica's next call from that number
 // already skips the menu.
+//
+// A language the writer knows the store already holds for the number (it
+// wrote it, or a call's start read it, less than languageKnown ago) is not
+// written again: a caller choosing the same language again costs no round
+// trip at all.
 const (
 	// languageLinger is how long the writer waits after the first pending
 	// language for others to join its batch.
@@ -24,6 +29,14 @@ const (
 	// memory a flood of first calls can take); past it a write is dropped,
 	// logged and the caller hears the menu next time.
 	languagePending = 4096
+	// languageKnown is how long the writer trusts what it last wrote or
+	// read for a number. The memory lasts months, so a refresh skipped
+	// changes nothing; it is kept short because another replica may write
+	// the number meanwhile (every call's start reads it afresh: recall).
+	languageKnown = time.Minute
+	// languageKnownMax bounds the numbers known; past it they are forgotten
+	// (the next choice is written).
+	languageKnownMax = 4096
 )
 
 // languageBatchStore is a store that writes many keys in one round trip
@@ -37,10 +50,12 @@ type languageWriter struct {
 	st  LanguageStore
 	ttl time.Duration
 	log *slog.Logger
+	now func() time.Time
 
 	mu      sync.Mutex
 	pending map[string]string // key -> language, not yet being written
 	writing map[string]string // the batch being written
+	known   map[string]knownLanguage
 	closed  bool
 	wake    chan struct{}
 	stop    chan struct{}
@@ -48,15 +63,28 @@ type languageWriter struct {
 }
 
 func newLanguageWriter(st LanguageStore, ttl time.Duration, log *slog.Logger) *languageWriter {
-	w := &languageWriter{st: st, ttl: ttl, log: log, pending: map[string]string{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	w := &languageWriter{st: st, ttl: ttl, log: log, now: time.Now, pending: map[string]string{},
+		known: map[string]knownLanguage{},
+		wake:  make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	return w
 }
 
-// add queues loc for key; after close it writes at once.
+// knownLanguage is a language the store holds for a number, as of exp minus
+// languageKnown.
+type knownLanguage struct {
+	lang string
+	exp  time.Time
+}
+
+// add queues loc for key, unless the store is known to hold it already;
+// after close it writes at once.
 func (w *languageWriter) add(key, loc string) {
 	w.mu.Lock()
+	if k, ok := w.known[key]; ok && k.lang == loc && w.now().Before(k.exp) {
+		w.mu.Unlock()
+		return
+	}
 	if w.closed {
 		w.mu.Unlock()
 		w.write(map[string]string{key: loc})
@@ -73,6 +101,20 @@ func (w *languageWriter) add(key, loc string) {
 	case w.wake <- struct{}{}:
 	default:
 	}
+}
+
+// learn notes that the store holds loc for key ("" : holds nothing).
+func (w *languageWriter) learn(key, loc string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if loc == "" {
+		delete(w.known, key)
+		return
+	}
+	if len(w.known) >= languageKnownMax {
+		clear(w.known)
+	}
+	w.known[key] = knownLanguage{lang: loc, exp: w.now().Add(languageKnown)}
 }
 
 // lookup returns a language queued or being written for key.
@@ -130,13 +172,19 @@ func (w *languageWriter) write(batch map[string]string) {
 		}
 		if err := bs.SetMany(ctx, keys, vals, w.ttl); err != nil {
 			w.log.Warn("call languages not remembered", "count", len(batch), "err", err)
+			return
+		}
+		for k, l := range batch {
+			w.learn(k, l)
 		}
 		return
 	}
 	for k, l := range batch {
 		if _, err := w.st.Set(ctx, k, []byte(l), w.ttl); err != nil {
 			w.log.Warn("call language not remembered", "err", err)
+			continue
 		}
+		w.learn(k, l)
 	}
 }
 

@@ -95,3 +95,69 @@ func (w *languageWriter) writing0(key string) bool {
 	_, ok := w.writing[key]
 	return ok
 }
+
+// TestLanguageWriterSkipsUnchanged: a language the store is known to hold
+// for the number (written by this writer, or read at a call's start) is not
+// written again within languageKnown; another language is, and so is the
+// same one once that has passed or once the store was found without it.
+func TestLanguageWriterSkipsUnchanged(t *testing.T) {
+	st := &batchStore{vals: map[string]string{}}
+	w := newLanguageWriter(st, time.Hour, slog.New(slog.DiscardHandler))
+	var mu sync.Mutex
+	clock := time.Unix(1e9, 0)
+	w.mu.Lock()
+	w.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	w.mu.Unlock()
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	writes := func() int {
+		w.flushNow()
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		n := st.sets
+		for _, b := range st.batches {
+			n += len(b)
+		}
+		return n
+	}
+	w.add("k", "es")
+	if n := writes(); n != 1 {
+		t.Fatalf("first choice: %d writes, want 1", n)
+	}
+	w.add("k", "es")
+	if n := writes(); n != 1 {
+		t.Fatalf("the same language again: %d writes in all, want still 1", n)
+	}
+	w.add("k", "fr")
+	if n := writes(); n != 2 {
+		t.Fatalf("another language: %d writes in all, want 2", n)
+	}
+	w.learn("k", "es") // a call's start read es (another replica wrote it)
+	w.add("k", "es")
+	if n := writes(); n != 2 {
+		t.Fatalf("the language just read: %d writes in all, want still 2", n)
+	}
+	advance(languageKnown)
+	w.add("k", "es")
+	if n := writes(); n != 3 {
+		t.Fatalf("after languageKnown: %d writes in all, want 3", n)
+	}
+	w.learn("k", "") // the store was found without it
+	w.add("k", "es")
+	if n := writes(); n != 4 {
+		t.Fatalf("after a miss: %d writes in all, want 4", n)
+	}
+	w.close()
+}
+
+// flushNow waits until what is pending has been written.
+func (w *languageWriter) flushNow() {
+	for {
+		w.mu.Lock()
+		idle := len(w.pending) == 0 && w.writing == nil
+		w.mu.Unlock()
+		if idle {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -286,6 +286,10 @@ func (c Config) options() (*goredis.UniversalOptions, error) {
 			}
 		}
 		o.TLSConfig = tc
+	} else {
+		// go-redis's own dialer, with the connections skipping the pool's
+		// health check shortly after a reply (freshConn).
+		o.Dialer = dialFresh(dial)
 	}
 	return o, nil
 }
