@@ -57,6 +57,27 @@ func TestSweepFindsEveryStream(t *testing.T) {
 	}
 }
 
+// TestSweepFindsCodesAsNumbers: a code is found wherever it is written as a
+// number, and not inside the digits of a timestamp or a hexadecimal ID,
+// where six random digits turn up by chance.
+func TestSweepFindsCodesAsNumbers(t *testing.T) {
+	const code = "440512"
+	for _, leak := range []string{"your code is 440512.", `"code":"440512"`, "code=440512", "440512", "4405 12 and 440512"} {
+		c := clean()
+		c.Logs += leak
+		if errs := (&spy{TB: t}).sweep(c, code); len(errs) != 1 {
+			t.Errorf("%q: errors %q", leak, errs)
+		}
+	}
+	for _, chance := range []string{`"time":"2026-12-06T05:16:36.374405512Z"`, `"session":"4fbb977a440512a1"`, "98844051277"} {
+		c := clean()
+		c.Audit += chance
+		if errs := (&spy{TB: t}).sweep(c, code); len(errs) != 0 {
+			t.Errorf("%q: errors %q", chance, errs)
+		}
+	}
+}
+
 // TestSweepRefusesWhatProvesNothing: a secret under the threshold, and a
 // capture with an empty stream, fail.
 func TestSweepRefusesWhatProvesNothing(t *testing.T) {
