@@ -2,7 +2,6 @@ package mattermost
 
 import (
 	"context"
-	"time"
 
 	"github.com/resetbot/resetbot/core/engine"
 )
@@ -12,10 +11,6 @@ import (
 type runner interface {
 	Run(ctx context.Context, t engine.Turn) engine.Reply
 }
-
-// holdSlots bounds the replies held back for their timing floor at once;
-// beyond it a worker waits the floor out itself, as with Handle.
-const holdSlots = 1024
 
 // handle runs a turn, through Run when the engine has it.
 func (b *Bot) handle(ctx context.Context, t engine.Turn) engine.Reply {
@@ -30,49 +25,13 @@ func (b *Bot) handle(ctx context.Context, t engine.Turn) engine.Reply {
 // holding the worker, which takes the next turn meanwhile. It returns false
 // when the reply is due now and the caller shows it.
 func (b *Bot) later(ctx context.Context, r engine.Reply, show func(context.Context)) bool {
-	wait := r.NotBefore.Sub(b.now())
-	if r.NotBefore.IsZero() || wait <= 0 {
-		return false
-	}
-	select {
-	case b.holdSlots <- struct{}{}:
-	default:
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		return false
-	}
-	b.held.Add(1)
-	go func() {
-		defer b.held.Done()
-		defer func() { <-b.holdSlots }()
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-b.abandon:
-			return
-		}
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		show(sctx)
-	}()
-	return true
+	return b.hold.Later(ctx, r.NotBefore, show)
 }
 
 // drainHeld waits for the held replies within ctx; at its deadline the
 // rest are abandoned (their turns committed; only the reply is lost).
 func (b *Bot) drainHeld(ctx context.Context) {
-	done := make(chan struct{})
-	go func() { b.held.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		close(b.abandon)
+	if b.hold.Drain(ctx) != nil {
 		b.log.Warn("mattermost held replies abandoned at the shutdown deadline")
-		<-done
 	}
 }

@@ -34,6 +34,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"github.com/resetbot/resetbot/core/channel/hold"
 	"github.com/resetbot/resetbot/internal/ttlcache"
 	"log/slog"
 	"net"
@@ -130,13 +131,11 @@ type Bot struct {
 
 	stop context.CancelFunc
 	done chan struct{}
-	// held counts replies waiting out their timing floor off the workers
-	// (hold.go), holdSlots bounds them, abandon drops them at shutdown.
-	held      sync.WaitGroup
-	holdSlots chan struct{}
-	abandon   chan struct{}
-	notes     chan struct{} // bounds the "busy" notes posted off the pool
-	closed    atomic.Bool
+	// hold keeps replies back for their timing floor off the workers
+	// (hold.go).
+	hold   *hold.Hold
+	notes  chan struct{} // bounds the "busy" notes posted off the pool
+	closed atomic.Bool
 
 	// connected, reconnects, events and queued count WebSocket
 	// connections made, connections lost, events read and turns queued
@@ -193,8 +192,8 @@ func New(o Options) (*Bot, error) {
 	b := &Bot{o: o, tokens: signer, log: o.Log.With("channel", Name), now: o.Clock, callback: callback,
 		api: &api{base: strings.TrimSuffix(o.Config.URL, "/"), token: o.Config.BotToken,
 			hc: &http.Client{Timeout: 15 * time.Second, Transport: tr}},
-		users: ttlcache.New[profile](profileTTL, profileCacheMax, o.Clock), notes: make(chan struct{}, 16),
-		holdSlots: make(chan struct{}, holdSlots), abandon: make(chan struct{})}
+		users: ttlcache.New[profile](profileTTL, profileCacheMax, o.Clock), notes: make(chan struct{}, 16)}
+	b.hold = hold.New(30*time.Second, b.now, b.log)
 	if t, ok := tr.(*http.Transport); ok {
 		b.dialer, b.tlsConfig = t.DialContext, t.TLSClientConfig
 	}

@@ -38,6 +38,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/resetbot/resetbot/core/channel/hold"
 	"github.com/resetbot/resetbot/internal/ttlcache"
 	"log/slog"
 	"net/http"
@@ -155,10 +156,8 @@ type Bot struct {
 	cleanups      *enrollpage.Cleanups
 	stopSweep     context.CancelFunc
 	swept         chan struct{}
-	// held counts replies waiting out their timing floor off the workers;
-	// holdSlots bounds them.
-	held      sync.WaitGroup
-	holdSlots chan struct{}
+	// hold keeps replies back for their timing floor off the workers.
+	hold *hold.Hold
 	// qrs are the users with an enrollment QR this replica posted.
 	qrs sync.Map
 	// out answers clicks on outreach notices (outreach.go).
@@ -235,7 +234,7 @@ func New(o Options) (*Bot, error) {
 		b.stopSweep, b.swept = cancel, make(chan struct{})
 		go func() { defer close(b.swept); b.sweep(ctx) }()
 	}
-	b.holdSlots = make(chan struct{}, holdSlots)
+	b.hold = hold.New(30*time.Second, nil, b.log)
 	return b, nil
 }
 
@@ -275,7 +274,7 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 	// Replies held back for their timing floor are shown, then the queued
 	// status posts, within what is left of the budget.
 	done := make(chan struct{})
-	go func() { b.held.Wait(); b.status.close(); close(done) }()
+	go func() { _ = b.hold.Drain(ctx); b.status.close(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -341,39 +340,12 @@ func (b *Bot) release(ctx context.Context, id string) {
 // errBusy means the pool is full; the transport tells Slack to retry.
 var errBusy = errors.New("slack: busy")
 
-// holdSlots bounds the replies held back for their timing floor at once;
-// beyond it a worker waits, as before.
-const holdSlots = 1024
-
 // later shows a reply at r.NotBefore (the turn's timing floor, which makes
 // an unknown user and a wrong code answer as late as a known one) without
 // holding the worker: the worker is free for the next turn meanwhile. It
 // returns false when the reply is due now and the caller shows it.
 func (b *Bot) later(ctx context.Context, r engine.Reply, show func(ctx context.Context)) bool {
-	wait := time.Until(r.NotBefore)
-	if wait <= 0 {
-		return false
-	}
-	select {
-	case b.holdSlots <- struct{}{}:
-	default:
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		return false
-	}
-	b.held.Add(1)
-	time.AfterFunc(wait, func() {
-		defer b.held.Done()
-		defer func() { <-b.holdSlots }()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		show(sctx)
-	})
-	return true
+	return b.hold.Later(ctx, r.NotBefore, show)
 }
 
 // queue runs a turn on the pool, or says the pool is full (errBusy: Slack

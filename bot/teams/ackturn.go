@@ -2,10 +2,7 @@ package teams
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"runtime/debug"
-	"sync"
 	"time"
 )
 
@@ -78,73 +75,26 @@ type pending struct {
 	show func(ctx context.Context)
 }
 
-// holdSlots bounds the replies held back for their timing floor at once;
-// beyond it a worker waits out the floor, as before.
-const holdSlots = 1024
-
 // heldSendTimeout bounds showing a held reply (the connector calls).
 const heldSendTimeout = 30 * time.Second
 
-// replyHold tracks the replies held back for their timing floor off the
-// workers. The zero value is ready.
-type replyHold struct {
-	once  sync.Once
-	slots chan struct{}
-	wg    sync.WaitGroup
-}
-
-// later runs show at (a turn's timing floor, which makes an unknown user and
-// a wrong code answer as late as a known one) without holding the worker:
-// the floor of 300 ms inside a worker capped a replica at workers/0.3 login
-// turns a second whatever its CPU. A reply due now is shown at once, on the
-// caller's goroutine. show gets ctx's values without its cancellation (the
-// worker's context ends with its job), bounded by heldSendTimeout.
+// later runs show at at (a turn's timing floor, which makes an unknown user
+// and a wrong code answer as late as a known one) without holding the
+// worker: the floor of 300 ms inside a worker capped a replica at
+// workers/0.3 login turns a second whatever its CPU. A reply due now is
+// shown at once, on the caller's goroutine.
 func (b *Bot) later(ctx context.Context, at time.Time, show func(ctx context.Context)) {
-	wait := time.Until(at)
-	if wait <= 0 {
+	if !b.hold.Later(ctx, at, show) {
 		show(ctx)
-		return
 	}
-	h := &b.hold
-	h.once.Do(func() { h.slots = make(chan struct{}, holdSlots) })
-	select {
-	case h.slots <- struct{}{}:
-	default:
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		show(ctx)
-		return
-	}
-	h.wg.Add(1)
-	time.AfterFunc(wait, func() {
-		defer h.wg.Done()
-		defer func() { <-h.slots }()
-		defer func() {
-			if p := recover(); p != nil {
-				// The panic value is not logged: it might quote user input.
-				b.log.Error("teams: held reply panic", "panic", fmt.Sprintf("%T", p), "stack", string(debug.Stack()))
-			}
-		}()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), heldSendTimeout)
-		defer cancel()
-		show(sctx)
-	})
 }
 
 // waitHeld waits, within ctx, for the replies held back for their timing
 // floor to be shown (shutdown).
 func (b *Bot) waitHeld(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { b.hold.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
+	err := b.hold.Drain(ctx)
+	if err != nil {
 		b.log.Warn("teams: held replies abandoned at the shutdown deadline")
-		return ctx.Err()
 	}
+	return err
 }

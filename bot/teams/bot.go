@@ -23,6 +23,7 @@ package teams
 import (
 	"context"
 	"errors"
+	"github.com/resetbot/resetbot/core/channel/hold"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -128,7 +129,7 @@ type Bot struct {
 	// out answers clicks on outreach notices (outreach.go).
 	out outreachState
 	// hold tracks replies held back for their timing floor (ackturn.go).
-	hold replyHold
+	hold *hold.Hold
 }
 
 // New returns a Bot. It refuses an empty app ID or tenant ID: the first would
@@ -161,6 +162,7 @@ func New(opt Options) (*Bot, error) {
 		dir = opt.Accounts
 	}
 	return &Bot{
+		hold:   hold.New(heldSendTimeout, nil, opt.Log),
 		mapper: chatid.New(opt.Config.IdentityMapping, dir, opt.Clock),
 		cfg:    opt.Config, engine: opt.Engine, msg: opt.Messages, store: opt.Store, pool: opt.Pool,
 		validator: opt.Validator, conn: opt.Connector, log: opt.Log, now: opt.Clock,
