@@ -1,10 +1,6 @@
 package app
 
 import (
-	"cmp"
-	"reflect"
-	"slices"
-
 	"github.com/resetbot/resetbot/core/channel"
 	"github.com/resetbot/resetbot/core/config"
 	"github.com/resetbot/resetbot/core/enrollpage"
@@ -27,70 +23,14 @@ func (a *App) buildEnrollPages(cfg *config.Config, opt Options, hmacKey []byte) 
 	return nil
 }
 
-// enabler is a channel's settings that say whether they turn the channel
-// on (channels.<key>.enabled).
-type enabler interface{ ChannelEnabled() bool }
-
-// usesPages reports whether the settings of any enabled channel in section
-// (a pointer to the channels section) say the channel shows enrollments
-// through the pages. Settings that cannot say whether they are enabled
-// count as enabled: pages built for nobody cost a route, pages missing
-// break every enrollment on that channel.
-func usesPages(section any) bool {
-	for _, s := range channelSettings(section) {
-		u, ok := s.(channel.PageUser)
-		if !ok || !u.EnrollPage() {
-			continue
-		}
-		if e, ok := s.(enabler); !ok || e.ChannelEnabled() {
+// usesPages reports whether an enabled channel's settings say the channel
+// shows enrollments through the pages (channel.PageUser): the root asks
+// every enabled block, so it names no channel.
+func usesPages(c *config.ChannelsConfig) bool {
+	for _, b := range c.Enabled() {
+		if u, ok := b.Channel.(channel.PageUser); ok && u.EnrollPage() {
 			return true
 		}
-	}
-	return false
-}
-
-// channelSettings returns the settings of every channel in section, a
-// pointer to the channels section: each struct field (by pointer, so
-// methods of either receiver are found) and each value of a map of plug-in
-// blocks (channels.<type> decoded by the plug-in registry), in a stable
-// order. The root asks these values for capabilities, so it names no channel
-// and no field: a channel added to the section is asked too.
-func channelSettings(section any) []any {
-	v := reflect.ValueOf(section)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return nil
-	}
-	v = v.Elem()
-	var out []any
-	for i := range v.NumField() {
-		if !v.Type().Field(i).IsExported() {
-			continue
-		}
-		f := v.Field(i)
-		switch f.Kind() {
-		case reflect.Struct:
-			out = append(out, f.Addr().Interface())
-		case reflect.Map:
-			keys := f.MapKeys()
-			slices.SortFunc(keys, func(a, b reflect.Value) int { return cmp.Compare(a.String(), b.String()) })
-			for _, k := range keys {
-				if e := f.MapIndex(k); !isNil(e) {
-					out = append(out, e.Interface())
-				}
-			}
-		case reflect.Pointer, reflect.Interface:
-			if !f.IsNil() {
-				out = append(out, f.Interface())
-			}
-		}
-	}
-	return out
-}
-
-func isNil(v reflect.Value) bool {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice:
-		return v.IsNil()
 	}
 	return false
 }

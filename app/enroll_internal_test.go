@@ -13,51 +13,34 @@ import (
 	"github.com/resetbot/resetbot/plugins"
 )
 
-// blocks is a channels section shaped like the one the plug-in registry
-// fills: built-in fields beside a map of channels.<type> blocks decoded into
-// each plug-in's own settings.
-type blocks struct {
-	Slack  slack.Config
-	Teams  teams.Config
-	Blocks map[string]plugin.Config
-}
-
-// pageOnly is a channel's settings that use the pages but cannot say
-// whether they are enabled.
-type pageOnly struct{}
-
-func (pageOnly) Validate(plugin.Checker, string) {}
-func (pageOnly) EnrollPage() bool                { return true }
-
 // TestPagesFollowTheChannelsSettings: the enrollment pages are wanted when
 // an enabled channel's settings say it shows enrollments through them
 // (channel.PageUser), whatever the channel is called: a Mattermost-only
 // section wants them, a disabled Mattermost block or a Slack that shows
 // enrollments in the chat does not.
 func TestPagesFollowTheChannelsSettings(t *testing.T) {
-	mm := func(on bool) map[string]plugin.Config {
+	mm := func(on bool) plugin.Config {
 		c := mattermost.NewConfig().(*mattermost.Config)
 		c.Enabled = on
-		return map[string]plugin.Config{"mattermost": c, "off": nil}
+		return c
 	}
-	slackChat := slack.Config{Enabled: true, EnrollDelivery: slack.EnrollDeliveryChat}
+	slackChat := &slack.Config{Enabled: true, EnrollDelivery: slack.EnrollDeliveryChat}
 	for _, c := range []struct {
-		name    string
-		section any
-		want    bool
+		name   string
+		blocks map[string]plugin.Config
+		want   bool
 	}{
-		{"nothing enabled", &blocks{}, false},
-		{"mattermost only", &blocks{Blocks: mm(true)}, true},
-		{"mattermost disabled", &blocks{Blocks: mm(false)}, false},
-		{"slack in the chat, mattermost off", &blocks{Slack: slackChat, Blocks: mm(false)}, false},
-		{"slack in the chat, mattermost on", &blocks{Slack: slackChat, Blocks: mm(true)}, true},
-		{"a page user that cannot say it is enabled", &blocks{Blocks: map[string]plugin.Config{"x": pageOnly{}}}, true},
-		{"teams by page", &blocks{Teams: teams.Config{Enabled: true}}, true},
-		{"teams by page but disabled", &blocks{Teams: teams.Config{EnrollDelivery: teams.EnrollDeliveryPage}}, false},
-		{"the real section, slack by page", &config.ChannelsConfig{Plugins: map[string]plugin.Config{"slack": &slack.Config{Enabled: true}}}, true},
-		{"the real section, twilio only", &config.ChannelsConfig{Plugins: map[string]plugin.Config{"twilio": &ivrtwilio.Settings{Enabled: true}}}, false},
+		{"nothing enabled", nil, false},
+		{"mattermost only", map[string]plugin.Config{"mattermost": mm(true)}, true},
+		{"mattermost disabled", map[string]plugin.Config{"mattermost": mm(false)}, false},
+		{"slack in the chat, mattermost off", map[string]plugin.Config{"slack": slackChat, "mattermost": mm(false)}, false},
+		{"slack in the chat, mattermost on", map[string]plugin.Config{"slack": slackChat, "mattermost": mm(true)}, true},
+		{"teams by page", map[string]plugin.Config{"teams": &teams.Config{Enabled: true}}, true},
+		{"teams by page but disabled", map[string]plugin.Config{"teams": &teams.Config{EnrollDelivery: teams.EnrollDeliveryPage}}, false},
+		{"slack by page", map[string]plugin.Config{"slack": &slack.Config{Enabled: true}}, true},
+		{"twilio only", map[string]plugin.Config{"twilio": &ivrtwilio.Settings{Enabled: true}}, false},
 	} {
-		if got := usesPages(c.section); got != c.want {
+		if got := usesPages(&config.ChannelsConfig{Plugins: c.blocks}); got != c.want {
 			t.Errorf("%s: pages wanted = %v, want %v", c.name, got, c.want)
 		}
 	}
