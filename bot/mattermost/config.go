@@ -2,7 +2,7 @@ package mattermost
 
 import (
 	"fmt"
-	"net"
+	"github.com/resetbot/resetbot/core/plugin"
 	"net/url"
 	"strconv"
 	"strings"
@@ -137,18 +137,10 @@ func checkURL(raw string, secure bool) string {
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return "must not carry credentials, a query or a fragment"
 	}
-	if secure && u.Scheme == "http" && !loopback(u.Hostname()) {
+	if secure && u.Scheme == "http" && !plugin.Loopback(u.Hostname()) {
 		return "must be https (the bot token is sent there); http only to a loopback address"
 	}
 	return ""
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // validID reports whether s looks like a Mattermost ID: 26 characters of

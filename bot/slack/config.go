@@ -1,8 +1,6 @@
 package slack
 
 import (
-	"net"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -221,7 +219,7 @@ func (s *Config) Validate(c plugin.Checker, path string) {
 	if s.Queue < 0 || s.Queue > 100000 {
 		c.Errorf(p+"queue", "must be between 1 and 100000 (0 = default 256)")
 	}
-	apiURL(c, p+"api_url", s.APIURL)
+	plugin.CheckCredentialURL(c, p+"api_url", s.APIURL)
 	s.IdentityMapping.Validate(c, p+"identity_mapping", chatid.ChatSources)
 	if len(s.AppName) > 35 {
 		c.Errorf(p+"app_name", "must be at most 35 characters")
@@ -306,29 +304,6 @@ func validSlashCommand(c string) bool {
 	return strings.IndexFunc(c[1:], func(r rune) bool {
 		return (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '_'
 	}) < 0
-}
-
-// apiURL checks the Web API base URL, which receives the bot token: an
-// absolute https URL without query or credentials; plain http only to a
-// loopback address (a local proxy, a test fake).
-func apiURL(c plugin.Checker, key, raw string) {
-	if raw == "" {
-		return
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		c.Errorf(key, "must be an absolute URL such as https://proxy.example.com/api/ (no credentials or query)")
-		return
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			c.Errorf(key, "must use https (plain http only to a loopback address): the credentials travel with every call")
-		}
-	default:
-		c.Errorf(key, "must be an https URL")
-	}
 }
 
 func index(p string, i int) string { return p + "[" + strconv.Itoa(i) + "]" }

@@ -2,7 +2,7 @@ package config
 
 import (
 	"encoding/hex"
-	"net"
+	"github.com/resetbot/resetbot/core/plugin"
 	"net/url"
 	"regexp"
 	"strings"
@@ -158,7 +158,7 @@ func (v *validator) webhook(up, sp, raw string, sec secret.String) {
 	case u.User != nil || u.Fragment != "":
 		v.errorf(up, "must not contain credentials or a fragment")
 	case u.Scheme == "https":
-	case u.Scheme == "http" && !v.production() && loopbackHost(u.Hostname()):
+	case u.Scheme == "http" && !v.production() && plugin.Loopback(u.Hostname()):
 	default:
 		v.errorf(up, "must be https (http only to a loopback address in demo mode)")
 	}
@@ -167,12 +167,4 @@ func (v *validator) webhook(up, sp, raw string, sec secret.String) {
 	} else if sec.Len() < 16 {
 		v.errorf(sp, "must be at least 16 characters")
 	}
-}
-
-func loopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

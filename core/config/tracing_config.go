@@ -1,6 +1,10 @@
 package config
 
-import "net/url"
+import (
+	"net/url"
+
+	"github.com/resetbot/resetbot/core/plugin"
+)
 
 // TracingConfig turns on OpenTelemetry traces, exported over OTLP/HTTP.
 // Off (the default) when Endpoint is empty. Spans carry operation names,
@@ -30,7 +34,7 @@ func (v *validator) tracing(t *TracingConfig) {
 		v.errorf(p+".otlp_endpoint", "must be an http(s) URL such as https://otel-collector:4318")
 	case u.User != nil:
 		v.errorf(p+".otlp_endpoint", "must not contain credentials")
-	case u.Scheme == "http" && v.production() && !loopbackHost(u.Hostname()):
+	case u.Scheme == "http" && v.production() && !plugin.Loopback(u.Hostname()):
 		v.warnf(p+".otlp_endpoint", "traces sent in clear text")
 	}
 }

@@ -3,9 +3,7 @@ package twilio
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -145,7 +143,7 @@ func (a *Account) validateSending(c plugin.Checker, p string) {
 }
 
 func (a *Account) validateHosts(c plugin.Checker, p string) {
-	apiURL(c, p+".api_base_url", a.APIBaseURL)
+	plugin.CheckCredentialURL(c, p+".api_base_url", a.APIBaseURL)
 	if a.Edge != "" && !slices.Contains(edges, a.Edge) {
 		c.Errorf(p+".edge", "%q is not a Twilio edge (%s)", a.Edge, strings.Join(edges, ", "))
 	}
@@ -186,29 +184,6 @@ func E164(c plugin.Checker, path, n string) {
 	}
 	if !ok {
 		c.Errorf(path, "must be an E.164 number such as +15551234567")
-	}
-}
-
-// apiURL checks the REST base URL, which receives the credentials: an
-// absolute https URL without query or credentials; plain http only to a
-// loopback address (a local proxy, a test fake).
-func apiURL(c plugin.Checker, key, raw string) {
-	if raw == "" {
-		return
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		c.Errorf(key, "must be an absolute URL such as https://proxy.example.com/api/ (no credentials or query)")
-		return
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			c.Errorf(key, "must use https (plain http only to a loopback address): the credentials travel with every call")
-		}
-	default:
-		c.Errorf(key, "must be an https URL")
 	}
 }
 
