@@ -22,12 +22,16 @@ import (
 type Hold struct {
 	slots   chan struct{}
 	wg      sync.WaitGroup
-	abandon chan struct{}
-	once    sync.Once
+	mu      sync.Mutex
+	pending map[*held]struct{} // replies whose timer has not fired
 	timeout time.Duration
 	now     func() time.Time
 	log     *slog.Logger
 }
+
+// held is one reply waiting on its timer (no goroutine while it waits). It
+// is not zero-sized: pointers to distinct zero-sized values may be equal.
+type held struct{ _ byte }
 
 // Max is how many replies a Hold keeps back at once.
 const Max = 1024
@@ -42,7 +46,7 @@ func New(timeout time.Duration, now func() time.Time, log *slog.Logger) *Hold {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Hold{slots: make(chan struct{}, Max), abandon: make(chan struct{}), timeout: timeout, now: now, log: log}
+	return &Hold{slots: make(chan struct{}, Max), pending: map[*held]struct{}{}, timeout: timeout, now: now, log: log}
 }
 
 // Later arranges for show to run at at and returns true; it returns false
@@ -67,26 +71,42 @@ func (h *Hold) Later(ctx context.Context, at time.Time, show func(context.Contex
 		return false
 	}
 	h.wg.Add(1)
-	go h.run(ctx, wait, show)
+	e := &held{}
+	h.mu.Lock()
+	h.pending[e] = struct{}{}
+	h.mu.Unlock()
+	time.AfterFunc(wait, func() { h.fire(ctx, e, show) })
 	return true
 }
 
-func (h *Hold) run(ctx context.Context, wait time.Duration, show func(context.Context)) {
-	defer h.wg.Done()
-	defer func() { <-h.slots }()
+// take removes e from the pending replies; whoever takes it (its timer, or
+// Drain abandoning it) releases its slot and its place in the wait group.
+func (h *Hold) take(e *held) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.pending[e]; !ok {
+		return false
+	}
+	delete(h.pending, e)
+	return true
+}
+
+func (h *Hold) release() {
+	<-h.slots
+	h.wg.Done()
+}
+
+func (h *Hold) fire(ctx context.Context, e *held, show func(context.Context)) {
+	if !h.take(e) {
+		return // abandoned at shutdown
+	}
+	defer h.release()
 	defer func() {
 		if p := recover(); p != nil {
 			// The panic value is not logged: it might quote user input.
 			h.log.Error("held reply panic", "panic", fmt.Sprintf("%T", p), "stack", string(debug.Stack()))
 		}
 	}()
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-h.abandon:
-		return
-	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.timeout)
 	defer cancel()
 	show(sctx)
@@ -94,7 +114,8 @@ func (h *Hold) run(ctx context.Context, wait time.Duration, show func(context.Co
 
 // Drain waits, within ctx, for the held replies to be shown (shutdown). At
 // ctx's end those not yet due are abandoned (their turns committed; only
-// the reply is lost) and ctx's error is returned.
+// the reply is lost), replies being shown are left to finish on their own,
+// and ctx's error is returned.
 func (h *Hold) Drain(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
@@ -102,8 +123,13 @@ func (h *Hold) Drain(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		h.once.Do(func() { close(h.abandon) })
-		<-done
+		h.mu.Lock()
+		n := len(h.pending)
+		clear(h.pending)
+		h.mu.Unlock()
+		for range n {
+			h.release()
+		}
 		return ctx.Err()
 	}
 }
