@@ -9,7 +9,8 @@
 // then what serve logged in each phase and the top of a CPU profile of serve
 // under saturation. The measured processes run at nice -10 when permitted
 // (LOADTEST_NICE); LOADTEST_ONLY, LOADTEST_SLACK_WORKERS and
-// LOADTEST_SERVE_GOMEMLIMIT select A/B variants (docs/operations.md).
+// LOADTEST_SERVE_{GOMEMLIMIT,GOGC,GODEBUG} select A/B variants
+// (docs/operations.md). Each row is interleaved rounds of both targets.
 //
 // It is a benchmark (BenchmarkLoad), never a timed test: the targets of
 // issue 18 are printed next to the measurements, not asserted. It asserts

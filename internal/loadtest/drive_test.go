@@ -21,6 +21,19 @@ type sample struct {
 	ack, turn                     []time.Duration
 }
 
+// add sums two samples of the same workload (interleaved rounds).
+func (s sample) add(o sample) sample {
+	s.turns += o.turns
+	s.rejected += o.rejected
+	s.lost += o.lost
+	s.errors += o.errors
+	s.unsent += o.unsent
+	s.wall += o.wall
+	s.ack = append(s.ack, o.ack...)
+	s.turn = append(s.turn, o.turn...)
+	return s
+}
+
 // recorder collects latencies from many goroutines.
 type recorder struct {
 	mu        sync.Mutex

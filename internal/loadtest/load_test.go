@@ -25,7 +25,8 @@ import (
 
 // Load shape. Every phase is bounded in time and count.
 const (
-	phase       = 4 * time.Second
+	phase       = 4 * time.Second // per target and workload, in rounds
+	rounds      = 4
 	warmup      = time.Second
 	offered     = 2000.0 // turns/s for the fixed-rate workload
 	slackConc   = 64     // closed-loop Slack senders (overload: more than workers + queue can hold at once)
@@ -58,8 +59,42 @@ type row struct {
 	trips                  int64
 	alloc                  int64 // bytes allocated by the server (resetbot only)
 	redis                  redisUse
-	cpu0                   time.Duration // CPU 0's busy time during the phase, all processes
-	cmds                   string        // Redis commands per turn, most frequent first
+	cpu0, cpu1             time.Duration    // CPU 0's and CPU 1's busy time during the phase, all processes
+	cmds                   map[string]int64 // Redis commands run during the phase, by name
+}
+
+// measure runs one round of a workload on t for phase/rounds and reads the
+// process, Redis and machine counters around it.
+func measure(b *testing.B, t target, rdb *redis.Client, run func(d time.Duration) sample) row {
+	before, _ := procrig.ReadProc(t.pid)
+	busy0, busy1 := cpuBusy(0), cpuBusy(1)
+	cmds0, use0, trips0, alloc0 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips(), allocated(t)
+	s := run(phase / rounds)
+	cmds1, use1, trips1, alloc1 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips(), allocated(t)
+	after, _ := procrig.ReadProc(t.pid)
+	d, n := delta(cmds0, cmds1)
+	return row{s: s, cpu: after.CPU - before.CPU, peakRSS: after.PeakRSS, redisCmds: n, trips: trips1 - trips0,
+		alloc: alloc1 - alloc0, redis: use1.minus(use0), cpu0: cpuBusy(0) - busy0, cpu1: cpuBusy(1) - busy1, cmds: d}
+}
+
+// add sums two rounds of the same target and workload.
+func (r row) add(o row) row {
+	r.s = r.s.add(o.s)
+	r.cpu += o.cpu
+	r.peakRSS = max(r.peakRSS, o.peakRSS)
+	r.redisCmds += o.redisCmds
+	r.trips += o.trips
+	r.alloc += o.alloc
+	r.redis = redisUse{r.redis.net + o.redis.net, r.redis.mem + o.redis.mem}
+	r.cpu0 += o.cpu0
+	r.cpu1 += o.cpu1
+	if r.cmds == nil {
+		r.cmds = map[string]int64{}
+	}
+	for k, v := range o.cmds {
+		r.cmds[k] += v
+	}
+	return r
 }
 
 func (r row) perCPU() float64 {
@@ -125,26 +160,33 @@ func BenchmarkLoad(b *testing.B) {
 	var logged []string // what serve logged during each phase
 	for i, w := range workloads {
 		for _, t := range targets {
-			// Warm up connections and caches, then measure.
+			// Warm up connections and caches.
 			_ = w.run(t, fmt.Sprintf("w%d%s", i, t.name[:1]), warmup)
-			if nice != 0 {
-				boost() // threads started since
+		}
+		if nice != 0 {
+			boost() // threads started since
+		}
+		// Then measure in interleaved rounds, alternating which target goes
+		// first: the machine is shared, and a slow spell then falls on both
+		// targets instead of on whichever ran during it.
+		acc := make([]row, len(targets))
+		logs0 := len(srv.Logs())
+		for r := range rounds {
+			for k := range targets {
+				if r%2 == 1 {
+					k = len(targets) - 1 - k
+				}
+				t := targets[k]
+				m := measure(b, t, rdb, func(d time.Duration) sample {
+					return w.run(t, fmt.Sprintf("m%d%s%d", i, t.name[:1], r), d)
+				})
+				acc[k] = acc[k].add(m)
 			}
-			before, _ := procrig.ReadProc(t.pid)
-			busy0 := cpuBusy(0)
-			cmds0, use0, trips0, alloc0 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips(), allocated(t)
-			logs0 := len(srv.Logs())
-			s := w.run(t, fmt.Sprintf("m%d%s", i, t.name[:1]), phase)
-			if t.name == "resetbot" {
-				logged = append(logged, fmt.Sprintf("  %s %s: %s", w.name, w.mode, logSummary(srv.Logs()[logs0:])))
-			}
-			cmds1, use1, trips1, alloc1 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips(), allocated(t)
-			after, _ := procrig.ReadProc(t.pid)
-			busy1 := cpuBusy(0)
-			d, n := delta(cmds0, cmds1)
-			rows = append(rows, row{target: t.name, workload: w.name, mode: w.mode, s: s,
-				cpu: after.CPU - before.CPU, peakRSS: after.PeakRSS, redisCmds: n, trips: trips1 - trips0, alloc: alloc1 - alloc0,
-				redis: use1.minus(use0), cpu0: busy1 - busy0, cmds: topCommands(d, s.turns)})
+		}
+		logged = append(logged, fmt.Sprintf("  %s %s: %s", w.name, w.mode, logSummary(srv.Logs()[logs0:])))
+		for k, t := range targets {
+			acc[k].target, acc[k].workload, acc[k].mode = t.name, w.name, w.mode
+			rows = append(rows, acc[k])
 		}
 	}
 	fmt.Print(table(rows))
@@ -160,7 +202,8 @@ func BenchmarkLoad(b *testing.B) {
 
 // startServe starts serve pinned to CPU 0. For A/B runs,
 // LOADTEST_SLACK_WORKERS sets channels.slack.workers and
-// LOADTEST_SERVE_GOMEMLIMIT gives serve (only) a GOMEMLIMIT.
+// LOADTEST_SERVE_GOMEMLIMIT, LOADTEST_SERVE_GOGC and LOADTEST_SERVE_GODEBUG
+// give serve (only) that runtime variable.
 func startServe(b *testing.B, backends procrig.Backends) *procrig.Serve {
 	o := procrig.Options{Pprof: true, CPUs: "0"}
 	if v := os.Getenv("LOADTEST_SLACK_WORKERS"); v != "" {
@@ -170,14 +213,17 @@ func startServe(b *testing.B, backends procrig.Backends) *procrig.Serve {
 		}
 		o.SlackWorkers = n
 	}
-	if v := os.Getenv("LOADTEST_SERVE_GOMEMLIMIT"); v != "" {
-		// Read by serve's runtime at start; unset again before the
-		// reference starts.
-		_ = os.Setenv("GOMEMLIMIT", v)
-		defer func() { _ = os.Unsetenv("GOMEMLIMIT") }()
+	for _, k := range []string{"GOMEMLIMIT", "GOGC", "GODEBUG"} {
+		if v := os.Getenv("LOADTEST_SERVE_" + k); v != "" {
+			// Read by serve's runtime at start; unset again before the
+			// reference starts.
+			_ = os.Setenv(k, v)
+			defer func() { _ = os.Unsetenv(k) }()
+		}
 	}
-	fmt.Printf("serve: slack workers %s (0: default), GOMEMLIMIT %q\n", cmp.Or(os.Getenv("LOADTEST_SLACK_WORKERS"), "0"),
-		os.Getenv("LOADTEST_SERVE_GOMEMLIMIT"))
+	fmt.Printf("serve: slack workers %s (0: default), GOMEMLIMIT %q, GOGC %q, GODEBUG %q\n",
+		cmp.Or(os.Getenv("LOADTEST_SLACK_WORKERS"), "0"), os.Getenv("LOADTEST_SERVE_GOMEMLIMIT"),
+		os.Getenv("LOADTEST_SERVE_GOGC"), os.Getenv("LOADTEST_SERVE_GODEBUG"))
 	return procrig.StartServe(b, backends, o)
 }
 
@@ -266,9 +312,9 @@ func topCommands(d map[string]int64, turns int64) string {
 
 func table(rows []row) string {
 	var w strings.Builder
-	fmt.Fprintf(&w, "\n%-9s %-5s %-9s %8s %9s %7s %7s %7s %7s %7s %8s %5s %6s %6s %6s %7s %5s %5s %5s %6s %5s %5s\n", "target", "work", "mode",
+	fmt.Fprintf(&w, "\n%-9s %-5s %-9s %8s %9s %7s %7s %7s %7s %7s %8s %5s %6s %6s %6s %7s %5s %5s %5s %6s %5s %5s %5s\n", "target", "work", "mode",
 		"turns/s", "turns/cpu", "ratio", "ack50", "ack99", "turn50", "turn99", "peakRSS", "rt/t", "rcmd/t", "netB/t", "memB/t", "allocB/t",
-		"503", "lost", "err", "unsent", "srv%", "cpu0%")
+		"503", "lost", "err", "unsent", "srv%", "cpu0%", "cpu1%")
 	ref := map[string]float64{}
 	for _, r := range rows {
 		if r.target == "reference" {
@@ -291,16 +337,16 @@ func table(rows []row) string {
 		if r.target != "reference" {
 			allocs = fmt.Sprintf("%.0f", per(r.alloc))
 		}
-		fmt.Fprintf(&w, "%-9s %-5s %-9s %8.0f %9.0f %7s %7s %7s %7s %7s %7.1fM %5.2f %6.1f %6.0f %6.0f %7s %5d %5d %5d %6d %5.0f %5.0f\n", r.target, r.workload, r.mode,
+		fmt.Fprintf(&w, "%-9s %-5s %-9s %8.0f %9.0f %7s %7s %7s %7s %7s %7.1fM %5.2f %6.1f %6.0f %6.0f %7s %5d %5d %5d %6d %5.0f %5.0f %5.0f\n", r.target, r.workload, r.mode,
 			float64(r.s.turns)/r.s.wall.Seconds(), r.perCPU(), ratio, ms(percentile(r.s.ack, .5)), ms(percentile(r.s.ack, .99)),
 			ms(percentile(r.s.turn, .5)), ms(percentile(r.s.turn, .99)), float64(r.peakRSS)/(1<<20), per(r.trips), per(r.redisCmds),
 			per(r.redis.net), per(r.redis.mem), allocs, r.s.rejected, r.s.lost, r.s.errors, r.s.unsent,
-			100*r.cpu.Seconds()/r.s.wall.Seconds(), 100*r.cpu0.Seconds()/r.s.wall.Seconds())
+			100*r.cpu.Seconds()/r.s.wall.Seconds(), 100*r.cpu0.Seconds()/r.s.wall.Seconds(), 100*r.cpu1.Seconds()/r.s.wall.Seconds())
 	}
 	w.WriteString("Redis commands per turn (INFO commandstats; commands run inside a Lua script are counted too:\n" +
 		"  rcmd/t is server work, rt/t the round trips each server counted on its own client):\n")
 	for _, r := range rows {
-		fmt.Fprintf(&w, "  %-9s %-5s %-9s %s\n", r.target, r.workload, r.mode, r.cmds)
+		fmt.Fprintf(&w, "  %-9s %-5s %-9s %s\n", r.target, r.workload, r.mode, topCommands(r.cmds, r.s.turns))
 	}
 	w.WriteString("targets (issue 18, reported not asserted): ratio >= 0.60x slack, >= 0.50x voice; turn p99 <= 5ms at 2000/s;\n" +
 		"  <= 2 Redis round trips per turn (rt/t); peak RSS <= 64M under overload.\n" +
@@ -309,7 +355,9 @@ func table(rows []row) string {
 		"  (kept until the records expire: resetbot's delivery marks after replay_keep, its sessions after the idle timeout).\n" +
 		"  At a fixed rate, latency counts from each arrival's due time (open loop, no coordinated omission).\n" +
 		"  srv% = the server's CPU time / wall time; cpu0% = CPU 0 busy (every process) / wall time: cpu0% well above\n" +
-		"  srv% means other processes took the measured server's core, and latency then says more about them than about it.\n" +
+		"  srv% means other processes took the measured server's core, and latency then says more about them than about it;\n" +
+		"  cpu1% is the generator's, Redis's and the fakes' core: near 100, latency counts their queueing too.\n" +
+		fmt.Sprintf("  Each row is %d interleaved rounds of %v per target (the order alternates), summed.\n", rounds, phase/rounds) +
 		"  turns/cpu = turns per CPU-second of the server process (serve and reference pinned to one core).\n" +
 		"  503 = shed with Retry-After before any work (Slack redelivers, Twilio takes its fallback URL); lost = acknowledged but never answered;\n" +
 		"  err = transport errors, non-200 or an error/busy answer; unsent = arrivals dropped by the generator (4000 in flight).\n")

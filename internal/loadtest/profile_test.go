@@ -15,7 +15,8 @@ import (
 // profileOnly is `LOADTEST_PROFILE=dir make bench-load`: instead of the
 // table, it saves CPU and allocation profiles of serve under saturated Slack
 // and then saturated voice load into dir (slack.cpu, slack.allocs,
-// voice.cpu, voice.allocs), for `go tool pprof`.
+// voice.cpu, voice.allocs), then Slack at the offered rate (slackrate.cpu,
+// overload.heap), for `go tool pprof`.
 func profileOnly(b *testing.B, srv *procrig.Serve, t target, f *procrig.FakeSlack, dir string) {
 	const secs = 6
 	run := map[string]func(tag string, d time.Duration){
@@ -35,15 +36,21 @@ func profileOnly(b *testing.B, srv *procrig.Serve, t target, f *procrig.FakeSlac
 		}
 	}
 	// The heap in use under overload (Slack at the offered rate), taken
-	// half-way through, for peak RSS.
-	done := make(chan error, 1)
+	// half-way through, for peak RSS; and the CPU profile of that phase
+	// (every turn a new user's first: slackrate.cpu).
+	done := make(chan error, 2)
 	go func() {
 		time.Sleep(phase / 2)
 		done <- saveProfile(srv.Admin, "heap", 0, filepath.Join(dir, "overload.heap"))
 	}()
+	go func() {
+		done <- saveProfile(srv.Admin, "profile", int(phase/time.Second)-1, filepath.Join(dir, "slackrate.cpu"))
+	}()
 	_ = slackRate(t.c, f, "ph", offered, phase)
-	if err := <-done; err != nil {
-		b.Fatal(err)
+	for range 2 {
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
 	}
 	fmt.Printf("profiles in %s (binary %s)\n", dir, procrig.Binary(b))
 }
