@@ -1,6 +1,9 @@
 package server
 
 import (
+	"strconv"
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
@@ -8,6 +11,42 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+
+	// series caches each route and status's children: WithLabelValues
+	// hashes its labels and looks them up under the vector's lock on every
+	// request. The key set is bounded (registered routes plus "unmatched",
+	// times the status codes handlers answer).
+	mu     sync.RWMutex
+	series map[seriesKey]series
+}
+
+type seriesKey struct {
+	route  string
+	status int
+}
+
+type series struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// observe counts one request of route answered with status after secs.
+func (m *metrics) observe(route string, status int, secs float64) {
+	k := seriesKey{route, status}
+	m.mu.RLock()
+	s, ok := m.series[k]
+	m.mu.RUnlock()
+	if !ok {
+		s = series{m.requests.WithLabelValues(route, strconv.Itoa(status)), m.duration.WithLabelValues(route)}
+		m.mu.Lock()
+		if m.series == nil {
+			m.series = map[seriesKey]series{}
+		}
+		m.series[k] = s
+		m.mu.Unlock()
+	}
+	s.requests.Inc()
+	s.duration.Observe(secs)
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {

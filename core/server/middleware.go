@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -164,14 +164,17 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 				defer panic(p)
 			}
 			d := time.Since(start)
-			span.SetName(r.Method + " " + route)
-			span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", route),
-				attribute.Int("http.response.status_code", status))
+			if span.IsRecording() {
+				span.SetName(r.Method + " " + route)
+				span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", route),
+					attribute.Int("http.response.status_code", status))
+			}
 			span.End()
-			s.metrics.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-			s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
-			s.log.Debug("http request", "request_id", RequestID(r.Context()), "route", route,
-				"status", status, "duration_ms", d.Milliseconds())
+			s.metrics.observe(route, status, d.Seconds())
+			if s.log.Enabled(r.Context(), slog.LevelDebug) {
+				s.log.Debug("http request", "request_id", RequestID(r.Context()), "route", route,
+					"status", status, "duration_ms", d.Milliseconds())
+			}
 		}()
 		next.ServeHTTP(rw, r)
 	})
