@@ -67,8 +67,14 @@ func (j job) tell(v verdict) {
 // worker is not held past the turn: a reply held for its timing floor is
 // posted from a timer, which gives the verdict.
 func (b *Bot) runBeforeAck(ctx context.Context, j job) error {
-	ctx, cancel := context.WithTimeout(ctx, AckBudget)
-	defer cancel()
+	// The Events API and interactivity handlers already bound the request
+	// by AckBudget (ackBudget): a second deadline would only cost a timer
+	// and a context per turn.
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > AckBudget {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, AckBudget)
+		defer cancel()
+	}
 	j.verdict, j.waiting = make(chan verdict, 1), ctx
 	if err := b.queue(func(ctx context.Context) { b.runEvent(ctx, j) }); err != nil {
 		return err
