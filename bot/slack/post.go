@@ -1,21 +1,12 @@
 package slack
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
-	"strconv"
-	"time"
 
 	"github.com/slack-go/slack"
 )
-
-// maxAPIResponse bounds what is read of a chat.postMessage answer.
-const maxAPIResponse = 1 << 20
 
 // postMessage is chat.postMessage, written here rather than through
 // slack-go's PostMessageContext because every turn's reply goes through it:
@@ -29,7 +20,7 @@ func (b *Bot) postMessage(ctx context.Context, channel string, blocks []slack.Bl
 		return fmt.Errorf("slack: blocks: %w", err)
 	}
 	// The token stays a secret.String until this request is written (it is
-	// never logged: errors below name the method and Slack's error code only).
+	// never logged: callForm's errors name the method and Slack's error code only).
 	// The form is escaped straight into one buffer of its final size: the
 	// blocks are most of a turn's bytes, and escaping them through
 	// url.QueryEscape copied them three times.
@@ -40,48 +31,8 @@ func (b *Bot) postMessage(ctx context.Context, channel string, blocks []slack.Bl
 	body = appendQueryEscape(append(body, "&channel="...), channel)
 	body = appendQueryEscape(append(body, "&text="...), text)
 	body = appendQueryEscape(append(body, "&blocks="...), bj)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.apiBase()+"chat.postMessage", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := b.o.HTTPClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIResponse))
-	if err != nil {
-		return err
-	}
-	// Errors are slack-go's types, as PostMessageContext returned them, so
-	// that post can tell what a retry may cure (postRetry).
-	if resp.StatusCode == http.StatusTooManyRequests {
-		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-		return &slack.RateLimitedError{RetryAfter: time.Duration(secs) * time.Second}
-	}
-	if resp.StatusCode != http.StatusOK {
-		return slack.StatusCodeError{Code: resp.StatusCode, Status: resp.Status}
-	}
-	var out struct {
-		OK    bool   `json:"ok"`
-		Error string `json:"error"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return fmt.Errorf("slack: chat.postMessage answer: %w", err)
-	}
-	if !out.OK {
-		return slack.SlackErrorResponse{Err: out.Error}
-	}
-	return nil
-}
-
-// apiBase is the Web API base URL, ending with "/".
-func (b *Bot) apiBase() string {
-	if b.o.APIURL != "" {
-		return b.o.APIURL
-	}
-	return slack.APIURL
+	var out apiStatus
+	return b.callForm(ctx, "chat.postMessage", body, &out)
 }
 
 // queryClass[c] is what url.QueryEscape makes of byte c: 0 kept as it is,

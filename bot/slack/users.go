@@ -52,7 +52,7 @@ func (b *Bot) profile(ctx context.Context, user string) (profile, error) {
 	if p, ok := b.users.Get(user); ok {
 		return p, nil
 	}
-	u, err := b.api.GetUserInfoContext(ctx, user, slack.GetUserInfoOptionIncludeLocale(true))
+	u, err := b.usersInfo(ctx, user)
 	if err != nil {
 		return profile{}, fmt.Errorf("users.info: %w", err)
 	}
