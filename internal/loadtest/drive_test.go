@@ -16,7 +16,8 @@ import (
 // sample is what a workload measured, before the process counters.
 type sample struct {
 	turns, rejected, lost, errors int64
-	unsent                        int64 // open loop: arrivals the generator could not start (in-flight cap)
+	unsent                        int64  // open loop: arrivals the generator could not start (in-flight cap)
+	firstErr                      string // what the first error was, for the table's note
 	wall                          time.Duration
 	ack, turn                     []time.Duration
 }
@@ -28,6 +29,9 @@ func (s sample) add(o sample) sample {
 	s.lost += o.lost
 	s.errors += o.errors
 	s.unsent += o.unsent
+	if s.firstErr == "" {
+		s.firstErr = o.firstErr
+	}
 	s.wall += o.wall
 	s.ack = append(s.ack, o.ack...)
 	s.turn = append(s.turn, o.turn...)
@@ -43,6 +47,14 @@ type recorder struct {
 	lost      atomic.Int64
 	errors    atomic.Int64
 	unsent    atomic.Int64
+	firstErr  atomic.Pointer[string]
+}
+
+// fail counts an error and keeps the first one's description.
+func (r *recorder) fail(format string, args ...any) {
+	r.errors.Add(1)
+	msg := fmt.Sprintf(format, args...)
+	r.firstErr.CompareAndSwap(nil, &msg)
 }
 
 func (r *recorder) ok(ack, turn time.Duration) {
@@ -56,8 +68,12 @@ func (r *recorder) ok(ack, turn time.Duration) {
 func (r *recorder) sample(wall time.Duration) sample {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	var first string
+	if p := r.firstErr.Load(); p != nil {
+		first = *p
+	}
 	return sample{turns: r.turns.Load(), rejected: r.rejected.Load(), lost: r.lost.Load(), errors: r.errors.Load(),
-		unsent: r.unsent.Load(), wall: wall, ack: r.ack, turn: r.turn}
+		unsent: r.unsent.Load(), firstErr: first, wall: wall, ack: r.ack, turn: r.turn}
 }
 
 // replyWait bounds how long a Slack turn may take before it counts as lost.
@@ -74,7 +90,7 @@ func slackTurn(c *procrig.Client, f *procrig.FakeSlack, rec *recorder, id, user 
 	switch {
 	case err != nil:
 		f.Cancel(channel)
-		rec.errors.Add(1)
+		rec.fail("slack: %v", err)
 		return
 	case code == http.StatusServiceUnavailable:
 		f.Cancel(channel)
@@ -82,7 +98,7 @@ func slackTurn(c *procrig.Client, f *procrig.FakeSlack, rec *recorder, id, user 
 		return
 	case code != http.StatusOK:
 		f.Cancel(channel)
-		rec.errors.Add(1)
+		rec.fail("slack: HTTP %d", code)
 		return
 	}
 	select {
@@ -101,16 +117,16 @@ func voiceTurn(c *procrig.Client, rec *recorder, path, call, digits string, t0 t
 	d := time.Since(t0)
 	switch {
 	case err != nil:
-		rec.errors.Add(1)
+		rec.fail("voice: %v", err)
 		return ""
 	case code == http.StatusServiceUnavailable:
 		rec.rejected.Add(1) // shed before any work: Twilio takes the fallback URL
 		return ""
 	case code != http.StatusOK:
-		rec.errors.Add(1)
+		rec.fail("voice: HTTP %d", code)
 		return ""
 	case strings.Contains(doc, "very busy") || strings.Contains(doc, "went wrong"):
-		rec.errors.Add(1) // answered, but not with the turn
+		rec.fail("voice: answered %.80q", doc) // answered, but not with the turn
 		return ""
 	}
 	rec.ok(d, d)

@@ -348,6 +348,11 @@ func table(rows []row) string {
 	for _, r := range rows {
 		fmt.Fprintf(&w, "  %-9s %-5s %-9s %s\n", r.target, r.workload, r.mode, topCommands(r.cmds, r.s.turns))
 	}
+	for _, r := range rows {
+		if r.s.firstErr != "" {
+			fmt.Fprintf(&w, "first error of %s %s %s: %s\n", r.target, r.workload, r.mode, r.s.firstErr)
+		}
+	}
 	w.WriteString("targets (issue 18, reported not asserted): ratio >= 0.60x slack, >= 0.50x voice; turn p99 <= 5ms at 2000/s;\n" +
 		"  <= 2 Redis round trips per turn (rt/t); peak RSS <= 64M under overload.\n" +
 		"  allocB/t = bytes serve allocated per turn (its Go heap; independent of the machine's load).\n" +
