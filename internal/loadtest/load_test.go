@@ -60,6 +60,7 @@ type row struct {
 	alloc                  int64 // bytes allocated by the server (resetbot only)
 	redis                  redisUse
 	cpu0, cpu1             time.Duration    // CPU 0's and CPU 1's busy time during the phase, all processes
+	reads, writes          int64            // the server's read and write system calls during the phase
 	cmds                   map[string]int64 // Redis commands run during the phase, by name
 }
 
@@ -74,7 +75,8 @@ func measure(b *testing.B, t target, rdb *redis.Client, run func(d time.Duration
 	after, _ := procrig.ReadProc(t.pid)
 	d, n := delta(cmds0, cmds1)
 	return row{s: s, cpu: after.CPU - before.CPU, peakRSS: after.PeakRSS, redisCmds: n, trips: trips1 - trips0,
-		alloc: alloc1 - alloc0, redis: use1.minus(use0), cpu0: cpuBusy(0) - busy0, cpu1: cpuBusy(1) - busy1, cmds: d}
+		alloc: alloc1 - alloc0, redis: use1.minus(use0), cpu0: cpuBusy(0) - busy0, cpu1: cpuBusy(1) - busy1, cmds: d,
+		reads: after.Reads - before.Reads, writes: after.Writes - before.Writes}
 }
 
 // add sums two rounds of the same target and workload.
@@ -88,6 +90,8 @@ func (r row) add(o row) row {
 	r.redis = redisUse{r.redis.net + o.redis.net, r.redis.mem + o.redis.mem}
 	r.cpu0 += o.cpu0
 	r.cpu1 += o.cpu1
+	r.reads += o.reads
+	r.writes += o.writes
 	if r.cmds == nil {
 		r.cmds = map[string]int64{}
 	}
@@ -312,9 +316,9 @@ func topCommands(d map[string]int64, turns int64) string {
 
 func table(rows []row) string {
 	var w strings.Builder
-	fmt.Fprintf(&w, "\n%-9s %-5s %-9s %8s %9s %7s %7s %7s %7s %7s %8s %5s %6s %6s %6s %7s %5s %5s %5s %6s %5s %5s %5s\n", "target", "work", "mode",
+	fmt.Fprintf(&w, "\n%-9s %-5s %-9s %8s %9s %7s %7s %7s %7s %7s %8s %5s %6s %6s %6s %7s %5s %5s %5s %6s %5s %5s %5s %5s %5s\n", "target", "work", "mode",
 		"turns/s", "turns/cpu", "ratio", "ack50", "ack99", "turn50", "turn99", "peakRSS", "rt/t", "rcmd/t", "netB/t", "memB/t", "allocB/t",
-		"503", "lost", "err", "unsent", "srv%", "cpu0%", "cpu1%")
+		"503", "lost", "err", "unsent", "srv%", "cpu0%", "cpu1%", "rd/t", "wr/t")
 	ref := map[string]float64{}
 	for _, r := range rows {
 		if r.target == "reference" {
@@ -337,11 +341,11 @@ func table(rows []row) string {
 		if r.target != "reference" {
 			allocs = fmt.Sprintf("%.0f", per(r.alloc))
 		}
-		fmt.Fprintf(&w, "%-9s %-5s %-9s %8.0f %9.0f %7s %7s %7s %7s %7s %7.1fM %5.2f %6.1f %6.0f %6.0f %7s %5d %5d %5d %6d %5.0f %5.0f %5.0f\n", r.target, r.workload, r.mode,
+		fmt.Fprintf(&w, "%-9s %-5s %-9s %8.0f %9.0f %7s %7s %7s %7s %7s %7.1fM %5.2f %6.1f %6.0f %6.0f %7s %5d %5d %5d %6d %5.0f %5.0f %5.0f %5.1f %5.1f\n", r.target, r.workload, r.mode,
 			float64(r.s.turns)/r.s.wall.Seconds(), r.perCPU(), ratio, ms(percentile(r.s.ack, .5)), ms(percentile(r.s.ack, .99)),
 			ms(percentile(r.s.turn, .5)), ms(percentile(r.s.turn, .99)), float64(r.peakRSS)/(1<<20), per(r.trips), per(r.redisCmds),
 			per(r.redis.net), per(r.redis.mem), allocs, r.s.rejected, r.s.lost, r.s.errors, r.s.unsent,
-			100*r.cpu.Seconds()/r.s.wall.Seconds(), 100*r.cpu0.Seconds()/r.s.wall.Seconds(), 100*r.cpu1.Seconds()/r.s.wall.Seconds())
+			100*r.cpu.Seconds()/r.s.wall.Seconds(), 100*r.cpu0.Seconds()/r.s.wall.Seconds(), 100*r.cpu1.Seconds()/r.s.wall.Seconds(), per(r.reads), per(r.writes))
 	}
 	w.WriteString("Redis commands per turn (INFO commandstats; commands run inside a Lua script are counted too:\n" +
 		"  rcmd/t is server work, rt/t the round trips each server counted on its own client):\n")
@@ -362,6 +366,8 @@ func table(rows []row) string {
 		"  srv% = the server's CPU time / wall time; cpu0% = CPU 0 busy (every process) / wall time: cpu0% well above\n" +
 		"  srv% means other processes took the measured server's core, and latency then says more about them than about it;\n" +
 		"  cpu1% is the generator's, Redis's and the fakes' core: near 100, latency counts their queueing too.\n" +
+		"  rd/t, wr/t = the server's read and write system calls per turn (/proc/pid/io; on loopback a write also pays\n" +
+		"  for the receiver's TCP processing, and a read that finds nothing is a wasted call before the poller waits).\n" +
 		fmt.Sprintf("  Each row is %d interleaved rounds of %v per target (the order alternates), summed.\n", rounds, phase/rounds) +
 		"  turns/cpu = turns per CPU-second of the server process (serve and reference pinned to one core).\n" +
 		"  503 = shed with Retry-After before any work (Slack redelivers, Twilio takes its fallback URL); lost = acknowledged but never answered;\n" +
