@@ -21,6 +21,7 @@ type FakeSlack struct {
 
 	mu      sync.Mutex
 	posts   map[string][]Post // by channel
+	forget  bool              // keep no history (ForgetPosts)
 	total   int
 	waiters map[string][]chan Post
 }
@@ -42,47 +43,77 @@ func NewFakeSlack(t testing.TB) *FakeSlack {
 // APIURL is the base the configuration points channels.slack.api_url at.
 func (f *FakeSlack) APIURL() string { return f.srv.URL + "/api/" }
 
+// ForgetPosts makes the fake keep no history from now on: Posts returns
+// nothing new, while Expect and Total still work. A load test calls it: a
+// history of every post grows the generator's heap, and its collector's
+// work, through the run, slowing the fake's answers to whichever target
+// runs later.
+func (f *FakeSlack) ForgetPosts() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.forget = true
+}
+
 func (f *FakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	w.Header().Set("Content-Type", "application/json")
-	vals, _ := url.ParseQuery(string(raw))
+	vals := formValues(string(raw))
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var m map[string]any
 		_ = json.Unmarshal(raw, &m)
-		for k, v := range m {
-			if s, ok := v.(string); ok {
-				vals.Set(k, s)
-			}
+		vals = func(key string) string {
+			s, _ := m[key].(string)
+			return s
 		}
 	}
 	switch method {
 	case "users.info":
-		u := vals.Get("user")
+		u := vals("user")
 		_, _ = io.WriteString(w, `{"ok":true,"user":{"id":"`+u+`","team_id":"`+SlackTeam+
 			`","locale":"en-US","profile":{"email":"`+strings.ToLower(u)+`@example.org"}}}`)
 	case "users.lookupByEmail":
 		// Every address of the directory is a person of SlackTeam, whose
 		// ID is derived from the local part (alice.martin -> UALICEMARTIN).
-		id := SlackUserFor(vals.Get("email"))
+		id := SlackUserFor(vals("email"))
 		_, _ = io.WriteString(w, `{"ok":true,"user":{"id":"`+id+`","team_id":"`+SlackTeam+
-			`","locale":"en-US","tz":"Europe/Paris","profile":{"email":"`+vals.Get("email")+`"}}}`)
+			`","locale":"en-US","tz":"Europe/Paris","profile":{"email":"`+vals("email")+`"}}}`)
 	case "auth.test":
 		_, _ = io.WriteString(w, `{"ok":true,"team_id":"`+SlackTeam+`","user_id":"UBOT","bot_id":"B1"}`)
 	case "chat.postMessage", "chat.update", "chat.postEphemeral":
-		f.record(Post{Method: method, Channel: vals.Get("channel"), Text: vals.Get("text"), At: time.Now()})
-		_, _ = io.WriteString(w, `{"ok":true,"channel":"`+vals.Get("channel")+`","ts":"1.2"}`)
+		f.record(Post{Method: method, Channel: vals("channel"), Text: vals("text"), At: time.Now()})
+		_, _ = io.WriteString(w, `{"ok":true,"channel":"`+vals("channel")+`","ts":"1.2"}`)
 	case "conversations.open":
-		_, _ = io.WriteString(w, `{"ok":true,"channel":{"id":"D`+vals.Get("users")+`"}}`)
+		_, _ = io.WriteString(w, `{"ok":true,"channel":{"id":"D`+vals("users")+`"}}`)
 	default:
 		_, _ = io.WriteString(w, `{"ok":true}`)
+	}
+}
+
+// formValues returns a lookup of a url-encoded form that unescapes only the
+// fields asked for: the fake reads a channel or a user, and decoding every
+// field of a reply (its blocks are most of the bytes) was most of its work
+// under load, on the core the load generator shares.
+func formValues(form string) func(key string) string {
+	return func(key string) string {
+		for rest := form; rest != ""; {
+			var kv string
+			kv, rest, _ = strings.Cut(rest, "&")
+			if k, v, _ := strings.Cut(kv, "="); k == key {
+				s, _ := url.QueryUnescape(v)
+				return s
+			}
+		}
+		return ""
 	}
 }
 
 func (f *FakeSlack) record(p Post) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.posts[p.Channel] = append(f.posts[p.Channel], p)
+	if !f.forget {
+		f.posts[p.Channel] = append(f.posts[p.Channel], p)
+	}
 	f.total++
 	ws := f.waiters[p.Channel]
 	if len(ws) > 0 {
