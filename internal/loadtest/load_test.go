@@ -47,6 +47,10 @@ type target struct {
 	// go_memstats_alloc_bytes_total; nil for the reference): unlike CPU
 	// time, it does not depend on what else the machine runs.
 	allocs func() int64
+	// gcs returns serve's garbage collections so far (nil for the
+	// reference): their mark phases are when a fixed-rate run's slow turns
+	// bunch up.
+	gcs func() int64
 }
 
 // row is one line of the table.
@@ -58,6 +62,7 @@ type row struct {
 	redisCmds              int64
 	trips                  int64
 	alloc                  int64 // bytes allocated by the server (resetbot only)
+	gcs                    int64 // collections the server ran (resetbot only)
 	redis                  redisUse
 	cpu0, cpu1             time.Duration    // CPU 0's and CPU 1's busy time during the phase, all processes
 	reads, writes          int64            // the server's read and write system calls during the phase
@@ -69,13 +74,13 @@ type row struct {
 func measure(b *testing.B, t target, rdb *redis.Client, run func(d time.Duration) sample) row {
 	before, _ := procrig.ReadProc(t.pid)
 	busy0, busy1 := cpuBusy(0), cpuBusy(1)
-	cmds0, use0, trips0, alloc0 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips(), allocated(t)
+	cmds0, use0, trips0, alloc0, gc0 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips(), allocated(t), collections(t)
 	s := run(phase / rounds)
-	cmds1, use1, trips1, alloc1 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips(), allocated(t)
+	cmds1, use1, trips1, alloc1, gc1 := redisCalls(b, rdb), redisUsage(b, rdb), t.trips(), allocated(t), collections(t)
 	after, _ := procrig.ReadProc(t.pid)
 	d, n := delta(cmds0, cmds1)
 	return row{s: s, cpu: after.CPU - before.CPU, peakRSS: after.PeakRSS, redisCmds: n, trips: trips1 - trips0,
-		alloc: alloc1 - alloc0, redis: use1.minus(use0), cpu0: cpuBusy(0) - busy0, cpu1: cpuBusy(1) - busy1, cmds: d,
+		alloc: alloc1 - alloc0, gcs: gc1 - gc0, redis: use1.minus(use0), cpu0: cpuBusy(0) - busy0, cpu1: cpuBusy(1) - busy1, cmds: d,
 		reads: after.Reads - before.Reads, writes: after.Writes - before.Writes}
 }
 
@@ -87,6 +92,7 @@ func (r row) add(o row) row {
 	r.redisCmds += o.redisCmds
 	r.trips += o.trips
 	r.alloc += o.alloc
+	r.gcs += o.gcs
 	r.redis = redisUse{r.redis.net + o.redis.net, r.redis.mem + o.redis.mem}
 	r.cpu0 += o.cpu0
 	r.cpu1 += o.cpu1
@@ -123,9 +129,10 @@ func BenchmarkLoad(b *testing.B) {
 	targets := []target{
 		{"resetbot", procrig.NewClient("http://"+srv.Public, 256), srv.PID(),
 			counter(b, "http://"+srv.Admin+"/metrics", "resetbot_redis_round_trips_total"),
-			counter(b, "http://"+srv.Admin+"/metrics", "go_memstats_alloc_bytes_total")},
+			counter(b, "http://"+srv.Admin+"/metrics", "go_memstats_alloc_bytes_total"),
+			counter(b, "http://"+srv.Admin+"/metrics", "go_gc_duration_seconds_count")},
 		{"reference", procrig.NewClient("http://"+ref.addr, 256), ref.cmd.Process.Pid,
-			counter(b, "http://"+ref.addr+"/roundtrips", ""), nil},
+			counter(b, "http://"+ref.addr+"/roundtrips", ""), nil, nil},
 	}
 	fmt.Printf("load generator, Redis and fakes on CPUs %s; serve and the reference on CPU 0\n", cpusAllowed())
 	nice := niceValue()
@@ -317,9 +324,9 @@ func topCommands(d map[string]int64, turns int64) string {
 
 func table(rows []row) string {
 	var w strings.Builder
-	fmt.Fprintf(&w, "\n%-9s %-5s %-9s %8s %9s %7s %7s %7s %7s %7s %8s %5s %6s %6s %6s %7s %5s %5s %5s %6s %5s %5s %5s %5s %5s\n", "target", "work", "mode",
+	fmt.Fprintf(&w, "\n%-9s %-5s %-9s %8s %9s %7s %7s %7s %7s %7s %8s %5s %6s %6s %6s %7s %5s %5s %5s %6s %5s %5s %5s %5s %5s %5s\n", "target", "work", "mode",
 		"turns/s", "turns/cpu", "ratio", "ack50", "ack99", "turn50", "turn99", "peakRSS", "rt/t", "rcmd/t", "netB/t", "memB/t", "allocB/t",
-		"503", "lost", "err", "unsent", "srv%", "cpu0%", "cpu1%", "rd/t", "wr/t")
+		"503", "lost", "err", "unsent", "srv%", "cpu0%", "cpu1%", "rd/t", "wr/t", "gc/s")
 	ref := map[string]float64{}
 	for _, r := range rows {
 		if r.target == "reference" {
@@ -338,15 +345,16 @@ func table(rows []row) string {
 			}
 			return float64(n) / float64(r.s.turns)
 		}
-		allocs := "-"
+		allocs, gcRate := "-", "-"
 		if r.target != "reference" {
 			allocs = fmt.Sprintf("%.0f", per(r.alloc))
+			gcRate = fmt.Sprintf("%.1f", float64(r.gcs)/r.s.wall.Seconds())
 		}
-		fmt.Fprintf(&w, "%-9s %-5s %-9s %8.0f %9.0f %7s %7s %7s %7s %7s %7.1fM %5.2f %6.1f %6.0f %6.0f %7s %5d %5d %5d %6d %5.0f %5.0f %5.0f %5.1f %5.1f\n", r.target, r.workload, r.mode,
+		fmt.Fprintf(&w, "%-9s %-5s %-9s %8.0f %9.0f %7s %7s %7s %7s %7s %7.1fM %5.2f %6.1f %6.0f %6.0f %7s %5d %5d %5d %6d %5.0f %5.0f %5.0f %5.1f %5.1f %5s\n", r.target, r.workload, r.mode,
 			float64(r.s.turns)/r.s.wall.Seconds(), r.perCPU(), ratio, ms(percentile(r.s.ack, .5)), ms(percentile(r.s.ack, .99)),
 			ms(percentile(r.s.turn, .5)), ms(percentile(r.s.turn, .99)), float64(r.peakRSS)/(1<<20), per(r.trips), per(r.redisCmds),
 			per(r.redis.net), per(r.redis.mem), allocs, r.s.rejected, r.s.lost, r.s.errors, r.s.unsent,
-			100*r.cpu.Seconds()/r.s.wall.Seconds(), 100*r.cpu0.Seconds()/r.s.wall.Seconds(), 100*r.cpu1.Seconds()/r.s.wall.Seconds(), per(r.reads), per(r.writes))
+			100*r.cpu.Seconds()/r.s.wall.Seconds(), 100*r.cpu0.Seconds()/r.s.wall.Seconds(), 100*r.cpu1.Seconds()/r.s.wall.Seconds(), per(r.reads), per(r.writes), gcRate)
 	}
 	w.WriteString("Redis commands per turn (INFO commandstats; commands run inside a Lua script are counted too:\n" +
 		"  rcmd/t is server work, rt/t the round trips each server counted on its own client):\n")
@@ -369,6 +377,7 @@ func table(rows []row) string {
 		"  cpu1% is the generator's, Redis's and the fakes' core: near 100, latency counts their queueing too.\n" +
 		"  rd/t, wr/t = the server's read and write system calls per turn (/proc/pid/io; on loopback a write also pays\n" +
 		"  for the receiver's TCP processing, and a read that finds nothing is a wasted call before the poller waits).\n" +
+		"  gc/s = serve's garbage collections per second: on its one core, a mark phase slows every turn in flight.\n" +
 		fmt.Sprintf("  Each row is %d interleaved rounds of %v per target (the order alternates), summed.\n", rounds, phase/rounds) +
 		"  turns/cpu = turns per CPU-second of the server process (serve and reference pinned to one core).\n" +
 		"  503 = shed with Retry-After before any work (Slack redelivers, Twilio takes its fallback URL); lost = acknowledged but never answered;\n" +
@@ -471,6 +480,13 @@ func logSummary(logs string) string {
 }
 
 // allocated is what t allocated so far (0 when it does not say).
+func collections(t target) int64 {
+	if t.gcs == nil {
+		return 0
+	}
+	return t.gcs()
+}
+
 func allocated(t target) int64 {
 	if t.allocs == nil {
 		return 0
