@@ -158,12 +158,23 @@ func writeJSON(w http.ResponseWriter, v any) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = valJSON[:1:1]
 	_, _ = w.Write(b)
 }
 
+// Header values set by every response of their kind, shared rather than
+// allocated by Header.Set each time. Nothing writes into them: net/http
+// replaces a key's slice or appends to it, and an append to a full slice
+// copies it.
+var (
+	valJSON  = []string{"application/json"}
+	valPlain = []string{"text/plain"}
+	valOne   = []string{"1"}
+)
+
+// busy answers 503 with Retry-After: Slack redelivers later.
 func busy(w http.ResponseWriter) {
-	w.Header().Set("Retry-After", "1")
+	w.Header()["Retry-After"] = valOne[:1:1]
 	http.Error(w, "busy", http.StatusServiceUnavailable)
 }
 
@@ -209,7 +220,7 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ch, ok := challenge(ev); ok {
-		w.Header().Set("Content-Type", "text/plain")
+		w.Header()["Content-Type"] = valPlain[:1:1]
 		_, _ = w.Write([]byte(ch))
 		return
 	}

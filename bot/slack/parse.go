@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"sync"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -40,8 +41,9 @@ type eventBody struct {
 // and then the inner event again, and builds the same slackevents values the
 // Socket Mode client hands over, for inner events the bot serves.
 func parseEvent(body []byte) (slackevents.EventsAPIEvent, error) {
-	var eb eventBody
-	if err := json.Unmarshal(body, &eb); err != nil {
+	eb := getEventBody()
+	defer putEventBody(eb)
+	if err := json.Unmarshal(body, eb); err != nil {
 		return slackevents.EventsAPIEvent{}, errors.Join(errMalformed, err)
 	}
 	ev := slackevents.EventsAPIEvent{Type: eb.Type, TeamID: eb.TeamID, EnterpriseID: eb.EnterpriseID, APIAppID: eb.APIAppID}
@@ -70,6 +72,18 @@ func parseEvent(body []byte) (slackevents.EventsAPIEvent, error) {
 		return slackevents.EventsAPIEvent{}, errMalformed
 	}
 	return ev, nil
+}
+
+// eventBodies holds zeroed eventBody values: json.Unmarshal moves the one
+// it decodes into to the heap, once per event otherwise. parseEvent copies
+// the decoded fields (strings, immutable) out and keeps no pointer into it.
+var eventBodies = sync.Pool{New: func() any { return new(eventBody) }}
+
+func getEventBody() *eventBody { return eventBodies.Get().(*eventBody) } //nolint:forcetypeassert // only *eventBody is put
+
+func putEventBody(eb *eventBody) {
+	*eb = eventBody{}
+	eventBodies.Put(eb)
 }
 
 // challenge returns the url_verification challenge, if ev is one.
