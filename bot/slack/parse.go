@@ -106,11 +106,13 @@ func parseInteraction(body []byte) (slack.InteractionCallback, error) {
 	if err != nil {
 		return ic, errMalformed
 	}
-	p := form.Get("payload")
-	if p == "" || !json.Valid([]byte(p)) {
+	// One copy of the payload (often several KiB of blocks) for both the
+	// check and the decoding.
+	p := []byte(form.Get("payload"))
+	if len(p) == 0 || !json.Valid(p) {
 		return ic, errMalformed
 	}
-	if err := json.Unmarshal([]byte(p), &ic); err != nil {
+	if err := json.Unmarshal(p, &ic); err != nil {
 		return ic, errors.Join(errMalformed, err)
 	}
 	if ic.User.ID == "" || ic.Type == "" {
