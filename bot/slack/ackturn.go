@@ -76,7 +76,7 @@ func (b *Bot) runBeforeAck(ctx context.Context, j job) error {
 		defer cancel()
 	}
 	j.verdict, j.waiting = make(chan verdict, 1), ctx
-	if err := b.queue(func(ctx context.Context) { b.runEvent(ctx, j) }); err != nil {
+	if err := b.queue(func(ctx context.Context) { b.runEvent(ctx, &j) }); err != nil {
 		return err
 	}
 	select {
@@ -93,8 +93,12 @@ func (b *Bot) runBeforeAck(ctx context.Context, j job) error {
 	}
 }
 
-// runEvent is the queued turn of a request run before its ack.
-func (b *Bot) runEvent(ctx context.Context, j job) {
+// runEvent is the queued turn of a request run before its ack. It takes the
+// job the queued closure already holds rather than a copy of it (a copy
+// would move to the heap, captured by show); the job is read, never
+// changed, here and by a reply held for later, and its submitter does not
+// change it either.
+func (b *Bot) runEvent(ctx context.Context, j *job) {
 	if ctx.Err() != nil {
 		// Cut by shutdown before it started: the redelivery runs it.
 		j.tell(verdictRetry)
@@ -107,7 +111,7 @@ func (b *Bot) runEvent(ctx context.Context, j job) {
 		// while fresh requests wait behind it.
 		return
 	}
-	r, loc, ok := b.turn(ctx, j)
+	r, loc, ok := b.turn(ctx, *j)
 	switch {
 	case !ok:
 		j.tell(verdictAck)
@@ -118,15 +122,15 @@ func (b *Bot) runEvent(ctx context.Context, j job) {
 	case r.Duplicate:
 		// Done by an earlier delivery, which posted the reply, or kept it
 		// for this redelivery when its post failed.
-		j.tell(b.repost(ctx, j))
+		j.tell(b.repost(ctx, *j))
 		return
 	}
 	show := func(ctx context.Context) {
-		if err := b.show(ctx, j, r, loc); err != nil {
+		if err := b.show(ctx, *j, r, loc); err != nil {
 			if j.redelivered {
-				b.keep(ctx, j, r, loc)
+				b.keep(ctx, *j, r, loc)
 			} else {
-				b.replyFailed(ctx, j, "lost")
+				b.replyFailed(ctx, *j, "lost")
 			}
 			j.tell(verdictRetry)
 			return

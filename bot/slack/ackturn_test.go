@@ -127,12 +127,12 @@ func TestTurnQueuedPastTheAckBudgetIsNotRun(t *testing.T) {
 	turns, posts := e.spy.turns.Load(), e.f.postCount()
 	j := job{team: testTeam, user: "U1", channel: "DU1", delivery: "e:Ev-late", input: typed("hello"), redelivered: true,
 		verdict: make(chan verdict, 1), waiting: gone}
-	e.b.runEvent(t.Context(), j)
+	e.b.runEvent(t.Context(), &j)
 	if n := e.spy.turns.Load() - turns; n != 0 || e.f.postCount() != posts || len(j.verdict) != 0 {
 		t.Fatalf("a turn whose request was answered 503 ran %d times and posted %d", n, e.f.postCount()-posts)
 	}
 	j.waiting, j.delivery = t.Context(), "e:Ev-waited"
-	e.b.runEvent(t.Context(), j)
+	e.b.runEvent(t.Context(), &j)
 	if n := e.spy.turns.Load() - turns; n != 1 || e.f.postCount() != posts+1 || <-j.verdict != verdictAck {
 		t.Fatalf("a turn whose request waits ran %d times and posted %d", n, e.f.postCount()-posts)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"sync"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -40,8 +41,9 @@ type eventBody struct {
 // and then the inner event again, and builds the same slackevents values the
 // Socket Mode client hands over, for inner events the bot serves.
 func parseEvent(body []byte) (slackevents.EventsAPIEvent, error) {
-	var eb eventBody
-	if err := json.Unmarshal(body, &eb); err != nil {
+	eb := getEventBody()
+	defer putEventBody(eb)
+	if err := json.Unmarshal(body, eb); err != nil {
 		return slackevents.EventsAPIEvent{}, errors.Join(errMalformed, err)
 	}
 	ev := slackevents.EventsAPIEvent{Type: eb.Type, TeamID: eb.TeamID, EnterpriseID: eb.EnterpriseID, APIAppID: eb.APIAppID}
@@ -72,6 +74,18 @@ func parseEvent(body []byte) (slackevents.EventsAPIEvent, error) {
 	return ev, nil
 }
 
+// eventBodies holds zeroed eventBody values: json.Unmarshal moves the one
+// it decodes into to the heap, once per event otherwise. parseEvent copies
+// the decoded fields (strings, immutable) out and keeps no pointer into it.
+var eventBodies = sync.Pool{New: func() any { return new(eventBody) }}
+
+func getEventBody() *eventBody { return eventBodies.Get().(*eventBody) } //nolint:forcetypeassert // only *eventBody is put
+
+func putEventBody(eb *eventBody) {
+	*eb = eventBody{}
+	eventBodies.Put(eb)
+}
+
 // challenge returns the url_verification challenge, if ev is one.
 func challenge(ev slackevents.EventsAPIEvent) (string, bool) {
 	if ev.Type != slackevents.URLVerification {
@@ -92,11 +106,13 @@ func parseInteraction(body []byte) (slack.InteractionCallback, error) {
 	if err != nil {
 		return ic, errMalformed
 	}
-	p := form.Get("payload")
-	if p == "" || !json.Valid([]byte(p)) {
+	// One copy of the payload (often several KiB of blocks) for both the
+	// check and the decoding.
+	p := []byte(form.Get("payload"))
+	if len(p) == 0 || !json.Valid(p) {
 		return ic, errMalformed
 	}
-	if err := json.Unmarshal([]byte(p), &ic); err != nil {
+	if err := json.Unmarshal(p, &ic); err != nil {
 		return ic, errors.Join(errMalformed, err)
 	}
 	if ic.User.ID == "" || ic.Type == "" {

@@ -22,22 +22,66 @@ type ctxKey struct{}
 // RequestID returns the ID the server gave the request carrying ctx, or "".
 // Show it to users as a reference and log it with the cause.
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
+	if st, ok := ctx.Value(ctxKey{}).(*reqState); ok {
+		return st.id
+	}
+	return ""
 }
 
-// requestID gives every request a fresh random ID (an incoming X-Request-Id
-// is not trusted: it could forge log correlation or inject into log lines).
+// reqState is what the server keeps for one request, in one allocation: the
+// request's context (its parent's, which it extends with the request ID),
+// the ID, the X-Request-Id header value and the status recorder. A context
+// value, a header slice and a recorder each allocated on their own cost
+// three allocations more per request.
+type reqState struct {
+	context.Context
+	id       string
+	idHeader [1]string
+	rec      recorder
+	raw      [8]byte
+}
+
+// Value answers the request ID key with the state itself (a pointer is
+// stored in an interface without allocating) and every other key from the
+// parent. Done, Err and Deadline are the parent's: the context package sees
+// through to the parent's cancellation, so children cost no goroutine.
+func (st *reqState) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return st
+	}
+	return st.Context.Value(key)
+}
+
+// begin gives r a fresh random ID (an incoming X-Request-Id is not trusted:
+// it could forge log correlation or inject into log lines), sets the
+// X-Request-Id response header and returns the request's state, whose
+// recorder wraps w. When no random bytes can be had it answers 500 and
+// returns false.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*reqState, bool) {
+	st := &reqState{Context: r.Context()}
+	if _, err := io.ReadFull(s.rand, st.raw[:]); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return nil, false
+	}
+	st.id = hex.EncodeToString(st.raw[:])
+	st.idHeader[0] = st.id
+	// The key is canonical, so this is Header.Set without the slice it
+	// would allocate; the slice lives in st, used by this request only.
+	w.Header()["X-Request-Id"] = st.idHeader[:]
+	st.rec.ResponseWriter = w
+	return st, true
+}
+
+// requestID gives every request an ID (see begin) carried by its context.
+// The public handler does this in instrument, which needs the ID's context
+// for its span: one request copy then carries both.
 func (s *Server) requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b := make([]byte, 8)
-		if _, err := io.ReadFull(s.rand, b); err != nil {
-			http.Error(w, "internal error", http.StatusInternalServerError)
+		st, ok := s.begin(w, r)
+		if !ok {
 			return
 		}
-		id := hex.EncodeToString(b)
-		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
+		next.ServeHTTP(&st.rec, r.WithContext(st))
 	})
 }
 
@@ -70,7 +114,12 @@ func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
 // no user data, so their text is logged.
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rw := &recorder{ResponseWriter: w}
+		// requestID and instrument pass their recorder: it has seen every
+		// status this one would see, so it is used rather than wrapped.
+		rw, ok := w.(*recorder)
+		if !ok {
+			rw = &recorder{ResponseWriter: w}
+		}
 		defer func() {
 			p := recover()
 			if p == nil {
@@ -108,11 +157,17 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 	})
 }
 
+// preallocMax bounds the buffer ReadBody sizes from a declared
+// Content-Length before any of the body has arrived: webhook bodies are a
+// few KiB, and a client that declares a large body and sends nothing must
+// not make every open request hold a large buffer.
+const preallocMax = 64 << 10
+
 // ReadBody reads the whole request body. When the body exceeds the server's
 // limit it answers 413 itself and returns ok=false; on other read errors it
 // answers 400. Handlers return at once when ok is false.
 func ReadBody(w http.ResponseWriter, r *http.Request) (body []byte, ok bool) {
-	body, err := io.ReadAll(r.Body)
+	body, err := readAll(r.Body, r.ContentLength)
 	if err == nil {
 		return body, true
 	}
@@ -125,30 +180,75 @@ func ReadBody(w http.ResponseWriter, r *http.Request) (body []byte, ok bool) {
 	return nil, false
 }
 
+// readAll is io.ReadAll with its first buffer sized from the declared
+// length (up to preallocMax), one byte over so that the end of the body is
+// seen without growing it (io.ReadAll starts at 512 bytes and grows). The
+// declared length is only a hint: whatever the reader yields is read, more
+// or less, and limits are the reader's (http.MaxBytesReader).
+func readAll(r io.Reader, declared int64) ([]byte, error) {
+	if declared <= 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, min(declared, preallocMax)+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF { //nolint:errorlint // io.EOF is returned unwrapped, as io.ReadAll compares it
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // longer than declared: grow
+		}
+	}
+}
+
+// Header values shared by every response. Header.Set allocates a slice per
+// call; assigning these under their canonical keys does not. Nothing may
+// write into them: net/http and httptest only read header values, replace
+// a key's slice (Set) or append to it (Add), and an append to a slice whose
+// length is its capacity copies it first.
+var (
+	valNosniff = []string{"nosniff"}
+	valNoStore = []string{"no-store"}
+	valOne     = []string{"1"}
+)
+
 // secureHeaders sets headers every webhook response should carry. The Go
 // server sends no Server header, so no version leaks.
 func (s *Server) secureHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "no-store")
+		h["X-Content-Type-Options"] = valNosniff[:1:1]
+		h["Cache-Control"] = valNoStore[:1:1]
 		next.ServeHTTP(w, r)
 	})
 }
 
+// spanStart are the options of every request's span: a new root (inbound
+// trace headers come from the internet and are not trusted), server kind.
+// Built once: the variadic slice and its boxed values escape per call.
+var spanStart = []trace.SpanStartOption{trace.WithNewRoot(), trace.WithSpanKind(trace.SpanKindServer)}
+
 // instrument counts requests by route and status and times them. Requests
 // that match no route share one label so random paths cannot explode the
 // series count. It reads r.Pattern, which the mux sets on this same request.
+// It also gives the request its ID (begin, as requestID does), so that the
+// ID and the span ride on one copy of the request.
 func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rw := &recorder{ResponseWriter: w}
-		// A new root span per request (inbound trace headers come from the
-		// internet and are not trusted); the global provider is a no-op
-		// unless tracing is configured. Attributes: method, route pattern
-		// and status only, never the URL (it may carry a token).
-		ctx, span := otel.Tracer("github.com/resetbot/resetbot/core/server").Start(r.Context(), "http.request",
-			trace.WithNewRoot(), trace.WithSpanKind(trace.SpanKindServer))
+		st, ok := s.begin(w, r)
+		if !ok {
+			return
+		}
+		rw := &st.rec
+		// A new root span per request (spanStart); the global provider is
+		// a no-op unless tracing is configured. Attributes: method, route
+		// pattern and status only, never the URL (it may carry a token).
+		ctx, span := otel.Tracer("github.com/resetbot/resetbot/core/server").Start(st, "http.request", spanStart...)
 		r = r.WithContext(ctx) // the mux sets Pattern on this request
 		defer func() {
 			route := r.Pattern
@@ -196,7 +296,7 @@ func (s *Server) limitInflight(next http.Handler) http.Handler {
 			defer func() { <-s.slots }()
 			next.ServeHTTP(w, r)
 		default:
-			w.Header().Set("Retry-After", "1")
+			w.Header()["Retry-After"] = valOne[:1:1]
 			http.Error(w, "busy", http.StatusServiceUnavailable)
 		}
 	})

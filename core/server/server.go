@@ -156,7 +156,8 @@ func (s *Server) AddCheck(name string, c Checker) {
 
 // PublicHandler returns the public listener's handler with all middleware.
 func (s *Server) PublicHandler() http.Handler {
-	return s.requestID(s.instrument(s.recoverPanics(s.limitInflight(s.limitBody(s.secureHeaders(s.public))))))
+	// instrument gives the request its ID too (requestID).
+	return s.instrument(s.recoverPanics(s.limitInflight(s.limitBody(s.secureHeaders(s.public)))))
 }
 
 // AdminHandler returns the admin listener's handler.
