@@ -160,8 +160,9 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 // preallocMax bounds the buffer ReadBody sizes from a declared
 // Content-Length before any of the body has arrived: webhook bodies are a
 // few KiB, and a client that declares a large body and sends nothing must
-// not make every open request hold a large buffer.
-const preallocMax = 64 << 10
+// not make every open request hold a large buffer (8 KiB each: 2 MiB at the
+// default 256 requests in flight; a larger body grows as it arrives).
+const preallocMax = 8 << 10
 
 // ReadBody reads the whole request body. When the body exceeds the server's
 // limit it answers 413 itself and returns ok=false; on other read errors it
