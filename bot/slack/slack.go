@@ -139,8 +139,11 @@ type Options struct {
 
 // Bot is the Slack adapter. It is safe for concurrent use.
 type Bot struct {
-	o             Options
-	api           *slack.Client
+	o   Options
+	api *slack.Client
+	// conns carries callForm's calls when the HTTP client is the Bot's own
+	// (nil otherwise).
+	conns         *apiConns
 	pool          *dispatch.Pool
 	ownPool       bool
 	users         *ttlcache.Cache[profile]
@@ -200,11 +203,13 @@ func New(o Options) (*Bot, error) {
 	if queue <= 0 {
 		queue = DefaultQueue
 	}
+	var own *http.Transport
 	if o.HTTPClient == nil {
 		// The library's default client has no timeout, and the default
 		// transport keeps 2 idle connections per host: with more workers,
 		// every third reply paid a new TLS handshake.
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: server.Transport(workers)}
+		own = server.Transport(workers)
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: own}
 	}
 	if o.SubmitWait <= 0 {
 		o.SubmitWait = 2500 * time.Millisecond
@@ -213,6 +218,7 @@ func New(o Options) (*Bot, error) {
 		o.TokenTTL = 30 * time.Minute
 	}
 	b := &Bot{o: o, log: o.Log.With("channel", Channel), now: o.Clock, users: ttlcache.New[profile](profileTTL, profileCacheMax, o.Clock)}
+	b.conns = newAPIConns(own, b.apiBase(), o.HTTPClient.Timeout, workers+4)
 	b.reset, b.unlock = o.Config.Commands()
 	b.mapper = chatid.New(o.Config.IdentityMapping, o.Accounts, o.Clock)
 	b.handoffCmd = o.Config.Handoff()
@@ -279,6 +285,10 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		b.log.Warn("slack held replies and status posts abandoned at the shutdown deadline")
+	}
+	if b.conns != nil {
+		// Calls still running close their connections when they end.
+		b.conns.close()
 	}
 	return err
 }
