@@ -119,7 +119,10 @@ type Options struct {
 	// APIURL overrides the Web API base URL; it must end with "/". Tests
 	// point it at a fake; production leaves it empty (https://slack.com/api/).
 	APIURL string
-	// HTTPClient calls the Web API; nil uses a client with a 10 s timeout.
+	// HTTPClient calls the Web API; nil uses a client with a 10 s timeout,
+	// and the methods on a turn's path (users.info, chat.postMessage) then
+	// go over the Bot's own kept-alive connections (apiConns). A client
+	// given here carries every call.
 	HTTPClient *http.Client
 	// Pool runs turns after the ack; nil creates one sized from Config,
 	// which Close stops.
@@ -139,11 +142,8 @@ type Options struct {
 
 // Bot is the Slack adapter. It is safe for concurrent use.
 type Bot struct {
-	o   Options
-	api *slack.Client
-	// conns carries callForm's calls when the HTTP client is the Bot's own
-	// (nil otherwise).
-	conns         *apiConns
+	o             Options
+	api           *slack.Client
 	pool          *dispatch.Pool
 	ownPool       bool
 	users         *ttlcache.Cache[profile]
@@ -165,6 +165,9 @@ type Bot struct {
 	qrs sync.Map
 	// out answers clicks on outreach notices (outreach.go).
 	out outreachState
+	// conns carries callForm's calls when the HTTP client is the Bot's own
+	// (nil otherwise).
+	conns *apiConns
 }
 
 // Token purposes; a token for one purpose is refused for any other.
