@@ -5,6 +5,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -109,5 +111,29 @@ func TestAPIConnsWiring(t *testing.T) {
 	defer ct.mu.Unlock()
 	if ct.n["/api/users.info"] != 1 || ct.n["/api/chat.postMessage"] != 1 {
 		t.Errorf("the given Transport carried %v", ct.n)
+	}
+}
+
+// TestAPIConnsLeaveEnvironmentProxiesToTheTransport: with HTTPS_PROXY or
+// HTTP_PROXY set, the Bot's own transport (http.ProxyFromEnvironment) uses
+// the proxy, so the pool is not used. net/http reads the environment once
+// per process: the check runs in a child test process.
+func TestAPIConnsLeaveEnvironmentProxiesToTheTransport(t *testing.T) {
+	if os.Getenv("APICONNS_PROXY_CHILD") == "1" {
+		for base, want := range map[string]bool{
+			"https://slack.com/api/": false, "http://slack.example/api/": false,
+			"http://127.0.0.1:8080/api/": true, // loopback is never proxied
+		} {
+			if got := newAPIConns(server.Transport(1), base, apiTimeout, 1) != nil; got != want {
+				t.Errorf("%s: pool %v, want %v", base, got, want)
+			}
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestAPIConnsLeaveEnvironmentProxiesToTheTransport$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "APICONNS_PROXY_CHILD=1", "HTTPS_PROXY=http://proxy.example:3128",
+		"HTTP_PROXY=http://proxy.example:3128", "NO_PROXY=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
 	}
 }
