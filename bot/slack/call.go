@@ -47,7 +47,14 @@ func (b *Bot) apiBase() string {
 // callers can tell what a retry may cure (postRetry): a 429 is a
 // *slack.RateLimitedError with its Retry-After, any other non-200 a
 // slack.StatusCodeError, an {"ok": false} answer a slack.SlackErrorResponse.
+//
+// When the Bot built its HTTP client itself, the call goes over its own
+// kept-alive connections instead (apiConns, which says how that differs);
+// a client given in Options, such as a test's, sees every call.
 func (b *Bot) callForm(ctx context.Context, method string, form []byte, out apiAnswer) error {
+	if b.direct(method) {
+		return b.conns.call(ctx, method, form, out)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.apiBase()+method, bytes.NewReader(form))
 	if err != nil {
 		return err
@@ -62,12 +69,27 @@ func (b *Bot) callForm(ctx context.Context, method string, form []byte, out apiA
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode == http.StatusTooManyRequests {
-		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+	return decodeAnswer(method, resp.StatusCode, resp.Status, resp.Header.Get("Retry-After"), raw, out)
+}
+
+// direct says whether callForm sends method over the Bot's own connections
+// (apiConns) rather than its HTTP client. The form is then copied into the
+// request: nothing holds it once callForm returns. Through the client it
+// may still be held (a request's GetBody, a transport's retry).
+func (b *Bot) direct(method string) bool {
+	return b.conns != nil && method != "" && plainToken(method, "._-")
+}
+
+// decodeAnswer is callForm's reading of an answer: its status code and
+// text, its Retry-After header and the first maxAPIResponse+1 bytes of its
+// body.
+func decodeAnswer(method string, code int, status, retryAfter string, raw []byte, out apiAnswer) error {
+	if code == http.StatusTooManyRequests {
+		secs, _ := strconv.Atoi(retryAfter)
 		return &slack.RateLimitedError{RetryAfter: time.Duration(secs) * time.Second}
 	}
-	if resp.StatusCode != http.StatusOK {
-		return slack.StatusCodeError{Code: resp.StatusCode, Status: resp.Status}
+	if code != http.StatusOK {
+		return slack.StatusCodeError{Code: code, Status: status}
 	}
 	if len(raw) > maxAPIResponse {
 		return fmt.Errorf("slack: %s answer larger than %d bytes", method, maxAPIResponse)

@@ -25,14 +25,29 @@ func (b *Bot) postMessage(ctx context.Context, channel string, blocks []slack.Bl
 	// blocks are most of a turn's bytes, and escaping them through
 	// url.QueryEscape copied them three times.
 	token := b.o.Config.BotToken.Reveal()
-	body := make([]byte, 0, len("token=&channel=&text=&blocks=")+escapedLen(token)+escapedLen(channel)+
-		escapedLen(text)+escapedLen(bj))
+	n := len("token=&channel=&text=&blocks=") + escapedLen(token) + escapedLen(channel) + escapedLen(text) + escapedLen(bj)
+	// The form's buffer is pooled only when callForm copies it (direct): an
+	// HTTP client may hold a request's body after Do returns.
+	const method = "chat.postMessage"
+	var fb *[]byte
+	var body []byte
+	if b.direct(method) {
+		fb = getAPIBuf()
+		body = slices.Grow(*fb, n)
+	} else {
+		body = make([]byte, 0, n)
+	}
 	body = appendQueryEscape(append(body, "token="...), token)
 	body = appendQueryEscape(append(body, "&channel="...), channel)
 	body = appendQueryEscape(append(body, "&text="...), text)
 	body = appendQueryEscape(append(body, "&blocks="...), bj)
 	var out apiStatus
-	return b.callForm(ctx, "chat.postMessage", body, &out)
+	err = b.callForm(ctx, method, body, &out)
+	if fb != nil {
+		*fb = body
+		putAPIBuf(fb)
+	}
+	return err
 }
 
 // queryClass[c] is what url.QueryEscape makes of byte c: 0 kept as it is,

@@ -119,7 +119,10 @@ type Options struct {
 	// APIURL overrides the Web API base URL; it must end with "/". Tests
 	// point it at a fake; production leaves it empty (https://slack.com/api/).
 	APIURL string
-	// HTTPClient calls the Web API; nil uses a client with a 10 s timeout.
+	// HTTPClient calls the Web API; nil uses a client with a 10 s timeout,
+	// and the methods on a turn's path (users.info, chat.postMessage) then
+	// go over the Bot's own kept-alive connections (apiConns). A client
+	// given here carries every call.
 	HTTPClient *http.Client
 	// Pool runs turns after the ack; nil creates one sized from Config,
 	// which Close stops.
@@ -162,6 +165,9 @@ type Bot struct {
 	qrs sync.Map
 	// out answers clicks on outreach notices (outreach.go).
 	out outreachState
+	// conns carries callForm's calls when the HTTP client is the Bot's own
+	// (nil otherwise).
+	conns *apiConns
 }
 
 // Token purposes; a token for one purpose is refused for any other.
@@ -200,11 +206,13 @@ func New(o Options) (*Bot, error) {
 	if queue <= 0 {
 		queue = DefaultQueue
 	}
+	var own *http.Transport
 	if o.HTTPClient == nil {
 		// The library's default client has no timeout, and the default
 		// transport keeps 2 idle connections per host: with more workers,
 		// every third reply paid a new TLS handshake.
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: server.Transport(workers)}
+		own = server.Transport(workers)
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: own}
 	}
 	if o.SubmitWait <= 0 {
 		o.SubmitWait = 2500 * time.Millisecond
@@ -213,6 +221,7 @@ func New(o Options) (*Bot, error) {
 		o.TokenTTL = 30 * time.Minute
 	}
 	b := &Bot{o: o, log: o.Log.With("channel", Channel), now: o.Clock, users: ttlcache.New[profile](profileTTL, profileCacheMax, o.Clock)}
+	b.conns = newAPIConns(own, b.apiBase(), o.HTTPClient.Timeout, workers+4)
 	b.reset, b.unlock = o.Config.Commands()
 	b.mapper = chatid.New(o.Config.IdentityMapping, o.Accounts, o.Clock)
 	b.handoffCmd = o.Config.Handoff()
@@ -279,6 +288,10 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		b.log.Warn("slack held replies and status posts abandoned at the shutdown deadline")
+	}
+	if b.conns != nil {
+		// Calls still running close their connections when they end.
+		b.conns.close()
 	}
 	return err
 }
