@@ -2,11 +2,10 @@
 // channel, knowing no channel and no backend.
 //
 // A turn is one pipeline (Run): acquire (claim the delivery, lease and load
-// the session in one store step) → step (rebuild the flow's looplab/fsm
-// machine at the stored state, let the state's step apply the input and name
-// an event, let the FSM table decide the next state, run automatic steps and
-// prompt) → commit (save, record the reply, release, in one more store step)
-// → reply with neutral outputs. Adapters (Slack, Teams, Twilio, console) translate platform
+// the session in one store step) → step (let the state's step apply the
+// input and name an event, let the flow's looplab/fsm table decide the next
+// state, run automatic steps and prompt) → commit (save, record the reply,
+// release, in one more store step) → reply with neutral outputs. Adapters (Slack, Teams, Twilio, console) translate platform
 // events into Turns and render the Reply; flows (package flows) define the
 // conversations.
 package engine
@@ -110,7 +109,9 @@ type Engine struct {
 	// phrases are the keywords and catalog phrasings of each menu flow,
 	// split into words once (byPhrase runs on every typed turn).
 	phrases map[*Flow][][]string
-	voice   map[string]bool
+	// moves are the flows' FSM tables, read by fire.
+	moves map[*Flow]*moves
+	voice map[string]bool
 	// unsupported remembers the locales already logged as unsupported.
 	unsupported sync.Map
 }
@@ -169,7 +170,7 @@ func New(opt Options) (*Engine, error) {
 	if len(opt.VoiceChannels) == 0 {
 		opt.VoiceChannels = []string{"voice"}
 	}
-	e := &Engine{opt: opt, turns: turns, flows: map[string]*Flow{}, voice: map[string]bool{}}
+	e := &Engine{opt: opt, turns: turns, flows: map[string]*Flow{}, moves: map[*Flow]*moves{}, voice: map[string]bool{}}
 	for _, f := range opt.Flows {
 		if err := f.Validate(); err != nil {
 			return nil, err
@@ -178,6 +179,7 @@ func New(opt Options) (*Engine, error) {
 			return nil, fmt.Errorf("engine: flow %q registered twice", f.Name)
 		}
 		e.flows[f.Name] = f
+		e.moves[f] = newMoves(f.Events)
 		e.all = append(e.all, f)
 		if !f.Hidden {
 			e.order = append(e.order, f)

@@ -330,15 +330,15 @@ func (e *Engine) fire(ctx context.Context, c *Ctx, f *Flow, ev string, depth int
 		return fmt.Errorf("flow %s: more than %d automatic steps", f.Name, maxChain)
 	}
 	s := c.Session
-	m := fsm.NewFSM(s.State, f.Events, nil)
-	if err := m.Event(ctx, ev); err != nil {
+	to, err := e.moves[f].next(ctx, ev, s.State)
+	if err != nil {
 		var nt fsm.NoTransitionError
 		if !errors.As(err, &nt) {
 			return fmt.Errorf("flow %s: event %q in state %q: %w", f.Name, ev, s.State, err)
 		}
 	}
 	from := s.State
-	s.State = m.Current()
+	s.State = to
 	s.Entries++
 	e.audit(ctx, c.Turn, s, c.Ref, audit.Event{Name: "flow.transition", From: from, To: s.State, Event: ev})
 	return e.enter(ctx, c, f, depth)
