@@ -111,7 +111,9 @@ type Engine struct {
 	phrases map[*Flow][][]string
 	// moves are the flows' FSM tables, read by fire.
 	moves map[*Flow]*moves
-	voice map[string]bool
+	// leases are idle *lease for keepLease.
+	leases sync.Pool
+	voice  map[string]bool
 	// unsupported remembers the locales already logged as unsupported.
 	unsupported sync.Map
 }
@@ -297,7 +299,7 @@ func (e *Engine) Run(ctx context.Context, t Turn) (r Reply) {
 			r = early
 			break
 		}
-		stepCtx, stop := e.keepLease(ctx, k)
+		stepCtx, held := e.keepLease(ctx, k)
 		stepCtx, stepSpan := e.opt.Tracer.Start(stepCtx, "engine.step")
 		res := e.safeStep(stepCtx, &t, ref, rec)
 		stepSpan.End()
@@ -310,7 +312,7 @@ func (e *Engine) Run(ctx context.Context, t Turn) (r Reply) {
 		// The lease is kept while the commit is retried across a failover,
 		// so that no retry of this delivery runs the step again meanwhile.
 		r = e.commit(ctx, &t, k, res)
-		stop()
+		held.release()
 		r.NotBefore = started.Add(res.floor)
 	}
 	if e.opt.OnTurn != nil {
