@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,6 +112,10 @@ type Engine struct {
 	phrases map[*Flow][][]string
 	// moves are the flows' FSM tables, read by fire.
 	moves map[*Flow]*moves
+	// menuChoices are the menu's choices, built once and shared by every
+	// menu reply (readers only; its capacity is its length, so an append
+	// copies).
+	menuChoices []Choice
 	// leases are idle *lease for keepLease.
 	leases sync.Pool
 	voice  map[string]bool
@@ -187,6 +192,10 @@ func New(opt Options) (*Engine, error) {
 			e.order = append(e.order, f)
 		}
 	}
+	e.menuChoices = make([]Choice, 0, len(e.order))
+	for _, f := range e.order {
+		e.menuChoices = append(e.menuChoices, Choice{ID: "flow:" + f.Name, MessageID: f.MessageID, ChatOnly: f.ChatOnly})
+	}
 	for _, c := range opt.VoiceChannels {
 		e.voice[c] = true
 	}
@@ -247,11 +256,36 @@ func convTag(channel, user string) string { return "{" + channel + ":" + user + 
 
 // turnKeys names the records one turn touches; the owner is the turn's ref,
 // fresh for every attempt.
+//
+// The keys are cut from one string, "sess:{c:u}lock:{c:u}dlv:{c:u}:id",
+// built in one allocation instead of four.
 func turnKeys(t *Turn, ref string) store.TurnKeys {
-	tag := convTag(t.Channel, t.ChannelUser)
-	k := store.TurnKeys{Session: "sess:" + tag, Lock: "lock:" + tag, Owner: ref}
+	tag := len(t.Channel) + len(t.ChannelUser) + 3
+	n := len("sess:") + len("lock:") + 2*tag
 	if t.DeliveryID != "" {
-		k.Delivery = "dlv:" + tag + ":" + t.DeliveryID
+		n += len("dlv:") + tag + 1 + len(t.DeliveryID)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range [3]string{"sess:", "lock:", "dlv:"} {
+		if p == "dlv:" && t.DeliveryID == "" {
+			break
+		}
+		b.WriteString(p)
+		b.WriteByte('{')
+		b.WriteString(t.Channel)
+		b.WriteByte(':')
+		b.WriteString(t.ChannelUser)
+		b.WriteByte('}')
+	}
+	if t.DeliveryID != "" {
+		b.WriteByte(':')
+		b.WriteString(t.DeliveryID)
+	}
+	all := b.String()
+	k := store.TurnKeys{Session: all[:5+tag], Lock: all[5+tag : 10+2*tag], Owner: ref}
+	if t.DeliveryID != "" {
+		k.Delivery = all[10+2*tag:]
 	}
 	return k
 }

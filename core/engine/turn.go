@@ -190,10 +190,7 @@ func (e *Engine) route(t *Turn) *Flow {
 
 // menu offers the flows. It creates no session.
 func (e *Engine) menu(ctx context.Context, c *Ctx) Reply {
-	choices := make([]Choice, 0, len(e.order))
-	for _, f := range e.order {
-		choices = append(choices, Choice{ID: "flow:" + f.Name, MessageID: f.MessageID, ChatOnly: f.ChatOnly})
-	}
+	choices := e.menuChoices
 	in := c.Turn.Input
 	if in.Kind == InputCancel {
 		return Reply{Ref: c.Ref, Ended: true, Outputs: []Output{{MessageID: MsgGoodbye}}}
