@@ -99,7 +99,7 @@ func (s *Store) AcquireTurn(ctx context.Context, k store.TurnKeys, lease time.Du
 	if err != nil {
 		return store.Acquisition{}, err
 	}
-	call := s.newTurnCall(acquireScript, k).str(k.Owner).num(ms)
+	call := s.newTurnCall(acquireScript, k, false).num(ms)
 	var vals []any
 	err = s.retry(ctx, s.retryFor, func() error {
 		c, err := s.runAcked(ctx, acquireScript, call)
@@ -149,7 +149,7 @@ func (s *Store) RenewTurn(ctx context.Context, k store.TurnKeys, lease time.Dura
 	if err != nil {
 		return err
 	}
-	call := s.newTurnCall(renewScript, k).str(k.Owner).num(ms)
+	call := s.newTurnCall(renewScript, k, false).num(ms)
 	var n int64
 	err = s.retry(ctx, s.retryFor, func() error {
 		var err error
@@ -178,7 +178,9 @@ func (s *Store) CommitTurn(ctx context.Context, k store.TurnKeys, c store.Commit
 		return err
 	}
 	keep, _ := ttlArg(ctx, c.Keep)
-	call := s.newTurnCall(commitScript, k).str(k.Owner).num(int64(c.Op))
+	// The op is boxed without an allocation (Go shares the boxes of values
+	// below 256).
+	call := s.newTurnCall(commitScript, k, true).arg(int64(c.Op))
 	call.expect = c.Expect
 	call.arg(&call.expect).arg(c.Value).num(ttl)
 	if c.Outcome != nil {
@@ -186,7 +188,7 @@ func (s *Store) CommitTurn(ctx context.Context, k store.TurnKeys, c store.Commit
 	} else {
 		call.arg("0")
 	}
-	call.arg(c.Outcome).num(keep).num(store.CommittedKeep.Milliseconds())
+	call.arg(c.Outcome).num(keep).arg(committedKeep)
 	var n int64
 	err = s.retry(ctx, s.commitRetryFor(), func() error {
 		c, err := s.runAcked(ctx, commitScript, call)

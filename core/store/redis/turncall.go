@@ -24,26 +24,50 @@ func newTurnScript(src string) *turnScript {
 }
 
 // turnCall is the command line of one turn script call, EVALSHA sha numkeys
-// keys... args..., built in one allocation: go-redis writes *string, *int64
-// and *uint64 arguments as their values, so the arguments point into the
-// call's own fields instead of each string and number being boxed apart
-// (about ten allocations per call). The keys are one string, sliced.
+// keys... args..., built in one allocation: go-redis writes *string,
+// *int64 and *uint64 arguments as their values, so the arguments point into the call's
+// own fields instead of each string and number being boxed apart (about ten
+// allocations per call). The keys are one string, sliced. The argument list
+// lives in the call too (smallCall, commitCall: sized for the script).
 //
 // A call is only read after it is built: retries send it again as it is.
 type turnCall struct {
-	args    [3 + 3 + 9]any
-	n       int
-	keys    [3]string
-	strs    [3]string
-	nums    [5]int64
-	ns, n64 int
-	expect  uint64
+	args  []any
+	keys  [3]string
+	owner string
+	nums  [3]int64
+	n     int // nums used
+	// expect is the commit's expected version (written as unsigned).
+	expect uint64
 }
 
+type smallCall struct {
+	turnCall
+	buf [3 + 3 + 2]any
+}
+
+type commitCall struct {
+	turnCall
+	buf [3 + 3 + 9]any
+}
+
+// committedKeep is the commit's last argument, boxed once.
+var committedKeep any = store.CommittedKeep.Milliseconds()
+
 // newTurnCall starts the call of sc on the keys of k under the store's
-// prefix; the arguments follow with str, num and raw.
-func (s *Store) newTurnCall(sc *turnScript, k store.TurnKeys) *turnCall {
-	c := &turnCall{}
+// prefix, with the owner as first argument; the others follow with num and
+// arg. commit sizes it for the commit script.
+func (s *Store) newTurnCall(sc *turnScript, k store.TurnKeys, commit bool) *turnCall {
+	var c *turnCall
+	if commit {
+		big := &commitCall{}
+		c = &big.turnCall
+		c.args = big.buf[:0]
+	} else {
+		small := &smallCall{}
+		c = &small.turnCall
+		c.args = small.buf[:0]
+	}
 	nk := 2
 	if k.Delivery != "" {
 		nk = 3
@@ -60,43 +84,34 @@ func (s *Store) newTurnCall(sc *turnScript, k store.TurnKeys) *turnCall {
 		n := len(s.prefix) + len(key)
 		c.keys[i], all = all[:n], all[n:]
 	}
-	c.args[0], c.args[1], c.args[2] = "evalsha", &sc.sha, nk
+	c.args = append(c.args, "evalsha", &sc.sha, nk)
 	for i := range nk {
-		c.args[3+i] = &c.keys[i]
+		c.args = append(c.args, &c.keys[i])
 	}
-	c.n = 3 + nk
-	return c
-}
-
-// str appends a string argument.
-func (c *turnCall) str(v string) *turnCall {
-	c.strs[c.ns] = v
-	c.args[c.n] = &c.strs[c.ns]
-	c.ns++
-	c.n++
+	c.owner = k.Owner
+	c.args = append(c.args, &c.owner)
 	return c
 }
 
 // num appends an integer argument, written in decimal.
 func (c *turnCall) num(v int64) *turnCall {
-	c.nums[c.n64] = v
-	c.args[c.n] = &c.nums[c.n64]
-	c.n64++
+	c.nums[c.n] = v
+	c.args = append(c.args, &c.nums[c.n])
 	c.n++
 	return c
 }
 
-// arg appends an argument as it is (a []byte, a constant string).
+// arg appends an argument as it is: a []byte, a constant, a small integer,
+// a value boxed once.
 func (c *turnCall) arg(v any) *turnCall {
-	c.args[c.n] = v
-	c.n++
+	c.args = append(c.args, v)
 	return c
 }
 
 // cmd is the call as a go-redis command, its first key at position 3 (so a
 // cluster client routes it by the session's slot, as Script.Run does).
 func (c *turnCall) cmd(ctx context.Context) *goredis.Cmd {
-	cmd := goredis.NewCmd(ctx, c.args[:c.n]...)
+	cmd := goredis.NewCmd(ctx, c.args...)
 	cmd.SetFirstKeyPos(3)
 	return cmd
 }
@@ -107,7 +122,7 @@ func (c *turnCall) run(ctx context.Context, cl goredis.UniversalClient, sc *turn
 	cmd := c.cmd(ctx)
 	_ = cl.Process(ctx, cmd)
 	if err := cmd.Err(); err != nil && (errors.Is(err, goredis.ErrNoScript) || goredis.HasErrorPrefix(err, "NOSCRIPT")) {
-		args := append([]any{"eval", sc.src}, c.args[2:c.n]...)
+		args := append([]any{"eval", sc.src}, c.args[2:]...)
 		cmd = goredis.NewCmd(ctx, args...)
 		cmd.SetFirstKeyPos(3)
 		_ = cl.Process(ctx, cmd)
