@@ -12,8 +12,9 @@ import (
 // blocks of a turn's reply — sections, actions of buttons, contexts of text
 // — are written by hand: through slack-go's MarshalJSON methods each
 // element list is marshalled, then validated and copied again by the outer
-// encoder, about a tenth of a Slack turn's CPU under load. Any other block,
-// or one using a field not written here, goes through json.Marshal.
+// encoder, about a tenth of a Slack turn's CPU under load. render's own
+// textBlock and buttonsBlock write themselves. Any other block, or one
+// using a field not written here, goes through json.Marshal.
 func appendBlocks(dst []byte, blocks []slack.Block) ([]byte, error) {
 	dst = append(dst, '[')
 	for i, b := range blocks {
