@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/slack-go/slack"
+
+	"github.com/resetbot/resetbot/core/engine"
 )
 
 // TestAppendBlocksMeansWhatMarshalWrites: the hand-written blocks JSON of
@@ -79,4 +81,98 @@ func BenchmarkReplyBlocks(b *testing.B) {
 			_, _ = appendBlocks(nil, blocks)
 		}
 	})
+	// The same blocks as render builds them now.
+	act := &buttonsBlock{id: "act0"}
+	for i := range 4 {
+		act.buttons = append(act.buttons, replyButton{actionID: "choice_" + string(rune('0'+i)), label: "Reset my password",
+			value: "v1.eyJwIjoiYyIsInUiOiJUMTpVMSIsInMiOiJtZW51In0.c2lnbmF0dXJlc2lnbmF0dXJl"})
+	}
+	own := []slack.Block{&textBlock{text: "Hi, I can reset your password or unlock your account. What do you need?"}, act}
+	b.Run("appendBlocks/own", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = appendBlocks(nil, own)
+		}
+	})
+	// As post.go calls it, into a 4 KB buffer.
+	b.Run("appendBlocks/own/4KB", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = appendBlocks(make([]byte, 0, 4<<10), own)
+		}
+	})
+}
+
+// BenchmarkReplyRender is a first contact's reply as a Slack turn builds
+// it: the menu rendered (a section, signed buttons) and written as the
+// blocks JSON of chat.postMessage into its 4 KB buffer.
+func BenchmarkReplyRender(b *testing.B) {
+	e := newEnv(b, false)
+	outs := []engine.Output{{MessageID: engine.MsgMenu, Expect: engine.Expect{Kind: engine.ExpectChoice, Choices: []engine.Choice{
+		{ID: "flow:reset", MessageID: "flow.reset"}, {ID: "flow:unlock", MessageID: "flow.unlock"},
+		{ID: "flow:enroll", MessageID: "flow.enroll"}, {ID: "flow:unenroll", MessageID: "flow.unenroll"}}}}}
+	buf := make([]byte, 0, 4<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		blocks, _ := e.b.render("en", "T1:U1", "menu", outs)
+		if _, err := appendBlocks(buf[:0], blocks); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestReplyBlocksAsSlackGoBlocks: the reply's own section and buttons
+// blocks are written byte for byte as appendBlocks writes the slack-go
+// blocks they stand for (section; NewActionBlock of NewButtonBlockElement
+// with a plain text label), by appendBlocks, and as json.Marshal writes
+// those (through MarshalJSON), for awkward strings, empty fields and no
+// list.
+func TestReplyBlocksAsSlackGoBlocks(t *testing.T) {
+	odd := "quote \" backslash \\ <b>&amp; tab\t nl\n é 🔑 \x01 bad\xffutf8 \u2028"
+	label := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, true, false)
+	}
+	primary := slack.NewButtonBlockElement("rb_open", "tok.sig", label("Enter"))
+	primary.Style = slack.StylePrimary
+	cases := []struct {
+		name      string
+		ours, sgo slack.Block
+	}{
+		{"section", &textBlock{text: odd}, section(odd)},
+		{"empty section", &textBlock{}, section("")},
+		{"buttons", &buttonsBlock{id: "act0", buttons: []replyButton{
+			{actionID: "rb_open", label: "Enter", value: "tok.sig", style: slack.StylePrimary},
+			{actionID: "rb_choice_0", label: odd, value: odd},
+			{label: "no id, no value"},
+		}}, slack.NewActionBlock("act0", primary, slack.NewButtonBlockElement("rb_choice_0", odd, label(odd)),
+			slack.NewButtonBlockElement("", "", label("no id, no value")))},
+		{"no block id", &buttonsBlock{buttons: []replyButton{{actionID: "a", label: "b", value: "c"}}},
+			slack.NewActionBlock("", slack.NewButtonBlockElement("a", "c", label("b")))},
+		{"no buttons", &buttonsBlock{id: "x"}, slack.NewActionBlock("x")},
+	}
+	for _, tc := range cases {
+		want, err := appendBlocks(nil, []slack.Block{tc.sgo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendBlocks(nil, []slack.Block{tc.ours})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s: appendBlocks\n got %s\nwant %s", tc.name, got, want)
+		}
+		m, err := json.Marshal([]slack.Block{tc.ours})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, err := json.Marshal([]slack.Block{tc.sgo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(m) != string(ms) {
+			t.Errorf("%s: json.Marshal\n got %s\nwant %s", tc.name, m, ms)
+		}
+		if tc.ours.BlockType() != tc.sgo.BlockType() || tc.ours.ID() != tc.sgo.ID() {
+			t.Errorf("%s: type %s id %q, want %s %q", tc.name, tc.ours.BlockType(), tc.ours.ID(), tc.sgo.BlockType(), tc.sgo.ID())
+		}
+	}
 }

@@ -42,22 +42,25 @@ func section(text string) slack.Block {
 // render turns outputs into blocks and a notification fallback text. Widgets
 // follow the output's Expect; every button value is a signed token bound to
 // the user and the state the reply leaves the session in.
+//
+// Sections and buttons are textBlock and buttonsBlock, the JSON of section
+// and of slack-go's buttons without their allocations (a reply is rendered
+// on every turn).
 func (b *Bot) render(loc, key, state string, outs []engine.Output) ([]slack.Block, string) {
-	var blocks []slack.Block
-	var texts []string
+	blocks := make([]slack.Block, 0, 2*len(outs))
+	var few [4]string
+	texts := few[:0]
 	for i, o := range outs {
 		text := b.o.Messages.Text(loc, o.MessageID, false, o.Args)
 		if o.Error {
 			text = "⚠️ " + text
 		}
 		texts = append(texts, text)
-		blocks = append(blocks, section(text))
+		blocks = append(blocks, &textBlock{text: clip(text, 3000)})
 		if a := o.Attachment; a != nil && a.Kind == attachmentLink {
 			blocks = append(blocks, b.linkButton(loc, i, a.Text.Reveal()))
 		}
-		if w := b.widgets(loc, key, state, i, o.Expect); w != nil {
-			blocks = append(blocks, w...)
-		}
+		blocks = b.appendWidgets(blocks, loc, key, state, i, o.Expect)
 	}
 	return blocks, strings.Join(texts, "\n")
 }
@@ -72,28 +75,60 @@ func (b *Bot) button(loc, actionID, label, value string) *slack.ButtonBlockEleme
 		slack.NewTextBlockObject(slack.PlainTextType, clip(b.text(loc, label), 75), true, false))
 }
 
-// widgets renders what an output expects: buttons for choices, a button
-// opening the password or code modal. Choices next to a field (side
+// blockIDs and choiceActions are the block IDs of a reply's outputs and the
+// action IDs of its choice buttons, formatted once.
+var (
+	blockIDs      = numbered("act", "", 16)
+	choiceActions = numbered(actionChoice, "_", 25)
+)
+
+func numbered(prefix, sep string, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = prefix + sep + strconv.Itoa(i)
+	}
+	return ids
+}
+
+// nth is ids[i], or prefix+sep+i beyond the table.
+func nth(ids []string, prefix, sep string, i int) string {
+	if i < len(ids) {
+		return ids[i]
+	}
+	return prefix + sep + strconv.Itoa(i)
+}
+
+// appendWidgets appends what an output expects: buttons for choices, a
+// button opening the password or code modal. Choices next to a field (side
 // choices: "use a text message instead", "different account") are buttons
 // beside it.
-func (b *Bot) widgets(loc, key, state string, i int, ex engine.Expect) []slack.Block {
-	blockID := "act" + strconv.Itoa(i)
-	var els []slack.BlockElement
-	var extra []slack.Block
-	if kind, label := modalKind(ex); kind != "" {
-		btn := b.button(loc, actionOpen, label, b.sign(purposeOpen, key, state, kind))
-		btn.Style = slack.StylePrimary
-		els = append(els, btn)
-		if kind == kindCode {
-			extra = append(extra, slack.NewContextBlock("", slack.NewTextBlockObject(slack.PlainTextType,
-				b.text(loc, "slack.code_hint"), false, false)))
+func (b *Bot) appendWidgets(blocks []slack.Block, loc, key, state string, i int, ex engine.Expect) []slack.Block {
+	kind, label := modalKind(ex)
+	n := min(len(ex.Choices), 25)
+	if kind != "" {
+		n = min(len(ex.Choices)+1, 25)
+	}
+	if n == 0 {
+		return blocks
+	}
+	act := &buttonsBlock{id: nth(blockIDs, "act", "", i), buttons: make([]replyButton, 0, n)}
+	if kind != "" {
+		act.buttons = append(act.buttons, replyButton{actionID: actionOpen, label: clip(b.text(loc, label), 75),
+			value: b.sign(purposeOpen, key, state, kind), style: slack.StylePrimary})
+	}
+	for n, c := range ex.Choices {
+		if len(act.buttons) == 25 {
+			break
 		}
+		act.buttons = append(act.buttons, replyButton{actionID: nth(choiceActions, actionChoice, "_", n),
+			label: clip(b.text(loc, c.MessageID), 75), value: b.sign(purposeChoice, key, state, c.ID)})
 	}
-	els = append(els, b.choiceButtons(loc, key, state, ex.Choices, 25-len(els))...)
-	if len(els) == 0 {
-		return nil
+	blocks = append(blocks, act)
+	if kind == kindCode {
+		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.PlainTextType,
+			b.text(loc, "slack.code_hint"), false, false)))
 	}
-	return append([]slack.Block{slack.NewActionBlock(blockID, els...)}, extra...)
+	return blocks
 }
 
 // choiceButtons are signed buttons for choices, at most max (Block Kit

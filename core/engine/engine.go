@@ -2,11 +2,10 @@
 // channel, knowing no channel and no backend.
 //
 // A turn is one pipeline (Run): acquire (claim the delivery, lease and load
-// the session in one store step) → step (rebuild the flow's looplab/fsm
-// machine at the stored state, let the state's step apply the input and name
-// an event, let the FSM table decide the next state, run automatic steps and
-// prompt) → commit (save, record the reply, release, in one more store step)
-// → reply with neutral outputs. Adapters (Slack, Teams, Twilio, console) translate platform
+// the session in one store step) → step (let the state's step apply the
+// input and name an event, let the flow's looplab/fsm table decide the next
+// state, run automatic steps and prompt) → commit (save, record the reply,
+// release, in one more store step) → reply with neutral outputs. Adapters (Slack, Teams, Twilio, console) translate platform
 // events into Turns and render the Reply; flows (package flows) define the
 // conversations.
 package engine
@@ -17,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,7 +110,15 @@ type Engine struct {
 	// phrases are the keywords and catalog phrasings of each menu flow,
 	// split into words once (byPhrase runs on every typed turn).
 	phrases map[*Flow][][]string
-	voice   map[string]bool
+	// moves are the flows' FSM tables, read by fire.
+	moves map[*Flow]*moves
+	// menuChoices are the menu's choices, built once and shared by every
+	// menu reply (readers only; its capacity is its length, so an append
+	// copies).
+	menuChoices []Choice
+	// leases are idle *lease for keepLease.
+	leases sync.Pool
+	voice  map[string]bool
 	// unsupported remembers the locales already logged as unsupported.
 	unsupported sync.Map
 }
@@ -169,7 +177,7 @@ func New(opt Options) (*Engine, error) {
 	if len(opt.VoiceChannels) == 0 {
 		opt.VoiceChannels = []string{"voice"}
 	}
-	e := &Engine{opt: opt, turns: turns, flows: map[string]*Flow{}, voice: map[string]bool{}}
+	e := &Engine{opt: opt, turns: turns, flows: map[string]*Flow{}, moves: map[*Flow]*moves{}, voice: map[string]bool{}}
 	for _, f := range opt.Flows {
 		if err := f.Validate(); err != nil {
 			return nil, err
@@ -178,10 +186,15 @@ func New(opt Options) (*Engine, error) {
 			return nil, fmt.Errorf("engine: flow %q registered twice", f.Name)
 		}
 		e.flows[f.Name] = f
+		e.moves[f] = newMoves(f.Events)
 		e.all = append(e.all, f)
 		if !f.Hidden {
 			e.order = append(e.order, f)
 		}
+	}
+	e.menuChoices = make([]Choice, 0, len(e.order))
+	for _, f := range e.order {
+		e.menuChoices = append(e.menuChoices, Choice{ID: "flow:" + f.Name, MessageID: f.MessageID, ChatOnly: f.ChatOnly})
 	}
 	for _, c := range opt.VoiceChannels {
 		e.voice[c] = true
@@ -243,11 +256,36 @@ func convTag(channel, user string) string { return "{" + channel + ":" + user + 
 
 // turnKeys names the records one turn touches; the owner is the turn's ref,
 // fresh for every attempt.
+//
+// The keys are cut from one string, "sess:{c:u}lock:{c:u}dlv:{c:u}:id",
+// built in one allocation instead of four.
 func turnKeys(t *Turn, ref string) store.TurnKeys {
-	tag := convTag(t.Channel, t.ChannelUser)
-	k := store.TurnKeys{Session: "sess:" + tag, Lock: "lock:" + tag, Owner: ref}
+	tag := len(t.Channel) + len(t.ChannelUser) + 3
+	n := len("sess:") + len("lock:") + 2*tag
 	if t.DeliveryID != "" {
-		k.Delivery = "dlv:" + tag + ":" + t.DeliveryID
+		n += len("dlv:") + tag + 1 + len(t.DeliveryID)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range [3]string{"sess:", "lock:", "dlv:"} {
+		if p == "dlv:" && t.DeliveryID == "" {
+			break
+		}
+		b.WriteString(p)
+		b.WriteByte('{')
+		b.WriteString(t.Channel)
+		b.WriteByte(':')
+		b.WriteString(t.ChannelUser)
+		b.WriteByte('}')
+	}
+	if t.DeliveryID != "" {
+		b.WriteByte(':')
+		b.WriteString(t.DeliveryID)
+	}
+	all := b.String()
+	k := store.TurnKeys{Session: all[:5+tag], Lock: all[5+tag : 10+2*tag], Owner: ref}
+	if t.DeliveryID != "" {
+		k.Delivery = all[10+2*tag:]
 	}
 	return k
 }
@@ -295,7 +333,7 @@ func (e *Engine) Run(ctx context.Context, t Turn) (r Reply) {
 			r = early
 			break
 		}
-		stepCtx, stop := e.keepLease(ctx, k)
+		stepCtx, held := e.keepLease(ctx, k)
 		stepCtx, stepSpan := e.opt.Tracer.Start(stepCtx, "engine.step")
 		res := e.safeStep(stepCtx, &t, ref, rec)
 		stepSpan.End()
@@ -308,7 +346,7 @@ func (e *Engine) Run(ctx context.Context, t Turn) (r Reply) {
 		// The lease is kept while the commit is retried across a failover,
 		// so that no retry of this delivery runs the step again meanwhile.
 		r = e.commit(ctx, &t, k, res)
-		stop()
+		held.release()
 		r.NotBefore = started.Add(res.floor)
 	}
 	if e.opt.OnTurn != nil {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -53,7 +54,7 @@ func (e *Engine) offerRating(c *Ctx, res *result) {
 
 // decodeRateMark returns the mark stored in rec, if it is one.
 func decodeRateMark(rec store.Record) (rateMark, bool) {
-	if rec.Version == 0 || !strings.HasPrefix(string(rec.Value), `{"rate":`) {
+	if rec.Version == 0 || !bytes.HasPrefix(rec.Value, []byte(`{"rate":`)) {
 		return rateMark{}, false
 	}
 	var m rateMark

@@ -190,10 +190,7 @@ func (e *Engine) route(t *Turn) *Flow {
 
 // menu offers the flows. It creates no session.
 func (e *Engine) menu(ctx context.Context, c *Ctx) Reply {
-	choices := make([]Choice, 0, len(e.order))
-	for _, f := range e.order {
-		choices = append(choices, Choice{ID: "flow:" + f.Name, MessageID: f.MessageID, ChatOnly: f.ChatOnly})
-	}
+	choices := e.menuChoices
 	in := c.Turn.Input
 	if in.Kind == InputCancel {
 		return Reply{Ref: c.Ref, Ended: true, Outputs: []Output{{MessageID: MsgGoodbye}}}
@@ -330,15 +327,15 @@ func (e *Engine) fire(ctx context.Context, c *Ctx, f *Flow, ev string, depth int
 		return fmt.Errorf("flow %s: more than %d automatic steps", f.Name, maxChain)
 	}
 	s := c.Session
-	m := fsm.NewFSM(s.State, f.Events, nil)
-	if err := m.Event(ctx, ev); err != nil {
+	to, err := e.moves[f].next(ctx, ev, s.State)
+	if err != nil {
 		var nt fsm.NoTransitionError
 		if !errors.As(err, &nt) {
 			return fmt.Errorf("flow %s: event %q in state %q: %w", f.Name, ev, s.State, err)
 		}
 	}
 	from := s.State
-	s.State = m.Current()
+	s.State = to
 	s.Entries++
 	e.audit(ctx, c.Turn, s, c.Ref, audit.Event{Name: "flow.transition", From: from, To: s.State, Event: ev})
 	return e.enter(ctx, c, f, depth)

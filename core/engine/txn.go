@@ -119,41 +119,86 @@ func (e *Engine) outcome(t *Turn, r Reply) []byte {
 
 // keepLease renews the turn's lease every third of its length while a step
 // runs (a slow directory), so that it lapses only when this process stops.
-// The returned context ends when the lease is lost to another owner. A quick
-// turn never renews: the timer has not fired when stop is called.
-func (e *Engine) keepLease(ctx context.Context, k store.TurnKeys) (context.Context, func()) {
+// The returned context ends when the lease is lost to another owner; release
+// the lease when the turn is over. A quick turn never renews: the timer has
+// not fired when it is released.
+//
+// The lease and its timer are reused from turn to turn (a timer, a closure
+// and its state were a tenth of a quick turn's allocations): one goes back
+// to the pool only when stopping its timer prevented a renewal, so no
+// renewal of a finished turn can still be running on it.
+func (e *Engine) keepLease(ctx context.Context, k store.TurnKeys) (context.Context, *lease) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	var (
-		mu      sync.Mutex
-		stopped bool
-		timer   *time.Timer
-	)
+	l, _ := e.leases.Get().(*lease)
+	if l == nil {
+		l = &lease{e: e}
+		l.timer = time.AfterFunc(time.Hour, l.renew)
+		l.timer.Stop()
+	}
+	l.mu.Lock()
+	l.k, l.ctx, l.cancel, l.stopped = k, ctx, cancel, false
+	l.timer.Reset(e.opt.Lease / 3)
+	l.mu.Unlock()
+	return ctx, l
+}
+
+// lease is one turn's lease renewal (keepLease). Its fields other than e and
+// timer belong to the turn between keepLease and release, under mu.
+type lease struct {
+	e       *Engine
+	timer   *time.Timer
+	mu      sync.Mutex
+	k       store.TurnKeys
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	stopped bool
+}
+
+// renew runs when the timer fires: it renews the lease, ends the turn's
+// context when the lease was lost, and arms the next renewal.
+func (l *lease) renew() {
+	l.mu.Lock()
+	if l.stopped {
+		l.mu.Unlock()
+		return
+	}
+	e, k, ctx, cancel := l.e, l.k, l.ctx, l.cancel
+	l.mu.Unlock()
 	every := e.opt.Lease / 3
-	mu.Lock()
-	defer mu.Unlock()
-	timer = time.AfterFunc(every, func() {
-		rctx, done := context.WithTimeout(context.WithoutCancel(ctx), every)
-		err := e.turns.RenewTurn(rctx, k, e.opt.Lease)
-		done()
-		if errors.Is(err, store.ErrLeaseLost) {
-			cancel(store.ErrLeaseLost)
-			return
-		}
-		if err != nil {
-			e.opt.Log.Warn("turn lease not renewed", "ref", k.Owner, "err", err)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if !stopped {
-			timer.Reset(every)
-		}
-	})
-	return ctx, func() {
-		mu.Lock()
-		stopped = true
-		timer.Stop()
-		mu.Unlock()
-		cancel(nil)
+	rctx, done := context.WithTimeout(context.WithoutCancel(ctx), every)
+	err := e.turns.RenewTurn(rctx, k, e.opt.Lease)
+	done()
+	if errors.Is(err, store.ErrLeaseLost) {
+		cancel(store.ErrLeaseLost)
+		return
+	}
+	if err != nil {
+		e.opt.Log.Warn("turn lease not renewed", "ref", k.Owner, "err", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.stopped {
+		l.timer.Reset(every)
+	}
+}
+
+// release stops the renewals and ends the turn's context. The caller must
+// not use l afterwards: it may already serve another turn.
+func (l *lease) release() {
+	l.mu.Lock()
+	l.stopped = true
+	// Stop reports true when no renewal started since the timer was last
+	// armed, and the last one that ran re-armed it under mu before
+	// finishing: nothing else can touch l.
+	reuse := l.timer.Stop()
+	cancel := l.cancel
+	if reuse {
+		l.k, l.ctx, l.cancel = store.TurnKeys{}, nil, nil
+	}
+	l.mu.Unlock()
+	cancel(nil)
+	if reuse {
+		l.e.leases.Put(l)
 	}
 }
 

@@ -8,6 +8,7 @@ package token
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"hash"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // Errors returned by Verify.
@@ -42,10 +44,23 @@ type Claims struct {
 type Signer struct {
 	key []byte
 	now func() time.Time
-	// macs are reusable HMAC states under key: a Slack menu signs one token
-	// per button, and hmac.New allocates two hash states each time.
+	// macs are reusable *macState under key: a Slack menu signs one token
+	// per button, and hmac.New allocates two hash states each time. A state
+	// is owned by one call between Get and Put, so none is shared across
+	// goroutines, and it leaves the signer only through the pool.
 	macs sync.Pool
 }
+
+// macState is an HMAC under the signer's key and scratch space for feeding
+// it a string without allocating a copy.
+type macState struct {
+	h   hash.Hash
+	buf [128]byte
+	sum [sha256.Size]byte
+}
+
+// sigLen is the length of a token's signature: 18 bytes of HMAC, base64url.
+const sigLen = 24
 
 // New returns a signer; the key must be at least 32 bytes.
 func New(key []byte, now func() time.Time) (*Signer, error) {
@@ -56,26 +71,51 @@ func New(key []byte, now func() time.Time) (*Signer, error) {
 		now = time.Now
 	}
 	s := &Signer{key: append([]byte(nil), key...), now: now}
-	s.macs.New = func() any { return hmac.New(sha256.New, s.key) }
+	s.macs.New = func() any { return &macState{h: hmac.New(sha256.New, s.key)} }
 	return s, nil
 }
 
 // Sign returns the token for c. Tokens are URL-safe and carry no secret: the
 // signature proves origin, it does not hide the claims.
+//
+// The token is "base64url(Purpose|User|State|Value|expiry in base 36)" then
+// "." and the base64url of the first 18 bytes of its HMAC. It is built in one
+// allocation: the claims are joined on the stack (when short), encoded into
+// the token's own buffer, and the signature appended there.
 func (s *Signer) Sign(c Claims) string {
-	body := strings.Join([]string{c.Purpose, c.User, c.State, c.Value, strconv.FormatInt(c.Expires.Unix(), 36)}, "|")
-	enc := base64.RawURLEncoding.EncodeToString([]byte(body))
-	return enc + "." + s.mac(enc)
+	var scratch [256]byte
+	body := append(scratch[:0], c.Purpose...)
+	body = append(append(body, '|'), c.User...)
+	body = append(append(body, '|'), c.State...)
+	body = append(append(body, '|'), c.Value...)
+	body = strconv.AppendInt(append(body, '|'), c.Expires.Unix(), 36)
+	n := base64.RawURLEncoding.EncodedLen(len(body))
+	tok := make([]byte, n+1+sigLen)
+	base64.RawURLEncoding.Encode(tok, body)
+	tok[n] = '.'
+	sig := s.mac(tok[:n], "")
+	base64.RawURLEncoding.Encode(tok[n+1:], sig[:])
+	// tok is not written again nor reachable elsewhere: the string may
+	// share its bytes.
+	return unsafe.String(&tok[0], len(tok))
 }
 
-func (s *Signer) mac(enc string) string {
-	m := s.macs.Get().(hash.Hash)
-	m.Reset()
-	_, _ = m.Write([]byte(enc))
-	var sum [sha256.Size]byte
-	out := base64.RawURLEncoding.EncodeToString(m.Sum(sum[:0])[:18])
+// mac returns the first 18 bytes of the HMAC of b and then str, computed
+// with a pooled state that is reset first and wiped of the input after.
+func (s *Signer) mac(b []byte, str string) (sig [18]byte) {
+	m := s.macs.Get().(*macState)
+	m.h.Reset()
+	_, _ = m.h.Write(b)
+	for len(str) > 0 {
+		k := copy(m.buf[:], str)
+		_, _ = m.h.Write(m.buf[:k])
+		str = str[k:]
+	}
+	copy(sig[:], m.h.Sum(m.sum[:0]))
+	clear(m.buf[:])
+	clear(m.sum[:])
 	s.macs.Put(m)
-	return out
+	return sig
 }
 
 // Verify checks the signature and expiry and that the token was issued for
@@ -85,7 +125,10 @@ func (s *Signer) Verify(tok, purpose, user string) (Claims, error) {
 	if !ok || len(tok) > 2048 {
 		return Claims{}, ErrMalformed
 	}
-	if !hmac.Equal([]byte(sig), []byte(s.mac(enc))) {
+	mac := s.mac(nil, enc)
+	var want [sigLen]byte
+	base64.RawURLEncoding.Encode(want[:], mac[:])
+	if len(sig) != sigLen || subtle.ConstantTimeCompare([]byte(sig), want[:]) != 1 {
 		return Claims{}, ErrSignature
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(enc)

@@ -121,18 +121,19 @@ var errUnacked = errors.New("redis: the commit was not acknowledged by the repli
 // done, a session) may be a commit the old master took alone in that
 // moment, and a turn must not answer "done" from a write that is about to
 // vanish.
-func (s *Store) runAcked(ctx context.Context, script *goredis.Script, keys []string, args []any) (*goredis.Cmd, error) {
+func (s *Store) runAcked(ctx context.Context, script *turnScript, call *turnCall) (*goredis.Cmd, error) {
 	if s.acks <= 0 {
-		c := script.Run(ctx, s.c, keys, args...)
+		c := call.run(ctx, s.c, script)
 		return c, c.Err()
 	}
-	node, err := s.nodeFor(ctx, keys[0])
+	node, err := s.nodeFor(ctx, call.keys[0])
 	if err != nil {
 		return nil, err
 	}
 	for try := 0; ; try++ {
 		pipe := node.Pipeline()
-		run := pipe.EvalSha(ctx, script.Hash(), keys, args...)
+		run := call.cmd(ctx)
+		_ = pipe.Process(ctx, run)
 		wait := pipe.Do(ctx, "wait", s.acks, s.ackTimeout.Milliseconds())
 		// ROLE runs after WAIT returns, in the same round trip: it says
 		// whether this node is still the master once the wait is over.
@@ -140,7 +141,7 @@ func (s *Store) runAcked(ctx context.Context, script *goredis.Script, keys []str
 		_, _ = pipe.Exec(ctx)
 		if err := run.Err(); err != nil {
 			if try == 0 && strings.HasPrefix(err.Error(), "NOSCRIPT") {
-				if err := script.Load(ctx, node).Err(); err != nil {
+				if err := script.script.Load(ctx, node).Err(); err != nil {
 					return nil, err
 				}
 				continue

@@ -2,10 +2,7 @@ package redis
 
 import (
 	"context"
-	"strconv"
 	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/resetbot/resetbot/core/store"
 )
@@ -26,7 +23,7 @@ end
 // in one step. KEYS: session, lease[, delivery]. ARGV: owner, lease ms.
 // It returns {1, value, version} (acquired), {2, outcome} (done), {3}
 // (running) or {4} (busy).
-var acquireScript = goredis.NewScript(luaPut + `
+var acquireScript = newTurnScript(luaPut + `
 local owner = ARGV[1]
 if #KEYS > 2 then
   local d = redis.call('HGET', KEYS[3], 'v')
@@ -45,7 +42,7 @@ return {1, s[1], s[2]}`)
 
 // renewScript extends the owner's lease and pending claim. KEYS as acquire;
 // ARGV: owner, lease ms. It returns 1, or 0 when the lease is lost.
-var renewScript = goredis.NewScript(`
+var renewScript = newTurnScript(`
 if redis.call('HGET', KEYS[2], 'v') ~= 'l' .. ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 if #KEYS > 2 and redis.call('HGET', KEYS[3], 'v') == 'p' .. ARGV[1] then
@@ -57,7 +54,7 @@ return 1`)
 // acquire. ARGV: owner, op (0 keep, 1 put, 2 delete), expect, value, ttl ms,
 // has outcome (0/1), outcome, keep ms, committed-keep ms. It returns 0
 // (applied), 1 (repeated), 2 (lease lost) or 3 (conflict, released).
-var commitScript = goredis.NewScript(luaPut + `
+var commitScript = newTurnScript(luaPut + `
 local owner = ARGV[1]
 local l = redis.call('HGET', KEYS[2], 'v')
 if l then
@@ -91,14 +88,6 @@ func (s *Store) commitRetryFor() time.Duration {
 	return max(s.retryFor, commitRetryFor)
 }
 
-func (s *Store) turnKeys(k store.TurnKeys) []string {
-	keys := []string{s.prefix + k.Session, s.prefix + k.Lock}
-	if k.Delivery != "" {
-		keys = append(keys, s.prefix+k.Delivery)
-	}
-	return keys
-}
-
 // AcquireTurn implements store.Turns with one script call. Acquiring is
 // idempotent for one owner, so a call that failed on the way is retried
 // (within ctx) across a failover.
@@ -110,9 +99,10 @@ func (s *Store) AcquireTurn(ctx context.Context, k store.TurnKeys, lease time.Du
 	if err != nil {
 		return store.Acquisition{}, err
 	}
+	call := s.newTurnCall(acquireScript, k, false).num(ms)
 	var vals []any
 	err = s.retry(ctx, s.retryFor, func() error {
-		c, err := s.runAcked(ctx, acquireScript, s.turnKeys(k), []any{k.Owner, ms})
+		c, err := s.runAcked(ctx, acquireScript, call)
 		if err != nil {
 			return err
 		}
@@ -159,10 +149,11 @@ func (s *Store) RenewTurn(ctx context.Context, k store.TurnKeys, lease time.Dura
 	if err != nil {
 		return err
 	}
+	call := s.newTurnCall(renewScript, k, false).num(ms)
 	var n int64
 	err = s.retry(ctx, s.retryFor, func() error {
 		var err error
-		n, err = renewScript.Run(ctx, s.c, s.turnKeys(k), k.Owner, ms).Int64()
+		n, err = call.run(ctx, s.c, renewScript).Int64()
 		return err
 	})
 	switch {
@@ -187,15 +178,20 @@ func (s *Store) CommitTurn(ctx context.Context, k store.TurnKeys, c store.Commit
 		return err
 	}
 	keep, _ := ttlArg(ctx, c.Keep)
-	has := "0"
+	// The op is boxed without an allocation (Go shares the boxes of values
+	// below 256).
+	call := s.newTurnCall(commitScript, k, true).arg(int64(c.Op))
+	call.expect = c.Expect
+	call.arg(&call.expect).arg(c.Value).num(ttl)
 	if c.Outcome != nil {
-		has = "1"
+		call.arg("1")
+	} else {
+		call.arg("0")
 	}
-	args := []any{k.Owner, strconv.Itoa(int(c.Op)), strconv.FormatUint(c.Expect, 10), c.Value, ttl,
-		has, c.Outcome, keep, store.CommittedKeep.Milliseconds()}
+	call.arg(c.Outcome).num(keep).arg(committedKeep)
 	var n int64
 	err = s.retry(ctx, s.commitRetryFor(), func() error {
-		c, err := s.runAcked(ctx, commitScript, s.turnKeys(k), args)
+		c, err := s.runAcked(ctx, commitScript, call)
 		if err != nil {
 			return err
 		}
