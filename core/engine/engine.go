@@ -110,7 +110,7 @@ type Engine struct {
 	// phrases are the keywords and catalog phrasings of each menu flow,
 	// split into words once (byPhrase runs on every typed turn).
 	phrases map[*Flow][][]string
-	// moves are the flows' FSM tables, read by fire.
+	// moves are the flows' looplab/fsm machines, reused by fire.
 	moves map[*Flow]*moves
 	// menuChoices are the menu's choices, built once and shared by every
 	// menu reply (readers only; its capacity is its length, so an append
@@ -186,7 +186,7 @@ func New(opt Options) (*Engine, error) {
 			return nil, fmt.Errorf("engine: flow %q registered twice", f.Name)
 		}
 		e.flows[f.Name] = f
-		e.moves[f] = newMoves(f.Events)
+		e.moves[f] = newMoves(f)
 		e.all = append(e.all, f)
 		if !f.Hidden {
 			e.order = append(e.order, f)

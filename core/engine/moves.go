@@ -2,51 +2,54 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"sync"
 
 	"github.com/looplab/fsm"
 )
 
-// moves is a flow's FSM table as looplab/fsm reads it, built once per flow:
-// fsm.NewFSM builds these maps (and three more) on every call, which made
-// it the largest allocation of a turn that fires an event.
-type moves struct {
-	// dst is the state an event leads to from a state; a later row of the
-	// table wins, as in fsm.NewFSM.
-	dst map[moveKey]string
-	// named are the events with at least one source state.
-	named map[string]bool
-}
+// moves are a flow's looplab/fsm machines, built from its table once and
+// reused: fsm.NewFSM builds its transition and callback maps on every call,
+// which made a machine per event the largest allocation of a turn. A
+// machine serves one event at a time: it is set to the session's state,
+// fires, and goes back to the pool only when it settled (a machine whose
+// event ended with its context keeps a pending transition: it is dropped).
+type moves struct{ pool sync.Pool }
 
-type moveKey struct{ event, src string }
-
-func newMoves(events fsm.Events) *moves {
-	m := &moves{dst: map[moveKey]string{}, named: map[string]bool{}}
-	for _, e := range events {
-		for _, src := range e.Src {
-			m.dst[moveKey{e.Name, src}] = e.Dst
-			m.named[e.Name] = true
-		}
-	}
+func newMoves(f *Flow) *moves {
+	m := &moves{}
+	m.pool.New = func() any { return fsm.NewFSM(f.Initial, f.Events, nil) }
 	return m
 }
 
-// next is the state event leads to from cur, with the error
-// fsm.(*FSM).Event returns for a machine at cur without callbacks:
-// UnknownEventError or InvalidEventError when the table has no such move,
-// NoTransitionError when it leads back to cur, and ctx's error when ctx has
-// ended (the machine then stays at cur).
-func (m *moves) next(ctx context.Context, event, cur string) (string, error) {
-	dst, ok := m.dst[moveKey{event, cur}]
-	switch {
-	case !ok && m.named[event]:
-		return cur, fsm.InvalidEventError{Event: event, State: cur}
-	case !ok:
-		return cur, fsm.UnknownEventError{Event: event}
-	case dst == cur:
-		return cur, fsm.NoTransitionError{}
+// next is the state event leads to from cur in flow f, and the error f's
+// machine at cur gives for it (fsm.NoTransitionError when it leads back to
+// cur, fsm.InvalidEventError or fsm.UnknownEventError when the table has no
+// such move, the context's error when it has ended). m may be nil (an
+// Engine not built by New): a machine is then built for this event only.
+func (m *moves) next(ctx context.Context, f *Flow, event, cur string) (string, error) {
+	if m == nil {
+		mc := fsm.NewFSM(cur, f.Events, nil)
+		err := mc.Event(ctx, event)
+		return mc.Current(), err
 	}
-	if err := ctx.Err(); err != nil {
-		return cur, err
+	mc := m.pool.Get().(*fsm.FSM)
+	mc.SetState(cur)
+	err := mc.Event(ctx, event)
+	to := mc.Current()
+	if settled(err) {
+		m.pool.Put(mc)
 	}
-	return dst, nil
+	return to, err
+}
+
+// settled says whether a machine whose event returned err is ready for
+// another event.
+func settled(err error) bool {
+	var (
+		nt  fsm.NoTransitionError
+		inv fsm.InvalidEventError
+		unk fsm.UnknownEventError
+	)
+	return err == nil || errors.As(err, &nt) || errors.As(err, &inv) || errors.As(err, &unk)
 }

@@ -327,7 +327,7 @@ func (e *Engine) fire(ctx context.Context, c *Ctx, f *Flow, ev string, depth int
 		return fmt.Errorf("flow %s: more than %d automatic steps", f.Name, maxChain)
 	}
 	s := c.Session
-	to, err := e.moves[f].next(ctx, ev, s.State)
+	to, err := e.moves[f].next(ctx, f, ev, s.State)
 	if err != nil {
 		var nt fsm.NoTransitionError
 		if !errors.As(err, &nt) {
