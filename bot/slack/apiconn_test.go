@@ -380,14 +380,7 @@ func TestAPIConnsNeverShareAConnection(t *testing.T) {
 // apiConns: the token reaches Slack, and no error names it.
 func TestAPIConnsKeepTheTokenSecret(t *testing.T) {
 	esc := url.QueryEscape(usersInfoTok)
-	for _, a := range []fakeAnswer{
-		{status: 200, body: `{"ok":false,"error":"invalid_auth","token":"` + usersInfoTok + `"}`},
-		{status: 200, body: `{"ok":true,"user":{"deleted":"` + usersInfoTok + `"}}`},
-		{status: 200, body: usersInfoTok},
-		{status: 500, body: usersInfoTok},
-		{status: 429, header: map[string]string{"Retry-After": usersInfoTok}, body: usersInfoTok},
-		{status: 200, body: `{"ok":true,"user":{"locale":"` + strings.Repeat(usersInfoTok, maxAPIResponse/len(usersInfoTok)) + `"}}`},
-	} {
+	for _, a := range tokenLeakAnswers() {
 		reqs := make(chan string, 1)
 		srv := usersInfoServer(t, &a, reqs)
 		b := connBot(t, srv.URL+"/api/")

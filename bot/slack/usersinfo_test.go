@@ -181,9 +181,10 @@ func TestUsersInfoIsSlackGos(t *testing.T) {
 
 // TestUsersInfoKeepsTheTokenSecret: the token reaches Slack, and no error
 // usersInfo returns names it, even when the answer echoes it.
-func TestUsersInfoKeepsTheTokenSecret(t *testing.T) {
-	esc := url.QueryEscape(usersInfoTok)
-	for _, a := range []fakeAnswer{
+// tokenLeakAnswers are failed users.info answers, most quoting the token:
+// no error made of them may name it.
+func tokenLeakAnswers() []fakeAnswer {
+	return []fakeAnswer{
 		{status: 200, body: `{"ok":false,"error":"invalid_auth"}`},
 		{status: 200, body: `{"ok":false,"error":"invalid_auth","token":"` + usersInfoTok + `"}`},
 		{status: 200, body: `{"ok":true,"user":{"deleted":"` + usersInfoTok + `"}}`},
@@ -191,7 +192,12 @@ func TestUsersInfoKeepsTheTokenSecret(t *testing.T) {
 		{status: 500, body: usersInfoTok},
 		{status: 429, header: map[string]string{"Retry-After": usersInfoTok}, body: usersInfoTok},
 		{status: 200, body: `{"ok":true,"user":{"locale":"` + strings.Repeat(usersInfoTok, maxAPIResponse/len(usersInfoTok)) + `"}}`},
-	} {
+	}
+}
+
+func TestUsersInfoKeepsTheTokenSecret(t *testing.T) {
+	esc := url.QueryEscape(usersInfoTok)
+	for _, a := range tokenLeakAnswers() {
 		reqs := make(chan string, 1)
 		srv := usersInfoServer(t, &a, reqs)
 		b := tokenBot(srv.URL, srv.Client())
