@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -168,6 +169,21 @@ func TestRequestContext(t *testing.T) {
 	s.Handle("/ctx", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id = server.RequestID(r.Context())
 		valued = r.Context().Value(key{}) == "v"
+		// Children attach to the parent's cancellation directly: a
+		// context type the context package cannot see through would cost
+		// a goroutine per child, watching Done.
+		before := runtime.NumGoroutine()
+		var stops []context.CancelFunc
+		for range 200 {
+			_, stop := context.WithCancel(r.Context())
+			stops = append(stops, stop)
+		}
+		if n := runtime.NumGoroutine() - before; n > 20 {
+			t.Errorf("200 children of the request context started %d goroutines", n)
+		}
+		for _, stop := range stops {
+			stop()
+		}
 		ctx, stop := context.WithTimeout(r.Context(), time.Minute)
 		defer stop()
 		cancel()
