@@ -5,7 +5,8 @@
 // webhooks, saturated and at a fixed offered rate, and prints a table:
 // turns/s, turns per CPU-second of the server process (from /proc), ack and
 // turn p50/p99, peak RSS, Redis commands per turn (INFO commandstats delta),
-// bytes serve allocated per turn, and the ratio to the reference handler,
+// bytes serve allocated per turn, read and write system calls per turn,
+// serve's collections per second, and the ratio to the reference handler,
 // then what serve logged in each phase and the top of a CPU profile of serve
 // under saturation. The measured processes run at nice -10 when permitted
 // (LOADTEST_NICE); LOADTEST_ONLY, LOADTEST_SLACK_WORKERS and
