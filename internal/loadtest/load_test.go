@@ -247,9 +247,16 @@ type refProc struct {
 func startRef(b *testing.B, rdAddr string, f *procrig.FakeSlack) refProc {
 	bin := procrig.BuildPackage(b, "./internal/loadtest/refserver", b.TempDir())
 	addr := "127.0.0.1:" + strconv.Itoa(testserver.FreePort(b))
-	cmd := exec.Command("taskset", "-c", "0", bin, "-listen", addr, "-redis", rdAddr, "-slack-api", f.APIURL(),
+	args := []string{"-c", "0", bin, "-listen", addr, "-redis", rdAddr, "-slack-api", f.APIURL(),
 		"-public-url", procrig.PublicURL, "-slack-secret", procrig.SlackSigningSecret,
-		"-twilio-token", procrig.TwilioAuthToken)
+		"-twilio-token", procrig.TwilioAuthToken}
+	if os.Getenv("LOADTEST_REF_USERSINFO") != "" {
+		// A/B: the reference looks every Slack user up, as resetbot must
+		// for a user it has not seen (every arrival of the 2000/s row).
+		args = append(args, "-users-info")
+		fmt.Println("reference: users.info before every Slack turn (LOADTEST_REF_USERSINFO)")
+	}
+	cmd := exec.Command("taskset", args...)
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

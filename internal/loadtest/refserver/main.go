@@ -45,6 +45,10 @@ type server struct {
 	slackAPI  string
 	posts     chan [2]string
 	hc        *http.Client
+	// usersInfo, when set, looks every Slack event's user up with
+	// users.info before the turn, as resetbot does for a user it has not
+	// seen (-users-info: an A/B knob, off in the table).
+	usersInfo bool
 }
 
 func main() {
@@ -54,12 +58,13 @@ func main() {
 	public := flag.String("public-url", "", "public URL Twilio signatures cover")
 	slackSecret := flag.String("slack-secret", "", "Slack signing secret")
 	twilioToken := flag.String("twilio-token", "", "Twilio auth token")
+	usersInfo := flag.Bool("users-info", false, "look every Slack event's user up with users.info before the turn")
 	flag.Parse()
 	workers := 8
 	s := &server{
 		rdb:      redis.NewClient(&redis.Options{Addr: *addr, PoolSize: 64}),
 		slackKey: []byte(*slackSecret), twilioKey: []byte(*twilioToken), public: *public, slackAPI: *slackAPI,
-		posts: make(chan [2]string, 256),
+		posts: make(chan [2]string, 256), usersInfo: *usersInfo,
 		hc: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: workers * 2, MaxIdleConnsPerHost: workers * 2}},
 	}
@@ -108,6 +113,11 @@ func (s *server) slack(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad event", http.StatusBadRequest)
 		return
 	}
+	if s.usersInfo && !s.lookUp(r.Context(), ev.Event.User) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
 	if !s.turn(r.Context(), "slack", ev.EventID, ev.Event.User) {
 		w.WriteHeader(http.StatusOK) // a duplicate: acknowledged, not run again
 		return
@@ -119,6 +129,27 @@ func (s *server) slack(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 	}
+}
+
+// lookUp is users.info for user through the same client as the posts; false
+// when it failed.
+func (s *server) lookUp(ctx context.Context, user string) bool {
+	form := url.Values{"user": {user}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.slackAPI+"users.info", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer xoxb-ref")
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var u struct {
+		OK   bool `json:"ok"`
+		User struct {
+			ID, Locale string
+		} `json:"user"`
+	}
+	return json.NewDecoder(resp.Body).Decode(&u) == nil && u.OK
 }
 
 // turn claims the delivery and loads the session in one round trip, then
