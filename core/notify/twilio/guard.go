@@ -36,7 +36,7 @@ func NewGuard(st store.Store, from string, prefixes []string, max int, now func(
 		prefixes = []string{cc}
 	}
 	for _, p := range prefixes {
-		if !isE164Prefix(p) {
+		if !PrefixOK(p) {
 			return nil, fmt.Errorf("twilio: allowed prefix %q is not + followed by digits", p)
 		}
 	}
@@ -52,7 +52,7 @@ func NewGuard(st store.Store, from string, prefixes []string, max int, now func(
 // Allowed reports whether to is a well-formed E.164 number in an allowed
 // country. It counts nothing.
 func (g *Guard) Allowed(to string) bool {
-	if !isE164Prefix(to) || len(to) < 8 {
+	if !PrefixOK(to) || len(to) < 8 {
 		return false
 	}
 	for _, p := range g.prefixes {
@@ -87,18 +87,6 @@ func (g *Guard) Take(ctx context.Context, to string) error {
 	return nil
 }
 
-func isE164Prefix(s string) bool {
-	if len(s) < 2 || len(s) > 16 || s[0] != '+' {
-		return false
-	}
-	for _, r := range s[1:] {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // twoDigitCodes are the ITU country calling codes of two digits; 1 and 7 are
 // the only one-digit codes and every other code has three digits.
 var twoDigitCodes = map[string]bool{}
@@ -112,7 +100,7 @@ func init() {
 
 // CountryCode returns the "+CC" calling-code prefix of an E.164 number, or "".
 func CountryCode(e164 string) string {
-	if !isE164Prefix(e164) || len(e164) < 5 {
+	if !PrefixOK(e164) || len(e164) < 5 {
 		return ""
 	}
 	d := e164[1:]
