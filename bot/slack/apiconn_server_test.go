@@ -38,16 +38,6 @@ type rawReq struct {
 	seq  int      // its number on its connection, from 1
 }
 
-// header returns the value of the header named name (canonical case).
-func (r *rawReq) header(name string) string {
-	for _, l := range bytes.Split(r.head, []byte("\r\n")) {
-		if k, v, ok := bytes.Cut(l, []byte(": ")); ok && string(k) == name {
-			return string(v)
-		}
-	}
-	return ""
-}
-
 // newRawServer starts a rawServer; it stops with the test.
 func newRawServer(t testing.TB, handle func(r *rawReq) bool) *rawServer {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
