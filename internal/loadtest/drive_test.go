@@ -191,12 +191,27 @@ func slackSaturated(c *procrig.Client, f *procrig.FakeSlack, tag string, conc in
 	return rec.sample(wall)
 }
 
-func slackRate(c *procrig.Client, f *procrig.FakeSlack, tag string, rate float64, d time.Duration) sample {
+// slackRate sends rate DM events a second for d, the n-th from user(n).
+func slackRate(c *procrig.Client, f *procrig.FakeSlack, tag string, rate float64, d time.Duration, user func(n int64) string) sample {
 	rec := &recorder{}
 	wall := openLoop(rate, d, 4000, rec, func(n int64, due time.Time) {
-		slackTurn(c, f, rec, fmt.Sprintf("%s%d", tag, n), fmt.Sprintf("U%s%d", tag, n), due)
+		slackTurn(c, f, rec, fmt.Sprintf("%s%d", tag, n), user(n), due)
 	})
 	return rec.sample(wall)
+}
+
+// returning gives the turns of a fixed-rate run to ratePool people in turn,
+// the same ones in every round of a target (its warm-up included): each
+// person's turns are 0.5 s apart at 2,000/s, never overlapping, and their
+// profiles were looked up in the warm-up, as in a conversation under way.
+func returning(target string) func(n int64) string {
+	return func(n int64) string { return fmt.Sprintf("Ur%s%d", target, n%ratePool) }
+}
+
+// newcomers gives every turn of a fixed-rate run to someone never seen
+// before: each turn is a first contact, with its users.info lookup.
+func newcomers(tag string) func(n int64) string {
+	return func(n int64) string { return fmt.Sprintf("U%s%d", tag, n) }
 }
 
 func voiceSaturated(c *procrig.Client, tag string, conc int, d time.Duration) sample {

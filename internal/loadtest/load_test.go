@@ -28,6 +28,7 @@ const (
 	rounds      = 4
 	warmup      = time.Second
 	offered     = 2000.0 // turns/s for the fixed-rate workload
+	ratePool    = 1000   // people taking turns in the fixed-rate Slack row (returning)
 	slackConc   = 64     // closed-loop Slack senders (overload: more than workers + queue can hold at once)
 	voiceConc   = 16     // closed-loop callers
 	profileSecs = 3
@@ -154,7 +155,12 @@ func BenchmarkLoad(b *testing.B) {
 		{"slack", "saturated", func(t target, tag string, d time.Duration) sample {
 			return slackSaturated(t.c, f, tag, slackConc, d)
 		}},
-		{"slack", "2000/s", func(t target, tag string, d time.Duration) sample { return slackRate(t.c, f, tag, offered, d) }},
+		{"slack", "2000/s", func(t target, tag string, d time.Duration) sample {
+			return slackRate(t.c, f, tag, offered, d, returning(t.name[:3]))
+		}},
+		{"slack", "2000/s new", func(t target, tag string, d time.Duration) sample {
+			return slackRate(t.c, f, tag, offered, d, newcomers(tag))
+		}},
 		{"voice", "saturated", func(t target, tag string, d time.Duration) sample {
 			return voiceSaturated(t.c, tag, voiceConc, d)
 		}},
@@ -250,11 +256,11 @@ func startRef(b *testing.B, rdAddr string, f *procrig.FakeSlack) refProc {
 	args := []string{"-c", "0", bin, "-listen", addr, "-redis", rdAddr, "-slack-api", f.APIURL(),
 		"-public-url", procrig.PublicURL, "-slack-secret", procrig.SlackSigningSecret,
 		"-twilio-token", procrig.TwilioAuthToken}
-	if os.Getenv("LOADTEST_REF_USERSINFO") != "" {
-		// A/B: the reference looks every Slack user up, as resetbot must
-		// for a user it has not seen (every arrival of the 2000/s row).
-		args = append(args, "-users-info")
-		fmt.Println("reference: users.info before every Slack turn (LOADTEST_REF_USERSINFO)")
+	if os.Getenv("LOADTEST_REF_USERSINFO") == "0" {
+		// A/B: the reference that looks nobody up, where resetbot looks a
+		// user it has not seen up (the "2000/s new" row).
+		args = append(args, "-users-info=false")
+		fmt.Println("reference: no users.info lookups (LOADTEST_REF_USERSINFO=0)")
 	}
 	cmd := exec.Command("taskset", args...)
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")

@@ -46,7 +46,7 @@ func profileOnly(b *testing.B, srv *procrig.Serve, t target, f *procrig.FakeSlac
 	go func() {
 		done <- saveProfile(srv.Admin, "profile", int(phase/time.Second)-1, filepath.Join(dir, "slackrate.cpu"))
 	}()
-	_ = slackRate(t.c, f, "ph", offered, phase)
+	_ = slackRate(t.c, f, "ph", offered, phase, newcomers("ph"))
 	for range 2 {
 		if err := <-done; err != nil {
 			b.Fatal(err)

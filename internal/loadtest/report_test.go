@@ -32,7 +32,7 @@ func topCommands(d map[string]int64, turns int64) string {
 
 func table(rows []row) string {
 	var w strings.Builder
-	fmt.Fprintf(&w, "\n%-9s %-5s %-9s %8s %9s %7s %7s %7s %7s %7s %8s %5s %6s %6s %6s %7s %5s %5s %5s %6s %5s %5s %5s %5s %5s %5s\n", "target", "work", "mode",
+	fmt.Fprintf(&w, "\n%-9s %-5s %-10s %8s %9s %7s %7s %7s %7s %7s %8s %5s %6s %6s %6s %7s %5s %5s %5s %6s %5s %5s %5s %5s %5s %5s\n", "target", "work", "mode",
 		"turns/s", "turns/cpu", "ratio", "ack50", "ack99", "turn50", "turn99", "peakRSS", "rt/t", "rcmd/t", "netB/t", "memB/t", "allocB/t",
 		"503", "lost", "err", "unsent", "srv%", "cpu0%", "cpu1%", "rd/t", "wr/t", "gc/s")
 	ref := map[string]float64{}
@@ -58,7 +58,7 @@ func table(rows []row) string {
 			allocs = fmt.Sprintf("%.0f", per(r.alloc))
 			gcRate = fmt.Sprintf("%.1f", float64(r.gcs)/r.s.wall.Seconds())
 		}
-		fmt.Fprintf(&w, "%-9s %-5s %-9s %8.0f %9.0f %7s %7s %7s %7s %7s %7.1fM %5.2f %6.1f %6.0f %6.0f %7s %5d %5d %5d %6d %5.0f %5.0f %5.0f %5.1f %5.1f %5s\n", r.target, r.workload, r.mode,
+		fmt.Fprintf(&w, "%-9s %-5s %-10s %8.0f %9.0f %7s %7s %7s %7s %7s %7.1fM %5.2f %6.1f %6.0f %6.0f %7s %5d %5d %5d %6d %5.0f %5.0f %5.0f %5.1f %5.1f %5s\n", r.target, r.workload, r.mode,
 			float64(r.s.turns)/r.s.wall.Seconds(), r.perCPU(), ratio, ms(percentile(r.s.ack, .5)), ms(percentile(r.s.ack, .99)),
 			ms(percentile(r.s.turn, .5)), ms(percentile(r.s.turn, .99)), float64(r.peakRSS)/(1<<20), per(r.trips), per(r.redisCmds),
 			per(r.redis.net), per(r.redis.mem), allocs, r.s.rejected, r.s.lost, r.s.errors, r.s.unsent,
@@ -67,7 +67,7 @@ func table(rows []row) string {
 	w.WriteString("Redis commands per turn (INFO commandstats; commands run inside a Lua script are counted too:\n" +
 		"  rcmd/t is server work, rt/t the round trips each server counted on its own client):\n")
 	for _, r := range rows {
-		fmt.Fprintf(&w, "  %-9s %-5s %-9s %s\n", r.target, r.workload, r.mode, topCommands(r.cmds, r.s.turns))
+		fmt.Fprintf(&w, "  %-9s %-5s %-10s %s\n", r.target, r.workload, r.mode, topCommands(r.cmds, r.s.turns))
 	}
 	for _, r := range rows {
 		if r.s.firstErr != "" {
@@ -80,6 +80,8 @@ func table(rows []row) string {
 		"  netB/t = Redis network bytes in+out per turn; memB/t = Redis used_memory growth per turn during the phase\n" +
 		"  (kept until the records expire: resetbot's delivery marks after replay_keep, its sessions after the idle timeout).\n" +
 		"  At a fixed rate, latency counts from each arrival's due time (open loop, no coordinated omission).\n" +
+		"  slack 2000/s: 1,000 people in conversations under way; 2000/s new: every turn a new person's first,\n" +
+		"  so both servers call users.info on every turn (the reference remembers profiles as resetbot does).\n" +
 		"  srv% = the server's CPU time / wall time; cpu0% = CPU 0 busy (every process) / wall time: cpu0% well above\n" +
 		"  srv% means other processes took the measured server's core, and latency then says more about them than about it;\n" +
 		"  cpu1% is the generator's, Redis's and the fakes' core: near 100, latency counts their queueing too.\n" +

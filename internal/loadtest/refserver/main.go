@@ -1,6 +1,8 @@
 // Command refserver is the reference handler of `make bench-load`: the
 // least work a Slack or Twilio turn can do — authenticate the signed
-// webhook, claim the delivery and read the session in one Redis round trip,
+// webhook, look a Slack user up on first contact (users.info, remembered
+// like resetbot's profiles), claim the delivery and read the session in one
+// Redis round trip,
 // write the session in a second, answer (TwiML, or an ack and then
 // chat.postMessage from a small worker pool). resetbot's cost per turn is
 // reported as a ratio of this one's, measured in the same run.
@@ -29,6 +31,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -45,10 +48,42 @@ type server struct {
 	slackAPI  string
 	posts     chan [2]string
 	hc        *http.Client
-	// usersInfo, when set, looks every Slack event's user up with
-	// users.info before the turn, as resetbot does for a user it has not
-	// seen (-users-info: an A/B knob, off in the table).
+	// usersInfo, when set, looks a Slack user up with users.info on its
+	// first event and remembers the answer for profileTTL, as resetbot
+	// does (it must tell guests and deactivated accounts from employees
+	// before any flow): the same Web API calls as resetbot for the same
+	// traffic. -users-info=false is the A/B reference that never looks
+	// anyone up.
 	usersInfo bool
+	seen      profiles
+}
+
+// profiles remembers which users were looked up, and when, like resetbot's
+// profile cache (same lifetime and bound; full, it starts over).
+type profiles struct {
+	mu   sync.Mutex
+	when map[string]time.Time
+}
+
+const (
+	profileTTL = 10 * time.Minute
+	profileMax = 10000
+)
+
+func (p *profiles) fresh(user string, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	at, ok := p.when[user]
+	return ok && now.Sub(at) < profileTTL
+}
+
+func (p *profiles) put(user string, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.when == nil || len(p.when) >= profileMax {
+		p.when = make(map[string]time.Time, profileMax)
+	}
+	p.when[user] = now
 }
 
 func main() {
@@ -58,7 +93,7 @@ func main() {
 	public := flag.String("public-url", "", "public URL Twilio signatures cover")
 	slackSecret := flag.String("slack-secret", "", "Slack signing secret")
 	twilioToken := flag.String("twilio-token", "", "Twilio auth token")
-	usersInfo := flag.Bool("users-info", false, "look every Slack event's user up with users.info before the turn")
+	usersInfo := flag.Bool("users-info", true, "look a Slack user up with users.info on first contact (cached 10 min), as resetbot does")
 	flag.Parse()
 	workers := 8
 	s := &server{
@@ -113,10 +148,13 @@ func (s *server) slack(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad event", http.StatusBadRequest)
 		return
 	}
-	if s.usersInfo && !s.lookUp(r.Context(), ev.Event.User) {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "busy", http.StatusServiceUnavailable)
-		return
+	if s.usersInfo && !s.seen.fresh(ev.Event.User, time.Now()) {
+		if !s.lookUp(r.Context(), ev.Event.User) {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		s.seen.put(ev.Event.User, time.Now())
 	}
 	if !s.turn(r.Context(), "slack", ev.EventID, ev.Event.User) {
 		w.WriteHeader(http.StatusOK) // a duplicate: acknowledged, not run again
