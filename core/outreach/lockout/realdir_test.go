@@ -276,7 +276,17 @@ func TestSambaTwoWatchersOneKilled(t *testing.T) {
 	}
 	// A few more polls by the survivor re-read nothing new.
 	time.Sleep(time.Second)
-	if n := chat.count(); n != 2 {
-		t.Fatalf("%d DMs, want exactly 2 (one per lockout)", n)
+	// The fixture's own locked account was locked when the golden DC was
+	// provisioned: less than max_age ago when this test runs right after,
+	// it gets its one DM too (a real lockout, correctly offered).
+	fixture := chat.sentTo("T1:" + testserver.SambaLocked.Email)
+	t.Logf("DMs for the fixture's lock: %d", fixture)
+	for _, u := range []testserver.SambaUser{testserver.SambaJDoe, testserver.SambaASmith} {
+		if n := chat.sentTo("T1:" + u.Email); n != 1 {
+			t.Errorf("%d DMs to %s, want exactly 1", n, u.Login)
+		}
+	}
+	if n := chat.count() - fixture; n != 2 || fixture > 1 {
+		t.Fatalf("%d DMs for the test's lockouts and %d for the fixture's, want exactly 2 and at most 1", n, fixture)
 	}
 }
