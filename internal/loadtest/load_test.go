@@ -146,29 +146,8 @@ func BenchmarkLoad(b *testing.B) {
 	if nice != 0 {
 		fmt.Printf("nice %d for serve, the reference, Redis and the generator: %v\n", nice, boost())
 	}
-	type workload struct {
-		name, mode string
-		run        func(t target, tag string, d time.Duration) sample
-	}
 	f := backends.Slack
-	workloads := []workload{
-		{"slack", "saturated", func(t target, tag string, d time.Duration) sample {
-			return slackSaturated(t.c, f, tag, slackConc, d)
-		}},
-		{"slack", "2000/s", func(t target, tag string, d time.Duration) sample {
-			return slackRate(t.c, f, tag, offered, d, returning(t.name[:3]))
-		}},
-		{"slack", "2000/s new", func(t target, tag string, d time.Duration) sample {
-			return slackRate(t.c, f, tag, offered, d, newcomers(tag))
-		}},
-		{"voice", "saturated", func(t target, tag string, d time.Duration) sample {
-			return voiceSaturated(t.c, tag, voiceConc, d)
-		}},
-		{"voice", "2000/s", func(t target, tag string, d time.Duration) sample { return voiceRate(t.c, tag, offered, d) }},
-	}
-	if only := os.Getenv("LOADTEST_ONLY"); only != "" {
-		workloads = slices.DeleteFunc(workloads, func(w workload) bool { return w.name != only })
-	}
+	workloads := selected(f)
 	if dir := os.Getenv("LOADTEST_PROFILE"); dir != "" {
 		profileOnly(b, srv, targets[0], f, dir)
 		return
@@ -215,6 +194,36 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	}
 	fmt.Print(profile(b, srv, targets[0], f))
+}
+
+// workload is one kind of traffic in one mode: a pair of rows.
+type workload struct {
+	name, mode string
+	run        func(t target, tag string, d time.Duration) sample
+}
+
+// selected returns the workloads of the table, those of LOADTEST_ONLY
+// when it is set.
+func selected(f *procrig.FakeSlack) []workload {
+	workloads := []workload{
+		{"slack", "saturated", func(t target, tag string, d time.Duration) sample {
+			return slackSaturated(t.c, f, tag, slackConc, d)
+		}},
+		{"slack", "2000/s", func(t target, tag string, d time.Duration) sample {
+			return slackRate(t.c, f, tag, offered, d, returning(t.name[:3]))
+		}},
+		{"slack", "2000/s new", func(t target, tag string, d time.Duration) sample {
+			return slackRate(t.c, f, tag, offered, d, newcomers(tag))
+		}},
+		{"voice", "saturated", func(t target, tag string, d time.Duration) sample {
+			return voiceSaturated(t.c, tag, voiceConc, d)
+		}},
+		{"voice", "2000/s", func(t target, tag string, d time.Duration) sample { return voiceRate(t.c, tag, offered, d) }},
+	}
+	if only := os.Getenv("LOADTEST_ONLY"); only != "" {
+		workloads = slices.DeleteFunc(workloads, func(w workload) bool { return w.name != only })
+	}
+	return workloads
 }
 
 // startServe starts serve pinned to CPU 0. For A/B runs,
