@@ -134,6 +134,9 @@ type App struct {
 	closers    []func() error
 	auditQueue *audit.Queue
 	reporting  *reporting
+	// tracing says the app installed the global tracer provider
+	// (tracing.otlp_endpoint): the HTTP server's request spans use it.
+	tracing bool
 }
 
 type namedCheck struct {

@@ -42,9 +42,14 @@ func (a *App) tracer(ctx context.Context, cfg *config.Config, opt Options) (trac
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(tc.SampleRatio))))
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.TraceContext{})
+	a.tracing = true
 	a.closers = append(a.closers, func() error { return tp.Shutdown(context.Background()) })
 	return tp.Tracer(tracerName), nil
 }
+
+// Tracing reports whether traces are exported (tracing.otlp_endpoint):
+// then the HTTP server starts a span per request (server.Settings.Tracing).
+func (a *App) Tracing() bool { return a.tracing }
 
 // tracedSender adds a span around a notifier send. The span names the
 // delivery channel and the message kind only: never the destination, the

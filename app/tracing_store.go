@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/resetbot/resetbot/core/store"
 )
@@ -21,10 +22,12 @@ type tracedTurns struct {
 	tr    trace.Tracer
 }
 
-// traceTurns wraps st for the engine; with a no-op tracer it costs a call.
+// traceTurns wraps st for the engine. With the no-op tracer (tracing off)
+// st is not wrapped: a no-op span still cost its options and a context
+// value on each of a turn's two store calls.
 func traceTurns(st store.Store, tr trace.Tracer) store.Store {
 	turns, ok := st.(store.Turns)
-	if !ok || tr == nil {
+	if _, off := tr.(noop.Tracer); !ok || tr == nil || off {
 		return st
 	}
 	return tracedTurns{Store: st, turns: turns, tr: tr}

@@ -69,7 +69,9 @@ func runServe(ctx context.Context, args []string) int {
 		log.Error("startup check failed", "err", err)
 		return 1
 	}
-	srv := server.New(app.ServerSettings(cfg.Server), log, reg)
+	settings := app.ServerSettings(cfg.Server)
+	settings.Tracing = a.Tracing()
+	srv := server.New(settings, log, reg)
 	for name, fn := range a.Checkers() {
 		srv.AddCheck(name, server.CheckFunc(fn))
 	}

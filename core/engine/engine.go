@@ -334,7 +334,7 @@ func (e *Engine) Run(ctx context.Context, t Turn) (r Reply) {
 			break
 		}
 		stepCtx, held := e.keepLease(ctx, k)
-		stepCtx, stepSpan := e.opt.Tracer.Start(stepCtx, "engine.step")
+		stepCtx, stepSpan := e.startStep(stepCtx)
 		res := e.safeStep(stepCtx, &t, ref, rec)
 		stepSpan.End()
 		if res.failed && ctx.Err() != nil {

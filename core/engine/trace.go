@@ -13,15 +13,31 @@ import (
 // kind of input: never the channel user, the input's value or a choice
 // beyond its ID space (typed text is a secret.String and never reaches it).
 //
-// With the no-op tracer (tracing off) the attributes, which it drops, are
-// not built: they were a few allocations on every turn.
+// With the no-op tracer (tracing off) there is no span: its attributes and
+// its context value were a few allocations on every turn.
 func (e *Engine) startTurn(ctx context.Context, t *Turn) (context.Context, trace.Span) {
-	if _, off := e.opt.Tracer.(noop.Tracer); off {
-		return e.opt.Tracer.Start(ctx, "engine.turn")
+	if e.tracingOff() {
+		return ctx, noop.Span{}
 	}
 	return e.opt.Tracer.Start(ctx, "engine.turn", trace.WithAttributes(
 		attribute.String("resetbot.channel", t.Channel),
 		attribute.String("resetbot.input.kind", t.Input.Kind.String())))
+}
+
+// tracingOff reports the no-op tracer. Then no span is started at all:
+// even a no-op span is a context value allocated per span, and a turn had
+// two.
+func (e *Engine) tracingOff() bool {
+	_, off := e.opt.Tracer.(noop.Tracer)
+	return off
+}
+
+// startStep opens the step's span (none with tracing off).
+func (e *Engine) startStep(ctx context.Context) (context.Context, trace.Span) {
+	if e.tracingOff() {
+		return ctx, noop.Span{}
+	}
+	return e.opt.Tracer.Start(ctx, "engine.step")
 }
 
 // endTurn records where the conversation stands (flow, state, ended) and

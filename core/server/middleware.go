@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 type ctxKey struct{}
@@ -246,10 +248,14 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			return
 		}
 		rw := &st.rec
-		// A new root span per request (spanStart); the global provider is
-		// a no-op unless tracing is configured. Attributes: method, route
-		// pattern and status only, never the URL (it may carry a token).
-		ctx, span := otel.Tracer("github.com/resetbot/resetbot/core/server").Start(st, "http.request", spanStart...)
+		// A new root span per request (spanStart) when tracing is on.
+		// Attributes: method, route pattern and status only, never the URL
+		// (it may carry a token).
+		var ctx context.Context = st
+		var span trace.Span = noop.Span{}
+		if s.cfg.Tracing {
+			ctx, span = otel.Tracer("github.com/resetbot/resetbot/core/server").Start(st, "http.request", spanStart...)
+		}
 		r = r.WithContext(ctx) // the mux sets Pattern on this request
 		defer func() {
 			route := r.Pattern
@@ -266,8 +272,14 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			}
 			d := time.Since(start)
 			if span.IsRecording() {
-				span.SetName(r.Method + " " + route)
-				span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", route),
+				// The pattern may name the method ("POST /slack/events");
+				// the span name and http.route take its path part.
+				path := route
+				if _, p, ok := strings.Cut(route, " "); ok {
+					path = p
+				}
+				span.SetName(r.Method + " " + path)
+				span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", path),
 					attribute.Int("http.response.status_code", status))
 			}
 			span.End()

@@ -53,6 +53,10 @@ type Settings struct {
 	// TLSCertFile and TLSKeyFile enable TLS (minimum 1.2) on the public
 	// listener.
 	TLSCertFile, TLSKeyFile string
+	// Tracing starts a span per request on the global tracer provider,
+	// which the app installs when tracing.otlp_endpoint is set. Off, no
+	// span is started: even a no-op one costs allocations on every request.
+	Tracing bool
 }
 
 // Checker is a readiness check (LDAP bind, Redis PING). Check must honour ctx
